@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Python 3.11 or 3.12 (durable_rules 2.0.28 does not import on 3.13), a C compiler, make, git.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3,11) <= sys.version_info[:2] < (3,13))' \
+	2>/dev/null && { echo $$p; break; }; done)
+DEMO_OUT ?= out/demo
+
+.PHONY: demo test install clean golden bench
+
+$(BIN)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "cchc needs Python 3.11 or 3.12 (durable_rules does not import on 3.13)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	@bash scripts/demo.sh "$(BIN)" "$(DEMO_OUT)"
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

@@ -1,0 +1,16 @@
+"""cchc engine: load → evaluate → aggregate. Never prints; never imports the CLI or templates."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .criteria import load_criteria
+from .evaluate import Evaluator, decide
+from .evidence import EvidenceSet, load_evidence
+from .model import CriteriaSet, UnitResult
+
+__all__ = ["load_criteria", "load_evidence", "decide", "score", "CriteriaSet", "UnitResult", "EvidenceSet"]
+
+
+def score(criteria: CriteriaSet, evidence: EvidenceSet, evaluator: Evaluator) -> list[UnitResult]:
+    return decide(criteria, evidence.records, evaluator)

@@ -1,0 +1,670 @@
+"""Evidence records from YAML, CSV and Excel, validated against a criteria set.
+
+YAML: one unit for one period per file. CSV / Excel: one row per metric value, any number of units
+(columns in `CSV_COLUMNS`). Every problem is reported at once with its file and line (CSV row and
+column, or Excel `Sheet!B7`).
+"""
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from . import methods
+from .errors import EvidenceError, InputError, Problem
+from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
+from .numbers import exact_text, parse_number, to_fraction
+from .schema import schema_problems
+from .yamlio import load_yaml, position
+
+CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
+               "numerator", "denominator", "document", "date", "issuer", "file", "reason",
+               "not_applicable")
+TASK_COLUMNS = ("task", "lead", "partners", "product", "deadline", "completed")
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def nfc(text: Any) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip()
+
+
+@dataclass
+class _Raw:
+    """One metric value before it is checked against the criteria set."""
+
+    value: Any = None
+    numerator: Any = None
+    denominator: Any = None
+    responses: Optional[dict] = None
+    tasks: Optional[list] = None  # list of (dict, location)
+    citation: Optional[dict] = None
+    reason: str = ""
+    location: str = ""
+    given: set = field(default_factory=set)  # which of value/numerator/... were present
+
+
+@dataclass
+class _RawUnit:
+    unit_id: str
+    unit_name: str
+    unit_type: str
+    period: str
+    location: str
+    source: str
+    folder: Path
+    metrics: dict[str, _Raw] = field(default_factory=dict)
+    not_applicable: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (reason, loc)
+
+
+class _Sink:
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def add(self, location: str, message: str, severity: str = "error") -> None:
+        file, _, rest = location.partition("\x1f")
+        if rest and re.fullmatch(r"\d+:\d+", rest):
+            line, col = rest.split(":")
+            self.problems.append(Problem(file, int(line), int(col), message, severity=severity))
+        else:
+            self.problems.append(Problem(file, message=message, where=rest, severity=severity))
+
+
+def loc(file: str, where: str) -> str:
+    """Internal location key: file and position joined by a separator that cannot occur in paths."""
+    return f"{file}\x1f{where}"
+
+
+def show_loc(location: str) -> str:
+    file, _, where = location.partition("\x1f")
+    return f"{file}:{where}" if where else file
+
+
+# ---------------------------------------------------------------- reading files
+
+def _read_yaml(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
+    doc = load_yaml(path, name)
+    if not isinstance(doc, dict):
+        sink.add(loc(name, "1:1"), "expected a mapping (one unit's evidence) at the top level")
+        return []
+    problems = schema_problems(doc, "evidence.schema.json", name)
+    if problems:
+        sink.problems.extend(problems)
+        return []
+
+    def at(*path) -> str:
+        line, col = position(doc, list(path))
+        return loc(name, f"{line}:{col}")
+
+    u = doc["unit"]
+    unit = _RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at("unit"), name,
+                    path.parent)
+    for mid, m in (doc.get("metrics") or {}).items():
+        raw = _Raw(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"))
+        raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
+        raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
+        if "responses" in m:
+            raw.responses = {nfc(k): (v, at("metrics", mid, "responses", k)) for k, v in m["responses"].items()}
+        if "tasks" in m:
+            raw.tasks = [(t, at("metrics", mid, "tasks", i)) for i, t in enumerate(m["tasks"])]
+        if "tasks_file" in m:
+            raw.tasks = _read_task_file(path.parent, m["tasks_file"], at("metrics", mid, "tasks_file"), sink)
+        unit.metrics[nfc(mid)] = raw
+    for code, reason in (doc.get("not_applicable") or {}).items():
+        unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code))
+    return [unit]
+
+
+def _rows_from_csv(path: Path, name: str, sink: _Sink) -> tuple[list[str], list[tuple[int, dict]]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        sink.add(loc(name, ""), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        return [], []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        sink.add(loc(name, ""), f"malformed CSV: {exc}")
+        return [], []
+    if not rows:
+        sink.add(loc(name, "1:1"), "empty file: expected a header row")
+        return [], []
+    header = [nfc(h).lower() for h in rows[0]]
+    out = []
+    for i, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > len(header):
+            sink.add(loc(name, f"{i}:{len(header) + 1}"), f"row has {len(row)} cells, the header has {len(header)}")
+            continue
+        out.append((i, {h: nfc(c) for h, c in zip(header, row)}))
+    return header, out
+
+
+def _rows_from_xlsx(path: Path, name: str, sink: _Sink) -> tuple[list[str], list[tuple[int, dict]], str]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {exc}")
+        return [], [], ""
+    ws = wb["evidence"] if "evidence" in wb.sheetnames else wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    wb.close()
+    if not rows:
+        sink.add(loc(name, f"{ws.title}!A1"), "empty sheet: expected a header row")
+        return [], [], ws.title
+    header = [nfc(h).lower() if h is not None else "" for h in rows[0]]
+    out = []
+    for i, row in enumerate(rows[1:], start=2):
+        if all(c is None or str(c).strip() == "" for c in row):
+            continue
+        cells = {}
+        for h, c in zip(header, row):
+            if isinstance(c, datetime):
+                c = c.date().isoformat()
+            elif isinstance(c, date):
+                c = c.isoformat()
+            elif isinstance(c, float):
+                # Excel stores numbers as binary floats; take the shortest text that round-trips.
+                c = repr(c)
+            cells[h] = "" if c is None else nfc(c)
+        out.append((i, cells))
+    return header, out, ws.title
+
+
+def _cell_loc(name: str, header: list[str], row: int, column: str, sheet: str) -> str:
+    if sheet:
+        from openpyxl.utils import get_column_letter
+
+        idx = header.index(column) + 1 if column in header else 1
+        return loc(name, f"{sheet}!{get_column_letter(idx)}{row}")
+    idx = header.index(column) + 1 if column in header else 1
+    return loc(name, f"{row}:{idx}")
+
+
+def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
+    sheet = ""
+    if path.suffix.lower() == ".xlsx":
+        header, rows, sheet = _rows_from_xlsx(path, name, sink)
+    else:
+        header, rows = _rows_from_csv(path, name, sink)
+    if not header:
+        return []
+    unknown = [h for h in header if h and h not in CSV_COLUMNS]
+    for h in unknown:
+        sink.add(_cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(CSV_COLUMNS)}")
+    for needed in ("unit_id", "unit_name", "unit_type", "period"):
+        if needed not in header:
+            sink.add(_cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
+    if unknown or any(n not in header for n in ("unit_id", "unit_name", "unit_type", "period")):
+        return []
+    units: dict[tuple[str, str], _RawUnit] = {}
+    for rowno, cells in rows:
+        at = lambda col: _cell_loc(name, header, rowno, col, sheet)  # noqa: E731
+        for needed in ("unit_id", "unit_name", "unit_type", "period"):
+            if not cells.get(needed):
+                sink.add(at(needed), f"{needed} is empty")
+        if any(not cells.get(n) for n in ("unit_id", "unit_name", "unit_type", "period")):
+            continue
+        key = (cells["unit_id"], cells["period"])
+        unit = units.get(key)
+        if unit is None:
+            unit = units[key] = _RawUnit(cells["unit_id"], cells["unit_name"], cells["unit_type"],
+                                         cells["period"], at("unit_id"), name, path.parent)
+        elif (unit.unit_name, unit.unit_type) != (cells["unit_name"], cells["unit_type"]):
+            sink.add(at("unit_name"), f"unit {unit.unit_id} is named or typed differently than on "
+                                      f"{show_loc(unit.location)}")
+        na = cells.get("not_applicable", "")
+        metric = cells.get("metric", "")
+        if na:
+            if metric:
+                sink.add(at("not_applicable"), "a row gives either a metric or a not_applicable item, not both")
+            elif na in unit.not_applicable:
+                sink.add(at("not_applicable"), f"item {na} is declared not applicable twice")
+            else:
+                unit.not_applicable[na] = (cells.get("reason", ""), at("not_applicable"))
+            continue
+        if not metric:
+            sink.add(at("metric"), "metric is empty (or give not_applicable)")
+            continue
+        citation = None
+        if cells.get("document"):
+            citation = {"document": cells["document"], "issuer": cells.get("issuer", ""),
+                        "file": cells.get("file", "")}
+            if cells.get("date"):
+                citation["date"] = cells["date"]
+        elif cells.get("date") or cells.get("issuer") or cells.get("file"):
+            sink.add(at("document"), "a citation needs its document number")
+        option = cells.get("option", "")
+        existing = unit.metrics.get(metric)
+        if option:
+            raw = existing or _Raw(location=at("metric"), citation=citation)
+            if existing is not None and raw.responses is None:
+                sink.add(at("option"), f"metric {metric} is given twice (see {show_loc(raw.location)})")
+                continue
+            raw.responses = raw.responses or {}
+            raw.given.add("responses")
+            if option in raw.responses:
+                sink.add(at("option"), f"answer option {option!r} of {metric} is given twice")
+            raw.responses[option] = (cells.get("value", ""), at("value"))
+            unit.metrics[metric] = raw
+            continue
+        if existing is not None:
+            sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice (first on {show_loc(existing.location)})")
+            continue
+        raw = _Raw(location=at("metric"), citation=citation, reason=cells.get("reason", ""))
+        for k in ("value", "numerator", "denominator"):
+            if cells.get(k, "") != "":
+                raw.given.add(k)
+                setattr(raw, k, _Cell(cells[k], at(k)))
+        unit.metrics[metric] = raw
+    return list(units.values())
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """Text of a CSV / Excel cell with its location: typed only once the metric's kind is known."""
+
+    text: str
+    location: str
+
+
+def _read_task_file(folder: Path, ref: Any, location: str, sink: _Sink) -> list:
+    target = _inside(folder, str(ref), location, sink)
+    if target is None:
+        return []
+    name = str(target)
+    sheet = ""
+    if target.suffix.lower() == ".xlsx":
+        header, rows, sheet = _rows_from_xlsx(target, name, sink)
+    else:
+        header, rows = _rows_from_csv(target, name, sink)
+    missing = [c for c in ("task", "lead", "deadline") if c not in header]
+    if missing:
+        sink.add(loc(name, "1:1"), f"task list needs columns {', '.join(TASK_COLUMNS)}; missing: {', '.join(missing)}")
+        return []
+    return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""},
+             _cell_loc(name, header, rowno, "task", sheet)) for rowno, cells in rows]
+
+
+def _inside(folder: Path, ref: str, location: str, sink: _Sink) -> Optional[Path]:
+    """Resolve a file reference inside the evidence folder; refuse anything that escapes it."""
+    if not ref or Path(ref).is_absolute():
+        sink.add(location, f"file reference {ref!r} must be a relative path inside the evidence folder")
+        return None
+    base = folder.resolve()
+    target = (base / ref).resolve()
+    if base != target and base not in target.parents:
+        sink.add(location, f"file reference {ref!r} escapes the evidence folder {folder}")
+        return None
+    if not target.is_file():
+        sink.add(location, f"referenced file {ref!r} does not exist in {folder}")
+        return None
+    return target
+
+
+# ---------------------------------------------------------------- typing against the criteria
+
+def _text(v: Any) -> tuple[Any, str]:
+    """Unwrap a table cell to its text and own location (YAML values have none)."""
+    if isinstance(v, _Cell):
+        return v.text, v.location
+    return v, ""
+
+
+def _as_number(v: Any) -> Fraction:
+    v, _ = _text(v)
+    if isinstance(v, bool) or v is None:
+        raise ValueError
+    if isinstance(v, str):
+        return parse_number(v)
+    return to_fraction(v)
+
+
+def _as_int(v: Any) -> int:
+    f = _as_number(v)
+    if f.denominator != 1:
+        raise ValueError
+    return int(f)
+
+
+def _as_date(v: Any) -> date:
+    v, _ = _text(v)
+    if isinstance(v, date):
+        return v
+    text = str(v).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    raise ValueError
+
+
+def _as_bool(v: Any) -> bool:
+    v, _ = _text(v)
+    if isinstance(v, bool):
+        return v
+    text = str(v).strip().lower()
+    if text in ("true", "yes", "có", "co", "1", "đạt", "x"):
+        return True
+    if text in ("false", "no", "không", "khong", "0", "không đạt"):
+        return False
+    raise ValueError
+
+
+def _deadline(text: Any, year: Optional[int]) -> date:
+    """A task deadline: a date, or `Quý I`…`Quý IV` / `Tháng 1`…`Tháng 12` of the period's year."""
+    try:
+        return _as_date(text)
+    except ValueError:
+        pass
+    t = nfc(text).lower()
+    m = re.fullmatch(r"quý\s+([ivx]+|[1-4])(?:\s*/\s*(\d{4}))?", t)
+    if m and year:
+        g = m.group(1)
+        q = int(g) if g.isdigit() else ROMAN.get(g)
+        if q is None:
+            raise ValueError
+        y = int(m.group(2) or year)
+        month = q * 3
+        return date(y, month, calendar.monthrange(y, month)[1])
+    m = re.fullmatch(r"tháng\s+(\d{1,2})(?:\s*/\s*(\d{4}))?", t)
+    if m and year and 1 <= int(m.group(1)) <= 12:
+        y, month = int(m.group(2) or year), int(m.group(1))
+        return date(y, month, calendar.monthrange(y, month)[1])
+    raise ValueError
+
+
+def _period_year(period: str) -> Optional[int]:
+    m = re.match(r"(\d{4})", period)
+    return int(m.group(1)) if m else None
+
+
+def _citation(raw: Optional[dict], unit: _RawUnit, location: str, sink: _Sink) -> Optional[Citation]:
+    if not raw:
+        return None
+    d = None
+    if raw.get("date") not in (None, ""):
+        try:
+            d = _as_date(raw["date"])
+        except ValueError:
+            sink.add(location, f"citation date {raw['date']!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+    file = nfc(raw.get("file") or "")
+    if file:
+        if _inside(unit.folder, file, location, sink) is None:
+            file = ""
+    return Citation(nfc(raw["document"]), d, nfc(raw.get("issuer") or ""), file)
+
+
+def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional[MetricValue]:
+    where = raw.location
+    kind = spec.kind
+    errors_before = len(sink.problems)
+
+    def bad(message: str, at: str = "") -> None:
+        sink.add(at or where, f"{spec.id}: {message}")
+
+    allowed = {"percent": {"value", "numerator", "denominator"}, "responses": {"responses"},
+               "tasks": {"tasks", "tasks_file"}}.get(kind, {"value"})
+    extra = raw.given - allowed
+    if extra:
+        bad(f"a {kind} metric does not take {', '.join(sorted(extra))}")
+        return None
+    if not raw.given:
+        bad(f"no value given (a {kind} metric needs {' or '.join(sorted(allowed))})")
+        return None
+    value: Any = None
+    num = den = None
+    try:
+        if kind == "percent":
+            if "numerator" in raw.given or "denominator" in raw.given:
+                if "value" in raw.given:
+                    bad("give either value or numerator/denominator, not both")
+                    return None
+                try:
+                    num, den = _as_int(raw.numerator), _as_int(raw.denominator)
+                except (ValueError, TypeError, ArithmeticError):
+                    bad("numerator and denominator must both be whole numbers", _text(raw.numerator)[1])
+                    return None
+                if num < 0 or den <= 0:
+                    bad(f"numerator must be ≥ 0 and denominator > 0, got {num}/{den}")
+                    return None
+                if num > den:
+                    bad(f"numerator {num} is greater than denominator {den}")
+                    return None
+                value = Fraction(100 * num, den)
+            else:
+                value = _as_number(raw.value)
+                if not 0 <= value <= 100:
+                    bad(f"a percent must be from 0 to 100, got {exact_text(value)}", _text(raw.value)[1])
+                    return None
+        elif kind == "count":
+            value = _as_int(raw.value)
+            if value < 0:
+                bad(f"a count cannot be negative, got {value}", _text(raw.value)[1])
+                return None
+        elif kind == "points":
+            value = _as_number(raw.value)
+            if value < 0:
+                bad(f"points cannot be negative, got {exact_text(value)}", _text(raw.value)[1])
+                return None
+        elif kind == "boolean":
+            value = _as_bool(raw.value)
+        elif kind == "date":
+            text, _ = _text(raw.value)
+            value = None if text in (None, "", "not_done") else _as_date(raw.value)
+        elif kind == "category":
+            text, at = _text(raw.value)
+            value = nfc(text) if text is not None else ""
+            if value not in spec.categories:
+                bad(f"{value!r} is not one of the categories: {', '.join(spec.categories)}", at)
+                return None
+        elif kind == "responses":
+            counts = {}
+            for opt, (v, at) in (raw.responses or {}).items():
+                if opt not in spec.options:
+                    bad(f"unknown answer option {opt!r}; the options are: {', '.join(spec.options)}", at)
+                    continue
+                try:
+                    c = _as_int(v)
+                except (ValueError, TypeError, ArithmeticError):
+                    bad(f"response count for {opt!r} must be a whole number, got {_text(v)[0]!r}", at)
+                    continue
+                if c < 0:
+                    bad(f"response count for {opt!r} cannot be negative", at)
+                    continue
+                counts[opt] = c
+            if len(sink.problems) > errors_before:
+                return None
+            if sum(counts.values()) == 0:
+                bad("no responses: at least one answer must be counted")
+                return None
+            value = {o: counts.get(o, 0) for o in spec.options}
+        elif kind == "tasks":
+            value = _tasks(raw.tasks or [], _period_year(unit.period), spec, sink)
+            if value is None:
+                return None
+    except (ValueError, TypeError, ArithmeticError):
+        text, at = _text(raw.value)
+        bad(f"expected a {kind} value, got {text!r}", at)
+        return None
+    citation = _citation(raw.citation, unit, where, sink)
+    if len(sink.problems) > errors_before:
+        return None
+    return MetricValue(spec.id, kind, value, citation, show_loc(where), num, den, raw.reason)
+
+
+def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: _Sink) -> Optional[tuple[Task, ...]]:
+    tasks, ok = [], True
+    for item, at in items:
+        if not isinstance(item, dict) or not item.get("task") or not item.get("lead") or not item.get("deadline"):
+            sink.add(at, f"{spec.id}: a task needs task, lead and deadline")
+            ok = False
+            continue
+        try:
+            deadline = _deadline(item["deadline"], year)
+        except ValueError:
+            sink.add(at, f"{spec.id}: deadline {item['deadline']!r} is not a date, 'Quý I'–'Quý IV' or 'Tháng 1'–'Tháng 12'")
+            ok = False
+            continue
+        completed = None
+        if item.get("completed") not in (None, ""):
+            try:
+                completed = _as_date(item["completed"])
+            except ValueError:
+                sink.add(at, f"{spec.id}: completed {item['completed']!r} is not a date")
+                ok = False
+                continue
+        partners = item.get("partners") or ""
+        if isinstance(partners, list):
+            partners = ", ".join(nfc(p) for p in partners)
+        tasks.append(Task(nfc(item["task"]), nfc(item["lead"]), nfc(partners), nfc(item.get("product") or ""),
+                          deadline, completed))
+    if not ok:
+        return None
+    if not tasks:
+        sink.add(items[0][1] if items else "", f"{spec.id}: the task list is empty")
+        return None
+    return tuple(tasks)
+
+
+UNIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _record(unit: _RawUnit, criteria: CriteriaSet, sink: _Sink) -> Optional[EvidenceRecord]:
+    if not UNIT_ID.match(unit.unit_id):
+        sink.add(unit.location, f"unit id {unit.unit_id!r} must use only letters, digits, '.', '_' and '-' "
+                                "(it names the unit's result file)")
+    if unit.unit_type not in criteria.unit_type_ids():
+        sink.add(unit.location, f"unknown unit type {unit.unit_type!r} for criteria set {criteria.id}; "
+                                f"declared: {', '.join(sorted(criteria.unit_type_ids()))}")
+    subs = {s.code: s for s in criteria.sub_criteria()}
+    values = {}
+    for mid, raw in sorted(unit.metrics.items()):
+        spec = criteria.metrics.get(mid)
+        if spec is None:
+            sink.add(raw.location, f"unknown metric {mid!r}; criteria set {criteria.id} declares: "
+                                   f"{', '.join(sorted(criteria.metrics))}")
+            continue
+        mv = _typed(spec, raw, unit, sink)
+        if mv is not None:
+            values[mid] = mv
+    for s in subs.values():
+        mv = values.get(s.metric)
+        if mv is not None:
+            problem = methods.get(s.method).check_value(s.params, s.max, mv)
+            if problem:
+                sink.add(unit.metrics[s.metric].location, f"{s.metric} (item {s.code}): {problem}")
+    na = {}
+    for code, (reason, at) in sorted(unit.not_applicable.items()):
+        if code not in subs:
+            sink.add(at, f"not_applicable names unknown item {code!r}")
+        elif not reason:
+            sink.add(at, f"item {code} is declared not applicable without a reason")
+        else:
+            na[code] = reason
+    return EvidenceRecord(unit.unit_id, unit.unit_name, unit.unit_type, unit.period, values, na, unit.source)
+
+
+def consistency_warnings(criteria: CriteriaSet, record: EvidenceRecord) -> list[Problem]:
+    """Figures that the criteria set says must agree but do not: warnings naming both places."""
+    out = []
+    for check in criteria.checks:
+        vals = {m: record.values[m] for m in check.metrics if m in record.values}
+        label = f" ({check.label})" if check.label else ""
+        if check.kind == "sum":
+            total = record.values.get(check.total)
+            if total is None or len(vals) != len(check.metrics):
+                continue
+            parts = sum((Fraction(v.value) for v in vals.values()), Fraction(0))
+            if parts != total.value:
+                detail = " + ".join(f"{m} {exact_text(Fraction(v.value))} ({v.location})" for m, v in vals.items())
+                out.append(_warning(total.location, f"unit {record.unit_id}: {check.total} is "
+                                    f"{exact_text(Fraction(total.value))} but its parts add up to {exact_text(parts)}: "
+                                    f"{detail}{label}"))
+        elif len(vals) >= 2:
+            first_id, first = next(iter(vals.items()))
+            for m, v in vals.items():
+                if Fraction(v.value) != Fraction(first.value):
+                    out.append(_warning(v.location, f"unit {record.unit_id}: {m} is {exact_text(Fraction(v.value))} "
+                                        f"here but {first_id} is {exact_text(Fraction(first.value))} at "
+                                        f"{first.location}; they should agree{label}"))
+    return out
+
+
+def _warning(location: str, message: str) -> Problem:
+    return Problem(location, message=message, severity="warning")
+
+
+@dataclass(frozen=True)
+class EvidenceSet:
+    records: tuple[EvidenceRecord, ...]
+    warnings: tuple[Problem, ...]
+    files: tuple[Path, ...]
+
+
+def evidence_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The evidence files named, with folders expanded to the YAML / CSV / Excel files inside
+    (task lists referenced by `tasks_file` are skipped: they are read through their unit)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in (".yaml", ".yml", ".csv", ".xlsx") \
+                        and not f.name.startswith(("tasks", ".")) and "tasks" not in f.parts[len(p.parts):-1]:
+                    out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> EvidenceSet:
+    """Load evidence files (or folders of them) for one criteria set; raise `EvidenceError` with
+    every problem found."""
+    sink = _Sink()
+    units: list[_RawUnit] = []
+    files = evidence_files(paths)
+    if not files:
+        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message="no evidence files found")])
+    for f in files:
+        name = str(f)
+        if not f.is_file():
+            sink.add(loc(name, ""), "file not found")
+            continue
+        suffix = f.suffix.lower()
+        try:
+            if suffix in (".yaml", ".yml"):
+                units += _read_yaml(f, name, sink)
+            elif suffix in (".csv", ".xlsx"):
+                units += _read_table(f, name, sink)
+            else:
+                sink.add(loc(name, ""), "unsupported evidence format: expected .yaml, .yml, .csv or .xlsx")
+        except InputError as exc:
+            sink.problems.extend(exc.problems)
+    seen: dict[str, _RawUnit] = {}
+    records = []
+    for unit in units:
+        first = seen.get(unit.unit_id)
+        if first is not None:
+            sink.add(unit.location, f"duplicate unit {unit.unit_id!r}: already given at {show_loc(first.location)}")
+            continue
+        seen[unit.unit_id] = unit
+        rec = _record(unit, criteria, sink)
+        if rec is not None:
+            records.append(rec)
+    errors = [p for p in sink.problems if p.severity == "error"]
+    if errors:
+        raise EvidenceError(errors)
+    warnings = [w for r in records for w in consistency_warnings(criteria, r)]
+    records.sort(key=lambda r: r.unit_id)
+    return EvidenceSet(tuple(records), tuple(warnings), tuple(files))

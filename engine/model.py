@@ -1,0 +1,306 @@
+"""Frozen models: the criteria tree, evidence records, decisions and results."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import Any, Optional, Union
+
+METRIC_KINDS = ("percent", "count", "boolean", "date", "category", "responses", "points", "tasks")
+DATE_CATEGORIES = ("on_time", "late", "not_done")
+BOOLEAN_CATEGORIES = ("yes", "no")
+TASK_MEASURES = ("completion_rate", "on_time_rate")
+
+Quantity = Union[Fraction, str]  # what a branch condition is tested on: a number or a category
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a threshold comes from: a document and clause, and whether it is official wording."""
+
+    source: str
+    clause: str = ""
+    note: str = ""
+    official: bool = False
+
+
+@dataclass(frozen=True)
+class UnitType:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Band:
+    """A classification band: index ≥ `min` (percent, inclusive) and below the next band's min."""
+
+    label: str
+    min: Fraction
+
+
+@dataclass(frozen=True)
+class Group:
+    """Units ranked together and classified by the same bands."""
+
+    id: str
+    label: str
+    unit_types: tuple[str, ...]
+    bands: tuple[Band, ...]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    id: str
+    kind: str
+    label: str
+    categories: tuple[str, ...] = ()  # category kind: allowed values
+    options: tuple[str, ...] = ()  # responses kind: answer options
+    deadline: Optional[date] = None  # date kind: on time if on or before
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An exact interval on the quantity; `None` bounds are open-ended."""
+
+    lo: Optional[Fraction] = None
+    lo_closed: bool = True
+    hi: Optional[Fraction] = None
+    hi_closed: bool = True
+
+    def contains(self, q: Fraction) -> bool:
+        if self.lo is not None and (q < self.lo or (q == self.lo and not self.lo_closed)):
+            return False
+        if self.hi is not None and (q > self.hi or (q == self.hi and not self.hi_closed)):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Category:
+    value: str
+
+    def contains(self, q: Quantity) -> bool:
+        return q == self.value
+
+
+@dataclass(frozen=True)
+class Always:
+    """Matches any value (formula methods whose points follow from the value itself)."""
+
+    def contains(self, q: Quantity) -> bool:
+        return True
+
+
+Condition = Union[Interval, Category, Always]
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One outcome of a sub-criterion: a condition in exact terms plus the criteria's own words."""
+
+    key: str
+    label: str
+    condition: Condition
+
+
+@dataclass(frozen=True)
+class SubCriterion:
+    code: str
+    title: str
+    max: Fraction
+    method: str
+    params: Any  # the method's frozen params object
+    metric: str
+    measure: str = ""  # for task lists: completion_rate / on_time_rate
+    applies_to: Optional[frozenset[str]] = None  # None: every unit type
+    source: str = "self"  # "self" (self-assessed, appraised) or "survey"
+    evidence_required: tuple[str, ...] = ()
+    provenance: Optional[Provenance] = None
+    branches: tuple[Branch, ...] = ()
+    line: int = 0
+
+    def applies(self, unit_type: str) -> bool:
+        return self.applies_to is None or unit_type in self.applies_to
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    title: str
+    max: Fraction
+    sub_criteria: tuple[SubCriterion, ...]
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    title: str
+    max: Fraction
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A consistency check declared in data: `sum` (parts add up to a total) or `equal`."""
+
+    kind: str
+    metrics: tuple[str, ...]
+    total: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class CriteriaSet:
+    id: str
+    title: str
+    year: int
+    decision: str
+    issuer: str
+    unit_types: tuple[UnitType, ...]
+    groups: tuple[Group, ...]
+    metrics: dict[str, MetricSpec]
+    areas: tuple[Area, ...]
+    checks: tuple[Check, ...]
+    path: str
+    content_hash: str
+    max: Fraction
+
+    def sub_criteria(self) -> list[SubCriterion]:
+        return [s for a in self.areas for c in a.criteria for s in c.sub_criteria]
+
+    def unit_type_ids(self) -> set[str]:
+        return {t.id for t in self.unit_types}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Tài liệu kiểm chứng: document number, date, issuer, optionally a file in the evidence folder."""
+
+    document: str
+    date: Optional[date] = None
+    issuer: str = ""
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    task: str
+    lead: str
+    partners: str
+    product: str
+    deadline: date
+    completed: Optional[date]
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """One metric of one unit as given by evidence, with its citation and where it was read."""
+
+    metric: str
+    kind: str
+    value: Any  # Fraction, str (category), date/None, dict option->count, tuple[Task], Fraction points
+    citation: Optional[Citation]
+    location: str
+    numerator: Optional[int] = None
+    denominator: Optional[int] = None
+    reason: str = ""
+
+    def text(self) -> str:
+        """The input as a person would read it in a trace."""
+        from .numbers import exact_text
+
+        if self.numerator is not None:
+            return f"{self.numerator}/{self.denominator}"
+        if isinstance(self.value, Fraction):
+            return exact_text(self.value)
+        if isinstance(self.value, dict):
+            return ", ".join(f"{k}: {v}" for k, v in self.value.items())
+        if isinstance(self.value, tuple):
+            return f"{len(self.value)} tasks"
+        if isinstance(self.value, date):
+            return self.value.isoformat()
+        if self.value is None:
+            return "not done"
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    unit_id: str
+    unit_name: str
+    unit_type: str
+    period: str
+    values: dict[str, MetricValue]
+    not_applicable: dict[str, str]
+    source: str
+
+
+@dataclass(frozen=True)
+class Case:
+    """One applicable (unit, sub-criterion) pair handed to an evaluator."""
+
+    unit_id: str
+    code: str
+    quantity: Optional[Quantity]  # None: the evidence is missing
+
+
+MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An evaluator's answer for one case: which branch matched (or missing / none)."""
+
+    unit_id: str
+    code: str
+    branch: Optional[str]  # branch key; MISSING for missing evidence; None when no branch matched
+
+
+STATUSES = ("scored", "not_applicable", "missing_evidence", "no_matching_band")
+
+
+@dataclass(frozen=True)
+class Input:
+    metric: str
+    value: str
+    citation: Optional[Citation]
+    location: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    unit_id: str
+    code: str
+    status: str
+    method: str
+    points: Fraction
+    max: Fraction
+    condition: str = ""  # the matched branch in the criteria's own words
+    inputs: tuple[Input, ...] = ()
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Rollup:
+    code: str
+    title: str
+    points: Fraction
+    max: Fraction
+
+    @property
+    def index(self) -> Optional[Fraction]:
+        return self.points / self.max * 100 if self.max else None
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    unit_id: str
+    unit_name: str
+    unit_type: str
+    period: str
+    decisions: tuple[Decision, ...]
+    criteria: tuple[Rollup, ...]
+    areas: tuple[Rollup, ...]
+    total: Rollup
+    evidence_source: str = ""
+    warnings: tuple[str, ...] = field(default=())

@@ -1,0 +1,111 @@
+"""The JSON result of a unit (schema: engine/schemas/result.schema.json), canonically encoded."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from .model import Citation, CriteriaSet, Decision, Rollup, UnitResult
+from .numbers import display, exact_text
+
+RESULT_FORMAT = "cchc-result/1"
+
+
+def dumps(obj: Any) -> bytes:
+    """Canonical JSON: sorted keys, UTF-8, two-space indent, trailing newline."""
+    return (json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _exact(value: Optional[Fraction]) -> Optional[str]:
+    return None if value is None else exact_text(value)
+
+
+def _rollup(r: Rollup) -> dict:
+    idx = r.index
+    return {"code": r.code, "title": r.title, "points": _exact(r.points),
+            "points_display": display(r.points), "max": _exact(r.max),
+            "index": _exact(idx), "index_display": None if idx is None else display(idx)}
+
+
+def _citation(c: Optional[Citation]) -> Optional[dict]:
+    if c is None:
+        return None
+    return {"document": c.document, "date": c.date.isoformat() if c.date else None,
+            "issuer": c.issuer, "file": c.file}
+
+
+def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dict:
+    return {
+        "code": d.code, "title": titles[d.code], "method": d.method, "status": d.status,
+        "points": _exact(d.points), "points_display": display(d.points), "max": _exact(d.max),
+        "condition": d.condition, "note": d.note,
+        "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
+                    "citation": _citation(i.citation), "location": i.location} for i in d.inputs],
+    }
+
+
+def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
+    titles = {s.code: s.title for s in criteria.sub_criteria()}
+    counts = {s: sum(1 for d in result.decisions if d.status == s)
+              for s in ("scored", "not_applicable", "missing_evidence", "no_matching_band")}
+    return {
+        "format": RESULT_FORMAT,
+        "criteria": {"id": criteria.id, "title": criteria.title, "year": criteria.year,
+                     "decision": criteria.decision, "sha256": criteria.content_hash},
+        "engine": engine,
+        "unit": {"id": result.unit_id, "name": result.unit_name, "type": result.unit_type},
+        "period": result.period,
+        "evidence_source": result.evidence_source,
+        "items": [_decision(d, titles, criteria) for d in result.decisions],
+        "criteria_rollup": [_rollup(r) for r in result.criteria],
+        "areas": [_rollup(r) for r in result.areas],
+        "total": _rollup(result.total),
+        "status_counts": counts,
+    }
+
+
+def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
+                 warnings: Sequence[str]) -> dict:
+    return {
+        "format": "cchc-summary/1",
+        "criteria": {"id": criteria.id, "title": criteria.title, "year": criteria.year,
+                     "sha256": criteria.content_hash},
+        "engine": engine,
+        "units": [{"id": r.unit_id, "name": r.unit_name, "type": r.unit_type, "period": r.period,
+                   **{k: v for k, v in _rollup(r.total).items() if k not in ("code", "title")}}
+                  for r in results],
+        "warnings": list(warnings),
+    }
+
+
+def write_outputs(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write every file of a run or none: all go to a temporary folder beside `out_dir`, then
+    replace their targets one by one (each replacement is atomic)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
+    written = []
+    try:
+        for rel, data in files.items():
+            tmp = staging / rel
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+        for rel in files:
+            target = out_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, target)
+            written.append(target)
+    finally:
+        for p in sorted(staging.rglob("*"), reverse=True):
+            p.rmdir() if p.is_dir() else p.unlink()
+        staging.rmdir()
+    return written
+
+
+def result_files(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
+                 warnings: Sequence[str]) -> dict[str, bytes]:
+    files = {f"units/{r.unit_id}.json": dumps(unit_json(criteria, r, engine)) for r in results}
+    files["summary.json"] = dumps(summary_json(criteria, results, engine, warnings))
+    return files

@@ -1,0 +1,77 @@
+"""JSON Schema checks on loaded YAML, with problems located by line."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from .errors import Problem
+from .yamlio import key_position, position
+
+
+def _is_number(checker, instance) -> bool:
+    return (isinstance(instance, (int, Decimal, Fraction, float)) and not isinstance(instance, bool))
+
+
+def _is_integer(checker, instance) -> bool:
+    if isinstance(instance, bool):
+        return False
+    return isinstance(instance, int) or (isinstance(instance, Decimal) and instance == instance.to_integral_value())
+
+
+_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+    {"number": _is_number, "integer": _is_integer})
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_TYPES)
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    return json.loads(resources.files("engine").joinpath("schemas", name).read_text("utf-8"))
+
+
+def schema_problems(doc: Any, schema_name: str, file: str) -> list[Problem]:
+    validator = _Validator(load_schema(schema_name))
+    problems = []
+    for err in validator.iter_errors(doc):
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            extra = sorted(k for k in err.instance if k not in allowed)
+            for key in extra:
+                line, col = key_position(doc, path + [key])
+                problems.append(Problem(file, line, col,
+                                        f"unknown key {key!r}; expected one of: {', '.join(sorted(allowed))}"))
+            continue
+        if err.validator == "required":
+            line, col = position(doc, path)
+        else:
+            line, col = key_position(doc, path) if path else (1, 1)
+        where = ".".join(str(p) for p in path) or "document"
+        problems.append(Problem(file, line, col, f"{where}: {_message(err)}"))
+    return problems
+
+
+def _message(err: jsonschema.ValidationError) -> str:
+    if err.validator == "enum":
+        return f"{_show(err.instance)} is not one of: {', '.join(map(str, err.validator_value))}"
+    if err.validator == "const":
+        return f"expected {err.validator_value!r}, got {_show(err.instance)}"
+    if err.validator == "type":
+        return f"expected {err.validator_value}, got {_show(err.instance)}"
+    if err.validator == "pattern":
+        return f"{_show(err.instance)} is not a valid identifier or code"
+    return err.message
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return type(value).__name__.replace("YamlMap", "mapping").replace("YamlList", "list")
+    if isinstance(value, date):
+        return value.isoformat()
+    return repr(value)

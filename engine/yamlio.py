@@ -1,0 +1,153 @@
+"""Safe YAML loading that keeps line numbers, exact decimals and NFC text.
+
+Mappings load as `YamlMap` (a dict) and sequences as `YamlList` (a list); both remember where each
+entry stands so any later check can report `file:line:col`. Floats load as `Decimal` built from the
+text as written, so `93.54` is exactly 93.54.
+"""
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+Pos = tuple[int, int]  # 1-based line and column
+
+
+class YamlMap(dict):
+    """A mapping that remembers its own position and each key's and value's position."""
+
+    pos: Pos = (0, 0)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.key_pos: dict[Any, Pos] = {}
+        self.value_pos: dict[Any, Pos] = {}
+
+
+class YamlList(list):
+    """A sequence that remembers its own position and each item's position."""
+
+    pos: Pos = (0, 0)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.item_pos: list[Pos] = []
+
+
+def _mark(node: yaml.Node) -> Pos:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class LineLoader(yaml.SafeLoader):
+    """SafeLoader that records positions, loads floats as Decimal and normalises text to NFC."""
+
+    def construct_yaml_map(self, node: yaml.MappingNode):  # type: ignore[override]
+        data = YamlMap()
+        data.pos = _mark(node)
+        yield data
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
+                key = str(key)
+            if key in data:
+                raise DuplicateKey(
+                    "while constructing a mapping", node.start_mark,
+                    f"duplicate key {key!r}", key_node.start_mark)
+            data[key] = self.construct_object(value_node, deep=True)
+            data.key_pos[key] = _mark(key_node)
+            data.value_pos[key] = _mark(value_node)
+
+    def construct_yaml_seq(self, node: yaml.SequenceNode):  # type: ignore[override]
+        data = YamlList()
+        data.pos = _mark(node)
+        yield data
+        for child in node.value:
+            data.append(self.construct_object(child, deep=True))
+            data.item_pos.append(_mark(child))
+
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:  # type: ignore[override]
+        return unicodedata.normalize("NFC", super().construct_yaml_str(node))
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:  # type: ignore[override]
+        text = str(self.construct_scalar(node)).replace("_", "").lower()
+        if ":" in text:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"sexagesimal number {text!r} is not accepted", node.start_mark)
+        special = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
+        try:
+            return Decimal(special.get(text, text))
+        except InvalidOperation:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"not a number: {text!r}", node.start_mark) from None
+
+
+LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_yaml_map)
+LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_yaml_seq)
+LineLoader.add_constructor("tag:yaml.org,2002:str", LineLoader.construct_yaml_str)
+LineLoader.add_constructor("tag:yaml.org,2002:float", LineLoader.construct_yaml_float)
+
+
+def load_yaml(path: Path, display: str | None = None) -> Any:
+    """Load one YAML document; every failure becomes a located `Problem` list (raised as
+    `InputError` by the caller)."""
+    from .errors import InputError
+
+    name = display or str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([Problem(name, message="file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(name, message=f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+    except OSError as exc:
+        raise InputError([Problem(name, message=f"cannot read: {exc.strerror}")]) from None
+    try:
+        return yaml.load(text, Loader=LineLoader)  # noqa: S506 - LineLoader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        message = exc.problem or str(exc)
+        if "could not determine a constructor" in message or exc.__class__.__name__ == "ConstructorError" and "tag" in message:
+            message = f"{message} (custom YAML tags are refused; only plain YAML is read)"
+        raise InputError([Problem(name, line, col, message)]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, message=f"invalid YAML: {exc}")]) from None
+
+
+def position(doc: Any, path: tuple | list) -> Pos:
+    """Best position for a path of keys/indexes inside a loaded document: the deepest node reached."""
+    node, best = doc, getattr(doc, "pos", (0, 0))
+    for step in path:
+        if isinstance(node, YamlMap) and step in node:
+            best = node.value_pos.get(step, best)
+            node = node[step]
+        elif isinstance(node, YamlList) and isinstance(step, int) and 0 <= step < len(node):
+            best = node.item_pos[step] if step < len(node.item_pos) else best
+            node = node[step]
+        else:
+            break
+    return best
+
+
+def key_position(doc: Any, path: tuple | list) -> Pos:
+    """Position of the key that ends a path (so a message points at `key:` rather than its value)."""
+    *head, last = path
+    parent = doc
+    for step in head:
+        try:
+            parent = parent[step]
+        except (KeyError, IndexError, TypeError):
+            return position(doc, path)
+    if isinstance(parent, YamlMap) and last in parent.key_pos:
+        return parent.key_pos[last]
+    return position(doc, path)

@@ -1,0 +1,19 @@
+"""Criteria compiled into durable_rules rulesets, and the registry of evaluators."""
+from __future__ import annotations
+
+from engine.errors import CchcError
+from engine.evaluate import Evaluator
+from engine.reference import ReferenceEvaluator
+
+ENGINES = ("durable", "reference")
+
+
+def get_evaluator(name: str) -> Evaluator:
+    """`durable` (the rule engine) or `reference` (plain Python, for cross-checks)."""
+    if name == "durable":
+        from .evaluator import DurableEvaluator
+
+        return DurableEvaluator()
+    if name == "reference":
+        return ReferenceEvaluator()
+    raise CchcError(f"unknown engine {name!r}; valid engines: {', '.join(ENGINES)}")
