@@ -23,10 +23,14 @@ demo: install
 	@bash scripts/demo.sh "$(BIN)" "$(DEMO_OUT)"
 
 test: install
+	@bash scripts/ensure_browser.sh
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python scripts/bench.py
+
+golden: install
+	@bash scripts/regen_golden.sh "$(BIN)"
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -24,6 +24,7 @@ err = Console(stderr=True, soft_wrap=True)
 # Exit codes, in one place: 0 ok; 1 a replay differs; 2 bad input (or a damaged bundle);
 # 3 the engine could not decide every item; 4 an internal error.
 EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERNAL = 2, 3, 4
+EXIT_DIFFERS = 1  # a replay does not reproduce its recorded results
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (InputError, EXIT_BAD_INPUT),
     (IncompleteEvaluationError, EXIT_ENGINE),
@@ -77,7 +78,8 @@ def _is_criteria(path: Path) -> bool:
     try:
         doc = load_yaml(path)
     except InputError:
-        return False
+        # Broken YAML: still a criteria set if it says so, so that its own errors are reported.
+        return "cchc-criteria/" in path.read_text("utf-8", errors="replace")
     return isinstance(doc, dict) and str(doc.get("format", "")).startswith("cchc-criteria/")
 
 
@@ -131,8 +133,12 @@ def score(
     out_dir: Path = typer.Option(Path("out"), "--out", "-o", help="Folder for the JSON results."),
     engine: str = typer.Option("durable", "--engine", "-e", help="durable (rule engine) or reference."),
     rows: int = typer.Option(40, "--rows", help="How many units the terminal table shows."),
+    bundle: Optional[Path] = typer.Option(None, "--bundle", help="Where to write the replay bundle "
+                                          "(default: OUT/bundle.cchc)."),
+    sign: Optional[Path] = typer.Option(None, "--sign", help="Sign the bundle with this Ed25519 key "
+                                        "(made by `cchc keygen`)."),
 ) -> None:
-    """Score units: one JSON result per unit, a summary, and a table on the terminal."""
+    """Score units: one JSON result per unit, a summary, a replay bundle, and a table on the terminal."""
     from rules import get_evaluator
 
     evaluator = get_evaluator(engine)
@@ -142,11 +148,17 @@ def score(
         err.print(str(w), markup=False, highlight=False)
     results = score_units(cs, ev, evaluator)
     files = result_files(cs, results, evaluator.name, [str(w) for w in ev.warnings])
-    write_outputs(out_dir, files)
+    from engine.bundle import BUNDLE_NAME, sha256, write_run
+    from engine.replay import score_bundle
+
+    bundle_bytes = score_bundle(criteria, evidence, cs, ev, files, evaluator.name, key=sign)
+    write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes)
     _table(cs.title, results, rows)
     decided = sum(len(r.decisions) for r in results)
     out.print(f"{len(results)} unit(s), {decided} decisions ({evaluator.name} engine) → {out_dir}/units/*.json, "
               f"{out_dir}/summary.json", markup=False, highlight=False)
+    out.print(f"bundle {bundle or out_dir / BUNDLE_NAME} (sha256 {sha256(bundle_bytes)}"
+              f"{', signed' if sign else ''}): replay it with `cchc replay`", markup=False, highlight=False)
 
 
 def _table(title: str, results, rows: int) -> None:
@@ -163,6 +175,439 @@ def _table(title: str, results, rows: int) -> None:
     out.print(table)
     if len(results) > rows:
         out.print(f"… and {len(results) - rows} more unit(s) in the JSON results")
+
+
+# ---------------------------------------------------------------- replay, keygen, archive
+
+def _bundle_header(path, b) -> None:
+    v = b.versions
+    signed = f"signed by key {b.signer}" if b.signer else "not signed"
+    out.print(f"bundle {path}: kind {b.kind}, sha256 {b.sha256}", markup=False, highlight=False)
+    out.print(f"  recorded with the {b.engine} engine, cchc {v.get('cchc')}, durable_rules {v.get('durable_rules')}, "
+              f"Python {v.get('python')}; {len(b.parts)} parts verified; {signed}", markup=False, highlight=False)
+
+
+@app.command()
+@guarded
+def replay(
+    bundle: Path = typer.Argument(..., help="A bundle written by `cchc score` (or taken from the archive)."),
+    engine: Optional[str] = typer.Option(None, "--engine", "-e",
+                                         help="durable or reference (default: the engine the bundle recorded)."),
+    against: Optional[Path] = typer.Option(None, "--against", help="What-if: re-score the recorded evidence "
+                                           "under this criteria set and show who would move."),
+    public_key: Optional[Path] = typer.Option(None, "--public-key", help="Require a signature by this key "
+                                              "(the .pub file of `cchc keygen`)."),
+    items: bool = typer.Option(False, "--items", help="With --against: list every item that changes too."),
+) -> None:
+    """Re-run a bundle from its own bytes: exit 0 when every decision and total is reproduced,
+    1 with an item-level diff when not, 2 when the bundle is damaged or altered."""
+    from engine.bundle import load_public_key, read_bundle_file
+    from engine.replay import replay as run_replay, what_if
+    from rules import get_evaluator
+
+    b = read_bundle_file(bundle, public_key=load_public_key(public_key) if public_key else None)
+    _bundle_header(bundle, b)
+    evaluator = get_evaluator(engine or b.engine)
+    if against is not None:
+        try:
+            w = what_if(b, against, evaluator)
+        except InputError as exc:
+            if any(p.file.startswith("inputs/") for p in exc.problems):
+                err.print(f"the recorded evidence does not fit the criteria set {against}:", markup=False,
+                          highlight=False)
+            raise
+        _print_what_if(w, items)
+        return
+    report = run_replay(b, evaluator)
+    now = report.versions
+    changed = [f"{k} {report.recorded_versions.get(k)} → {now[k]}" for k in now
+               if report.recorded_versions.get(k) != now[k]]
+    if changed:
+        out.print(f"  note: replaying with other versions: {', '.join(changed)}", markup=False, highlight=False)
+    c = report.comparison
+    if c.identical:
+        out.print(f"identical: the {report.engine} engine reproduces every decision and total of the "
+                  f"{report.recorded_engine} run ({c.units} unit(s), {c.decisions} decisions).",
+                  markup=False, highlight=False)
+        return
+    out.print(f"DIFFERS: the {report.engine} engine does not reproduce the recorded results "
+              f"({len(c.differences)} difference(s), {c.units} unit(s) compared):", markup=False, highlight=False)
+    for d in c.differences:
+        out.print(f"  {d.text()}", markup=False, highlight=False)
+    raise typer.Exit(EXIT_DIFFERS)
+
+
+def _print_what_if(w, items: bool) -> None:
+    def pts(p):
+        return "—" if p is None else display(p.points, vietnamese=True)
+
+    def idx(p):
+        return "—" if p is None or p.index is None else display(p.index, vietnamese=True)
+
+    def rank(p):
+        return "—" if p is None or p.rank is None else f"{p.rank}/{p.of}"
+
+    def klass(p):
+        return "—" if p is None or p.klass is None else p.klass
+
+    out.print(f"what if: criteria set {w.new_criteria[0]} (sha256 {w.new_criteria[1][:12]}…) instead of "
+              f"{w.recorded_criteria[0]} (sha256 {w.recorded_criteria[1][:12]}…), {w.engine} engine",
+              markup=False, highlight=False)
+    movers = w.movers()
+    if movers:
+        table = Table(title="Đơn vị thay đổi: ghi nhận → giả định (recorded → what-if)")
+        for col, just in (("Mã đơn vị", "left"), ("Điểm", "right"), ("Chỉ số (%)", "right"),
+                          ("Δ", "right"), ("Hạng", "left"), ("Xếp loại", "left")):
+            table.add_column(col, justify=just)
+        for m in movers:
+            b, a = m.before, m.after
+            delta = "—"
+            if b is not None and a is not None and b.index is not None and a.index is not None:
+                d = a.index - b.index
+                delta = ("+" if d > 0 else "") + display(d, vietnamese=True)
+            ranks = f"{rank(b)} → {rank(a)}"
+            if b is not None and a is not None and b.group != a.group:  # the groups themselves changed
+                ranks = f"{rank(b)} {b.group or '—'} → {rank(a)} {a.group or '—'}"
+            table.add_row(m.unit_id, f"{pts(b)} → {pts(a)}", f"{idx(b)} → {idx(a)}", delta, ranks,
+                          f"{klass(b)} → {klass(a)}")
+        out.print(table)
+    still = len(w.moves) - len(movers)
+    out.print(f"{len(movers)} unit(s) would move in points, rank or class; {still} would not.",
+              markup=False, highlight=False)
+    if items:
+        for d in w.items.differences:
+            out.print(f"  {d.text('recorded', 'what-if')}", markup=False, highlight=False)
+    elif w.items.differences:
+        out.print(f"{len(w.items.differences)} item-level change(s); --items lists them.", markup=False)
+
+
+@app.command()
+@guarded
+def keygen(
+    key: Path = typer.Argument(..., help="Where to write the private key; the public key goes to KEY.pub."),
+    force: bool = typer.Option(False, "--force", help="Replace existing key files."),
+) -> None:
+    """Make an Ed25519 key pair for signing bundles (`cchc score --sign KEY`)."""
+    from engine.bundle import generate_key
+
+    pub, fingerprint = generate_key(key, force=force)
+    out.print(f"private key {key} (keep it secret), public key {pub}, fingerprint {fingerprint}",
+              markup=False, highlight=False)
+
+
+archive_app = typer.Typer(help="Keep bundles by year and unit in an SQLite archive.", no_args_is_help=True)
+app.add_typer(archive_app, name="archive")
+_DB_HELP = "The archive (default: $CCHC_ARCHIVE, else ~/.local/share/cchc/archive.sqlite)."
+
+
+@archive_app.command("add")
+@guarded
+def archive_add(
+    bundles: List[Path] = typer.Argument(..., help="Bundle files; all are verified before any is stored."),
+    db: Optional[Path] = typer.Option(None, "--db", envvar="CCHC_ARCHIVE", help=_DB_HELP),
+) -> None:
+    """Verify bundles and store them with their unit results."""
+    from engine.archive import Archive, read_many
+
+    read = read_many(bundles)
+    with Archive(db) as archive:
+        for path, added in zip(bundles, archive.add(read)):
+            state = "added as" if added.new else "already archived as"
+            out.print(f"{path}: {state} #{added.id} (year {added.year}, {added.units} unit(s), "
+                      f"sha256 {added.sha256[:12]}…)", markup=False, highlight=False)
+        out.print(f"archive {archive.path}", markup=False, highlight=False)
+
+
+@archive_app.command("list")
+@guarded
+def archive_list(
+    year: Optional[int] = typer.Option(None, "--year", help="Only this year."),
+    unit: Optional[str] = typer.Option(None, "--unit", help="Only bundles holding this unit (shows its results)."),
+    db: Optional[Path] = typer.Option(None, "--db", envvar="CCHC_ARCHIVE", help=_DB_HELP),
+) -> None:
+    """List archived bundles (or, with --unit, that unit's results)."""
+    from engine.archive import Archive
+
+    with Archive(db, create=False) as archive:
+        if unit is not None:
+            _results_table(archive.results(year=year, unit=unit), f"Kết quả của {unit}")
+            return
+        rows = archive.bundles(year=year)
+        table = Table(title=f"Archive {archive.path}")
+        for col in ("#", "Năm", "Loại", "Bộ chỉ số", "Engine", "Đơn vị", "sha256", "Thêm lúc"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(str(r.id), str(r.year), r.kind, r.criteria_id, r.engine, str(r.units),
+                          r.sha256[:12], r.added_at)
+        out.print(table)
+        out.print(f"{len(rows)} bundle(s)")
+
+
+def _results_table(results, title: str) -> None:
+    table = Table(title=title)
+    for col, just in (("Năm", "left"), ("#", "left"), ("Bộ chỉ số", "left"), ("Mã đơn vị", "left"),
+                      ("Tên đơn vị", "left"), ("Điểm", "right"), ("Tối đa", "right"), ("Chỉ số (%)", "right")):
+        table.add_column(col, justify=just)
+    for r in results:
+        table.add_row(str(r.year), str(r.bundle_id), r.criteria_id, r.unit_id, r.unit_name,
+                      display(r.points, vietnamese=True), display(r.max, vietnamese=True),
+                      "—" if r.index is None else display(r.index, vietnamese=True))
+    out.print(table)
+    out.print(f"{len(results)} result(s)")
+
+
+@archive_app.command("show")
+@guarded
+def archive_show(
+    what: str = typer.Argument(..., help="A bundle number (#) or a unit id."),
+    year: Optional[int] = typer.Option(None, "--year", help="For a unit: only this year, with every item."),
+    db: Optional[Path] = typer.Option(None, "--db", envvar="CCHC_ARCHIVE", help=_DB_HELP),
+) -> None:
+    """Show an archived bundle, or a unit's results over the years."""
+    import json as _json
+
+    from engine.archive import Archive
+
+    with Archive(db, create=False) as archive:
+        if what.lstrip("#").isdigit():
+            b = archive.bundle(int(what.lstrip("#")))
+            _bundle_header(f"#{what.lstrip('#')}", b)
+            about = b.about
+            out.print(f"  criteria {about.get('criteria_id')} ({about.get('title')}), year {about.get('year')}; "
+                      f"inputs: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in b.inputs.items()),
+                      markup=False, highlight=False)
+            _results_table(archive.results(bundle_id=int(what.lstrip("#"))), "Kết quả")
+            return
+        results = archive.results(unit=what, year=year)
+        if not results:
+            raise CchcError(f"no archived results for unit {what!r}" + (f" in {year}" if year else ""))
+        _results_table(results, f"Kết quả của {what}")
+        if year is not None:
+            last = results[-1]
+            doc = _json.loads(archive.bundle(last.bundle_id).part(f"results/units/{what}.json"))
+            table = Table(title=f"{what}, {year} (bundle #{last.bundle_id})")
+            for col in ("Mã", "Tiêu chí", "Trạng thái", "Điểm", "Tối đa", "Mức đạt"):
+                table.add_column(col)
+            for it in doc["items"]:
+                table.add_row(it["code"], it["title"], it["status"], it["points_display"],
+                              it["max"], it.get("condition") or it.get("note") or "")
+            out.print(table)
+
+
+@archive_app.command("export")
+@guarded
+def archive_export(
+    bundle_id: int = typer.Argument(..., help="The bundle number (#)."),
+    to: Path = typer.Option(..., "--out", "-o", help="Where to write the bundle file."),
+    db: Optional[Path] = typer.Option(None, "--db", envvar="CCHC_ARCHIVE", help=_DB_HELP),
+) -> None:
+    """Write an archived bundle back to a file (to replay it)."""
+    from engine.archive import Archive
+    from engine.bundle import write_bundle
+
+    with Archive(db, create=False) as archive:
+        write_bundle(to, archive.bundle_bytes(bundle_id))
+    out.print(f"bundle #{bundle_id} → {to}", markup=False, highlight=False)
+
+
+# ---------------------------------------------------------------- annual round (docs/annual-round.md)
+
+@app.command("round")
+@guarded
+def round_(
+    criteria: Path = typer.Argument(..., help="The criteria set (YAML)."),
+    evidence: List[Path] = typer.Option(..., "--evidence", help="Units' own evidence: files or folders."),
+    appraisal: List[Path] = typer.Option([], "--appraisal", help="Appraisal files or folders (YAML, CSV)."),
+    survey: List[Path] = typer.Option([], "--survey", help="Survey data files or folders (YAML, CSV)."),
+    previous: Optional[Path] = typer.Option(None, "--previous", help="Last year's round.json."),
+    out_dir: Path = typer.Option(..., "--out", "-o", help="Folder for units/*.json and round.json."),
+    engine: str = typer.Option("durable", "--engine", "-e", help="durable (rule engine) or reference."),
+    workers: int = typer.Option(0, "--workers", "-j", help="Worker processes (0: one per core)."),
+    rows: int = typer.Option(40, "--rows", help="How many units per group the terminal table shows."),
+    archive: Optional[Path] = typer.Option(None, "--archive", help="Take last year's results from this "
+                                           "archive (instead of --previous)."),
+    previous_year: Optional[int] = typer.Option(None, "--previous-year", help="With --archive: the year to "
+                                                "compare with (default: the criteria set's year − 1)."),
+) -> None:
+    """Score a whole province's round: self-assessment, survey, appraisal, ranking per group."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from engine.round import default_workers, round_files, run_round
+    from rules import get_evaluator
+
+    get_evaluator(engine)  # an unknown engine is reported before any work
+    cs = load_criteria(criteria)
+    previous_folder = _previous_from_archive(archive, previous_year, previous, cs)  # kept until the run ends
+    if previous_folder is not None:
+        previous = next(Path(previous_folder.name).iterdir())
+    progress = Progress(TextColumn("Chấm điểm"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True, disable=not err.is_terminal)
+    with progress:
+        task = progress.add_task("units", total=None)
+        result = run_round(cs, evidence, factory=get_evaluator, engine=engine, survey_paths=survey,
+                           appraisal_paths=appraisal, previous_path=previous,
+                           workers=workers or default_workers(),
+                           progress=lambda done, total: progress.update(task, completed=done, total=total))
+    for w in result.warnings:
+        err.print(w, markup=False, highlight=False)
+    files = round_files(result)
+    written_bundle = _round_bundle(out_dir, files, cs, criteria, evidence, appraisal, survey, previous,
+                                   result.engine)
+    if not written_bundle:
+        write_outputs(out_dir, files)
+    _round_table(result, rows)
+    out.print(f"{len(result.units)} unit(s) ({result.engine} engine) → {out_dir}/units/*.json, {out_dir}/round.json",
+              markup=False, highlight=False)
+
+
+def _previous_from_archive(archive: Optional[Path], previous_year: Optional[int], previous: Optional[Path], cs):
+    """Last year's results from the archive, written as a round summary `previous-<year>.json` in a
+    temporary folder (so that the round's bundle carries them as its `previous` input)."""
+    import tempfile
+
+    from engine.archive import previous_round_json
+
+    if archive is None:
+        if previous_year is not None:
+            raise CchcError("--previous-year goes with --archive")
+        return None
+    if previous is not None:
+        raise CchcError("give last year's results either with --previous or with --archive, not both")
+    year = previous_year if previous_year is not None else cs.year - 1
+    data = previous_round_json(archive, year + 1)
+    if data is None:
+        raise CchcError(f"the archive {archive} holds no results of {year}")
+    folder = tempfile.TemporaryDirectory(prefix="cchc-previous-")
+    (Path(folder.name) / f"previous-{year}.json").write_bytes(data)
+    return folder
+
+
+def _round_bundle(out_dir, files, cs, criteria, evidence, appraisal, survey, previous, engine) -> bool:
+    """Write the round's results (and a replay bundle when the bundle writer supports rounds)."""
+    return False
+
+
+def _round_table(result, rows: int) -> None:
+    def change(st) -> str:
+        if st.yoy == "new":
+            return "mới"
+        c = st.index_change
+        r = st.rank_change
+        text = "" if c is None else ("+" if c > 0 else "") + display(c, vietnamese=True)
+        if r:
+            text += f" ({'↑' if r > 0 else '↓'}{abs(r)})"
+        return text or "—"
+
+    for g in list(result.ranking.groups) + ([None] if result.ranking.ungrouped else []):
+        standings = g.standings if g else result.ranking.ungrouped
+        title = g.group.label if g else "Không thuộc nhóm xếp hạng (ungrouped)"
+        table = Table(title=f"{title} — {result.period}")
+        for col, just in (("Hạng", "right"), ("Mã đơn vị", "left"), ("Tên đơn vị", "left"),
+                          ("Tự chấm (%)", "right"), ("Thẩm định (%)", "right"), ("Xếp loại", "left"),
+                          ("So với năm trước", "right")):
+            table.add_column(col, justify=just)
+        for st in standings[:rows]:
+            s = st.score
+            table.add_row(str(st.rank) if st.rank else "—", s.unit_id, s.name,
+                          display(s.self_index, vietnamese=True) if s.self_index is not None else "—",
+                          display(s.index, vietnamese=True) if s.index is not None else "—",
+                          st.klass or "—", change(st))
+        out.print(table)
+        if len(standings) > rows:
+            out.print(f"… and {len(standings) - rows} more unit(s) in round.json")
+    if result.ranking.vanished:
+        out.print("Có trong kỳ trước, không có trong kỳ này: "
+                  + ", ".join(u.unit_id for u in result.ranking.vanished), markup=False, highlight=False)
+
+
+@app.command()
+@guarded
+def midyear(
+    criteria: Path = typer.Argument(..., help="The criteria set (YAML): its items are the annual targets."),
+    evidence: List[Path] = typer.Argument(..., help="Year-to-date evidence files or folders."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of the evidence, YYYY-MM-DD."),
+    elapsed: Optional[str] = typer.Option(None, "--elapsed", help="Share of the year elapsed, e.g. 4/12."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for midyear.json."),
+) -> None:
+    """Mid-year check: each target on track or at risk, with the value the current pace reaches."""
+    from engine.midyear import check_targets, elapsed_from, midyear_json
+    from engine.results import dumps
+
+    period = elapsed_from(as_of, elapsed)
+    cs = load_criteria(criteria)
+    ev = load_evidence(evidence, cs)
+    for w in ev.warnings:
+        err.print(str(w), markup=False, highlight=False)
+    units = check_targets(cs, ev.records, period)
+    if out_dir is not None:
+        write_outputs(out_dir, {"midyear.json": dumps(midyear_json(cs, units, period))})
+    labels = {"on_track": "đúng tiến độ", "at_risk": "có nguy cơ", "no_data": "chưa có số liệu"}
+    table = Table(title=f"{cs.title} — kiểm tra giữa kỳ ({display(period.fraction * 100, vietnamese=True)} % của năm)")
+    for col, just in (("Đơn vị", "left"), ("Mã", "left"), ("Tiêu chí", "left"), ("Hiện tại", "right"),
+                      ("Dự kiến cả năm", "right"), ("Mục tiêu", "left"), ("Tình trạng", "left")):
+        table.add_column(col, justify=just)
+    for u in units:
+        for c in u.checks:
+            table.add_row(u.unit_id, c.code, c.title,
+                          display(c.value, vietnamese=True) if c.value is not None else "—",
+                          display(c.projected, vietnamese=True) if c.projected is not None else "—",
+                          c.target, labels[c.status])
+    out.print(table)
+    at_risk = sum(u.count("at_risk") for u in units)
+    out.print(f"{len(units)} unit(s), {at_risk} target(s) at risk"
+              + (f" → {out_dir}/midyear.json" if out_dir is not None else ""), markup=False, highlight=False)
+
+
+# ---------------------------------------------------------------- reports (reports/)
+
+report_app = typer.Typer(help="Báo cáo: bảng tự đánh giá, chấm điểm của đơn vị và báo cáo tổng hợp của tỉnh "
+                              "(HTML, Markdown).", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+_FORMAT_HELP = "html, md or both."
+_TEMPLATES_HELP = "A folder of the province's own templates (same names), looked up before the shipped ones."
+_DATE_HELP = "Date printed on the report (YYYY-MM-DD or dd/mm/yyyy); without it the date line is left blank."
+
+
+@report_app.command("unit")
+@guarded
+def report_unit(
+    results: List[Path] = typer.Argument(..., help="Unit results (units/*.json) or folders of them."),
+    criteria: Path = typer.Option(..., "--criteria", "-c", help="The criteria set the results were scored with."),
+    out_dir: Path = typer.Option(Path("out/reports"), "--out", "-o", help="Folder for the reports."),
+    fmt: str = typer.Option("html", "--format", "-f", help=_FORMAT_HELP),
+    templates: Optional[Path] = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+    date: Optional[str] = typer.Option(None, "--date", help=_DATE_HELP),
+) -> None:
+    """Self-assessment form per unit (bảng tự đánh giá, chấm điểm) with its gap analysis."""
+    import reports
+
+    files = reports.unit_report_files(results, criteria, kinds=reports.formats(fmt), templates=templates,
+                                      report_date=reports.parse_report_date(date))
+    write_outputs(out_dir, files)
+    out.print(f"{len(files)} report file(s) → {out_dir}/", markup=False, highlight=False)
+
+
+@report_app.command("province")
+@guarded
+def report_province(
+    source: Path = typer.Argument(..., help="round.json (or its folder), or a folder of unit results."),
+    out_dir: Path = typer.Option(Path("out/reports"), "--out", "-o", help="Folder for the report."),
+    criteria: Optional[Path] = typer.Option(None, "--criteria", "-c",
+                                            help="The criteria set (needed for a folder of unit results)."),
+    previous: Optional[Path] = typer.Option(None, "--previous",
+                                            help="Last year's round.json, for a folder of unit results."),
+    fmt: str = typer.Option("html", "--format", "-f", help=_FORMAT_HELP),
+    templates: Optional[Path] = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
+    date: Optional[str] = typer.Option(None, "--date", help=_DATE_HELP),
+) -> None:
+    """Province summary: ranking per group, class counts, chart of indices, changes since last year."""
+    import reports
+
+    files = reports.province_report_files(source, criteria=criteria, previous=previous,
+                                          kinds=reports.formats(fmt), templates=templates,
+                                          report_date=reports.parse_report_date(date))
+    write_outputs(out_dir, files)
+    out.print(f"{len(files)} report file(s) → {out_dir}/", markup=False, highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry alias

@@ -252,8 +252,8 @@ def _coverage(branches, domain: Domain, spath: tuple, col: _Collector, code: str
             candidates.update({Fraction(fl - 1), Fraction(fl), Fraction(fl + 1), Fraction(fl + 2)})
         else:
             candidates.update({x, x - 1, x + 1})
-    for lo, hi in zip(bounds, bounds[1:]):
-        candidates.add((lo + hi) / 2)
+    if domain.kind != "int":  # on integers, the neighbours of each bound above cover the gaps
+        candidates.update((lo + hi) / 2 for lo, hi in zip(bounds, bounds[1:]))
     if domain.lo is not None:
         candidates.add(domain.lo)
     if domain.hi is not None:

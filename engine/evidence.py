@@ -410,6 +410,7 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
     where = raw.location
     kind = spec.kind
     errors_before = len(sink.problems)
+    citation = _citation(raw.citation, unit, where, sink)  # checked even when the value is wrong
 
     def bad(message: str, at: str = "") -> None:
         sink.add(at or where, f"{spec.id}: {message}")
@@ -498,7 +499,6 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
         text, at = _text(raw.value)
         bad(f"expected a {kind} value, got {text!r}", at)
         return None
-    citation = _citation(raw.citation, unit, where, sink)
     if len(sink.problems) > errors_before:
         return None
     return MetricValue(spec.id, kind, value, citation, show_loc(where), num, den, raw.reason)
@@ -665,6 +665,6 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
     errors = [p for p in sink.problems if p.severity == "error"]
     if errors:
         raise EvidenceError(errors)
+    records.sort(key=lambda r: r.unit_id)  # before the warnings, so neither depends on file order
     warnings = [w for r in records for w in consistency_warnings(criteria, r)]
-    records.sort(key=lambda r: r.unit_id)
     return EvidenceSet(tuple(records), tuple(warnings), tuple(files))

@@ -14,19 +14,31 @@ def to_fraction(value: object) -> Fraction:
     if isinstance(value, (int, Fraction)):
         return Fraction(value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"{value} is not a finite number")
-        return Fraction(value)
+        return _from_decimal(value)
     if isinstance(value, str):
         text = value.strip().replace("\u00a0", "").replace(" ", "")
         if "/" in text:
             num, den = text.split("/", 1)
             return Fraction(int(num), int(den))
-        dec = Decimal(text)
-        if not dec.is_finite():
-            raise ValueError(f"{value} is not a finite number")
-        return Fraction(dec)
+        return _from_decimal(Decimal(text))
     raise TypeError(f"{type(value).__name__} is not an exact number")
+
+
+MAX_DIGITS = 100  # per side of the decimal point; `1e-10000000` would take seconds to convert
+
+
+def check_digits(dec: Decimal) -> None:
+    """Refuse a number with more than MAX_DIGITS digits before or after the decimal point."""
+    t = dec.as_tuple()
+    if len(t.digits) + t.exponent > MAX_DIGITS or -t.exponent > MAX_DIGITS:
+        raise ValueError(f"number out of range: at most {MAX_DIGITS} digits before and after the decimal point")
+
+
+def _from_decimal(dec: Decimal) -> Fraction:
+    if not dec.is_finite():
+        raise ValueError(f"{dec} is not a finite number")
+    check_digits(dec)
+    return Fraction(dec)
 
 
 def parse_number(text: str, *, comma_decimal: bool = True) -> Fraction:
@@ -48,12 +60,17 @@ def is_terminating(value: Fraction) -> bool:
 
 
 def exact_text(value: Fraction) -> str:
-    """Canonical exact text: a plain decimal when it terminates (`1.5`, `0.25`, `10`), else `p/q`."""
-    if is_terminating(value):
-        d = Decimal(value.numerator) / Decimal(value.denominator)
-        text = format(d.normalize(), "f")
-        return text
-    return f"{value.numerator}/{value.denominator}"
+    """Canonical exact text: a plain decimal when it terminates (`1.5`, `0.25`, `10`), else `p/q`.
+    Integer arithmetic only, so no digit is ever rounded away (a Decimal division would round
+    beyond 28 significant digits)."""
+    if not is_terminating(value):
+        return f"{value.numerator}/{value.denominator}"
+    places = 0
+    while 10 ** places % value.denominator:
+        places += 1
+    digits = str(abs(value.numerator) * (10 ** places // value.denominator)).rjust(places + 1, "0")
+    whole, frac = digits[:len(digits) - places], digits[len(digits) - places:].rstrip("0")
+    return ("-" if value < 0 else "") + whole + ("." + frac if frac else "")
 
 
 def round_half_up(value: Fraction, places: int = 2) -> Decimal:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .numbers import check_digits
 
 Pos = tuple[int, int]  # 1-based line and column
 
@@ -85,16 +86,44 @@ class LineLoader(yaml.SafeLoader):
                 None, None, f"sexagesimal number {text!r} is not accepted", node.start_mark)
         special = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
         try:
-            return Decimal(special.get(text, text))
+            value = Decimal(special.get(text, text))
         except InvalidOperation:
             raise yaml.constructor.ConstructorError(
                 None, None, f"not a number: {text!r}", node.start_mark) from None
+        return self._in_range(value, node)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
+        text = str(self.construct_scalar(node)).replace("_", "").lstrip("+-")
+        if text.isdigit():  # decimal: check the length before Python converts it
+            self._in_range(Decimal(text), node)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:  # 2023-31-12 looks like a date to YAML but is none
+            raise yaml.constructor.ConstructorError(
+                None, None, f"not a valid date {node.value!r}: {exc}", node.start_mark) from None
+
+    @staticmethod
+    def _in_range(value: Decimal, node: yaml.ScalarNode) -> Decimal:
+        """Infinity, NaN and absurdly long numbers are refused where they stand (NaN would even
+        break comparisons in the schema check)."""
+        try:
+            if not value.is_finite():
+                raise ValueError(f"{node.value} is not a finite number")
+            check_digits(value)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
+        return value
 
 
 LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_yaml_map)
 LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_yaml_seq)
 LineLoader.add_constructor("tag:yaml.org,2002:str", LineLoader.construct_yaml_str)
 LineLoader.add_constructor("tag:yaml.org,2002:float", LineLoader.construct_yaml_float)
+LineLoader.add_constructor("tag:yaml.org,2002:int", LineLoader.construct_yaml_int)
+LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_yaml_timestamp)
 
 
 def load_yaml(path: Path, display: str | None = None) -> Any:

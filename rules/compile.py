@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from engine.errors import EngineError
 from engine.model import Always, Category, CriteriaSet, Interval, SubCriterion
+from engine.numbers import exact_text
 
 MAX_RULES_PER_RULESET = 500  # durable_rules 2.0.28 fails at 512 rules and hangs above
 EXACT_LIMIT = 2 ** 53  # integers the engine is trusted to compare exactly
@@ -48,10 +49,11 @@ def scale_of(sub: SubCriterion) -> int:
     return math.lcm(*dens) if dens else 1
 
 
-def scaled_bound(b: Fraction, scale: int) -> int:
+def scaled_bound(b: Fraction, scale: int, code: str = "") -> int:
     v = b * scale
     if v.denominator != 1 or abs(v) >= EXACT_LIMIT:
-        raise EngineError(f"bound {b} cannot be compared exactly in the rule engine")
+        raise EngineError(f"{'item ' + code + ': ' if code else ''}bound {exact_text(b)} (scaled by {scale}) "
+                          f"cannot be compared exactly in the rule engine; use --engine reference")
     return int(v)
 
 
@@ -61,10 +63,10 @@ def _conditions(sub: SubCriterion, cond, scale: int) -> list[dict]:
         out.append({"cat": category_key(cond.value)})
     elif isinstance(cond, Interval):
         if cond.lo is not None:
-            b = scaled_bound(cond.lo, scale)
+            b = scaled_bound(cond.lo, scale, sub.code)
             out.append({"$gte": {"vf": b}} if cond.lo_closed else {"$gt": {"vc": b}})
         if cond.hi is not None:
-            b = scaled_bound(cond.hi, scale)
+            b = scaled_bound(cond.hi, scale, sub.code)
             out.append({"$lte": {"vc": b}} if cond.hi_closed else {"$lt": {"vf": b}})
     elif not isinstance(cond, Always):
         raise EngineError(f"item {sub.code}: condition {cond!r} cannot be compiled")

@@ -55,6 +55,10 @@ def register(compiled: CompiledCriteria) -> None:
             _REGISTERED.add(name)
 
 
+def _saturate(v: int) -> int:
+    return max(-EXACT_LIMIT, min(EXACT_LIMIT, v))
+
+
 def fact(case: Case, scale: int, sid: str) -> dict:
     f = {"sid": sid, "id": f"{case.unit_id}\x1f{case.code}", "item": item_key(case.code)}
     q = case.quantity
@@ -64,10 +68,9 @@ def fact(case: Case, scale: int, sid: str) -> dict:
         scaled = q * scale
         vf = scaled.numerator // scaled.denominator
         vc = -((-scaled.numerator) // scaled.denominator)
-        if abs(vf) >= EXACT_LIMIT or abs(vc) >= EXACT_LIMIT:
-            raise EngineError(f"unit {case.unit_id}, item {case.code}: value too large to compare exactly "
-                              f"in the rule engine; use --engine reference")
-        f.update(state="value", vf=vf, vc=vc)
+        # Every compiled bound B has |B| < EXACT_LIMIT, so a value beyond it compares with every
+        # bound exactly as its saturated value ±EXACT_LIMIT does (and that one is exact in a double).
+        f.update(state="value", vf=_saturate(vf), vc=_saturate(vc))
     else:
         f.update(state="value", cat=category_key(q))
     return f
@@ -89,7 +92,6 @@ class DurableEvaluator:
             used = set()
             for case in unit_cases:
                 rs = compiled.owner[case.code]
-                used.add(rs)
                 f = fact(case, compiled.scale[case.code], sid)
                 _SINK.clear()
                 try:
@@ -101,6 +103,9 @@ class DurableEvaluator:
                     raise EngineError(f"the rule engine saw unit {unit_id}, item {case.code} twice") from None
                 except Exception as exc:  # an error raised inside the engine or an action
                     raise EngineError(f"the rule engine failed on unit {unit_id}, item {case.code}: {exc}") from None
+                # Only a state that holds a handled fact may be deleted: deleting one whose facts all
+                # went unhandled crashes the process (segmentation fault in durable_rules 2.0.28).
+                used.add(rs)
                 if isinstance(state, dict) and "exception" in state:
                     raise EngineError(f"an action failed on unit {unit_id}, item {case.code}: {state['exception']}")
                 for fid, action in _SINK:

@@ -109,14 +109,14 @@ def number(raw: Any, path: tuple, report: Report, *, minimum: Optional[Fraction]
         report(path, f"expected an exact number, got {raw!r}")
         return None
     if minimum is not None and value < minimum:
-        report(path, f"must be ≥ {minimum}, got {raw}")
+        report(path, f"must be ≥ {_num(minimum)}, got {_num(value)}")
         return None
     return value
 
 
 def within_max(points: Optional[Fraction], sub_max: Fraction, path: tuple, report: Report) -> None:
     if points is not None and points > sub_max:
-        report(path, f"worth {points} points, more than the item's maximum of {sub_max}")
+        report(path, f"worth {_num(points)} points, more than the item's maximum of {_num(sub_max)}")
 
 
 def proportional_branches(full_at: Fraction, words: str) -> tuple[Branch, ...]:

@@ -33,7 +33,7 @@ class Deductions(ScoringMethod):
             report(("per_occurrence",), "per_occurrence must be above 0")
             return None
         if floor > sub_max:
-            report(("floor",), f"floor {floor} is above the item's maximum {sub_max}")
+            report(("floor",), f"floor {exact_text(floor)} is above the item's maximum {exact_text(sub_max)}")
             return None
         return DeductionsParams(per, floor, str(raw.get("label", self.defaults["label"])))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..numbers import exact_text
 from .base import ScoringMethod, base_quantity, number, proportional_branches
 
 
@@ -28,8 +29,10 @@ class Survey(ScoringMethod):
 
     def parse(self, raw, sub_max, metric, report):
         full_at = number(raw.get("full_at", 100), ("full_at",), report)
-        if full_at is None or not 0 < full_at <= 100:
-            report(("full_at",), "full_at must be above 0 and at most 100")
+        if full_at is None:
+            return None
+        if not 0 < full_at <= 100:
+            report(("full_at",), f"full_at must be above 0 and at most 100, got {exact_text(full_at)}")
             return None
         weights: dict[str, Fraction] = {}
         ok = True
@@ -50,7 +53,7 @@ class Survey(ScoringMethod):
                 value = number(w, ("weights", opt), report)
                 if value is None or value > 100:
                     if value is not None:
-                        report(("weights", opt), f"a weight is a percent from 0 to 100, got {value}")
+                        report(("weights", opt), f"a weight is a percent from 0 to 100, got {exact_text(value)}")
                     ok = False
                     continue
                 weights[opt] = value

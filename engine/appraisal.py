@@ -1,0 +1,370 @@
+"""Appraisal (thẩm định): the council accepts or adjusts each self-assessed item, in rounds.
+
+Round 1 (thẩm định lần 1) → the unit's explanation (giải trình) → round 2 (thẩm định lần 2). Every
+round is kept; an item's final points are those of the latest round that names it, else its
+self-assessed points. YAML: one unit per file (`format: cchc-appraisal/1`, any number of rounds).
+CSV / Excel: one row per (unit, round, item), any number of units (columns in `APPRAISAL_COLUMNS`).
+
+Appraised points must be points the item's own rule can give (see `allowed_problem`); a point
+value that differs from the self-assessed points is an adjustment (điều chỉnh) and needs a reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+from .aggregate import roll_up
+from .errors import InputError, Problem
+from .evidence import (_Sink, _as_bool, _as_date, _cell_loc, _rows_from_csv, _rows_from_xlsx, loc, nfc,
+                       show_loc)
+from .model import CriteriaSet, EvidenceRecord, SubCriterion, UnitResult
+from .numbers import exact_text, parse_number, to_fraction
+from .roundio import input_files, problem_at
+from .schema import schema_problems
+from .yamlio import load_yaml, position
+
+APPRAISAL_FORMAT = "cchc-appraisal/1"
+APPRAISAL_COLUMNS = ("unit_id", "round", "item", "accept", "points", "reason", "appraiser", "explanation",
+                     "date")
+
+
+@dataclass(frozen=True)
+class AppraisalEntry:
+    """One appraisal round's word on one item of one unit, as read from a file."""
+
+    unit_id: str
+    code: str
+    round: int
+    points: Optional[Fraction]  # None: accept (công nhận) the self-assessed points
+    reason: str
+    appraiser: str
+    explanation: str
+    date: Optional[date]
+    location: str  # file:line:col (CSV file:row:col, Excel file:Sheet!B7)
+    unit_location: str = ""  # where the file names the unit
+
+
+@dataclass(frozen=True)
+class AppraisalSet:
+    entries: tuple[AppraisalEntry, ...]
+    files: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class AppraisalRound:
+    """An appraisal round as applied: the points it set and why."""
+
+    round: int
+    points: Fraction
+    accepted: bool  # the self-assessed points were accepted
+    reason: str
+    appraiser: str
+    explanation: str
+    date: Optional[date]
+    location: str
+
+
+@dataclass(frozen=True)
+class AppraisedUnit:
+    """A unit's result after appraisal, with the self-assessment it started from."""
+
+    result: UnitResult  # final points (latest appraisal where there is one) and their roll-ups
+    self_result: UnitResult  # the engine's decisions from the unit's own evidence (and survey data)
+    rounds: Mapping[str, tuple[AppraisalRound, ...]]  # item code → its rounds, oldest first
+
+    def appraised_points(self, code: str) -> Optional[Fraction]:
+        rounds = self.rounds.get(code)
+        return rounds[-1].points if rounds else None
+
+
+# ---------------------------------------------------------------- allowed points
+
+def allowed_problem(sub: SubCriterion, points: Fraction) -> Optional[str]:
+    """Why `points` cannot be appraised for `sub`, or None when its rule allows them.
+
+    tiers / categories / pass_fail: one of the point values the item lists; manual: a multiple of
+    its step; deductions: max − k × per_occurrence (k = 0, 1, …) above the floor, or the floor;
+    bonus: k × per_occurrence below the cap, or the cap; proportional, survey and any other
+    formula: any exact value from 0 to the maximum. Always 0 ≤ points ≤ maximum."""
+    mx, p = sub.max, sub.params
+    if points < 0 or points > mx:
+        return f"{exact_text(points)} points is outside [0, {exact_text(mx)}] for item {sub.code}"
+    finite = _finite_values(sub)
+    if finite is not None:
+        if points not in finite:
+            return (f"{exact_text(points)} points is not a value the rule of item {sub.code} ({sub.method}) "
+                    f"gives; allowed: {', '.join(exact_text(v) for v in sorted(finite, reverse=True))}")
+        return None
+    if sub.method == "manual":
+        if points % p.step:
+            return (f"{exact_text(points)} points is not a multiple of the step {exact_text(p.step)} "
+                    f"of item {sub.code} (manual)")
+    elif sub.method == "deductions":
+        if points != p.floor and (points < p.floor or (mx - points) % p.per_occurrence):
+            return (f"{exact_text(points)} points cannot result from item {sub.code}'s deductions: allowed "
+                    f"{exact_text(mx)} − k × {exact_text(p.per_occurrence)} (k = 0, 1, …) down to "
+                    f"{exact_text(p.floor)}")
+    elif sub.method == "bonus":
+        if points != p.cap and (points > p.cap or points % p.per_occurrence):
+            return (f"{exact_text(points)} points cannot result from item {sub.code}'s bonus: allowed "
+                    f"k × {exact_text(p.per_occurrence)} (k = 0, 1, …) up to {exact_text(p.cap)}")
+    return None
+
+
+def _finite_values(sub: SubCriterion) -> Optional[set[Fraction]]:
+    p = sub.params
+    if sub.method == "tiers":
+        return {t.points for t in p.tiers}
+    if sub.method == "categories":
+        return {v for _, v in p.points}
+    if sub.method == "pass_fail":
+        return {p.passed, p.failed}
+    return None
+
+
+# ---------------------------------------------------------------- reading files
+
+def load_appraisal(paths: Iterable[Path | str], criteria: CriteriaSet) -> tuple[AppraisalSet, list[Problem]]:
+    """Read appraisal files; return their entries and every problem of form found."""
+    sink = _Sink()
+    files = input_files(paths)
+    entries: list[AppraisalEntry] = []
+    for f in files:
+        name = str(f)
+        if not f.is_file():
+            sink.add(loc(name, ""), "file not found")
+            continue
+        suffix = f.suffix.lower()
+        try:
+            if suffix in (".yaml", ".yml"):
+                entries += _read_yaml(f, name, criteria, sink)
+            elif suffix in (".csv", ".xlsx"):
+                entries += _read_table(f, name, sink)
+            else:
+                sink.add(loc(name, ""), "unsupported appraisal format: expected .yaml, .yml, .csv or .xlsx")
+        except InputError as exc:
+            sink.problems.extend(exc.problems)
+    return AppraisalSet(tuple(entries), tuple(files)), sink.problems
+
+
+def _points(value: Any) -> Fraction:
+    if isinstance(value, bool) or value is None:
+        raise ValueError
+    if isinstance(value, str):
+        return parse_number(value)
+    return to_fraction(value)
+
+
+def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: _Sink) -> list[AppraisalEntry]:
+    doc = load_yaml(path, name)
+    if not isinstance(doc, dict):
+        sink.add(loc(name, "1:1"), "expected a mapping (one unit's appraisal) at the top level")
+        return []
+    problems = schema_problems(doc, "appraisal.schema.json", name)
+    if problems:
+        sink.problems.extend(problems)
+        return []
+
+    def at(*path) -> str:
+        line, col = position(doc, list(path))
+        return loc(name, f"{line}:{col}")
+
+    if doc.get("criteria") not in (None, criteria.id):
+        sink.add(at("criteria"), f"appraisal is for criteria set {doc['criteria']!r}, not {criteria.id!r}")
+    unit_id = nfc(doc["unit"])
+    out = []
+    for ri, rnd in enumerate(doc["rounds"]):
+        rno = int(rnd["round"])
+        day = None
+        if rnd.get("date") is not None:
+            try:
+                day = _as_date(rnd["date"])
+            except ValueError:
+                sink.add(at("rounds", ri, "date"), f"date {rnd['date']!r} is not a date (YYYY-MM-DD)")
+        for key, item in rnd["items"].items():
+            where = at("rounds", ri, "items", key)
+            points = None
+            if "points" in item:
+                try:
+                    points = _points(item["points"])
+                except (ValueError, TypeError, ArithmeticError):
+                    sink.add(at("rounds", ri, "items", key, "points"),
+                             f"points must be an exact number, got {item['points']!r}")
+                    continue
+            entry = _entry(unit_id, nfc(key), rno, points, item.get("accept"), nfc(item.get("reason", "")),
+                           nfc(item.get("appraiser", rnd.get("appraiser", ""))), nfc(item.get("explanation", "")),
+                           day, where, at("unit"), sink)
+            if entry is not None:
+                out.append(entry)
+    return out
+
+
+def _entry(unit_id: str, code: str, rno: int, points: Optional[Fraction], accept: Optional[bool], reason: str,
+           appraiser: str, explanation: str, day: Optional[date], where: str, unit_at: str,
+           sink: _Sink) -> Optional[AppraisalEntry]:
+    if accept and points is not None:
+        sink.add(where, f"item {code}: give either accept (công nhận) or points (điều chỉnh), not both")
+        return None
+    if not accept and points is None:
+        sink.add(where, f"item {code}: give points (with a reason) or accept: true")
+        return None
+    if not appraiser:
+        sink.add(where, f"item {code}: the appraiser is missing (give it for the round or the item)")
+        return None
+    return AppraisalEntry(unit_id, code, rno, points, reason, appraiser, explanation, day, show_loc(where),
+                          show_loc(unit_at))
+
+
+def _read_table(path: Path, name: str, sink: _Sink) -> list[AppraisalEntry]:
+    sheet = ""
+    if path.suffix.lower() == ".xlsx":
+        header, rows, sheet = _rows_from_xlsx(path, name, sink)
+    else:
+        header, rows = _rows_from_csv(path, name, sink)
+    if not header:
+        return []
+    bad_header = False
+    for h in header:
+        if h and h not in APPRAISAL_COLUMNS:
+            sink.add(_cell_loc(name, header, 1, h, sheet),
+                     f"unknown column {h!r}; expected: {', '.join(APPRAISAL_COLUMNS)}")
+            bad_header = True
+    for needed in ("unit_id", "round", "item"):
+        if needed not in header:
+            sink.add(_cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
+            bad_header = True
+    if bad_header:
+        return []
+    out = []
+    for rowno, cells in rows:
+        at = lambda col: _cell_loc(name, header, rowno, col, sheet)  # noqa: E731
+        empty = [c for c in ("unit_id", "round", "item") if not cells.get(c)]
+        if empty:
+            sink.add(at(empty[0]), f"{empty[0]} is empty")
+            continue
+        try:
+            rno = int(parse_number(cells["round"]))
+            if rno < 1 or parse_number(cells["round"]) != rno:
+                raise ValueError
+        except (ValueError, ArithmeticError):
+            sink.add(at("round"), f"round must be a whole number from 1 (1: lần 1, 2: lần 2), got {cells['round']!r}")
+            continue
+        points = None
+        if cells.get("points"):
+            try:
+                points = _points(cells["points"])
+            except (ValueError, ArithmeticError):
+                sink.add(at("points"), f"points must be an exact number, got {cells['points']!r}")
+                continue
+        accept = None
+        if cells.get("accept"):
+            try:
+                accept = _as_bool(cells["accept"])
+            except ValueError:
+                sink.add(at("accept"), f"accept must be yes or no, got {cells['accept']!r}")
+                continue
+        day = None
+        if cells.get("date"):
+            try:
+                day = _as_date(cells["date"])
+            except ValueError:
+                sink.add(at("date"), f"date {cells['date']!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+        entry = _entry(cells["unit_id"], cells["item"], rno, points, accept, cells.get("reason", ""),
+                       cells.get("appraiser", ""), cells.get("explanation", ""), day,
+                       at("points" if points is not None else "item"), at("unit_id"), sink)
+        if entry is not None:
+            out.append(entry)
+    return out
+
+
+# ---------------------------------------------------------------- checks against the round
+
+def check_appraisal(appraisal: AppraisalSet, criteria: CriteriaSet,
+                    records: Iterable[EvidenceRecord]) -> list[Problem]:
+    """Unknown units or items, items not appraisable for the unit, points the item's rule cannot
+    give, an item named twice in a round, a round without the round before it."""
+    units = {r.unit_id: r for r in records}
+    subs = {s.code: s for s in criteria.sub_criteria()}
+    problems: list[Problem] = []
+    seen: dict[tuple[str, int, str], str] = {}
+    rounds: dict[str, dict[int, str]] = {}
+    for e in appraisal.entries:
+        rec = units.get(e.unit_id)
+        if rec is None:
+            problems.append(problem_at(e.unit_location or e.location,
+                                       f"appraisal of unknown unit {e.unit_id!r}: no evidence was given for it "
+                                       "in this round"))
+            continue
+        sub = subs.get(e.code)
+        if sub is None:
+            problems.append(problem_at(e.location, f"appraisal of unknown item {e.code!r} (unit {e.unit_id}); "
+                                                   f"criteria set {criteria.id} has no such sub-criterion"))
+            continue
+        if not sub.applies(rec.unit_type):
+            problems.append(problem_at(e.location, f"item {e.code} does not apply to unit {e.unit_id} "
+                                                   f"(type {rec.unit_type}); it is not scored, so not appraised"))
+            continue
+        if e.code in rec.not_applicable:
+            problems.append(problem_at(e.location, f"unit {e.unit_id} declared item {e.code} not applicable "
+                                                   f"({rec.not_applicable[e.code]}); it is not appraised"))
+            continue
+        if sub.source == "survey":
+            problems.append(problem_at(e.location, f"item {e.code} is scored from survey data (source: survey); "
+                                                   "it is neither self-assessed nor appraised"))
+            continue
+        if e.points is not None:
+            why = allowed_problem(sub, e.points)
+            if why:
+                problems.append(problem_at(e.location, f"unit {e.unit_id}: {why}"))
+                continue
+        key = (e.unit_id, e.round, e.code)
+        if key in seen:
+            problems.append(problem_at(e.location, f"item {e.code} of unit {e.unit_id} is appraised twice in "
+                                                   f"round {e.round} (first on {seen[key]})"))
+            continue
+        seen[key] = e.location
+        rounds.setdefault(e.unit_id, {}).setdefault(e.round, e.location)
+    for unit_id, by_round in sorted(rounds.items()):
+        for rno, where in sorted(by_round.items()):
+            if rno > 1 and rno - 1 not in by_round:
+                problems.append(problem_at(where, f"round {rno} of unit {unit_id} has no round {rno - 1} before it "
+                                                  "(thẩm định lần 1 → giải trình → lần 2)"))
+    return problems
+
+
+def apply_appraisal(criteria: CriteriaSet, results: Sequence[UnitResult],
+                    appraisal: AppraisalSet) -> tuple[list[AppraisedUnit], list[Problem]]:
+    """Final points per item: the latest round that names it, else the self-assessed points; roll-ups
+    recomputed from the final points. A point value that differs from the self-assessed points is an
+    adjustment and needs a reason. Expects entries that passed `check_appraisal`."""
+    by_unit: dict[str, dict[str, list[AppraisalEntry]]] = {}
+    for e in appraisal.entries:
+        by_unit.setdefault(e.unit_id, {}).setdefault(e.code, []).append(e)
+    problems: list[Problem] = []
+    out = []
+    for res in results:
+        items = by_unit.get(res.unit_id, {})
+        decisions, rounds = [], {}
+        for d in res.decisions:
+            entries = sorted(items.get(d.code, ()), key=lambda e: e.round)
+            if not entries:
+                decisions.append(d)
+                continue
+            applied = []
+            for e in entries:
+                pts = d.points if e.points is None else e.points
+                if pts != d.points and not e.reason:
+                    problems.append(problem_at(e.location, f"unit {res.unit_id}, item {d.code}: appraised "
+                                               f"{exact_text(pts)} points instead of the self-assessed "
+                                               f"{exact_text(d.points)} without a reason (điều chỉnh cần lý do)"))
+                applied.append(AppraisalRound(e.round, pts, e.points is None or pts == d.points, e.reason,
+                                              e.appraiser, e.explanation, e.date, e.location))
+            rounds[d.code] = tuple(applied)
+            decisions.append(replace(d, points=applied[-1].points))
+        crit, areas, total = roll_up(criteria, decisions)
+        final = replace(res, decisions=tuple(decisions), criteria=crit, areas=areas, total=total)
+        out.append(AppraisedUnit(final, res, dict(sorted(rounds.items()))))
+    return out, problems

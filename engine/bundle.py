@@ -1,0 +1,624 @@
+"""Bundles: one file holding everything a run read and wrote, so that an auditor can replay it.
+
+A bundle is a canonical POSIX ustar archive (see docs/replay.md):
+
+    manifest.json       what ran (kind, engine, versions), its inputs by role, the sha256 of every part
+    manifest.sha256     the sha256 of manifest.json, then a seal line: the sha256 of that first line
+    signature.json      optional: an Ed25519 signature of manifest.json
+    inputs/<role>/<n>/… the bytes of every input file, under its path relative to its root folder
+    results/…           the result files exactly as the run wrote them
+
+Members are regular files only, in that order (parts sorted by name), with mode 0644, uid/gid 0,
+mtime 0 and no user names, so the same inputs give the same bytes. Reading is strict: framing,
+member names, the seal, the manifest and every part's hash are checked, and the archive must be the
+canonical encoding of its members, so a single flipped byte anywhere is found and named.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import platform
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Mapping, Optional, Sequence
+
+from .errors import CchcError
+from .results import dumps, write_outputs
+
+BUNDLE_FORMAT = "cchc-bundle/1"
+BUNDLE_NAME = "bundle.cchc"
+MANIFEST = "manifest.json"
+SEAL = "manifest.sha256"
+SIGNATURE = "signature.json"
+RESERVED = (MANIFEST, SEAL, SIGNATURE)
+FRAMING = "container framing"
+BLOCK = 512
+_ZERO = bytes(BLOCK)
+_MAX_SIZE = 8 ** 11 - 1  # what 11 octal digits of a ustar size field hold
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class BundleError(CchcError):
+    """A bundle cannot be written, or cannot be trusted when read. `part` names the member (or
+    `manifest.json`, `manifest.sha256`, `signature.json`, `container framing`) at fault; `bundle`
+    the file it was read from, when known."""
+
+    def __init__(self, part: str, message: str, *, bundle: str = ""):
+        self.part, self.detail, self.bundle = part, message, bundle
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        return f"{self.bundle + ': ' if self.bundle else ''}{self.part}: {self.detail}"
+
+
+class DamagedBundleError(BundleError):
+    """A byte of the bundle is not what was written: a hash, the seal or the framing fails."""
+
+    def _text(self) -> str:
+        head = f"{self.bundle} is damaged or was altered" if self.bundle else "damaged bundle"
+        return f"{head}: {self.part}: {self.detail}"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------- member names
+
+def check_name(name: str) -> str:
+    """A member name must be a plain relative POSIX path: no absolute path, no `..`, no empty or
+    `.` segments, no backslashes or control characters."""
+    problem = ""
+    if not name:
+        problem = "empty member name"
+    elif name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        problem = "absolute member name"
+    elif "\\" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = "member name with a backslash or a control character"
+    else:
+        segments = name.split("/")
+        if ".." in segments:
+            problem = "member name with '..' (it would escape the folder it is extracted to)"
+        elif any(s in ("", ".") for s in segments):
+            problem = "member name with an empty or '.' segment"
+    if problem:
+        raise BundleError(name, f"refused: {problem}")
+    return name
+
+
+# ---------------------------------------------------------------- the ustar encoding
+
+# (field, offset, length) of a ustar header, to name the field that differs from the canonical form
+_FIELDS = (("name", 0, 100), ("mode", 100, 8), ("uid", 108, 8), ("gid", 116, 8), ("size", 124, 12),
+           ("mtime", 136, 12), ("checksum", 148, 8), ("type", 156, 1), ("linkname", 157, 100),
+           ("magic", 257, 6), ("version", 263, 2), ("uname", 265, 32), ("gname", 297, 32),
+           ("devmajor", 329, 8), ("devminor", 337, 8), ("prefix", 345, 155), ("padding", 500, 12))
+
+
+def _split_name(raw: bytes) -> tuple[bytes, bytes]:
+    """(prefix, name) of a ustar header: the name alone when it fits in 100 bytes, else split at
+    the first '/' that leaves at most 155 bytes before and 100 after."""
+    if len(raw) <= 100:
+        return b"", raw
+    for i, byte in enumerate(raw):
+        if byte == 0x2F and i <= 155 and 0 < len(raw) - i - 1 <= 100:
+            return raw[:i], raw[i + 1:]
+    raise BundleError(raw.decode("utf-8", "replace"),
+                      "path too long for a bundle (at most 255 bytes, and 100 after a '/')")
+
+
+def _header(name: str, size: int) -> bytes:
+    if size > _MAX_SIZE:
+        raise BundleError(name, f"file too large for a bundle ({size} bytes)")
+    prefix, base = _split_name(name.encode("utf-8"))
+    h = bytearray(BLOCK)
+
+    def put(offset: int, value: bytes) -> None:
+        h[offset:offset + len(value)] = value
+
+    put(0, base)
+    put(100, b"0000644\0")
+    put(108, b"0000000\0")
+    put(116, b"0000000\0")
+    put(124, b"%011o\0" % size)
+    put(136, b"00000000000\0")
+    put(148, b" " * 8)
+    put(156, b"0")
+    put(257, b"ustar\0")
+    put(263, b"00")
+    put(329, b"0000000\0")
+    put(337, b"0000000\0")
+    put(345, prefix)
+    put(148, b"%06o\0 " % sum(h))
+    return bytes(h)
+
+
+def _encode(members: Sequence[tuple[str, bytes]]) -> bytes:
+    chunks = []
+    for name, data in members:
+        chunks += [_header(name, len(data)), data, bytes(-len(data) % BLOCK)]
+    chunks.append(_ZERO * 2)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class _Member:
+    name: str
+    data: bytes
+    offset: int  # where its header starts
+
+
+def _field(block: bytes, offset: int, length: int) -> bytes:
+    return block[offset:offset + length].split(b"\0", 1)[0]
+
+
+def _parse(data: bytes) -> list[_Member]:
+    """Strictly read a canonical ustar archive; every deviation is a `DamagedBundleError`."""
+    members: list[_Member] = []
+    off = 0
+    while True:
+        block = data[off:off + BLOCK]
+        if len(block) < BLOCK:
+            raise DamagedBundleError(FRAMING, f"the archive ends at byte {len(data)} without its "
+                                              "end-of-archive marker (truncated)")
+        if block == _ZERO:
+            if data[off:] != _ZERO * 2:
+                raise DamagedBundleError(FRAMING, f"the end-of-archive marker at byte {off} is damaged "
+                                                  "or followed by extra bytes")
+            return members
+        raw_name = _field(block, 345, 155) + (b"/" if block[345] else b"") + _field(block, 0, 100)
+        shown = raw_name.decode("utf-8", "replace")
+        where = f"the header of member #{len(members) + 1} ({shown!r}) at byte {off}"
+        try:
+            stored = int(block[148:154].decode("ascii"), 8)
+        except ValueError:
+            stored = -1
+        if stored != sum(block[:148]) + 256 + sum(block[156:]) or block[154:156] != b"\0 ":
+            raise DamagedBundleError(FRAMING, f"{where} fails its checksum")
+        if block[156:157] not in (b"0", b"\0"):
+            raise BundleError(shown, "refused: links, folders and special files are not "
+                                                   "allowed in a bundle, only regular files")
+        try:
+            name = raw_name.decode("utf-8")
+            size = int(_field(block, 124, 12).decode("ascii"), 8)
+        except (UnicodeDecodeError, ValueError):
+            raise DamagedBundleError(FRAMING, f"{where} is unreadable") from None
+        check_name(name)
+        canonical = _header(name, size)
+        if canonical != block:
+            which = next(f for f, o, n in _FIELDS if canonical[o:o + n] != block[o:o + n])
+            raise DamagedBundleError(FRAMING, f"{where} is not in canonical form (field {which})")
+        start = off + BLOCK
+        end = start + size
+        padded = end + (-size % BLOCK)
+        if padded > len(data):
+            raise DamagedBundleError(FRAMING, f"member {name!r} is cut short (truncated archive)")
+        if data[end:padded].strip(b"\0"):
+            raise DamagedBundleError(FRAMING, f"the padding after member {name!r} (bytes {end}–{padded - 1}) "
+                                              "is not zero")
+        if any(m.name == name for m in members):
+            raise BundleError(name, "refused: the name occurs twice in the archive")
+        members.append(_Member(name, data[start:end], off))
+        off = padded
+
+
+# ---------------------------------------------------------------- the seal and the signature
+
+def _seal(manifest: bytes) -> bytes:
+    line = f"{sha256(manifest)}  {MANIFEST}\n"
+    return (line + f"# seal {sha256(line.encode('ascii'))}\n").encode("ascii")
+
+
+def _check_seal(seal: bytes, manifest: bytes) -> None:
+    m = re.fullmatch(rb"([0-9a-f]{64})  manifest\.json\n# seal ([0-9a-f]{64})\n", seal)
+    first = seal.split(b"\n", 1)[0] + b"\n"
+    if m is None or sha256(first) != m.group(2).decode():
+        raise DamagedBundleError(SEAL, "the manifest's own hash is damaged (its seal line does not match)")
+    if m.group(1).decode() != sha256(manifest):
+        raise DamagedBundleError(MANIFEST, "does not match the sha256 recorded in manifest.sha256")
+
+
+def key_fingerprint(public_raw: bytes) -> str:
+    """A short name for a public key: the first 16 hex digits of its sha256."""
+    return sha256(public_raw)[:16]
+
+
+def _crypto():
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise CchcError("signing needs the 'cryptography' package (pip install cryptography)") from None
+    return ed25519, serialization, InvalidSignature
+
+
+def generate_key(path: Path, *, force: bool = False) -> tuple[Path, str]:
+    """Write a new Ed25519 private key (PEM, readable by its owner only) to `path` and its public
+    key to `path.pub`; return the public key's path and fingerprint."""
+    ed25519, serialization, _ = _crypto()
+    pub_path = path.with_name(path.name + ".pub")
+    for p in (path, pub_path):
+        if p.exists() and not force:
+            raise CchcError(f"{p} already exists (use --force to replace it)")
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private)
+    os.chmod(path, 0o600)
+    pub_path.write_bytes(public)
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return pub_path, key_fingerprint(raw)
+
+
+def _load_private(path: Path):
+    ed25519, serialization, _ = _crypto()
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except OSError as exc:
+        raise CchcError(f"cannot read signing key {path}: {exc.strerror}") from None
+    except (ValueError, TypeError):
+        raise CchcError(f"{path} is not an unencrypted PEM private key (make one with `cchc keygen`)") from None
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise CchcError(f"{path} is not an Ed25519 key (make one with `cchc keygen`)")
+    return key
+
+
+def load_public_key(path: Path) -> bytes:
+    """The raw 32 bytes of an Ed25519 public key file (PEM, as written by `cchc keygen`)."""
+    ed25519, serialization, _ = _crypto()
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except OSError as exc:
+        raise CchcError(f"cannot read public key {path}: {exc.strerror}") from None
+    except (ValueError, TypeError):
+        raise CchcError(f"{path} is not a PEM public key") from None
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise CchcError(f"{path} is not an Ed25519 public key")
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _sign(manifest: bytes, key_path: Path) -> bytes:
+    _, serialization, _ = _crypto()
+    key = _load_private(key_path)
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return dumps({"algorithm": "ed25519", "signed": MANIFEST,
+                  "public_key": base64.b64encode(raw).decode("ascii"),
+                  "signature": base64.b64encode(key.sign(manifest)).decode("ascii")})
+
+
+def _verify_signature(doc_bytes: bytes, manifest: bytes) -> str:
+    ed25519, _, InvalidSignature = _crypto()
+    try:
+        doc = json.loads(doc_bytes.decode("utf-8"))
+        if doc.get("algorithm") != "ed25519" or doc.get("signed") != MANIFEST:
+            raise ValueError
+        raw = base64.b64decode(doc["public_key"], validate=True)
+        sig = base64.b64decode(doc["signature"], validate=True)
+        if dumps(doc) != doc_bytes or base64.b64encode(raw).decode("ascii") != doc["public_key"] \
+                or base64.b64encode(sig).decode("ascii") != doc["signature"]:
+            raise ValueError  # not the one canonical text (e.g. unused bits of base64 set)
+        ed25519.Ed25519PublicKey.from_public_bytes(raw).verify(sig, manifest)
+    except InvalidSignature:
+        raise DamagedBundleError(SIGNATURE, "bad signature: manifest.json is not what the key signed") from None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise DamagedBundleError(SIGNATURE, "damaged: not a readable Ed25519 signature record") from None
+    return key_fingerprint(raw)
+
+
+# ---------------------------------------------------------------- writing
+
+def versions() -> dict[str, str]:
+    """The versions that can change a result: cchc, the rule engine and Python."""
+    from importlib import metadata
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {"cchc": version("cchc"), "durable_rules": version("durable-rules"),
+            "python": platform.python_version()}
+
+
+def assemble(meta: Mapping[str, Any], parts: Mapping[str, bytes], *, key: Optional[Path] = None) -> bytes:
+    """Encode a bundle from its metadata (kind, engine, versions, inputs, about) and its parts.
+    The manifest gets the sha256 and size of every part; the seal the manifest's hash; the
+    signature (with `key`) signs the manifest."""
+    for name in parts:
+        check_name(name)
+        if name in RESERVED:
+            raise BundleError(name, "this name is reserved for the bundle's own records")
+    manifest = dict(meta)
+    manifest["format"] = BUNDLE_FORMAT
+    manifest["parts"] = {n: {"sha256": sha256(d), "size": len(d)} for n, d in sorted(parts.items())}
+    manifest_bytes = dumps(manifest)
+    members = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
+    if key is not None:
+        members.append((SIGNATURE, _sign(manifest_bytes, key)))
+    members += sorted(parts.items(), key=lambda kv: kv[0].encode("utf-8"))
+    return _encode(members)
+
+
+@dataclass(frozen=True)
+class InputRoot:
+    """One input as given on the command line (a file or a folder) and every file read through
+    it: for a folder, the files found in it and the files they reference; for a file, itself and
+    the files it references (which sit beside it or below)."""
+
+    path: Path
+    files: tuple[Path, ...]
+
+
+def pack_inputs(roles: Mapping[str, Sequence[InputRoot]]) -> tuple[dict[str, list[str]], dict[str, bytes]]:
+    """Lay inputs out for a bundle: input n of a role lives in folder `inputs/<role>/<n>/` (n from
+    1), each file under its path relative to the input's folder (a file input's folder is the one
+    it sits in). Returns the role → bundle paths map (folders end with '/') and the parts."""
+    out_roles: dict[str, list[str]] = {}
+    parts: dict[str, bytes] = {}
+    for role, roots in roles.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_-]*", role):
+            raise BundleError(f"role {role!r}", "a role name uses lower-case letters, digits, '_' and '-'")
+        out_roles[role] = []
+        for n, root in enumerate(roots, start=1):
+            base = root.path if root.path.is_dir() else root.path.parent
+            prefix = f"inputs/{role}/{n}"
+            if root.path.is_dir():
+                out_roles[role].append(prefix + "/")
+            else:
+                out_roles[role].append(f"{prefix}/{root.path.name}")
+            for f in root.files:
+                rel = _relative(f, base)
+                try:
+                    data = f.read_bytes()
+                except OSError as exc:
+                    raise BundleError(str(f), f"cannot read the input file: {exc.strerror}") from None
+                parts[check_name(f"{prefix}/{rel}")] = data
+            if not root.path.is_dir() and f"{prefix}/{root.path.name}" not in parts:
+                parts[f"{prefix}/{root.path.name}"] = root.path.read_bytes()
+    return out_roles, parts
+
+
+def _relative(f: Path, base: Path) -> str:
+    """`f` relative to `base`, lexically (so a link keeps the name it was read under); an input
+    outside its folder cannot be packed."""
+    rel = os.path.normpath(os.path.relpath(os.path.abspath(f), os.path.abspath(base)))
+    if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
+        real = os.path.relpath(os.path.realpath(f), os.path.realpath(base))
+        if real == ".." or real.startswith(".." + os.sep):
+            raise BundleError(str(f), f"the file lies outside its input folder {base}")
+        rel = real
+    return PurePosixPath(*Path(rel).parts).as_posix()
+
+
+def make_bundle(kind: str, inputs: Mapping[str, Sequence[InputRoot]], results: Mapping[str, bytes],
+                engine: str, *, about: Optional[Mapping[str, Any]] = None,
+                key: Optional[Path] = None) -> bytes:
+    """A bundle of one run: `kind` names the replay handler (engine.replay), `inputs` the files by
+    role, `results` the result files as written (names relative to the output folder)."""
+    roles, parts = pack_inputs(inputs)
+    for name, data in results.items():
+        parts[check_name(f"results/{name}")] = data
+    meta = {"kind": kind, "engine": engine, "versions": versions(), "inputs": roles,
+            "about": dict(about or {})}
+    return assemble(meta, parts, key=key)
+
+
+def write_bundle(path: Path, data: bytes) -> Path:
+    """Write a bundle atomically (a temporary file beside it, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bundle: bytes) -> list[Path]:
+    """Write a run's result files and its bundle. A bundle inside `out_dir` is written with the
+    results, all or nothing; one elsewhere is staged first and put in place after them."""
+    out_dir, bundle_path = Path(out_dir), Path(bundle_path)
+    if bundle_path.is_dir():
+        raise BundleError(str(bundle_path), "is a folder; --bundle names the bundle file to write")
+    try:
+        rel = bundle_path.resolve().relative_to(out_dir.resolve())
+    except ValueError:
+        rel = None
+    if rel is not None:
+        rel_name = rel.as_posix()
+        if rel_name in files:
+            raise BundleError(str(bundle_path), "the bundle would overwrite a result file")
+        return write_outputs(out_dir, {**files, rel_name: bundle})
+    bundle_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=bundle_path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bundle)
+        written = write_outputs(out_dir, dict(files))
+        os.replace(tmp, bundle_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return written + [bundle_path]
+
+
+# ---------------------------------------------------------------- reading
+
+@dataclass(frozen=True)
+class Bundle:
+    """A verified bundle: every hash, the seal, the framing and (when present) the signature hold."""
+
+    sha256: str  # of the whole bundle: its fingerprint
+    size: int
+    manifest_bytes: bytes
+    parts: tuple[tuple[str, bytes], ...]
+    signer: Optional[str] = None  # fingerprint of the key that signed it
+    data: bytes = field(default=b"", repr=False, compare=False)  # the bundle file's bytes
+
+    def manifest(self) -> dict:
+        return json.loads(self.manifest_bytes.decode("utf-8"))
+
+    @property
+    def kind(self) -> str:
+        return self.manifest()["kind"]
+
+    @property
+    def engine(self) -> str:
+        return self.manifest()["engine"]
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return dict(self.manifest()["versions"])
+
+    @property
+    def inputs(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self.manifest()["inputs"].items()}
+
+    @property
+    def about(self) -> dict:
+        return dict(self.manifest().get("about") or {})
+
+    def part(self, name: str) -> bytes:
+        for n, data in self.parts:
+            if n == name:
+                return data
+        raise KeyError(name)
+
+    def results(self) -> dict[str, bytes]:
+        """The recorded result files, named relative to the output folder."""
+        return {n[len("results/"):]: d for n, d in self.parts if n.startswith("results/")}
+
+
+def _manifest_problem(message: str) -> DamagedBundleError:
+    return DamagedBundleError(MANIFEST, message)
+
+
+def _check_manifest(doc: Any) -> None:
+    if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
+        found = doc.get("format") if isinstance(doc, dict) else None
+        raise _manifest_problem(f"not a {BUNDLE_FORMAT} manifest (format {found!r})")
+    for key, kind in (("kind", str), ("engine", str), ("versions", dict), ("inputs", dict), ("parts", dict)):
+        if not isinstance(doc.get(key), kind):
+            raise _manifest_problem(f"the field {key!r} is missing or malformed")
+    for name, entry in doc["parts"].items():
+        check_name(name)
+        if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+                and _HEX64.fullmatch(entry["sha256"]) and isinstance(entry.get("size"), int)):
+            raise _manifest_problem(f"the entry of part {name!r} is malformed")
+
+
+def _check_roles(doc: dict, names: set[str]) -> None:
+    for role, paths in doc["inputs"].items():
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise _manifest_problem(f"the inputs of role {role!r} are malformed")
+        for p in paths:
+            check_name(p.rstrip("/"))
+            if p.endswith("/"):
+                if not p.startswith("inputs/"):
+                    raise _manifest_problem(f"input folder {p!r} lies outside inputs/")
+            elif p not in names:
+                raise _manifest_problem(f"input {p!r} of role {role!r} is not a part of the bundle")
+
+
+def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
+    """Verify and open a bundle. Raises `DamagedBundleError` naming the part at fault, or
+    `BundleError` for a refused member name; with `public_key` (raw Ed25519), the bundle must be
+    signed by that key."""
+    members = _parse(data)
+    by_name = {m.name: m.data for m in members}
+    if MANIFEST not in by_name or SEAL not in by_name:
+        raise DamagedBundleError(MANIFEST if MANIFEST not in by_name else SEAL,
+                                 "missing: this is not a cchc bundle, or its first member is damaged")
+    manifest_bytes = by_name[MANIFEST]
+    _check_seal(by_name[SEAL], manifest_bytes)
+    try:
+        doc = json.loads(manifest_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _manifest_problem("not readable JSON") from None
+    parts = [(m.name, m.data) for m in members if m.name not in RESERVED]
+    _check_manifest(doc)
+    listed = doc["parts"]
+    for name, content in parts:
+        entry = listed.get(name)
+        if entry is None:
+            raise DamagedBundleError(name, "is not listed in the manifest")
+        if sha256(content) != entry["sha256"] or len(content) != entry["size"]:
+            raise DamagedBundleError(name, f"does not match its sha256 in the manifest "
+                                           f"(recorded {entry['sha256'][:12]}…, found {sha256(content)[:12]}…)")
+    missing = sorted(set(listed) - {n for n, _ in parts})
+    if missing:
+        raise DamagedBundleError(missing[0], "is listed in the manifest but missing from the bundle")
+    _check_roles(doc, {n for n, _ in parts})
+    signer = None
+    if SIGNATURE in by_name:
+        signer = _verify_signature(by_name[SIGNATURE], manifest_bytes)
+    order = [(MANIFEST, manifest_bytes), (SEAL, by_name[SEAL])]
+    if SIGNATURE in by_name:
+        order.append((SIGNATURE, by_name[SIGNATURE]))
+    order += sorted(parts, key=lambda kv: kv[0].encode("utf-8"))
+    if _encode(order) != data:
+        raise DamagedBundleError(FRAMING, "the members are not in canonical order")
+    if public_key is not None:
+        if signer is None:
+            raise BundleError(SIGNATURE, "missing: the bundle is not signed, but a signer's key was required")
+        if signer != key_fingerprint(public_key):
+            raise BundleError(SIGNATURE, f"signed by key {signer}, not by the required key "
+                                         f"{key_fingerprint(public_key)}")
+    return Bundle(sha256(data), len(data), manifest_bytes, tuple(parts), signer, data)
+
+
+def read_bundle_file(path: Path, *, public_key: Optional[bytes] = None) -> Bundle:
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise CchcError(f"{path} is a folder, not a bundle file") from None
+    except OSError as exc:
+        raise CchcError(f"cannot read bundle {path}: {exc.strerror}") from None
+    try:
+        return read_bundle(data, public_key=public_key)
+    except BundleError as exc:
+        raise type(exc)(exc.part, exc.detail, bundle=str(path)) from None
+
+
+def extract(bundle: Bundle, dest: Path, *, prefix: str = "inputs/") -> dict[str, list[Path]]:
+    """Write the parts under `prefix` into `dest` (rebuilding the input folders) and return each
+    role's inputs as paths in `dest`."""
+    dest = Path(dest)
+    base = dest.resolve()
+    for name, data in bundle.parts:
+        if not name.startswith(prefix):
+            continue
+        target = (dest / check_name(name))
+        if base not in target.resolve().parents:
+            raise BundleError(name, "refused: it would be written outside the extraction folder")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as exc:
+            raise BundleError(name, f"cannot be extracted: {exc.strerror}") from None
+    roles: dict[str, list[Path]] = {}
+    for role, paths in bundle.inputs.items():
+        roles[role] = []
+        for p in paths:
+            target = dest / p.rstrip("/")
+            if p.endswith("/"):
+                target.mkdir(parents=True, exist_ok=True)
+            roles[role].append(target)
+    return roles
+

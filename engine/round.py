@@ -1,0 +1,419 @@
+"""The annual round: self-assessment from evidence, survey data, appraisal rounds, ranking and
+classification per group, and the comparison with last year's round.
+
+    evidence ─► self-assessed decisions (in parallel, one rule-engine host per worker process)
+    survey data ─► survey items          appraisal rounds ─► final points ─► ranking ─► round.json
+
+Results do not depend on the number of workers: every unit is decided on its own and everything is
+sorted by unit id before it is written.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from .appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, check_appraisal, load_appraisal
+from .errors import EngineError, IncompleteEvaluationError, InputError, Problem
+from .evaluate import Evaluator, decide
+from .evidence import EvidenceSet, load_evidence
+from .model import CriteriaSet, EvidenceRecord, UnitResult
+from .numbers import display, exact_text
+from .ranking import (ROUND_FORMAT, PreviousRound, PreviousUnit, Ranking, Standing, UnitScore,
+                      load_previous, rank_units)
+from .results import _rollup, dumps, unit_json
+from .roundio import RoundInputError, input_files, problem_at
+from .survey_data import SurveySet, load_survey, mixed_metric_problems, survey_metrics
+from .yamlio import load_yaml, position
+
+EvaluatorFactory = Callable[[str], Evaluator]
+Progress = Callable[[int, int], None]  # (units decided, units in all)
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    criteria: CriteriaSet
+    engine: str
+    period: str
+    units: tuple[AppraisedUnit, ...]  # by unit id
+    ranking: Ranking
+    warnings: tuple[str, ...]
+    evidence: EvidenceSet
+    survey: SurveySet
+    appraisal: AppraisalSet
+
+
+# ---------------------------------------------------------------- deciding, in worker processes
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(criteria: CriteriaSet, factory: EvaluatorFactory, engine: str) -> None:
+    """Each worker process builds its own evaluator (and so its own rule-engine host)."""
+    _WORKER["criteria"] = criteria
+    _WORKER["evaluator"] = factory(engine)
+
+
+def _decide_chunk(records: Sequence[EvidenceRecord]) -> tuple[str, Any, int]:
+    """Decide a chunk of units: ("ok", results, n), or the failure as plain data ("incomplete",
+    (missing, duplicated), n) / ("engine", message, n) — exceptions do not all cross processes."""
+    n = len(records)
+    try:
+        return "ok", decide(_WORKER["criteria"], records, _WORKER["evaluator"]), n
+    except IncompleteEvaluationError as exc:  # its constructor takes two lists: not picklable as is
+        return "incomplete", (exc.missing, exc.duplicated), n
+    except EngineError as exc:
+        return "engine", str(exc), n
+
+
+def default_workers() -> int:
+    return os.cpu_count() or 1
+
+
+def decide_all(criteria: CriteriaSet, records: Sequence[EvidenceRecord], factory: EvaluatorFactory,
+               engine: str, workers: int = 1, progress: Optional[Progress] = None) -> list[UnitResult]:
+    """Decide every unit; with workers > 1 in separate processes (spawned, so no rule-engine state
+    is ever shared or copied: each worker builds its own evaluator and host). The result is sorted by
+    unit id whatever the number of workers or the order in which chunks finish."""
+    total = len(records)
+    workers = max(1, min(workers, total))
+    size = max(1, min(16, -(-total // (workers * 4))))
+    chunks = [list(records[i:i + size]) for i in range(0, total, size)]
+    results: list[UnitResult] = []
+    missing, duplicated, failures = [], [], []
+    done = 0
+
+    def take(outcome: tuple[str, Any, int]) -> None:
+        nonlocal done
+        kind, payload, n = outcome
+        if kind == "ok":
+            results.extend(payload)
+        elif kind == "incomplete":
+            missing.extend(payload[0])
+            duplicated.extend(payload[1])
+        else:
+            failures.append(payload)
+        done += n
+        if progress:
+            progress(done, total)
+
+    if progress:
+        progress(0, total)
+    if workers == 1:
+        _init_worker(criteria, factory, engine)
+        try:
+            for chunk in chunks:
+                take(_decide_chunk(chunk))
+        finally:
+            _WORKER.clear()
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        try:
+            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(criteria, factory, engine)) as pool:
+                for future in as_completed([pool.submit(_decide_chunk, chunk) for chunk in chunks]):
+                    take(future.result())
+        except BrokenProcessPool:
+            raise EngineError("a worker process stopped before it finished; run again with --workers 1 "
+                              "to see why") from None
+    if failures:
+        raise EngineError(sorted(failures)[0])
+    if missing or duplicated:
+        raise IncompleteEvaluationError(missing, duplicated)
+    results.sort(key=lambda r: r.unit_id)
+    if progress:
+        progress(total, total)
+    return results
+
+
+# ---------------------------------------------------------------- the round
+
+def _located(rec: EvidenceRecord, yaml_path: list, column: str, match: Optional[tuple[str, str]] = None) -> Problem:
+    """Where a record says something (its evidence file is read again only to find the line)."""
+    src = Path(rec.source)
+    try:
+        if src.suffix.lower() in (".yaml", ".yml"):
+            line, col = position(load_yaml(src, rec.source), yaml_path)
+            return Problem(rec.source, line, col)
+        if src.suffix.lower() == ".csv":
+            from .evidence import _rows_from_csv, _Sink
+
+            header, rows = _rows_from_csv(src, rec.source, _Sink())
+            for rowno, cells in rows:
+                if cells.get("unit_id") == rec.unit_id and (match is None or cells.get(match[0]) == match[1]):
+                    return Problem(rec.source, rowno, header.index(column) + 1 if column in header else 1)
+    except InputError:
+        pass
+    return Problem(rec.source)
+
+
+def _at(p: Problem, message: str) -> Problem:
+    return replace(p, message=message)
+
+
+def round_problems(criteria: CriteriaSet, records: Sequence[EvidenceRecord]) -> tuple[str, list[Problem]]:
+    """The round's period, and what the units' own evidence may not say in a round: survey values
+    (survey items are never self-scored) and a period other than the round's."""
+    problems = mixed_metric_problems(criteria)
+    periods = sorted({r.period for r in records})
+    period = max(periods, key=lambda p: (sum(1 for r in records if r.period == p), p)) if periods else ""
+    for rec in records:
+        if rec.period != period:
+            problems.append(_at(_located(rec, ["period"], "period"),
+                                f"unit {rec.unit_id} reports period {rec.period!r} but the round's period is "
+                                f"{period!r}: one round scores one period"))
+    survey = survey_metrics(criteria)
+    subs = {s.code: s for s in criteria.sub_criteria()}
+    for rec in records:
+        for mid, mv in rec.values.items():
+            if mid in survey:
+                readers = sorted(s.code for s in subs.values() if s.metric == mid)
+                problems.append(problem_at(mv.location, f"unit {rec.unit_id} gives its own value for survey metric "
+                                                        f"{mid!r} (item {', '.join(readers)}): survey items are "
+                                                        "scored from survey data (--survey), never self-scored"))
+        for code in rec.not_applicable:
+            if code in subs and subs[code].source == "survey":
+                problems.append(_at(_located(rec, ["not_applicable", code], "not_applicable", ("not_applicable", code)),
+                                    f"unit {rec.unit_id} declares survey item {code} not applicable: survey items "
+                                    "are not self-assessed (the criteria set's applies_to decides)"))
+    return period, problems
+
+
+def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
+              factory: EvaluatorFactory, engine: str = "durable",
+              survey_paths: Iterable[Path | str] = (), appraisal_paths: Iterable[Path | str] = (),
+              previous_path: Optional[Path | str] = None, workers: int = 1,
+              progress: Optional[Progress] = None) -> RoundResult:
+    """Score a whole round; raise `InputError` with every problem of the inputs found."""
+    evidence = load_evidence(list(evidence_paths), criteria)
+    records = list(evidence.records)
+    period, problems = round_problems(criteria, records)
+    survey, survey_problems = load_survey(list(survey_paths), criteria, records, period)
+    problems += survey_problems
+    appraisal, appraisal_problems = load_appraisal(list(appraisal_paths), criteria)
+    problems += appraisal_problems + check_appraisal(appraisal, criteria, records)
+    previous: Optional[PreviousRound] = None
+    if previous_path is not None:
+        try:
+            previous = load_previous(previous_path)
+        except InputError as exc:
+            problems += exc.problems
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise RoundInputError(errors)
+
+    merged = [replace(r, values=dict(sorted({**r.values, **survey.values.get(r.unit_id, {})}.items())))
+              for r in records]
+    decided = decide_all(criteria, merged, factory, engine, workers, progress)
+    units, appraisal_errors = apply_appraisal(criteria, decided, appraisal)
+    if appraisal_errors:
+        raise RoundInputError(appraisal_errors)
+
+    scores = [UnitScore(u.result.unit_id, u.result.unit_name, u.result.unit_type, u.result.total.points,
+                        u.result.total.max, u.self_result.total.points, len(u.rounds)) for u in units]
+    ranking = rank_units(criteria, scores, previous)
+    warnings = [str(w) for w in evidence.warnings]
+    for t in sorted({st.score.type for st in ranking.ungrouped}):
+        n = sum(1 for st in ranking.ungrouped if st.score.type == t)
+        warnings.append(f"{criteria.path}: warning: unit type {t!r} is in no group of criteria set {criteria.id}: "
+                        f"its {n} unit(s) are reported as ungrouped, without rank or class")
+    return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
+                       survey, appraisal)
+
+
+# ---------------------------------------------------------------- output
+
+def _x(value: Optional[Fraction]) -> Optional[str]:
+    return None if value is None else exact_text(value)
+
+
+def _d(value: Optional[Fraction]) -> Optional[str]:
+    return None if value is None else display(value)
+
+
+def standing_json(st: Standing) -> dict:
+    s, p = st.score, st.previous
+    return {
+        "id": s.unit_id, "name": s.name, "type": s.type,
+        "points": _x(s.points), "points_display": _d(s.points), "max": _x(s.max),
+        "index": _x(s.index), "index_display": _d(s.index),
+        "self_points": _x(s.self_points), "self_index": _x(s.self_index), "self_index_display": _d(s.self_index),
+        "appraised_items": s.appraised_items,
+        "rank": st.rank, "class": st.klass,
+        "previous_index": _x(p.index) if p else None, "previous_index_display": _d(p.index) if p else None,
+        "index_change": _x(st.index_change), "index_change_display": _d(st.index_change),
+        "previous_rank": p.rank if p else None, "previous_class": p.klass if p else None,
+        "rank_change": st.rank_change, "yoy": st.yoy,
+    }
+
+
+def _vanished_json(u: PreviousUnit) -> dict:
+    return {"id": u.unit_id, "name": u.name, "type": u.type, "previous_group": u.group,
+            "previous_index": _x(u.index), "previous_index_display": _d(u.index),
+            "previous_rank": u.rank, "previous_class": u.klass}
+
+
+def _criteria_json(cs: CriteriaSet) -> dict:
+    return {"id": cs.id, "title": cs.title, "year": cs.year, "decision": cs.decision, "sha256": cs.content_hash}
+
+
+def round_json(result: RoundResult) -> dict:
+    r, prev = result.ranking, result.ranking.previous
+    return {
+        "format": ROUND_FORMAT,
+        "criteria": _criteria_json(result.criteria),
+        "engine": result.engine,
+        "period": result.period,
+        "previous": None if prev is None else {"criteria": {"id": prev.criteria_id, "year": prev.year},
+                                               "period": prev.period},
+        "groups": [{
+            "id": g.group.id, "label": g.group.label, "unit_types": list(g.group.unit_types),
+            "bands": [{"label": b.label, "min": exact_text(b.min), "min_display": display(b.min)}
+                      for b in g.group.bands],
+            "size": len(g.standings),
+            "units": [standing_json(st) for st in g.standings],
+            "class_counts": [{"class": label, "count": n} for label, n in g.class_counts],
+            "unclassified": g.unclassified,
+        } for g in r.groups],
+        "ungrouped": {"unit_types": sorted({st.score.type for st in r.ungrouped}),
+                      "units": [standing_json(st) for st in r.ungrouped]},
+        "vanished": [_vanished_json(u) for u in r.vanished],
+        "counts": {"units": len(result.units),
+                   "appraised_units": sum(1 for u in result.units if u.rounds),
+                   "new_units": sum(1 for st in _standings(r) if st.yoy == "new"),
+                   "vanished_units": len(r.vanished)},
+        "warnings": list(result.warnings),
+    }
+
+
+def _standings(r: Ranking) -> list[Standing]:
+    return [st for g in r.groups for st in g.standings] + list(r.ungrouped)
+
+
+def round_unit_json(result: RoundResult, unit: AppraisedUnit, standing: Standing, group_label: str,
+                    group_size: int) -> dict:
+    """The unit JSON of `score` (engine/results.py unit_json) with final points, plus per item
+    `source`, `self_points`, `appraised_points` and `appraisal_rounds`, and the unit's standing."""
+    cs = result.criteria
+    doc = unit_json(cs, unit.result, result.engine)  # format cchc-result/1: every reader of unit results reads it
+    subs = {s.code: s for s in cs.sub_criteria()}
+    own = {d.code: d for d in unit.self_result.decisions}
+    for item in doc["items"]:
+        code = item["code"]
+        survey = subs[code].source == "survey"
+        self_pts = None if survey else own[code].points
+        appraised = unit.appraised_points(code)
+        item["source"] = subs[code].source
+        item["self_points"], item["self_points_display"] = _x(self_pts), _d(self_pts)
+        item["appraised_points"], item["appraised_points_display"] = _x(appraised), _d(appraised)
+        item["appraisal_rounds"] = [{
+            "round": a.round, "points": exact_text(a.points), "points_display": display(a.points),
+            "accepted": a.accepted, "reason": a.reason, "appraiser": a.appraiser, "explanation": a.explanation,
+            "date": a.date.isoformat() if a.date else None, "location": a.location,
+        } for a in unit.rounds.get(code, ())]
+    doc["self_total"] = _rollup(unit.self_result.total)
+    st = standing_json(standing)
+    doc["standing"] = {"group": standing.group, "group_label": group_label, "group_size": group_size,
+                       **{k: st[k] for k in ("rank", "class", "previous_index", "previous_index_display",
+                                             "index_change", "index_change_display", "previous_rank",
+                                             "previous_class", "rank_change", "yoy")}}
+    return doc
+
+
+def round_files(result: RoundResult) -> dict[str, bytes]:
+    """`units/<id>.json` per unit and `round.json`, canonically encoded."""
+    where: dict[str, tuple[Standing, str, int]] = {}
+    for g in result.ranking.groups:
+        for st in g.standings:
+            where[st.score.unit_id] = (st, g.group.label, len(g.standings))
+    for st in result.ranking.ungrouped:
+        where[st.score.unit_id] = (st, "", 0)
+    files = {}
+    for u in result.units:
+        st, label, size = where[u.result.unit_id]
+        files[f"units/{u.result.unit_id}.json"] = dumps(round_unit_json(result, u, st, label, size))
+    files["round.json"] = dumps(round_json(result))
+    return files
+
+
+# ---------------------------------------------------------------- bundles and replay (docs/replay.md)
+
+def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult, *,
+                 survey_paths: Sequence[Path | str] = (), appraisal_paths: Sequence[Path | str] = (),
+                 previous_path: Optional[Path | str] = None) -> dict:
+    """The inputs of a round by role (criteria, evidence, survey, appraisal, previous), each path as
+    given with the files read through it (and the files they cite)."""
+    from .bundle import InputRoot
+    from .replay import score_inputs
+
+    roles = score_inputs(Path(criteria_path), [Path(p) for p in evidence_paths], result.evidence)
+    cited: dict[str, list[str]] = {}
+    for values in result.survey.values.values():
+        for mv in values.values():
+            if mv.citation and mv.citation.file:
+                cited.setdefault(problem_at(mv.location, "").file, []).append(mv.citation.file)
+    survey_roots = []
+    for p in map(Path, survey_paths):
+        files: list[Path] = []
+        for f in input_files([p]):
+            for x in [f] + [f.parent / ref for ref in cited.get(str(f), [])]:
+                if x not in files and x.is_file():
+                    files.append(x)
+        survey_roots.append(InputRoot(p, tuple(files)))
+    roles["survey"] = survey_roots
+    roles["appraisal"] = [InputRoot(Path(p), tuple(input_files([p]))) for p in appraisal_paths]
+    roles["previous"] = [InputRoot(Path(previous_path), (Path(previous_path),))] if previous_path else []
+    return roles
+
+
+def round_bundle(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult,
+                 files: dict[str, bytes], *, survey_paths: Sequence[Path | str] = (),
+                 appraisal_paths: Sequence[Path | str] = (), previous_path: Optional[Path | str] = None,
+                 key: Optional[Path] = None) -> bytes:
+    """The replay bundle of a round: its inputs by role, its result files as written, what ran."""
+    from .bundle import make_bundle
+
+    cs = result.criteria
+    about = {"criteria_id": cs.id, "criteria_sha256": cs.content_hash, "title": cs.title, "year": cs.year,
+             "period": result.period}
+    roles = round_inputs(criteria_path, evidence_paths, result, survey_paths=survey_paths,
+                         appraisal_paths=appraisal_paths, previous_path=previous_path)
+    return make_bundle("round", roles, files, result.engine, about=about, key=key)
+
+
+@dataclass(frozen=True)
+class _Given:
+    """An evaluator factory that hands out one evaluator (a replay runs in one process)."""
+
+    evaluator: Evaluator
+
+    def __call__(self, name: str) -> Evaluator:
+        return self.evaluator
+
+
+def _replay_round(ctx) -> dict[str, bytes]:
+    from .criteria import load_criteria
+
+    cs = load_criteria(ctx.role("criteria")[0])
+    previous = ctx.role("previous", required=False)
+    result = run_round(cs, ctx.role("evidence"), factory=_Given(ctx.evaluator), engine=ctx.evaluator.name,
+                       survey_paths=ctx.role("survey", required=False),
+                       appraisal_paths=ctx.role("appraisal", required=False),
+                       previous_path=previous[0] if previous else None, workers=1)
+    return round_files(result)
+
+
+def _register_replay() -> None:
+    try:
+        from .replay import ReplayKind, register
+    except ImportError:  # replay is optional for scoring
+        return
+    register(ReplayKind("round", _replay_round))
+
+
+_register_replay()

@@ -1,0 +1,43 @@
+"""Shared helpers of the annual round: input folders and located problems."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+
+from .errors import InputError, Problem
+
+ROUND_SUFFIXES = (".yaml", ".yml", ".csv", ".xlsx")
+
+
+class RoundInputError(InputError):
+    """Inputs of an annual round (evidence, survey data, appraisals, last year's round) disagree."""
+
+
+def input_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The files named, with folders expanded (sorted) to the YAML / CSV / Excel files inside;
+    hidden files are skipped."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += [f for f in sorted(p.rglob("*"))
+                    if f.is_file() and f.suffix.lower() in ROUND_SUFFIXES
+                    and not any(part.startswith(".") for part in f.parts[len(p.parts):])]
+        else:
+            out.append(p)
+    return out
+
+
+_LINE_COL = re.compile(r"^(.*):(\d+):(\d+)$")
+_CELL = re.compile(r"^(.*):([^:/\\]+![A-Z]+\d+)$")
+
+
+def problem_at(location: str, message: str, severity: str = "error") -> Problem:
+    """A Problem from a shown location (`file:line:col`, `file:Sheet!B7` or just `file`)."""
+    m = _LINE_COL.match(location)
+    if m:
+        return Problem(m.group(1), int(m.group(2)), int(m.group(3)), message, severity=severity)
+    m = _CELL.match(location)
+    if m:
+        return Problem(m.group(1), message=message, where=m.group(2), severity=severity)
+    return Problem(location, message=message, severity=severity)

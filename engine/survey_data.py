@@ -1,0 +1,216 @@
+"""Survey data (điều tra xã hội học) per unit, turned into metric values for the survey items.
+
+YAML: one unit per file (`format: cchc-survey/1`). CSV / Excel: one row per metric value or per
+answer option, any number of units (columns in `SURVEY_COLUMNS`). Survey items (`source: survey`)
+are never self-scored: their metrics are filled from these files only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
+
+from . import methods
+from .errors import InputError, Problem
+from .evidence import (_Cell, _Raw, _RawUnit, _Sink, _cell_loc, _rows_from_csv, _rows_from_xlsx,
+                       _typed, loc, nfc, show_loc)
+from .model import CriteriaSet, EvidenceRecord, MetricValue
+from .roundio import input_files
+from .schema import schema_problems
+from .yamlio import load_yaml, position
+
+SURVEY_FORMAT = "cchc-survey/1"
+SURVEY_COLUMNS = ("unit_id", "metric", "option", "value", "numerator", "denominator", "document", "date",
+                  "issuer", "file", "note")
+
+
+def survey_metrics(criteria: CriteriaSet) -> set[str]:
+    """Metrics read by survey items (source: survey)."""
+    return {s.metric for s in criteria.sub_criteria() if s.source == "survey"}
+
+
+def mixed_metric_problems(criteria: CriteriaSet) -> list[Problem]:
+    """A metric read by a survey item and by a self-assessed item could be self-scored through the
+    back door: each survey item must read a metric of its own."""
+    survey = survey_metrics(criteria)
+    out = []
+    for s in criteria.sub_criteria():
+        if s.source == "self" and s.metric in survey:
+            readers = sorted(x.code for x in criteria.sub_criteria()
+                             if x.metric == s.metric and x.source == "survey")
+            out.append(Problem(criteria.path, s.line, 1,
+                               f"item {s.code} is self-assessed but reads metric {s.metric!r}, which survey "
+                               f"item(s) {', '.join(readers)} also read; a survey metric is filled from "
+                               "survey data only"))
+    return out
+
+
+@dataclass(frozen=True)
+class SurveySet:
+    """Survey values per unit: unit id → metric id → value (located in its survey file)."""
+
+    values: Mapping[str, Mapping[str, MetricValue]]
+    files: tuple[Path, ...]
+
+
+def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Iterable[EvidenceRecord],
+                period: Optional[str] = None) -> tuple[SurveySet, list[Problem]]:
+    """Read survey files for the units of `records`; return the values and every problem found."""
+    sink = _Sink()
+    files = input_files(paths)
+    units: list[_RawUnit] = []
+    for f in files:
+        name = str(f)
+        if not f.is_file():
+            sink.add(loc(name, ""), "file not found")
+            continue
+        suffix = f.suffix.lower()
+        try:
+            if suffix in (".yaml", ".yml"):
+                units += _read_yaml(f, name, criteria, period, sink)
+            elif suffix in (".csv", ".xlsx"):
+                units += _read_table(f, name, sink)
+            else:
+                sink.add(loc(name, ""), "unsupported survey format: expected .yaml, .yml, .csv or .xlsx")
+        except InputError as exc:
+            sink.problems.extend(exc.problems)
+    known = {r.unit_id: r for r in records}
+    wanted = survey_metrics(criteria)
+    subs = criteria.sub_criteria()
+    values: dict[str, dict[str, MetricValue]] = {}
+    first_seen: dict[tuple[str, str], str] = {}
+    for unit in units:
+        rec = known.get(unit.unit_id)
+        if rec is None:
+            sink.add(unit.location, f"survey data for unknown unit {unit.unit_id!r}: no evidence was given "
+                                    "for it in this round")
+            continue
+        for mid, raw in sorted(unit.metrics.items()):
+            spec = criteria.metrics.get(mid)
+            if spec is None:
+                sink.add(raw.location, f"unknown metric {mid!r}; criteria set {criteria.id} declares: "
+                                       f"{', '.join(sorted(criteria.metrics))}")
+                continue
+            if mid not in wanted:
+                sink.add(raw.location, f"metric {mid!r} is not read by any survey item (source: survey); "
+                                       "survey data gives survey metrics only: "
+                                       f"{', '.join(sorted(wanted)) or '(none in this criteria set)'}")
+                continue
+            key = (unit.unit_id, mid)
+            if key in first_seen:
+                sink.add(raw.location, f"survey metric {mid} of unit {unit.unit_id} is given twice "
+                                       f"(first on {first_seen[key]})")
+                continue
+            first_seen[key] = show_loc(raw.location)
+            mv = _typed(spec, raw, unit, sink)
+            if mv is None:
+                continue
+            bad = False
+            for s in subs:
+                if s.metric == mid and s.applies(rec.unit_type):
+                    problem = methods.get(s.method).check_value(s.params, s.max, mv)
+                    if problem:
+                        sink.add(raw.location, f"{mid} (item {s.code}): {problem}")
+                        bad = True
+            if not bad:
+                values.setdefault(unit.unit_id, {})[mid] = mv
+    return SurveySet({u: dict(sorted(v.items())) for u, v in sorted(values.items())}, tuple(files)), sink.problems
+
+
+def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[str],
+               sink: _Sink) -> list[_RawUnit]:
+    doc = load_yaml(path, name)
+    if not isinstance(doc, dict):
+        sink.add(loc(name, "1:1"), "expected a mapping (one unit's survey data) at the top level")
+        return []
+    problems = schema_problems(doc, "survey.schema.json", name)
+    if problems:
+        sink.problems.extend(problems)
+        return []
+
+    def at(*path) -> str:
+        line, col = position(doc, list(path))
+        return loc(name, f"{line}:{col}")
+
+    if doc.get("criteria") not in (None, criteria.id):
+        sink.add(at("criteria"), f"survey data is for criteria set {doc['criteria']!r}, "
+                                 f"not {criteria.id!r}")
+    if period is not None and "period" in doc and nfc(doc["period"]) != period:
+        sink.add(at("period"), f"survey period {nfc(doc['period'])!r} is not the round's period {period!r}")
+    unit = _RawUnit(nfc(doc["unit"]), "", "", period or "", at("unit"), name, path.parent)
+    default_citation = doc.get("citation")
+    for mid, m in doc["metrics"].items():
+        raw = _Raw(location=at("metrics", mid), citation=m.get("citation", default_citation))
+        raw.given = {k for k in ("value", "numerator", "denominator", "responses") if k in m}
+        raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
+        if "responses" in m:
+            raw.responses = {nfc(k): (v, at("metrics", mid, "responses", k)) for k, v in m["responses"].items()}
+        unit.metrics[nfc(mid)] = raw
+    return [unit]
+
+
+def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
+    sheet = ""
+    if path.suffix.lower() == ".xlsx":
+        header, rows, sheet = _rows_from_xlsx(path, name, sink)
+    else:
+        header, rows = _rows_from_csv(path, name, sink)
+    if not header:
+        return []
+    bad_header = False
+    for h in header:
+        if h and h not in SURVEY_COLUMNS:
+            sink.add(_cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(SURVEY_COLUMNS)}")
+            bad_header = True
+    for needed in ("unit_id", "metric", "value"):
+        if needed not in header:
+            sink.add(_cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
+            bad_header = True
+    if bad_header:
+        return []
+    units: dict[str, _RawUnit] = {}
+    for rowno, cells in rows:
+        at = lambda col: _cell_loc(name, header, rowno, col, sheet)  # noqa: E731
+        if not cells.get("unit_id") or not cells.get("metric"):
+            sink.add(at("unit_id" if not cells.get("unit_id") else "metric"), "unit_id and metric must not be empty")
+            continue
+        unit = units.get(cells["unit_id"])
+        if unit is None:
+            unit = units[cells["unit_id"]] = _RawUnit(cells["unit_id"], "", "", "", at("unit_id"), name, path.parent)
+        metric = cells["metric"]
+        citation = None
+        if cells.get("document"):
+            citation = {"document": cells["document"], "issuer": cells.get("issuer", ""),
+                        "file": cells.get("file", "")}
+            if cells.get("date"):
+                citation["date"] = cells["date"]
+        elif cells.get("date") or cells.get("issuer") or cells.get("file"):
+            sink.add(at("document"), "a citation needs its document number")
+        existing = unit.metrics.get(metric)
+        option = cells.get("option", "")
+        if option:
+            if existing is not None and existing.responses is None:
+                sink.add(at("option"), f"metric {metric} is given twice (see {show_loc(existing.location)})")
+                continue
+            raw = existing or _Raw(location=at("metric"), citation=citation)
+            if raw.citation is None:
+                raw.citation = citation
+            raw.responses = raw.responses or {}
+            raw.given.add("responses")
+            if option in raw.responses:
+                sink.add(at("option"), f"answer option {option!r} of {metric} is given twice")
+                continue
+            raw.responses[option] = (cells.get("value", ""), at("value"))
+            unit.metrics[metric] = raw
+            continue
+        if existing is not None:
+            sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice "
+                                   f"(first on {show_loc(existing.location)})")
+            continue
+        raw = _Raw(location=at("metric"), citation=citation)
+        for k in ("value", "numerator", "denominator"):
+            if cells.get(k, "") != "":
+                raw.given.add(k)
+                setattr(raw, k, _Cell(cells[k], at(k)))
+        unit.metrics[metric] = raw
+    return list(units.values())

@@ -1,0 +1,94 @@
+"""Reports from results: the per-unit self-assessment form with its gap analysis, and the province
+summary. Reads the JSON the engine and the annual round write; never changes them.
+
+    files = unit_report_files([Path("out/units")], Path("criteria.yaml"), kinds=("html", "md"))
+    write_outputs(Path("out/reports"), files)        # engine.results.write_outputs: all or nothing
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Optional, Sequence
+
+from engine import load_criteria
+from engine.errors import CchcError, InputError, Problem
+
+from .load import check_criteria, criteria_for, find_round, load_results, load_round, result_paths
+from .province import province_context, summary_from_results
+from .render import KINDS, environment, render
+from .unit import unit_context
+
+FORMATS = {"html": ("html",), "md": ("md",), "both": ("html", "md")}
+
+
+def formats(choice: str) -> tuple[str, ...]:
+    """`html`, `md` or `both` → the output kinds."""
+    try:
+        return FORMATS[choice]
+    except KeyError:
+        raise CchcError(f"unknown format {choice!r}; choose one of: {', '.join(FORMATS)}") from None
+
+
+def parse_report_date(text: Optional[str]) -> Optional[str]:
+    """The date printed on a report, given as YYYY-MM-DD or dd/mm/yyyy; None leaves the form's
+    blank date line (no clock is read: the same inputs give the same bytes)."""
+    if text is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise CchcError(f"--date {text!r} is not a date: write YYYY-MM-DD or dd/mm/yyyy")
+
+
+def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[str] = ("html",),
+                      templates: Optional[Path] = None, report_date: Optional[str] = None) -> dict[str, bytes]:
+    """One report per unit result and format: `{unit id}.{html,md}` → bytes."""
+    docs = load_results(result_paths(paths))
+    cs = criteria_for(criteria, docs)
+    files: dict[str, bytes] = {}
+    seen: dict[str, Path] = {}
+    for path, doc in docs:
+        uid = doc["unit"]["id"]
+        if uid in seen:
+            raise InputError([Problem(str(path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
+        seen[uid] = path
+        ctx = unit_context(cs, doc, report_date=report_date)
+        for kind in kinds:
+            files[f"{uid}.{kind}"] = render("unit", kind, ctx, templates)
+    return files
+
+
+def province_report_files(source: Path, *, criteria: Optional[Path] = None, previous: Optional[Path] = None,
+                          kinds: Sequence[str] = ("html",), templates: Optional[Path] = None,
+                          report_date: Optional[str] = None, name: str = "province") -> dict[str, bytes]:
+    """The province summary: `province.{html,md}` → bytes. `source` is a round summary (`round.json`,
+    or a folder holding one), or a folder of unit results ranked here with the round's rules (then
+    `criteria` is needed, and `previous` may name last year's round.json)."""
+    round_path = find_round(source)
+    if round_path is not None:
+        if previous is not None:
+            raise InputError([Problem(str(previous), message=(
+                f"{round_path} already compares with last year's round (the annual round's --previous); "
+                "--previous is for a folder of unit results"))])
+        doc = load_round(round_path)
+        cs = None
+        if criteria is not None:
+            cs = load_criteria(criteria)
+            check_criteria(cs, round_path, doc)
+    else:
+        if not source.is_dir():
+            raise InputError([Problem(str(source), message="not found: expected round.json or a folder of results")])
+        if criteria is None:
+            raise InputError([Problem(str(source), message=(
+                "no round.json here: ranking unit results needs the criteria set's groups (pass --criteria)"))])
+        docs = load_results(result_paths([source]))
+        cs = criteria_for(criteria, docs)
+        doc = summary_from_results(cs, docs, previous)
+    ctx = province_context(doc, cs, report_date=report_date)
+    return {f"{name}.{kind}": render("province", kind, ctx, templates) for kind in kinds}
+
+
+__all__ = ["FORMATS", "KINDS", "environment", "formats", "parse_report_date", "province_context",
+           "province_report_files", "render", "unit_context", "unit_report_files"]

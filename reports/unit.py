@@ -1,0 +1,227 @@
+"""The per-unit self-assessment report (báo cáo tự đánh giá, chấm điểm): the context its templates get.
+
+Every number is computed exactly from the unit's result and turned into display text here, so that a
+province's own templates only lay things out. The variables are listed in docs/reports.md.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Optional
+
+from engine.model import CriteriaSet
+from engine.numbers import to_fraction
+
+from .gaps import current, gap_report
+from .text import basis, long_date, num, percent, roman, signed, vn_date
+
+NEEDS_EXPLANATION = {
+    "missing_evidence": "Thiếu số liệu, tài liệu kiểm chứng: giải trình lý do, bổ sung tài liệu.",
+    "no_matching_band": "Kết quả không thuộc mức điểm nào của tiêu chí: giải trình, rà soát số liệu.",
+    "no_citation": "Chưa có tài liệu kiểm chứng: giải trình, bổ sung tài liệu.",
+}
+ENGINE_NOTES = ("không có tài liệu kiểm chứng: cần giải trình",
+                "thiếu số liệu / tài liệu kiểm chứng: cần giải trình",
+                "giá trị không thuộc mức điểm nào của tiêu chí")
+
+
+def _f(value) -> Optional[Fraction]:
+    return None if value is None else to_fraction(value)
+
+
+def citation_text(c: dict) -> str:
+    """`12/KH-SNV ngày 20/01/2023 của Sở Nội vụ (tệp: ke-hoach.pdf)`."""
+    parts = [c.get("document") or ""]
+    if c.get("date"):
+        parts.append(f"ngày {vn_date(c['date'])}")
+    if c.get("issuer"):
+        parts.append(f"của {c['issuer']}")
+    out = " ".join(p for p in parts if p)
+    if c.get("file"):
+        out += f" (tệp: {c['file']})"
+    return out
+
+
+def round_lines(r: dict) -> list[str]:
+    """One appraisal round as a reader reads it: the unit's explanation it considered, then the
+    council's word (`Thẩm định lần 1 (05/12/2023): điều chỉnh thành 0,25 điểm — lý do`)."""
+    lines = []
+    n = r.get("round")
+    if r.get("explanation"):
+        lines.append(f"Giải trình của đơn vị{f' (lần {n})' if n is not None else ''}: {r['explanation']}")
+    label = f"Thẩm định lần {n}" if n is not None else "Thẩm định"
+    if r.get("date"):
+        label += f" ({vn_date(r['date'])})"
+    pts = r.get("points")
+    if pts is None:
+        text = label
+    elif r.get("accepted"):
+        text = f"{label}: công nhận {num(pts)} điểm"
+    else:
+        text = f"{label}: điều chỉnh thành {num(pts)} điểm"
+    if r.get("reason"):
+        text += f" — {r['reason']}"
+    lines.append(text)
+    return lines
+
+
+def _sum(values) -> Fraction:
+    return sum(values, Fraction(0))
+
+
+def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str] = None) -> dict:
+    """Everything the unit templates show, as display text (Vietnamese numbers and dates)."""
+    items = {i["code"]: i for i in doc["items"]}
+    crit_roll = {r["code"]: r for r in doc["criteria_rollup"]}
+    area_roll = {r["code"]: r for r in doc["areas"]}
+    type_labels = {t.id: t.label for t in criteria.unit_types}
+    unit = doc["unit"]
+    # Appraised: the council named at least one item (an annual round's result). Then the appraised
+    # column shows every applicable item's final points (an item it did not name keeps its own).
+    appraised = any(i.get("appraised_points") is not None for i in doc["items"])
+
+    def self_pts(i: dict) -> Fraction:
+        return to_fraction(i["self_points"] if i.get("self_points") is not None else i["points"])
+
+    rows: list[dict] = []
+    n_explain = n_na = n_items = 0
+    for ai, area in enumerate(criteria.areas, 1):
+        area_items = [items[s.code] for c in area.criteria for s in c.sub_criteria]
+        rows.append(_group_row("area", roman(ai), area.code, area.title, area.max, area_roll[area.code],
+                               area_items, self_pts, appraised))
+        for crit in area.criteria:
+            crit_items = [items[s.code] for s in crit.sub_criteria]
+            rows.append(_group_row("criterion", crit.code, crit.code, crit.title, crit.max,
+                                   crit_roll[crit.code], crit_items, self_pts, appraised))
+            for sub in crit.sub_criteria:
+                item = items[sub.code]
+                n_items += 1
+                row = _item_row(criteria, sub, item, self_pts(item), appraised, type_labels, unit["type"])
+                n_explain += row["needs_explanation"]
+                n_na += row["not_applicable"]
+                rows.append(row)
+
+    total = doc["total"]
+    t_max = to_fraction(total["max"])
+    applicable = [i for i in doc["items"] if i["status"] != "not_applicable"]
+    self_total = _sum(self_pts(i) for i in applicable)
+    final_total = to_fraction(total["points"])
+    gaps = gap_report(criteria, doc["items"])
+    reachable_index = (final_total + gaps.reachable) / t_max * 100 if t_max else None
+    year = doc.get("period") or str(criteria.year)
+    st = doc.get("standing") or None
+    standing = None
+    if st and st.get("group"):
+        text = (f"{st['rank'] if st.get('rank') is not None else '—'}/{st.get('group_size') or '—'} trong nhóm "
+                f"{st.get('group_label') or st['group']}")
+        if st.get("class"):
+            text += f"; xếp loại: {st['class']}"
+        if st.get("previous_index") is not None:
+            text += f"; năm trước: {percent(_f(st['previous_index']))}"
+            if st.get("previous_rank") is not None:
+                text += f", hạng {st['previous_rank']}"
+            if st.get("index_change") is not None:
+                text += f" ({signed(_f(st['index_change']))} điểm %)"
+        standing = {"text": text, "rank": "" if st.get("rank") is None else str(st["rank"]),
+                    "class": st.get("class") or ""}
+    return {
+        "title": f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {year}",
+        "unit": {"id": unit["id"], "name": unit["name"], "name_upper": unit["name"].upper(),
+                 "type": unit["type"], "type_label": type_labels.get(unit["type"], unit["type"])},
+        "period": year,
+        "criteria": {"id": criteria.id, "title": criteria.title, "decision": criteria.decision,
+                     "issuer": criteria.issuer, "year": criteria.year, "max": num(criteria.max),
+                     "sha256": criteria.content_hash,
+                     "basis": basis(criteria.title, criteria.decision, criteria.issuer)},
+        "report_date": long_date(report_date) if report_date else "ngày … tháng … năm …",
+        "appraisal": appraised,
+        "standing": standing,
+        "rows": rows,
+        "counts": {"items": n_items, "applicable": n_items - n_na, "not_applicable": n_na,
+                   "needs_explanation": n_explain},
+        "total": {
+            "max": num(t_max),
+            "self": num(self_total),
+            "appraised": num(final_total) if appraised else "",
+            "points": num(final_total),
+            # no applicable item: no index (shown as a dash)
+            "self_index": percent(self_total / t_max * 100) if t_max else "—",
+            "appraised_index": (percent(final_total / t_max * 100) if t_max else "—") if appraised else "",
+            "index": percent(to_fraction(total["index"])) if total.get("index") is not None else "—",
+            "index_number": num(to_fraction(total["index"])) if total.get("index") is not None else "—",
+            "criteria_max": num(criteria.max),
+            "excluded_max": num(criteria.max - t_max),
+        },
+        "gaps": [{
+            "code": g.code, "title": g.title, "points": num(g.points), "max": num(g.max),
+            "best": num(g.best), "value": g.value, "target": g.target, "gain": num(g.gain),
+            "stake": num(g.stake), "survey": g.survey,
+            "needs_data": g.status in ("missing_evidence", "no_matching_band"),
+        } for g in gaps.gaps],
+        "gap_total": {
+            "reachable": num(gaps.reachable), "next_gain": num(gaps.next_gain),
+            "count": len(gaps.gaps),
+            "reachable_index": percent(reachable_index) if reachable_index is not None else "—",
+            "next_index": percent((final_total + gaps.next_gain) / t_max * 100) if t_max else "—",
+        },
+        "source": {"engine": doc.get("engine", ""), "evidence": doc.get("evidence_source", "")},
+    }
+
+
+def _group_row(kind, stt, code, title, nominal_max, rollup, group_items, self_pts, appraised) -> dict:
+    applicable = [i for i in group_items if i["status"] != "not_applicable"]
+    mx = to_fraction(rollup["max"])
+    return {
+        "kind": kind, "stt": stt, "code": code, "title": title,
+        "max": num(mx), "nominal_max": num(nominal_max), "reduced": mx != nominal_max,
+        "self": num(_sum(self_pts(i) for i in applicable)) if applicable else "",
+        "appraised": num(to_fraction(rollup["points"])) if appraised and applicable else "",
+        "not_applicable": not applicable, "needs_explanation": False, "survey": False, "adjusted": False,
+        "result": "", "evidence": [], "explanation": [],
+        "index": percent(to_fraction(rollup["index"])) if rollup.get("index") is not None else "",
+    }
+
+
+def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_type) -> dict:
+    status = item["status"]
+    na = status == "not_applicable"
+    evidence = [citation_text(i["citation"]) for i in item.get("inputs", []) if i.get("citation")]
+    uncited = [i for i in item.get("inputs", []) if not i.get("citation")]
+    explanation: list[str] = []
+    needs = False
+    if na:
+        note = item.get("note") or ""
+        if not sub.applies(unit_type):
+            note = f"Không áp dụng đối với {type_labels.get(unit_type, unit_type)}."
+        explanation.append(note or "Không áp dụng.")
+    elif status in ("missing_evidence", "no_matching_band"):
+        needs = True
+        explanation.append(NEEDS_EXPLANATION[status])
+    elif uncited:
+        needs = True
+        explanation.append(NEEDS_EXPLANATION["no_citation"])
+    note = item.get("note") or ""
+    if not na and note and note not in ENGINE_NOTES:
+        explanation += [n for n in note.split("; ") if n and n not in ENGINE_NOTES]
+    for r in item.get("appraisal_rounds") or ():
+        if isinstance(r, dict):
+            explanation += round_lines(r)
+    result = ""
+    if not na and status != "missing_evidence":
+        cur = current(sub, criteria.metrics[sub.metric], item)
+        parts = []
+        if cur.text:
+            parts.append(f"Kết quả: {cur.text}")
+        if item.get("condition") and sub.method == "tiers":  # the band, in the criteria's words
+            parts.append(f"Mức: {item['condition']}")
+        result = "; ".join(parts)
+    return {
+        "kind": "item", "stt": sub.code, "code": sub.code, "title": sub.title,
+        "max": num(to_fraction(item["max"])), "nominal_max": num(sub.max), "reduced": False,
+        "self": "" if na else num(self_points),
+        "appraised": num(to_fraction(item["points"])) if appraised and not na else "",
+        "adjusted": appraised and not na and to_fraction(item["points"]) != self_points,
+        "not_applicable": na, "needs_explanation": needs, "survey": sub.source == "survey",
+        "status": status, "result": result, "evidence": evidence, "explanation": explanation,
+        "index": "",
+    }
+

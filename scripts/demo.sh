@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The demo: validate the shipped criteria sets, score the shipped examples, say where the outputs are.
+# Called by `make demo` as:  bash scripts/demo.sh BIN OUT
+#   BIN  the virtualenv's bin folder (default .venv/bin)
+#   OUT  where the outputs go (default out/demo)
+# Each step is a section below; add new steps as new sections.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="${1:-$ROOT/.venv/bin}"
+OUT="${2:-out/demo}"
+BIN="$(cd "$BIN" && pwd)"
+mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+CCHC="$BIN/cchc"
+cd "$ROOT"  # evidence paths in the results are relative to the repository
+
+section() { printf '\n=== %s\n' "$*"; }
+
+# --- 1. criteria sets ---------------------------------------------------------------------------
+section "Validate the shipped criteria sets (criteria/*.yaml)"
+"$CCHC" validate criteria/*.yaml
+
+# --- 2. example province: 20 departments, 30 communes (invented data) -------------------------------
+section "Example province — departments (Tiền Giang 2023 set for sở, ban, ngành)"
+"$CCHC" score criteria/tien-giang-2023-departments.yaml examples/province/departments \
+    --out "$OUT/province/departments"
+
+section "Example province — communes (Tiền Giang 2023 set for UBND cấp xã)"
+"$CCHC" score criteria/tien-giang-2023-communes.yaml examples/province/communes \
+    --out "$OUT/province/communes"
+
+# --- 3. Tiền Giang mid-year self-check: the 2020 four-month report against the 2023 targets -------
+section "Tiền Giang — four-month report 2020 (seed 002) against the 2023 province-wide targets"
+"$CCHC" score criteria/tien-giang-2023-province.yaml examples/tien-giang-2020-4thang/evidence \
+    --out "$OUT/tien-giang-2020-4thang"
+
+# --- outputs -------------------------------------------------------------------------------------
+section "Outputs"
+echo "Example province, departments: $OUT/province/departments/summary.json (one file per unit in units/)"
+echo "Example province, communes:    $OUT/province/communes/summary.json"
+echo "Tiền Giang mid-year check:     $OUT/tien-giang-2020-4thang/units/tien-giang.json"
+echo "  (hand computation to compare: examples/tien-giang-2020-4thang/README.md)"
+
+# --- reports (docs/reports.md): self-assessment forms and province summaries ----------------------
+section "Reports — self-assessment forms (bảng tự đánh giá, chấm điểm) and province summaries"
+for kind in departments communes; do
+    # a folder with a round.json is summarised from it; a folder of `cchc score` results is ranked
+    # with the criteria set's groups
+    "$CCHC" report unit "$OUT/province/$kind" --criteria "criteria/tien-giang-2023-$kind.yaml" \
+        --out "$OUT/reports/$kind" --format both
+    "$CCHC" report province "$OUT/province/$kind" --criteria "criteria/tien-giang-2023-$kind.yaml" \
+        --out "$OUT/reports/$kind" --format both
+done
+echo "Province summaries:     $OUT/reports/departments/province.html, $OUT/reports/communes/province.html"
+echo "Self-assessment forms:  $OUT/reports/departments/<unit id>.html, $OUT/reports/communes/<unit id>.html"
+echo "  (each also as .md; open the HTML in a browser and print it on A4)"

@@ -1,0 +1,253 @@
+"""Hypothesis strategies for the core tests: random but valid criteria sets (every method, exact
+decimal bounds, bands given in any order, items limited to some unit types) and evidence whose
+values sit exactly on, or right next to, the bounds of the items that read them."""
+from __future__ import annotations
+
+import math
+import string
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction as F
+from typing import Optional
+
+from hypothesis import strategies as st
+
+from builders import criteria_doc, record, value
+from engine.model import EvidenceRecord, Task
+
+UNIT_TYPES = ("department", "commune")
+QUARTER = F(1, 4)
+STEPS = [F(1, 10), F(1, 4), F(3, 10), F(1, 2), F(1), F(1, 20), F(1, 8), F(3, 4)]
+DEADLINE = date(2023, 6, 30)
+
+
+@dataclass
+class Plan:
+    """What the evidence generator needs to know about a generated criteria set."""
+
+    metrics: dict[str, dict] = field(default_factory=dict)  # id -> spec as written
+    points_of: dict[str, set] = field(default_factory=dict)  # metric id -> interesting values
+    codes: list[str] = field(default_factory=list)
+    manual_steps: dict[str, list] = field(default_factory=dict)  # metric id -> [(step, max)]
+
+
+def multiple_of_quarter(draw, top: F) -> F:
+    return draw(st.integers(0, int(top / QUARTER))) * QUARTER
+
+
+@st.composite
+def tiers_params(draw, kind: str, sub_max: F, plan_points: set, *, monotone: bool = False) -> dict:
+    """Bands with exact bounds that cover the metric's domain once: cut points, and at each cut
+    the value goes up (`lt c` | `ge c`), down (`le c` | `gt c`) or gets a band of its own (`eq c`)."""
+    if kind == "count":
+        raw = draw(st.lists(st.one_of(st.integers(0, 25).map(F), st.integers(0, 50).map(lambda n: F(n, 2))),
+                            min_size=1, max_size=4, unique=True))
+    else:
+        raw = draw(st.lists(st.one_of(st.sampled_from([F(0), F(50), F(90), F(100)]),
+                                      st.integers(0, 10000).map(lambda n: F(n, 100))),
+                            min_size=1, max_size=4, unique=True))
+    cuts = sorted(set(raw))
+    plan_points.update(cuts)
+    bands: list[dict] = []
+    lower: dict = {}
+    if kind != "count" and cuts[0] > 0 and draw(st.booleans()):
+        lower = {"ge": F(0)}
+    for c in cuts:
+        mode = draw(st.sampled_from(["up", "down", "eq"]))
+        if mode == "down":
+            bands.append({**lower, "le": c})
+            lower = {"gt": c}
+        else:
+            bands.append({**lower, "lt": c})
+            if mode == "eq":
+                bands.append({"eq": c})
+                lower = {"gt": c}
+            else:
+                lower = {"ge": c}
+    if kind != "count" and cuts[-1] < 100 and draw(st.booleans()):
+        lower = {**lower, "le": F(100)}
+    bands.append(lower)
+    pts = [multiple_of_quarter(draw, sub_max) for _ in bands]
+    if monotone:
+        pts.sort()
+    out = []
+    for band, p in zip(bands, pts):
+        item = {**band, "points": p}
+        if draw(st.integers(0, 3)) == 0:
+            item["label"] = draw(st.text(alphabet="abc đạt mức ", min_size=1, max_size=12)).strip() or "Mức"
+        out.append(item)
+    return {"tiers": draw(st.permutations(out)) if not monotone else out}
+
+
+@st.composite
+def sub_criterion(draw, plan: Plan, *, monotone: bool = False, methods=None) -> dict:
+    """One sub-criterion (without its code) reading a metric that is declared in `plan` on the fly."""
+    method = draw(st.sampled_from(methods or ["tiers", "tiers", "categories", "pass_fail", "proportional",
+                                              "deductions", "bonus", "survey", "manual"]))
+    sub_max = draw(st.sampled_from([F(1, 2), F(1), F(3, 2), F(2), F(9, 4), F(3)]))
+    kinds = {"tiers": ["percent", "count", "tasks"], "categories": ["category", "date", "boolean"],
+             "pass_fail": ["boolean"], "proportional": ["percent", "tasks"], "deductions": ["count"],
+             "bonus": ["count"], "survey": ["responses", "percent"], "manual": ["points"]}[method]
+    kind = draw(st.sampled_from(kinds))
+    same_kind = [m for m, spec in plan.metrics.items() if spec["kind"] == kind]
+    if same_kind and draw(st.integers(0, 2)) == 0:
+        metric = draw(st.sampled_from(same_kind))
+    else:
+        metric = f"m{len(plan.metrics)}"
+        spec: dict = {"kind": kind, "label": f"Chỉ số {metric}"}
+        if kind == "category":
+            spec["categories"] = draw(st.lists(st.sampled_from(["full", "partial", "none", "late", "x1"]),
+                                               min_size=2, max_size=4, unique=True))
+        elif kind == "responses":
+            spec["options"] = list("ABCDE"[:draw(st.integers(2, 5))])
+        elif kind == "date" and draw(st.booleans()):
+            spec["deadline"] = DEADLINE
+        plan.metrics[metric] = spec
+        plan.points_of[metric] = set()
+    spec = plan.metrics[metric]
+    interesting = plan.points_of[metric]
+    sub: dict = {"max": sub_max, "method": method, "metric": metric}
+    if kind == "tasks":
+        sub["measure"] = draw(st.sampled_from(["completion_rate", "on_time_rate"]))
+    params: dict = {}
+    if method == "tiers":
+        params = draw(tiers_params(kind, sub_max, interesting, monotone=monotone))
+    elif method == "categories":
+        cats = {"boolean": ["yes", "no"], "date": ["on_time", "late", "not_done"]}.get(kind) or spec["categories"]
+        params = {"points": {c: multiple_of_quarter(draw, sub_max) for c in cats}}
+    elif method == "pass_fail" and draw(st.booleans()):
+        params = {"pass": multiple_of_quarter(draw, sub_max), "fail": multiple_of_quarter(draw, sub_max)}
+    elif method in ("proportional", "survey"):
+        if draw(st.booleans()):
+            params["full_at"] = F(draw(st.integers(1, 10000)), 100)
+        interesting.add(params.get("full_at", F(100)))
+        if kind == "responses":
+            params["weights"] = {o: draw(st.sampled_from([0, 20, 25, 50, 60, 100, F("33.3")]))
+                                 for o in spec["options"]}
+        if method == "survey":
+            sub["source"] = "survey"
+    elif method in ("deductions", "bonus"):
+        per = draw(st.sampled_from(STEPS))
+        params["per_occurrence"] = per
+        if method == "deductions":
+            floor = multiple_of_quarter(draw, sub_max) if draw(st.booleans()) else F(0)
+            if floor:
+                params["floor"] = floor
+            limit = (sub_max - floor) / per
+        else:
+            cap = multiple_of_quarter(draw, sub_max) if draw(st.booleans()) else sub_max
+            if cap != sub_max:
+                params["cap"] = cap
+            limit = cap / per
+        interesting.update({F(math.floor(limit)), F(math.ceil(limit))})
+    elif method == "manual":
+        step = draw(st.sampled_from([None, F(1, 4), F(1, 2), F(1, 10)]))
+        if step is not None:
+            params["step"] = step
+        plan.manual_steps.setdefault(metric, []).append((step or QUARTER, sub_max))
+    if params:
+        sub["params"] = params
+    if draw(st.integers(0, 3)) == 0:
+        sub["applies_to"] = draw(st.lists(st.sampled_from(UNIT_TYPES), min_size=1, max_size=2, unique=True))
+    return sub
+
+
+@st.composite
+def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=None) -> tuple[dict, Plan]:
+    plan = Plan()
+    n_areas = draw(st.integers(1, 3))
+    tree = []
+    budget = max_items
+    for _ in range(n_areas):
+        crits = []
+        for _ in range(draw(st.integers(1, 2))):
+            n = draw(st.integers(1, max(1, min(4, budget))))
+            budget = max(1, budget - n)
+            crits.append([draw(sub_criterion(plan, monotone=monotone, methods=methods)) for _ in range(n)])
+        tree.append(crits)
+    doc = criteria_doc(tree, plan.metrics, set_id="random")
+    plan.codes = [s["code"] for a in doc["areas"] for c in a["criteria"] for s in c["sub_criteria"]]
+    return doc, plan
+
+
+def _near(draw, points: set, lo: F, hi: Optional[F], integer: bool) -> F:
+    """A value on a bound, or just next to one, or anywhere."""
+    choice = draw(st.integers(0, 9))
+    if points and choice < 6:
+        p = draw(st.sampled_from(sorted(points)))
+        delta = draw(st.sampled_from([F(0)] * 6 + [F(1, 100), F(-1, 100), F(1, 3), F(-1, 3), F(1), F(-1),
+                                                   F(1, 10 ** 9), F(-1, 10 ** 9)]))
+        v = p + delta
+    elif choice < 8:
+        v = draw(st.sampled_from([lo, hi if hi is not None else F(10 ** 20)]))
+    else:
+        v = F(draw(st.integers(0, 10000)), 100) if hi is not None else F(draw(st.integers(0, 60)))
+    if integer:
+        v = F(math.floor(v) if draw(st.booleans()) else math.ceil(v))
+    v = max(lo, v)
+    return min(v, hi) if hi is not None else v
+
+
+@st.composite
+def metric_value(draw, metric: str, spec: dict, plan: Plan):
+    kind = spec["kind"]
+    points = plan.points_of.get(metric, set())
+    if kind == "percent":
+        target = _near(draw, points, F(0), F(100), False)
+        if draw(st.booleans()):  # as a ratio num/den, landing on or beside the target
+            den = draw(st.sampled_from([1, 3, 7, 100, 2203, 10 ** 6]))
+            num = min(den, max(0, math.floor(target * den / 100) + draw(st.sampled_from([0, 0, 1]))))
+            return value(metric, kind, F(100 * num, den), numerator=num, denominator=den)
+        return value(metric, kind, target)
+    if kind == "count":
+        if draw(st.integers(0, 20)) == 0:
+            return value(metric, kind, F(draw(st.sampled_from([2 ** 53 - 1, 2 ** 53, 2 ** 53 + 1, 10 ** 30]))))
+        return value(metric, kind, _near(draw, points, F(0), None, True))
+    if kind == "tasks":
+        n = draw(st.integers(1, 8))
+        done = draw(st.integers(0, n))
+        on_time = draw(st.integers(0, done))
+        tasks = tuple(Task(f"Nhiệm vụ {i}", "Sở Nội vụ", "", "", DEADLINE,
+                           None if i >= done else DEADLINE - timedelta(days=i % 2) if i < on_time
+                           else DEADLINE + timedelta(days=1 + i)) for i in range(n))
+        return value(metric, kind, draw(st.permutations(tasks)))
+    if kind == "responses":
+        counts = {o: draw(st.integers(0, 12)) for o in spec["options"]}
+        if not any(counts.values()):
+            counts[spec["options"][0]] = 1
+        return value(metric, kind, counts)
+    if kind == "boolean":
+        return value(metric, kind, draw(st.booleans()))
+    if kind == "category":
+        return value(metric, kind, draw(st.sampled_from(spec["categories"])))
+    if kind == "date":
+        return value(metric, kind, draw(st.sampled_from([None, DEADLINE - timedelta(days=3), DEADLINE,
+                                                         DEADLINE + timedelta(days=1)])))
+    # points, for manual items: a multiple of every step that reads it, within every maximum
+    steps = plan.manual_steps[metric]
+    step = F(math.lcm(*(s.numerator for s, _ in steps)), math.gcd(*(s.denominator for s, _ in steps)))
+    top = min(m for _, m in steps)
+    return value(metric, kind, draw(st.integers(0, int(top / step))) * step,
+                 reason="Đánh giá của Hội đồng", citation=None)
+
+
+@st.composite
+def units(draw, plan: Plan, *, min_size: int = 1, max_size: int = 6) -> list[EvidenceRecord]:
+    out = []
+    for i in range(draw(st.integers(min_size, max_size))):
+        values = {}
+        for metric, spec in plan.metrics.items():
+            if draw(st.integers(0, 9)) == 0:
+                continue  # missing evidence
+            values[metric] = draw(metric_value(metric, spec, plan))
+        na = {code: "Không áp dụng theo giải trình" for code in plan.codes if draw(st.integers(0, 11)) == 0}
+        uid = "".join(draw(st.lists(st.sampled_from(string.ascii_lowercase), min_size=1, max_size=3))) + f"-{i}"
+        out.append(record(uid, values, unit_type=draw(st.sampled_from(UNIT_TYPES)), not_applicable=na))
+    return out
+
+
+@st.composite
+def scenarios(draw, **kwargs) -> tuple[dict, list[EvidenceRecord]]:
+    """A criteria set (as a document) and units to score against it."""
+    doc, plan = draw(criteria_sets(**kwargs))
+    return doc, draw(units(plan))

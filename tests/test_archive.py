@@ -1,0 +1,243 @@
+"""The archive: bundles by year and unit in SQLite, round-trips, year-over-year, migrations."""
+from __future__ import annotations
+
+import sqlite3
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from bundle_kit import evidence_tree
+from engine.archive import (MIGRATIONS, SCHEMA_VERSION, Archive, ArchiveError, migrate, previous_results,
+                            results_for_year)
+from engine.bundle import read_bundle
+
+
+@pytest.fixture(scope="module")
+def years(tmp_path_factory):
+    """Bundles of two years: 2023 (three units) and 2024 (the same evidence under the 2024 set)."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    root = tmp_path_factory.mktemp("archive")
+    criteria, evidence = evidence_tree(root)
+    c2024 = root / "criteria-2024.yaml"
+    c2024.write_text(criteria.read_text("utf-8").replace("id: sample-2023", "id: sample-2024")
+                     .replace("year: 2023", "year: 2024")
+                     .replace("{ge: 98, points: 3, label: Từ 98% trở lên}", "{ge: 93, points: 3, label: Từ 93% trở lên}")
+                     .replace("{gt: 90, lt: 98, points: 2, label: Trên 90% đến dưới 98%}",
+                              "{gt: 90, lt: 93, points: 2, label: Trên 90% đến dưới 93%}"), "utf-8")
+    out = {}
+    runner = CliRunner()
+    for year, crit in ((2023, criteria), (2024, c2024)):
+        r = runner.invoke(app, ["score", str(crit), *map(str, evidence), "--out", str(root / f"out{year}")])
+        assert r.exit_code == 0, r.output
+        out[year] = root / f"out{year}" / "bundle.cchc"
+    return out
+
+
+def test_add_list_show_export_round_trip(years, cchc, tmp_path, monkeypatch):
+    db = tmp_path / "a" / "archive.sqlite"
+    monkeypatch.setenv("CCHC_ARCHIVE", str(db))
+    r = cchc("archive", "add", years[2023], years[2024])
+    assert r.exit_code == 0, r.output
+    assert "added as #1 (year 2023, 3 unit(s)" in r.output and "added as #2 (year 2024, 3 unit(s)" in r.output
+    r = cchc("archive", "add", years[2023])  # the same bundle again: kept once
+    assert r.exit_code == 0 and "already archived as #1" in r.output
+    r = cchc("archive", "list")
+    assert r.exit_code == 0 and "2 bundle(s)" in r.output and "sample-2024" in r.output
+    r = cchc("archive", "list", "--year", "2024")
+    assert "1 bundle(s)" in r.output and "sample-2023" not in r.output
+    r = cchc("archive", "list", "--unit", "so-noi-vu")
+    assert r.exit_code == 0 and "2 result(s)" in r.output and "67,52" in r.output and "72,52" in r.output
+    r = cchc("archive", "show", "so-noi-vu", "--year", "2023")
+    assert r.exit_code == 0 and "Trên 90% đến dưới" in r.output and "2.1.1" in r.output, r.output
+    r = cchc("archive", "show", "2")
+    assert r.exit_code == 0 and "kind score" in r.output and "sample-2024" in r.output
+    r = cchc("archive", "show", "nobody")
+    assert r.exit_code == 2 and "no archived results for unit 'nobody'" in r.output
+    exported = tmp_path / "back.cchc"
+    r = cchc("archive", "export", "1", "--out", exported)
+    assert r.exit_code == 0
+    assert exported.read_bytes() == years[2023].read_bytes()
+    r = cchc("replay", exported)
+    assert r.exit_code == 0 and "identical" in r.output
+    # --db wins over the environment
+    other = tmp_path / "other.sqlite"
+    assert cchc("archive", "add", years[2024], "--db", other).exit_code == 0
+    with Archive(other, create=False) as a:
+        assert [b.year for b in a.bundles()] == [2024]
+
+
+def test_previous_results_feed_year_over_year(years, tmp_path):
+    db = tmp_path / "archive.sqlite"
+    with Archive(db) as a:
+        added = a.add([read_bundle(years[2023].read_bytes()), read_bundle(years[2024].read_bytes())])
+        assert [x.new for x in added] == [True, True]
+        prev = previous_results(a, 2024)
+    assert list(prev) == ["so-noi-vu", "so-tu-phap", "xa-an-binh"]
+    snv = prev["so-noi-vu"]
+    assert (snv.year, snv.criteria_id, snv.unit_name, snv.unit_type, snv.period) == \
+        (2023, "sample-2023", "Sở Nội vụ", "department", "2023")
+    assert snv.points == Fraction(1487449, 110150) and snv.max == 20
+    assert snv.index == Fraction(1487449, 22030)  # exact, not a rounded display value
+    assert previous_results(db, 2025)["so-noi-vu"].index == Fraction(1597599, 22030)
+    assert previous_results(db, 2024, criteria_id="sample-2024") == {}
+    assert previous_results(db, 2023) == {}
+    assert results_for_year(db, 2024, "sample-2024")["xa-an-binh"].max == 16
+
+
+def test_a_later_evaluation_of_the_same_year_counts(years, tmp_path, cchc):
+    """Two bundles of 2023 holding the same unit: the one archived last is last year's result."""
+    b2023 = years[2023].read_bytes()
+    engine_ref = tmp_path / "ref"
+    root = years[2023].parent.parent
+    r = cchc("score", root / "criteria.yaml", root / "ho-so", "--out", engine_ref, "--engine", "reference")
+    assert r.exit_code == 0, r.output
+    with Archive(tmp_path / "db.sqlite") as a:
+        a.add([read_bundle(b2023), read_bundle((engine_ref / "bundle.cchc").read_bytes())])
+        prev = previous_results(a, 2024)
+        assert prev["so-noi-vu"].bundle_id == 2 and prev["so-tu-phap"].bundle_id == 1
+        assert [b.engine for b in a.bundles(unit="so-tu-phap")] == ["durable"]
+
+
+def test_damaged_bundles_are_not_archived(years, tmp_path, cchc):
+    data = bytearray(years[2023].read_bytes())
+    data[3000] ^= 0x20
+    bad = tmp_path / "bad.cchc"
+    bad.write_bytes(bytes(data))
+    db = tmp_path / "db.sqlite"
+    r = cchc("archive", "add", years[2024], bad, "--db", db)
+    assert r.exit_code == 2 and "damaged or was altered" in r.output
+    with Archive(db) as a:  # all or nothing: the good one was not stored either
+        assert a.bundles() == []
+
+
+def test_stored_bytes_are_verified_on_the_way_out(years, tmp_path):
+    db = tmp_path / "db.sqlite"
+    with Archive(db) as a:
+        a.add([read_bundle(years[2023].read_bytes())])
+    con = sqlite3.connect(db)
+    data = bytearray(con.execute("SELECT data FROM bundles WHERE id = 1").fetchone()[0])
+    data[2000] ^= 1
+    con.execute("UPDATE bundles SET data = ? WHERE id = 1", (bytes(data),))
+    con.commit()
+    con.close()
+    with Archive(db) as a:
+        with pytest.raises(ArchiveError, match="#1 no longer verifies"):
+            a.bundle(1)
+
+
+def test_missing_or_foreign_archives(tmp_path, cchc):
+    r = cchc("archive", "list", "--db", tmp_path / "none.sqlite")
+    assert r.exit_code == 2 and "no archive at" in r.output
+    assert not (tmp_path / "none.sqlite").exists()
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database, only text" * 100)
+    r = cchc("archive", "list", "--db", junk)
+    assert r.exit_code == 2 and "not a cchc archive" in r.output and "Traceback" not in r.output
+    with pytest.raises(ArchiveError):
+        previous_results(tmp_path / "none.sqlite", 2024)
+
+
+# ---------------------------------------------------------------- migrations
+
+def test_migrations_are_ordered_and_reach_the_current_version():
+    assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1))
+
+
+def test_upgrade_from_v1_keeps_and_fills_in_the_data(years, tmp_path):
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db, isolation_level=None)
+    assert migrate(con, target=1) == 1
+    # an archive as version 1 wrote it: bundle bytes and bare unit totals
+    b = read_bundle(years[2023].read_bytes())
+    con.execute("INSERT INTO bundles (id, sha256, kind, year, criteria_id, data) VALUES (1, ?, 'score', 2023, "
+                "'sample-2023', ?)", (b.sha256, b.data))
+    con.execute("INSERT INTO unit_results VALUES (1, 'so-noi-vu', '2023', '1487449/110150', '20')")
+    con.execute("INSERT INTO unit_results VALUES (1, 'xa-an-binh', '2023', '10.6', '16')")
+    cols = [r[1] for r in con.execute("PRAGMA table_info(unit_results)")]
+    assert "unit_name" not in cols and "idx" not in cols
+    con.close()
+    with Archive(db) as a:
+        assert a.version == SCHEMA_VERSION
+        rows = a.results(year=2023)
+        assert [(r.unit_id, r.unit_name, r.unit_type) for r in rows] == \
+            [("so-noi-vu", "Sở Nội vụ", "department"), ("xa-an-binh", "UBND xã An Bình", "commune")]
+        assert rows[0].index == Fraction(1487449, 22030)
+        [row] = a.bundles()
+        assert (row.engine, row.criteria_id, row.units) == ("durable", "sample-2023", 2)
+        assert row.title == "Bộ chỉ số mẫu dùng cho kiểm thử"
+        assert previous_results(a, 2024)["xa-an-binh"].points == Fraction(53, 5)
+    names = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"bundles_by_year", "unit_results_by_unit"} <= names
+
+
+def test_a_failed_upgrade_changes_nothing(years, tmp_path):
+    db = tmp_path / "old.sqlite"
+    con = sqlite3.connect(db, isolation_level=None)
+    migrate(con, target=1)
+    data = bytearray(years[2023].read_bytes())
+    data[1500] ^= 1  # a stored bundle that no longer verifies stops the upgrade
+    con.execute("INSERT INTO bundles (id, sha256, kind, year, data) VALUES (1, 'x', 'score', 2023, ?)", (bytes(data),))
+    con.close()
+    with pytest.raises(ArchiveError, match="no longer verifies"):
+        Archive(db)
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert "unit_name" not in [r[1] for r in con.execute("PRAGMA table_info(unit_results)")]
+
+
+def test_an_archive_from_a_newer_cchc_is_refused(tmp_path):
+    db = tmp_path / "new.sqlite"
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(ArchiveError, match="newer than this cchc knows"):
+        Archive(db)
+
+
+# ---------------------------------------------------------------- the annual round reads last year from the archive
+
+ROUND = Path(__file__).parent / "data" / "round"
+
+
+def test_round_takes_last_years_results_from_the_archive(cchc, tmp_path):
+    import json
+
+    c2022 = tmp_path / "criteria-2022.yaml"
+    c2022.write_text((ROUND / "criteria.yaml").read_text("utf-8").replace("\nyear: 2023", "\nyear: 2022")
+                     .replace("id: round-2023", "id: round-2022"), "utf-8")
+    r = cchc("score", c2022, ROUND / "evidence", "--out", tmp_path / "p", "--engine", "reference")
+    assert r.exit_code == 0, r.output
+    db = tmp_path / "db.sqlite"
+    assert cchc("archive", "add", tmp_path / "p" / "bundle.cchc", "--db", db).exit_code == 0
+
+    from engine.archive import previous_round_json
+    from engine.ranking import load_previous
+
+    doc = json.loads(previous_round_json(db, 2023))
+    assert doc["criteria"] == {"id": "round-2022", "year": 2022}
+    assert len(doc["source"]["archive_bundles"]) == 1 and str(tmp_path) not in json.dumps(doc)
+    (tmp_path / "prev.json").write_text(json.dumps(doc), "utf-8")
+    prev = load_previous(tmp_path / "prev.json")  # the round's own reader accepts it
+    assert prev.year == 2022 and set(prev.units) >= {"so-noi-vu", "xa-an-binh"}
+    assert previous_round_json(db, 2022) is None
+
+    args = ["round", ROUND / "criteria.yaml", "--evidence", ROUND / "evidence", "--survey", ROUND / "survey",
+            "--appraisal", ROUND / "appraisal", "-j", "1", "--engine", "reference"]
+    r = cchc(*args, "--out", tmp_path / "r", "--archive", db)
+    assert r.exit_code == 0, r.output
+    summary = json.loads((tmp_path / "r" / "round.json").read_text("utf-8"))
+    assert summary["previous"]["criteria"] == {"id": "round-2022", "year": 2022}
+    units = {u["id"]: u for g in summary["groups"] for u in g["units"]}
+    assert units["so-noi-vu"]["yoy"] == "continuing"
+    from engine.numbers import to_fraction
+
+    assert to_fraction(units["so-noi-vu"]["previous_index"]) == prev.units["so-noi-vu"].index
+    assert units["so-noi-vu"]["previous_rank"] == prev.units["so-noi-vu"].rank
+    r = cchc(*args, "--out", tmp_path / "r2", "--archive", db, "--previous-year", "2021")
+    assert r.exit_code == 2 and "holds no results of 2021" in r.output
+    r = cchc(*args, "--out", tmp_path / "r3", "--archive", db, "--previous", ROUND / "previous" / "round-2022.json")
+    assert r.exit_code == 2 and "not both" in r.output

@@ -1,0 +1,351 @@
+"""Bundles: canonical bytes, the layout of several evidence inputs, every flipped byte found and
+named, unsafe member names refused, signatures."""
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from bundle_kit import evidence_tree, rebuild
+from engine.bundle import (FRAMING, MANIFEST, SEAL, SIGNATURE, BundleError, DamagedBundleError, _encode,
+                           _parse, extract, read_bundle)
+
+
+def run_score(root: Path, *extra: str) -> Path:
+    """`cchc score` run from `root` with relative paths, as a user in that folder would type it."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        r = CliRunner().invoke(app, ["score", "criteria.yaml", "ho-so", "so-tu-phap/so-tu-phap.yaml",
+                                     "--out", "out", *extra])
+    assert r.exit_code == 0, r.output
+    return root / "out" / "bundle.cchc"
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """One `cchc score` run over the evidence tree; its bundle bytes and paths."""
+    root = tmp_path_factory.mktemp("run")
+    criteria, evidence = evidence_tree(root)
+    bundle = run_score(root)
+    return {"root": root, "criteria": criteria, "evidence": evidence, "bundle": bundle,
+            "data": bundle.read_bytes()}
+
+
+def regions(data: bytes) -> list[tuple[str, range]]:
+    """(part, byte range) for every byte of a bundle: each member's data is named by the member,
+    headers, padding and the end-of-archive marker are the container framing."""
+    out = []
+    for m in _parse(data):
+        start = m.offset + 512
+        end = start + len(m.data)
+        out.append((FRAMING, range(m.offset, start)))
+        out.append((m.name, range(start, end)))
+        out.append((FRAMING, range(end, end + (-len(m.data)) % 512)))
+    out.append((FRAMING, range(len(data) - 1024, len(data))))
+    assert sum(len(r) for _, r in out) == len(data)
+    return out
+
+
+def flip(data: bytes, i: int, mask: int = 0x01) -> bytes:
+    x = bytearray(data)
+    x[i] ^= mask
+    return bytes(x)
+
+
+# ---------------------------------------------------------------- canonical bytes and layout
+
+def test_same_inputs_give_the_same_bundle_bytes(scored, cchc, tmp_path):
+    # the same inputs in another place, scored the same way: the same bytes
+    elsewhere = tmp_path / "elsewhere"
+    evidence_tree(elsewhere)
+    assert run_score(elsewhere).read_bytes() == scored["data"]
+    # through the API, twice
+    from engine import load_criteria, load_evidence, score
+    from engine.replay import score_bundle
+    from engine.results import result_files
+    from engine.reference import ReferenceEvaluator
+
+    def api() -> bytes:
+        cs = load_criteria(scored["criteria"])
+        ev = load_evidence(scored["evidence"], cs)
+        files = result_files(cs, score(cs, ev, ReferenceEvaluator()), "reference", [str(w) for w in ev.warnings])
+        return score_bundle(scored["criteria"], scored["evidence"], cs, ev, files, "reference")
+
+    assert api() == api()
+    # --bundle elsewhere: the results folder holds no bundle
+    r = cchc("score", scored["criteria"], *scored["evidence"], "--out", tmp_path / "o2",
+             "--bundle", tmp_path / "b" / "run.cchc")
+    assert r.exit_code == 0, r.output
+    assert read_bundle((tmp_path / "b" / "run.cchc").read_bytes()).kind == "score"
+    assert not (tmp_path / "o2" / "bundle.cchc").exists() and (tmp_path / "o2" / "summary.json").exists()
+
+
+def test_the_bundle_is_a_plain_canonical_tar(scored):
+    with tarfile.open(fileobj=io.BytesIO(scored["data"])) as tar:
+        infos = tar.getmembers()
+    assert [i.name for i in infos][:2] == [MANIFEST, SEAL]
+    assert all(i.isfile() and i.mtime == 0 and i.uid == 0 and i.gid == 0 and i.mode == 0o644 for i in infos)
+    names = [i.name for i in infos][2:]
+    assert names == sorted(names)
+
+
+def test_layout_of_several_evidence_inputs(scored):
+    b = read_bundle(scored["data"])
+    m = b.manifest()
+    assert m["kind"] == "score" and m["engine"] == "durable"
+    assert set(m["versions"]) == {"cchc", "durable_rules", "python"}
+    assert m["inputs"] == {"criteria": ["inputs/criteria/1/criteria.yaml"],
+                           "evidence": ["inputs/evidence/1/", "inputs/evidence/2/so-tu-phap.yaml"]}
+    names = {n for n, _ in b.parts}
+    # the folder: its evidence files and the citation file they reference, not the unread file
+    assert {"inputs/evidence/1/so-noi-vu.yaml", "inputs/evidence/1/communes.csv",
+            "inputs/evidence/1/tai-lieu/30-KH-SNV.pdf"} <= names
+    assert "inputs/evidence/1/khong-dung.pdf" not in names
+    # the single file: itself, its task list and its citation file, beside it
+    assert {"inputs/evidence/2/so-tu-phap.yaml", "inputs/evidence/2/ke-hoach/nhiem-vu.csv",
+            "inputs/evidence/2/scan/05-KH-STP.pdf"} <= names
+    # the results exactly as written, and every part's bytes are the input's bytes
+    out = scored["root"] / "out"
+    assert b.part("results/summary.json") == (out / "summary.json").read_bytes()
+    for unit in ("so-noi-vu", "so-tu-phap", "xa-an-binh"):
+        assert b.part(f"results/units/{unit}.json") == (out / "units" / f"{unit}.json").read_bytes()
+    assert b.part("inputs/evidence/2/ke-hoach/nhiem-vu.csv") == \
+        (scored["root"] / "so-tu-phap" / "ke-hoach" / "nhiem-vu.csv").read_bytes()
+    assert set(m["parts"]) == names
+    # no absolute path of this machine in the hashed content (the results quote the paths as the
+    # user typed them: relative here)
+    for name, data in [(MANIFEST, b.manifest_bytes), *b.parts]:
+        assert str(scored["root"]).encode() not in data, name
+        assert str(Path.cwd()).encode() not in data, name
+
+
+def test_extract_rebuilds_the_input_folders(scored, tmp_path):
+    roles = extract(read_bundle(scored["data"]), tmp_path)
+    assert roles["evidence"][0].is_dir() and roles["evidence"][1].is_file()
+    assert (roles["evidence"][1].parent / "scan" / "05-KH-STP.pdf").read_bytes() == b"%PDF-1.4 ke hoach CCHC\n"
+    assert not (tmp_path / "results").exists()
+
+
+# ---------------------------------------------------------------- every flipped byte is found and named
+
+def test_a_flipped_byte_in_every_framing_byte_and_record_is_named(scored):
+    """Every byte of the headers, padding, end marker, manifest and seal; in the other parts the
+    first, the last and every 61st byte (the full sweep is the slow test below)."""
+    data = scored["data"]
+    checked = set()
+    for part, rng in regions(data):
+        every = part in (FRAMING, MANIFEST, SEAL)
+        picks = list(rng) if every else sorted({rng.start, rng.stop - 1, *rng[::61]})
+        for i in picks:
+            with pytest.raises(BundleError) as exc:
+                read_bundle(flip(data, i))
+            assert isinstance(exc.value, DamagedBundleError), (i, str(exc.value))
+            assert exc.value.part == part, (i, part, str(exc.value))
+            checked.add(part)
+    assert {FRAMING, MANIFEST, SEAL} <= checked
+    assert {n for n, _ in read_bundle(data).parts} <= checked
+
+
+@pytest.mark.slow
+def test_every_single_byte_flip_is_detected(scored):
+    data = scored["data"]
+    for part, rng in regions(data):
+        for i in rng:
+            for mask in (0x01, 0x80):
+                with pytest.raises(DamagedBundleError) as exc:
+                    read_bundle(flip(data, i, mask))
+                assert exc.value.part == part
+
+
+def test_replay_names_the_damaged_part_with_exit_2(scored, cchc, tmp_path):
+    """One flipped byte in each member, each header, each padding and the end marker, through
+    the command line: exit 2, the part named, no traceback."""
+    data = scored["data"]
+    damaged = tmp_path / "damaged.cchc"
+    for part, rng in regions(data):
+        if not len(rng):
+            continue
+        damaged.write_bytes(flip(data, rng.start + len(rng) // 2, 0xFF))
+        r = cchc("replay", damaged)
+        assert r.exit_code == 2, (part, rng, r.output)
+        assert "damaged or was altered" in r.output and f": {part}: " in r.output, (part, r.output)
+        assert "Traceback" not in r.output
+    truncated = tmp_path / "truncated.cchc"
+    truncated.write_bytes(data[:-700])
+    r = cchc("replay", truncated)
+    assert r.exit_code == 2 and FRAMING in r.output
+    extra = tmp_path / "extra.cchc"
+    extra.write_bytes(data + b"\0" * 512)
+    r = cchc("replay", extra)
+    assert r.exit_code == 2 and "end-of-archive" in r.output
+
+
+def test_a_part_missing_from_the_bundle_or_the_manifest(scored):
+    members = [(m.name, m.data) for m in _parse(scored["data"])]
+    head, parts = members[:2], members[2:]
+    with pytest.raises(DamagedBundleError) as exc:
+        read_bundle(_encode(head + parts[1:]))
+    assert exc.value.part == parts[0][0] and "missing" in str(exc.value)
+    with pytest.raises(DamagedBundleError) as exc:
+        read_bundle(_encode(head + parts + [("results/zz-extra.json", b"{}\n")]))
+    assert exc.value.part == "results/zz-extra.json" and "not listed" in str(exc.value)
+    with pytest.raises(DamagedBundleError) as exc:  # the same members in another order
+        read_bundle(_encode(head + parts[::-1]))
+    assert exc.value.part == FRAMING and "order" in str(exc.value)
+
+
+def test_not_a_bundle(tmp_path, cchc):
+    junk = tmp_path / "junk.cchc"
+    junk.write_bytes(b"PK\x03\x04 this is a zip file, not a bundle" + bytes(2000))
+    r = cchc("replay", junk)
+    assert r.exit_code == 2 and FRAMING in r.output
+    r = cchc("replay", tmp_path / "nothing-here.cchc")
+    assert r.exit_code == 2 and "cannot read bundle" in r.output
+    r = cchc("replay", tmp_path)
+    assert r.exit_code == 2 and "folder" in r.output
+
+
+# ---------------------------------------------------------------- unsafe member names
+
+def _tar_with(name: str, *, kind: bytes = tarfile.REGTYPE, linkname: str = "") -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = linkname
+        payload = b"" if kind != tarfile.REGTYPE else b"x"
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("name", ["../evil.yaml", "inputs/evidence/1/../../../evil", "/etc/passwd",
+                                  "inputs//x", "inputs/./x", "C:/windows/x", "inputs\\..\\x"])
+def test_unsafe_member_names_are_refused(name, tmp_path, cchc):
+    with pytest.raises(BundleError) as exc:
+        read_bundle(_tar_with(name))
+    assert "refused" in str(exc.value)
+    crafted = _encode([(name, b"x")])  # canonical framing around the bad name
+    with pytest.raises(BundleError) as exc:
+        read_bundle(crafted)
+    assert "refused" in str(exc.value) and exc.value.part == name
+    path = tmp_path / "evil.cchc"
+    path.write_bytes(crafted)
+    r = cchc("replay", path)
+    assert r.exit_code == 2 and "refused" in r.output
+    assert not (tmp_path.parent / "evil.yaml").exists()
+
+
+@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.DIRTYPE])
+def test_links_and_folders_are_refused(kind):
+    with pytest.raises(BundleError) as exc:
+        read_bundle(_tar_with("inputs/evidence/1/link", kind=kind, linkname="/etc/passwd"))
+    assert "only regular files" in str(exc.value)
+
+
+def test_writing_refuses_unsafe_names_and_a_manifest_with_escaping_inputs(scored):
+    with pytest.raises(BundleError):
+        rebuild(scored["data"], lambda parts: parts.update({"../x": b"1"}))
+    b = read_bundle(scored["data"])
+    meta = {k: v for k, v in b.manifest().items() if k not in ("format", "parts")}
+    meta["inputs"] = {"evidence": ["inputs/../../etc/"]}
+    from engine.bundle import assemble
+
+    with pytest.raises(BundleError) as exc:
+        read_bundle(assemble(meta, dict(b.parts)))
+    assert "refused" in str(exc.value)
+
+
+# ---------------------------------------------------------------- signatures
+
+def test_signed_bundles(scored, cchc, tmp_path):
+    key = tmp_path / "keys" / "snv"
+    r = cchc("keygen", key)
+    assert r.exit_code == 0, r.output
+    assert (key.stat().st_mode & 0o777) == 0o600 and Path(f"{key}.pub").exists()
+    assert cchc("keygen", key).exit_code == 2  # never overwrites a key silently
+    out = tmp_path / "signed"
+    r = cchc("score", scored["criteria"], *scored["evidence"], "--out", out, "--sign", key)
+    assert r.exit_code == 0, r.output
+    data = (out / "bundle.cchc").read_bytes()
+    b = read_bundle(data)
+    assert b.signer is not None
+    # signing is deterministic (Ed25519): the same inputs, the same signed bytes
+    r = cchc("score", scored["criteria"], *scored["evidence"], "--out", tmp_path / "signed2", "--sign", key)
+    assert (tmp_path / "signed2" / "bundle.cchc").read_bytes() == data
+    r = cchc("replay", out / "bundle.cchc", "--public-key", f"{key}.pub")
+    assert r.exit_code == 0 and f"signed by key {b.signer}" in r.output, r.output
+    # every byte of the signature record is covered
+    sig = next(m for m in _parse(data) if m.name == SIGNATURE)
+    start = sig.offset + 512
+    for i in range(start, start + len(sig.data)):
+        with pytest.raises(DamagedBundleError) as exc:
+            read_bundle(flip(data, i))
+        assert exc.value.part == SIGNATURE
+    # altered content, re-hashed and re-sealed, under the old signature: the signature fails
+    def edit(parts):
+        doc = json.loads(parts["results/summary.json"])
+        doc["units"][0]["points"] = "20"
+        parts["results/summary.json"] = json.dumps(doc).encode()
+    consistent = rebuild(data, edit)
+    assert read_bundle(consistent).signer is None
+    members = [(m.name, m.data) for m in _parse(consistent)]
+    members.insert(2, (SIGNATURE, {m.name: m.data for m in _parse(data)}[SIGNATURE]))
+    forged = tmp_path / "forged.cchc"
+    forged.write_bytes(_encode(members))
+    r = cchc("replay", forged)
+    assert r.exit_code == 2 and "bad signature" in r.output, r.output
+    # a required signer: an unsigned bundle, or another key, is refused
+    other = tmp_path / "keys" / "other"
+    assert cchc("keygen", other).exit_code == 0
+    r = cchc("replay", out / "bundle.cchc", "--public-key", f"{other}.pub")
+    assert r.exit_code == 2 and "not by the required key" in r.output
+    r = cchc("replay", scored["bundle"], "--public-key", f"{key}.pub")
+    assert r.exit_code == 2 and "not signed" in r.output
+    r = cchc("score", scored["criteria"], *scored["evidence"], "--out", tmp_path / "x", "--sign", f"{key}.pub")
+    assert r.exit_code == 2 and "private key" in r.output
+
+
+def test_the_manifest_hash_is_checkable_with_standard_tools(scored, tmp_path):
+    import hashlib
+
+    members = {m.name: m.data for m in _parse(scored["data"])}
+    first, seal = members[SEAL].decode().splitlines()
+    assert first == f"{hashlib.sha256(members[MANIFEST]).hexdigest()}  {MANIFEST}"
+    assert seal == f"# seal {hashlib.sha256((first + chr(10)).encode()).hexdigest()}"
+    doc = json.loads(members[MANIFEST])
+    for name, entry in doc["parts"].items():
+        assert hashlib.sha256(members[name]).hexdigest() == entry["sha256"]
+
+
+def test_parts_that_cannot_be_extracted_are_refused(scored, tmp_path):
+    """A file and a folder of the same name: the bundle reads, but extraction stops with a message."""
+    b = read_bundle(scored["data"])
+    meta = {k: v for k, v in b.manifest().items() if k not in ("format", "parts")}
+    from engine.bundle import assemble
+
+    clash = read_bundle(assemble(meta, {**dict(b.parts), "inputs/evidence/1/so-noi-vu.yaml/x": b"1"}))
+    with pytest.raises(BundleError, match="cannot be extracted"):
+        extract(clash, tmp_path)
+
+
+def test_long_and_vietnamese_member_names(scored):
+    b = read_bundle(scored["data"])
+    meta = {k: v for k, v in b.manifest().items() if k not in ("format", "parts")}
+    from engine.bundle import assemble
+
+    long_name = "inputs/evidence/1/" + "tài-liệu-kiểm-chứng-" * 4 + "/" + "báo-cáo-" * 8 + ".pdf"
+    assert 100 < len(long_name.encode()) <= 255
+    data = assemble(meta, {**dict(b.parts), long_name: b"%PDF"})
+    assert read_bundle(data).part(long_name) == b"%PDF"
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:  # standard readers see the same name
+        assert long_name in tar.getnames()
+    with pytest.raises(BundleError, match="path too long"):
+        assemble(meta, {"inputs/" + "x" * 300: b""})
