@@ -101,7 +101,7 @@ def validate(
             problems.append(Problem(str(f), message="file not found"))
     evidence = [f for f in evidence if f.exists()]
     loaded = {}
-    for f in ([criteria] if criteria else []) + crit_files:
+    for f in dict.fromkeys(([criteria] if criteria else []) + crit_files):  # each file once
         try:
             loaded[f] = load_criteria(f)
             out.print(f"{f}: ok — criteria set {loaded[f].id}, {len(loaded[f].sub_criteria())} sub-criteria",
@@ -428,6 +428,10 @@ def round_(
                                            "archive (instead of --previous)."),
     previous_year: Optional[int] = typer.Option(None, "--previous-year", help="With --archive: the year to "
                                                 "compare with (default: the criteria set's year − 1)."),
+    bundle: Optional[Path] = typer.Option(None, "--bundle", help="Where to write the replay bundle "
+                                          "(default: OUT/bundle.cchc)."),
+    sign: Optional[Path] = typer.Option(None, "--sign", help="Sign the bundle with this Ed25519 key "
+                                        "(made by `cchc keygen`)."),
 ) -> None:
     """Score a whole province's round: self-assessment, survey, appraisal, ranking per group."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -451,12 +455,12 @@ def round_(
     for w in result.warnings:
         err.print(w, markup=False, highlight=False)
     files = round_files(result)
-    written_bundle = _round_bundle(out_dir, files, cs, criteria, evidence, appraisal, survey, previous,
-                                   result.engine)
-    if not written_bundle:
-        write_outputs(out_dir, files)
+    bundle_path, digest = _round_bundle(out_dir, files, result, criteria, evidence, appraisal, survey, previous,
+                                        bundle, sign)
     _round_table(result, rows)
     out.print(f"{len(result.units)} unit(s) ({result.engine} engine) → {out_dir}/units/*.json, {out_dir}/round.json",
+              markup=False, highlight=False)
+    out.print(f"bundle {bundle_path} (sha256 {digest}{', signed' if sign else ''}): replay it with `cchc replay`",
               markup=False, highlight=False)
 
 
@@ -482,9 +486,16 @@ def _previous_from_archive(archive: Optional[Path], previous_year: Optional[int]
     return folder
 
 
-def _round_bundle(out_dir, files, cs, criteria, evidence, appraisal, survey, previous, engine) -> bool:
-    """Write the round's results (and a replay bundle when the bundle writer supports rounds)."""
-    return False
+def _round_bundle(out_dir, files, result, criteria, evidence, appraisal, survey, previous, bundle, sign):
+    """Write the round's results and its replay bundle (kind `round`), as `score` does."""
+    from engine.bundle import BUNDLE_NAME, sha256, write_run
+    from engine.round import round_bundle
+
+    path = bundle or out_dir / BUNDLE_NAME
+    data = round_bundle(criteria, evidence, result, files, survey_paths=survey, appraisal_paths=appraisal,
+                        previous_path=previous, key=sign)
+    write_run(out_dir, files, path, data)
+    return path, sha256(data)
 
 
 def _round_table(result, rows: int) -> None:

@@ -286,7 +286,14 @@ def check_appraisal(appraisal: AppraisalSet, criteria: CriteriaSet,
                     records: Iterable[EvidenceRecord]) -> list[Problem]:
     """Unknown units or items, items not appraisable for the unit, points the item's rule cannot
     give, an item named twice in a round, a round without the round before it."""
+    return valid_appraisal(appraisal, criteria, records)[1]
+
+
+def valid_appraisal(appraisal: AppraisalSet, criteria: CriteriaSet,
+                    records: Iterable[EvidenceRecord]) -> tuple[AppraisalSet, list[Problem]]:
+    """The entries that pass `check_appraisal`, and the problems of the others."""
     units = {r.unit_id: r for r in records}
+    valid: list[AppraisalEntry] = []
     subs = {s.code: s for s in criteria.sub_criteria()}
     problems: list[Problem] = []
     seen: dict[tuple[str, int, str], str] = {}
@@ -327,12 +334,16 @@ def check_appraisal(appraisal: AppraisalSet, criteria: CriteriaSet,
             continue
         seen[key] = e.location
         rounds.setdefault(e.unit_id, {}).setdefault(e.round, e.location)
+        valid.append(e)
+    gaps = set()
     for unit_id, by_round in sorted(rounds.items()):
         for rno, where in sorted(by_round.items()):
             if rno > 1 and rno - 1 not in by_round:
+                gaps.add((unit_id, rno))
                 problems.append(problem_at(where, f"round {rno} of unit {unit_id} has no round {rno - 1} before it "
                                                   "(thẩm định lần 1 → giải trình → lần 2)"))
-    return problems
+    valid = [e for e in valid if (e.unit_id, e.round) not in gaps]
+    return AppraisalSet(tuple(valid), appraisal.files), problems
 
 
 def apply_appraisal(criteria: CriteriaSet, results: Sequence[UnitResult],

@@ -83,8 +83,9 @@ def get_kind(name: str) -> ReplayKind:
     if name not in _KINDS and name in _KIND_MODULES:
         try:
             importlib.import_module(_KIND_MODULES[name])
-        except ImportError:
-            pass
+        except ModuleNotFoundError as exc:
+            if exc.name != _KIND_MODULES[name]:
+                raise
     if name not in _KINDS:
         raise CchcError(f"this cchc cannot replay bundles of kind {name!r}; it knows: {', '.join(kinds())}")
     return _KINDS[name]

@@ -18,7 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from .appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, check_appraisal, load_appraisal
+from .appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
 from .errors import EngineError, IncompleteEvaluationError, InputError, Problem
 from .evaluate import Evaluator, decide
 from .evidence import EvidenceSet, load_evidence
@@ -81,9 +81,10 @@ def decide_all(criteria: CriteriaSet, records: Sequence[EvidenceRecord], factory
     is ever shared or copied: each worker builds its own evaluator and host). The result is sorted by
     unit id whatever the number of workers or the order in which chunks finish."""
     total = len(records)
-    workers = max(1, min(workers, total))
-    size = max(1, min(16, -(-total // (workers * 4))))
+    # chunks of 4 to 16 units, about four per worker; never more workers than chunks
+    size = max(4, min(16, -(-total // (max(1, workers) * 4))))
     chunks = [list(records[i:i + size]) for i in range(0, total, size)]
+    workers = max(1, min(workers, len(chunks)))
     results: list[UnitResult] = []
     missing, duplicated, failures = [], [], []
     done = 0
@@ -180,7 +181,7 @@ def round_problems(criteria: CriteriaSet, records: Sequence[EvidenceRecord]) -> 
             if code in subs and subs[code].source == "survey":
                 problems.append(_at(_located(rec, ["not_applicable", code], "not_applicable", ("not_applicable", code)),
                                     f"unit {rec.unit_id} declares survey item {code} not applicable: survey items "
-                                    "are not self-assessed (the criteria set's applies_to decides)"))
+                                    "are not self-assessed (the survey data declares them not applicable)"))
     return period, problems
 
 
@@ -196,23 +197,26 @@ def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
     survey, survey_problems = load_survey(list(survey_paths), criteria, records, period)
     problems += survey_problems
     appraisal, appraisal_problems = load_appraisal(list(appraisal_paths), criteria)
-    problems += appraisal_problems + check_appraisal(appraisal, criteria, records)
+    appraisal, invalid = valid_appraisal(appraisal, criteria, records)
+    problems += appraisal_problems + invalid
     previous: Optional[PreviousRound] = None
     if previous_path is not None:
         try:
             previous = load_previous(previous_path)
         except InputError as exc:
             problems += exc.problems
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        raise RoundInputError(errors)
 
-    merged = [replace(r, values=dict(sorted({**r.values, **survey.values.get(r.unit_id, {})}.items())))
+    # Decided even when other inputs have problems: an adjustment without a reason is found only
+    # against the self-assessed points, and every problem is reported at once.
+    merged = [replace(r, values=dict(sorted({**r.values, **survey.values.get(r.unit_id, {})}.items())),
+                      not_applicable=dict(sorted({**r.not_applicable,
+                                                  **survey.not_applicable.get(r.unit_id, {})}.items())))
               for r in records]
     decided = decide_all(criteria, merged, factory, engine, workers, progress)
     units, appraisal_errors = apply_appraisal(criteria, decided, appraisal)
-    if appraisal_errors:
-        raise RoundInputError(appraisal_errors)
+    errors = [p for p in problems + appraisal_errors if p.severity == "error"]
+    if errors:
+        raise RoundInputError(errors)
 
     scores = [UnitScore(u.result.unit_id, u.result.unit_name, u.result.unit_type, u.result.total.points,
                         u.result.total.max, u.self_result.total.points, len(u.rounds)) for u in units]

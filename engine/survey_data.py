@@ -6,7 +6,7 @@ are never self-scored: their metrics are filled from these files only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
@@ -21,7 +21,7 @@ from .yamlio import load_yaml, position
 
 SURVEY_FORMAT = "cchc-survey/1"
 SURVEY_COLUMNS = ("unit_id", "metric", "option", "value", "numerator", "denominator", "document", "date",
-                  "issuer", "file", "note")
+                  "issuer", "file", "note", "not_applicable", "reason")
 
 
 def survey_metrics(criteria: CriteriaSet) -> set[str]:
@@ -47,10 +47,12 @@ def mixed_metric_problems(criteria: CriteriaSet) -> list[Problem]:
 
 @dataclass(frozen=True)
 class SurveySet:
-    """Survey values per unit: unit id → metric id → value (located in its survey file)."""
+    """Survey values per unit: unit id → metric id → value (located in its survey file); and the
+    survey items the survey organiser declares not applicable: unit id → item code → reason."""
 
     values: Mapping[str, Mapping[str, MetricValue]]
     files: tuple[Path, ...]
+    not_applicable: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Iterable[EvidenceRecord],
@@ -78,6 +80,7 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
     wanted = survey_metrics(criteria)
     subs = criteria.sub_criteria()
     values: dict[str, dict[str, MetricValue]] = {}
+    na: dict[str, dict[str, str]] = {}
     first_seen: dict[tuple[str, str], str] = {}
     for unit in units:
         rec = known.get(unit.unit_id)
@@ -114,7 +117,22 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
                         bad = True
             if not bad:
                 values.setdefault(unit.unit_id, {})[mid] = mv
-    return SurveySet({u: dict(sorted(v.items())) for u, v in sorted(values.items())}, tuple(files)), sink.problems
+        for code, (reason, at) in sorted(unit.not_applicable.items()):
+            sub = next((s for s in subs if s.code == code), None)
+            if sub is None or sub.source != "survey":
+                sink.add(at, f"not_applicable names {code!r}, which is not a survey item of criteria set "
+                             f"{criteria.id}; survey data declares survey items only")
+            elif not reason:
+                sink.add(at, f"survey item {code} is declared not applicable without a reason")
+            elif code in na.get(unit.unit_id, {}):
+                sink.add(at, f"survey item {code} of unit {unit.unit_id} is declared not applicable twice")
+            elif sub.metric in unit.metrics or sub.metric in values.get(unit.unit_id, {}):
+                sink.add(at, f"survey item {code} of unit {unit.unit_id} is declared not applicable, but the "
+                             f"survey data gives its metric {sub.metric!r}")
+            else:
+                na.setdefault(unit.unit_id, {})[code] = reason
+    return SurveySet({u: dict(sorted(v.items())) for u, v in sorted(values.items())}, tuple(files),
+                     {u: dict(sorted(v.items())) for u, v in sorted(na.items())}), sink.problems
 
 
 def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[str],
@@ -139,7 +157,9 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[st
         sink.add(at("period"), f"survey period {nfc(doc['period'])!r} is not the round's period {period!r}")
     unit = _RawUnit(nfc(doc["unit"]), "", "", period or "", at("unit"), name, path.parent)
     default_citation = doc.get("citation")
-    for mid, m in doc["metrics"].items():
+    for code, reason in (doc.get("not_applicable") or {}).items():
+        unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code))
+    for mid, m in (doc.get("metrics") or {}).items():
         raw = _Raw(location=at("metrics", mid), citation=m.get("citation", default_citation))
         raw.given = {k for k in ("value", "numerator", "denominator", "responses") if k in m}
         raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
@@ -162,7 +182,7 @@ def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
         if h and h not in SURVEY_COLUMNS:
             sink.add(_cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(SURVEY_COLUMNS)}")
             bad_header = True
-    for needed in ("unit_id", "metric", "value"):
+    for needed in ("unit_id", "metric"):
         if needed not in header:
             sink.add(_cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
             bad_header = True
@@ -171,12 +191,24 @@ def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
     units: dict[str, _RawUnit] = {}
     for rowno, cells in rows:
         at = lambda col: _cell_loc(name, header, rowno, col, sheet)  # noqa: E731
-        if not cells.get("unit_id") or not cells.get("metric"):
-            sink.add(at("unit_id" if not cells.get("unit_id") else "metric"), "unit_id and metric must not be empty")
+        if not cells.get("unit_id"):
+            sink.add(at("unit_id"), "unit_id is empty")
             continue
         unit = units.get(cells["unit_id"])
         if unit is None:
             unit = units[cells["unit_id"]] = _RawUnit(cells["unit_id"], "", "", "", at("unit_id"), name, path.parent)
+        na = cells.get("not_applicable", "")
+        if na:
+            if cells.get("metric"):
+                sink.add(at("not_applicable"), "a row gives either a metric or a not_applicable item, not both")
+            elif na in unit.not_applicable:
+                sink.add(at("not_applicable"), f"survey item {na} of unit {unit.unit_id} is declared not applicable twice")
+            else:
+                unit.not_applicable[na] = (cells.get("reason", ""), at("not_applicable"))
+            continue
+        if not cells.get("metric"):
+            sink.add(at("metric"), "metric is empty (or give not_applicable)")
+            continue
         metric = cells["metric"]
         citation = None
         if cells.get("document"):

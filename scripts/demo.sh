@@ -55,3 +55,22 @@ done
 echo "Province summaries:     $OUT/reports/departments/province.html, $OUT/reports/communes/province.html"
 echo "Self-assessment forms:  $OUT/reports/departments/<unit id>.html, $OUT/reports/communes/<unit id>.html"
 echo "  (each also as .md; open the HTML in a browser and print it on A4)"
+
+# --- annual round (docs/annual-round.md): survey, two appraisal rounds, ranking, year over year ---
+# (section added with the annual round; examples/province-round/README.md explains the data)
+section "Annual round — example province: survey data, appraisal lần 1 → giải trình → lần 2, last year's round"
+for kind in departments communes; do
+    "$CCHC" round "criteria/tien-giang-2023-$kind.yaml" \
+        --evidence "examples/province-round/$kind/evidence" \
+        --survey "examples/province-round/$kind/survey" \
+        --appraisal "examples/province-round/$kind/appraisal" \
+        --previous "examples/province-round/$kind/previous/round-2022.json" \
+        --out "$OUT/round/$kind" --rows 10
+done
+section "Mid-year check — Tiền Giang's four-month report 2020 against the 2023 targets (4 of 12 months)"
+"$CCHC" midyear criteria/tien-giang-2023-province.yaml examples/tien-giang-2020-4thang/evidence \
+    --elapsed 4/12 --out "$OUT/midyear"
+echo "Round summaries: $OUT/round/departments/round.json, $OUT/round/communes/round.json"
+echo "  (units/<id>.json: self-assessed and appraised points side by side; bundle.cchc: replay with cchc replay)"
+echo "Mid-year check:  $OUT/midyear/midyear.json"
+# --- end of the annual round section ------------------------------------------------------------

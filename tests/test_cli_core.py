@@ -226,6 +226,14 @@ def test_validate_reports_criteria_and_evidence_problems_together(tmp_path, samp
     assert "2 problems found." in result.stderr
 
 
+def test_a_criteria_set_named_twice_is_checked_once(tmp_path, sample_criteria_path, cchc):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(sample_criteria_path.read_text("utf-8").replace("max: 20\n", "max: 21\n"), encoding="utf-8")
+    result = cchc("validate", bad, "--criteria", bad)
+    assert result.exit_code == 2
+    assert result.stderr.count("the criteria set has max 21") == 1 and "1 problem found." in result.stderr
+
+
 def test_no_traceback_even_for_an_internal_error(tmp_path, sample_criteria_path, data_dir, cchc, monkeypatch):
     import engine.evaluate
 

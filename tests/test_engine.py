@@ -25,7 +25,7 @@ from engine.results import dumps, result_files, summary_json, unit_json
 from engine.schema import load_schema
 from rules import get_evaluator
 from rules import evaluator as durable
-from rules.compile import EXACT_LIMIT, MAX_RULES_PER_RULESET, compile_criteria
+from rules.compile import MAX_RULES_PER_RULESET, compile_criteria
 
 ENGINES = ["durable", "reference"]
 

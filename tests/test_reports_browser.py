@@ -174,3 +174,25 @@ def test_printing_gives_a4_pages(chromium, html_reports, tmp_path, name, min_pag
     for w, h in pages:
         assert abs(w - A4[0]) <= 1 and abs(h - A4[1]) <= 1, (w, h)
     shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_markup_in_a_unit_name_reads_as_text(browser, province, tmp_path):  # noqa: F811
+    from engine.results import write_outputs
+    from reports import unit_report_files
+    from test_reports import hostile
+
+    write_outputs(tmp_path, unit_report_files([hostile(province, tmp_path)], CRITERIA, kinds=("html",)))
+    page = open_page(browser, tmp_path / "so-noi-vu.html")
+    assert page.locator("script").count() == 0
+    assert page.locator(".unit-name").inner_text() == "Sở <script>alert(1)</script> | Nội vụ mới"
+    assert "12|KH SNV <b>x</b> ngày 20/01/2023" in page.locator("tr[data-code='1.1.1'] td.evidence").inner_text()
+    page.close()
+
+
+def test_without_a_browser_ci_fails_and_a_developer_skips(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the browser tests"):
+        _unavailable("no chromium")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _unavailable("no chromium")
