@@ -444,14 +444,16 @@ def round_(
     previous_folder = _previous_from_archive(archive, previous_year, previous, cs)  # kept until the run ends
     if previous_folder is not None:
         previous = next(Path(previous_folder.name).iterdir())
-    progress = Progress(TextColumn("Chấm điểm"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=not err.is_terminal)
+    phases = {"evidence": "Đọc tài liệu kiểm chứng (tệp)", "units": "Chấm điểm (đơn vị)"}
     with progress:
-        task = progress.add_task("units", total=None)
+        task = progress.add_task(phases["evidence"], total=None)
         result = run_round(cs, evidence, factory=get_evaluator, engine=engine, survey_paths=survey,
                            appraisal_paths=appraisal, previous_path=previous,
                            workers=workers or default_workers(),
-                           progress=lambda done, total: progress.update(task, completed=done, total=total))
+                           progress=lambda phase, done, total: progress.update(
+                               task, description=phases[phase], completed=done, total=total))
     for w in result.warnings:
         err.print(w, markup=False, highlight=False)
     files = round_files(result)

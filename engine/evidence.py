@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import calendar
 import csv
+import difflib
 import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -157,7 +159,7 @@ def _rows_from_xlsx(path: Path, name: str, sink: _Sink) -> tuple[list[str], list
         sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {exc}")
         return [], [], ""
     ws = wb["evidence"] if "evidence" in wb.sheetnames else wb.worksheets[0]
-    rows = list(ws.iter_rows(values_only=True))
+    rows = [tuple(_xlsx_value(c) for c in row) for row in ws.iter_rows()]
     wb.close()
     if not rows:
         sink.add(loc(name, f"{ws.title}!A1"), "empty sheet: expected a header row")
@@ -173,12 +175,21 @@ def _rows_from_xlsx(path: Path, name: str, sink: _Sink) -> tuple[list[str], list
                 c = c.date().isoformat()
             elif isinstance(c, date):
                 c = c.isoformat()
-            elif isinstance(c, float):
-                # Excel stores numbers as binary floats; take the shortest text that round-trips.
-                c = repr(c)
             cells[h] = "" if c is None else nfc(c)
         out.append((i, cells))
     return header, out, ws.title
+
+
+def _xlsx_value(cell: Any) -> Any:
+    """A cell's value as the reader sees it: a number formatted as a percentage (0.9354 shown as
+    93,54 %) is the percentage; binary floats become the shortest text that round-trips."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    text = repr(value) if isinstance(value, float) else str(value)
+    if "%" in (getattr(cell, "number_format", "") or ""):
+        text = format(Decimal(text) * 100, "f")
+    return text
 
 
 def _cell_loc(name: str, header: list[str], row: int, column: str, sheet: str) -> str:
@@ -292,6 +303,15 @@ def _read_task_file(folder: Path, ref: Any, location: str, sink: _Sink) -> list:
     if missing:
         sink.add(loc(name, "1:1"), f"task list needs columns {', '.join(TASK_COLUMNS)}; missing: {', '.join(missing)}")
         return []
+    # Extra columns (a row number, the deadline as printed…) are kept out of the score, but one that
+    # looks like a misspelt task column is an error: `complete` must not quietly score 0 %.
+    typos = [(h, close[0]) for h in header if h and h not in TASK_COLUMNS
+             for close in [difflib.get_close_matches(h, TASK_COLUMNS, n=1, cutoff=0.8)] if close]
+    for h, meant in typos:
+        sink.add(_cell_loc(name, header, 1, h, sheet), f"unknown column {h!r} in a task list (did you mean "
+                                                       f"{meant!r}?); expected: {', '.join(TASK_COLUMNS)}")
+    if typos:
+        return []
     return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""},
              _cell_loc(name, header, rowno, "task", sheet)) for rowno, cells in rows]
 
@@ -363,12 +383,18 @@ def _as_bool(v: Any) -> bool:
 
 
 def _deadline(text: Any, year: Optional[int]) -> date:
-    """A task deadline: a date, or `Quý I`…`Quý IV` / `Tháng 1`…`Tháng 12` of the period's year."""
+    """A task deadline as the annexes write it: a date; `Quý I`…`Quý IV` or `Tháng 1`…`Tháng 12`
+    (of the period's year, or `năm 2022` / `/2022`); `Năm 2023`; or `Thường xuyên` (ongoing: judged
+    at the end of the period's year)."""
     try:
         return _as_date(text)
     except ValueError:
         pass
-    t = nfc(text).lower()
+    t = re.sub(r"\s+năm\s+(\d{4})$", r"/\1", nfc(text).lower())
+    m = re.fullmatch(r"năm\s+(\d{4})", t)
+    if m or (t == "thường xuyên" and year):
+        y = int(m.group(1)) if m else year
+        return date(y, 12, 31)
     m = re.fullmatch(r"quý\s+([ivx]+|[1-4])(?:\s*/\s*(\d{4}))?", t)
     if m and year:
         g = m.group(1)
@@ -415,6 +441,12 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
     def bad(message: str, at: str = "") -> None:
         sink.add(at or where, f"{spec.id}: {message}")
 
+    if kind == "tasks" and raw.given == {"value"} and isinstance(raw.value, _Cell):
+        # a CSV / Excel row names the unit's task list file in its value cell
+        raw.tasks = _read_task_file(unit.folder, raw.value.text, raw.value.location, sink)
+        raw.given = {"tasks_file"}
+        if len(sink.problems) > errors_before:
+            return None
     allowed = {"percent": {"value", "numerator", "denominator"}, "responses": {"responses"},
                "tasks": {"tasks", "tasks_file"}}.get(kind, {"value"})
     extra = raw.given - allowed
@@ -492,7 +524,7 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
                 return None
             value = {o: counts.get(o, 0) for o in spec.options}
         elif kind == "tasks":
-            value = _tasks(raw.tasks or [], _period_year(unit.period), spec, sink)
+            value = _tasks(raw.tasks or [], _period_year(unit.period), spec, sink, where)
             if value is None:
                 return None
     except (ValueError, TypeError, ArithmeticError):
@@ -504,7 +536,8 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
     return MetricValue(spec.id, kind, value, citation, show_loc(where), num, den, raw.reason)
 
 
-def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: _Sink) -> Optional[tuple[Task, ...]]:
+def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: _Sink,
+           where: str) -> Optional[tuple[Task, ...]]:
     tasks, ok = [], True
     for item, at in items:
         if not isinstance(item, dict) or not item.get("task") or not item.get("lead") or not item.get("deadline"):
@@ -533,7 +566,7 @@ def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: _Sink) -> O
     if not ok:
         return None
     if not tasks:
-        sink.add(items[0][1] if items else "", f"{spec.id}: the task list is empty")
+        sink.add(items[0][1] if items else where, f"{spec.id}: the task list is empty")
         return None
     return tuple(tasks)
 

@@ -73,6 +73,11 @@ def exact_text(value: Fraction) -> str:
     return ("-" if value < 0 else "") + whole + ("." + frac if frac else "")
 
 
+def words_number(value: Fraction) -> str:
+    """An exact number inside Vietnamese words (a generated condition label): decimal comma."""
+    return exact_text(value).replace(".", ",")
+
+
 def round_half_up(value: Fraction, places: int = 2) -> Decimal:
     q = Decimal(1).scaleb(-places)
     # Exact: scale, then round the exact rational half-up by integer arithmetic.

@@ -1,11 +1,12 @@
 """The annual round: self-assessment from evidence, survey data, appraisal rounds, ranking and
 classification per group, and the comparison with last year's round.
 
-    evidence ─► self-assessed decisions (in parallel, one rule-engine host per worker process)
-    survey data ─► survey items          appraisal rounds ─► final points ─► ranking ─► round.json
+    evidence ─► self-assessed decisions (read and decided in parallel, one rule-engine host per
+    survey data ─► survey items           worker process)
+    appraisal rounds ─► final points ─► ranking and classification ─► year over year ─► round.json
 
-Results do not depend on the number of workers: every unit is decided on its own and everything is
-sorted by unit id before it is written.
+Results do not depend on the number of workers: files are read in fixed chunks taken back in order,
+every unit is decided on its own, and everything is sorted by unit id before it is written.
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from .appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
-from .errors import EngineError, IncompleteEvaluationError, InputError, Problem
+from .errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Problem
 from .evaluate import Evaluator, decide
-from .evidence import EvidenceSet, load_evidence
+from .evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
 from .model import CriteriaSet, EvidenceRecord, UnitResult
 from .numbers import display, exact_text
 from .ranking import (ROUND_FORMAT, PreviousRound, PreviousUnit, Ranking, Standing, UnitScore,
@@ -32,7 +33,7 @@ from .survey_data import SurveySet, load_survey, mixed_metric_problems, survey_m
 from .yamlio import load_yaml, position
 
 EvaluatorFactory = Callable[[str], Evaluator]
-Progress = Callable[[int, int], None]  # (units decided, units in all)
+Progress = Callable[[str, int, int], None]  # (phase: "evidence" | "units", done, in all)
 
 
 @dataclass(frozen=True)
@@ -48,88 +49,178 @@ class RoundResult:
     appraisal: AppraisalSet
 
 
-# ---------------------------------------------------------------- deciding, in worker processes
+# ---------------------------------------------------------------- worker processes
 
 _WORKER: dict[str, Any] = {}
+FILES_PER_CHUNK = 8  # evidence files read per task: fixed, so problems never depend on the workers
 
 
 def _init_worker(criteria: CriteriaSet, factory: EvaluatorFactory, engine: str) -> None:
     """Each worker process builds its own evaluator (and so its own rule-engine host)."""
     _WORKER["criteria"] = criteria
-    _WORKER["evaluator"] = factory(engine)
+    _WORKER["factory"] = factory
+    _WORKER["engine"] = engine
 
 
-def _decide_chunk(records: Sequence[EvidenceRecord]) -> tuple[str, Any, int]:
-    """Decide a chunk of units: ("ok", results, n), or the failure as plain data ("incomplete",
-    (missing, duplicated), n) / ("engine", message, n) — exceptions do not all cross processes."""
+def _evaluator() -> Evaluator:
+    if "evaluator" not in _WORKER:
+        _WORKER["evaluator"] = _WORKER["factory"](_WORKER["engine"])
+    return _WORKER["evaluator"]
+
+
+def _load_chunk(index: int, files: Sequence[Path]) -> tuple[int, str, Any, int]:
+    """Read a chunk of evidence files: (index, "ok", records, n) or (index, "input", problems, n)."""
+    try:
+        return index, "ok", load_evidence(list(files), _WORKER["criteria"]).records, len(files)
+    except InputError as exc:  # its constructor takes the problems: sent as plain data
+        return index, "input", exc.problems, len(files)
+
+
+def _decide_chunk(index: int, records: Sequence[EvidenceRecord]) -> tuple[int, str, Any, int]:
+    """Decide a chunk of units: (index, "ok", results, n), or the failure as plain data
+    ("incomplete", (missing, duplicated)) / ("engine", message) — exceptions do not all cross
+    processes."""
     n = len(records)
     try:
-        return "ok", decide(_WORKER["criteria"], records, _WORKER["evaluator"]), n
-    except IncompleteEvaluationError as exc:  # its constructor takes two lists: not picklable as is
-        return "incomplete", (exc.missing, exc.duplicated), n
+        return index, "ok", decide(_WORKER["criteria"], records, _evaluator()), n
+    except IncompleteEvaluationError as exc:
+        return index, "incomplete", (exc.missing, exc.duplicated), n
     except EngineError as exc:
-        return "engine", str(exc), n
+        return index, "engine", str(exc), n
 
 
 def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+class Workers:
+    """Where evidence is read and units are decided: with workers > 1, spawned processes (no
+    rule-engine state is ever shared or copied: each worker builds its own evaluator and host,
+    and processes start only as tasks need them); with 1, this process. Results come back in
+    task order, so nothing depends on the number of workers or on which task finishes first."""
+
+    def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1):
+        self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
+        self._pool: Optional[ProcessPoolExecutor] = None
+
+    def __enter__(self) -> "Workers":
+        if self.workers > 1:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_init_worker,
+                                             initargs=(self.criteria, self.factory, self.engine))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def run(self, fn: Callable, chunks: Sequence[Any], on_done: Callable[[int], None]) -> list[tuple[str, Any]]:
+        """`fn(index, chunk)` for every chunk; (kind, payload) per chunk, in chunk order."""
+        out: dict[int, tuple[str, Any]] = {}
+        if self._pool is None or len(chunks) <= 1:
+            saved = dict(_WORKER)
+            _init_worker(self.criteria, self.factory, self.engine)
+            try:
+                for i, chunk in enumerate(chunks):
+                    _, kind, payload, n = fn(i, chunk)
+                    out[i] = (kind, payload)
+                    on_done(n)
+            finally:
+                _WORKER.clear()
+                _WORKER.update(saved)
+        else:
+            try:
+                for future in as_completed([self._pool.submit(fn, i, c) for i, c in enumerate(chunks)]):
+                    i, kind, payload, n = future.result()
+                    out[i] = (kind, payload)
+                    on_done(n)
+            except BrokenProcessPool:
+                raise EngineError("a worker process stopped before it finished; run again with --workers 1 "
+                                  "to see why") from None
+        return [out[i] for i in range(len(chunks))]
+
+    def load_evidence(self, paths: Sequence[Path | str], progress: Optional[Progress] = None) -> EvidenceSet:
+        """`engine.evidence.load_evidence`, file chunks read in parallel; a unit given in two chunks
+        is reported like a unit given twice in one."""
+        files = evidence_files(paths)
+        if not files:
+            raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message="no evidence files found")])
+        chunks = [files[i:i + FILES_PER_CHUNK] for i in range(0, len(files), FILES_PER_CHUNK)]
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("evidence", done, len(files))
+
+        problems: list[Problem] = []
+        records: list[EvidenceRecord] = []
+        first: dict[str, EvidenceRecord] = {}
+        for kind, payload in self.run(_load_chunk, chunks, tick):
+            if kind != "ok":
+                problems += payload
+                continue
+            for rec in payload:
+                if rec.unit_id in first:
+                    where = _located(first[rec.unit_id], ["unit"], "unit_id")
+                    problems.append(_at(_located(rec, ["unit"], "unit_id"),
+                                        f"duplicate unit {rec.unit_id!r}: already given at {_shown(where)}"))
+                    continue
+                first[rec.unit_id] = rec
+                records.append(rec)
+        if problems:
+            raise EvidenceError(problems)
+        records.sort(key=lambda r: r.unit_id)
+        warnings = [w for r in records for w in consistency_warnings(self.criteria, r)]
+        return EvidenceSet(tuple(records), tuple(warnings), tuple(files))
+
+    def decide(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> list[UnitResult]:
+        """Decide every unit; the result is sorted by unit id."""
+        total = len(records)
+        # chunks of 4 to 16 units, about four per worker
+        size = max(4, min(16, -(-total // (self.workers * 4))))
+        chunks = [list(records[i:i + size]) for i in range(0, total, size)]
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress:
+                progress("units", done, total)
+
+        if progress:
+            progress("units", 0, total)
+        results: list[UnitResult] = []
+        missing, duplicated, failures = [], [], []
+        for kind, payload in self.run(_decide_chunk, chunks, tick):
+            if kind == "ok":
+                results.extend(payload)
+            elif kind == "incomplete":
+                missing.extend(payload[0])
+                duplicated.extend(payload[1])
+            else:
+                failures.append(payload)
+        if failures:
+            raise EngineError(failures[0])
+        if missing or duplicated:
+            raise IncompleteEvaluationError(missing, duplicated)
+        results.sort(key=lambda r: r.unit_id)
+        return results
+
+
 def decide_all(criteria: CriteriaSet, records: Sequence[EvidenceRecord], factory: EvaluatorFactory,
                engine: str, workers: int = 1, progress: Optional[Progress] = None) -> list[UnitResult]:
-    """Decide every unit; with workers > 1 in separate processes (spawned, so no rule-engine state
-    is ever shared or copied: each worker builds its own evaluator and host). The result is sorted by
-    unit id whatever the number of workers or the order in which chunks finish."""
-    total = len(records)
-    # chunks of 4 to 16 units, about four per worker; never more workers than chunks
-    size = max(4, min(16, -(-total // (max(1, workers) * 4))))
-    chunks = [list(records[i:i + size]) for i in range(0, total, size)]
-    workers = max(1, min(workers, len(chunks)))
-    results: list[UnitResult] = []
-    missing, duplicated, failures = [], [], []
-    done = 0
+    """Decide every unit with `workers` processes; the result is sorted by unit id."""
+    with Workers(criteria, factory, engine, workers) as pool:
+        return pool.decide(records, progress)
 
-    def take(outcome: tuple[str, Any, int]) -> None:
-        nonlocal done
-        kind, payload, n = outcome
-        if kind == "ok":
-            results.extend(payload)
-        elif kind == "incomplete":
-            missing.extend(payload[0])
-            duplicated.extend(payload[1])
-        else:
-            failures.append(payload)
-        done += n
-        if progress:
-            progress(done, total)
 
-    if progress:
-        progress(0, total)
-    if workers == 1:
-        _init_worker(criteria, factory, engine)
-        try:
-            for chunk in chunks:
-                take(_decide_chunk(chunk))
-        finally:
-            _WORKER.clear()
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        try:
-            with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(criteria, factory, engine)) as pool:
-                for future in as_completed([pool.submit(_decide_chunk, chunk) for chunk in chunks]):
-                    take(future.result())
-        except BrokenProcessPool:
-            raise EngineError("a worker process stopped before it finished; run again with --workers 1 "
-                              "to see why") from None
-    if failures:
-        raise EngineError(sorted(failures)[0])
-    if missing or duplicated:
-        raise IncompleteEvaluationError(missing, duplicated)
-    results.sort(key=lambda r: r.unit_id)
-    if progress:
-        progress(total, total)
-    return results
+def _shown(p: Problem) -> str:
+    if p.where:
+        return f"{p.file}:{p.where}"
+    return f"{p.file}:{p.line}:{p.col}" if p.line else p.file
 
 
 # ---------------------------------------------------------------- the round
@@ -191,7 +282,15 @@ def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
               previous_path: Optional[Path | str] = None, workers: int = 1,
               progress: Optional[Progress] = None) -> RoundResult:
     """Score a whole round; raise `InputError` with every problem of the inputs found."""
-    evidence = load_evidence(list(evidence_paths), criteria)
+    with Workers(criteria, factory, engine, workers) as pool:
+        return _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
+                    list(appraisal_paths), previous_path, progress)
+
+
+def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
+         survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
+         progress: Optional[Progress]) -> RoundResult:
+    evidence = pool.load_evidence(evidence_paths, progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
     survey, survey_problems = load_survey(list(survey_paths), criteria, records, period)
@@ -212,7 +311,7 @@ def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
                       not_applicable=dict(sorted({**r.not_applicable,
                                                   **survey.not_applicable.get(r.unit_id, {})}.items())))
               for r in records]
-    decided = decide_all(criteria, merged, factory, engine, workers, progress)
+    decided = pool.decide(merged, progress)
     units, appraisal_errors = apply_appraisal(criteria, decided, appraisal)
     errors = [p for p in problems + appraisal_errors if p.severity == "error"]
     if errors:

@@ -476,6 +476,8 @@ def csv_rows(u: Unit) -> list[str]:
         elif kind == "responses":
             for i, (opt, n) in enumerate(rest[0].items()):
                 row(metric, option=opt, value=n, cit=cit if i == 0 else None)
+        elif kind == "tasks_file":
+            row(metric, value=rest[0], cit=cit)  # the value cell names the task list file
     for code in sorted(u.na):
         row(reason=u.na[code], na=code)
     return rows
@@ -574,12 +576,14 @@ def main(root: Path = ROOT):
         report_no = 40 + 3 * n
         plan = u.values["plan_issued"][1]
         cite(rng, u, issuer, report_no, 5 + n, plan or "", survey)
+        # units in CSV draw their tasks from their own generator, so the YAML units stay as they were
+        task_rng = rng if u.flags["yaml"] else random.Random(f"{SEED}:{u.id}")
+        u.tasks = make_tasks(task_rng, u, TASKS_DEPARTMENT, u.name, "Các phòng, đơn vị thuộc cơ quan")
+        u.values["plan_tasks"] = ("tasks_file", f"tasks/{u.id}.csv")
+        u.citations["plan_tasks"] = (f"{report_no}/BC-{u.code}", "2023-12-15", issuer,
+                                     f"tai-lieu/{u.id}/bao-cao-cchc-2023.txt")
+        write_tasks(folder, u)
         if u.flags["yaml"]:
-            u.tasks = make_tasks(rng, u, TASKS_DEPARTMENT, u.name, "Các phòng, đơn vị thuộc cơ quan")
-            u.values["plan_tasks"] = ("tasks_file", f"tasks/{u.id}.csv")
-            u.citations["plan_tasks"] = (f"{report_no}/BC-{u.code}", "2023-12-15", issuer,
-                                         f"tai-lieu/{u.id}/bao-cao-cchc-2023.txt")
-            write_tasks(folder, u)
             write_yaml(folder, "tien-giang-2023-departments", u)
         else:
             csv_lines += csv_rows(u)
@@ -594,12 +598,13 @@ def main(root: Path = ROOT):
         report_no = 20 + n
         plan = u.values["plan_issued"][1]
         cite(rng, u, issuer, report_no, 3 + n % 9, plan or "", survey)
+        task_rng = rng if u.flags["yaml"] else random.Random(f"{SEED}:{u.id}")
+        u.tasks = make_tasks(task_rng, u, TASKS_COMMUNE, issuer, f"UBND {dname[0].lower()}{dname[1:]}")
+        u.values["plan_tasks"] = ("tasks_file", f"tasks/{u.id}.csv")
+        u.citations["plan_tasks"] = (f"{report_no}/BC-{u.code}", "2023-12-15", issuer,
+                                     f"tai-lieu/{u.id}/bao-cao-cchc-2023.txt")
+        write_tasks(folder, u)
         if u.flags["yaml"]:
-            u.tasks = make_tasks(rng, u, TASKS_COMMUNE, issuer, f"UBND {dname[0].lower()}{dname[1:]}")
-            u.values["plan_tasks"] = ("tasks_file", f"tasks/{u.id}.csv")
-            u.citations["plan_tasks"] = (f"{report_no}/BC-{u.code}", "2023-12-15", issuer,
-                                         f"tai-lieu/{u.id}/bao-cao-cchc-2023.txt")
-            write_tasks(folder, u)
             write_yaml(folder, "tien-giang-2023-communes", u)
         else:
             by_district.setdefault(did, [CSV_HEADER]).extend(csv_rows(u))

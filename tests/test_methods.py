@@ -70,8 +70,8 @@ BANDS = {"max": 3, "method": "tiers", "params": {"tiers": [
 
 @pytest.mark.parametrize("given, expected, words", [
     ("0", "0", "< 70"), ("69.99", "0", "< 70"), ("70", "1", "≥ 70 và < 90"), ("89.999", "1", "≥ 70 và < 90"),
-    ("90", "1.5", "= 90"), ("90.001", "2", "> 90 và ≤ 99.5"), ("99.5", "2", "> 90 và ≤ 99.5"),
-    ("99.51", "3", "> 99.5"), ("100", "3", "> 99.5"),
+    ("90", "1.5", "= 90"), ("90.001", "2", "> 90 và ≤ 99,5"), ("99.5", "2", "> 90 và ≤ 99,5"),
+    ("99.51", "3", "> 99,5"), ("100", "3", "> 99,5"),
 ])
 def test_tier_bounds_are_exact(tmp_path, given, expected, words):
     [(pts, condition)] = score(tmp_path, BANDS, PERCENT, "percent", [F(given)])
@@ -198,9 +198,9 @@ def test_deductions_with_a_floor(tmp_path):
     sub = {"max": 2, "method": "deductions", "params": {"per_occurrence": 0.5, "floor": 0.5}}
     # 2 − n × 0.5, never below 0.5: the floor is reached at n = 3
     assert score(tmp_path, sub, COUNT, "count", [F(0), F(1), F(2), F(3), F(40)]) == [
-        (2, "Mỗi lần vi phạm: trừ 0.5 điểm"), (F(3, 2), "Mỗi lần vi phạm: trừ 0.5 điểm"),
-        (1, "Mỗi lần vi phạm: trừ 0.5 điểm"), (F(1, 2), "Mỗi lần vi phạm: trừ 0.5 điểm, tối thiểu còn 0.5 điểm"),
-        (F(1, 2), "Mỗi lần vi phạm: trừ 0.5 điểm, tối thiểu còn 0.5 điểm")]
+        (2, "Mỗi lần vi phạm: trừ 0,5 điểm"), (F(3, 2), "Mỗi lần vi phạm: trừ 0,5 điểm"),
+        (1, "Mỗi lần vi phạm: trừ 0,5 điểm"), (F(1, 2), "Mỗi lần vi phạm: trừ 0,5 điểm, tối thiểu còn 0,5 điểm"),
+        (F(1, 2), "Mỗi lần vi phạm: trừ 0,5 điểm, tối thiểu còn 0,5 điểm")]
 
 
 def test_deductions_that_do_not_divide_the_maximum(tmp_path):

@@ -233,3 +233,28 @@ def test_example_province_round(cchc, tmp_path):
     assert [r["points"] for r in items["1.3.2"]["appraisal_rounds"]] == ["1", "2"]
     assert items["1.3.2"]["points"] == "2" and items["1.4.1"]["points"] == "1.25"
 
+
+
+def test_evidence_read_in_chunks_reports_what_one_reading_reports(criteria, tmp_path):
+    """Files are read in chunks of 8 (in worker processes when there are several): a unit given in
+    two chunks is reported exactly as `load_evidence` reports a unit given twice."""
+    from engine import load_evidence
+    from engine.round import FILES_PER_CHUNK, Workers
+
+    src = (DATA / "evidence" / "so-tu-phap.yaml").read_text("utf-8")
+    n = FILES_PER_CHUNK + 2
+    for i in range(n):
+        uid = "so-a" if i in (0, n - 1) else f"so-{i:02d}"  # first and last file: the same unit
+        (tmp_path / f"f{i:02d}.yaml").write_text(src.replace("id: so-tu-phap", f"id: {uid}"), "utf-8")
+    with pytest.raises(InputError) as whole:
+        load_evidence([tmp_path], criteria)
+    with Workers(criteria, get_evaluator, "reference", 1) as pool, pytest.raises(InputError) as chunked:
+        pool.load_evidence([tmp_path])
+    assert [str(p) for p in chunked.value.problems] == [str(p) for p in whole.value.problems]
+    (p,) = chunked.value.problems
+    assert str(p) == f"{tmp_path / f'f{n - 1:02d}.yaml'}:3:7: duplicate unit 'so-a': already given at " \
+                     f"{tmp_path / 'f00.yaml'}:3:7"
+    (tmp_path / f"f{n - 1:02d}.yaml").unlink()
+    with Workers(criteria, get_evaluator, "reference", 1) as pool:
+        ev = pool.load_evidence([tmp_path])
+    assert ev == load_evidence([tmp_path], criteria)

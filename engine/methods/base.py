@@ -121,11 +121,12 @@ def within_max(points: Optional[Fraction], sub_max: Fraction, path: tuple, repor
 
 def proportional_branches(full_at: Fraction, words: str) -> tuple[Branch, ...]:
     from ..model import Interval
+    from ..numbers import words_number
 
+    at = words_number(full_at)
     return (
-        Branch("full", f"{words} ≥ {_num(full_at)}: điểm tối đa", Interval(lo=full_at, lo_closed=True)),
-        Branch("part", f"{words} < {_num(full_at)}: điểm tối đa × giá trị ÷ {_num(full_at)}",
-               Interval(hi=full_at, hi_closed=False)),
+        Branch("full", f"{words} ≥ {at}: điểm tối đa", Interval(lo=full_at, lo_closed=True)),
+        Branch("part", f"{words} < {at}: điểm tối đa × giá trị ÷ {at}", Interval(hi=full_at, hi_closed=False)),
     )
 
 

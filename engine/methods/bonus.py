@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..model import Branch, Interval
-from ..numbers import exact_text
+from ..numbers import words_number
 from .base import ScoringMethod, number, within_max
 
 
@@ -37,7 +37,7 @@ class Bonus(ScoringMethod):
 
     def branches(self, params, sub_max, metric):
         limit = params.cap / params.per_occurrence
-        per, cap = exact_text(params.per_occurrence), exact_text(params.cap)
+        per, cap = words_number(params.per_occurrence), words_number(params.cap)
         return (
             Branch("bonus", f"{params.words}: cộng {per} điểm", Interval(hi=limit, hi_closed=False)),
             Branch("cap", f"{params.words}: cộng {per} điểm, tối đa {cap} điểm",

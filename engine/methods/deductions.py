@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..model import Branch, Interval
-from ..numbers import exact_text
+from ..numbers import exact_text, words_number
 from .base import ScoringMethod, number
 
 
@@ -39,7 +39,7 @@ class Deductions(ScoringMethod):
 
     def branches(self, params, sub_max, metric):
         limit = (sub_max - params.floor) / params.per_occurrence
-        per, floor = exact_text(params.per_occurrence), exact_text(params.floor)
+        per, floor = words_number(params.per_occurrence), words_number(params.floor)
         return (
             Branch("deduct", f"{params.words}: trừ {per} điểm", Interval(hi=limit, hi_closed=False)),
             Branch("floor", f"{params.words}: trừ {per} điểm, tối thiểu còn {floor} điểm",

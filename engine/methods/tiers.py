@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..model import Branch, Interval
-from ..numbers import exact_text
+from ..numbers import words_number
 from .base import ScoringMethod, number, within_max
 
 BOUND_KEYS = ("gt", "ge", "lt", "le", "eq")
@@ -25,7 +25,7 @@ class TiersParams:
 
 
 def describe(bounds: dict) -> str:
-    return " và ".join(f"{SYMBOLS[k]} {exact_text(v)}" for k, v in bounds.items())
+    return " và ".join(f"{SYMBOLS[k]} {words_number(v)}" for k, v in bounds.items())
 
 
 class Tiers(ScoringMethod):
@@ -46,6 +46,12 @@ class Tiers(ScoringMethod):
             path = ("tiers", i)
             if not isinstance(item, dict):
                 report(path, "expected a mapping with bounds, points and label")
+                ok = False
+                continue
+            stray = [k for k in item if k not in BOUND_KEYS + ("points", "label")]
+            if stray:
+                report(path, f"unknown key(s) in a band: {', '.join(map(str, stray))}; a band has "
+                             f"{', '.join(BOUND_KEYS)}, points and label (quote a label that has a comma)")
                 ok = False
                 continue
             bounds = {}
