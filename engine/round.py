@@ -14,10 +14,10 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
 from .errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Problem
@@ -47,6 +47,7 @@ class RoundResult:
     evidence: EvidenceSet
     survey: SurveySet
     appraisal: AppraisalSet
+    references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # evidence file → files it cites
 
 
 # ---------------------------------------------------------------- worker processes
@@ -69,11 +70,19 @@ def _evaluator() -> Evaluator:
 
 
 def _load_chunk(index: int, files: Sequence[Path]) -> tuple[int, str, Any, int]:
-    """Read a chunk of evidence files: (index, "ok", records, n) or (index, "input", problems, n)."""
+    """Read a chunk of evidence files: (index, "ok", (records, the files each file references), n)
+    or (index, "input", problems, n)."""
     try:
-        return index, "ok", load_evidence(list(files), _WORKER["criteria"]).records, len(files)
+        ev = load_evidence(list(files), _WORKER["criteria"])
     except InputError as exc:  # its constructor takes the problems: sent as plain data
         return index, "input", exc.problems, len(files)
+    try:
+        from .replay import referenced_files
+    except ImportError:  # replay bundles are optional
+        refs = {}
+    else:
+        refs = {str(f): tuple(str(x) for x in found) for f, found in referenced_files(ev, ev.files).items()}
+    return index, "ok", (ev.records, refs), len(files)
 
 
 def _decide_chunk(index: int, records: Sequence[EvidenceRecord]) -> tuple[int, str, Any, int]:
@@ -102,6 +111,7 @@ class Workers:
     def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self._pool: Optional[ProcessPoolExecutor] = None
+        self.references: dict[str, tuple[str, ...]] = {}  # evidence file → the files it references
 
     def __enter__(self) -> "Workers":
         if self.workers > 1:
@@ -162,7 +172,9 @@ class Workers:
             if kind != "ok":
                 problems += payload
                 continue
-            for rec in payload:
+            chunk_records, refs = payload
+            self.references.update(refs)
+            for rec in chunk_records:
                 if rec.unit_id in first:
                     where = _located(first[rec.unit_id], ["unit"], "unit_id")
                     problems.append(_at(_located(rec, ["unit"], "unit_id"),
@@ -326,7 +338,7 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
         warnings.append(f"{criteria.path}: warning: unit type {t!r} is in no group of criteria set {criteria.id}: "
                         f"its {n} unit(s) are reported as ungrouped, without rank or class")
     return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
-                       survey, appraisal)
+                       survey, appraisal, dict(sorted(pool.references.items())))
 
 
 # ---------------------------------------------------------------- output
@@ -452,9 +464,15 @@ def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
     """The inputs of a round by role (criteria, evidence, survey, appraisal, previous), each path as
     given with the files read through it (and the files they cite)."""
     from .bundle import InputRoot
-    from .replay import score_inputs
 
-    roles = score_inputs(Path(criteria_path), [Path(p) for p in evidence_paths], result.evidence)
+    roles: dict[str, list] = {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))], "evidence": []}
+    for p in map(Path, evidence_paths):  # as engine.replay.score_inputs, from the references found in reading
+        files: list[Path] = []
+        for f in evidence_files([p]):
+            for x in [f] + [Path(r) for r in result.references.get(str(f), ())]:
+                if x not in files:
+                    files.append(x)
+        roles["evidence"].append(InputRoot(p, tuple(files)))
     cited: dict[str, list[str]] = {}
     for values in result.survey.values.values():
         for mv in values.values():

@@ -42,20 +42,6 @@ echo "Example province, communes:    $OUT/province/communes/summary.json"
 echo "Tiền Giang mid-year check:     $OUT/tien-giang-2020-4thang/units/tien-giang.json"
 echo "  (hand computation to compare: examples/tien-giang-2020-4thang/README.md)"
 
-# --- reports (docs/reports.md): self-assessment forms and province summaries ----------------------
-section "Reports — self-assessment forms (bảng tự đánh giá, chấm điểm) and province summaries"
-for kind in departments communes; do
-    # a folder with a round.json is summarised from it; a folder of `cchc score` results is ranked
-    # with the criteria set's groups
-    "$CCHC" report unit "$OUT/province/$kind" --criteria "criteria/tien-giang-2023-$kind.yaml" \
-        --out "$OUT/reports/$kind" --format both
-    "$CCHC" report province "$OUT/province/$kind" --criteria "criteria/tien-giang-2023-$kind.yaml" \
-        --out "$OUT/reports/$kind" --format both
-done
-echo "Province summaries:     $OUT/reports/departments/province.html, $OUT/reports/communes/province.html"
-echo "Self-assessment forms:  $OUT/reports/departments/<unit id>.html, $OUT/reports/communes/<unit id>.html"
-echo "  (each also as .md; open the HTML in a browser and print it on A4)"
-
 # --- annual round (docs/annual-round.md): survey, two appraisal rounds, ranking, year over year ---
 # (section added with the annual round; examples/province-round/README.md explains the data)
 section "Annual round — example province: survey data, appraisal lần 1 → giải trình → lần 2, last year's round"
@@ -74,3 +60,17 @@ echo "Round summaries: $OUT/round/departments/round.json, $OUT/round/communes/ro
 echo "  (units/<id>.json: self-assessed and appraised points side by side; bundle.cchc: replay with cchc replay)"
 echo "Mid-year check:  $OUT/midyear/midyear.json"
 # --- end of the annual round section ------------------------------------------------------------
+
+# --- reports (docs/reports.md): self-assessment forms and province summaries ----------------------
+section "Reports — self-assessment forms (bảng tự đánh giá, chấm điểm) and province summaries"
+for kind in departments communes; do
+    # from the annual round: self-assessed and appraised points side by side, ranks, last year
+    "$CCHC" report unit "$OUT/round/$kind" --criteria "criteria/tien-giang-2023-$kind.yaml" \
+        --out "$OUT/reports/$kind" --format both
+    "$CCHC" report province "$OUT/round/$kind/round.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
+        --out "$OUT/reports/$kind" --format both
+done
+echo "Province summaries:     $OUT/reports/departments/province.html, $OUT/reports/communes/province.html"
+echo "Self-assessment forms:  $OUT/reports/departments/<unit id>.html, $OUT/reports/communes/<unit id>.html"
+echo "  (each also as .md; open the HTML in a browser and print it on A4)"
+
