@@ -130,7 +130,6 @@ def test_a_thousand_units_every_decision_accounted_for(tmp_path, small_set, cchc
     _account(tmp_path / "out", 1000, expect)
 
 
-@pytest.mark.slow
 def test_twenty_thousand_units_every_decision_accounted_for(tmp_path, small_set, cchc):
     """More than one durable_rules batch could ever hold (16,000 events lost actions silently)."""
     expect = write_units(tmp_path / "units.csv", 20000)
