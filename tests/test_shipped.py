@@ -22,10 +22,10 @@ GOLDEN = ROOT / "tests" / "golden" / "demo"
 # The demo's scoring runs whose JSON results are golden (other demo steps write other outputs).
 SCORED = ("province/departments", "province/communes", "tien-giang-2020-4thang")
 BIN = Path(sys.executable).parent
-SEEDS = Path("/work/shared/seeds")
-SEED_FILES = {"000": "000_5e6259c72f841627.txt", "001": "001_bb0e8dc8b1a2eb25.txt",
-              "002": "002_c04aed26aa0f4109.txt", "003": "003_02767ed0165a52f2.txt",
-              "004": "004_bf7d911f24922af4.txt"}
+SEEDS = ROOT / "sources"
+SEED_FILES = {"000": "000-tien-giang-2023-ke-hoach-cchc.txt", "001": "001-tuyen-quang-2020-2025-ke-hoach-dot-pha-cchc.txt",
+              "002": "002-tien-giang-2020-bao-cao-cchc-4-thang.txt", "003": "003-binh-thuan-2023-ke-hoach-cchc.txt",
+              "004": "004-vinh-long-2023-ke-hoach-cchc.txt"}
 MIDYEAR_CRITERIA = ROOT / "criteria" / "tien-giang-2023-province.yaml"
 MIDYEAR_EVIDENCE = ROOT / "examples" / "tien-giang-2020-4thang" / "evidence"
 
@@ -116,7 +116,6 @@ def test_every_method_is_used(sets):
     assert survey_kinds == {"responses", "percent"}
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="seed documents not available")
 def test_quoted_seed_wording_is_in_the_seed_at_the_cited_lines(sets):
     """Every “quote” in a provenance note occurs in the seed it cites (fragments split at …), and
     when the note gives `dòng N` / `dòng N–M` right after the quote, it occurs on those lines."""
