@@ -1,8 +1,6 @@
 """cchc engine: load → evaluate → aggregate. Never prints; never imports the CLI or templates."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterable, Sequence
 
 from .criteria import load_criteria
 from .evaluate import Evaluator, decide

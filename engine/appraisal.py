@@ -18,13 +18,11 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from .aggregate import roll_up
 from .errors import InputError, Problem
-from .evidence import (_Sink, _as_bool, _as_date, _cell_loc, _rows_from_csv, _rows_from_xlsx, loc, nfc,
-                       show_loc)
+from .tables import (ProblemSink, as_bool, as_date, cell_loc, load_mapping, loc, nfc, rows_from_csv,
+                     rows_from_xlsx, show_loc)
 from .model import CriteriaSet, EvidenceRecord, SubCriterion, UnitResult
 from .numbers import exact_text, parse_number, to_fraction
 from .roundio import input_files, problem_at
-from .schema import schema_problems
-from .yamlio import load_yaml, position
 
 APPRAISAL_FORMAT = "cchc-appraisal/1"
 APPRAISAL_COLUMNS = ("unit_id", "round", "item", "accept", "points", "reason", "appraiser", "explanation",
@@ -129,7 +127,7 @@ def _finite_values(sub: SubCriterion) -> Optional[set[Fraction]]:
 
 def load_appraisal(paths: Iterable[Path | str], criteria: CriteriaSet) -> tuple[AppraisalSet, list[Problem]]:
     """Read appraisal files; return their entries and every problem of form found."""
-    sink = _Sink()
+    sink = ProblemSink()
     files = input_files(paths)
     entries: list[AppraisalEntry] = []
     for f in files:
@@ -158,19 +156,11 @@ def _points(value: Any) -> Fraction:
     return to_fraction(value)
 
 
-def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: _Sink) -> list[AppraisalEntry]:
-    doc = load_yaml(path, name)
-    if not isinstance(doc, dict):
-        sink.add(loc(name, "1:1"), "expected a mapping (one unit's appraisal) at the top level")
+def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: ProblemSink) -> list[AppraisalEntry]:
+    loaded = load_mapping(path, name, "appraisal.schema.json", "one unit's appraisal", sink)
+    if loaded is None:
         return []
-    problems = schema_problems(doc, "appraisal.schema.json", name)
-    if problems:
-        sink.problems.extend(problems)
-        return []
-
-    def at(*path) -> str:
-        line, col = position(doc, list(path))
-        return loc(name, f"{line}:{col}")
+    doc, at = loaded
 
     if doc.get("criteria") not in (None, criteria.id):
         sink.add(at("criteria"), f"appraisal is for criteria set {doc['criteria']!r}, not {criteria.id!r}")
@@ -181,7 +171,7 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: _Sink) -> lis
         day = None
         if rnd.get("date") is not None:
             try:
-                day = _as_date(rnd["date"])
+                day = as_date(rnd["date"])
             except ValueError:
                 sink.add(at("rounds", ri, "date"), f"date {rnd['date']!r} is not a date (YYYY-MM-DD)")
         for key, item in rnd["items"].items():
@@ -204,7 +194,7 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: _Sink) -> lis
 
 def _entry(unit_id: str, code: str, rno: int, points: Optional[Fraction], accept: Optional[bool], reason: str,
            appraiser: str, explanation: str, day: Optional[date], where: str, unit_at: str,
-           sink: _Sink) -> Optional[AppraisalEntry]:
+           sink: ProblemSink) -> Optional[AppraisalEntry]:
     if accept and points is not None:
         sink.add(where, f"item {code}: give either accept (công nhận) or points (điều chỉnh), not both")
         return None
@@ -218,29 +208,29 @@ def _entry(unit_id: str, code: str, rno: int, points: Optional[Fraction], accept
                           show_loc(unit_at))
 
 
-def _read_table(path: Path, name: str, sink: _Sink) -> list[AppraisalEntry]:
+def _read_table(path: Path, name: str, sink: ProblemSink) -> list[AppraisalEntry]:
     sheet = ""
     if path.suffix.lower() == ".xlsx":
-        header, rows, sheet = _rows_from_xlsx(path, name, sink)
+        header, rows, sheet = rows_from_xlsx(path, name, sink)
     else:
-        header, rows = _rows_from_csv(path, name, sink)
+        header, rows = rows_from_csv(path, name, sink)
     if not header:
         return []
     bad_header = False
     for h in header:
         if h and h not in APPRAISAL_COLUMNS:
-            sink.add(_cell_loc(name, header, 1, h, sheet),
+            sink.add(cell_loc(name, header, 1, h, sheet),
                      f"unknown column {h!r}; expected: {', '.join(APPRAISAL_COLUMNS)}")
             bad_header = True
     for needed in ("unit_id", "round", "item"):
         if needed not in header:
-            sink.add(_cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
+            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
             bad_header = True
     if bad_header:
         return []
     out = []
     for rowno, cells in rows:
-        at = lambda col: _cell_loc(name, header, rowno, col, sheet)  # noqa: E731
+        at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
         empty = [c for c in ("unit_id", "round", "item") if not cells.get(c)]
         if empty:
             sink.add(at(empty[0]), f"{empty[0]} is empty")
@@ -262,14 +252,14 @@ def _read_table(path: Path, name: str, sink: _Sink) -> list[AppraisalEntry]:
         accept = None
         if cells.get("accept"):
             try:
-                accept = _as_bool(cells["accept"])
+                accept = as_bool(cells["accept"])
             except ValueError:
                 sink.add(at("accept"), f"accept must be yes or no, got {cells['accept']!r}")
                 continue
         day = None
         if cells.get("date"):
             try:
-                day = _as_date(cells["date"])
+                day = as_date(cells["date"])
             except ValueError:
                 sink.add(at("date"), f"date {cells['date']!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
         entry = _entry(cells["unit_id"], cells["item"], rno, points, accept, cells.get("reason", ""),

@@ -7,14 +7,10 @@ column, or Excel `Sheet!B7`).
 from __future__ import annotations
 
 import calendar
-import csv
 import difflib
-import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -22,9 +18,9 @@ from typing import Any, Iterable, Optional
 from . import methods
 from .errors import EvidenceError, InputError, Problem
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
-from .numbers import exact_text, parse_number, to_fraction
-from .schema import schema_problems
-from .yamlio import load_yaml, position
+from .numbers import exact_text
+from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
+                     rows_from_csv, rows_from_xlsx, show_loc, text_of)
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -33,12 +29,8 @@ TASK_COLUMNS = ("task", "lead", "partners", "product", "deadline", "completed")
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 
-def nfc(text: Any) -> str:
-    return unicodedata.normalize("NFC", str(text)).strip()
-
-
 @dataclass
-class _Raw:
+class RawValue:
     """One metric value before it is checked against the criteria set."""
 
     value: Any = None
@@ -53,7 +45,7 @@ class _Raw:
 
 
 @dataclass
-class _RawUnit:
+class RawUnit:
     unit_id: str
     unit_name: str
     unit_type: str
@@ -61,54 +53,22 @@ class _RawUnit:
     location: str
     source: str
     folder: Path
-    metrics: dict[str, _Raw] = field(default_factory=dict)
+    metrics: dict[str, RawValue] = field(default_factory=dict)
     not_applicable: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (reason, loc)
-
-
-class _Sink:
-    def __init__(self):
-        self.problems: list[Problem] = []
-
-    def add(self, location: str, message: str, severity: str = "error") -> None:
-        file, _, rest = location.partition("\x1f")
-        if rest and re.fullmatch(r"\d+:\d+", rest):
-            line, col = rest.split(":")
-            self.problems.append(Problem(file, int(line), int(col), message, severity=severity))
-        else:
-            self.problems.append(Problem(file, message=message, where=rest, severity=severity))
-
-
-def loc(file: str, where: str) -> str:
-    """Internal location key: file and position joined by a separator that cannot occur in paths."""
-    return f"{file}\x1f{where}"
-
-
-def show_loc(location: str) -> str:
-    file, _, where = location.partition("\x1f")
-    return f"{file}:{where}" if where else file
 
 
 # ---------------------------------------------------------------- reading files
 
-def _read_yaml(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
-    doc = load_yaml(path, name)
-    if not isinstance(doc, dict):
-        sink.add(loc(name, "1:1"), "expected a mapping (one unit's evidence) at the top level")
+def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
+    loaded = load_mapping(path, name, "evidence.schema.json", "one unit's evidence", sink)
+    if loaded is None:
         return []
-    problems = schema_problems(doc, "evidence.schema.json", name)
-    if problems:
-        sink.problems.extend(problems)
-        return []
-
-    def at(*path) -> str:
-        line, col = position(doc, list(path))
-        return loc(name, f"{line}:{col}")
-
+    doc, at = loaded
     u = doc["unit"]
-    unit = _RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at("unit"), name,
+    unit = RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at("unit"), name,
                     path.parent)
     for mid, m in (doc.get("metrics") or {}).items():
-        raw = _Raw(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"))
+        raw = RawValue(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"))
         raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
         raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
         if "responses" in m:
@@ -123,104 +83,25 @@ def _read_yaml(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
     return [unit]
 
 
-def _rows_from_csv(path: Path, name: str, sink: _Sink) -> tuple[list[str], list[tuple[int, dict]]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        sink.add(loc(name, ""), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
-        return [], []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        sink.add(loc(name, ""), f"malformed CSV: {exc}")
-        return [], []
-    if not rows:
-        sink.add(loc(name, "1:1"), "empty file: expected a header row")
-        return [], []
-    header = [nfc(h).lower() for h in rows[0]]
-    out = []
-    for i, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) > len(header):
-            sink.add(loc(name, f"{i}:{len(header) + 1}"), f"row has {len(row)} cells, the header has {len(header)}")
-            continue
-        out.append((i, {h: nfc(c) for h, c in zip(header, row)}))
-    return header, out
-
-
-def _rows_from_xlsx(path: Path, name: str, sink: _Sink) -> tuple[list[str], list[tuple[int, dict]], str]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {exc}")
-        return [], [], ""
-    ws = wb["evidence"] if "evidence" in wb.sheetnames else wb.worksheets[0]
-    rows = [tuple(_xlsx_value(c) for c in row) for row in ws.iter_rows()]
-    wb.close()
-    if not rows:
-        sink.add(loc(name, f"{ws.title}!A1"), "empty sheet: expected a header row")
-        return [], [], ws.title
-    header = [nfc(h).lower() if h is not None else "" for h in rows[0]]
-    out = []
-    for i, row in enumerate(rows[1:], start=2):
-        if all(c is None or str(c).strip() == "" for c in row):
-            continue
-        cells = {}
-        for h, c in zip(header, row):
-            if isinstance(c, datetime):
-                c = c.date().isoformat()
-            elif isinstance(c, date):
-                c = c.isoformat()
-            cells[h] = "" if c is None else nfc(c)
-        out.append((i, cells))
-    return header, out, ws.title
-
-
-def _xlsx_value(cell: Any) -> Any:
-    """A cell's value as the reader sees it: a number formatted as a percentage (0.9354 shown as
-    93,54 %) is the percentage; binary floats become the shortest text that round-trips."""
-    value = getattr(cell, "value", None)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return value
-    text = repr(value) if isinstance(value, float) else str(value)
-    if "%" in (getattr(cell, "number_format", "") or ""):
-        text = format(Decimal(text) * 100, "f")
-    return text
-
-
-def _cell_loc(name: str, header: list[str], row: int, column: str, sheet: str) -> str:
-    if sheet:
-        from openpyxl.utils import get_column_letter
-
-        idx = header.index(column) + 1 if column in header else 1
-        return loc(name, f"{sheet}!{get_column_letter(idx)}{row}")
-    idx = header.index(column) + 1 if column in header else 1
-    return loc(name, f"{row}:{idx}")
-
-
-def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
+def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     sheet = ""
     if path.suffix.lower() == ".xlsx":
-        header, rows, sheet = _rows_from_xlsx(path, name, sink)
+        header, rows, sheet = rows_from_xlsx(path, name, sink)
     else:
-        header, rows = _rows_from_csv(path, name, sink)
+        header, rows = rows_from_csv(path, name, sink)
     if not header:
         return []
     unknown = [h for h in header if h and h not in CSV_COLUMNS]
     for h in unknown:
-        sink.add(_cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(CSV_COLUMNS)}")
+        sink.add(cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(CSV_COLUMNS)}")
     for needed in ("unit_id", "unit_name", "unit_type", "period"):
         if needed not in header:
-            sink.add(_cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
+            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
     if unknown or any(n not in header for n in ("unit_id", "unit_name", "unit_type", "period")):
         return []
-    units: dict[tuple[str, str], _RawUnit] = {}
+    units: dict[tuple[str, str], RawUnit] = {}
     for rowno, cells in rows:
-        at = lambda col: _cell_loc(name, header, rowno, col, sheet)  # noqa: E731
+        at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
         for needed in ("unit_id", "unit_name", "unit_type", "period"):
             if not cells.get(needed):
                 sink.add(at(needed), f"{needed} is empty")
@@ -229,7 +110,7 @@ def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
         key = (cells["unit_id"], cells["period"])
         unit = units.get(key)
         if unit is None:
-            unit = units[key] = _RawUnit(cells["unit_id"], cells["unit_name"], cells["unit_type"],
+            unit = units[key] = RawUnit(cells["unit_id"], cells["unit_name"], cells["unit_type"],
                                          cells["period"], at("unit_id"), name, path.parent)
         elif (unit.unit_name, unit.unit_type) != (cells["unit_name"], cells["unit_type"]):
             sink.add(at("unit_name"), f"unit {unit.unit_id} is named or typed differently than on "
@@ -258,7 +139,7 @@ def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
         option = cells.get("option", "")
         existing = unit.metrics.get(metric)
         if option:
-            raw = existing or _Raw(location=at("metric"), citation=citation)
+            raw = existing or RawValue(location=at("metric"), citation=citation)
             if existing is not None and raw.responses is None:
                 sink.add(at("option"), f"metric {metric} is given twice (see {show_loc(raw.location)})")
                 continue
@@ -272,33 +153,25 @@ def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
         if existing is not None:
             sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice (first on {show_loc(existing.location)})")
             continue
-        raw = _Raw(location=at("metric"), citation=citation, reason=cells.get("reason", ""))
+        raw = RawValue(location=at("metric"), citation=citation, reason=cells.get("reason", ""))
         for k in ("value", "numerator", "denominator"):
             if cells.get(k, "") != "":
                 raw.given.add(k)
-                setattr(raw, k, _Cell(cells[k], at(k)))
+                setattr(raw, k, Cell(cells[k], at(k)))
         unit.metrics[metric] = raw
     return list(units.values())
 
 
-@dataclass(frozen=True)
-class _Cell:
-    """Text of a CSV / Excel cell with its location: typed only once the metric's kind is known."""
-
-    text: str
-    location: str
-
-
-def _read_task_file(folder: Path, ref: Any, location: str, sink: _Sink) -> list:
+def _read_task_file(folder: Path, ref: Any, location: str, sink: ProblemSink) -> list:
     target = _inside(folder, str(ref), location, sink)
     if target is None:
         return []
     name = str(target)
     sheet = ""
     if target.suffix.lower() == ".xlsx":
-        header, rows, sheet = _rows_from_xlsx(target, name, sink)
+        header, rows, sheet = rows_from_xlsx(target, name, sink)
     else:
-        header, rows = _rows_from_csv(target, name, sink)
+        header, rows = rows_from_csv(target, name, sink)
     missing = [c for c in ("task", "lead", "deadline") if c not in header]
     if missing:
         sink.add(loc(name, "1:1"), f"task list needs columns {', '.join(TASK_COLUMNS)}; missing: {', '.join(missing)}")
@@ -308,15 +181,15 @@ def _read_task_file(folder: Path, ref: Any, location: str, sink: _Sink) -> list:
     typos = [(h, close[0]) for h in header if h and h not in TASK_COLUMNS
              for close in [difflib.get_close_matches(h, TASK_COLUMNS, n=1, cutoff=0.8)] if close]
     for h, meant in typos:
-        sink.add(_cell_loc(name, header, 1, h, sheet), f"unknown column {h!r} in a task list (did you mean "
+        sink.add(cell_loc(name, header, 1, h, sheet), f"unknown column {h!r} in a task list (did you mean "
                                                        f"{meant!r}?); expected: {', '.join(TASK_COLUMNS)}")
     if typos:
         return []
     return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""},
-             _cell_loc(name, header, rowno, "task", sheet)) for rowno, cells in rows]
+             cell_loc(name, header, rowno, "task", sheet)) for rowno, cells in rows]
 
 
-def _inside(folder: Path, ref: str, location: str, sink: _Sink) -> Optional[Path]:
+def _inside(folder: Path, ref: str, location: str, sink: ProblemSink) -> Optional[Path]:
     """Resolve a file reference inside the evidence folder; refuse anything that escapes it."""
     if not ref or Path(ref).is_absolute():
         sink.add(location, f"file reference {ref!r} must be a relative path inside the evidence folder")
@@ -334,60 +207,13 @@ def _inside(folder: Path, ref: str, location: str, sink: _Sink) -> Optional[Path
 
 # ---------------------------------------------------------------- typing against the criteria
 
-def _text(v: Any) -> tuple[Any, str]:
-    """Unwrap a table cell to its text and own location (YAML values have none)."""
-    if isinstance(v, _Cell):
-        return v.text, v.location
-    return v, ""
-
-
-def _as_number(v: Any) -> Fraction:
-    v, _ = _text(v)
-    if isinstance(v, bool) or v is None:
-        raise ValueError
-    if isinstance(v, str):
-        return parse_number(v)
-    return to_fraction(v)
-
-
-def _as_int(v: Any) -> int:
-    f = _as_number(v)
-    if f.denominator != 1:
-        raise ValueError
-    return int(f)
-
-
-def _as_date(v: Any) -> date:
-    v, _ = _text(v)
-    if isinstance(v, date):
-        return v
-    text = str(v).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            pass
-    raise ValueError
-
-
-def _as_bool(v: Any) -> bool:
-    v, _ = _text(v)
-    if isinstance(v, bool):
-        return v
-    text = str(v).strip().lower()
-    if text in ("true", "yes", "có", "co", "1", "đạt", "x"):
-        return True
-    if text in ("false", "no", "không", "khong", "0", "không đạt"):
-        return False
-    raise ValueError
-
 
 def _deadline(text: Any, year: Optional[int]) -> date:
     """A task deadline as the annexes write it: a date; `Quý I`…`Quý IV` or `Tháng 1`…`Tháng 12`
     (of the period's year, or `năm 2022` / `/2022`); `Năm 2023`; or `Thường xuyên` (ongoing: judged
     at the end of the period's year)."""
     try:
-        return _as_date(text)
+        return as_date(text)
     except ValueError:
         pass
     t = re.sub(r"\s+năm\s+(\d{4})$", r"/\1", nfc(text).lower())
@@ -416,13 +242,13 @@ def _period_year(period: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def _citation(raw: Optional[dict], unit: _RawUnit, location: str, sink: _Sink) -> Optional[Citation]:
+def _citation(raw: Optional[dict], unit: RawUnit, location: str, sink: ProblemSink) -> Optional[Citation]:
     if not raw:
         return None
     d = None
     if raw.get("date") not in (None, ""):
         try:
-            d = _as_date(raw["date"])
+            d = as_date(raw["date"])
         except ValueError:
             sink.add(location, f"citation date {raw['date']!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
     file = nfc(raw.get("file") or "")
@@ -432,7 +258,7 @@ def _citation(raw: Optional[dict], unit: _RawUnit, location: str, sink: _Sink) -
     return Citation(nfc(raw["document"]), d, nfc(raw.get("issuer") or ""), file)
 
 
-def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional[MetricValue]:
+def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:
     where = raw.location
     kind = spec.kind
     errors_before = len(sink.problems)
@@ -441,7 +267,7 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
     def bad(message: str, at: str = "") -> None:
         sink.add(at or where, f"{spec.id}: {message}")
 
-    if kind == "tasks" and raw.given == {"value"} and isinstance(raw.value, _Cell):
+    if kind == "tasks" and raw.given == {"value"} and isinstance(raw.value, Cell):
         # a CSV / Excel row names the unit's task list file in its value cell
         raw.tasks = _read_task_file(unit.folder, raw.value.text, raw.value.location, sink)
         raw.given = {"tasks_file"}
@@ -465,9 +291,9 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
                     bad("give either value or numerator/denominator, not both")
                     return None
                 try:
-                    num, den = _as_int(raw.numerator), _as_int(raw.denominator)
+                    num, den = as_int(raw.numerator), as_int(raw.denominator)
                 except (ValueError, TypeError, ArithmeticError):
-                    bad("numerator and denominator must both be whole numbers", _text(raw.numerator)[1])
+                    bad("numerator and denominator must both be whole numbers", text_of(raw.numerator)[1])
                     return None
                 if num < 0 or den <= 0:
                     bad(f"numerator must be ≥ 0 and denominator > 0, got {num}/{den}")
@@ -477,27 +303,27 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
                     return None
                 value = Fraction(100 * num, den)
             else:
-                value = _as_number(raw.value)
+                value = as_number(raw.value)
                 if not 0 <= value <= 100:
-                    bad(f"a percent must be from 0 to 100, got {exact_text(value)}", _text(raw.value)[1])
+                    bad(f"a percent must be from 0 to 100, got {exact_text(value)}", text_of(raw.value)[1])
                     return None
         elif kind == "count":
-            value = _as_int(raw.value)
+            value = as_int(raw.value)
             if value < 0:
-                bad(f"a count cannot be negative, got {value}", _text(raw.value)[1])
+                bad(f"a count cannot be negative, got {value}", text_of(raw.value)[1])
                 return None
         elif kind == "points":
-            value = _as_number(raw.value)
+            value = as_number(raw.value)
             if value < 0:
-                bad(f"points cannot be negative, got {exact_text(value)}", _text(raw.value)[1])
+                bad(f"points cannot be negative, got {exact_text(value)}", text_of(raw.value)[1])
                 return None
         elif kind == "boolean":
-            value = _as_bool(raw.value)
+            value = as_bool(raw.value)
         elif kind == "date":
-            text, _ = _text(raw.value)
-            value = None if text in (None, "", "not_done") else _as_date(raw.value)
+            text, _ = text_of(raw.value)
+            value = None if text in (None, "", "not_done") else as_date(raw.value)
         elif kind == "category":
-            text, at = _text(raw.value)
+            text, at = text_of(raw.value)
             value = nfc(text) if text is not None else ""
             if value not in spec.categories:
                 bad(f"{value!r} is not one of the categories: {', '.join(spec.categories)}", at)
@@ -509,9 +335,9 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
                     bad(f"unknown answer option {opt!r}; the options are: {', '.join(spec.options)}", at)
                     continue
                 try:
-                    c = _as_int(v)
+                    c = as_int(v)
                 except (ValueError, TypeError, ArithmeticError):
-                    bad(f"response count for {opt!r} must be a whole number, got {_text(v)[0]!r}", at)
+                    bad(f"response count for {opt!r} must be a whole number, got {text_of(v)[0]!r}", at)
                     continue
                 if c < 0:
                     bad(f"response count for {opt!r} cannot be negative", at)
@@ -528,7 +354,7 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
             if value is None:
                 return None
     except (ValueError, TypeError, ArithmeticError):
-        text, at = _text(raw.value)
+        text, at = text_of(raw.value)
         bad(f"expected a {kind} value, got {text!r}", at)
         return None
     if len(sink.problems) > errors_before:
@@ -536,7 +362,7 @@ def _typed(spec: MetricSpec, raw: _Raw, unit: _RawUnit, sink: _Sink) -> Optional
     return MetricValue(spec.id, kind, value, citation, show_loc(where), num, den, raw.reason)
 
 
-def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: _Sink,
+def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink,
            where: str) -> Optional[tuple[Task, ...]]:
     tasks, ok = [], True
     for item, at in items:
@@ -553,7 +379,7 @@ def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: _Sink,
         completed = None
         if item.get("completed") not in (None, ""):
             try:
-                completed = _as_date(item["completed"])
+                completed = as_date(item["completed"])
             except ValueError:
                 sink.add(at, f"{spec.id}: completed {item['completed']!r} is not a date")
                 ok = False
@@ -574,7 +400,7 @@ def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: _Sink,
 UNIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-def _record(unit: _RawUnit, criteria: CriteriaSet, sink: _Sink) -> Optional[EvidenceRecord]:
+def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional[EvidenceRecord]:
     if not UNIT_ID.match(unit.unit_id):
         sink.add(unit.location, f"unit id {unit.unit_id!r} must use only letters, digits, '.', '_' and '-' "
                                 "(it names the unit's result file)")
@@ -589,7 +415,7 @@ def _record(unit: _RawUnit, criteria: CriteriaSet, sink: _Sink) -> Optional[Evid
             sink.add(raw.location, f"unknown metric {mid!r}; criteria set {criteria.id} declares: "
                                    f"{', '.join(sorted(criteria.metrics))}")
             continue
-        mv = _typed(spec, raw, unit, sink)
+        mv = typed_value(spec, raw, unit, sink)
         if mv is not None:
             values[mid] = mv
     for s in subs.values():
@@ -664,8 +490,8 @@ def evidence_files(paths: Iterable[Path | str]) -> list[Path]:
 def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> EvidenceSet:
     """Load evidence files (or folders of them) for one criteria set; raise `EvidenceError` with
     every problem found."""
-    sink = _Sink()
-    units: list[_RawUnit] = []
+    sink = ProblemSink()
+    units: list[RawUnit] = []
     files = evidence_files(paths)
     if not files:
         raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message="no evidence files found")])
@@ -684,7 +510,7 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
                 sink.add(loc(name, ""), "unsupported evidence format: expected .yaml, .yml, .csv or .xlsx")
         except InputError as exc:
             sink.problems.extend(exc.problems)
-    seen: dict[str, _RawUnit] = {}
+    seen: dict[str, RawUnit] = {}
     records = []
     for unit in units:
         first = seen.get(unit.unit_id)

@@ -1,7 +1,7 @@
 """Exact numbers: parsing, canonical text, display rounding (half-up, 2 decimals)."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 Exact = Fraction

@@ -23,7 +23,7 @@ def _exact(value: Optional[Fraction]) -> Optional[str]:
     return None if value is None else exact_text(value)
 
 
-def _rollup(r: Rollup) -> dict:
+def rollup_json(r: Rollup) -> dict:
     idx = r.index
     return {"code": r.code, "title": r.title, "points": _exact(r.points),
             "points_display": display(r.points), "max": _exact(r.max),
@@ -60,9 +60,9 @@ def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
         "period": result.period,
         "evidence_source": result.evidence_source,
         "items": [_decision(d, titles, criteria) for d in result.decisions],
-        "criteria_rollup": [_rollup(r) for r in result.criteria],
-        "areas": [_rollup(r) for r in result.areas],
-        "total": _rollup(result.total),
+        "criteria_rollup": [rollup_json(r) for r in result.criteria],
+        "areas": [rollup_json(r) for r in result.areas],
+        "total": rollup_json(result.total),
         "status_counts": counts,
     }
 
@@ -75,7 +75,7 @@ def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: s
                      "sha256": criteria.content_hash},
         "engine": engine,
         "units": [{"id": r.unit_id, "name": r.unit_name, "type": r.unit_type, "period": r.period,
-                   **{k: v for k, v in _rollup(r.total).items() if k not in ("code", "title")}}
+                   **{k: v for k, v in rollup_json(r.total).items() if k not in ("code", "title")}}
                   for r in results],
         "warnings": list(warnings),
     }

@@ -27,7 +27,7 @@ from .model import CriteriaSet, EvidenceRecord, UnitResult
 from .numbers import display, exact_text
 from .ranking import (ROUND_FORMAT, PreviousRound, PreviousUnit, Ranking, Standing, UnitScore,
                       load_previous, rank_units)
-from .results import _rollup, dumps, unit_json
+from .results import rollup_json, dumps, unit_json
 from .roundio import RoundInputError, input_files, problem_at
 from .survey_data import SurveySet, load_survey, mixed_metric_problems, survey_metrics
 from .yamlio import load_yaml, position
@@ -245,9 +245,9 @@ def _located(rec: EvidenceRecord, yaml_path: list, column: str, match: Optional[
             line, col = position(load_yaml(src, rec.source), yaml_path)
             return Problem(rec.source, line, col)
         if src.suffix.lower() == ".csv":
-            from .evidence import _rows_from_csv, _Sink
+            from .tables import ProblemSink, rows_from_csv
 
-            header, rows = _rows_from_csv(src, rec.source, _Sink())
+            header, rows = rows_from_csv(src, rec.source, ProblemSink())
             for rowno, cells in rows:
                 if cells.get("unit_id") == rec.unit_id and (match is None or cells.get(match[0]) == match[1]):
                     return Problem(rec.source, rowno, header.index(column) + 1 if column in header else 1)
@@ -431,7 +431,7 @@ def round_unit_json(result: RoundResult, unit: AppraisedUnit, standing: Standing
             "accepted": a.accepted, "reason": a.reason, "appraiser": a.appraiser, "explanation": a.explanation,
             "date": a.date.isoformat() if a.date else None, "location": a.location,
         } for a in unit.rounds.get(code, ())]
-    doc["self_total"] = _rollup(unit.self_result.total)
+    doc["self_total"] = rollup_json(unit.self_result.total)
     st = standing_json(standing)
     doc["standing"] = {"group": standing.group, "group_label": group_label, "group_size": group_size,
                        **{k: st[k] for k in ("rank", "class", "previous_index", "previous_index_display",

@@ -12,12 +12,10 @@ from typing import Iterable, Mapping, Optional
 
 from . import methods
 from .errors import InputError, Problem
-from .evidence import (_Cell, _Raw, _RawUnit, _Sink, _cell_loc, _rows_from_csv, _rows_from_xlsx,
-                       _typed, loc, nfc, show_loc)
+from .evidence import RawUnit, RawValue, typed_value
+from .tables import Cell, ProblemSink, cell_loc, load_mapping, loc, nfc, rows_from_csv, rows_from_xlsx, show_loc
 from .model import CriteriaSet, EvidenceRecord, MetricValue
 from .roundio import input_files
-from .schema import schema_problems
-from .yamlio import load_yaml, position
 
 SURVEY_FORMAT = "cchc-survey/1"
 SURVEY_COLUMNS = ("unit_id", "metric", "option", "value", "numerator", "denominator", "document", "date",
@@ -58,9 +56,9 @@ class SurveySet:
 def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Iterable[EvidenceRecord],
                 period: Optional[str] = None) -> tuple[SurveySet, list[Problem]]:
     """Read survey files for the units of `records`; return the values and every problem found."""
-    sink = _Sink()
+    sink = ProblemSink()
     files = input_files(paths)
-    units: list[_RawUnit] = []
+    units: list[RawUnit] = []
     for f in files:
         name = str(f)
         if not f.is_file():
@@ -105,7 +103,7 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
                                        f"(first on {first_seen[key]})")
                 continue
             first_seen[key] = show_loc(raw.location)
-            mv = _typed(spec, raw, unit, sink)
+            mv = typed_value(spec, raw, unit, sink)
             if mv is None:
                 continue
             bad = False
@@ -136,31 +134,23 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
 
 
 def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[str],
-               sink: _Sink) -> list[_RawUnit]:
-    doc = load_yaml(path, name)
-    if not isinstance(doc, dict):
-        sink.add(loc(name, "1:1"), "expected a mapping (one unit's survey data) at the top level")
+               sink: ProblemSink) -> list[RawUnit]:
+    loaded = load_mapping(path, name, "survey.schema.json", "one unit's survey data", sink)
+    if loaded is None:
         return []
-    problems = schema_problems(doc, "survey.schema.json", name)
-    if problems:
-        sink.problems.extend(problems)
-        return []
-
-    def at(*path) -> str:
-        line, col = position(doc, list(path))
-        return loc(name, f"{line}:{col}")
+    doc, at = loaded
 
     if doc.get("criteria") not in (None, criteria.id):
         sink.add(at("criteria"), f"survey data is for criteria set {doc['criteria']!r}, "
                                  f"not {criteria.id!r}")
     if period is not None and "period" in doc and nfc(doc["period"]) != period:
         sink.add(at("period"), f"survey period {nfc(doc['period'])!r} is not the round's period {period!r}")
-    unit = _RawUnit(nfc(doc["unit"]), "", "", period or "", at("unit"), name, path.parent)
+    unit = RawUnit(nfc(doc["unit"]), "", "", period or "", at("unit"), name, path.parent)
     default_citation = doc.get("citation")
     for code, reason in (doc.get("not_applicable") or {}).items():
         unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code))
     for mid, m in (doc.get("metrics") or {}).items():
-        raw = _Raw(location=at("metrics", mid), citation=m.get("citation", default_citation))
+        raw = RawValue(location=at("metrics", mid), citation=m.get("citation", default_citation))
         raw.given = {k for k in ("value", "numerator", "denominator", "responses") if k in m}
         raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
         if "responses" in m:
@@ -169,34 +159,34 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[st
     return [unit]
 
 
-def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
+def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     sheet = ""
     if path.suffix.lower() == ".xlsx":
-        header, rows, sheet = _rows_from_xlsx(path, name, sink)
+        header, rows, sheet = rows_from_xlsx(path, name, sink)
     else:
-        header, rows = _rows_from_csv(path, name, sink)
+        header, rows = rows_from_csv(path, name, sink)
     if not header:
         return []
     bad_header = False
     for h in header:
         if h and h not in SURVEY_COLUMNS:
-            sink.add(_cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(SURVEY_COLUMNS)}")
+            sink.add(cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(SURVEY_COLUMNS)}")
             bad_header = True
     for needed in ("unit_id", "metric"):
         if needed not in header:
-            sink.add(_cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
+            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
             bad_header = True
     if bad_header:
         return []
-    units: dict[str, _RawUnit] = {}
+    units: dict[str, RawUnit] = {}
     for rowno, cells in rows:
-        at = lambda col: _cell_loc(name, header, rowno, col, sheet)  # noqa: E731
+        at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
         if not cells.get("unit_id"):
             sink.add(at("unit_id"), "unit_id is empty")
             continue
         unit = units.get(cells["unit_id"])
         if unit is None:
-            unit = units[cells["unit_id"]] = _RawUnit(cells["unit_id"], "", "", "", at("unit_id"), name, path.parent)
+            unit = units[cells["unit_id"]] = RawUnit(cells["unit_id"], "", "", "", at("unit_id"), name, path.parent)
         na = cells.get("not_applicable", "")
         if na:
             if cells.get("metric"):
@@ -224,7 +214,7 @@ def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
             if existing is not None and existing.responses is None:
                 sink.add(at("option"), f"metric {metric} is given twice (see {show_loc(existing.location)})")
                 continue
-            raw = existing or _Raw(location=at("metric"), citation=citation)
+            raw = existing or RawValue(location=at("metric"), citation=citation)
             if raw.citation is None:
                 raw.citation = citation
             raw.responses = raw.responses or {}
@@ -239,10 +229,10 @@ def _read_table(path: Path, name: str, sink: _Sink) -> list[_RawUnit]:
             sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice "
                                    f"(first on {show_loc(existing.location)})")
             continue
-        raw = _Raw(location=at("metric"), citation=citation)
+        raw = RawValue(location=at("metric"), citation=citation)
         for k in ("value", "numerator", "denominator"):
             if cells.get(k, "") != "":
                 raw.given.add(k)
-                setattr(raw, k, _Cell(cells[k], at(k)))
+                setattr(raw, k, Cell(cells[k], at(k)))
         unit.metrics[metric] = raw
     return list(units.values())
