@@ -102,7 +102,7 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
                         note="thiếu số liệu / tài liệu kiểm chứng: cần giải trình")
     if v.branch is None:
         return Decision(rec.unit_id, sub.code, "no_matching_band", sub.method, Fraction(0), sub.max,
-                        inputs=inputs, note="giá trị không thuộc mức điểm nào của tiêu chí")
+                        inputs=inputs, note="giá trị không thuộc mức điểm nào của tiêu chí", quantity=quantity)
     branch = next((b for b in sub.branches if b.key == v.branch), None)
     if branch is None:
         raise EngineError(f"evaluator returned unknown branch {v.branch!r} for item {sub.code}")
@@ -111,4 +111,4 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
         raise EngineError(f"item {sub.code} of unit {rec.unit_id}: {exact_text(points)} points is outside "
                           f"[0, {exact_text(sub.max)}]")
     return Decision(rec.unit_id, sub.code, "scored", sub.method, points, sub.max, branch.label, inputs,
-                    "; ".join(notes))
+                    "; ".join(notes), quantity)

@@ -278,6 +278,7 @@ class Decision:
     condition: str = ""  # the matched branch in the criteria's own words
     inputs: tuple[Input, ...] = ()
     note: str = ""
+    quantity: Optional[Quantity] = None  # the value the condition was tested on
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,8 @@ def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dic
         "code": d.code, "title": titles[d.code], "method": d.method, "status": d.status,
         "points": _exact(d.points), "points_display": display(d.points), "max": _exact(d.max),
         "condition": d.condition, "note": d.note,
+        "quantity": None if d.quantity is None else exact_text(d.quantity) if isinstance(d.quantity, Fraction)
+        else d.quantity,
         "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
                     "citation": _citation(i.citation), "location": i.location} for i in d.inputs],
     }

@@ -1,10 +1,9 @@
 """Gap analysis: for every applicable item below its best, where the unit stands, the next threshold
 of the criteria set, and the points at stake. Pure computation on exact numbers; no rendering.
 
-The unit's result gives the points and the input as text; the criteria set gives the thresholds.
-The current value is read from the item's `quantity` when the result carries one, otherwise from the
-input text the engine wrote, and it is kept only if it reproduces the self-assessed points (so a
-misread value never drives the analysis).
+The unit's result gives the points and the exact quantity each condition was tested on; the criteria
+set gives the thresholds. A quantity is used only if it reproduces the self-assessed points, so an
+edited or mismatched result never drives the analysis.
 """
 from __future__ import annotations
 
@@ -85,62 +84,37 @@ def _fraction(text: str) -> Optional[Fraction]:
 
 
 def current(sub: SubCriterion, metric: MetricSpec, item: dict) -> Current:
-    """The unit's current value on an item, from its result."""
+    """The unit's current value on an item: the exact quantity its result says the condition was
+    tested on, kept only if it gives the self-assessed points back."""
     if item["status"] == "missing_evidence":
         return Current(None, "Chưa có số liệu")
-    self_points = to_fraction(item.get("self_points") or item["points"])
     raw = item["inputs"][0]["value"] if item.get("inputs") else ""
-    candidates: list[tuple[Quantity, str]] = []
-    kind = metric.kind
     given = item.get("quantity")
-    if given is not None:
-        q = _fraction(str(given)) if kind not in ("date", "boolean", "category") else str(given)
-        if q is not None:
-            candidates.append((q, ""))
-    if kind == "tasks":
-        m = re.search(r"=\s*(\S+)\s*%\s*\((\d+) tasks\)", raw)
-        if m and _fraction(m[1]) is not None:
-            candidates.append((_fraction(m[1]), f"{num(_fraction(m[1]))} % (trên {m[2]} nhiệm vụ)"))
-    elif kind == "responses":
-        m = re.search(r"→\s*(\S+)\s*%", raw)
-        if m and _fraction(m[1]) is not None:
-            candidates.append((_fraction(m[1]), f"{num(_fraction(m[1]))} % (điểm khảo sát)"))
-    elif kind == "percent":
-        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", raw)
-        if m and int(m[2]) > 0 and int(m[1]) <= int(m[2]):  # numerator / denominator of a rate
-            q = Fraction(100 * int(m[1]), int(m[2]))
-            candidates.append((q, f"{num(q)} % ({m[1]}/{m[2]})"))
-        q = _fraction(raw)
-        if q is not None:
-            candidates.append((q, f"{num(q)} %"))
-    elif kind == "count":
-        q = _fraction(raw)
-        if q is not None:
-            candidates.append((q, f"{metric.label}: {compact(q)}"))
-    elif kind == "points":
-        q = _fraction(raw)
-        if q is not None:
-            candidates.append((q, f"{num(q)} điểm"))
-    elif kind == "date":
-        m = re.fullmatch(r"(\d{4}-\d{2}-\d{2}|not done) \((\w+)\)", raw)
-        if m and m[1] == "not done":
-            candidates.append((m[2], _category_label(sub, m[2])))
-        elif m:
-            candidates.append((m[2], f"{vn_date(m[1])} ({_category_label(sub, m[2])})"))
-    elif kind == "boolean":
-        value = {"True": "yes", "False": "no"}.get(raw)
-        if value:
-            candidates.append((value, _category_label(sub, value)))
-    elif kind == "category" and raw:
-        candidates.append((raw, _category_label(sub, raw)))
-    for q, text in candidates:
-        if item["status"] == "no_matching_band" or _points_for(sub, q) == self_points:
-            if not text:  # a quantity given by the result: read it like its input
-                text = (_category_label(sub, q) if isinstance(q, str)
-                        else f"{num(q)}{_unit_suffix(metric)}" if metric.kind != "count"
-                        else f"{metric.label}: {compact(q)}")
-            return Current(q, text)
-    return Current(None, raw)
+    if given is None:
+        return Current(None, raw)
+    q: Optional[Quantity] = str(given) if metric.kind in ("date", "boolean", "category") else _fraction(str(given))
+    self_points = to_fraction(item.get("self_points") or item["points"])
+    if q is None or (item["status"] != "no_matching_band" and _points_for(sub, q) != self_points):
+        return Current(None, raw)
+    return Current(q, _describe(sub, metric, q, raw))
+
+
+def _describe(sub: SubCriterion, metric: MetricSpec, q: Quantity, raw: str) -> str:
+    """The current value as a reader reads it, with the input's detail where it helps."""
+    if isinstance(q, str):
+        label = _category_label(sub, q)
+        m = re.match(r"(\d{4}-\d{2}-\d{2}) ", raw)
+        return f"{vn_date(m[1])} ({label})" if metric.kind == "date" and m else label
+    if metric.kind == "tasks":
+        m = re.search(r"\((\d+) tasks\)", raw)
+        return f"{num(q)} % (trên {m[1]} nhiệm vụ)" if m else f"{num(q)} %"
+    if metric.kind == "responses":
+        return f"{num(q)} % (điểm khảo sát)"
+    if metric.kind == "percent":
+        return f"{num(q)} % ({raw})" if "/" in raw else f"{num(q)} %"
+    if metric.kind == "count":
+        return f"{metric.label}: {compact(q)}"
+    return f"{num(q)} điểm"
 
 
 def _bound(iv: Interval, q: Optional[Fraction], unit: str) -> str:

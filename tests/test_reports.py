@@ -228,9 +228,9 @@ def test_a_misread_value_is_never_used(province):
 
     cs = load_criteria(CRITERIA)
     sub = next(s for s in cs.sub_criteria() if s.code == "2.1.1")
-    item = {"status": "scored", "points": "2", "inputs": [{"value": "99"}]}  # 99 % would give 3
+    item = {"status": "scored", "points": "2", "inputs": [{"value": "99"}], "quantity": "99"}  # 99 % gives 3
     assert current(sub, cs.metrics[sub.metric], item).quantity is None
-    item["inputs"][0]["value"] = "93.5"
+    item["quantity"] = "93.5"
     assert current(sub, cs.metrics[sub.metric], item).quantity == Fraction(187, 2)
 
 
