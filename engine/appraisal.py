@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from .aggregate import roll_up
-from .errors import InputError, Problem
-from .tables import (ProblemSink, as_bool, as_date, cell_loc, load_mapping, loc, nfc, rows_from_csv,
-                     rows_from_xlsx, show_loc)
+from .errors import Problem
+from .tables import (ProblemSink, as_bool, as_date, cell_loc, load_mapping, nfc, read_each, read_table,
+                     show_loc)
 from .model import CriteriaSet, EvidenceRecord, SubCriterion, UnitResult
 from .numbers import exact_text, parse_number, to_fraction
 from .roundio import input_files, problem_at
@@ -129,22 +129,9 @@ def load_appraisal(paths: Iterable[Path | str], criteria: CriteriaSet) -> tuple[
     """Read appraisal files; return their entries and every problem of form found."""
     sink = ProblemSink()
     files = input_files(paths)
-    entries: list[AppraisalEntry] = []
-    for f in files:
-        name = str(f)
-        if not f.is_file():
-            sink.add(loc(name, ""), "file not found")
-            continue
-        suffix = f.suffix.lower()
-        try:
-            if suffix in (".yaml", ".yml"):
-                entries += _read_yaml(f, name, criteria, sink)
-            elif suffix in (".csv", ".xlsx"):
-                entries += _read_table(f, name, sink)
-            else:
-                sink.add(loc(name, ""), "unsupported appraisal format: expected .yaml, .yml, .csv or .xlsx")
-        except InputError as exc:
-            sink.problems.extend(exc.problems)
+    entries: list[AppraisalEntry] = read_each(files, "appraisal", sink,
+                                              lambda f, name: _read_yaml(f, name, criteria, sink),
+                                              lambda f, name: _read_table(f, name, sink))
     return AppraisalSet(tuple(entries), tuple(files)), sink.problems
 
 
@@ -209,25 +196,10 @@ def _entry(unit_id: str, code: str, rno: int, points: Optional[Fraction], accept
 
 
 def _read_table(path: Path, name: str, sink: ProblemSink) -> list[AppraisalEntry]:
-    sheet = ""
-    if path.suffix.lower() == ".xlsx":
-        header, rows, sheet = rows_from_xlsx(path, name, sink)
-    else:
-        header, rows = rows_from_csv(path, name, sink)
-    if not header:
+    table = read_table(path, name, sink, APPRAISAL_COLUMNS, ("unit_id", "round", "item"))
+    if table is None:
         return []
-    bad_header = False
-    for h in header:
-        if h and h not in APPRAISAL_COLUMNS:
-            sink.add(cell_loc(name, header, 1, h, sheet),
-                     f"unknown column {h!r}; expected: {', '.join(APPRAISAL_COLUMNS)}")
-            bad_header = True
-    for needed in ("unit_id", "round", "item"):
-        if needed not in header:
-            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
-            bad_header = True
-    if bad_header:
-        return []
+    header, rows, sheet = table
     out = []
     for rowno, cells in rows:
         at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from . import methods
-from .errors import EvidenceError, InputError, Problem
+from .errors import EvidenceError, Problem
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from .numbers import exact_text
 from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
-                     rows_from_csv, rows_from_xlsx, show_loc, text_of)
+                     read_each, read_table, rows_from_csv, rows_from_xlsx, show_loc, text_of)
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -84,21 +84,10 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
 
 
 def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
-    sheet = ""
-    if path.suffix.lower() == ".xlsx":
-        header, rows, sheet = rows_from_xlsx(path, name, sink)
-    else:
-        header, rows = rows_from_csv(path, name, sink)
-    if not header:
+    table = read_table(path, name, sink, CSV_COLUMNS, ("unit_id", "unit_name", "unit_type", "period"))
+    if table is None:
         return []
-    unknown = [h for h in header if h and h not in CSV_COLUMNS]
-    for h in unknown:
-        sink.add(cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(CSV_COLUMNS)}")
-    for needed in ("unit_id", "unit_name", "unit_type", "period"):
-        if needed not in header:
-            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
-    if unknown or any(n not in header for n in ("unit_id", "unit_name", "unit_type", "period")):
-        return []
+    header, rows, sheet = table
     units: dict[tuple[str, str], RawUnit] = {}
     for rowno, cells in rows:
         at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
@@ -491,25 +480,11 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
     """Load evidence files (or folders of them) for one criteria set; raise `EvidenceError` with
     every problem found."""
     sink = ProblemSink()
-    units: list[RawUnit] = []
     files = evidence_files(paths)
     if not files:
         raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message="no evidence files found")])
-    for f in files:
-        name = str(f)
-        if not f.is_file():
-            sink.add(loc(name, ""), "file not found")
-            continue
-        suffix = f.suffix.lower()
-        try:
-            if suffix in (".yaml", ".yml"):
-                units += _read_yaml(f, name, sink)
-            elif suffix in (".csv", ".xlsx"):
-                units += _read_table(f, name, sink)
-            else:
-                sink.add(loc(name, ""), "unsupported evidence format: expected .yaml, .yml, .csv or .xlsx")
-        except InputError as exc:
-            sink.problems.extend(exc.problems)
+    units = read_each(files, "evidence", sink, lambda f, name: _read_yaml(f, name, sink),
+                      lambda f, name: _read_table(f, name, sink))
     seen: dict[str, RawUnit] = {}
     records = []
     for unit in units:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
 from . import methods
-from .errors import InputError, Problem
+from .errors import Problem
 from .evidence import RawUnit, RawValue, typed_value
-from .tables import Cell, ProblemSink, cell_loc, load_mapping, loc, nfc, rows_from_csv, rows_from_xlsx, show_loc
+from .tables import Cell, ProblemSink, cell_loc, load_mapping, nfc, read_each, read_table, show_loc
 from .model import CriteriaSet, EvidenceRecord, MetricValue
 from .roundio import input_files
 
@@ -58,22 +58,9 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
     """Read survey files for the units of `records`; return the values and every problem found."""
     sink = ProblemSink()
     files = input_files(paths)
-    units: list[RawUnit] = []
-    for f in files:
-        name = str(f)
-        if not f.is_file():
-            sink.add(loc(name, ""), "file not found")
-            continue
-        suffix = f.suffix.lower()
-        try:
-            if suffix in (".yaml", ".yml"):
-                units += _read_yaml(f, name, criteria, period, sink)
-            elif suffix in (".csv", ".xlsx"):
-                units += _read_table(f, name, sink)
-            else:
-                sink.add(loc(name, ""), "unsupported survey format: expected .yaml, .yml, .csv or .xlsx")
-        except InputError as exc:
-            sink.problems.extend(exc.problems)
+    units: list[RawUnit] = read_each(files, "survey", sink,
+                                     lambda f, name: _read_yaml(f, name, criteria, period, sink),
+                                     lambda f, name: _read_table(f, name, sink))
     known = {r.unit_id: r for r in records}
     wanted = survey_metrics(criteria)
     subs = criteria.sub_criteria()
@@ -160,24 +147,10 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[st
 
 
 def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
-    sheet = ""
-    if path.suffix.lower() == ".xlsx":
-        header, rows, sheet = rows_from_xlsx(path, name, sink)
-    else:
-        header, rows = rows_from_csv(path, name, sink)
-    if not header:
+    table = read_table(path, name, sink, SURVEY_COLUMNS, ("unit_id", "metric"))
+    if table is None:
         return []
-    bad_header = False
-    for h in header:
-        if h and h not in SURVEY_COLUMNS:
-            sink.add(cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(SURVEY_COLUMNS)}")
-            bad_header = True
-    for needed in ("unit_id", "metric"):
-        if needed not in header:
-            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
-            bad_header = True
-    if bad_header:
-        return []
+    header, rows, sheet = table
     units: dict[str, RawUnit] = {}
     for rowno, cells in rows:
         at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731

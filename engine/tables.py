@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from .errors import Problem
 from .numbers import parse_number, to_fraction
@@ -202,3 +202,50 @@ def load_mapping(path: Path, name: str, schema: str, what: str,
         return loc(name, f"{line}:{col}")
 
     return doc, at
+
+
+def read_table(path: Path, name: str, sink: ProblemSink, columns: tuple[str, ...],
+               required: tuple[str, ...]) -> Optional[tuple[list[str], list[tuple[int, dict]], str]]:
+    """A CSV or Excel table whose header must use `columns` and hold `required`: (header, rows,
+    sheet — empty for a CSV), or None with every header problem in `sink`."""
+    sheet = ""
+    if path.suffix.lower() == ".xlsx":
+        header, rows, sheet = rows_from_xlsx(path, name, sink)
+    else:
+        header, rows = rows_from_csv(path, name, sink)
+    if not header:
+        return None
+    bad = False
+    for h in header:
+        if h and h not in columns:
+            sink.add(cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(columns)}")
+            bad = True
+    for needed in required:
+        if needed not in header:
+            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
+            bad = True
+    return None if bad else (header, rows, sheet)
+
+
+def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Callable[[Path, str], list],
+              read_table_file: Callable[[Path, str], list]) -> list:
+    """Read every file by its format (YAML, or CSV / Excel); problems of any file go to `sink`."""
+    from .errors import InputError
+
+    out: list = []
+    for f in files:
+        name = str(f)
+        if not f.is_file():
+            sink.add(loc(name, ""), "file not found")
+            continue
+        suffix = f.suffix.lower()
+        try:
+            if suffix in (".yaml", ".yml"):
+                out += read_yaml(f, name)
+            elif suffix in (".csv", ".xlsx"):
+                out += read_table_file(f, name)
+            else:
+                sink.add(loc(name, ""), f"unsupported {what} format: expected .yaml, .yml, .csv or .xlsx")
+        except InputError as exc:
+            sink.problems.extend(exc.problems)
+    return out
