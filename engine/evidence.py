@@ -20,7 +20,7 @@ from .errors import EvidenceError, Problem
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from .numbers import exact_text
 from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
-                     read_each, read_table, rows_from_csv, rows_from_xlsx, show_loc, text_of)
+                     read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, show_loc, text_of)
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -117,14 +117,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         if not metric:
             sink.add(at("metric"), "metric is empty (or give not_applicable)")
             continue
-        citation = None
-        if cells.get("document"):
-            citation = {"document": cells["document"], "issuer": cells.get("issuer", ""),
-                        "file": cells.get("file", "")}
-            if cells.get("date"):
-                citation["date"] = cells["date"]
-        elif cells.get("date") or cells.get("issuer") or cells.get("file"):
-            sink.add(at("document"), "a citation needs its document number")
+        citation = row_citation(cells, at, sink)
         option = cells.get("option", "")
         existing = unit.metrics.get(metric)
         if option:

@@ -367,6 +367,25 @@ def standing_json(st: Standing) -> dict:
     }
 
 
+def ranking_json(r: Ranking) -> dict:
+    """The ranking part of round.json: groups with their bands, standings and class counts, the
+    ungrouped units and the units gone since last year."""
+    return {
+        "groups": [{
+            "id": g.group.id, "label": g.group.label, "unit_types": list(g.group.unit_types),
+            "bands": [{"label": b.label, "min": exact_text(b.min), "min_display": display(b.min)}
+                      for b in g.group.bands],
+            "size": len(g.standings),
+            "units": [standing_json(st) for st in g.standings],
+            "class_counts": [{"class": label, "count": n} for label, n in g.class_counts],
+            "unclassified": g.unclassified,
+        } for g in r.groups],
+        "ungrouped": {"unit_types": sorted({st.score.type for st in r.ungrouped}),
+                      "units": [standing_json(st) for st in r.ungrouped]},
+        "vanished": [_vanished_json(u) for u in r.vanished],
+    }
+
+
 def _vanished_json(u: PreviousUnit) -> dict:
     return {"id": u.unit_id, "name": u.name, "type": u.type, "previous_group": u.group,
             "previous_index": _x(u.index), "previous_index_display": _d(u.index),
@@ -386,18 +405,7 @@ def round_json(result: RoundResult) -> dict:
         "period": result.period,
         "previous": None if prev is None else {"criteria": {"id": prev.criteria_id, "year": prev.year},
                                                "period": prev.period},
-        "groups": [{
-            "id": g.group.id, "label": g.group.label, "unit_types": list(g.group.unit_types),
-            "bands": [{"label": b.label, "min": exact_text(b.min), "min_display": display(b.min)}
-                      for b in g.group.bands],
-            "size": len(g.standings),
-            "units": [standing_json(st) for st in g.standings],
-            "class_counts": [{"class": label, "count": n} for label, n in g.class_counts],
-            "unclassified": g.unclassified,
-        } for g in r.groups],
-        "ungrouped": {"unit_types": sorted({st.score.type for st in r.ungrouped}),
-                      "units": [standing_json(st) for st in r.ungrouped]},
-        "vanished": [_vanished_json(u) for u in r.vanished],
+        **ranking_json(r),
         "counts": {"units": len(result.units),
                    "appraised_units": sum(1 for u in result.units if u.rounds),
                    "new_units": sum(1 for st in _standings(r) if st.yoy == "new"),

@@ -13,7 +13,7 @@ from typing import Iterable, Mapping, Optional
 from . import methods
 from .errors import Problem
 from .evidence import RawUnit, RawValue, typed_value
-from .tables import Cell, ProblemSink, cell_loc, load_mapping, nfc, read_each, read_table, show_loc
+from .tables import Cell, ProblemSink, cell_loc, load_mapping, nfc, read_each, read_table, row_citation, show_loc
 from .model import CriteriaSet, EvidenceRecord, MetricValue
 from .roundio import input_files
 
@@ -173,14 +173,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
             sink.add(at("metric"), "metric is empty (or give not_applicable)")
             continue
         metric = cells["metric"]
-        citation = None
-        if cells.get("document"):
-            citation = {"document": cells["document"], "issuer": cells.get("issuer", ""),
-                        "file": cells.get("file", "")}
-            if cells.get("date"):
-                citation["date"] = cells["date"]
-        elif cells.get("date") or cells.get("issuer") or cells.get("file"):
-            sink.add(at("document"), "a citation needs its document number")
+        citation = row_citation(cells, at, sink)
         existing = unit.metrics.get(metric)
         option = cells.get("option", "")
         if option:

@@ -204,6 +204,18 @@ def load_mapping(path: Path, name: str, schema: str, what: str,
     return doc, at
 
 
+def row_citation(cells: dict, at: Callable[[str], str], sink: ProblemSink) -> Optional[dict]:
+    """The citation a table row gives in its document / date / issuer / file columns."""
+    if cells.get("document"):
+        citation = {"document": cells["document"], "issuer": cells.get("issuer", ""), "file": cells.get("file", "")}
+        if cells.get("date"):
+            citation["date"] = cells["date"]
+        return citation
+    if cells.get("date") or cells.get("issuer") or cells.get("file"):
+        sink.add(at("document"), "a citation needs its document number")
+    return None
+
+
 def read_table(path: Path, name: str, sink: ProblemSink, columns: tuple[str, ...],
                required: tuple[str, ...]) -> Optional[tuple[list[str], list[tuple[int, dict]], str]]:
     """A CSV or Excel table whose header must use `columns` and hold `required`: (header, rows,

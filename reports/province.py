@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 from engine.errors import InputError, Problem
 from engine.model import CriteriaSet
-from engine.numbers import display, exact_text, to_fraction
+from engine.numbers import display, to_fraction
 
 from .text import basis, compact, num, percent, signed
 
@@ -32,7 +32,7 @@ def summary_from_results(criteria: CriteriaSet, docs: Sequence[tuple[Path, dict]
                          previous: Optional[Path] = None) -> dict:
     """The round summary's shape (as `round.json`), from unit results scored with `criteria`."""
     from engine.ranking import UnitScore, load_previous, rank_units
-    from engine.round import standing_json
+    from engine.round import ranking_json
 
     scores, seen = [], {}
     for path, doc in docs:
@@ -56,19 +56,7 @@ def summary_from_results(criteria: CriteriaSet, docs: Sequence[tuple[Path, dict]
         "period": periods[-1] if periods else str(criteria.year),
         "previous": None if prev is None else {"criteria": {"id": prev.criteria_id, "year": prev.year},
                                                "period": prev.period, "source": prev.path},
-        "groups": [{
-            "id": g.group.id, "label": g.group.label, "unit_types": list(g.group.unit_types),
-            "bands": [{"label": b.label, "min": exact_text(b.min)} for b in g.group.bands],
-            "size": len(g.standings),
-            "units": [standing_json(st) for st in g.standings],
-            "class_counts": [{"class": label, "count": n} for label, n in g.class_counts],
-            "unclassified": g.unclassified,
-        } for g in ranking.groups],
-        "ungrouped": {"unit_types": sorted({st.score.type for st in ranking.ungrouped}),
-                      "units": [standing_json(st) for st in ranking.ungrouped]},
-        "vanished": [{"id": u.unit_id, "name": u.name, "type": u.type, "previous_group": u.group,
-                      "previous_index": None if u.index is None else exact_text(u.index),
-                      "previous_rank": u.rank, "previous_class": u.klass} for u in ranking.vanished],
+        **ranking_json(ranking),
     }
 
 
