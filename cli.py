@@ -125,6 +125,10 @@ def validate(
         raise InputError(problems)
 
 
+_MAX_CITED_HELP = ("Cited files (scans, PDFs) above this many MiB are kept out of the bundle, recorded by "
+                   "sha256 only (default 50, or $CCHC_MAX_CITED_MB).")
+
+
 @app.command()
 @guarded
 def score(
@@ -137,13 +141,17 @@ def score(
                                           "(default: OUT/bundle.cchc)."),
     sign: Optional[Path] = typer.Option(None, "--sign", help="Sign the bundle with this Ed25519 key "
                                         "(made by `cchc keygen`)."),
+    max_cited_mb: Optional[int] = typer.Option(None, "--max-cited-mb", help=_MAX_CITED_HELP),
 ) -> None:
     """Score units: one JSON result per unit, a summary, a replay bundle, and a table on the terminal."""
+    from engine.bundle import max_cited_size, recording_reads
     from rules import get_evaluator
 
     evaluator = get_evaluator(engine)
+    max_cited = max_cited_size(max_cited_mb)
     cs = load_criteria(criteria)
-    ev = load_evidence(evidence, cs)
+    with recording_reads() as reads:  # every file read goes into the bundle
+        ev = load_evidence(evidence, cs)
     for w in ev.warnings:
         err.print(str(w), markup=False, highlight=False)
     results = score_units(cs, ev, evaluator)
@@ -151,7 +159,8 @@ def score(
     from engine.bundle import BUNDLE_NAME, sha256, write_run
     from engine.replay import score_bundle
 
-    bundle_bytes = score_bundle(criteria, evidence, cs, ev, files, evaluator.name, key=sign)
+    bundle_bytes = score_bundle(criteria, evidence, cs, ev, files, evaluator.name, key=sign, reads=reads,
+                                max_cited=max_cited)
     write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes)
     _table(cs.title, results, rows)
     decided = sum(len(r.decisions) for r in results)
@@ -432,14 +441,18 @@ def round_(
                                           "(default: OUT/bundle.cchc)."),
     sign: Optional[Path] = typer.Option(None, "--sign", help="Sign the bundle with this Ed25519 key "
                                         "(made by `cchc keygen`)."),
+    max_cited_mb: Optional[int] = typer.Option(None, "--max-cited-mb", help=_MAX_CITED_HELP),
 ) -> None:
     """Score a whole province's round: self-assessment, survey, appraisal, ranking per group."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from engine.bundle import max_cited_size
 
     from engine.round import default_workers, round_files, run_round
     from rules import get_evaluator
 
     get_evaluator(engine)  # an unknown engine is reported before any work
+    max_cited = max_cited_size(max_cited_mb)
     cs = load_criteria(criteria)
     previous_folder = _previous_from_archive(archive, previous_year, previous, cs)  # kept until the run ends
     if previous_folder is not None:
@@ -458,7 +471,7 @@ def round_(
         err.print(w, markup=False, highlight=False)
     files = round_files(result)
     bundle_path, digest = _round_bundle(out_dir, files, result, criteria, evidence, appraisal, survey, previous,
-                                        bundle, sign)
+                                        bundle, sign, max_cited)
     _round_table(result, rows)
     out.print(f"{len(result.units)} unit(s) ({result.engine} engine) → {out_dir}/units/*.json, {out_dir}/round.json",
               markup=False, highlight=False)
@@ -488,14 +501,14 @@ def _previous_from_archive(archive: Optional[Path], previous_year: Optional[int]
     return folder
 
 
-def _round_bundle(out_dir, files, result, criteria, evidence, appraisal, survey, previous, bundle, sign):
+def _round_bundle(out_dir, files, result, criteria, evidence, appraisal, survey, previous, bundle, sign, max_cited):
     """Write the round's results and its replay bundle (kind `round`), as `score` does."""
     from engine.bundle import BUNDLE_NAME, sha256, write_run
     from engine.round import round_bundle
 
     path = bundle or out_dir / BUNDLE_NAME
     data = round_bundle(criteria, evidence, result, files, survey_paths=survey, appraisal_paths=appraisal,
-                        previous_path=previous, key=sign)
+                        previous_path=previous, key=sign, max_cited=max_cited)
     write_run(out_dir, files, path, data)
     return path, sha256(data)
 

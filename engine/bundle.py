@@ -2,7 +2,8 @@
 
 A bundle is a canonical POSIX ustar archive (see docs/replay.md):
 
-    manifest.json       what ran (kind, engine, versions), its inputs by role, the sha256 of every part
+    manifest.json       what ran (kind, engine, versions), its inputs by role, the sha256 of every part,
+                        whether it is signed and by which key, cited files kept out by hash
     manifest.sha256     the sha256 of manifest.json, then a seal line: the sha256 of that first line
     signature.json      optional: an Ed25519 signature of manifest.json
     inputs/<role>/<n>/… the bytes of every input file, under its path relative to its root folder
@@ -16,20 +17,22 @@ canonical encoding of its members, so a single flipped byte anywhere is found an
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import platform
 import re
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from .errors import CchcError
 from .results import dumps, write_outputs
 
-BUNDLE_FORMAT = "cchc-bundle/1"
+BUNDLE_FORMAT = "cchc-bundle/2"  # /2: the manifest seals whether (and by which key) the bundle is signed
 BUNDLE_NAME = "bundle.cchc"
 MANIFEST = "manifest.json"
 SEAL = "manifest.sha256"
@@ -65,6 +68,16 @@ class DamagedBundleError(BundleError):
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
+    """(sha256, size) of a file, read in chunks: a scan of any size is never held in memory."""
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
 
 
 # ---------------------------------------------------------------- member names
@@ -287,10 +300,13 @@ def load_public_key(path: Path) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def _sign(manifest: bytes, key_path: Path) -> bytes:
+def _public_raw(key) -> bytes:
     _, serialization, _ = _crypto()
-    key = _load_private(key_path)
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _sign(manifest: bytes, key) -> bytes:
+    raw = _public_raw(key)
     return dumps({"algorithm": "ed25519", "signed": MANIFEST,
                   "public_key": base64.b64encode(raw).decode("ascii"),
                   "signature": base64.b64encode(key.sign(manifest)).decode("ascii")})
@@ -332,61 +348,183 @@ def versions() -> dict[str, str]:
 
 
 def assemble(meta: Mapping[str, Any], parts: Mapping[str, bytes], *, key: Optional[Path] = None) -> bytes:
-    """Encode a bundle from its metadata (kind, engine, versions, inputs, about) and its parts.
-    The manifest gets the sha256 and size of every part; the seal the manifest's hash; the
-    signature (with `key`) signs the manifest."""
+    """Encode a bundle from its metadata (kind, engine, versions, inputs, about, unpacked) and its
+    parts. The manifest gets the sha256 and size of every part and the fingerprint of the signing
+    key (or null); the seal the manifest's hash; the signature (with `key`) signs the manifest."""
     for name in parts:
         check_name(name)
         if name in RESERVED:
             raise BundleError(name, "this name is reserved for the bundle's own records")
+    signing = _load_private(key) if key is not None else None
     manifest = dict(meta)
     manifest["format"] = BUNDLE_FORMAT
+    # sealed with the rest: removing the signature afterwards is tampering, not "unsigned"
+    manifest["signer"] = key_fingerprint(_public_raw(signing)) if signing is not None else None
+    manifest.setdefault("unpacked", {})
     manifest["parts"] = {n: {"sha256": sha256(d), "size": len(d)} for n, d in sorted(parts.items())}
     manifest_bytes = dumps(manifest)
     members = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
-    if key is not None:
-        members.append((SIGNATURE, _sign(manifest_bytes, key)))
+    if signing is not None:
+        members.append((SIGNATURE, _sign(manifest_bytes, signing)))
     members += sorted(parts.items(), key=lambda kv: kv[0].encode("utf-8"))
     return _encode(members)
+
+
+# A cited file (tài liệu kiểm chứng: a scan, a signed PDF) larger than this is not packed: the
+# manifest keeps its sha256 and size only (`unpacked`). Raise it with `--max-cited-mb` or
+# $CCHC_MAX_CITED_MB (docs/replay.md).
+DEFAULT_MAX_CITED = 50 * 1024 * 1024
+
+
+def max_cited_size(megabytes: Optional[int] = None) -> int:
+    """The cited-file limit in bytes: `megabytes` (MiB) when given, else $CCHC_MAX_CITED_MB, else
+    the default of 50 MiB."""
+    if megabytes is None:
+        env = os.environ.get("CCHC_MAX_CITED_MB", "").strip()
+        if not env:
+            return DEFAULT_MAX_CITED
+        if not env.isdigit():
+            raise CchcError(f"CCHC_MAX_CITED_MB must be a whole number of MiB, not {env!r}")
+        megabytes = int(env)
+    if megabytes < 0:
+        raise CchcError("the cited-file limit must be 0 MiB or more")
+    return megabytes * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class InputRoot:
     """One input as given on the command line (a file or a folder) and every file read through
     it: for a folder, the files found in it and the files they reference; for a file, itself and
-    the files it references (which sit beside it or below)."""
+    the files it references (which sit beside it or below). `cited` are the files its evidence
+    cites: packed up to the cited-file limit, above it recorded by hash only."""
 
     path: Path
     files: tuple[Path, ...]
+    cited: tuple[Path, ...] = ()
+
+    @property
+    def base(self) -> Path:
+        return self.path if self.path.is_dir() else self.path.parent
+
+    def holds(self, f: Path) -> bool:
+        """Whether `f` lies in this input's folder (as named, or once links are resolved)."""
+        base = self.base
+        for a, b in ((os.path.abspath(f), os.path.abspath(base)), (os.path.realpath(f), os.path.realpath(base))):
+            rel = os.path.relpath(a, b)
+            if not (rel == ".." or rel.startswith(".." + os.sep)):
+                return True
+        return False
 
 
-def pack_inputs(roles: Mapping[str, Sequence[InputRoot]]) -> tuple[dict[str, list[str]], dict[str, bytes]]:
+# ---------------------------------------------------------------- every file read
+
+_READS: list[set[str]] = []  # the open recorders (a stack: recordings may nest)
+_HOOKED: list[bool] = []
+_CODE = (".py", ".pyc", ".pyd", ".so", ".pth")  # modules imported on the way are not inputs
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event != "open" or not _READS:
+        return
+    try:
+        path, mode, flags = args
+        if isinstance(path, int) or path is None:
+            return
+        if mode is None:
+            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+                return
+        elif any(c in str(mode) for c in "wax+"):
+            return
+        name = os.path.abspath(os.fsdecode(path))
+        if name.endswith(_CODE) or f"{os.sep}__pycache__{os.sep}" in name:
+            return
+        for reads in _READS:
+            reads.add(name)
+    except Exception:  # noqa: BLE001 - an audit hook must never break the open it watches
+        return
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[set[str]]:
+    """Record the absolute path of every file opened for reading inside the block, however it was
+    named (a folder's listing, a YAML key, a CSV or Excel cell): a bundle then packs every file a
+    run read, not only the ones its formats are known to name."""
+    if not _HOOKED:
+        sys.addaudithook(_audit)
+        _HOOKED.append(True)
+    reads: set[str] = set()
+    _READS.append(reads)
+    try:
+        yield reads
+    finally:
+        _READS.remove(reads)
+
+
+def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path] = ()) -> tuple[Path, ...]:
+    """The files of `first` and then, sorted, the recorded `reads` that lie in `root`'s folder
+    (for a file input: the folder it sits in)."""
+    holder = InputRoot(Path(root), ())
+    out = list(dict.fromkeys(Path(f) for f in first))
+    seen = {os.path.abspath(f) for f in out}
+    for name in sorted(reads):
+        if name not in seen and os.path.isfile(name) and holder.holds(Path(name)):
+            out.append(Path(name))
+            seen.add(name)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- laying inputs out
+
+@dataclass(frozen=True)
+class Packed:
+    """Inputs laid out for a bundle: role → bundle paths (folders end with '/'), the parts, the
+    cited files kept out by hash, and how each input file was named on disk → its bundle name."""
+
+    roles: dict[str, list[str]]
+    parts: dict[str, bytes]
+    unpacked: dict[str, dict]
+    names: dict[str, str]
+
+
+def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional[int] = None) -> Packed:
     """Lay inputs out for a bundle: input n of a role lives in folder `inputs/<role>/<n>/` (n from
     1), each file under its path relative to the input's folder (a file input's folder is the one
-    it sits in). Returns the role → bundle paths map (folders end with '/') and the parts."""
+    it sits in). A cited file above `max_cited` bytes is hashed in chunks and listed in `unpacked`
+    instead of being packed."""
+    limit = max_cited_size() if max_cited is None else max_cited
     out_roles: dict[str, list[str]] = {}
     parts: dict[str, bytes] = {}
+    unpacked: dict[str, dict] = {}
+    names: dict[str, str] = {}
     for role, roots in roles.items():
         if not re.fullmatch(r"[a-z][a-z0-9_-]*", role):
             raise BundleError(f"role {role!r}", "a role name uses lower-case letters, digits, '_' and '-'")
         out_roles[role] = []
         for n, root in enumerate(roots, start=1):
-            base = root.path if root.path.is_dir() else root.path.parent
+            base = root.base
             prefix = f"inputs/{role}/{n}"
             if root.path.is_dir():
                 out_roles[role].append(prefix + "/")
+                for shown in (str(root.path), os.path.abspath(root.path), os.path.realpath(root.path)):
+                    names.setdefault(shown, prefix)
             else:
                 out_roles[role].append(f"{prefix}/{root.path.name}")
-            for f in root.files:
-                rel = _relative(f, base)
+            files = list(dict.fromkeys([*root.files, *([] if root.path.is_dir() else [root.path])]))
+            for f in files + [c for c in root.cited if c not in files]:
+                name = check_name(f"{prefix}/{_relative(f, base)}")
+                for shown in (str(f), os.path.abspath(f), os.path.realpath(f)):
+                    names.setdefault(shown, name)
+                if name in parts or name in unpacked:
+                    continue
                 try:
-                    data = f.read_bytes()
+                    if f in root.cited and f not in files and os.path.getsize(f) > limit:
+                        digest, size = file_sha256(f)
+                        unpacked[name] = {"sha256": digest, "size": size}
+                    else:
+                        parts[name] = f.read_bytes()
                 except OSError as exc:
                     raise BundleError(str(f), f"cannot read the input file: {exc.strerror}") from None
-                parts[check_name(f"{prefix}/{rel}")] = data
-            if not root.path.is_dir() and f"{prefix}/{root.path.name}" not in parts:
-                parts[f"{prefix}/{root.path.name}"] = root.path.read_bytes()
-    return out_roles, parts
+    return Packed(out_roles, parts, unpacked, names)
 
 
 def _relative(f: Path, base: Path) -> str:
@@ -401,16 +539,46 @@ def _relative(f: Path, base: Path) -> str:
     return PurePosixPath(*Path(rel).parts).as_posix()
 
 
+def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str, bytes]:
+    """The result files with every input path as the run was given it (relative, absolute, through
+    a link) replaced by the input's name in the bundle, so that the same inputs give the same
+    bundle bytes from any working folder. Only canonical JSON is rewritten (string values)."""
+    keys = sorted((k for k in names if k not in ("", ".")), key=len, reverse=True)
+    if not keys:
+        return dict(results)
+    pattern = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, keys)) + r")(?=$|[/:\s'\"),;])")
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            return pattern.sub(lambda m: names[m.group(1)], value)
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        return value
+
+    out: dict[str, bytes] = {}
+    for name, data in results.items():
+        try:
+            doc = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            doc = None
+        out[name] = dumps(fix(doc)) if doc is not None and dumps(doc) == data else data
+    return out
+
+
 def make_bundle(kind: str, inputs: Mapping[str, Sequence[InputRoot]], results: Mapping[str, bytes],
                 engine: str, *, about: Optional[Mapping[str, Any]] = None,
-                key: Optional[Path] = None) -> bytes:
+                key: Optional[Path] = None, max_cited: Optional[int] = None) -> bytes:
     """A bundle of one run: `kind` names the replay handler (engine.replay), `inputs` the files by
-    role, `results` the result files as written (names relative to the output folder)."""
-    roles, parts = pack_inputs(inputs)
-    for name, data in results.items():
+    role, `results` the result files as written (names relative to the output folder; the input
+    paths they quote are recorded as the inputs' names in the bundle)."""
+    packed = pack_inputs(inputs, max_cited=max_cited)
+    parts = dict(packed.parts)
+    for name, data in localize(results, packed.names).items():
         parts[check_name(f"results/{name}")] = data
-    meta = {"kind": kind, "engine": engine, "versions": versions(), "inputs": roles,
-            "about": dict(about or {})}
+    meta = {"kind": kind, "engine": engine, "versions": versions(), "inputs": packed.roles,
+            "about": dict(about or {}), "unpacked": packed.unpacked}
     return assemble(meta, parts, key=key)
 
 
@@ -494,6 +662,11 @@ class Bundle:
     def about(self) -> dict:
         return dict(self.manifest().get("about") or {})
 
+    @property
+    def unpacked(self) -> dict[str, dict]:
+        """Cited files recorded by sha256 and size only (above the cited-file limit)."""
+        return dict(self.manifest().get("unpacked") or {})
+
     def part(self, name: str) -> bytes:
         for n, data in self.parts:
             if n == name:
@@ -512,15 +685,27 @@ def _manifest_problem(message: str) -> DamagedBundleError:
 def _check_manifest(doc: Any) -> None:
     if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
         found = doc.get("format") if isinstance(doc, dict) else None
+        if found == "cchc-bundle/1":
+            raise _manifest_problem("a cchc-bundle/1 bundle of an earlier cchc, whose manifest does not seal "
+                                    "whether it was signed: score the inputs again to make a " + BUNDLE_FORMAT)
         raise _manifest_problem(f"not a {BUNDLE_FORMAT} manifest (format {found!r})")
     for key, kind in (("kind", str), ("engine", str), ("versions", dict), ("inputs", dict), ("parts", dict)):
         if not isinstance(doc.get(key), kind):
             raise _manifest_problem(f"the field {key!r} is missing or malformed")
-    for name, entry in doc["parts"].items():
-        check_name(name)
-        if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
-                and _HEX64.fullmatch(entry["sha256"]) and isinstance(entry.get("size"), int)):
-            raise _manifest_problem(f"the entry of part {name!r} is malformed")
+    signer = doc.get("signer", "")
+    if not (signer is None or (isinstance(signer, str) and re.fullmatch(r"[0-9a-f]{16}", signer))):
+        raise _manifest_problem("the field 'signer' (the signing key's fingerprint, or null) is missing "
+                                "or malformed")
+    if not isinstance(doc.get("unpacked", {}), dict):
+        raise _manifest_problem("the field 'unpacked' is malformed")
+    for what, entries in (("part", doc["parts"]), ("unpacked cited file", doc.get("unpacked", {}))):
+        for name, entry in entries.items():
+            check_name(name)
+            if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
+                    and _HEX64.fullmatch(entry["sha256"]) and isinstance(entry.get("size"), int)):
+                raise _manifest_problem(f"the entry of {what} {name!r} is malformed")
+            if what != "part" and (name in doc["parts"] or not name.startswith("inputs/")):
+                raise _manifest_problem(f"unpacked cited file {name!r} must be an input and not also a part")
 
 
 def _check_roles(doc: dict, names: set[str]) -> None:
@@ -534,6 +719,19 @@ def _check_roles(doc: dict, names: set[str]) -> None:
                     raise _manifest_problem(f"input folder {p!r} lies outside inputs/")
             elif p not in names:
                 raise _manifest_problem(f"input {p!r} of role {role!r} is not a part of the bundle")
+
+
+def _check_signer(declared: Optional[str], found: Optional[str]) -> None:
+    """The manifest (sealed, and signed with it) says whether the bundle is signed and by which
+    key: a signature removed, added or swapped afterwards is tampering."""
+    if declared is not None and found is None:
+        raise DamagedBundleError(SIGNATURE, f"missing: manifest.json says the bundle was signed by key {declared}, "
+                                            "but its signature was removed")
+    if declared is None and found is not None:
+        raise DamagedBundleError(SIGNATURE, f"added afterwards: manifest.json says the bundle was not signed, "
+                                            f"but it carries a signature by key {found}")
+    if declared != found:
+        raise DamagedBundleError(SIGNATURE, f"made with key {found}, but manifest.json names key {declared}")
 
 
 def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
@@ -568,6 +766,7 @@ def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
     signer = None
     if SIGNATURE in by_name:
         signer = _verify_signature(by_name[SIGNATURE], manifest_bytes)
+    _check_signer(doc["signer"], signer)
     order = [(MANIFEST, manifest_bytes), (SEAL, by_name[SEAL])]
     if SIGNATURE in by_name:
         order.append((SIGNATURE, by_name[SIGNATURE]))
@@ -597,8 +796,8 @@ def read_bundle_file(path: Path, *, public_key: Optional[bytes] = None) -> Bundl
 
 
 def extract(bundle: Bundle, dest: Path, *, prefix: str = "inputs/") -> dict[str, list[Path]]:
-    """Write the parts under `prefix` into `dest` (rebuilding the input folders) and return each
-    role's inputs as paths in `dest`."""
+    """Write the parts under `prefix` into `dest` (rebuilding the input folders; an unpacked cited
+    file becomes an empty stand-in) and return each role's inputs as paths in `dest`."""
     dest = Path(dest)
     base = dest.resolve()
     for name, data in bundle.parts:
@@ -612,6 +811,14 @@ def extract(bundle: Bundle, dest: Path, *, prefix: str = "inputs/") -> dict[str,
             target.write_bytes(data)
         except OSError as exc:
             raise BundleError(name, f"cannot be extracted: {exc.strerror}") from None
+    for name in bundle.unpacked if prefix == "inputs/" else ():
+        # scoring only checks that a cited file exists: an empty stand-in takes the place of a
+        # file kept out of the bundle by hash
+        target = dest / check_name(name)
+        if base not in target.resolve().parents or target.exists():
+            raise BundleError(name, "refused: an unpacked cited file cannot be placed there")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"")
     roles: dict[str, list[Path]] = {}
     for role, paths in bundle.inputs.items():
         roles[role] = []

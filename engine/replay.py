@@ -14,17 +14,16 @@ import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
-from .bundle import Bundle, BundleError, InputRoot, make_bundle, versions
+from .bundle import Bundle, BundleError, InputRoot, make_bundle, read_under, recording_reads, versions
 from .criteria import load_criteria
 from .errors import CchcError, InputError
 from .evaluate import Evaluator, decide
 from .evidence import EvidenceSet, evidence_files, load_evidence
-from .model import CriteriaSet, EvidenceRecord, UnitResult
+from .model import CriteriaSet, MetricValue, UnitResult
 from .numbers import display, exact_text, to_fraction
 from .results import result_files
-from .yamlio import load_yaml
 
 # Fields that name places (paths, lines) or the evaluator rather than decide anything: a replay
 # runs from other paths, and a second opinion from another evaluator.
@@ -397,65 +396,53 @@ def replay(bundle: Bundle, evaluator: Evaluator) -> ReplayReport:
 
 # ---------------------------------------------------------------- the `score` kind
 
-def referenced_files(evidence: EvidenceSet, files: Sequence[Path]) -> dict[Path, list[Path]]:
-    """For each evidence file, the files it references: task lists (`tasks_file`) and citation
-    files (`citation.file`), resolved beside it."""
-    out: dict[Path, list[Path]] = {}
-    by_source: dict[str, list[EvidenceRecord]] = {}
-    for rec in evidence.records:
-        by_source.setdefault(rec.source, []).append(rec)
-    for f in files:
-        refs: list[str] = []
-        for rec in by_source.get(str(f), []):
-            refs += [v.citation.file for _, v in sorted(rec.values.items()) if v.citation and v.citation.file]
-        if f.suffix.lower() in (".yaml", ".yml"):
-            try:
-                doc = load_yaml(f, str(f))
-            except InputError:
-                doc = None
-            metrics = doc.get("metrics") if isinstance(doc, dict) else None
-            for m in (metrics.values() if isinstance(metrics, dict) else ()):
-                if isinstance(m, dict):
-                    if m.get("tasks_file"):
-                        refs.append(str(m["tasks_file"]))
-                    cit = m.get("citation")
-                    if isinstance(cit, dict) and cit.get("file"):
-                        refs.append(str(cit["file"]))
-        seen: list[Path] = []
-        for r in refs:
-            p = f.parent / r
-            if p.is_file() and p not in seen:
-                seen.append(p)
-        out[f] = seen
+def cited_files(values: Iterable[tuple[str, MetricValue]]) -> list[Path]:
+    """The files cited (`citation.file`) by metric values, each given with the evidence file it was
+    read from, resolved beside that file (the loader has checked they stay inside its folder)."""
+    out: list[Path] = []
+    for source, v in values:
+        if v.citation and v.citation.file:
+            p = Path(source).parent / v.citation.file
+            if p not in out and p.is_file():
+                out.append(p)
     return out
 
 
-def score_inputs(criteria_path: Path, evidence_paths: Sequence[Path],
-                 evidence: EvidenceSet) -> dict[str, list[InputRoot]]:
-    """The inputs of a `score` run by role: the criteria set, and each evidence path as given
-    with the evidence files found through it and every file they reference."""
-    roles: dict[str, list[InputRoot]] = {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))],
-                                         "evidence": []}
-    for p in map(Path, evidence_paths):
-        found = evidence_files([p])
-        refs = referenced_files(evidence, found)
-        files: list[Path] = []
-        for f in found:
-            for x in [f] + refs.get(f, []):
-                if x not in files:
-                    files.append(x)
-        roles["evidence"].append(InputRoot(p, tuple(files)))
-    return roles
+def evidence_roots(paths: Sequence[Path | str], evidence: EvidenceSet, reads: Iterable[str]) -> list[InputRoot]:
+    """Each evidence path as given, with the evidence files found through it, every other file read
+    while loading it (task lists named by YAML, CSV or Excel) and the files its evidence cites."""
+    reads = set(reads)
+    cited = cited_files((rec.source, v) for rec in evidence.records for _, v in sorted(rec.values.items()))
+    roots = []
+    for p in map(Path, paths):
+        root = InputRoot(p, ())
+        roots.append(InputRoot(p, read_under(p, reads, evidence_files([p])),
+                               tuple(c for c in cited if root.holds(c))))
+    return roots
+
+
+def score_inputs(criteria_path: Path, evidence_paths: Sequence[Path], evidence: EvidenceSet,
+                 reads: Optional[Iterable[str]] = None) -> dict[str, list[InputRoot]]:
+    """The inputs of a `score` run by role: the criteria set, and each evidence path with every
+    file read through it (`reads`, recorded with `engine.bundle.recording_reads` while the evidence
+    was loaded; without them the evidence is read again to record them) and the files it cites."""
+    if reads is None:
+        with recording_reads() as recorded:
+            load_evidence(evidence_paths, load_criteria(criteria_path))
+        reads = recorded
+    return {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))],
+            "evidence": evidence_roots(evidence_paths, evidence, reads)}
 
 
 def score_bundle(criteria_path: Path, evidence_paths: Sequence[Path], criteria: CriteriaSet,
                  evidence: EvidenceSet, files: Mapping[str, bytes], engine: str,
-                 *, key: Optional[Path] = None) -> bytes:
+                 *, key: Optional[Path] = None, reads: Optional[Iterable[str]] = None,
+                 max_cited: Optional[int] = None) -> bytes:
     """The bundle of a `score` run: its inputs, its result files as written, what ran."""
     about = {"criteria_id": criteria.id, "criteria_sha256": criteria.content_hash,
              "title": criteria.title, "year": criteria.year}
-    return make_bundle("score", score_inputs(criteria_path, evidence_paths, evidence), files, engine,
-                       about=about, key=key)
+    return make_bundle("score", score_inputs(criteria_path, evidence_paths, evidence, reads), files, engine,
+                       about=about, key=key, max_cited=max_cited)
 
 
 def _replay_score(ctx: Context) -> dict[str, bytes]:

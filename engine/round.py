@@ -47,7 +47,7 @@ class RoundResult:
     evidence: EvidenceSet
     survey: SurveySet
     appraisal: AppraisalSet
-    references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # evidence file → files it cites
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role → every file read for it
 
 
 # ---------------------------------------------------------------- worker processes
@@ -70,19 +70,16 @@ def _evaluator() -> Evaluator:
 
 
 def _load_chunk(index: int, files: Sequence[Path]) -> tuple[int, str, Any, int]:
-    """Read a chunk of evidence files: (index, "ok", (records, the files each file references), n)
-    or (index, "input", problems, n)."""
+    """Read a chunk of evidence files: (index, "ok", (records, every file read), n) or
+    (index, "input", problems, n)."""
+    from .bundle import recording_reads
+
     try:
-        ev = load_evidence(list(files), _WORKER["criteria"])
+        with recording_reads() as reads:  # for the bundle: task lists, whatever format named them
+            ev = load_evidence(list(files), _WORKER["criteria"])
     except InputError as exc:  # its constructor takes the problems: sent as plain data
         return index, "input", exc.problems, len(files)
-    try:
-        from .replay import referenced_files
-    except ImportError:  # replay bundles are optional
-        refs = {}
-    else:
-        refs = {str(f): tuple(str(x) for x in found) for f, found in referenced_files(ev, ev.files).items()}
-    return index, "ok", (ev.records, refs), len(files)
+    return index, "ok", (ev.records, tuple(sorted(reads))), len(files)
 
 
 def _decide_chunk(index: int, records: Sequence[EvidenceRecord]) -> tuple[int, str, Any, int]:
@@ -111,7 +108,7 @@ class Workers:
     def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self._pool: Optional[ProcessPoolExecutor] = None
-        self.references: dict[str, tuple[str, ...]] = {}  # evidence file → the files it references
+        self.reads: set[str] = set()  # every file read while loading the evidence
 
     def __enter__(self) -> "Workers":
         if self.workers > 1:
@@ -172,8 +169,8 @@ class Workers:
             if kind != "ok":
                 problems += payload
                 continue
-            chunk_records, refs = payload
-            self.references.update(refs)
+            chunk_records, reads = payload
+            self.reads.update(reads)
             for rec in chunk_records:
                 if rec.unit_id in first:
                     where = _located(first[rec.unit_id], ["unit"], "unit_id")
@@ -305,9 +302,13 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     evidence = pool.load_evidence(evidence_paths, progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
-    survey, survey_problems = load_survey(list(survey_paths), criteria, records, period)
+    from .bundle import recording_reads
+
+    with recording_reads() as survey_reads:
+        survey, survey_problems = load_survey(list(survey_paths), criteria, records, period)
     problems += survey_problems
-    appraisal, appraisal_problems = load_appraisal(list(appraisal_paths), criteria)
+    with recording_reads() as appraisal_reads:
+        appraisal, appraisal_problems = load_appraisal(list(appraisal_paths), criteria)
     appraisal, invalid = valid_appraisal(appraisal, criteria, records)
     problems += appraisal_problems + invalid
     previous: Optional[PreviousRound] = None
@@ -316,6 +317,8 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
             previous = load_previous(previous_path)
         except InputError as exc:
             problems += exc.problems
+    reads = {"evidence": tuple(sorted(pool.reads)), "survey": tuple(sorted(survey_reads)),
+             "appraisal": tuple(sorted(appraisal_reads))}
 
     # Decided even when other inputs have problems: an adjustment without a reason is found only
     # against the self-assessed points, and every problem is reported at once.
@@ -338,7 +341,7 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
         warnings.append(f"{criteria.path}: warning: unit type {t!r} is in no group of criteria set {criteria.id}: "
                         f"its {n} unit(s) are reported as ungrouped, without rank or class")
     return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
-                       survey, appraisal, dict(sorted(pool.references.items())))
+                       survey, appraisal, reads)
 
 
 # ---------------------------------------------------------------- output
@@ -470,40 +473,32 @@ def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
                  survey_paths: Sequence[Path | str] = (), appraisal_paths: Sequence[Path | str] = (),
                  previous_path: Optional[Path | str] = None) -> dict:
     """The inputs of a round by role (criteria, evidence, survey, appraisal, previous), each path as
-    given with the files read through it (and the files they cite)."""
-    from .bundle import InputRoot
+    given with every file read through it (`result.reads`) and the files its evidence cites."""
+    from .bundle import InputRoot, read_under
+    from .replay import cited_files, evidence_roots
 
-    roles: dict[str, list] = {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))], "evidence": []}
-    for p in map(Path, evidence_paths):  # as engine.replay.score_inputs, from the references found in reading
-        files: list[Path] = []
-        for f in evidence_files([p]):
-            for x in [f] + [Path(r) for r in result.references.get(str(f), ())]:
-                if x not in files:
-                    files.append(x)
-        roles["evidence"].append(InputRoot(p, tuple(files)))
-    cited: dict[str, list[str]] = {}
-    for values in result.survey.values.values():
-        for mv in values.values():
-            if mv.citation and mv.citation.file:
-                cited.setdefault(problem_at(mv.location, "").file, []).append(mv.citation.file)
-    survey_roots = []
-    for p in map(Path, survey_paths):
-        files: list[Path] = []
-        for f in input_files([p]):
-            for x in [f] + [f.parent / ref for ref in cited.get(str(f), [])]:
-                if x not in files and x.is_file():
-                    files.append(x)
-        survey_roots.append(InputRoot(p, tuple(files)))
-    roles["survey"] = survey_roots
-    roles["appraisal"] = [InputRoot(Path(p), tuple(input_files([p]))) for p in appraisal_paths]
-    roles["previous"] = [InputRoot(Path(previous_path), (Path(previous_path),))] if previous_path else []
-    return roles
+    survey_cited = cited_files((problem_at(mv.location, "").file, mv) for values in result.survey.values.values()
+                               for mv in values.values())
+
+    def roots(role: str, paths: Sequence[Path | str], found: Callable[[list], list], cited: Sequence[Path] = ()):
+        out = []
+        for p in map(Path, paths):
+            holder = InputRoot(p, ())
+            out.append(InputRoot(p, read_under(p, result.reads.get(role, ()), found([p])),
+                                 tuple(c for c in cited if holder.holds(c))))
+        return out
+
+    return {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))],
+            "evidence": evidence_roots(evidence_paths, result.evidence, result.reads.get("evidence", ())),
+            "survey": roots("survey", survey_paths, input_files, survey_cited),
+            "appraisal": roots("appraisal", appraisal_paths, input_files),
+            "previous": [InputRoot(Path(previous_path), (Path(previous_path),))] if previous_path else []}
 
 
 def round_bundle(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult,
                  files: dict[str, bytes], *, survey_paths: Sequence[Path | str] = (),
                  appraisal_paths: Sequence[Path | str] = (), previous_path: Optional[Path | str] = None,
-                 key: Optional[Path] = None) -> bytes:
+                 key: Optional[Path] = None, max_cited: Optional[int] = None) -> bytes:
     """The replay bundle of a round: its inputs by role, its result files as written, what ran."""
     from .bundle import make_bundle
 
@@ -512,7 +507,7 @@ def round_bundle(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
              "period": result.period}
     roles = round_inputs(criteria_path, evidence_paths, result, survey_paths=survey_paths,
                          appraisal_paths=appraisal_paths, previous_path=previous_path)
-    return make_bundle("round", roles, files, result.engine, about=about, key=key)
+    return make_bundle("round", roles, files, result.engine, about=about, key=key, max_cited=max_cited)
 
 
 @dataclass(frozen=True)

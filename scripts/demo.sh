@@ -74,3 +74,9 @@ echo "Province summaries:     $OUT/reports/departments/province.html, $OUT/repor
 echo "Self-assessment forms:  $OUT/reports/departments/<unit id>.html, $OUT/reports/communes/<unit id>.html"
 echo "  (each also as .md; open the HTML in a browser and print it on A4)"
 
+
+# --- replay (docs/replay.md): every bundle written above must reproduce its recorded results -------
+section "Replay — every bundle the demo wrote, from its own bytes (fails the demo if any differs)"
+while IFS= read -r b; do
+    "$CCHC" replay "$b"
+done < <(find "$OUT" -name '*.cchc' -type f | sort)
