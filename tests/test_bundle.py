@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -111,11 +112,18 @@ def test_layout_of_several_evidence_inputs(scored):
     # the single file: itself, its task list and its citation file, beside it
     assert {"inputs/evidence/2/so-tu-phap.yaml", "inputs/evidence/2/ke-hoach/nhiem-vu.csv",
             "inputs/evidence/2/scan/05-KH-STP.pdf"} <= names
-    # the results exactly as written, and every part's bytes are the input's bytes
+    # the results as written, the input paths they quote given as the inputs' places in the bundle;
+    # every part's bytes are the input's bytes
     out = scored["root"] / "out"
-    assert b.part("results/summary.json") == (out / "summary.json").read_bytes()
+
+    def placed(data: bytes) -> bytes:
+        data = re.sub(rb"(?<![\w./-])ho-so/", b"inputs/evidence/1/", data)
+        return re.sub(rb"(?<![\w./-])so-tu-phap/", b"inputs/evidence/2/", data)
+
+    assert b"ho-so/so-noi-vu.yaml:" in (out / "units" / "so-noi-vu.json").read_bytes()
+    assert b.part("results/summary.json") == placed((out / "summary.json").read_bytes())
     for unit in ("so-noi-vu", "so-tu-phap", "xa-an-binh"):
-        assert b.part(f"results/units/{unit}.json") == (out / "units" / f"{unit}.json").read_bytes()
+        assert b.part(f"results/units/{unit}.json") == placed((out / "units" / f"{unit}.json").read_bytes())
     assert b.part("inputs/evidence/2/ke-hoach/nhiem-vu.csv") == \
         (scored["root"] / "so-tu-phap" / "ke-hoach" / "nhiem-vu.csv").read_bytes()
     assert set(m["parts"]) == names
