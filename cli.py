@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine import load_criteria, load_evidence, score as score_units
+from engine.archive import NotReproducedError
 from engine.errors import CchcError, EngineError, IncompleteEvaluationError, InputError
 from engine.numbers import display
 from engine.results import result_files, write_outputs
@@ -21,11 +22,13 @@ app = typer.Typer(help="Chấm điểm Chỉ số cải cách hành chính (PAR 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-# Exit codes, in one place: 0 ok; 1 a replay differs; 2 bad input (or a damaged bundle);
+# Exit codes, in one place: 0 ok; 1 a replay differs (or `archive add` refuses a bundle whose
+# replay differs); 2 bad input (or a damaged bundle);
 # 3 the engine could not decide every item; 4 an internal error.
 EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERNAL = 2, 3, 4
 EXIT_DIFFERS = 1  # a replay does not reproduce its recorded results
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
+    (NotReproducedError, EXIT_DIFFERS),
     (InputError, EXIT_BAD_INPUT),
     (IncompleteEvaluationError, EXIT_ENGINE),
     (EngineError, EXIT_ENGINE),
@@ -309,18 +312,40 @@ app.add_typer(archive_app, name="archive")
 _DB_HELP = "The archive (default: $CCHC_ARCHIVE, else ~/.local/share/cchc/archive.sqlite)."
 
 
+@archive_app.command("init")
+@guarded
+def archive_init(
+    require_signer: List[Path] = typer.Option([], "--require-signer", help="Accept only bundles signed by "
+                                              "one of these keys (.pub files of `cchc keygen`); repeatable."),
+    db: Optional[Path] = typer.Option(None, "--db", envvar="CCHC_ARCHIVE", help=_DB_HELP),
+) -> None:
+    """Create an archive (or open one) and set the signers it requires."""
+    from engine.archive import Archive
+
+    with Archive(db) as archive:
+        if require_signer:
+            archive.require_signers(require_signer)
+        required = archive.required_signers()
+        out.print(f"archive {archive.path} (schema v{archive.version}); "
+                  + (f"requires a signature by key {', '.join(required)}" if required else
+                     "accepts unsigned bundles that replay"), markup=False, highlight=False)
+
+
 @archive_app.command("add")
 @guarded
 def archive_add(
-    bundles: List[Path] = typer.Argument(..., help="Bundle files; all are verified before any is stored."),
+    bundles: List[Path] = typer.Argument(..., help="Bundle files; all are verified and replayed before any is "
+                                         "stored."),
     db: Optional[Path] = typer.Option(None, "--db", envvar="CCHC_ARCHIVE", help=_DB_HELP),
 ) -> None:
-    """Verify bundles and store them with their unit results."""
+    """Verify and replay bundles; store them with their unit results only if every one reproduces
+    its recorded results (and is signed by a required key, when the archive requires one)."""
     from engine.archive import Archive, read_many
+    from rules import get_evaluator
 
     read = read_many(bundles)
     with Archive(db) as archive:
-        for path, added in zip(bundles, archive.add(read)):
+        for path, added in zip(bundles, archive.add(read, get_evaluator, [str(p) for p in bundles])):
             state = "added as" if added.new else "already archived as"
             out.print(f"{path}: {state} #{added.id} (year {added.year}, {added.units} unit(s), "
                       f"sha256 {added.sha256[:12]}…)", markup=False, highlight=False)
@@ -343,11 +368,12 @@ def archive_list(
             return
         rows = archive.bundles(year=year)
         table = Table(title=f"Archive {archive.path}")
-        for col in ("#", "Năm", "Loại", "Bộ chỉ số", "Engine", "Đơn vị", "sha256", "Thêm lúc"):
-            table.add_column(col)
-        for r in rows:
+        for col in ("#", "Năm", "Loại", "Bộ chỉ số", "Engine", "Đơn vị", "sha256", "Thêm lúc", "Kiểm"):
+            table.add_column(col, no_wrap=col == "Bộ chỉ số")
+        for r in rows:  # Kiểm: replay reproduced it (ok) or not yet verified (NO); signed (+ký)
+            checked = ("ok" if r.verified else "NO") + (" +ký" if r.signer else "")
             table.add_row(str(r.id), str(r.year), r.kind, r.criteria_id, r.engine, str(r.units),
-                          r.sha256[:12], r.added_at)
+                          r.sha256[:12], r.added_at, checked)
         out.print(table)
         out.print(f"{len(rows)} bundle(s)")
 
@@ -381,6 +407,9 @@ def archive_show(
         if what.lstrip("#").isdigit():
             b = archive.bundle(int(what.lstrip("#")))
             _bundle_header(f"#{what.lstrip('#')}", b)
+            row = next(r for r in archive.bundles() if r.id == int(what.lstrip("#")))
+            out.print(f"  archived {row.added_at}; {'verified' if row.verified else 'NOT verified'}: "
+                      f"{row.verification}", markup=False, highlight=False)
             about = b.about
             out.print(f"  criteria {about.get('criteria_id')} ({about.get('title')}), year {about.get('year')}; "
                       f"inputs: " + "; ".join(f"{k}: {', '.join(v)}" for k, v in b.inputs.items()),
@@ -401,6 +430,26 @@ def archive_show(
                 table.add_row(it["code"], it["title"], it["status"], it["points_display"],
                               it["max"], it.get("condition") or it.get("note") or "")
             out.print(table)
+
+
+@archive_app.command("verify")
+@guarded
+def archive_verify(
+    db: Optional[Path] = typer.Option(None, "--db", envvar="CCHC_ARCHIVE", help=_DB_HELP),
+) -> None:
+    """Replay the bundles archived before bundles were replayed on the way in, and record the
+    outcome (`round --archive` reads only verified bundles)."""
+    from engine.archive import Archive
+    from rules import get_evaluator
+
+    with Archive(db, create=False) as archive:
+        done = archive.verify(get_evaluator)
+    for bid, ok, verdict in done:
+        out.print(f"#{bid}: {verdict}", markup=False, highlight=False)
+    out.print(f"{len(done)} bundle(s) replayed, {sum(1 for _, ok, _ in done if not ok)} do not reproduce "
+              "their results", markup=False, highlight=False)
+    if any(not ok for _, ok, _ in done):
+        raise typer.Exit(EXIT_DIFFERS)
 
 
 @archive_app.command("export")

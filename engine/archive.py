@@ -2,28 +2,46 @@
 evaluations and the annual round can fetch last year's results.
 
 Each bundle is stored whole (its bytes, verified on the way in and on the way out) with one index
-row per unit result. The schema is versioned by `PRAGMA user_version` and upgraded by the ordered
-steps in `MIGRATIONS`, each in its own transaction.
+row per unit result. On the way in it is also replayed: only a bundle whose inputs reproduce its
+recorded results is stored, and an archive may require signatures by listed keys. The schema is
+versioned by `PRAGMA user_version` and upgraded by the ordered steps in `MIGRATIONS`, each in its
+own transaction; several processes may open and add to the same archive at once (WAL, busy wait).
 """
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence, Union
 
-from .bundle import Bundle, BundleError, read_bundle
+if TYPE_CHECKING:
+    from .evaluate import Evaluator
+
+from .bundle import Bundle, BundleError, load_public_key, read_bundle
 from .errors import CchcError
 from .numbers import exact_text, to_fraction
 from .results import dumps
 
+EvaluatorFactory = Callable[[str], "Evaluator"]
+
 
 class ArchiveError(CchcError):
-    """The archive cannot be opened, upgraded or read."""
+    """The archive cannot be opened, upgraded or read, or refuses a bundle."""
+
+
+class NotReproducedError(ArchiveError):
+    """A bundle's own inputs do not reproduce the results it records: it is not archived."""
+
+    def __init__(self, name: str, differences: Sequence[str]):
+        self.differences = tuple(differences)
+        shown = "; ".join(differences[:5]) + (f"; … {len(differences) - 5} more" if len(differences) > 5 else "")
+        super().__init__(f"{name}: not archived: replaying its own inputs does not reproduce the results it "
+                         f"records ({len(differences)} difference(s)): {shown}")
 
 
 def default_path() -> Path:
@@ -135,9 +153,22 @@ def _v2(con: sqlite3.Connection) -> None:
                         "WHERE bundle_id = ? AND unit_id = ?", (u.unit_name, u.unit_type, u.index, bid, u.unit_id))
 
 
+def _v3(con: sqlite3.Connection) -> None:
+    """Who signed each bundle, whether its replay reproduced it, and the archive's settings (the
+    signers it requires). Bundles archived before are kept but marked unverified: `round
+    --archive` does not read them until `cchc archive verify` has replayed them."""
+    for sql in ("ALTER TABLE bundles ADD COLUMN signer TEXT",
+                "ALTER TABLE bundles ADD COLUMN verified INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE bundles ADD COLUMN verification TEXT NOT NULL DEFAULT "
+                "'archived before bundles were replayed on the way in'",
+                "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)"):
+        con.execute(sql)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "bundles and their unit totals", _v1),
     Migration(2, "unit names and types, exact index, engine, criteria hash; indexes", _v2),
+    Migration(3, "signer and verification outcome of each bundle; settings (required signers)", _v3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -159,13 +190,16 @@ def migrate(con: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
         if current < m.version <= target:
             try:
                 con.execute("BEGIN IMMEDIATE")
-                m.apply(con)
-                con.execute(f"PRAGMA user_version = {m.version:d}")
+                # read again under the write lock: another process may have applied it meanwhile
+                current = con.execute("PRAGMA user_version").fetchone()[0]
+                if current < m.version:
+                    m.apply(con)
+                    con.execute(f"PRAGMA user_version = {m.version:d}")
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            current = m.version
+            current = max(current, m.version)
     return current
 
 
@@ -182,6 +216,9 @@ class BundleRow:
     engine: str
     added_at: str
     units: int
+    signer: Optional[str] = None  # fingerprint of the key that signed it
+    verified: bool = False  # its replay reproduced its recorded results when it was added
+    verification: str = ""
 
 
 @dataclass(frozen=True)
@@ -210,6 +247,20 @@ class Added:
     units: int
 
 
+BUSY_TIMEOUT = 60  # seconds a writer waits for another process's transaction to end
+
+
+def _retrying(step: Callable[[], object], attempts: int = 20):
+    """Run a step that may meet another process's lock (beyond the busy wait), a few times."""
+    for attempt in range(attempts):
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 class Archive:
     """An open archive. Use as a context manager, or call `close()`."""
 
@@ -220,13 +271,15 @@ class Archive:
                 raise ArchiveError(f"no archive at {self.path} (add bundles with `cchc archive add`)")
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.con = sqlite3.connect(self.path, isolation_level=None)
+            self.con = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
             self.con.execute("PRAGMA foreign_keys = ON")
             self.con.execute("PRAGMA user_version").fetchone()
+            # readers never wait for a writer, and concurrent writers queue instead of failing
+            _retrying(lambda: self.con.execute("PRAGMA journal_mode = WAL").fetchone())
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"{self.path} is not a cchc archive: {exc}") from None
         try:
-            migrate(self.con)
+            _retrying(lambda: migrate(self.con))
         except sqlite3.DatabaseError as exc:
             self.con.close()
             raise ArchiveError(f"{self.path}: cannot upgrade the archive: {exc}") from None
@@ -247,15 +300,63 @@ class Archive:
     def version(self) -> int:
         return self.con.execute("PRAGMA user_version").fetchone()[0]
 
-    def add(self, bundles: Sequence[Bundle]) -> list[Added]:
-        """Store verified bundles and index their unit results, all in one transaction. A bundle
-        already archived (same sha256) is kept once."""
+    # ---------------------------------------------------------------- settings
+
+    def required_signers(self) -> list[str]:
+        """Fingerprints of the keys one of which must have signed every bundle added (empty: any
+        bundle, signed or not, that replays)."""
+        row = self.con.execute("SELECT value FROM settings WHERE name = 'required_signers'").fetchone()
+        return list(json.loads(row[0])) if row else []
+
+    def require_signers(self, public_keys: Sequence[Path]) -> list[str]:
+        """From now on, accept only bundles signed by one of these public keys (`.pub` files)."""
+        from .bundle import key_fingerprint
+
+        prints = sorted({key_fingerprint(load_public_key(k)) for k in public_keys})
+        self.con.execute("INSERT INTO settings (name, value) VALUES ('required_signers', ?) "
+                         "ON CONFLICT(name) DO UPDATE SET value = excluded.value", (json.dumps(prints),))
+        return prints
+
+    # ---------------------------------------------------------------- adding
+
+    def _admit(self, name: str, b: Bundle, factory: EvaluatorFactory, required: Sequence[str]) -> str:
+        """Refuse a bundle signed by no required key, or whose own inputs do not reproduce its
+        results (the same replay as `cchc replay`); else say how it was verified."""
+        from .errors import InputError
+        from .replay import replay
+
+        if required and b.signer not in required:
+            who = f"signed by key {b.signer}" if b.signer else "not signed"
+            raise ArchiveError(f"{name}: not archived: it is {who}, and this archive requires a signature by "
+                               f"one of the keys {', '.join(required)}")
+        try:
+            report = replay(b, factory(b.engine))
+        except InputError as exc:
+            shown = "; ".join(str(p) for p in exc.problems[:3])
+            raise ArchiveError(f"{name}: not archived: its own inputs do not load: {shown}") from None
+        if not report.identical:
+            raise NotReproducedError(name, [d.text() for d in report.comparison.differences])
+        c = report.comparison
+        return (f"identical: replayed with the {report.engine} engine, cchc {report.versions.get('cchc')} "
+                f"({c.units} unit(s), {c.decisions} decisions)")
+
+    def add(self, bundles: Sequence[Bundle], factory: EvaluatorFactory,
+            names: Optional[Sequence[str]] = None) -> list[Added]:
+        """Replay, then store verified bundles and index their unit results, all in one
+        transaction: a bundle that does not reproduce its results, or lacks a required signature,
+        stops them all. A bundle already archived (same sha256) is kept once. `factory` gives the
+        evaluator of an engine name (rules.get_evaluator); `names` name the bundles in messages."""
+        names = list(names or [f"bundle {b.sha256[:12]}" for b in bundles])
+        required = self.required_signers()
+        known = {row[0] for row in self.con.execute("SELECT sha256 FROM bundles")}
+        verdicts = [self._admit(n, b, factory, required) if b.sha256 not in known else ""
+                    for n, b in zip(names, bundles)]
         done: list[Added] = []
         indexes = [index_bundle(b) for b in bundles]
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        self.con.execute("BEGIN IMMEDIATE")
+        _retrying(lambda: self.con.execute("BEGIN IMMEDIATE"))
         try:
-            for b, ix in zip(bundles, indexes):
+            for b, ix, verdict in zip(bundles, indexes, verdicts):
                 row = self.con.execute("SELECT id FROM bundles WHERE sha256 = ?", (b.sha256,)).fetchone()
                 if row:
                     done.append(Added(row[0], b.sha256, False, ix.year, len(ix.units)))
@@ -263,8 +364,9 @@ class Archive:
                 data = b.data
                 cur = self.con.execute(
                     "INSERT INTO bundles (sha256, kind, year, criteria_id, data, criteria_sha256, title, engine, "
-                    "added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (b.sha256, ix.kind, ix.year, ix.criteria_id, data, ix.criteria_sha256, ix.title, ix.engine, now))
+                    "added_at, signer, verified, verification) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    (b.sha256, ix.kind, ix.year, ix.criteria_id, data, ix.criteria_sha256, ix.title, ix.engine, now,
+                     b.signer, verdict or "identical"))
                 bid = cur.lastrowid
                 for u in ix.units:
                     self.con.execute(
@@ -278,9 +380,25 @@ class Archive:
             raise
         return done
 
+    def verify(self, factory: EvaluatorFactory) -> list[tuple[int, bool, str]]:
+        """Replay the bundles not yet verified (archived before bundles were replayed on the way
+        in) and record the outcome: (id, reproduced, outcome) for each."""
+        out = []
+        for (bid,) in self.con.execute("SELECT id FROM bundles WHERE verified = 0 ORDER BY id").fetchall():
+            b = self.bundle(bid)
+            try:
+                verdict, ok = self._admit(f"#{bid}", b, factory, ()), True
+            except ArchiveError as exc:
+                verdict, ok = f"DIFFERS: {exc}", False
+            self.con.execute("UPDATE bundles SET verified = ?, verification = ?, signer = ? WHERE id = ?",
+                             (int(ok), verdict, b.signer, bid))
+            out.append((bid, ok, verdict))
+        return out
+
     def bundles(self, year: Optional[int] = None, unit: Optional[str] = None) -> list[BundleRow]:
         sql = ("SELECT b.id, b.sha256, b.kind, b.year, b.criteria_id, b.title, b.engine, b.added_at, "
-               "(SELECT COUNT(*) FROM unit_results r WHERE r.bundle_id = b.id) FROM bundles b WHERE 1=1")
+               "(SELECT COUNT(*) FROM unit_results r WHERE r.bundle_id = b.id), b.signer, b.verified, "
+               "b.verification FROM bundles b WHERE 1=1")
         args: list = []
         if year is not None:
             sql += " AND b.year = ?"
@@ -289,11 +407,13 @@ class Archive:
             sql += " AND EXISTS (SELECT 1 FROM unit_results r WHERE r.bundle_id = b.id AND r.unit_id = ?)"
             args.append(unit)
         sql += " ORDER BY b.year, b.id"
-        return [BundleRow(*row) for row in self.con.execute(sql, args).fetchall()]
+        return [BundleRow(*row[:9], row[9], bool(row[10]), row[11]) for row in self.con.execute(sql, args).fetchall()]
 
     def results(self, *, year: Optional[int] = None, unit: Optional[str] = None,
-                criteria_id: Optional[str] = None, bundle_id: Optional[int] = None) -> list[ArchivedResult]:
-        """Unit results, oldest year first, then by bundle and unit."""
+                criteria_id: Optional[str] = None, bundle_id: Optional[int] = None,
+                verified_only: bool = False) -> list[ArchivedResult]:
+        """Unit results, oldest year first, then by bundle and unit (with `verified_only`: only of
+        bundles whose replay reproduced them)."""
         sql = ("SELECT r.bundle_id, b.sha256, b.year, b.criteria_id, r.unit_id, r.unit_name, r.unit_type, "
                "r.period, r.points, r.max, r.idx FROM unit_results r JOIN bundles b ON b.id = r.bundle_id WHERE 1=1")
         args: list = []
@@ -302,6 +422,8 @@ class Archive:
             if value is not None:
                 sql += f" AND {column} = ?"
                 args.append(value)
+        if verified_only:
+            sql += " AND b.verified = 1"
         sql += " ORDER BY b.year, r.bundle_id, r.unit_id"
         out = []
         for row in self.con.execute(sql, args).fetchall():
@@ -332,12 +454,12 @@ def _open(db: Db) -> tuple[Archive, bool]:
 
 
 def results_for_year(db: Db, year: int, criteria_id: Optional[str] = None) -> dict[str, ArchivedResult]:
-    """Each unit's result in `year`: where several archived evaluations of that year hold the same
-    unit, the one archived last counts. Keyed and ordered by unit id."""
+    """Each unit's result in `year`, from verified bundles only: where several archived evaluations
+    of that year hold the same unit, the one archived last counts. Keyed and ordered by unit id."""
     archive, owned = _open(db)
     try:
         latest: dict[str, ArchivedResult] = {}
-        for r in archive.results(year=year, criteria_id=criteria_id):
+        for r in archive.results(year=year, criteria_id=criteria_id, verified_only=True):
             if r.unit_id not in latest or r.bundle_id > latest[r.unit_id].bundle_id:
                 latest[r.unit_id] = r
         return dict(sorted(latest.items()))

@@ -11,6 +11,7 @@ from bundle_kit import evidence_tree
 from engine.archive import (MIGRATIONS, SCHEMA_VERSION, Archive, ArchiveError, migrate, previous_results,
                             results_for_year)
 from engine.bundle import read_bundle
+from rules import get_evaluator
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def test_add_list_show_export_round_trip(years, cchc, tmp_path, monkeypatch):
 def test_previous_results_feed_year_over_year(years, tmp_path):
     db = tmp_path / "archive.sqlite"
     with Archive(db) as a:
-        added = a.add([read_bundle(years[2023].read_bytes()), read_bundle(years[2024].read_bytes())])
+        added = a.add([read_bundle(years[2023].read_bytes()), read_bundle(years[2024].read_bytes())], get_evaluator)
         assert [x.new for x in added] == [True, True]
         prev = previous_results(a, 2024)
     assert list(prev) == ["so-noi-vu", "so-tu-phap", "xa-an-binh"]
@@ -96,7 +97,7 @@ def test_a_later_evaluation_of_the_same_year_counts(years, tmp_path, cchc):
     r = cchc("score", root / "criteria.yaml", root / "ho-so", "--out", engine_ref, "--engine", "reference")
     assert r.exit_code == 0, r.output
     with Archive(tmp_path / "db.sqlite") as a:
-        a.add([read_bundle(b2023), read_bundle((engine_ref / "bundle.cchc").read_bytes())])
+        a.add([read_bundle(b2023), read_bundle((engine_ref / "bundle.cchc").read_bytes())], get_evaluator)
         prev = previous_results(a, 2024)
         assert prev["so-noi-vu"].bundle_id == 2 and prev["so-tu-phap"].bundle_id == 1
         assert [b.engine for b in a.bundles(unit="so-tu-phap")] == ["durable"]
@@ -117,7 +118,7 @@ def test_damaged_bundles_are_not_archived(years, tmp_path, cchc):
 def test_stored_bytes_are_verified_on_the_way_out(years, tmp_path):
     db = tmp_path / "db.sqlite"
     with Archive(db) as a:
-        a.add([read_bundle(years[2023].read_bytes())])
+        a.add([read_bundle(years[2023].read_bytes())], get_evaluator)
     con = sqlite3.connect(db)
     data = bytearray(con.execute("SELECT data FROM bundles WHERE id = 1").fetchone()[0])
     data[2000] ^= 1
@@ -169,6 +170,11 @@ def test_upgrade_from_v1_keeps_and_fills_in_the_data(years, tmp_path):
         [row] = a.bundles()
         assert (row.engine, row.criteria_id, row.units) == ("durable", "sample-2023", 2)
         assert row.title == "Bộ chỉ số mẫu dùng cho kiểm thử"
+        # archived before bundles were replayed on the way in: not read as last year until verified
+        assert not row.verified and previous_results(a, 2024) == {}
+        [(bid, ok, verdict)] = a.verify(get_evaluator)
+        assert (bid, ok) == (1, True) and verdict.startswith("identical")
+        assert a.bundles()[0].verified and a.verify(get_evaluator) == []
         assert previous_results(a, 2024)["xa-an-binh"].points == Fraction(53, 5)
     names = {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"bundles_by_year", "unit_results_by_unit"} <= names
