@@ -357,3 +357,186 @@ def test_long_and_vietnamese_member_names(scored):
         assert long_name in tar.getnames()
     with pytest.raises(BundleError, match="path too long"):
         assemble(meta, {"inputs/" + "x" * 300: b""})
+
+
+# ---------------------------------------------------------------- every file read, from any folder
+
+def _table_evidence(root: Path) -> tuple[Path, Path]:
+    """The sample criteria and a folder whose CSV and Excel rows name task lists in their value
+    cells, with citation files beside them."""
+    import openpyxl
+
+    from bundle_kit import DATA, TASKS
+
+    folder = root / "bang"
+    (folder / "tasks").mkdir(parents=True)
+    (folder / "tasks" / "xa-an-binh.csv").write_text(TASKS, "utf-8")
+    (folder / "tasks" / "xa-binh-minh.csv").write_text(TASKS.replace("2023-09-20", ""), "utf-8")
+    (folder / "scan").mkdir()
+    (folder / "scan" / "kh.pdf").write_bytes(b"%PDF-1.4 kh\n")
+    header = "unit_id,unit_name,unit_type,period,metric,option,value,numerator,denominator,document,date,issuer,file\n"
+    (folder / "xa-an-binh.csv").write_text(
+        header + "xa-an-binh,UBND xã An Bình,commune,2023,plan_tasks,,tasks/xa-an-binh.csv,,,,,,\n"
+        "xa-an-binh,UBND xã An Bình,commune,2023,plan_issued,,2023-02-10,,,03/KH,,UBND,scan/kh.pdf\n", "utf-8")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(header.strip().split(","))
+    ws.append(["xa-binh-minh", "UBND xã Bình Minh", "commune", "2023", "plan_tasks", None, "tasks/xa-binh-minh.csv"])
+    wb.save(folder / "xa-binh-minh.xlsx")
+    criteria = root / "criteria.yaml"
+    criteria.write_text((DATA / "sample-criteria.yaml").read_text("utf-8"), "utf-8")
+    return criteria, folder
+
+
+@pytest.mark.parametrize("engine", ["durable", "reference"])
+def test_task_lists_named_by_csv_and_excel_rows_are_packed_and_replay(tmp_path, cchc, engine):
+    criteria, folder = _table_evidence(tmp_path)
+    r = cchc("score", criteria, folder, "--out", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    b = read_bundle((tmp_path / "out" / "bundle.cchc").read_bytes())
+    names = {n for n, _ in b.parts}
+    assert {"inputs/evidence/1/tasks/xa-an-binh.csv", "inputs/evidence/1/tasks/xa-binh-minh.csv",
+            "inputs/evidence/1/scan/kh.pdf", "inputs/evidence/1/xa-binh-minh.xlsx"} <= names
+    r = cchc("replay", tmp_path / "out" / "bundle.cchc", "--engine", engine)
+    assert r.exit_code == 0 and "identical" in r.output, r.output
+
+
+def test_the_same_inputs_from_any_folder_and_any_spelling_give_the_same_bytes(scored, tmp_path):
+    """Relative paths from the run's folder, absolute paths, and relative paths from another
+    folder (with a trailing slash): one bundle."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    root = scored["root"]
+    spellings = [
+        (tmp_path, [root / "criteria.yaml", root / "ho-so", root / "so-tu-phap" / "so-tu-phap.yaml"]),
+        (root / "ho-so", ["../criteria.yaml", "../ho-so/", "../so-tu-phap/so-tu-phap.yaml"]),
+    ]
+    for n, (cwd, args) in enumerate(spellings):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(cwd)
+            r = CliRunner().invoke(app, ["score", *map(str, args), "--out", str(tmp_path / f"o{n}")])
+        assert r.exit_code == 0, r.output
+        assert (tmp_path / f"o{n}" / "bundle.cchc").read_bytes() == scored["data"], cwd
+
+
+# ---------------------------------------------------------------- the signature is sealed
+
+def test_a_stripped_signature_is_tampering(scored, cchc, tmp_path):
+    key = tmp_path / "k"
+    assert cchc("keygen", key).exit_code == 0
+    r = cchc("score", scored["criteria"], *scored["evidence"], "--out", tmp_path / "s", "--sign", key)
+    assert r.exit_code == 0, r.output
+    data = (tmp_path / "s" / "bundle.cchc").read_bytes()
+    signer = read_bundle(data).signer
+    assert json.loads(read_bundle(data).manifest_bytes)["signer"] == signer
+    assert json.loads(read_bundle(scored["data"]).manifest_bytes)["signer"] is None
+    # the signature removed, the rest re-encoded canonically (manifest and seal intact)
+    members = [(m.name, m.data) for m in _parse(data) if m.name != SIGNATURE]
+    stripped = tmp_path / "stripped.cchc"
+    stripped.write_bytes(_encode(members))
+    r = cchc("replay", stripped)
+    assert r.exit_code == 2 and "signature.json" in r.output and f"signed by key {signer}" in r.output \
+        and "removed" in r.output, r.output
+    # an attacker who re-hashes and re-seals better results, and drops the signature he cannot make
+    b = read_bundle(data)
+
+    def better(parts: dict) -> None:
+        doc = json.loads(parts["results/summary.json"])
+        doc["units"][0]["points"] = "20"
+        parts["results/summary.json"] = json.dumps(doc).encode()
+
+    parts = dict(b.parts)
+    better(parts)
+    manifest = b.manifest()
+    from engine.bundle import _seal, sha256
+
+    manifest["parts"] = {n: {"sha256": sha256(d), "size": len(d)} for n, d in sorted(parts.items())}
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    forged = _encode([(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes)), *sorted(parts.items())])
+    with pytest.raises(DamagedBundleError) as exc:
+        read_bundle(forged)
+    assert exc.value.part == SIGNATURE and "removed" in str(exc.value)
+    # a signature added to an unsigned bundle, or swapped for another key's, is caught too
+    sig = {m.name: m.data for m in _parse(data)}[SIGNATURE]
+    unsigned = [(m.name, m.data) for m in _parse(scored["data"])]
+    with pytest.raises(DamagedBundleError, match="signature|bad signature"):
+        read_bundle(_encode(unsigned[:2] + [(SIGNATURE, sig)] + unsigned[2:]))
+
+
+def test_bundles_of_the_earlier_format_are_refused_with_a_reason(scored):
+    b = read_bundle(scored["data"])
+    meta = {k: v for k, v in b.manifest().items() if k not in ("parts",)}
+    from engine.bundle import _seal, sha256
+
+    meta["format"] = "cchc-bundle/1"
+    del meta["signer"]
+    parts = dict(b.parts)
+    meta["parts"] = {n: {"sha256": sha256(d), "size": len(d)} for n, d in sorted(parts.items())}
+    mb = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    with pytest.raises(DamagedBundleError, match="cchc-bundle/1 bundle of an earlier cchc"):
+        read_bundle(_encode([(MANIFEST, mb), (SEAL, _seal(mb)), *sorted(parts.items())]))
+
+
+# ---------------------------------------------------------------- large cited files
+
+LARGE_SCAN = """
+import resource, sys
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from typer.testing import CliRunner
+from cli import app
+r = CliRunner().invoke(app, sys.argv[2:])
+print(r.output)
+sys.exit(r.exit_code)
+"""
+
+
+def test_a_3_gib_cited_scan_is_streamed_and_kept_out_by_hash(scored, tmp_path):
+    """A sparse 3 GiB scan cited by the evidence, under a 1.5 GiB address-space limit: hashed in
+    chunks, recorded in the manifest as unpacked, the bundle small; replay still identical."""
+    import hashlib
+    import subprocess
+    import sys
+
+    root = tmp_path / "t"
+    from bundle_kit import evidence_tree
+
+    criteria, evidence = evidence_tree(root)
+    scan = root / "so-tu-phap" / "scan" / "05-KH-STP.pdf"
+    with open(scan, "r+b") as fh:
+        fh.truncate(3 * 1024 ** 3)
+    repo = Path(__file__).parent.parent
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-c", LARGE_SCAN, str(1536 * 1024 ** 2), "score", str(criteria),
+                           *map(str, evidence), "--out", str(out)],
+                          cwd=repo, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = (out / "bundle.cchc").read_bytes()
+    assert len(data) < 5 * 1024 ** 2
+    b = read_bundle(data)
+    name = "inputs/evidence/2/scan/05-KH-STP.pdf"
+    assert name not in {n for n, _ in b.parts}
+    h = hashlib.sha256()
+    with open(scan, "rb") as fh:
+        while block := fh.read(1 << 24):
+            h.update(block)
+    assert b.unpacked == {name: {"sha256": h.hexdigest(), "size": 3 * 1024 ** 3}}
+    proc = subprocess.run([sys.executable, "-c", LARGE_SCAN, str(1536 * 1024 ** 2), "replay",
+                           str(out / "bundle.cchc")], cwd=repo, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "identical" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_the_cited_file_limit_can_be_raised_or_lowered(scored, cchc, tmp_path, monkeypatch):
+    r = cchc("score", scored["criteria"], *scored["evidence"], "--out", tmp_path / "a", "--max-cited-mb", "0")
+    assert r.exit_code == 0, r.output
+    b = read_bundle((tmp_path / "a" / "bundle.cchc").read_bytes())
+    assert set(b.unpacked) == {"inputs/evidence/1/tai-lieu/30-KH-SNV.pdf", "inputs/evidence/2/scan/05-KH-STP.pdf"}
+    assert "inputs/evidence/2/ke-hoach/nhiem-vu.csv" in {n for n, _ in b.parts}  # read inputs are always packed
+    monkeypatch.setenv("CCHC_MAX_CITED_MB", "0")
+    r = cchc("score", scored["criteria"], *scored["evidence"], "--out", tmp_path / "b")
+    assert (tmp_path / "b" / "bundle.cchc").read_bytes() == (tmp_path / "a" / "bundle.cchc").read_bytes()
+    monkeypatch.setenv("CCHC_MAX_CITED_MB", "lots")
+    r = cchc("score", scored["criteria"], *scored["evidence"], "--out", tmp_path / "c")
+    assert r.exit_code == 2 and "CCHC_MAX_CITED_MB" in r.output
