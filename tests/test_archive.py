@@ -247,3 +247,79 @@ def test_round_takes_last_years_results_from_the_archive(cchc, tmp_path):
     assert r.exit_code == 2 and "holds no results of 2021" in r.output
     r = cchc(*args, "--out", tmp_path / "r3", "--archive", db, "--previous", ROUND / "previous" / "round-2022.json")
     assert r.exit_code == 2 and "not both" in r.output
+
+
+# ---------------------------------------------------------------- only what replays; required signers
+
+def test_a_forged_rehashed_bundle_with_better_results_is_refused(years, tmp_path, cchc):
+    from bundle_kit import rebuild
+
+    def better(parts: dict) -> None:
+        import json
+
+        doc = json.loads(parts["results/units/so-noi-vu.json"])
+        doc["total"]["points"] = "20"
+        parts["results/units/so-noi-vu.json"] = (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True)
+                                                 + "\n").encode()
+
+    forged = tmp_path / "forged.cchc"
+    forged.write_bytes(rebuild(years[2023].read_bytes(), better))
+    read_bundle(forged.read_bytes())  # consistent: every hash and the seal hold
+    db = tmp_path / "db.sqlite"
+    r = cchc("archive", "add", years[2024], forged, "--db", db)
+    assert r.exit_code == 1, r.output
+    assert "forged.cchc: not archived" in r.output and "unit so-noi-vu, total" in r.output, r.output
+    with Archive(db) as a:  # all or nothing
+        assert a.bundles() == [] and previous_results(a, 2024) == {}
+
+
+def test_required_signers(years, tmp_path, cchc):
+    key, other = tmp_path / "snv", tmp_path / "other"
+    assert cchc("keygen", key).exit_code == 0 and cchc("keygen", other).exit_code == 0
+    root = years[2023].parent.parent
+    signed = {}
+    for k in (key, other):
+        r = cchc("score", root / "criteria.yaml", root / "ho-so", "--out", tmp_path / f"out-{k.name}", "--sign", k)
+        assert r.exit_code == 0, r.output
+        signed[k.name] = tmp_path / f"out-{k.name}" / "bundle.cchc"
+    db = tmp_path / "db.sqlite"
+    r = cchc("archive", "init", "--require-signer", f"{key}.pub", "--db", db)
+    assert r.exit_code == 0 and "requires a signature by key" in r.output, r.output
+    r = cchc("archive", "add", years[2023], "--db", db)
+    assert r.exit_code == 2 and "not signed" in r.output and "requires a signature" in r.output, r.output
+    r = cchc("archive", "add", signed["other"], "--db", db)
+    assert r.exit_code == 2 and "signed by key" in r.output, r.output
+    r = cchc("archive", "add", signed["snv"], "--db", db)
+    assert r.exit_code == 0, r.output
+    fingerprint = read_bundle(signed["snv"].read_bytes()).signer
+    with Archive(db) as a:
+        [row] = a.bundles()
+        assert row.signer == fingerprint and row.verified and row.verification.startswith("identical")
+        assert row.added_at  # wall clock in the archive, never in the bundle
+        assert a.required_signers() == [fingerprint]
+    r = cchc("archive", "show", "1", "--db", db)
+    assert r.exit_code == 0 and "verified: identical" in r.output and f"signed by key {fingerprint}" in r.output
+
+
+ADD = """
+import sys
+from typer.testing import CliRunner
+from cli import app
+r = CliRunner().invoke(app, ["archive", "add", sys.argv[1], "--db", sys.argv[2]])
+print(r.output)
+sys.exit(r.exit_code)
+"""
+
+
+def test_two_processes_adding_to_a_new_archive_both_succeed(years, tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "new" / "archive.sqlite"
+    repo = Path(__file__).parent.parent
+    procs = [subprocess.Popen([sys.executable, "-c", ADD, str(years[y]), str(db)], cwd=repo,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for y in (2023, 2024)]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    with Archive(db) as a:
+        assert sorted(b.year for b in a.bundles()) == [2023, 2024] and a.version == SCHEMA_VERSION

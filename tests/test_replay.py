@@ -249,3 +249,66 @@ def test_standings_equal_index_equal_rank_next_skips(run):
                                                           ("c", 4, "Khá")]
     assert (s["x"].rank, s["x"].of, s["x"].klass) == (1, 1, "Xuất sắc")
     assert (s["z"].rank, s["z"].klass, s["z"].index) == (None, None, None)
+
+
+# ---------------------------------------------------------------- round bundles: what-if
+
+ROUND = Path(__file__).parent / "data" / "round"
+
+
+def test_what_if_on_a_round_bundle_shows_new_index_rank_and_class(cchc, tmp_path):
+    """A round bundle re-run under a criteria set with other tiers and class bands: every unit's
+    recorded and what-if standing; the what-if side equals a real round under the new set."""
+    import json
+
+    from engine.round import round_places
+
+    args = ["--evidence", ROUND / "evidence", "--survey", ROUND / "survey", "--appraisal", ROUND / "appraisal",
+            "--previous", ROUND / "previous" / "round-2022.json", "-j", "1"]
+    r = cchc("round", ROUND / "criteria.yaml", *args, "--out", tmp_path / "old")
+    assert r.exit_code == 0, r.output
+    text = (ROUND / "criteria.yaml").read_text("utf-8")
+    new_text = edit_criteria(text).replace("{label: Xuất sắc, min: 85}", "{label: Xuất sắc, min: 80}")
+    new = tmp_path / "criteria-new.yaml"
+    new.write_text(new_text, "utf-8")
+    r = cchc("round", new, *args, "--out", tmp_path / "new")
+    assert r.exit_code == 0, r.output
+    before = round_places((tmp_path / "old" / "round.json").read_bytes())
+    truth = round_places((tmp_path / "new" / "round.json").read_bytes())
+
+    from engine.bundle import read_bundle_file
+    from engine.replay import what_if
+    from rules import get_evaluator
+
+    w = what_if(read_bundle_file(tmp_path / "old" / "bundle.cchc"), new, get_evaluator("durable"))
+    assert {m.unit_id: m.before for m in w.moves} == {u: p for u, (_, _, p) in before.items()}
+    assert {m.unit_id: m.after for m in w.moves} == {u: p for u, (_, _, p) in truth.items()}
+    movers = w.movers()
+    assert movers and any(m.before.klass != m.after.klass for m in movers)
+    r = cchc("replay", tmp_path / "old" / "bundle.cchc", "--against", new)
+    assert r.exit_code == 0, r.output
+    m = next(m for m in movers if m.before.klass != m.after.klass)
+    assert "Xuất" in r.output and f"{len(movers)} unit(s) would move" in r.output, r.output
+    assert json.loads((tmp_path / "old" / "round.json").read_text("utf-8"))["format"].startswith("cchc-round/")
+
+
+# ---------------------------------------------------------------- the shipped examples
+
+def test_every_bundle_the_demo_writes_replays_on_both_evaluators(tmp_path):
+    """`scripts/demo.sh` replays every bundle it wrote (and fails if one differs); here each is
+    replayed once more with the reference evaluator."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).parent.parent
+    out = tmp_path / "demo"
+    proc = subprocess.run(["bash", "scripts/demo.sh", str(Path(sys.executable).parent), str(out)], cwd=repo,
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    bundles = sorted(out.rglob("*.cchc"))
+    assert len(bundles) == 5
+    assert proc.stdout.count("identical: the durable engine reproduces") == len(bundles)
+    for b in bundles:
+        r = subprocess.run([str(Path(sys.executable).parent / "cchc"), "replay", str(b), "--engine", "reference"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0 and "identical: the reference engine" in r.stdout, (b, r.stdout + r.stderr)
