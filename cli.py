@@ -197,6 +197,9 @@ def _bundle_header(path, b) -> None:
     out.print(f"bundle {path}: kind {b.kind}, sha256 {b.sha256}", markup=False, highlight=False)
     out.print(f"  recorded with the {b.engine} engine, cchc {v.get('cchc')}, durable_rules {v.get('durable_rules')}, "
               f"Python {v.get('python')}; {len(b.parts)} parts verified; {signed}", markup=False, highlight=False)
+    if b.unpacked:
+        out.print(f"  {len(b.unpacked)} cited file(s) above the cited-file limit are recorded by sha256 only, "
+                  "not packed: " + ", ".join(b.unpacked), markup=False, highlight=False)
 
 
 @app.command()
