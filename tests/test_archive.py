@@ -302,9 +302,13 @@ def test_required_signers(years, tmp_path, cchc):
 
 
 ADD = """
-import sys
+import pathlib, sys, time
 from typer.testing import CliRunner
 from cli import app
+import engine.archive, engine.replay, rules
+pathlib.Path(sys.argv[3] + ".ready").touch()
+while not pathlib.Path(sys.argv[3]).exists():  # both start at the same moment
+    time.sleep(0.001)
 r = CliRunner().invoke(app, ["archive", "add", sys.argv[1], "--db", sys.argv[2]])
 print(r.output)
 sys.exit(r.exit_code)
@@ -317,8 +321,16 @@ def test_two_processes_adding_to_a_new_archive_both_succeed(years, tmp_path):
 
     db = tmp_path / "new" / "archive.sqlite"
     repo = Path(__file__).parent.parent
-    procs = [subprocess.Popen([sys.executable, "-c", ADD, str(years[y]), str(db)], cwd=repo,
+    import time
+
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", ADD, str(years[y]), str(db), f"{go}{y}"], cwd=repo,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for y in (2023, 2024)]
+    deadline = time.monotonic() + 120
+    while not all(Path(f"{go}{y}.ready").exists() for y in (2023, 2024)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for y in (2023, 2024):
+        Path(f"{go}{y}").touch()
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     with Archive(db) as a:
