@@ -460,17 +460,26 @@ def recording_reads() -> Iterator[set[str]]:
         _READS.remove(reads)
 
 
-def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path] = ()) -> tuple[Path, ...]:
+def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path] = (),
+               siblings: Sequence[Path | str] = ()) -> tuple[Path, ...]:
     """The files of `first` and then, sorted, the recorded `reads` that lie in `root`'s folder
-    (for a file input: the folder it sits in)."""
+    (for a file input: the folder it sits in) — unless one of the `siblings` (the other inputs of
+    the role) has a deeper folder that holds them: a file goes with the innermost input(s)."""
     holder = InputRoot(Path(root), ())
+    depth = _depth(holder)
+    inner = [o for o in (InputRoot(Path(p), ()) for p in siblings) if _depth(o) > depth]
     out = list(dict.fromkeys(Path(f) for f in first))
     seen = {os.path.abspath(f) for f in out}
     for name in sorted(reads):
-        if name not in seen and os.path.isfile(name) and holder.holds(Path(name)):
-            out.append(Path(name))
+        f = Path(name)
+        if name not in seen and f.is_file() and holder.holds(f) and not any(o.holds(f) for o in inner):
+            out.append(f)
             seen.add(name)
     return tuple(out)
+
+
+def _depth(root: InputRoot) -> int:
+    return len(Path(os.path.abspath(root.base)).parts)
 
 
 # ---------------------------------------------------------------- laying inputs out

@@ -416,7 +416,7 @@ def evidence_roots(paths: Sequence[Path | str], evidence: EvidenceSet, reads: It
     roots = []
     for p in map(Path, paths):
         root = InputRoot(p, ())
-        roots.append(InputRoot(p, read_under(p, reads, evidence_files([p])),
+        roots.append(InputRoot(p, read_under(p, reads, evidence_files([p]), paths),
                                tuple(c for c in cited if root.holds(c))))
     return roots
 

@@ -484,7 +484,7 @@ def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
         out = []
         for p in map(Path, paths):
             holder = InputRoot(p, ())
-            out.append(InputRoot(p, read_under(p, result.reads.get(role, ()), found([p])),
+            out.append(InputRoot(p, read_under(p, result.reads.get(role, ()), found([p]), paths),
                                  tuple(c for c in cited if holder.holds(c))))
         return out
 

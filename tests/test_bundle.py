@@ -540,3 +540,32 @@ def test_the_cited_file_limit_can_be_raised_or_lowered(scored, cchc, tmp_path, m
     monkeypatch.setenv("CCHC_MAX_CITED_MB", "lots")
     r = cchc("score", scored["criteria"], *scored["evidence"], "--out", tmp_path / "c")
     assert r.exit_code == 2 and "CCHC_MAX_CITED_MB" in r.output
+
+
+def test_each_file_read_goes_with_the_innermost_input_that_holds_it(tmp_path, cchc):
+    """Two file inputs in one folder each get their own task list; a folder input inside the
+    folder of a file input keeps its files to itself."""
+    from bundle_kit import DATA, SO_TU_PHAP, TASKS
+
+    (tmp_path / "ke-hoach").mkdir()
+    (tmp_path / "ke-hoach" / "nhiem-vu.csv").write_text(TASKS, "utf-8")
+    (tmp_path / "ke-hoach" / "khac.csv").write_text(TASKS.replace("2023-09-20", ""), "utf-8")
+    (tmp_path / "a.yaml").write_text(SO_TU_PHAP.replace("file: scan/05-KH-STP.pdf", "file: ''"), "utf-8")
+    (tmp_path / "b.yaml").write_text(SO_TU_PHAP.replace("so-tu-phap", "so-khac").replace("nhiem-vu.csv", "khac.csv")
+                                     .replace("file: scan/05-KH-STP.pdf", "file: ''"), "utf-8")
+    import shutil
+
+    shutil.copytree(DATA / "evidence", tmp_path / "ho-so")
+    criteria = tmp_path / "criteria.yaml"
+    shutil.copy(DATA / "sample-criteria.yaml", criteria)
+    out = tmp_path / "out"
+    r = cchc("score", criteria, tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "ho-so", "--out", out)
+    assert r.exit_code == 0, r.output
+    b = read_bundle((out / "bundle.cchc").read_bytes())
+    names = {n for n, _ in b.parts}
+    assert {"inputs/evidence/1/ke-hoach/nhiem-vu.csv", "inputs/evidence/1/ke-hoach/khac.csv",
+            "inputs/evidence/2/ke-hoach/nhiem-vu.csv", "inputs/evidence/2/ke-hoach/khac.csv"} <= names
+    assert not any(n.startswith(("inputs/evidence/1/ho-so/", "inputs/evidence/2/ho-so/")) for n in names)
+    assert "inputs/evidence/3/so-noi-vu.yaml" in names
+    r = cchc("replay", out / "bundle.cchc")
+    assert r.exit_code == 0 and "identical" in r.output, r.output
