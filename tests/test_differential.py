@@ -290,15 +290,18 @@ class Caught(Exception):
     pass
 
 
-def first_disagreement(mutant: Mutant, workdir: Path) -> Optional[list[str]]:
+def first_disagreement(mutant: Mutant, workdir: Path) -> tuple[Optional[list[str]], int]:
     """Run the differential comparison on a small fixed sample with the bug planted; return the
-    first disagreement (after checking that without the bug the two agree on that example)."""
+    first disagreement (after checking that without the bug the two agree on that example) and
+    how many cases were scored to find it."""
+    tried = Counter()
 
     @settings(max_examples=MUTANT_EXAMPLES, derandomize=True, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(scenario=with_outliers(methods=list(mutant.methods) if mutant.methods else None))
     def search(scenario):
         doc, records = scenario
+        tried["cases"] += 1
         path = write_criteria(workdir / "criteria.yaml", doc)
         with planted(mutant):
             try:
@@ -313,12 +316,12 @@ def first_disagreement(mutant: Mutant, workdir: Path) -> Optional[list[str]]:
     try:
         search()
     except Caught as caught:
-        return caught.args[0]
-    return None
+        return caught.args[0], tried["cases"]
+    return None, tried["cases"]
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=str)
 def test_a_planted_bug_in_the_main_path_is_caught(mutant, tmp_path):
-    found = first_disagreement(mutant, tmp_path)
-    assert found, f"planted bug not caught in {MUTANT_EXAMPLES} cases: {mutant.bug}"
-    print(f"\n{mutant.bug}: {found[0][:160]}")
+    found, cases = first_disagreement(mutant, tmp_path)
+    assert found, f"planted bug not caught in {cases} cases: {mutant.bug}"
+    print(f"\n{mutant.bug}: caught after {cases} case(s): {found[0][:160]}")
