@@ -69,7 +69,8 @@ def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> None:
 
 def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
            evaluator: Evaluator | WholeEvaluator) -> list[UnitResult]:
-    """Score every unit; raise `IncompleteEvaluationError` unless every applicable item is decided once."""
+    """Score every unit; raise `IncompleteEvaluationError` unless every applicable item is decided once.
+    A `WholeEvaluator` (the reference) is handed the whole job instead."""
     if not hasattr(evaluator, "verdicts"):
         return evaluator.decide(criteria, records)
     cases, fixed = plan(criteria, records)
