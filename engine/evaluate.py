@@ -9,8 +9,8 @@ from typing import Iterable, Protocol, Sequence
 from . import methods
 from .aggregate import roll_up
 from .errors import EngineError, IncompleteEvaluationError
-from .model import (MISSING, Case, CriteriaSet, Decision, EvidenceRecord, Input, SubCriterion,
-                    UnitResult, Verdict)
+from .model import (MISSING, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, Case,
+                    CriteriaSet, Decision, EvidenceRecord, Input, SubCriterion, UnitResult, Verdict)
 from .numbers import exact_text
 
 
@@ -20,6 +20,15 @@ class Evaluator(Protocol):
     name: str
 
     def verdicts(self, criteria: CriteriaSet, cases: Sequence[Case]) -> list[Verdict]: ...
+
+
+class WholeEvaluator(Protocol):
+    """Scores every unit by a separately written whole path of its own (engine/reference): quantity,
+    points, roll-ups and totals, with nothing taken from this module, the methods or the roll-up."""
+
+    name: str
+
+    def decide(self, criteria: CriteriaSet, records: Sequence[EvidenceRecord]) -> list[UnitResult]: ...
 
 
 def plan(criteria: CriteriaSet, records: Iterable[EvidenceRecord]) -> tuple[list[Case], list[Decision]]:
@@ -44,7 +53,7 @@ def plan(criteria: CriteriaSet, records: Iterable[EvidenceRecord]) -> tuple[list
 
 def _not_applicable(sub: SubCriterion, rec: EvidenceRecord) -> str:
     if not sub.applies(rec.unit_type):
-        return f"không áp dụng cho loại đơn vị {rec.unit_type}"
+        return NOTE_NOT_FOR_UNIT_TYPE.format(unit_type=rec.unit_type)
     return rec.not_applicable.get(sub.code, "")
 
 
@@ -58,8 +67,12 @@ def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> None:
         raise IncompleteEvaluationError(missing, duplicated)
 
 
-def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord], evaluator: Evaluator) -> list[UnitResult]:
-    """Score every unit; raise `IncompleteEvaluationError` unless every applicable item is decided once."""
+def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
+           evaluator: Evaluator | WholeEvaluator) -> list[UnitResult]:
+    """Score every unit; raise `IncompleteEvaluationError` unless every applicable item is decided once.
+    A `WholeEvaluator` (the reference) is handed the whole job instead."""
+    if not hasattr(evaluator, "verdicts"):
+        return evaluator.decide(criteria, records)
     cases, fixed = plan(criteria, records)
     verdicts = evaluator.verdicts(criteria, cases)
     prove_complete(cases, verdicts)
@@ -96,13 +109,13 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
             text = f"{text} ({quantity})"
         inputs = (Input(sub.metric, text, value.citation, value.location),)
         if value.citation is None:
-            notes.append("không có tài liệu kiểm chứng: cần giải trình")
+            notes.append(NOTE_NO_CITATION)
     if v.branch == MISSING:
         return Decision(rec.unit_id, sub.code, "missing_evidence", sub.method, Fraction(0), sub.max,
-                        note="thiếu số liệu / tài liệu kiểm chứng: cần giải trình")
+                        note=NOTE_MISSING)
     if v.branch is None:
         return Decision(rec.unit_id, sub.code, "no_matching_band", sub.method, Fraction(0), sub.max,
-                        inputs=inputs, note="giá trị không thuộc mức điểm nào của tiêu chí", quantity=quantity)
+                        inputs=inputs, note=NOTE_NO_BAND, quantity=quantity)
     branch = next((b for b in sub.branches if b.key == v.branch), None)
     if branch is None:
         raise EngineError(f"evaluator returned unknown branch {v.branch!r} for item {sub.code}")

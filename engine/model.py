@@ -258,6 +258,13 @@ class Verdict:
 
 STATUSES = ("scored", "not_applicable", "missing_evidence", "no_matching_band")
 
+# The words of the outcomes that are not a band's own words (part of the result document, so every
+# evaluator writes them alike).
+NOTE_NOT_FOR_UNIT_TYPE = "không áp dụng cho loại đơn vị {unit_type}"
+NOTE_MISSING = "thiếu số liệu / tài liệu kiểm chứng: cần giải trình"
+NOTE_NO_BAND = "giá trị không thuộc mức điểm nào của tiêu chí"
+NOTE_NO_CITATION = "không có tài liệu kiểm chứng: cần giải trình"
+
 
 @dataclass(frozen=True)
 class Input:

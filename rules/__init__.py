@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from engine.errors import CchcError
-from engine.evaluate import Evaluator
+from engine.evaluate import Evaluator, WholeEvaluator
 from engine.reference import ReferenceEvaluator
 
 ENGINES = ("durable", "reference")
 
 
-def get_evaluator(name: str) -> Evaluator:
-    """`durable` (the rule engine) or `reference` (plain Python, for cross-checks)."""
+def get_evaluator(name: str) -> Evaluator | WholeEvaluator:
+    """`durable` (the rule engine) or `reference` (the whole scoring path written again in plain
+    Python, for cross-checks)."""
     if name == "durable":
         from .evaluator import DurableEvaluator
 

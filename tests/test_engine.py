@@ -96,20 +96,20 @@ def test_consistency_warnings_name_both_places(sample):
 
 # ---------------------------------------------------------------- the completeness proof
 
-class Dropping(ReferenceEvaluator):
+class Dropping(durable.DurableEvaluator):
     """Loses the verdict of one case, as an engine that drops a batch would."""
 
     def verdicts(self, criteria, cases):
         return super().verdicts(criteria, cases)[:-1]
 
 
-class Doubling(ReferenceEvaluator):
+class Doubling(durable.DurableEvaluator):
     def verdicts(self, criteria, cases):
         out = super().verdicts(criteria, cases)
         return out + out[:1]
 
 
-class Straying(ReferenceEvaluator):
+class Straying(durable.DurableEvaluator):
     """Answers one case that was never asked (another unit) instead of a real one."""
 
     def verdicts(self, criteria, cases):
@@ -145,7 +145,7 @@ def test_every_applicable_pair_gets_exactly_one_case(sample):
     cases, not_applicable = plan(criteria, evidence.records)
     pairs = [(c.unit_id, c.code) for c in cases] + [(d.unit_id, d.code) for d in not_applicable]
     assert sorted(pairs) == sorted((r.unit_id, s.code) for r in evidence.records for s in criteria.sub_criteria())
-    prove_complete(cases, ReferenceEvaluator().verdicts(criteria, cases))  # does not raise
+    prove_complete(cases, durable.DurableEvaluator().verdicts(criteria, cases))  # does not raise
 
 
 def test_the_proof_reports_many_problems_briefly():
@@ -159,7 +159,7 @@ def test_the_proof_reports_many_problems_briefly():
 def test_an_unknown_branch_from_an_evaluator_is_an_engine_error(sample):
     criteria, evidence = sample
 
-    class Inventing(ReferenceEvaluator):
+    class Inventing(durable.DurableEvaluator):
         def verdicts(self, criteria, cases):
             out = super().verdicts(criteria, cases)
             return [replace(v, branch="t9") if v.branch == "t1" else v for v in out]
@@ -296,7 +296,10 @@ def test_a_value_no_band_holds_is_reported_not_scored_zero(tmp_path):
     cases = [Case("u", "1.1.1", F(150)), Case("v", "1.1.1", F(100)), Case("w", "1.1.1", None)]
     expected = [Verdict("u", "1.1.1", None), Verdict("v", "1.1.1", "t1"), Verdict("w", "1.1.1", MISSING)]
     assert durable.DurableEvaluator().verdicts(cs, cases) == expected
-    assert ReferenceEvaluator().verdicts(cs, cases) == expected
+    records = [record("u", {"m": value("m", "percent", F(150))}), record("v", {"m": value("m", "percent", F(100))}),
+               record("w", {})]
+    by_reference = ReferenceEvaluator().decide(cs, records)
+    assert [r.decisions[0].status for r in by_reference] == ["no_matching_band", "scored", "missing_evidence"]
 
 
 def test_an_exception_inside_an_action_is_not_swallowed(tmp_path, monkeypatch):
