@@ -27,7 +27,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from .errors import CchcError
 from .results import dumps, write_outputs
@@ -476,6 +476,17 @@ def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path
             out.append(f)
             seen.add(name)
     return tuple(out)
+
+
+def input_roots(paths: Sequence[Path | str], reads: Sequence[str] | set[str], found: Callable[[list], list],
+                cited: Sequence[Path] = ()) -> list[InputRoot]:
+    """The inputs of one role as given (`paths`), each with the files `found([path])` lists first,
+    then the recorded `reads` it holds (see `read_under`), and the `cited` files in its folder."""
+    out = []
+    for p in map(Path, paths):
+        holder = InputRoot(p, ())
+        out.append(InputRoot(p, read_under(p, reads, found([p]), paths), tuple(c for c in cited if holder.holds(c))))
+    return out
 
 
 def _depth(root: InputRoot) -> int:

@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
-from .bundle import Bundle, BundleError, InputRoot, make_bundle, read_under, recording_reads, versions
+from .bundle import Bundle, BundleError, InputRoot, input_roots, make_bundle, recording_reads, versions
 from .criteria import load_criteria
 from .errors import CchcError, InputError
 from .evaluate import Evaluator, decide
@@ -411,14 +411,8 @@ def cited_files(values: Iterable[tuple[str, MetricValue]]) -> list[Path]:
 def evidence_roots(paths: Sequence[Path | str], evidence: EvidenceSet, reads: Iterable[str]) -> list[InputRoot]:
     """Each evidence path as given, with the evidence files found through it, every other file read
     while loading it (task lists named by YAML, CSV or Excel) and the files its evidence cites."""
-    reads = set(reads)
     cited = cited_files((rec.source, v) for rec in evidence.records for _, v in sorted(rec.values.items()))
-    roots = []
-    for p in map(Path, paths):
-        root = InputRoot(p, ())
-        roots.append(InputRoot(p, read_under(p, reads, evidence_files([p]), paths),
-                               tuple(c for c in cited if root.holds(c))))
-    return roots
+    return input_roots(paths, set(reads), evidence_files, cited)
 
 
 def score_inputs(criteria_path: Path, evidence_paths: Sequence[Path], evidence: EvidenceSet,

@@ -474,24 +474,15 @@ def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
                  previous_path: Optional[Path | str] = None) -> dict:
     """The inputs of a round by role (criteria, evidence, survey, appraisal, previous), each path as
     given with every file read through it (`result.reads`) and the files its evidence cites."""
-    from .bundle import InputRoot, read_under
+    from .bundle import InputRoot, input_roots
     from .replay import cited_files, evidence_roots
 
     survey_cited = cited_files((problem_at(mv.location, "").file, mv) for values in result.survey.values.values()
                                for mv in values.values())
-
-    def roots(role: str, paths: Sequence[Path | str], found: Callable[[list], list], cited: Sequence[Path] = ()):
-        out = []
-        for p in map(Path, paths):
-            holder = InputRoot(p, ())
-            out.append(InputRoot(p, read_under(p, result.reads.get(role, ()), found([p]), paths),
-                                 tuple(c for c in cited if holder.holds(c))))
-        return out
-
     return {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))],
             "evidence": evidence_roots(evidence_paths, result.evidence, result.reads.get("evidence", ())),
-            "survey": roots("survey", survey_paths, input_files, survey_cited),
-            "appraisal": roots("appraisal", appraisal_paths, input_files),
+            "survey": input_roots(survey_paths, result.reads.get("survey", ()), input_files, survey_cited),
+            "appraisal": input_roots(appraisal_paths, result.reads.get("appraisal", ()), input_files),
             "previous": [InputRoot(Path(previous_path), (Path(previous_path),))] if previous_path else []}
 
 
