@@ -5,6 +5,8 @@ out in a second font mid-word, so the PDF is set in DejaVu Serif, which has them
 HTML gives the same bytes."""
 from __future__ import annotations
 
+import logging
+
 from engine.errors import CchcError
 
 PDF_CSS = """
@@ -19,6 +21,8 @@ def pdf_bytes(html: bytes) -> bytes:
         import weasyprint
     except OSError as exc:  # the pango / fontconfig libraries are missing
         raise CchcError(f"PDF output needs the pango libraries (run scripts/ensure_pdf.sh as root): {exc}") from None
+    # CSS WeasyPrint does not know (screen-only rules) is not the reader's business.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html.decode("utf-8")).render(stylesheets=[weasyprint.CSS(string=PDF_CSS)])
     document.metadata.created = document.metadata.modified = None  # no clock in the file
-    return document.write_pdf(identifier=b"cchc-report")
+    return document.write_pdf(pdf_identifier=b"cchc-report")

@@ -185,7 +185,8 @@ def test_markup_in_a_unit_name_reads_as_text(browser, province, tmp_path):  # no
     page = open_page(browser, tmp_path / "so-noi-vu.html")
     assert page.locator("script").count() == 0
     assert page.locator(".unit-name").inner_text() == "Sở <script>alert(1)</script> | Nội vụ mới"
-    assert "12|KH SNV <b>x</b> ngày 20/01/2023" in page.locator("tr[data-code='1.1.1'] td.evidence").inner_text()
+    assert page.locator("tr[data-code='1.1.1'] td.evidence").inner_text() == "[1]"
+    assert "12|KH SNV <b>x</b> ngày 20/01/2023" in page.locator("#citation-1").inner_text()
     page.close()
 
 
