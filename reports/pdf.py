@@ -1,7 +1,8 @@
 """PDF from the HTML report through WeasyPrint: A4 (the stylesheet's `@page`), fonts embedded
 (subset). Liberation Serif lacks many precomposed Vietnamese letters (ở, ộ, ề…), which would come
-out in a second font mid-word, so the PDF is set in DejaVu Serif, which has them all
-(scripts/ensure_pdf.sh installs it and the libraries WeasyPrint needs). No clock is read: the same
+out in a second font mid-word, so the PDF is set in DejaVu Serif (Condensed when installed, which
+keeps a department's form to about 4 pages), which has them all (scripts/ensure_pdf.sh installs
+both and the libraries WeasyPrint needs). No clock is read: the same
 HTML gives the same bytes."""
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import logging
 
 from engine.errors import CchcError
 
+# A user stylesheet: `!important` so that it wins over the report's own (author) rules.
 PDF_CSS = """
-body, svg, table.form, .letterhead, .signature { font-family: "DejaVu Serif", serif; }
-body { font-size: 10pt; }
-table.form { font-size: 8pt; }
+body, svg, svg text { font-family: "DejaVu Serif Condensed", "DejaVu Serif", serif !important; }
+body { font-size: 10pt !important; }
+table.form { font-size: 8pt !important; }
 """
 
 
