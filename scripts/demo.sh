@@ -85,7 +85,8 @@ for pair in departments:so-cong-thuong communes:xa-an-binh; do
         --previous "$OUT/round/$kind/units/$unit.json" --out "$OUT/intake/$kind/$unit-mau.xlsx"
     "$BIN/python" scripts/fill_intake_example.py "$OUT/intake/$kind/$unit-mau.xlsx" \
         "examples/province/$kind/$unit.yaml" "$OUT/intake/$kind/filled/$unit.xlsx" >/dev/null
-    "$CCHC" validate --criteria "criteria/tien-giang-2023-$kind.yaml" "$OUT/intake/$kind/filled/$unit.xlsx"
+    "$CCHC" validate --criteria "criteria/tien-giang-2023-$kind.yaml" "$OUT/intake/$kind/filled/$unit.xlsx" >/dev/null
+    echo "$OUT/intake/$kind/filled/$unit.xlsx: filled from examples/province/$kind/$unit.yaml, reads back without error"
     "$CCHC" report unit "$OUT/round/$kind/units/$unit.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
         --profile "$PROFILE" --out "$OUT/office/$kind" --format xlsx,docx,pdf
     "$CCHC" report province "$OUT/round/$kind/round.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
