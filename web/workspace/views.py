@@ -31,12 +31,12 @@ ROUND_FIELDS = ("year", "title", "self_assessment_opens", "self_assessment_close
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     form = AuthenticationForm(request, data=request.POST or None)
-    status = 200
+    status, refused = 200, ""
     if request.method == "POST":
         username, addr = request.POST.get("username", ""), throttle.address(request)
         if throttle.locked(username, addr):
             form = AuthenticationForm(request)
-            form.add_error(None, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.")
+            refused = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."
             status = 429
         elif form.is_valid():
             throttle.succeeded(username, addr)
@@ -44,7 +44,7 @@ def login_view(request):
             return redirect("home")
         else:
             throttle.failed(username, addr)
-    return render(request, "registration/login.html", {"form": form}, status=status)
+    return render(request, "registration/login.html", {"form": form, "refused": refused}, status=status)
 
 
 @login_required
