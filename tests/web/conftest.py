@@ -4,6 +4,7 @@ The database is the one Django's settings name: SQLite in a throwaway folder, or
 DATABASE_URL is set (`make test` runs these tests on both)."""
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
@@ -90,13 +91,20 @@ def world(db) -> World:
 
 def example_form(unit) -> dict:
     """The form's fields filled with the example province's evidence of this unit."""
+    return dict(_example_form(unit.code, unit.unit_type, unit.criteria.sha256))
+
+
+@functools.lru_cache(maxsize=None)
+def _example_form(code: str, unit_type: str, sha: str) -> tuple:
     from web.workspace import scoring
     from web.workspace.forms import form_data
+    from web.workspace.models import RoundCriteria
 
-    cs = scoring.criteria_of(unit.criteria)
-    folder = EVIDENCE / ("departments" if unit.unit_type == "department" else "communes") / "evidence"
-    rec = next(r for r in scoring.load_records([folder], cs) if r.unit_id == unit.code)
-    return form_data(*scoring.record_form(rec, cs))
+    cs = scoring.criteria_of(RoundCriteria.objects.filter(sha256=sha).first())
+    kind = "departments" if unit_type == "department" else "communes"
+    path = EVIDENCE / kind / "evidence" / f"{code}.yaml"
+    rec = next(r for r in scoring.load_records([path], cs) if r.unit_id == code)
+    return tuple(form_data(*scoring.record_form(rec, cs)).items())
 
 
 def xlsx(rows: list[list]) -> bytes:

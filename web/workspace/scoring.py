@@ -2,12 +2,12 @@
 the engine loads and scores it with the same calls as `cchc score`. Nothing here decides a point."""
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -29,38 +29,45 @@ CITATION_FIELDS = ("document", "date", "issuer")
 
 
 def criteria_problems(content: bytes, name: str) -> tuple[Optional[CriteriaSet], list[Problem]]:
-    """Load a criteria set as the engine does (`cchc validate`), its problems named `name:line:col`."""
+    """Load a criteria set as the engine does (`cchc validate`), its problems named `name:line:col`
+    (remembered per content and name: a criteria set is loaded once per process)."""
+    key = (hashlib.sha256(content).hexdigest(), name)
+    with _cache_lock:
+        if key not in _loaded:
+            if len(_loaded) >= 32:
+                _loaded.clear()
+            _loaded[key] = _load(content, name)
+        cs, problems = _loaded[key]
+    return cs, list(problems)
+
+
+_loaded: dict[tuple[str, str], tuple[Optional[CriteriaSet], tuple[Problem, ...]]] = {}
+_cache_lock = threading.Lock()
+
+
+def _load(content: bytes, name: str) -> tuple[Optional[CriteriaSet], tuple[Problem, ...]]:
     with tempfile.TemporaryDirectory(prefix="cchc-criteria-") as tmp:
         path = Path(tmp) / Path(name).name
         path.write_bytes(content)
         try:
             cs = load_criteria(path)
         except InputError as exc:
-            return None, [_rename(p, str(path), Path(name).name) for p in exc.problems]
+            return None, tuple(_rename(p, str(path), Path(name).name) for p in exc.problems)
         except CchcError as exc:
-            return None, [Problem(Path(name).name, message=str(exc))]
-    return cs, []
+            return None, (Problem(Path(name).name, message=str(exc)),)
+    return cs, ()
 
 
 def _rename(p: Problem, path: str, name: str) -> Problem:
     return Problem(p.file.replace(path, name), p.line, p.col, p.message.replace(path, name), p.where, p.severity)
 
 
-_cache_lock = threading.Lock()
-
-
-@lru_cache(maxsize=16)
-def _criteria(sha: str, content: bytes, name: str) -> CriteriaSet:
-    cs, problems = criteria_problems(content, name)
+def criteria_of(rc) -> CriteriaSet:
+    """The loaded criteria set of a `RoundCriteria`."""
+    cs, problems = criteria_problems(bytes(rc.content), rc.name)
     if cs is None:
         raise InputError(problems)
     return cs
-
-
-def criteria_of(rc) -> CriteriaSet:
-    """The loaded criteria set of a `RoundCriteria` (loaded once per process and content)."""
-    with _cache_lock:
-        return _criteria(rc.sha256, bytes(rc.content), rc.name)
 
 
 def self_assessed(cs: CriteriaSet, unit_type: str) -> list[SubCriterion]:
