@@ -226,3 +226,19 @@ def test_unit_list_errors_name_the_row(client, world):
                                                          .read_bytes())]))
     text = _text(resp)
     assert "don-vi.csv:3:" in text and "don-vi.csv:4:" in text and "truong-hoc" in text
+
+
+def test_the_engines_own_problems_appear_next_to_their_field(client, world):
+    from web.workspace.models import Assessment
+
+    client.force_login(world.officer_a)
+    data = {k: v for k, v in example_form(world.a).items() if not k.startswith("m|plan_tasks|t")}
+    data.update({"m|plan_tasks|t0|task": "Rà soát TTHC", "m|plan_tasks|t0|lead": "Văn phòng",
+                 "m|plan_tasks|t0|deadline": "Quý V"})
+    html = _save(client, world.a, data).content.decode("utf-8")
+    a = Assessment.objects.get(unit=world.a)
+    assert a.result is None and a.problems and a.problems[0]["field"] == "plan_tasks"
+    m = re.search(r'id="id_m\|plan_tasks\|t0\|task_error"><li>Kiểm tra của bộ chấm điểm: ([^<]*Quý V[^<]*)<', html)
+    assert m, "the engine's message is shown beside the task list"
+    assert "chưa tính được điểm" in html
+    assert client.post(f"/don-vi/{world.a.pk}/gui/", follow=True) and Assessment.objects.get(unit=world.a).state == "draft"
