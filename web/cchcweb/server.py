@@ -22,9 +22,14 @@ def setup(data: Path, host: str = "127.0.0.1") -> None:
 def run(data: Path, host: str, port: int, *, demo: bool, threads: int, echo: Callable[[str], None]) -> None:
     setup(data, host)
     if demo:
+        from engine.errors import CchcError
         from web.workspace.demo import load_demo
+        from web.workspace.services import Refused
 
-        accounts = load_demo()
+        try:
+            accounts = load_demo()
+        except Refused as exc:
+            raise CchcError(str(exc)) from None
         echo("Ví dụ đã nạp: tỉnh ví dụ, năm 2023 (20 sở, ban, ngành; 30 xã, phường). Mật khẩu chỉ in một lần:")
         width = max(len(u) for u, _, _ in accounts)
         for username, password, what in accounts:
@@ -33,9 +38,15 @@ def run(data: Path, host: str, port: int, *, demo: bool, threads: int, echo: Cal
 
     from web.cchcweb.wsgi import application
 
-    echo(f"cchc workspace: http://{host}:{port}/  (data: {data.resolve()}; Ctrl+C stops it)")
-    waitress.serve(application, host=host, port=port, threads=threads, ident="cchc",
-                   max_request_body_size=_body_limit())
+    server = waitress.create_server(application, host=host, port=port, threads=threads, ident="cchc",
+                                    connection_limit=1000, max_request_body_size=_body_limit())
+    echo(f"cchc workspace: http://{host}:{server.effective_port}/  (data: {data.resolve()}; Ctrl+C stops it)")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 def _body_limit() -> int:

@@ -90,9 +90,8 @@ TEMPLATES = [{
 DATABASES = {"default": database(os.environ.get("DATABASE_URL"), DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-LANGUAGE_CODE = "vi"
+LANGUAGE_CODE = "vi"  # the pages are written in Vietnamese; Django's own texts use its Vietnamese catalogue
 LANGUAGES = [("vi", "Tiếng Việt")]
-LOCALE_PATHS = [Path(__file__).resolve().parent.parent / "workspace" / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
