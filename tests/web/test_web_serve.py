@@ -71,6 +71,7 @@ def test_serve_demo_prints_passwords_once_and_serves_the_example_province(tmp_pa
         html = resp.read().decode("utf-8")
         assert resp.status == 200 and html.count('href="/don-vi/') == 50
         assert "Sở Tài chính" in html and "Xã An Hòa" in html
+        assert re.search(r"\d+,\d\d % · (Tốt|Khá|Trung bình|Yếu) · hạng \d+", html)  # last year's round
         conn.request("GET", "/khong-co/")
         resp = conn.getresponse()
         assert resp.status == 404 and b"Traceback" not in resp.read()  # DEBUG is off

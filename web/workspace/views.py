@@ -2,6 +2,7 @@
 the pages never compute a point (see scoring.py)."""
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -86,11 +87,27 @@ def round_detail(request, pk: int):
     r = Round.objects.filter(pk=pk).first()
     if r is None:
         raise Http404
+    previous = _previous_year(r)
     rows = []
     for u in units.order_by("criteria__criteria_id", "name"):
         total = (u.assessment.result or {}).get("total") or {}
-        rows.append({"unit": u, "a": u.assessment, "index": total.get("index"), "points": total.get("points")})
+        rows.append({"unit": u, "a": u.assessment, "index": total.get("index"), "points": total.get("points"),
+                     "previous": previous.get((u.criteria_id, u.code))})
     return render(request, "workspace/round.html", {"round": r, "rows": rows, "now": timezone.now()})
+
+
+def _previous_year(r) -> dict:
+    """Last year's final index and class per unit, from each group's `round.json` (`cchc round`)."""
+    out = {}
+    for rc in r.criteria_sets.exclude(previous_round=""):
+        try:
+            doc = json.loads(rc.previous_round)
+            for group in doc.get("groups", []):
+                for u in group.get("units", []):
+                    out[(rc.pk, u["id"])] = {"index": u.get("index"), "class": u.get("class"), "rank": u.get("rank")}
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue  # not a round summary: the column stays empty
+    return out
 
 
 def _bound_metric(form, block):
