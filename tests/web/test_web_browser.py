@@ -34,7 +34,17 @@ def live_url(transactional_db, settings):
 
     from web.cchcweb.wsgi import application
 
-    server = waitress.create_server(application, host="127.0.0.1", port=0, threads=4)
+    from django.db import connections
+
+    def closing(environ, start_response):
+        # each request's database connection is closed in its own server thread, so the test
+        # database can be dropped afterwards (PostgreSQL refuses while sessions remain)
+        try:
+            yield from application(environ, start_response)
+        finally:
+            connections.close_all()
+
+    server = waitress.create_server(closing, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -45,10 +55,7 @@ def live_url(transactional_db, settings):
 
 
 @pytest.fixture
-def page(tmp_path, monkeypatch):
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are plain
-    # synchronous calls all the same.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(tmp_path):
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         _unavailable(f"{CHROMIUM} not found: run scripts/ensure_browser.sh")
     try:
@@ -61,6 +68,29 @@ def page(tmp_path, monkeypatch):
             yield browser.new_page(viewport={"width": 1280, "height": 1000}, locale="vi-VN")
         finally:
             browser.close()
+
+
+def in_thread(fn):
+    """Run database work of the test outside Playwright's event loop (which keeps one in this
+    thread), on a connection that is closed again."""
+    from django.db import connections
+
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = exc
+        finally:
+            connections.close_all()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def _item_of(unit, metric: str) -> str:
@@ -79,10 +109,10 @@ def test_an_officer_fills_saves_uploads_submits_and_is_locked_out_after_the_dead
 
     from conftest import make_world
 
-    world = make_world()
+    world = in_thread(make_world)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    on_time = _item_of(world.a, "on_time_rate")
-    late = _item_of(world.a, "late_reports")
+    on_time = in_thread(lambda: _item_of(world.a, "on_time_rate"))
+    late = in_thread(lambda: _item_of(world.a, "late_reports"))
 
     page.goto(f"{live_url}/")
     assert "/dang-nhap/" in page.url
@@ -139,9 +169,8 @@ def test_an_officer_fills_saves_uploads_submits_and_is_locked_out_after_the_dead
     assert page.locator('[name="m|late_reports|value"]').is_disabled()
     page.screenshot(path=str(SHOTS / "4-submitted.png"), full_page=False)
 
-    r = world.round
-    r.self_assessment_closes = timezone.now() - timedelta(minutes=1)
-    r.save()
+    in_thread(lambda: type(world.round).objects.filter(pk=world.round.pk).update(
+        self_assessment_closes=timezone.now() - timedelta(minutes=1)))
     page.reload()
     assert page.locator("#readonly").is_visible()
     assert page.locator("#withdraw").count() == 0 and page.locator('button[name="save"]').count() == 0

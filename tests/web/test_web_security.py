@@ -233,3 +233,13 @@ def test_no_debug_pages(client, world, settings):
     assert settings.DEBUG is False
     resp = client.get("/khong-co/")
     assert resp.status_code == 404 and b"Traceback" not in resp.content and b"URLconf" not in resp.content
+
+
+def test_login_returns_to_the_page_asked_for_but_never_elsewhere(world):
+    client = Client()
+    resp = client.get(f"/don-vi/{world.a.pk}/")
+    assert resp.status_code == 302 and resp["Location"] == f"/dang-nhap/?next=/don-vi/{world.a.pk}/"
+    resp = client.post(resp["Location"], {"username": "canbo-a", "password": PASSWORD})
+    assert resp["Location"] == f"/don-vi/{world.a.pk}/"
+    resp = Client().post("/dang-nhap/?next=https://evil.example/", {"username": "canbo-a", "password": PASSWORD})
+    assert resp["Location"] == "/"

@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engine.errors import InputError
@@ -42,6 +43,10 @@ def login_view(request):
         elif form.is_valid():
             throttle.succeeded(username, addr)
             auth_login(request, form.get_user())
+            target = request.GET.get("next", "")
+            if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+                return redirect(target)
             return redirect("home")
         else:
             throttle.failed(username, addr)
