@@ -9,7 +9,6 @@ import os
 import re
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 

@@ -83,7 +83,7 @@ def save(unit: Unit, user, form: AssessmentForm) -> Assessment:
     with transaction.atomic():
         a = Assessment.objects.select_for_update().select_related("unit__round").get(unit=unit)
         if not a.editable():
-            raise Refused(_locked_reason(a))
+            raise Refused(locked_reason(a))
         a.values, a.not_applicable = values, na
         a.result, a.problems = outcome.result, outcome.problems
         a.version += 1
@@ -92,7 +92,7 @@ def save(unit: Unit, user, form: AssessmentForm) -> Assessment:
     return a
 
 
-def _locked_reason(a: Assessment) -> str:
+def locked_reason(a: Assessment) -> str:
     if a.state == SUBMITTED:
         return "Bản tự đánh giá đã gửi và đang khóa; rút lại để sửa (khi còn hạn)."
     if timezone.now() < a.unit.round.self_assessment_opens:
@@ -104,7 +104,7 @@ def submit(unit: Unit) -> None:
     with transaction.atomic():
         a = Assessment.objects.select_for_update().select_related("unit__round").get(unit=unit)
         if not a.can_submit():
-            raise Refused(_locked_reason(a))
+            raise Refused(locked_reason(a))
         if a.result is None:
             raise Refused("Chưa gửi được: bộ chấm điểm chưa tính được điểm (xem các lỗi trong biểu mẫu).")
         a.state, a.submitted_at, a.reopened = SUBMITTED, timezone.now(), False

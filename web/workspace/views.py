@@ -6,6 +6,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
@@ -159,7 +160,7 @@ def _unit_page(request, unit, form=None, status=200):
         "can_reopen": access.is_admin(request.user) and a.can_reopen(),
         "reason_form": ReasonForm(), "workbook_form": WorkbookForm(),
         "reachable": gaps.reachable if gaps else None, "reopenings": unit.reopenings.all(),
-        "max_upload_mb": uploads.settings.UPLOAD_MAX_BYTES // 1048576, "allowed": uploads.ALLOWED,
+        "max_upload_mb": settings.UPLOAD_MAX_BYTES // 1048576, "allowed": uploads.ALLOWED,
     }
     return render(request, "workspace/unit.html", ctx, status=status)
 
@@ -235,7 +236,7 @@ def upload(request, pk: int):
     if not access.is_officer_of(request.user, unit):
         raise PermissionDenied
     if not unit.assessment.editable():
-        messages.error(request, services._locked_reason(unit.assessment))
+        messages.error(request, services.locked_reason(unit.assessment))
         return redirect("unit", pk=unit.pk)
     form = UploadForm(request.POST, request.FILES)
     codes = {s.code for s in scoring.self_assessed(scoring.criteria_of(unit.criteria), unit.unit_type)}
@@ -285,7 +286,7 @@ def workbook(request, pk: int):
         raise PermissionDenied
     a = unit.assessment
     if not a.editable():
-        messages.error(request, services._locked_reason(a))
+        messages.error(request, services.locked_reason(a))
         return redirect("unit", pk=unit.pk)
     form = WorkbookForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -293,7 +294,7 @@ def workbook(request, pk: int):
         return redirect("unit", pk=unit.pk)
     f = form.cleaned_data["workbook"]
     suffix = Path(f.name).suffix.lower()
-    if suffix not in (".xlsx", ".csv") or f.size > uploads.settings.UPLOAD_MAX_BYTES:
+    if suffix not in (".xlsx", ".csv") or f.size > settings.UPLOAD_MAX_BYTES:
         messages.error(request, "Tệp số liệu phải là .xlsx hoặc .csv, không quá giới hạn dung lượng.")
         return redirect("unit", pk=unit.pk)
     cs = scoring.criteria_of(unit.criteria)
