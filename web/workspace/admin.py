@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from .models import Assessment, EvidenceFile, Profile, Reopening, Round, RoundCriteria, Unit
 
@@ -58,3 +60,26 @@ class EvidenceFileAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ProfileInline(admin.StackedInline):
+    """The role (and unit, or assigned units) on the user's own page, where accounts are made."""
+
+    model = Profile
+    can_delete = False
+    filter_horizontal = ("assigned",)
+    autocomplete_fields = ("unit",)
+
+
+class WorkspaceUserAdmin(UserAdmin):
+    inlines = [ProfileInline]
+    list_display = ("username", "first_name", "last_name", "role", "is_active")
+
+    @admin.display(description="vai trò")
+    def role(self, user):
+        profile = getattr(user, "profile", None)
+        return profile.get_role_display() if profile else "—"
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), WorkspaceUserAdmin)
