@@ -52,8 +52,11 @@ def database(url: str | None, folder: Path) -> dict:
 SECRET_KEY = _secret_key(DATA_DIR)
 DEBUG = False
 HOST = os.environ.get("CCHC_HOST", "127.0.0.1")
-ALLOWED_HOSTS = sorted({HOST, "127.0.0.1", "localhost", "testserver"} if HOST in ("127.0.0.1", "localhost")
-                       else {HOST})
+# The host the server listens on (and its loopback names); CCHC_ALLOWED_HOSTS (comma-separated) names the
+# host names people use when it listens on another address, e.g. behind a proxy or on 0.0.0.0.
+ALLOWED_HOSTS = sorted(
+    {h.strip() for h in os.environ["CCHC_ALLOWED_HOSTS"].split(",") if h.strip()} if os.environ.get("CCHC_ALLOWED_HOSTS")
+    else {HOST, "127.0.0.1", "localhost"} if HOST in ("127.0.0.1", "localhost") else {HOST})
 
 INSTALLED_APPS = [
     "django.contrib.admin",
