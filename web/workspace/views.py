@@ -126,11 +126,10 @@ def _bound_metric(form, block):
             "options": [(opt, form[k]) for opt, k in block.option_fields]}
 
 
-def _unit_page(request, unit, form=None, status=200):
+def _unit_page(request, unit):
     a = unit.assessment
     editable = access.is_officer_of(request.user, unit) and a.editable()
-    if form is None:
-        form = services.assessment_form(unit, a, disabled=not editable)
+    form = services.assessment_form(unit, a, disabled=not editable)
     cs = form.cs
     result = a.result
     decisions = {d["code"]: d for d in (result or {}).get("items", [])}
@@ -162,7 +161,7 @@ def _unit_page(request, unit, form=None, status=200):
         "reachable": gaps.reachable if gaps else None, "reopenings": unit.reopenings.all(),
         "max_upload_mb": settings.UPLOAD_MAX_BYTES // 1048576, "allowed": uploads.ALLOWED,
     }
-    return render(request, "workspace/unit.html", ctx, status=status)
+    return render(request, "workspace/unit.html", ctx)
 
 
 @login_required
