@@ -715,6 +715,24 @@ def report_province(
     out.print(f"{len(files)} report file(s) → {out_dir}/", markup=False, highlight=False)
 
 
+@app.command()
+@guarded
+def serve(
+    data: Path = typer.Option(Path("cchc-data"), "--data", help="Data folder: the database (SQLite unless "
+                              "DATABASE_URL is set), uploaded files, the secret key."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    demo: bool = typer.Option(False, "--demo", help="Load the example province into an empty data folder "
+                              "and print fresh passwords once."),
+    threads: int = typer.Option(8, "--threads", help="Worker threads of the web server."),
+) -> None:
+    """The scoring workspace: a web application where each unit self-scores on the same engine."""
+    from web.cchcweb.server import run
+
+    run(data, host, port, demo=demo, threads=threads,
+        echo=lambda line: out.print(line, markup=False, highlight=False))
+
+
 def main() -> None:  # pragma: no cover - console entry alias
     app()
 
