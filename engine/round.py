@@ -25,6 +25,7 @@ from .evaluate import Evaluator, decide
 from .evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
 from .model import CriteriaSet, EvidenceRecord, UnitResult
 from .numbers import display, exact_text
+from .outdir import check_names
 from .ranking import (ROUND_FORMAT, PreviousRound, PreviousUnit, Ranking, Standing, UnitScore,
                       load_previous, rank_units)
 from .results import rollup_json, dumps, unit_json
@@ -456,6 +457,7 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
             where[st.score.unit_id] = (st, g.group.label, len(g.standings))
     for st in result.ranking.ungrouped:
         where[st.score.unit_id] = (st, "", 0)
+    check_names({u.result.unit_id: u.result.evidence_source for u in result.units})
     files = {}
     for u in result.units:
         st, label, size = where[u.result.unit_id]

@@ -8,10 +8,12 @@ from typing import Iterable, Optional, Sequence
 
 from engine import load_criteria
 from engine.errors import InputError, Problem
+from engine.outdir import recover
 from engine.model import CriteriaSet
 
 RESULT_FORMATS = ("cchc-result/", "cchc-round-unit/")  # `cchc score`; the annual round
 ROUND_FORMAT = "cchc-round/"
+OTHER_FORMATS = ("cchc-summary/", ROUND_FORMAT, "cchc-midyear/")  # written beside unit results
 
 
 def read_json(path: Path) -> dict:
@@ -30,32 +32,44 @@ def read_json(path: Path) -> dict:
     return doc
 
 
-def result_paths(paths: Iterable[Path]) -> list[Path]:
-    """Result files from the arguments: files as given; a folder gives its `units/*.json` (the output
-    folder of `cchc score`) or else its `*.json`, in name order."""
-    found: list[Path] = []
+def result_paths(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
+    """Result files from the arguments, each with whether it was found in a folder: files as given;
+    a folder gives every `units/*.json` (the output folder of `cchc score` and of the round) or else
+    its `*.json`, in name order. Hidden files are skipped and links refused."""
+    found: list[tuple[Path, bool]] = []
+    problems = []
     for p in paths:
+        recover(p)
         if p.is_dir():
             inner = p / "units" if (p / "units").is_dir() else p
-            files = sorted(f for f in inner.glob("*.json") if f.name not in ("summary.json", "round.json"))
+            files = sorted(f for f in inner.glob("*.json") if not f.name.startswith("."))
+            problems += [Problem(str(f), message="is a symbolic link: results are read from real files only")
+                         for f in files if f.is_symlink()]
             if not files:
-                raise InputError([Problem(str(p), message="no unit result (*.json) in this folder")])
-            found += files
+                problems.append(Problem(str(p), message="no unit result (*.json) in this folder"))
+            found += [(f, True) for f in files]
         else:
-            found.append(p)
+            found.append((p, False))
+    if problems:
+        raise InputError(problems)
     return found
 
 
-def load_results(paths: Sequence[Path]) -> list[tuple[Path, dict]]:
-    """Unit results, each checked to be a `cchc-result/…` document with the fields reports read."""
+def load_results(paths: Sequence[tuple[Path, bool]]) -> list[tuple[Path, dict]]:
+    """Unit results, each checked to be a `cchc-result/…` document with the fields reports read.
+    In a folder, a summary or a round summary beside the unit results is skipped (by its format,
+    never by its name: a unit may be called `summary`)."""
     problems, out = [], []
-    for path in paths:
+    for path, in_folder in paths:
         try:
             doc = read_json(path)
         except InputError as exc:
             problems += exc.problems
             continue
-        if not str(doc.get("format", "")).startswith(RESULT_FORMATS):
+        fmt = str(doc.get("format", ""))
+        if in_folder and fmt.startswith(OTHER_FORMATS):
+            continue
+        if not fmt.startswith(RESULT_FORMATS):
             problems.append(Problem(str(path), message=f"not a unit result (format {doc.get('format')!r}; "
                                                        "expected a units/*.json file written by `cchc score` "
                                                        "or by the annual round)"))
@@ -67,6 +81,9 @@ def load_results(paths: Sequence[Path]) -> list[tuple[Path, dict]]:
         out.append((path, doc))
     if problems:
         raise InputError(problems)
+    if not out:
+        raise InputError([Problem(", ".join(sorted({str(p.parent) for p, _ in paths})),
+                                  message="no unit result (*.json) found")])
     return out
 
 
@@ -106,6 +123,7 @@ def check_criteria(criteria: CriteriaSet, path: Path, doc: dict) -> None:
 
 def find_round(path: Path) -> Optional[Path]:
     """`path` itself when it is a round file, or the `round.json` inside a folder."""
+    recover(path)
     if path.is_file():
         return path
     candidate = path / "round.json"
