@@ -7,29 +7,61 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from engine import load_criteria
-from engine.errors import InputError, Problem
+from engine.errors import CchcError, InputError, Problem
 from engine.outdir import recover
 from engine.model import CriteriaSet
+from engine.schema import schema_problems
+from engine.yamlio import load_yaml
 
 RESULT_FORMATS = ("cchc-result/", "cchc-round-unit/")  # `cchc score`; the annual round
 ROUND_FORMAT = "cchc-round/"
 OTHER_FORMATS = ("cchc-summary/", ROUND_FORMAT, "cchc-midyear/")  # written beside unit results
 
 
+MAX_JSON_BYTES = 64 * 1024 * 1024  # a unit result is tens of kilobytes, a round summary a few megabytes
+
+
 def read_json(path: Path) -> dict:
+    """A JSON object from a file; anything else (not UTF-8, not JSON, NaN or Infinity, nesting too
+    deep, a number too long, an unpaired \\u escape) is an `InputError` naming the file."""
     try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise InputError([Problem(str(path), message=f"larger than {MAX_JSON_BYTES // 2 ** 20} MiB: not a result "
+                                                         "file of cchc")])
         text = path.read_text("utf-8")
     except FileNotFoundError:
         raise InputError([Problem(str(path), message="file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError([Problem(str(path), message=f"cannot read the file: {exc}")]) from None
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_no_constant)
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")  # an unpaired surrogate cannot be written back
     except json.JSONDecodeError as exc:
         raise InputError([Problem(str(path), exc.lineno, exc.colno, f"not valid JSON: {exc.msg}")]) from None
+    except RecursionError:
+        raise InputError([Problem(str(path), message="not a result file: nested too deeply")]) from None
+    except (ValueError, UnicodeError) as exc:
+        raise InputError([Problem(str(path), message=f"not valid JSON: {exc}")]) from None
     if not isinstance(doc, dict):
         raise InputError([Problem(str(path), 1, 1, "expected a JSON object")])
     return doc
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_schema(path: Path, doc: dict, schema: str, definition: str = "") -> None:
+    """Refuse a document that does not match its schema, each problem at its line when the file
+    can be read again with positions, else at its path inside the document."""
+    problems = schema_problems(doc, schema, str(path), definition)
+    if not problems:
+        return
+    try:
+        located = schema_problems(load_yaml(path, str(path)), schema, str(path), definition)
+    except (CchcError, RecursionError, ValueError):
+        located = []
+    raise InputError(located or problems)
 
 
 def result_paths(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
@@ -74,9 +106,10 @@ def load_results(paths: Sequence[tuple[Path, bool]]) -> list[tuple[Path, dict]]:
                                                        "expected a units/*.json file written by `cchc score` "
                                                        "or by the annual round)"))
             continue
-        missing = [k for k in ("criteria", "unit", "items", "criteria_rollup", "areas", "total") if k not in doc]
-        if missing:
-            problems.append(Problem(str(path), message=f"unit result lacks {', '.join(missing)}"))
+        try:
+            check_schema(path, doc, "result.schema.json", "unit_result")
+        except InputError as exc:
+            problems += exc.problems
             continue
         out.append((path, doc))
     if problems:
@@ -97,6 +130,19 @@ def criteria_for(path: Path, docs: Sequence[tuple[Path, dict]]) -> CriteriaSet:
         for p, d in docs if d.get("criteria", {}).get("sha256") != cs.content_hash]
     if wrong:
         raise InputError(wrong)
+    wanted = {"items": [s.code for s in cs.sub_criteria()], "criteria_rollup": [c.code for a in cs.areas for c in a.criteria],
+              "areas": [a.code for a in cs.areas]}
+    for p, d in docs:
+        for key, codes in wanted.items():
+            given = [x["code"] for x in d[key]]
+            if sorted(given) != sorted(codes):
+                missing = sorted(set(codes) - set(given))
+                extra = sorted(set(given) - set(codes)) + sorted({c for c in given if given.count(c) > 1})
+                wrong.append(Problem(str(p), message=f"{key}: expected each of the criteria set's {len(codes)} codes once"
+                                                     + (f"; missing {', '.join(missing[:5])}" if missing else "")
+                                                     + (f"; unexpected or repeated {', '.join(extra[:5])}" if extra else "")))
+    if wrong:
+        raise InputError(wrong)
     return cs
 
 
@@ -106,9 +152,7 @@ def load_round(path: Path) -> dict:
     if not str(doc.get("format", "")).startswith(ROUND_FORMAT):
         raise InputError([Problem(str(path), message=f"not a round summary (format {doc.get('format')!r}; "
                                                      f"expected {ROUND_FORMAT}1, the round.json of the annual round)")])
-    missing = [k for k in ("criteria", "period", "groups", "ungrouped") if k not in doc]
-    if missing:
-        raise InputError([Problem(str(path), message=f"round summary lacks {', '.join(missing)}")])
+    check_schema(path, doc, "round.schema.json")
     return doc
 
 
