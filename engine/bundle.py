@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Optional, Sequence
 
-from .errors import CchcError
+from .errors import CchcError, OutputError
 from .outdir import write_outputs
 from .results import dumps
 
@@ -447,8 +447,11 @@ def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bund
         if rel_name in files:
             raise BundleError(str(bundle_path), "the bundle would overwrite a result file")
         return write_outputs(out_dir, {**files, rel_name: bundle}, command=command)
-    bundle_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=bundle_path.parent)
+    try:
+        bundle_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=bundle_path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write the bundle {bundle_path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(bundle)

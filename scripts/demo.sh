@@ -65,12 +65,13 @@ echo "Mid-year check:  $OUT/midyear/midyear.json"
 section "Reports — self-assessment forms (bảng tự đánh giá, chấm điểm) and province summaries"
 for kind in departments communes; do
     # from the annual round: self-assessed and appraised points side by side, ranks, last year
+    # each command replaces its own --out folder whole (docs/results.md): one folder per kind of report
     "$CCHC" report unit "$OUT/round/$kind" --criteria "criteria/tien-giang-2023-$kind.yaml" \
-        --out "$OUT/reports/$kind" --format both
+        --out "$OUT/reports/$kind/units" --format both
     "$CCHC" report province "$OUT/round/$kind/round.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
-        --out "$OUT/reports/$kind" --format both
+        --out "$OUT/reports/$kind/province" --format both
 done
-echo "Province summaries:     $OUT/reports/departments/province.html, $OUT/reports/communes/province.html"
-echo "Self-assessment forms:  $OUT/reports/departments/<unit id>.html, $OUT/reports/communes/<unit id>.html"
+echo "Province summaries:     $OUT/reports/departments/province/province.html, $OUT/reports/communes/province/province.html"
+echo "Self-assessment forms:  $OUT/reports/departments/units/<unit id>.html, $OUT/reports/communes/units/<unit id>.html"
 echo "  (each also as .md; open the HTML in a browser and print it on A4)"
 
