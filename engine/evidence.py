@@ -17,9 +17,9 @@ from typing import Any, Iterable, Optional
 
 from . import methods
 from .errors import EvidenceError, Problem
-from .roundio import refuse_links
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from .numbers import exact_text
+from .roundio import refuse_links
 from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
                      read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, show_loc, text_of)
 

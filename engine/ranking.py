@@ -19,10 +19,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
-from .outdir import recover
 from .errors import InputError, Problem
 from .model import Band, CriteriaSet, Group
 from .numbers import to_fraction
+from .outdir import recover
 from .schema import schema_problems
 from .yamlio import load_yaml, position
 

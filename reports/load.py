@@ -8,8 +8,8 @@ from typing import Iterable, Optional, Sequence
 
 from engine import load_criteria
 from engine.errors import CchcError, InputError, Problem
-from engine.outdir import recover
 from engine.model import CriteriaSet
+from engine.outdir import recover
 from engine.schema import schema_problems
 from engine.yamlio import load_yaml
 
