@@ -106,6 +106,7 @@ def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: s
     if not parent.is_dir():
         raise OutputError(f"--out {out_dir}: {parent} is not a folder")
     try:
+        _check_replaceable(out, command)  # early, so that a refused folder costs no writing; again below
         with _open_dir(parent) as pfd:
             staging, lock = _stage(parent, out.name, members, command)
             try:
