@@ -19,7 +19,7 @@ from engine.ranking import load_previous
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "sample-criteria.yaml"
 ROUND = DATA / "round"
-FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                           HealthCheck.too_slow])
 
 
