@@ -317,3 +317,28 @@ def test_workers_end_when_the_round_is_killed(tmp_path, sig):
         os.kill(w, signal.SIGKILL)
     assert still == [], f"workers {still} outlived their round (signal {sig.name})"
     assert not (tmp_path / "out").exists()
+
+
+def test_concurrent_runs_into_one_folder_take_turns(tmp_path):
+    """Two runs writing the same OUT at once: each replacement is whole; the last one stands."""
+    import threading
+
+    out = tmp_path / "out"
+    sets = {n: {f"units/{n}-{i}.json": f"{n}{i}".encode() for i in range(20)} for n in ("a", "b")}
+    errors = []
+
+    def writer(n: str) -> None:
+        try:
+            for _ in range(15):
+                write_outputs(out, sets[n], command="score")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in sets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    got = {k: v for k, v in tree(out).items() if k != MARKER}
+    assert got in (sets["a"], sets["b"]) and leftovers(out) == []
