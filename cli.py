@@ -14,7 +14,7 @@ from engine import load_criteria, load_evidence, score as score_units
 from engine.archive import NotReproducedError
 from engine.errors import CchcError, EngineError, IncompleteEvaluationError, InputError
 from engine.numbers import display
-from engine.outdir import write_outputs
+from engine.outdir import write_file, write_outputs
 from engine.results import result_files
 from engine.yamlio import load_yaml
 
@@ -657,7 +657,7 @@ def template(
         raise CchcError(f"--out {out_file}: the workbook must be an .xlsx file")
     cs = load_criteria(criteria)
     who, values = intake_unit(cs, unit, name, unit_type, previous)
-    write_outputs(out_file.parent, {out_file.name: intake_workbook(cs, who, values)})
+    write_file(out_file, intake_workbook(cs, who, values))
     out.print(f"{out_file}", markup=False, highlight=False)
 
 
