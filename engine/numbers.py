@@ -27,6 +27,10 @@ def to_fraction(value: object) -> Fraction:
     raise TypeError(f"{type(value).__name__} is not an exact number")
 
 
+class NumberError(ValueError):
+    """A number written in a form the grammar refuses; the message says what to write instead."""
+
+
 MAX_DIGITS = 100  # per side of the decimal point; `1e-10000000` would take seconds to convert
 
 
@@ -34,7 +38,7 @@ def check_digits(dec: Decimal) -> None:
     """Refuse a number with more than MAX_DIGITS digits before or after the decimal point."""
     t = dec.as_tuple()
     if len(t.digits) + t.exponent > MAX_DIGITS or -t.exponent > MAX_DIGITS:
-        raise ValueError(f"number out of range: at most {MAX_DIGITS} digits before and after the decimal point")
+        raise NumberError(f"number out of range: at most {MAX_DIGITS} digits before and after the decimal point")
 
 
 def _from_decimal(dec: Decimal) -> Fraction:
@@ -42,10 +46,6 @@ def _from_decimal(dec: Decimal) -> Fraction:
         raise ValueError(f"{dec} is not a finite number")
     check_digits(dec)
     return Fraction(dec)
-
-
-class NumberError(ValueError):
-    """A number written in a form the grammar refuses; the message says what to write instead."""
 
 
 class TypedNumber(str):

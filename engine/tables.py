@@ -174,14 +174,14 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink) -> tuple[list[str],
         wb.close()
     if rows is None:
         return [], [], ws.title
-    if not rows:
+    if not rows or rows[0][0] != 1:
         sink.add(loc(name, f"{ws.title}!A1"), "empty sheet: expected a header row")
         return [], [], ws.title
-    header = _header(rows[0], name, ws.title, sink)
+    header = _header(rows[0][1], name, ws.title, sink)
     if header is None:
         return [], [], ws.title
     out = []
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in rows[1:]:
         if all(c is None or str(c).strip() == "" for c in row):
             continue
         values = [c.date().isoformat() if isinstance(c, datetime) else c.isoformat() if isinstance(c, date)
@@ -230,9 +230,9 @@ def _check_archive(path: Path, name: str) -> None:
         refuse(f"cannot read: {exc.strerror or exc}")
 
 
-def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple]]:
-    """Every row of the sheet as stored, not as its <dimension> claims; None (with the problems in
-    `sink`) on a formula or past a limit."""
+def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple[int, tuple]]]:
+    """Every stored row of the sheet with its number, not as its <dimension> claims; None (with the
+    problems in `sink`) on a formula or past a limit."""
     ws.reset_dimensions()  # a stale or forged <dimension> must neither hide rows nor invent them
     max_rows, max_cols = limit("rows"), limit("columns")
     rows = []
@@ -241,6 +241,8 @@ def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple]]:
         if i > max_rows + 1:
             sink.add(loc(name, f"{ws.title}!A{i}"), over("rows", f"more than {max_rows} rows"))
             return None
+        if not row:  # a row the sheet does not store
+            continue
         last = max((c.column for c in row if getattr(c, "value", None) is not None), default=0)
         if last > max_cols:
             sink.add(loc(name, f"{ws.title}!{_column(last)}{i}"), over("columns", f"a value in column {last}"))
@@ -251,7 +253,7 @@ def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple]]:
                 if formulas <= 20:
                     sink.add(loc(name, f"{ws.title}!{c.coordinate}"), "a formula: cchc reads values only "
                              "(copy the cells and paste them as values)")
-        rows.append(tuple(_xlsx_value(c) for c in row[:last]))
+        rows.append((i, tuple(_xlsx_value(c) for c in row[:last])))
     return None if formulas else rows
 
 
