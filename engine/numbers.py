@@ -96,6 +96,8 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
         raise NumberError(f"{t!r} is not a number")
     if "%" in t:
         body = t.rstrip("%").rstrip()
+        if not body:
+            raise NumberError(f"{t!r} has no digits: write a number")
         if t.count("%") > 1 or "%" in body:
             raise NumberError(f"{t!r} has more than one % sign: write {body.replace('%', '')}%")
         if not percent and isinstance(text, TypedNumber):
