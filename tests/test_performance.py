@@ -1,0 +1,69 @@
+"""Work done once and in C where it can be: the YAML parser, the rule engine's questions, the
+files of a run. Speed itself is measured by `make bench`, never asserted here."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.errors import InputError
+from engine.yamlio import LineLoader, YamlList, YamlMap, load_yaml
+from engine import yamlio
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_YAML = sorted([*ROOT.glob("criteria/*.yaml"), *ROOT.glob("examples/**/*.yaml")])
+needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+
+
+def _same(a, b, where=""):
+    assert type(a) is type(b), where
+    if isinstance(a, YamlMap):
+        assert (a.pos, a.key_pos, a.value_pos, list(a)) == (b.pos, b.key_pos, b.value_pos, list(b)), where
+        for k in a:
+            _same(a[k], b[k], f"{where}/{k}")
+    elif isinstance(a, YamlList):
+        assert (a.pos, a.item_pos, len(a)) == (b.pos, b.item_pos, len(b)), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+@needs_libyaml
+@pytest.mark.parametrize("path", SHIPPED_YAML, ids=lambda p: str(p.relative_to(ROOT)))
+def test_libyaml_loads_the_same_data_and_positions_as_the_python_parser(path):
+    text = path.read_text("utf-8-sig")
+    _same(yaml.load(text, Loader=LineLoader), yaml.load(text, Loader=yamlio.CLineLoader), path.name)  # noqa: S506
+
+
+@needs_libyaml
+def test_libyaml_is_the_parser_used_and_positions_count_characters(tmp_path, monkeypatch):
+    path = tmp_path / "u.yaml"
+    path.write_text('tên: "Xã Đông Sơn"\nđiểm: {tỷ_lệ: 93.54, có: true}\n', encoding="utf-8")
+    python_loads = []
+    monkeypatch.setattr(LineLoader, "__init__", lambda self, s: python_loads.append(s) or yaml.SafeLoader.__init__(self, s))
+    doc = load_yaml(path)
+    assert python_loads == []
+    assert doc["điểm"].value_pos["có"] == (2, 26) and str(doc["điểm"]["tỷ_lệ"]) == "93.54"
+
+
+@pytest.mark.parametrize("text, line, col, message", [
+    ("a: 1\n  b: 2\n", 2, 4, "mapping values are not allowed here"),
+    ("a: [1, 2\nb: 3\n", 2, 2, "expected ',' or ']', but got ':'"),
+    ("a: 1\na: 2\n", 2, 1, "duplicate key 'a'"),
+    ("a: !!python/object:os.system x\n", 1, 4, "custom YAML tags are refused"),
+    ("a: .nan\n", 1, 4, "not a finite number"),
+])
+def test_a_yaml_error_reads_the_same_with_either_parser(tmp_path, monkeypatch, text, line, col, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    seen = []
+    for loader in (LineLoader, yamlio.FastSafeLoader):
+        monkeypatch.setattr(yamlio, "FastSafeLoader", loader)
+        with pytest.raises(InputError) as exc:
+            load_yaml(path)
+        [p] = exc.value.problems
+        seen.append((p.line, p.col, p.message))
+    assert seen[0] == seen[1]
+    assert seen[0][:2] == (line, col) and message in seen[0][2]
