@@ -20,10 +20,12 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: install
+	@bash scripts/ensure_pdf.sh
 	@bash scripts/demo.sh "$(BIN)" "$(DEMO_OUT)"
 
 test: install
 	@bash scripts/ensure_browser.sh
+	@bash scripts/ensure_pdf.sh
 	$(BIN)/python -m pytest
 
 bench: install

@@ -636,12 +636,37 @@ def midyear(
               + (f" → {out_dir}/midyear.json" if out_dir is not None else ""), markup=False, highlight=False)
 
 
+# ---------------------------------------------------------------- intake workbook (reports/intake.py)
+
+@app.command()
+@guarded
+def template(
+    criteria: Path = typer.Argument(..., help="The criteria set the workbook is for."),
+    out_file: Path = typer.Option(..., "--out", "-o", help="The workbook to write (.xlsx)."),
+    unit: Optional[str] = typer.Option(None, "--unit", help="Pre-fill for this unit id."),
+    name: Optional[str] = typer.Option(None, "--name", help="The unit's name (else from --previous)."),
+    unit_type: Optional[str] = typer.Option(None, "--type", help="The unit's type id (else from --previous)."),
+    previous: Optional[Path] = typer.Option(None, "--previous",
+                                            help="Last year's unit result (values shown) or round.json (unit only)."),
+) -> None:
+    """Excel intake workbook (phiếu nhập số liệu) for a criteria set: what an agency fills and scores."""
+    from reports.intake import intake_unit, intake_workbook
+
+    if out_file.suffix.lower() != ".xlsx":
+        raise CchcError(f"--out {out_file}: the workbook must be an .xlsx file")
+    cs = load_criteria(criteria)
+    who, values = intake_unit(cs, unit, name, unit_type, previous)
+    write_outputs(out_file.parent, {out_file.name: intake_workbook(cs, who, values)})
+    out.print(f"{out_file}", markup=False, highlight=False)
+
+
 # ---------------------------------------------------------------- reports (reports/)
 
 report_app = typer.Typer(help="Báo cáo: bảng tự đánh giá, chấm điểm của đơn vị và báo cáo tổng hợp của tỉnh "
-                              "(HTML, Markdown).", no_args_is_help=True)
+                              "(HTML, Markdown, Excel, Word, PDF).", no_args_is_help=True)
 app.add_typer(report_app, name="report")
-_FORMAT_HELP = "html, md or both."
+_FORMAT_HELP = "html, md, xlsx, docx, pdf, both (html and md), all, or several joined by commas (xlsx,docx,pdf)."
+_PROFILE_HELP = "Province profile (YAML: issuing body, signer, place), e.g. profiles/tien-giang.yaml."
 _TEMPLATES_HELP = "A folder of the province's own templates (same names), looked up before the shipped ones."
 _DATE_HELP = "Date printed on the report (YYYY-MM-DD or dd/mm/yyyy); without it the date line is left blank."
 
@@ -655,12 +680,13 @@ def report_unit(
     fmt: str = typer.Option("html", "--format", "-f", help=_FORMAT_HELP),
     templates: Optional[Path] = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
     date: Optional[str] = typer.Option(None, "--date", help=_DATE_HELP),
+    profile: Optional[Path] = typer.Option(None, "--profile", help=_PROFILE_HELP),
 ) -> None:
     """Self-assessment form per unit (bảng tự đánh giá, chấm điểm) with its gap analysis."""
     import reports
 
     files = reports.unit_report_files(results, criteria, kinds=reports.formats(fmt), templates=templates,
-                                      report_date=reports.parse_report_date(date))
+                                      report_date=reports.parse_report_date(date), profile=profile)
     write_outputs(out_dir, files)
     out.print(f"{len(files)} report file(s) → {out_dir}/", markup=False, highlight=False)
 
@@ -677,13 +703,14 @@ def report_province(
     fmt: str = typer.Option("html", "--format", "-f", help=_FORMAT_HELP),
     templates: Optional[Path] = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
     date: Optional[str] = typer.Option(None, "--date", help=_DATE_HELP),
+    profile: Optional[Path] = typer.Option(None, "--profile", help=_PROFILE_HELP),
 ) -> None:
     """Province summary: ranking per group, class counts, chart of indices, changes since last year."""
     import reports
 
     files = reports.province_report_files(source, criteria=criteria, previous=previous,
                                           kinds=reports.formats(fmt), templates=templates,
-                                          report_date=reports.parse_report_date(date))
+                                          report_date=reports.parse_report_date(date), profile=profile)
     write_outputs(out_dir, files)
     out.print(f"{len(files)} report file(s) → {out_dir}/", markup=False, highlight=False)
 

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from . import methods
+from . import methods, workbook
 from .errors import EvidenceError, Problem
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from .numbers import exact_text
@@ -144,14 +144,17 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     return list(units.values())
 
 
-def _read_task_file(folder: Path, ref: Any, location: str, sink: ProblemSink) -> list:
-    target = _inside(folder, str(ref), location, sink)
+def _read_task_file(folder: Path, ref: Any, location: str, sink: ProblemSink, source: str = "") -> list:
+    """A task list: a CSV / Excel file inside the evidence folder or, for a row of an intake
+    workbook whose value is `Nhiệm vụ`, that sheet of the same workbook."""
+    own_sheet = source.lower().endswith(".xlsx") and nfc(ref) == workbook.TASK_SHEET
+    target = Path(source) if own_sheet else _inside(folder, str(ref), location, sink)
     if target is None:
         return []
     name = str(target)
     sheet = ""
     if target.suffix.lower() == ".xlsx":
-        header, rows, sheet = rows_from_xlsx(target, name, sink)
+        header, rows, sheet = rows_from_xlsx(target, name, sink, workbook.TASK_SHEET if own_sheet else "")
     else:
         header, rows = rows_from_csv(target, name, sink)
     missing = [c for c in ("task", "lead", "deadline") if c not in header]
@@ -251,7 +254,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
 
     if kind == "tasks" and raw.given == {"value"} and isinstance(raw.value, Cell):
         # a CSV / Excel row names the unit's task list file in its value cell
-        raw.tasks = _read_task_file(unit.folder, raw.value.text, raw.value.location, sink)
+        raw.tasks = _read_task_file(unit.folder, raw.value.text, raw.value.location, sink, unit.source)
         raw.given = {"tasks_file"}
         if len(sink.problems) > errors_before:
             return None

@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
+from . import workbook
 from .errors import Problem
 from .numbers import parse_number, to_fraction
 from .schema import schema_problems
@@ -76,7 +77,10 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
     return header, out
 
 
-def rows_from_xlsx(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], list[tuple[int, dict]], str]:
+def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
+                   sheet: str = "") -> tuple[list[str], list[tuple[int, dict]], str]:
+    """The table on `sheet`, or on the workbook's data sheet (engine/workbook.py). Headers of the
+    intake layout are read as the columns they stand for; its rows nobody filled are skipped."""
     import openpyxl
 
     try:
@@ -84,13 +88,21 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink) -> tuple[list[str],
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
         sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {exc}")
         return [], [], ""
-    ws = wb["evidence"] if "evidence" in wb.sheetnames else wb.worksheets[0]
+    title = sheet or workbook.data_sheet(wb.sheetnames)
+    if title not in wb.sheetnames:
+        sink.add(loc(name, f"{wb.sheetnames[0]}!A1"), f"no sheet {title or workbook.DATA_SHEET!r}: "
+                                                      f"{workbook.expected_sheet()}")
+        wb.close()
+        return [], [], ""
+    ws = wb[title]
     rows = [tuple(_xlsx_value(c) for c in row) for row in ws.iter_rows()]
     wb.close()
     if not rows:
         sink.add(loc(name, f"{ws.title}!A1"), "empty sheet: expected a header row")
         return [], [], ws.title
-    header = [nfc(h).lower() if h is not None else "" for h in rows[0]]
+    written = [nfc(h).lower() if h is not None else "" for h in rows[0]]
+    header = [workbook.column_of(h) for h in written]
+    intake = header != written
     out = []
     for i, row in enumerate(rows[1:], start=2):
         if all(c is None or str(c).strip() == "" for c in row):
@@ -102,6 +114,8 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink) -> tuple[list[str],
             elif isinstance(c, date):
                 c = c.isoformat()
             cells[h] = "" if c is None else nfc(c)
+        if intake and workbook.unfilled(cells):
+            continue
         out.append((i, cells))
     return header, out, ws.title
 
@@ -234,7 +248,8 @@ def read_table(path: Path, name: str, sink: ProblemSink, columns: tuple[str, ...
             bad = True
     for needed in required:
         if needed not in header:
-            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {needed!r}")
+            where = f" on sheet {sheet!r}: {workbook.expected_sheet()}" if sheet else ""
+            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {workbook.label(needed)}{where}")
             bad = True
     return None if bad else (header, rows, sheet)
 

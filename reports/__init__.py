@@ -15,18 +15,25 @@ from engine.errors import CchcError, InputError, Problem
 
 from .load import check_criteria, criteria_for, find_round, load_results, load_round, result_paths
 from .province import province_context, summary_from_results
-from .render import KINDS, environment, render
+from .profile import load_profile
+from .render import KINDS, OUTPUTS, environment, produce, render
 from .unit import unit_context
 
-FORMATS = {"html": ("html",), "md": ("md",), "both": ("html", "md")}
+FORMATS = {"html": ("html",), "md": ("md",), "both": ("html", "md"), "xlsx": ("xlsx",), "docx": ("docx",),
+           "pdf": ("pdf",), "all": OUTPUTS}
 
 
 def formats(choice: str) -> tuple[str, ...]:
-    """`html`, `md` or `both` → the output kinds."""
-    try:
-        return FORMATS[choice]
-    except KeyError:
-        raise CchcError(f"unknown format {choice!r}; choose one of: {', '.join(FORMATS)}") from None
+    """`html`, `md`, `xlsx`, `docx`, `pdf`, `both` (html and md), `all`, or several joined by commas
+    (`xlsx,docx,pdf`) → the output kinds, each once, in the order given."""
+    kinds: list[str] = []
+    for part in choice.split(","):
+        try:
+            kinds += [k for k in FORMATS[part.strip()] if k not in kinds]
+        except KeyError:
+            raise CchcError(f"unknown format {part.strip()!r}; choose one or more (joined by commas) of: "
+                            f"{', '.join(FORMATS)}") from None
+    return tuple(kinds)
 
 
 def parse_report_date(text: Optional[str]) -> Optional[str]:
@@ -43,10 +50,12 @@ def parse_report_date(text: Optional[str]) -> Optional[str]:
 
 
 def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[str] = ("html",),
-                      templates: Optional[Path] = None, report_date: Optional[str] = None) -> dict[str, bytes]:
-    """One report per unit result and format: `{unit id}.{html,md}` → bytes."""
+                      templates: Optional[Path] = None, report_date: Optional[str] = None,
+                      profile: Optional[Path] = None) -> dict[str, bytes]:
+    """One report per unit result and format: `{unit id}.{html,md,xlsx,docx,pdf}` → bytes."""
     docs = load_results(result_paths(paths))
     cs = criteria_for(criteria, docs)
+    who = load_profile(profile)
     files: dict[str, bytes] = {}
     seen: dict[str, Path] = {}
     for path, doc in docs:
@@ -54,18 +63,20 @@ def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[
         if uid in seen:
             raise InputError([Problem(str(path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
         seen[uid] = path
-        ctx = unit_context(cs, doc, report_date=report_date)
+        ctx = unit_context(cs, doc, report_date=report_date, profile=who)
         for kind in kinds:
-            files[f"{uid}.{kind}"] = render("unit", kind, ctx, templates)
+            files[f"{uid}.{kind}"] = produce("unit", kind, ctx, templates)
     return files
 
 
 def province_report_files(source: Path, *, criteria: Optional[Path] = None, previous: Optional[Path] = None,
                           kinds: Sequence[str] = ("html",), templates: Optional[Path] = None,
-                          report_date: Optional[str] = None, name: str = "province") -> dict[str, bytes]:
-    """The province summary: `province.{html,md}` → bytes. `source` is a round summary (`round.json`,
+                          report_date: Optional[str] = None, name: str = "province",
+                          profile: Optional[Path] = None) -> dict[str, bytes]:
+    """The province summary: `province.{html,md,xlsx,docx,pdf}` → bytes. `source` is a round summary (`round.json`,
     or a folder holding one), or a folder of unit results ranked here with the round's rules (then
     `criteria` is needed, and `previous` may name last year's round.json)."""
+    who = load_profile(profile)
     round_path = find_round(source)
     if round_path is not None:
         if previous is not None:
@@ -86,9 +97,9 @@ def province_report_files(source: Path, *, criteria: Optional[Path] = None, prev
         docs = load_results(result_paths([source]))
         cs = criteria_for(criteria, docs)
         doc = summary_from_results(cs, docs, previous)
-    ctx = province_context(doc, cs, report_date=report_date)
-    return {f"{name}.{kind}": render("province", kind, ctx, templates) for kind in kinds}
+    ctx = province_context(doc, cs, report_date=report_date, profile=who)
+    return {f"{name}.{kind}": produce("province", kind, ctx, templates) for kind in kinds}
 
 
-__all__ = ["FORMATS", "KINDS", "environment", "formats", "parse_report_date", "province_context",
+__all__ = ["FORMATS", "KINDS", "OUTPUTS", "environment", "produce", "formats", "parse_report_date", "province_context",
            "province_report_files", "render", "unit_context", "unit_report_files"]

@@ -15,6 +15,7 @@ from engine.errors import InputError, Problem
 from engine.model import CriteriaSet
 from engine.numbers import display, to_fraction
 
+from .profile import Profile, profile_context
 from .text import basis, compact, num, percent, signed
 
 # Bar colours by class, best band first; units without a class are grey.
@@ -84,6 +85,9 @@ def _unit_row(u: dict, type_labels: dict[str, str]) -> dict:
         "points": num(u.get("points")), "max": num(u.get("max")),
         "index": num(index) if index is not None else "—",
         "index_value": index,
+        "values": {"points": _f(u.get("points")), "max": _f(u.get("max")), "index": index,
+                   "previous_index": _f(u.get("previous_index")), "index_change": change,
+                   "rank": u.get("rank"), "previous_rank": u.get("previous_rank")},
         "class": u.get("class") or "",
         "previous_index": num(u.get("previous_index")),
         "index_change": signed(change) if change is not None else "",
@@ -94,11 +98,30 @@ def _unit_row(u: dict, type_labels: dict[str, str]) -> dict:
     }
 
 
+def _label_lines(name: str, width: int) -> list[str]:
+    """A unit's full name over as many lines of at most `width` characters as it needs."""
+    lines, line = [], ""
+    for word in name.split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + [line] if line else lines or [""]
+
+
 def _chart(rows: list[dict], bands: list[dict]) -> dict:
     """Geometry of a horizontal bar chart (0–100 %), one bar per unit with an index, in SVG user
-    units written with a decimal point (SVG's own syntax)."""
-    width, label_w, right = Fraction(680), Fraction(210), Fraction(56)
-    top, row_h, bar_h, bottom = Fraction(36), Fraction(20), Fraction(13), Fraction(46)
+    units written with a decimal point (SVG's own syntax). Names are printed in full (the label
+    column widens, then wraps); the values stand in their own column right of 100 %, where no
+    threshold line runs; rows get lower as units get more, so that a group's chart fits one page."""
+    longest = max((len(r["name"]) for r in rows), default=10)
+    chars = min(max(longest, 28), 52)  # label column: up to 52 characters a line, then wrap
+    width, label_w, right = Fraction(680), Fraction(chars * 11, 2) + 8, Fraction(46)
+    n = max(len(rows), 1)
+    row_h = Fraction(20) if n <= 16 else Fraction(15)
+    bar_h, line_h = row_h - 6, Fraction(11)
+    top, bottom = Fraction(36), Fraction(46)
     x0, x1 = label_w, width - right
     scale = (x1 - x0) / 100
     band_color = {b["label"]: PALETTE[min(i, len(PALETTE) - 1)] for i, b in enumerate(bands)}
@@ -106,19 +129,22 @@ def _chart(rows: list[dict], bands: list[dict]) -> dict:
     def c(v: Fraction) -> str:
         return display(v).rstrip("0").rstrip(".")
 
-    bars, labels = [], []
-    for i, r in enumerate(rows):
-        y = top + row_h * i
-        name = r["name"] if len(r["name"]) <= 34 else r["name"][:33] + "…"
-        labels.append({"x": c(x0 - 6), "y": c(y + bar_h - 2), "text": name, "full": r["name"]})
-        if r["index_value"] is None:
-            continue
-        w = min(max(r["index_value"], Fraction(0)), Fraction(100)) * scale
-        bars.append({"x": c(x0), "y": c(y), "width": c(w), "height": c(bar_h),
-                     "fill": band_color.get(r["class"], NO_CLASS), "unit": r["id"], "title": f"{r['name']}: {r['index']} %",
-                     "value_x": c(x0 + w + 4), "value_y": c(y + bar_h - 2), "value": r["index"]})
-    height = top + row_h * max(len(rows), 1) + bottom
-    axis_y = top + row_h * max(len(rows), 1)
+    bars, labels, y = [], [], top
+    for r in rows:
+        name_lines = _label_lines(r["name"], chars)
+        h = max(row_h, line_h * len(name_lines) + 4)
+        first = y + bar_h - 2 - line_h * (len(name_lines) - 1) / 2
+        labels.append({"x": c(x0 - 6), "y": c(first), "text": r["name"], "full": r["name"],
+                       "lines": [{"text": t, "dy": "0" if i == 0 else c(line_h)} for i, t in enumerate(name_lines)]})
+        if r["index_value"] is not None:
+            w = min(max(r["index_value"], Fraction(0)), Fraction(100)) * scale
+            bars.append({"x": c(x0), "y": c(y), "width": c(w), "height": c(bar_h),
+                         "fill": band_color.get(r["class"], NO_CLASS), "unit": r["id"],
+                         "title": f"{r['name']}: {r['index']} %",
+                         "value_x": c(width - 2), "value_y": c(y + bar_h - 2), "value": r["index"]})
+        y += h
+    axis_y = y if rows else top + row_h
+    height = axis_y + bottom
     ticks = [{"x": c(x0 + scale * t), "label": str(t)} for t in range(0, 101, 20)]
     # Band thresholds as dashed lines; their labels alternate between two heights so that close
     # thresholds (70, 80, 90) do not overlap.
@@ -138,8 +164,10 @@ def _chart(rows: list[dict], bands: list[dict]) -> dict:
 
 
 def province_context(doc: dict, criteria: Optional[CriteriaSet] = None, *,
-                     report_date: Optional[str] = None) -> dict:
-    """Everything the province templates show, as display text."""
+                     report_date: Optional[str] = None, profile: Optional[Profile] = None) -> dict:
+    """Everything the province templates show, as display text; exact values under each unit's
+    `values`. The issuing body and signer come from the province profile, never from the criteria
+    set (whose issuer is who issued the criteria)."""
     from .text import long_date
 
     type_labels = {t.id: t.label for t in criteria.unit_types} if criteria else {}
@@ -167,9 +195,11 @@ def province_context(doc: dict, criteria: Optional[CriteriaSet] = None, *,
     period = str(doc.get("period") or crit.get("year", ""))
     issuer = criteria.issuer if criteria else ""
     prev = doc.get("previous") or {}
+    who = profile_context(profile)
     return {
         "title": f"BÁO CÁO TỔNG HỢP KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {period}",
-        "issuer": issuer, "issuer_upper": issuer.upper(),
+        "profile": who,
+        "issuer": " ".join(who["issuer_lines"]), "issuer_upper": " ".join(who["issuer_lines"]).upper(),
         "period": period,
         "criteria": {"id": crit.get("id", ""), "title": crit.get("title", ""),
                      "decision": crit.get("decision", ""), "sha256": crit.get("sha256", ""),

@@ -1,8 +1,11 @@
 """The one Jinja environment factory and the one render path.
 
-Two output kinds share it: `html` (autoescaped) and `md` (every value written into a Markdown table is
-escaped so that `|`, newlines or markup in a name or a citation cannot break the table). Templates are
-looked up in a province's own folder first (`--templates DIR`), then in the ones shipped here.
+Jinja kinds: `html` (autoescaped), `md` (every value written into a Markdown table is escaped so
+that `|`, newlines or markup in a name or a citation cannot break the table) and `docx` (a Word
+template rendered by docxtpl, values XML-escaped). `produce` makes every output format from one
+context: html, md and docx from their templates, pdf from the HTML (WeasyPrint), xlsx from the
+context (reports/sheets.py). Templates are looked up in a province's own folder first
+(`--templates DIR`), then in the ones shipped here.
 """
 from __future__ import annotations
 
@@ -18,7 +21,8 @@ from engine.errors import InputError, Problem
 
 from . import text
 
-KINDS = ("html", "md")
+KINDS = ("html", "md", "docx")
+OUTPUTS = ("html", "md", "xlsx", "docx", "pdf")
 SHIPPED = Path(__file__).parent / "templates"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&~#])")
 _LINE_BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
@@ -46,7 +50,7 @@ def environment(kind: str, templates: Optional[Path] = None) -> jinja2.Environme
     loaders.append(jinja2.FileSystemLoader(str(SHIPPED)))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=kind == "html",
+        autoescape=kind in ("html", "docx"),
         undefined=jinja2.StrictUndefined,
         finalize=md_escape if kind == "md" else None,
         trim_blocks=True,
@@ -91,3 +95,31 @@ def _origin(env: jinja2.Environment, name: str) -> str:
         return source[1] or name
     except jinja2.TemplateNotFound:
         return name
+
+
+def template_path(name: str, templates: Optional[Path] = None) -> Path:
+    """A file template (`unit.docx`): the province's own first, else the shipped one."""
+    for folder in ([templates] if templates is not None else []) + [SHIPPED]:
+        if (folder / name).is_file():
+            return folder / name
+    raise InputError([Problem(str(templates or SHIPPED), message=f"template {name} not found")])
+
+
+def produce(name: str, kind: str, context: dict, templates: Optional[Path] = None) -> bytes:
+    """One report (`unit`, `province`) in one output format, as bytes."""
+    if kind in ("html", "md"):
+        return render(name, kind, context, templates)
+    if kind == "pdf":
+        from .pdf import pdf_bytes
+
+        return pdf_bytes(render(name, "html", context, templates))
+    if kind == "docx":
+        from .docx import docx_bytes
+
+        return docx_bytes(template_path(f"{name}.docx", templates), _cached("docx", str(templates) if templates else None),
+                          context)
+    if kind == "xlsx":
+        from . import sheets
+
+        return {"unit": sheets.unit_workbook, "province": sheets.province_workbook}[name](context)
+    raise ValueError(f"unknown report format {kind!r}")

@@ -69,12 +69,11 @@ def roman(n: int) -> str:
 
 def basis(title: str, decision: str, issuer: str) -> str:
     """What a report is scored under, as the subtitle of an official form: `Theo <bộ chỉ số> ban
-    hành kèm theo Quyết định số 1/QĐ-UBND của <cơ quan>`; a decision written as prose is quoted as is."""
+    hành kèm theo Quyết định số 1/QĐ-UBND của <cơ quan>`. A decision written as prose is a note of
+    the criteria set's authors, not a citation: it is not printed."""
     text = f"Theo {title}"
     if decision and len(decision.split()) == 1:
         text += f" ban hành kèm theo Quyết định số {decision}"
         if issuer:
             text += f" của {issuer}"
-    else:
-        text += "".join(f"; {x}" for x in (decision, issuer) if x)
     return text

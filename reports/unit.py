@@ -12,6 +12,7 @@ from engine.model import CriteriaSet
 from engine.numbers import to_fraction
 
 from .gaps import current, gap_report
+from .profile import Profile, profile_context
 from .text import basis, long_date, num, percent, roman, signed, vn_date
 
 NEEDS_EXPLANATION = {
@@ -68,8 +69,20 @@ def _sum(values) -> Fraction:
     return sum(values, Fraction(0))
 
 
-def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str] = None) -> dict:
-    """Everything the unit templates show, as display text (Vietnamese numbers and dates)."""
+def number_citations(rows: list[dict]) -> list[dict]:
+    """Each distinct citation once, numbered in order of first use; every row refers to its own by
+    number (`refs`, `[1], [3]`) so that a document cited by many rows is printed once."""
+    numbers: dict[str, int] = {}
+    for r in rows:
+        r["refs"] = [numbers.setdefault(text, len(numbers) + 1) for text in r["evidence"]]
+        r["refs_text"] = ", ".join(f"[{n}]" for n in r["refs"])
+    return [{"no": n, "text": text} for text, n in numbers.items()]
+
+
+def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str] = None,
+                 profile: Optional[Profile] = None) -> dict:
+    """Everything the unit templates show, as display text (Vietnamese numbers and dates); exact
+    values for spreadsheets under each row's and the total's `values`."""
     items = {i["code"]: i for i in doc["items"]}
     crit_roll = {r["code"]: r for r in doc["criteria_rollup"]}
     area_roll = {r["code"]: r for r in doc["areas"]}
@@ -123,8 +136,11 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
                 text += f" ({signed(_f(st['index_change']))} điểm %)"
         standing = {"text": text, "rank": "" if st.get("rank") is None else str(st["rank"]),
                     "class": st.get("class") or ""}
+    citations = number_citations(rows)
     return {
         "title": f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {year}",
+        "profile": profile_context(profile),
+        "citations": citations,
         "unit": {"id": unit["id"], "name": unit["name"], "name_upper": unit["name"].upper(),
                  "type": unit["type"], "type_label": type_labels.get(unit["type"], unit["type"])},
         "period": year,
@@ -150,6 +166,9 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
             "index_number": num(to_fraction(total["index"])) if total.get("index") is not None else "—",
             "criteria_max": num(criteria.max),
             "excluded_max": num(criteria.max - t_max),
+            "values": {"max": t_max, "self": self_total, "appraised": final_total if appraised else None,
+                       "self_index": self_total / t_max * 100 if t_max else None,
+                       "appraised_index": (final_total / t_max * 100 if t_max else None) if appraised else None},
         },
         "gaps": [{
             "code": g.code, "title": g.title, "points": num(g.points), "max": num(g.max),
@@ -178,6 +197,9 @@ def _group_row(kind, stt, code, title, nominal_max, rollup, group_items, self_pt
         "not_applicable": not applicable, "needs_explanation": False, "survey": False, "adjusted": False,
         "result": "", "evidence": [], "explanation": [],
         "index": percent(to_fraction(rollup["index"])) if rollup.get("index") is not None else "",
+        "values": {"max": mx if applicable else nominal_max,
+                   "self": _sum(self_pts(i) for i in applicable) if applicable else None,
+                   "appraised": to_fraction(rollup["points"]) if appraised and applicable else None},
     }
 
 
@@ -223,5 +245,7 @@ def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_typ
         "not_applicable": na, "needs_explanation": needs, "survey": sub.source == "survey",
         "status": status, "result": result, "evidence": evidence, "explanation": explanation,
         "index": "",
+        "values": {"max": to_fraction(item["max"]), "self": None if na else self_points,
+                   "appraised": to_fraction(item["points"]) if appraised and not na else None},
     }
 

@@ -75,6 +75,27 @@ echo "Self-assessment forms:  $OUT/reports/departments/<unit id>.html, $OUT/repo
 echo "  (each also as .md; open the HTML in a browser and print it on A4)"
 
 
+# --- office documents (docs/reports.md): intake workbooks, Excel / Word / PDF reports ---------------
+section "Office documents — intake workbooks (phiếu nhập số liệu) and the reports as Excel, Word, PDF"
+PROFILE=profiles/tien-giang.yaml
+for pair in departments:so-cong-thuong communes:xa-an-binh; do
+    kind="${pair%%:*}"; unit="${pair##*:}"
+    "$CCHC" template "criteria/tien-giang-2023-$kind.yaml" --out "$OUT/intake/$kind/mau-trong.xlsx"
+    "$CCHC" template "criteria/tien-giang-2023-$kind.yaml" --unit "$unit" \
+        --previous "$OUT/round/$kind/units/$unit.json" --out "$OUT/intake/$kind/$unit-mau.xlsx"
+    "$BIN/python" scripts/fill_intake_example.py "$OUT/intake/$kind/$unit-mau.xlsx" \
+        "examples/province/$kind/$unit.yaml" "$OUT/intake/$kind/filled/$unit.xlsx" >/dev/null
+    "$CCHC" validate --criteria "criteria/tien-giang-2023-$kind.yaml" "$OUT/intake/$kind/filled/$unit.xlsx" >/dev/null
+    echo "$OUT/intake/$kind/filled/$unit.xlsx: filled from examples/province/$kind/$unit.yaml, reads back without error"
+    "$CCHC" report unit "$OUT/round/$kind/units/$unit.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
+        --profile "$PROFILE" --out "$OUT/office/$kind" --format xlsx,docx,pdf
+    "$CCHC" report province "$OUT/round/$kind/round.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
+        --profile "$PROFILE" --out "$OUT/office/$kind" --format xlsx,docx,pdf
+done
+echo "Intake workbooks: $OUT/intake/<kind>/mau-trong.xlsx (blank), <unit>-mau.xlsx (pre-filled), filled/<unit>.xlsx"
+echo "Office reports:   $OUT/office/<kind>/<unit>.{xlsx,docx,pdf}, province.{xlsx,docx,pdf}"
+# --- end of the office documents section -----------------------------------------------------------
+
 # --- replay (docs/replay.md): every bundle written above must reproduce its recorded results -------
 section "Replay — every bundle the demo wrote, from its own bytes (fails the demo if any differs)"
 while IFS= read -r b; do

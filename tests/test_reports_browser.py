@@ -185,7 +185,8 @@ def test_markup_in_a_unit_name_reads_as_text(browser, province, tmp_path):  # no
     page = open_page(browser, tmp_path / "so-noi-vu.html")
     assert page.locator("script").count() == 0
     assert page.locator(".unit-name").inner_text() == "Sở <script>alert(1)</script> | Nội vụ mới"
-    assert "12|KH SNV <b>x</b> ngày 20/01/2023" in page.locator("tr[data-code='1.1.1'] td.evidence").inner_text()
+    assert page.locator("tr[data-code='1.1.1'] td.evidence").inner_text() == "[1]"
+    assert "12|KH SNV <b>x</b> ngày 20/01/2023" in page.locator("#citation-1").inner_text()
     page.close()
 
 
@@ -196,3 +197,41 @@ def test_without_a_browser_ci_fails_and_a_developer_skips(monkeypatch):
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         _unavailable("no chromium")
+
+
+def test_a_long_group_starts_on_the_first_printed_page(chromium, province, tmp_path):  # noqa: F811
+    """30 units in the first group (as the example province's communes): printed, the first page
+    holds the group's heading and its whole chart, not only the letterhead."""
+    import json
+
+    import pypdf
+
+    from engine.results import write_outputs
+    from reports import province_report_files
+
+    doc = json.loads((province / "round.json").read_text("utf-8"))
+    doc["criteria"]["title"] = ("Bộ tiêu chí xác định Chỉ số CCHC năm 2023 của UBND xã, phường, thị trấn "
+                                "(xây dựng từ Kế hoạch CCHC năm 2023 tỉnh Tiền Giang)")  # a two-line subtitle
+    doc["criteria"]["decision"] = ("Xây dựng từ Kế hoạch ban hành kèm QĐ 45/QĐ-UBND ngày 10/01/2023 — không phải "
+                                   "văn bản ban hành bộ chỉ số")  # a note, not printed
+    group = doc["groups"][0]
+    group["units"] = [dict(group["units"][0], id=f"xa-{i}", name=f"UBND xã Thạnh Phú Đông Số {i} huyện Gò Công Tây",
+                           rank=i) for i in range(1, 31)]
+    folder = tmp_path / "round"
+    folder.mkdir()
+    (folder / "round.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    write_outputs(tmp_path, province_report_files(folder, kinds=("html",)))
+    pdf = tmp_path / "out.pdf"
+    profile = tempfile.mkdtemp(prefix="chromium-", dir=tmp_path)
+    subprocess.run([chromium, "--headless", *FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", (tmp_path / "province.html").as_uri()],
+                   check=True, capture_output=True, timeout=60)
+    shutil.rmtree(profile, ignore_errors=True)
+
+    def squeeze(text: str) -> str:  # the browser's font fallback splits words into runs
+        return "".join(text.split()).upper()
+
+    first = squeeze(pypdf.PdfReader(str(pdf)).pages[0].extract_text())
+    assert squeeze("BÁO CÁO TỔNG HỢP") in first and squeeze(group["label"]) in first
+    assert squeeze("UBND xã Thạnh Phú Đông Số 1 huyện Gò Công Tây") in first  # full names, the chart's first bar
+    assert squeeze("UBND xã Thạnh Phú Đông Số 30 huyện Gò Công Tây") in first  # … and its last: the whole chart
