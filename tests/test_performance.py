@@ -2,13 +2,17 @@
 files of a run. Speed itself is measured by `make bench`, never asserted here."""
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.errors import InputError
+from engine.results import dumps
 from engine.yamlio import LineLoader, YamlList, YamlMap, load_yaml
 from engine import yamlio
 
@@ -116,3 +120,20 @@ def test_laying_out_20000_input_files_grows_linearly(fast_tmp):
     ten times the files cost far less than a hundred times the time."""
     small, large = _pack_cpu(fast_tmp / "small", 2000), _pack_cpu(fast_tmp / "large", 20000)
     assert large < 30 * max(small, 0.01), (small, large)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2 ** 70, max_value=2 ** 70) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_the_fast_encoder_writes_the_standard_librarys_canonical_bytes(value):
+    expected = (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    assert dumps(value) == expected
+
+
+def test_non_string_keys_and_huge_integers_still_encode():
+    assert dumps({1: 2 ** 80}) == b'{\n  "1": 1208925819614629174706176\n}\n'
