@@ -14,7 +14,7 @@ from engine import load_criteria, load_evidence, score as score_units
 from engine.archive import NotReproducedError
 from engine.errors import CchcError, EngineError, IncompleteEvaluationError, InputError
 from engine.numbers import display
-from engine.outdir import write_outputs
+from engine.outdir import write_file, write_outputs
 from engine.results import result_files
 from engine.yamlio import load_yaml
 
@@ -83,7 +83,8 @@ def _is_criteria(path: Path) -> bool:
         doc = load_yaml(path)
     except InputError:
         # Broken YAML: still a criteria set if it says so, so that its own errors are reported.
-        return "cchc-criteria/" in path.read_text("utf-8", errors="replace")
+        with path.open(encoding="utf-8", errors="replace") as f:  # the head only: it may be huge
+            return "cchc-criteria/" in f.read(65536)
     return isinstance(doc, dict) and str(doc.get("format", "")).startswith("cchc-criteria/")
 
 
@@ -657,7 +658,7 @@ def template(
         raise CchcError(f"--out {out_file}: the workbook must be an .xlsx file")
     cs = load_criteria(criteria)
     who, values = intake_unit(cs, unit, name, unit_type, previous)
-    write_outputs(out_file.parent, {out_file.name: intake_workbook(cs, who, values)})
+    write_file(out_file, intake_workbook(cs, who, values))
     out.print(f"{out_file}", markup=False, highlight=False)
 
 

@@ -30,6 +30,7 @@ import secrets
 import shutil
 import signal
 import stat
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Mapping, Optional
@@ -122,6 +123,33 @@ def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: s
     except OSError as exc:
         raise _os_error(exc, out) from None
     return [out / str(m) for m in members]
+
+
+def write_file(path: Path | str, data: bytes) -> Path:
+    """Write one file (`--out FILE`) all or nothing: a temporary file beside it, synced, then
+    renamed over it. A link or a folder at `path` is refused, never followed or replaced."""
+    target = Path(os.path.abspath(path))
+    if target.is_symlink():
+        raise OutputError(f"--out {path} is a symbolic link: cchc writes only to a real file")
+    if target.is_dir():
+        raise OutputError(f"--out {path} is a folder: name the file to write")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.cchc-", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _os_error(exc, target) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise _os_error(exc, target) from None
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+    return target
 
 
 def _os_error(exc: OSError, where: Path) -> OutputError:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InputError, OutputError
-from engine.outdir import CRASH_ENV, MARKER, check_names, recover, write_outputs
+from engine.outdir import CRASH_ENV, MARKER, check_names, recover, write_file, write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -195,6 +195,21 @@ def test_out_on_a_file_or_in_a_read_only_folder_is_exit_2(tmp_path, cchc, monkey
 
 
 # ---------------------------------------------------------------- names from data
+
+def test_a_single_output_file_is_replaced_whole_and_never_through_a_link(tmp_path):
+    target = tmp_path / "form.xlsx"
+    write_file(target, b"old")
+    write_file(target, b"new")
+    assert target.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["form.xlsx"]
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"keep")
+    (tmp_path / "link.xlsx").symlink_to(outside)
+    with pytest.raises(OutputError, match="symbolic link"):
+        write_file(tmp_path / "link.xlsx", b"x")
+    with pytest.raises(OutputError, match="is a folder"):
+        write_file(tmp_path, b"x")
+    assert outside.read_bytes() == b"keep"
+
 
 def test_a_unit_called_summary_is_written_and_reported(tmp_path, cchc):
     ev = tmp_path / "ev"

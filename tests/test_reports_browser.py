@@ -207,7 +207,7 @@ def test_a_long_group_starts_on_the_first_printed_page(chromium, province, tmp_p
 
     import pypdf
 
-    from engine.results import write_outputs
+    from engine.outdir import write_outputs
     from reports import province_report_files
 
     doc = json.loads((province / "round.json").read_text("utf-8"))
@@ -221,11 +221,11 @@ def test_a_long_group_starts_on_the_first_printed_page(chromium, province, tmp_p
     folder = tmp_path / "round"
     folder.mkdir()
     (folder / "round.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    write_outputs(tmp_path, province_report_files(folder, kinds=("html",)))
+    write_outputs(tmp_path / "reports", province_report_files(folder, kinds=("html",)), command="report province")
     pdf = tmp_path / "out.pdf"
     profile = tempfile.mkdtemp(prefix="chromium-", dir=tmp_path)
     subprocess.run([chromium, "--headless", *FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                    f"--print-to-pdf={pdf}", (tmp_path / "province.html").as_uri()],
+                    f"--print-to-pdf={pdf}", (tmp_path / "reports" / "province.html").as_uri()],
                    check=True, capture_output=True, timeout=60)
     shutil.rmtree(profile, ignore_errors=True)
 
