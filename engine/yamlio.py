@@ -63,6 +63,9 @@ class LineLoader(yaml.SafeLoader):
 
     def __init__(self, stream: Any):
         super().__init__(stream)
+        self._start_limits()
+
+    def _start_limits(self) -> None:
         self._depth = 0
         self._sizes: dict[int, int] = {}  # id(node) -> node count with aliases expanded
         self._limits = {name: limit(name) for name in ("yaml_nodes", "yaml_depth", "string_chars")}
@@ -184,15 +187,23 @@ LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_y
 
 
 if yaml.__with_libyaml__:
-    class CLineLoader(yaml.cyaml.CParser, LineLoader):  # type: ignore[misc]
-        """LineLoader's constructors on libyaml's parser (C): the same data and positions, several
-        times faster. A document it refuses is parsed again by LineLoader, so that the message and
-        position a person sees are the same whichever parser read the file."""
+    class CLineLoader(LineLoader, yaml.cyaml.CParser):  # type: ignore[misc]
+        """LineLoader on libyaml's scanner and parser (C): its events are composed by LineLoader's
+        composer (so every size, depth and length limit holds), resolved and constructed as there:
+        the same data and positions, several times faster. A document it refuses is read again by
+        LineLoader alone, so that the message and position a person sees do not depend on the
+        parser."""
+
+        check_event = yaml.cyaml.CParser.check_event
+        peek_event = yaml.cyaml.CParser.peek_event
+        get_event = yaml.cyaml.CParser.get_event
 
         def __init__(self, stream: str):
             yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
+            self._start_limits()
 
     FastSafeLoader: type = CLineLoader
 else:  # PyYAML built without libyaml

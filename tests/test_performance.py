@@ -58,7 +58,8 @@ def test_libyaml_is_the_parser_used_and_positions_count_characters(tmp_path, mon
     ("a: [1, 2\nb: 3\n", 2, 2, "expected ',' or ']', but got ':'"),
     ("a: 1\na: 2\n", 2, 1, "duplicate key 'a'"),
     ("a: !!python/object:os.system x\n", 1, 4, "custom YAML tags are refused"),
-    ("a: .nan\n", 1, 4, "not a finite number"),
+    ("a: !!int 017\n", 1, 4, "not a decimal integer"),
+    ("a: " + "[" * 60 + "]" * 60 + "\n", 1, 53, "nesting is too deep"),
 ])
 def test_a_yaml_error_reads_the_same_with_either_parser(tmp_path, monkeypatch, text, line, col, message):
     path = tmp_path / "bad.yaml"
