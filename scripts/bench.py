@@ -2,7 +2,7 @@
 
     python scripts/bench.py                          # 1,000, 5,000 and 20,000 units, both engines
     python scripts/bench.py --units 1000,5000        # the full 20,000-unit run is optional
-    python scripts/bench.py --units 1000 --round     # also `cchc round` with 1 and 2 workers
+    python scripts/bench.py --units 1000 --round 1000   # also `cchc round` of 1,000 units, 1 and 2 workers
 
 Every run is the real command line (`cchc score …`) in a child process, so wall time
 includes start-up and the child's own CPU time and peak memory (`os.wait4`'s resource usage of
@@ -297,7 +297,8 @@ def main() -> None:
     ap.add_argument("--units", default="1000,5000,20000", help="comma-separated unit counts (default 1000,5000,20000)")
     ap.add_argument("--engines", default="durable,reference", help="engines to run (default both)")
     ap.add_argument("--yaml", type=int, default=1000, help="also score this many units as one YAML file each (0: no)")
-    ap.add_argument("--round", action="store_true", help="also time `cchc round` with 1 and 2 workers")
+    ap.add_argument("--round", type=int, default=0, help="also time `cchc round` of this many units with 1 and "
+                                                         "2 workers (0: no)")
     ap.add_argument("--doc", action="store_true", help="write the figures into docs/performance.md and the plot")
     args = ap.parse_args()
     engines = args.engines.split(",")
@@ -309,7 +310,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         sizes = [(int(u), False) for u in args.units.split(",") if u] + ([(args.yaml, True)] if args.yaml else [])
         for units, as_yaml in sizes:
-            row = bench_size(criteria, units, as_yaml, engines, Path(tmp), args.round)
+            row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units == args.round and not as_yaml)
             if not rows:
                 row["share"] = distinct_share(criteria, Path(tmp) / f"evidence-{units}-{'yaml' if as_yaml else 'csv'}")
             print_row(row, engines)
