@@ -571,9 +571,13 @@ def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str
         return dict(results)
     pattern = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, keys)) + r")(?=$|[/:\s'\"),;])")
 
+    fixed: dict[str, str] = {}  # results repeat their strings (titles, labels, file names) unit after unit
+
     def fix(value: Any) -> Any:
         if isinstance(value, str):
-            return pattern.sub(lambda m: names[m.group(1)], value)
+            if value not in fixed:
+                fixed[value] = pattern.sub(lambda m: names[m.group(1)], value)
+            return fixed[value]
         if isinstance(value, list):
             return [fix(v) for v in value]
         if isinstance(value, dict):
