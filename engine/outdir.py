@@ -219,10 +219,14 @@ def _stage(parent: Path, name: str, members: Mapping[PurePosixPath, bytes], comm
             fd = os.open(staging / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+                if _syncfs is None:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             if i == len(items) // 2:
                 _crash("writing")
+        if _syncfs is not None and _syncfs(lock) != 0:  # one flush for every file, not one per file
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(staging))
         for d in sorted(folders, key=lambda p: len(p.parts), reverse=True):
             with _open_dir(staging / d) as dfd:
                 os.fsync(dfd)
@@ -231,6 +235,18 @@ def _stage(parent: Path, name: str, members: Mapping[PurePosixPath, bytes], comm
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return staging, lock
+
+
+def _libc_syncfs():
+    """Linux's syncfs(2): every written file of the staging folder's file system reaches the disk in
+    one call (20,000 result files synced one by one take most of a minute)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _libc_syncfs()
 
 
 def _libc_renameat2():
