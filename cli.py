@@ -733,6 +733,30 @@ def serve(
         echo=lambda line: out.print(line, markup=False, highlight=False))
 
 
+audit_app = typer.Typer(help="The workspace's audit log (every action, hash-chained).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+@guarded
+def audit_verify(
+    data: Path = typer.Option(Path("cchc-data"), "--data", help="The workspace's data folder (its database, "
+                              "unless DATABASE_URL is set)."),
+) -> None:
+    """Recompute the audit log's hash chain; exit 2 naming the first entry edited or deleted."""
+    from web.cchcweb.server import setup
+
+    if not data.is_dir():
+        raise CchcError(f"{data}: no workspace data folder here")
+    setup(data)
+    from web.workspace.audit import verify
+
+    verdict = verify()
+    if not verdict.ok:
+        raise CchcError(f"audit log: {verdict.problem} (entries 1–{verdict.bad_seq - 1} verify)")
+    out.print(f"audit log verified: {verdict.entries} entries, head {verdict.head}", markup=False, highlight=False)
+
+
 def main() -> None:  # pragma: no cover - console entry alias
     app()
 

@@ -53,3 +53,18 @@ def field_errors(bf) -> str:
         return ""
     items = format_html_join("", "<li>{}</li>", ((e,) for e in bf.errors))
     return format_html('<ul class="errorlist" id="{}_error">{}</ul>', bf.auto_id, items)
+
+
+@register.simple_tag
+def unread_notices(user) -> int:
+    from ..notices import unread
+
+    return unread(user)
+
+
+@register.filter
+def chart_svg(group: dict) -> str:
+    """A group's SVG chart drawn by the reports' own template (the province report shows the same)."""
+    from reports import environment
+
+    return mark_safe(environment("html").get_template("chart.svg.j2").render(g=group))
