@@ -248,3 +248,19 @@ def test_cchc_audit_verify_fails_on_an_edited_or_deleted_row(tmp_path):
     bad = _cchc("audit", "verify", "--data", data, env=env)
     assert bad.returncode == 2 and "entry 2 is missing" in bad.stderr, bad.stdout + bad.stderr
     db.close()
+
+
+def test_the_administrator_assigns_appraisers_in_the_workspace(world):
+    from web.workspace.models import AuditEntry, Profile
+
+    admin = _client(world.admin)
+    p = Profile.objects.get(user=world.appraiser)
+    page = admin.get(f"/dot/{world.round.pk}/phan-cong/").content.decode()
+    assert f'name="a{p.pk}" value="{world.c.pk}" checked' in page
+    resp = admin.post(f"/dot/{world.round.pk}/phan-cong/", {f"a{p.pk}": [str(world.a.pk), str(world.b.pk), "x"]})
+    assert resp.status_code == 302
+    assert set(p.assigned.values_list("code", flat=True)) == {"so-tai-chinh", "so-cong-thuong"}
+    e = AuditEntry.objects.get(action="assign")
+    assert '"units":["xa-an-hoa"]' in e.detail and '"so-tai-chinh"' in e.detail
+    assert _client(world.appraiser).get(f"/don-vi/{world.a.pk}/tham-dinh/").status_code == 200
+    assert _client(world.auditor).post(f"/dot/{world.round.pk}/phan-cong/", {}).status_code == 403

@@ -70,14 +70,14 @@ def test_the_urlconf_is_enumerated(world):
 
 # The Sở Nội vụ's pages of a round and the audit log: nobody but the administrator (and the auditor,
 # reading) may open them.
-ROUND_ADMIN = {"dashboard", "survey", "close_round", "result_file"}
+ROUND_ADMIN = {"dashboard", "survey", "close_round", "result_file", "assignments"}
 ADMIN_ONLY_PREFIXES = ("/nhat-ky/",)
 
 
 def _round_admin(url: str, world) -> bool:
     return url.startswith(ADMIN_ONLY_PREFIXES) or any(
         url.startswith(f"/dot/{world.round.pk}/{part}") for part in ("bang-dieu-khien/", "khao-sat/", "ket-thuc/",
-                                                                     "ket-qua/"))
+                                                                     "ket-qua/", "phan-cong/"))
 
 
 PUBLIC = {"/dang-nhap/", "/dang-xuat/", "/quan-tri/login/", "/quan-tri/logout/"}  # open to anyone, show nothing

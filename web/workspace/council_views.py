@@ -18,7 +18,7 @@ from engine.errors import CchcError
 from reports.province import province_context
 
 from . import access, audit, closing, council, notices, scoring
-from .models import ADMIN, APPRAISER, AUDITOR, SUBMITTED, AuditEntry, Notice, Round, RoundCriteria
+from .models import ADMIN, APPRAISER, AUDITOR, SUBMITTED, AuditEntry, Notice, Profile, Round, RoundCriteria
 
 
 def _download(path, name):
@@ -240,3 +240,29 @@ def notice_list(request):
         return redirect("notices")
     notices.refresh(request.user)
     return render(request, "workspace/notices.html", {"notices": Notice.objects.filter(user=request.user)[:200]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignments(request, pk: int):
+    """Which appraiser appraises which units of the round (the administrator's page)."""
+    _require(request.user, ADMIN)
+    r = _round(pk)
+    appraisers = list(Profile.objects.filter(role=APPRAISER).select_related("user").order_by("user__username"))
+    units = list(r.units.select_related("criteria").order_by("criteria__criteria_id", "name"))
+    codes = {u.pk: u.code for u in units}
+    if request.method == "POST":
+        for p in appraisers:
+            chosen = {int(v) for v in request.POST.getlist(f"a{p.pk}") if v.isdigit()} & set(codes)
+            before = set(p.assigned.filter(round=r).values_list("pk", flat=True))
+            if chosen != before:
+                p.assigned.remove(*(before - chosen))
+                p.assigned.add(*(chosen - before))
+                audit.record(request, "assign", round=r, before={"appraiser": p.user.username,
+                                                                 "units": sorted(codes[i] for i in before)},
+                             after={"appraiser": p.user.username, "units": sorted(codes[i] for i in chosen)})
+        messages.success(request, "Đã lưu phân công thẩm định.")
+        return redirect("assignments", pk=r.pk)
+    assigned = {p.pk: set(p.assigned.filter(round=r).values_list("pk", flat=True)) for p in appraisers}
+    rows = [{"unit": u, "cells": [(p, u.pk in assigned[p.pk]) for p in appraisers]} for u in units]
+    return render(request, "workspace/assignments.html", {"round": r, "appraisers": appraisers, "rows": rows})

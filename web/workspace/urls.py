@@ -10,6 +10,7 @@ urlpatterns = [
     path("dot/<int:pk>/bang-dieu-khien/", council_views.dashboard, name="dashboard"),
     path("dot/<int:pk>/khao-sat/", council_views.survey, name="survey"),
     path("dot/<int:pk>/ket-thuc/", council_views.close_round, name="close_round"),
+    path("dot/<int:pk>/phan-cong/", council_views.assignments, name="assignments"),
     path("dot/<int:pk>/ket-qua/<int:rc>/<str:name>", council_views.result_file, name="result_file"),
     path("don-vi/<int:pk>/", views.unit_page, name="unit"),
     path("don-vi/<int:pk>/gui/", views.submit, name="submit"),
