@@ -725,11 +725,15 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="Load the example province into an empty data folder "
                               "and print fresh passwords once."),
     threads: int = typer.Option(8, "--threads", help="Worker threads of the web server."),
+    processes: int = typer.Option(1, "--processes", help="Server processes sharing the port (each with "
+                                  "--threads threads): more cores serve more saves at once."),
 ) -> None:
     """The scoring workspace: a web application where each unit self-scores on the same engine."""
     from web.cchcweb.server import run
 
-    run(data, host, port, demo=demo, threads=threads,
+    if processes < 1:
+        raise CchcError("--processes must be at least 1")
+    run(data, host, port, demo=demo, threads=threads, processes=processes,
         echo=lambda line: out.print(line, markup=False, highlight=False))
 
 

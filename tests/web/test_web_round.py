@@ -264,3 +264,27 @@ def test_the_administrator_assigns_appraisers_in_the_workspace(world):
     assert '"units":["xa-an-hoa"]' in e.detail and '"so-tai-chinh"' in e.detail
     assert _client(world.appraiser).get(f"/don-vi/{world.a.pk}/tham-dinh/").status_code == 200
     assert _client(world.auditor).post(f"/dot/{world.round.pk}/phan-cong/", {}).status_code == 403
+
+
+def test_notices_of_approaching_and_passed_deadlines(world):
+    from web.workspace.models import Notice
+
+    officer = _client(world.officer_a)
+    r = world.round
+    r.self_assessment_closes = timezone.now() + timedelta(days=2)
+    r.save()
+    page = officer.get("/thong-bao/").content.decode()
+    assert "sắp đến hạn tự đánh giá" in page and "Thông báo (1)" in page
+    officer.get("/thong-bao/")
+    assert Notice.objects.filter(user=world.officer_a).count() == 1  # made once
+    r.self_assessment_closes = timezone.now() - timedelta(minutes=1)
+    r.save()
+    page = officer.get("/thong-bao/").content.decode()
+    assert "đã quá hạn tự đánh giá" in page
+    officer.post("/thong-bao/")
+    assert not Notice.objects.filter(user=world.officer_a, read=False).exists()
+    # the appraiser is told of its own deadlines, not of the officer's
+    _phase(r, "appraisal1")
+    page = _client(world.appraiser).get("/thong-bao/").content.decode()
+    assert "sắp đến hạn thẩm định lần 1" in page and "hạn tự đánh giá" not in page
+    assert not Notice.objects.filter(user=world.officer_b, text__contains="thẩm định").exists()
