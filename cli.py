@@ -14,7 +14,8 @@ from engine import load_criteria, load_evidence, score as score_units
 from engine.archive import NotReproducedError
 from engine.errors import CchcError, EngineError, IncompleteEvaluationError, InputError
 from engine.numbers import display
-from engine.results import result_files, write_outputs
+from engine.outdir import write_file, write_outputs
+from engine.results import result_files
 from engine.yamlio import load_yaml
 
 app = typer.Typer(help="Chấm điểm Chỉ số cải cách hành chính (PAR Index) từ tài liệu kiểm chứng.",
@@ -82,7 +83,8 @@ def _is_criteria(path: Path) -> bool:
         doc = load_yaml(path)
     except InputError:
         # Broken YAML: still a criteria set if it says so, so that its own errors are reported.
-        return "cchc-criteria/" in path.read_text("utf-8", errors="replace")
+        with path.open(encoding="utf-8", errors="replace") as f:  # the head only: it may be huge
+            return "cchc-criteria/" in f.read(65536)
     return isinstance(doc, dict) and str(doc.get("format", "")).startswith("cchc-criteria/")
 
 
@@ -164,7 +166,7 @@ def score(
 
     bundle_bytes = score_bundle(criteria, evidence, cs, ev, files, evaluator.name, key=sign, reads=reads,
                                 max_cited=max_cited)
-    write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes)
+    write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
     _table(cs.title, results, rows)
     decided = sum(len(r.decisions) for r in results)
     out.print(f"{len(results)} unit(s), {decided} decisions ({evaluator.name} engine) → {out_dir}/units/*.json, "
@@ -561,7 +563,7 @@ def _round_bundle(out_dir, files, result, criteria, evidence, appraisal, survey,
     path = bundle or out_dir / BUNDLE_NAME
     data = round_bundle(criteria, evidence, result, files, survey_paths=survey, appraisal_paths=appraisal,
                         previous_path=previous, key=sign, max_cited=max_cited)
-    write_run(out_dir, files, path, data)
+    write_run(out_dir, files, path, data, command="round")
     return path, sha256(data)
 
 
@@ -618,7 +620,7 @@ def midyear(
         err.print(str(w), markup=False, highlight=False)
     units = check_targets(cs, ev.records, period)
     if out_dir is not None:
-        write_outputs(out_dir, {"midyear.json": dumps(midyear_json(cs, units, period))})
+        write_outputs(out_dir, {"midyear.json": dumps(midyear_json(cs, units, period))}, command="midyear")
     labels = {"on_track": "đúng tiến độ", "at_risk": "có nguy cơ", "no_data": "chưa có số liệu"}
     table = Table(title=f"{cs.title} — kiểm tra giữa kỳ ({display(period.fraction * 100, vietnamese=True)} % của năm)")
     for col, just in (("Đơn vị", "left"), ("Mã", "left"), ("Tiêu chí", "left"), ("Hiện tại", "right"),
@@ -656,7 +658,7 @@ def template(
         raise CchcError(f"--out {out_file}: the workbook must be an .xlsx file")
     cs = load_criteria(criteria)
     who, values = intake_unit(cs, unit, name, unit_type, previous)
-    write_outputs(out_file.parent, {out_file.name: intake_workbook(cs, who, values)})
+    write_file(out_file, intake_workbook(cs, who, values))
     out.print(f"{out_file}", markup=False, highlight=False)
 
 
@@ -676,7 +678,7 @@ _DATE_HELP = "Date printed on the report (YYYY-MM-DD or dd/mm/yyyy); without it 
 def report_unit(
     results: List[Path] = typer.Argument(..., help="Unit results (units/*.json) or folders of them."),
     criteria: Path = typer.Option(..., "--criteria", "-c", help="The criteria set the results were scored with."),
-    out_dir: Path = typer.Option(Path("out/reports"), "--out", "-o", help="Folder for the reports."),
+    out_dir: Path = typer.Option(Path("reports/units"), "--out", "-o", help="Folder for the reports."),
     fmt: str = typer.Option("html", "--format", "-f", help=_FORMAT_HELP),
     templates: Optional[Path] = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
     date: Optional[str] = typer.Option(None, "--date", help=_DATE_HELP),
@@ -687,7 +689,7 @@ def report_unit(
 
     files = reports.unit_report_files(results, criteria, kinds=reports.formats(fmt), templates=templates,
                                       report_date=reports.parse_report_date(date), profile=profile)
-    write_outputs(out_dir, files)
+    write_outputs(out_dir, files, command="report unit")
     out.print(f"{len(files)} report file(s) → {out_dir}/", markup=False, highlight=False)
 
 
@@ -695,7 +697,7 @@ def report_unit(
 @guarded
 def report_province(
     source: Path = typer.Argument(..., help="round.json (or its folder), or a folder of unit results."),
-    out_dir: Path = typer.Option(Path("out/reports"), "--out", "-o", help="Folder for the report."),
+    out_dir: Path = typer.Option(Path("reports/province"), "--out", "-o", help="Folder for the report."),
     criteria: Optional[Path] = typer.Option(None, "--criteria", "-c",
                                             help="The criteria set (needed for a folder of unit results)."),
     previous: Optional[Path] = typer.Option(None, "--previous",
@@ -711,7 +713,7 @@ def report_province(
     files = reports.province_report_files(source, criteria=criteria, previous=previous,
                                           kinds=reports.formats(fmt), templates=templates,
                                           report_date=reports.parse_report_date(date), profile=profile)
-    write_outputs(out_dir, files)
+    write_outputs(out_dir, files, command="report province")
     out.print(f"{len(files)} report file(s) → {out_dir}/", markup=False, highlight=False)
 
 

@@ -63,3 +63,7 @@ class IncompleteEvaluationError(CchcError):
         if more > 0:
             lines.append(f"... and {more} more")
         super().__init__("evaluation is incomplete:\n" + "\n".join(lines))
+
+
+class OutputError(CchcError):
+    """An output folder cannot be written or replaced (not a folder, not ours, not writable)."""

@@ -18,7 +18,8 @@ from typing import Any, Iterable, Optional
 from . import methods, workbook
 from .errors import EvidenceError, Problem
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
-from .numbers import exact_text
+from .numbers import NumberError, exact_text
+from .roundio import refuse_links
 from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
                      read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, show_loc, text_of)
 
@@ -41,7 +42,12 @@ class RawValue:
     citation: Optional[dict] = None
     reason: str = ""
     location: str = ""
+    value_location: str = ""  # where a YAML `value` stands (a table cell carries its own)
     given: set = field(default_factory=set)  # which of value/numerator/... were present
+
+
+    def value_at(self) -> str:
+        return text_of(self.value)[1] or self.value_location
 
 
 @dataclass
@@ -71,6 +77,8 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         raw = RawValue(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"))
         raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
         raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
+        if "value" in m:
+            raw.value_location = at("metrics", mid, "value")
         if "responses" in m:
             raw.responses = {nfc(k): (v, at("metrics", mid, "responses", k)) for k, v in m["responses"].items()}
         if "tasks" in m:
@@ -184,6 +192,11 @@ def _inside(folder: Path, ref: str, location: str, sink: ProblemSink) -> Optiona
     if base != target and base not in target.parents:
         sink.add(location, f"file reference {ref!r} escapes the evidence folder {folder}")
         return None
+    steps = [folder.joinpath(*Path(ref).parts[:i + 1]) for i in range(len(Path(ref).parts))]
+    linked = next((p for p in steps if p.is_symlink()), None)
+    if linked is not None:
+        sink.add(location, f"file reference {ref!r}: {linked} is a symbolic link; inputs are read from real files only")
+        return None
     if not target.is_file():
         sink.add(location, f"referenced file {ref!r} does not exist in {folder}")
         return None
@@ -277,8 +290,9 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                     return None
                 try:
                     num, den = as_int(raw.numerator), as_int(raw.denominator)
-                except (ValueError, TypeError, ArithmeticError):
-                    bad("numerator and denominator must both be whole numbers", text_of(raw.numerator)[1])
+                except (ValueError, TypeError, ArithmeticError) as exc:
+                    bad("numerator and denominator must both be whole numbers" + _detail(exc),
+                        text_of(raw.numerator)[1])
                     return None
                 if num < 0 or den <= 0:
                     bad(f"numerator must be ≥ 0 and denominator > 0, got {num}/{den}")
@@ -288,7 +302,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                     return None
                 value = Fraction(100 * num, den)
             else:
-                value = as_number(raw.value)
+                value = as_number(raw.value, percent=True)
                 if not 0 <= value <= 100:
                     bad(f"a percent must be from 0 to 100, got {exact_text(value)}", text_of(raw.value)[1])
                     return None
@@ -321,8 +335,9 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                     continue
                 try:
                     c = as_int(v)
-                except (ValueError, TypeError, ArithmeticError):
-                    bad(f"response count for {opt!r} must be a whole number, got {text_of(v)[0]!r}", at)
+                except (ValueError, TypeError, ArithmeticError) as exc:
+                    bad(f"response count for {opt!r} must be a whole number, got {text_of(v)[0]!r}{_detail(exc)}",
+                        at)
                     continue
                 if c < 0:
                     bad(f"response count for {opt!r} cannot be negative", at)
@@ -338,13 +353,18 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
             value = _tasks(raw.tasks or [], _period_year(unit.period), spec, sink, where)
             if value is None:
                 return None
-    except (ValueError, TypeError, ArithmeticError):
-        text, at = text_of(raw.value)
-        bad(f"expected a {kind} value, got {text!r}", at)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        text, at = text_of(raw.value)[0], raw.value_at()
+        bad(f"expected a {kind} value, got {text!r}{_detail(exc)}", at)
         return None
     if len(sink.problems) > errors_before:
         return None
     return MetricValue(spec.id, kind, value, citation, show_loc(where), num, den, raw.reason)
+
+
+def _detail(exc: Exception) -> str:
+    """What the number grammar says about a refused number (what to write instead), if it spoke."""
+    return f": {exc}" if isinstance(exc, NumberError) else ""
 
 
 def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink,
@@ -459,7 +479,10 @@ class EvidenceSet:
 
 def evidence_files(paths: Iterable[Path | str]) -> list[Path]:
     """The evidence files named, with folders expanded to the YAML / CSV / Excel files inside
-    (task lists referenced by `tasks_file` are skipped: they are read through their unit)."""
+    (task lists referenced by `tasks_file` are skipped: they are read through their unit); links
+    are refused."""
+    paths = list(paths)
+    refuse_links(paths)
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():

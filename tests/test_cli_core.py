@@ -155,7 +155,7 @@ def test_score_writes_results_and_repeats_them_byte_for_byte(tmp_path, sample_cr
                  data_dir / "evidence" / "communes.csv", "--out", tmp_path / "b")
     assert again.exit_code == 0
     a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
-    assert sorted(a) == ["summary.json", "units/so-noi-vu.json", "units/xa-an-binh.json"]
+    assert sorted(a) == [".cchc-out.json", "summary.json", "units/so-noi-vu.json", "units/xa-an-binh.json"]
     assert a == b
     ref = cchc("score", sample_criteria_path, data_dir / "evidence", "--out", tmp_path / "r", "-e", "reference")
     assert ref.exit_code == 0
