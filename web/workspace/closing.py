@@ -166,9 +166,7 @@ def run_inputs(paths: dict, out: Path, key: Optional[Path]) -> tuple[bytes, str]
     about = {"criteria_id": cs.id, "criteria_sha256": cs.content_hash, "title": cs.title, "year": cs.year,
              "period": result.period}
     data = make_bundle("round", roles, files, result.engine, about=about, key=key)
-    if out.exists():
-        shutil.rmtree(out)
-    write_run(out, files, out / BUNDLE_NAME, data)
+    write_run(out, files, out / BUNDLE_NAME, data, command="round")
     return data, files["round.json"].decode("utf-8")
 
 

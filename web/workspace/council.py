@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from engine.appraisal import allowed_problem, allowed_values
 from engine.model import EvidenceRecord, SubCriterion
-from engine.numbers import exact_text, parse_number
+from engine.numbers import exact_text, parse_number, to_fraction
 from engine.survey_data import load_survey
 
 from . import scoring
@@ -69,7 +69,7 @@ def appraisable(unit: Unit) -> list[SubCriterion]:
 
 def self_points(unit: Unit) -> dict[str, Fraction]:
     items = (unit.assessment.result or {}).get("items", [])
-    return {i["code"]: parse_number(i["points"]) for i in items if i.get("points") is not None}
+    return {i["code"]: to_fraction(i["points"]) for i in items if i.get("points") is not None}
 
 
 def choices(sub: SubCriterion) -> Optional[list[str]]:
@@ -93,7 +93,7 @@ def check(sub: SubCriterion, own: Optional[Fraction], accept: bool, points_text:
             raise Refused(f"Mục {sub.code} chưa có điểm tự chấm để công nhận: hãy cho điểm thẩm định.")
         return Given(True, "", reason)
     try:
-        points = parse_number(points_text.strip().replace(",", "."))
+        points = parse_number(points_text.strip())  # as the appraisal file reader reads it
     except (ValueError, TypeError, ArithmeticError):
         raise Refused(f"Mục {sub.code}: “{points_text}” không phải là một số điểm.") from None
     problem = allowed_problem(sub, points)
