@@ -66,7 +66,8 @@ def round_world(world):
     return world
 
 
-def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_path):
+def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_path, monkeypatch):
+    from engine.bundle import generate_key
     from web.workspace import audit
     from web.workspace.models import Appraisal, Assessment, Closing, Notice
 
@@ -126,6 +127,8 @@ def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_pa
     # closing: refused before the last deadline, then the engine's round
     assert "sau hạn thẩm định lần 2" in _messages(admin.post(f"/dot/{r.pk}/ket-thuc/", follow=True))
     _phase(r, "closed")
+    _, fingerprint = generate_key(tmp_path / "ky.key")
+    monkeypatch.setenv("CCHC_SIGNING_KEY", str(tmp_path / "ky.key"))  # the province's signing key
     dash = admin.get(f"/dot/{r.pk}/bang-dieu-khien/").content.decode()
     assert 'data-stage="appraised2">1<' in dash and 'data-stage="appraised1">1<' in dash
     assert 'id="late-count">1<' in dash  # Xã An Hòa never submitted
@@ -176,6 +179,7 @@ def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_pa
     from engine.bundle import read_bundle
 
     b = read_bundle(bundle.read_bytes())
+    assert b.signer == fingerprint and closing.signed
     head = json.loads(b.part(b.inputs["audit"][0]))
     assert head["head"] == closing.audit_head and len(head["head"]) == 64
     # the officer cannot download the bundle or the province report, but their unit's report

@@ -201,9 +201,12 @@ def close(r: Round, request) -> list[Closed]:
             raise CloseRefused(problems)
         if not bundles:
             raise CloseRefused(["Chưa có đơn vị nào gửi bản tự đánh giá."])
-        with Archive(archive_path()) as archive, scoring.ENGINE_LOCK:
-            archive.add([read_bundle(d) for _, d, _, _ in bundles], get_evaluator,
-                        names=[f"{r.year}/{rc.criteria_id}" for rc, _, _, _ in bundles])
+        try:
+            with Archive(archive_path()) as archive, scoring.ENGINE_LOCK:
+                archive.add([read_bundle(d) for _, d, _, _ in bundles], get_evaluator,
+                            names=[f"{r.year}/{rc.criteria_id}" for rc, _, _, _ in bundles])
+        except CchcError as exc:  # not reproduced on replay, a signature the archive requires, …
+            raise CloseRefused([f"Lưu trữ không nhận gói kiểm chứng: {exc}"]) from None
         with transaction.atomic():
             for rc, data, summary, head in bundles:
                 Closing.objects.update_or_create(criteria=rc, defaults=dict(
