@@ -114,8 +114,9 @@ def test_a_whole_round_in_the_browser(live_url, page, tmp_path):  # noqa: F811 -
     inputs = settings.DATA_DIR / closing.folder / "inputs"
     out = tmp_path / "cli"
     done = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "round",
-                           str(inputs / "criteria" / "tien-giang-2023-departments.yaml"), "--evidence",
-                           str(inputs / "evidence"), "--survey", str(inputs / "survey"), "--appraisal",
+                           str(inputs / "criteria" / "tien-giang-2023-departments.yaml"),
+                           *[x for f in sorted((inputs / "evidence").glob("*.yaml")) for x in ("--evidence", str(f))],
+                           "--survey", str(inputs / "survey"), "--appraisal",
                            str(inputs / "appraisal"), "--out", str(out), "--workers", "1"],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr

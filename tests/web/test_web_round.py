@@ -15,7 +15,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from conftest import EVIDENCE, REPO, example_form
+from conftest import EVIDENCE, PDF, REPO, example_form
 
 CCHC = [sys.executable, "-c", "import cli; cli.main()"]
 SURVEY = EVIDENCE / "departments" / "survey"
@@ -106,7 +106,6 @@ def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_pa
                                                           {"item": "1.3.2", "text": explanation}, follow=True))
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from conftest import PDF
     resp = officer.post(f"/don-vi/{w.a.pk}/tep/", {"item": "1.3.2", "file": SimpleUploadedFile("qd-12.pdf", PDF)},
                         follow=True)
     assert "Đã đính kèm" in _messages(resp) and w.a.files.filter(explanation=True, item="1.3.2").exists()
@@ -140,7 +139,8 @@ def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_pa
     # the same inputs through `cchc round`: byte-identical results
     inputs = root / "inputs"
     out = tmp_path / "cli"
-    args = ["round", inputs / "criteria" / "tien-giang-2023-departments.yaml", "--evidence", inputs / "evidence",
+    evidence = [x for f in sorted((inputs / "evidence").glob("*.yaml")) for x in ("--evidence", f)]
+    args = ["round", inputs / "criteria" / "tien-giang-2023-departments.yaml", *evidence,
             "--survey", inputs / "survey", "--appraisal", inputs / "appraisal", "--out", out, "--workers", "1"]
     done = _cchc(*args)
     assert done.returncode == 0, done.stderr
@@ -180,6 +180,11 @@ def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_pa
 
     b = read_bundle(bundle.read_bytes())
     assert b.signer == fingerprint and closing.signed
+    # the file the officer attached to item 1.1.1 is that item's citation file, packed in the bundle
+    item = next(i for i in unit["items"] if i["code"] == "1.1.1")
+    cited = item["inputs"][0]["citation"]["file"]
+    assert cited == f"tai-lieu/so-tai-chinh/{w.file_a.sha256[:16]}.pdf"
+    assert PDF in [data for name, data in b.parts if name.endswith(cited)]
     head = json.loads(b.part(b.inputs["audit"][0]))
     assert head["head"] == closing.audit_head and len(head["head"]) == 64
     # the officer cannot download the bundle or the province report, but their unit's report

@@ -6,6 +6,7 @@ Layout under the data folder, per criteria set of the round:
 
     rounds/<round id>/<criteria id>/inputs/criteria/<name>.yaml
                                      inputs/evidence/<unit>.yaml      (submitted units)
+                                     inputs/evidence/tai-lieu/<unit>/ (their uploaded files, cited)
                                      inputs/survey/<name>             (the uploaded survey files)
                                      inputs/appraisal/<unit>.yaml     (cchc-appraisal/1)
                                      inputs/previous/round-<year>.json
@@ -33,7 +34,7 @@ from engine.errors import CchcError, InputError
 from engine.round import round_files, round_inputs, run_round
 from rules import get_evaluator
 
-from . import audit, scoring, services
+from . import audit, scoring, services, uploads
 from .models import SUBMITTED, Appraisal, Closing, Explanation, Round, RoundCriteria
 
 _close_lock = threading.Lock()
@@ -101,6 +102,7 @@ def write_inputs(rc: RoundCriteria, root: Path) -> dict:
     criteria.write_bytes(bytes(rc.content))
     evidence = inputs / "evidence"
     evidence.mkdir()
+    evidence_files: list[Path] = []
     appraisal = inputs / "appraisal"
     for unit in rc.units.select_related("assessment", "round").order_by("code"):
         a = unit.assessment
@@ -108,7 +110,9 @@ def write_inputs(rc: RoundCriteria, root: Path) -> dict:
             continue
         form = services.assessment_form(unit, a)
         doc = scoring.evidence_document(unit, cs, form.scorable_values(), form.not_applicable())
+        _cite_uploads(unit, cs, doc, evidence)
         (evidence / f"{unit.code}.yaml").write_bytes(_dump_yaml(doc))
+        evidence_files.append(evidence / f"{unit.code}.yaml")
         adoc = appraisal_document(unit, cs)
         if adoc is not None:
             appraisal.mkdir(exist_ok=True)
@@ -130,8 +134,27 @@ def write_inputs(rc: RoundCriteria, root: Path) -> dict:
         raise CloseRefused([f"Nhật ký thao tác không toàn vẹn: {verdict.problem}"])
     head.write_bytes(json.dumps({"format": "cchc-audit-head/1", "entries": verdict.entries, "head": verdict.head},
                                 sort_keys=True, indent=2).encode("utf-8") + b"\n")
-    return {"criteria": criteria, "evidence": evidence, "survey": survey if survey.is_dir() else None,
+    return {"criteria": criteria, "evidence": evidence_files, "survey": survey if survey.is_dir() else None,
             "appraisal": appraisal if appraisal.is_dir() else None, "previous": previous, "audit": head}
+
+
+def _cite_uploads(unit, cs, doc: dict, evidence: Path) -> None:
+    """Each item's latest uploaded file becomes its metric's `citation.file` (where the citation names
+    its document), copied beside the evidence under `tai-lieu/<unit>/`; the round's bundle packs it.
+    (Evidence files are passed to the round one by one, so these copies are never read as evidence.)"""
+    latest: dict[str, object] = {}
+    for f in unit.files.filter(explanation=False).order_by("uploaded_at", "pk"):
+        latest[f.item] = f
+    for sub in cs.sub_criteria():
+        f = latest.get(sub.code)
+        entry = doc["metrics"].get(sub.metric) if f is not None else None
+        if entry is None or not (entry.get("citation") or {}).get("document") or entry["citation"].get("file"):
+            continue
+        rel = f"tai-lieu/{unit.code}/{f.sha256[:16]}.{f.kind}"
+        target = evidence / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(uploads.path_of(f.sha256), target)
+        entry["citation"]["file"] = rel
 
 
 def _archived_previous(rc: RoundCriteria) -> Optional[bytes]:
@@ -156,11 +179,11 @@ def run_inputs(paths: dict, out: Path, key: Optional[Path]) -> tuple[bytes, str]
     survey = [paths["survey"]] if paths["survey"] else []
     appraisal = [paths["appraisal"]] if paths["appraisal"] else []
     with scoring.ENGINE_LOCK:
-        result = run_round(cs, [paths["evidence"]], factory=get_evaluator, engine=scoring.ENGINE,
+        result = run_round(cs, paths["evidence"], factory=get_evaluator, engine=scoring.ENGINE,
                            survey_paths=survey, appraisal_paths=appraisal, previous_path=paths["previous"],
                            workers=1)
     files = round_files(result)
-    roles = round_inputs(paths["criteria"], [paths["evidence"]], result, survey_paths=survey,
+    roles = round_inputs(paths["criteria"], paths["evidence"], result, survey_paths=survey,
                          appraisal_paths=appraisal, previous_path=paths["previous"])
     roles["audit"] = [InputRoot(paths["audit"], (paths["audit"],))]
     about = {"criteria_id": cs.id, "criteria_sha256": cs.content_hash, "title": cs.title, "year": cs.year,
