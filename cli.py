@@ -727,12 +727,40 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help="Load the example province into an empty data folder "
                               "and print fresh passwords once."),
     threads: int = typer.Option(8, "--threads", help="Worker threads of the web server."),
+    processes: int = typer.Option(1, "--processes", help="Server processes sharing the port (each with "
+                                  "--threads threads): more cores serve more saves at once."),
 ) -> None:
     """The scoring workspace: a web application where each unit self-scores on the same engine."""
     from web.cchcweb.server import run
 
-    run(data, host, port, demo=demo, threads=threads,
+    if processes < 1:
+        raise CchcError("--processes must be at least 1")
+    run(data, host, port, demo=demo, threads=threads, processes=processes,
         echo=lambda line: out.print(line, markup=False, highlight=False))
+
+
+audit_app = typer.Typer(help="The workspace's audit log (every action, hash-chained).", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+@guarded
+def audit_verify(
+    data: Path = typer.Option(Path("cchc-data"), "--data", help="The workspace's data folder (its database, "
+                              "unless DATABASE_URL is set)."),
+) -> None:
+    """Recompute the audit log's hash chain; exit 2 naming the first entry edited or deleted."""
+    from web.cchcweb.server import setup
+
+    if not data.is_dir():
+        raise CchcError(f"{data}: no workspace data folder here")
+    setup(data)
+    from web.workspace.audit import verify
+
+    verdict = verify()
+    if not verdict.ok:
+        raise CchcError(f"audit log: {verdict.problem} (entries 1–{verdict.bad_seq - 1} verify)")
+    out.print(f"audit log verified: {verdict.entries} entries, head {verdict.head}", markup=False, highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry alias
