@@ -562,21 +562,57 @@ def _relative(f: Path, base: Path) -> str:
     return PurePosixPath(*Path(rel).parts).as_posix()
 
 
+_PATH_END = frozenset("/:'\"),;")
+
+
+def _path_starts(value: str, i: int) -> bool:
+    """No word character, dot, slash or dash before `i`: a path may begin there."""
+    if i == 0:
+        return True
+    c = value[i - 1]
+    return not (c.isalnum() or c in "_./-")
+
+
+def _path_ends(value: str, j: int) -> bool:
+    return j == len(value) or value[j] in _PATH_END or value[j].isspace()
+
+
 def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str, bytes]:
     """The result files with every input path as the run was given it (relative, absolute, through
     a link) replaced by the input's name in the bundle, so that the same inputs give the same
-    bundle bytes from any working folder. Only canonical JSON is rewritten (string values)."""
-    keys = sorted((k for k in names if k not in ("", ".")), key=len, reverse=True)
+    bundle bytes from any working folder. Only canonical JSON is rewritten (string values).
+
+    At each place a path may start, the longest input path that stands there whole is replaced;
+    candidates are found by their first characters, so the cost does not grow with the number of
+    inputs (one regular expression of every path did: quadratic in the number of units)."""
+    keys = {k for k in names if k not in ("", ".")}
     if not keys:
         return dict(results)
-    pattern = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, keys)) + r")(?=$|[/:\s'\"),;])")
+    width = min(len(k) for k in keys)
+    heads = {k[:width] for k in keys}
+    longest = max(len(k) for k in keys)
+
+    def replace(value: str) -> str:
+        out, last, i, n = [], 0, 0, len(value)
+        while i <= n - width:
+            if value[i:i + width] in heads and _path_starts(value, i):
+                for j in range(min(n, i + longest), i + width - 1, -1):
+                    if value[i:j] in keys and _path_ends(value, j):
+                        out += [value[last:i], names[value[i:j]]]
+                        last = i = j
+                        break
+                else:
+                    i += 1
+                continue
+            i += 1
+        return "".join(out) + value[last:] if out else value
 
     fixed: dict[str, str] = {}  # results repeat their strings (titles, labels, file names) unit after unit
 
     def fix(value: Any) -> Any:
         if isinstance(value, str):
             if value not in fixed:
-                fixed[value] = pattern.sub(lambda m: names[m.group(1)], value)
+                fixed[value] = replace(value)
             return fixed[value]
         if isinstance(value, list):
             return [fix(v) for v in value]

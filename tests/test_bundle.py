@@ -569,3 +569,31 @@ def test_each_file_read_goes_with_the_innermost_input_that_holds_it(tmp_path, cc
     assert "inputs/evidence/3/so-noi-vu.yaml" in names
     r = cchc("replay", out / "bundle.cchc")
     assert r.exit_code == 0 and "identical" in r.output, r.output
+
+
+def _localized_by_one_pattern(value: str, names: dict[str, str]) -> str:
+    """The plain definition of `localize` on one string: one regular expression of every input path,
+    the longest first, standing whole (not inside a longer word or path)."""
+    keys = sorted((k for k in names if k not in ("", ".")), key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, keys)) + r")(?=$|[/:\s'\"),;])")
+    return pattern.sub(lambda m: names[m.group(1)], value)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_PATHISH = st.text(alphabet="ab/._- :x1'\"),;\né", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(paths=st.lists(_PATHISH.filter(lambda p: p not in ("", ".")), min_size=1, max_size=6, unique=True),
+       pieces=st.lists(st.one_of(_PATHISH, st.integers(min_value=0, max_value=5)), max_size=8))
+def test_localize_replaces_exactly_what_one_pattern_of_every_path_would(paths, pieces):
+    from engine.bundle import localize
+    from engine.results import dumps
+
+    names = {p: f"inputs/evidence/{i}" for i, p in enumerate(paths)}
+    value = "".join(paths[x % len(paths)] if isinstance(x, int) else x for x in pieces)
+    doc = {"note": value, "inputs": [value, {"file": value}]}
+    got = json.loads(localize({"r.json": dumps(doc)}, names)["r.json"])
+    want = _localized_by_one_pattern(value, names)
+    assert got == {"note": want, "inputs": [want, {"file": want}]}
