@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .i18n import N_
 from .numbers import check_digits
 
 Pos = tuple[int, int]  # 1-based line and column
@@ -148,9 +149,51 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         message = exc.problem or str(exc)
         if "could not determine a constructor" in message or exc.__class__.__name__ == "ConstructorError" and "tag" in message:
             message = f"{message} (custom YAML tags are refused; only plain YAML is read)"
-        raise InputError([Problem(name, line, col, message)]) from None
+        if not isinstance(exc, yaml.constructor.ConstructorError):  # the parser's own words: say them plainly
+            message = plain_syntax_message(message)
+        raise InputError([Problem(name, line, col, message, excerpt=caret_excerpt(text, line, col))]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, message=f"invalid YAML: {exc}")]) from None
+
+
+# What the YAML parser says (its own English words, matched by their start) in plain words.
+_SYNTAX = (
+    ("mapping values are not allowed", N_("a ':' where none can stand: a value that contains ': ' must be put in "
+                                       "quotes")),
+    ("could not find expected ':'", N_("a key without its ':' (each entry of a mapping is written `key: value`)")),
+    ("found character '\\t'", N_("a tab: YAML is indented with spaces only")),
+    ("did not find expected key", N_("this line is not indented like the lines of its mapping")),
+    ("did not find expected '-' indicator", N_("this line is not indented like the items of its list")),
+    ("expected <block end>", N_("this line is not indented like the lines above it")),
+    ("found unexpected end of stream", N_("the file ends inside a quoted text: a closing quote is missing")),
+    ("found undefined alias", N_("an alias (*name) without an anchor (&name) before it")),
+    ("found unknown escape character", N_("an unknown escape in a text in double quotes (write \\\\ for a "
+                                       "backslash, or use single quotes)")),
+    ("found unexpected ':'", N_("a ':' where none can stand: a value that contains ': ' must be put in quotes")),
+    ("did not find expected ',' or ']'", N_("a list in brackets [...] that is not closed")),
+    ("did not find expected ',' or '}'", N_("a mapping in braces {...} that is not closed")),
+    ("duplicate key", N_("this key is given twice in the same mapping")),
+)
+
+
+def plain_syntax_message(problem: str) -> str:
+    """A YAML syntax error in plain words, in the reader's language."""
+    from .i18n import _
+
+    for start, plain in _SYNTAX:
+        if problem.startswith(start):
+            return _("YAML syntax: {what}").format(what=_(plain))
+    return _("YAML syntax: {what}").format(what=problem)
+
+
+def caret_excerpt(text: str, line: int, col: int) -> str:
+    """The offending line, and a caret under its column."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return ""
+    shown = lines[line - 1]
+    pad = "".join("\t" if c == "\t" else " " for c in shown[:col - 1])
+    return f"    {shown}\n    {pad}^"
 
 
 def position(doc: Any, path: tuple | list) -> Pos:
