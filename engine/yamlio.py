@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
-from .i18n import N_
+from .i18n import N_, _
 from .numbers import check_digits
 
 Pos = tuple[int, int]  # 1-based line and column
@@ -64,7 +64,8 @@ class LineLoader(yaml.SafeLoader):
             if key in data:
                 raise DuplicateKey(
                     "while constructing a mapping", node.start_mark,
-                    f"duplicate key {key!r}", key_node.start_mark)
+                    _("duplicate key {key}: given twice in the same mapping").format(key=repr(key)),
+                    key_node.start_mark)
             data[key] = self.construct_object(value_node, deep=True)
             data.key_pos[key] = _mark(key_node)
             data.value_pos[key] = _mark(value_node)
@@ -149,14 +150,14 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         message = exc.problem or str(exc)
         if "could not determine a constructor" in message or exc.__class__.__name__ == "ConstructorError" and "tag" in message:
             message = f"{message} (custom YAML tags are refused; only plain YAML is read)"
-        if not isinstance(exc, yaml.constructor.ConstructorError):  # the parser's own words: say them plainly
+        if not isinstance(exc, (yaml.constructor.ConstructorError, DuplicateKey)):  # the parser's words, plainly
             message = plain_syntax_message(message)
         raise InputError([Problem(name, line, col, message, excerpt=caret_excerpt(text, line, col))]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, message=f"invalid YAML: {exc}")]) from None
 
 
-# What the YAML parser says (its own English words, matched by their start) in plain words.
+# What the YAML parser says (its own English words, matched by a phrase of them) in plain words.
 _SYNTAX = (
     ("mapping values are not allowed", N_("a ':' where none can stand: a value that contains ': ' must be put in "
                                        "quotes")),
@@ -170,9 +171,8 @@ _SYNTAX = (
     ("found unknown escape character", N_("an unknown escape in a text in double quotes (write \\\\ for a "
                                        "backslash, or use single quotes)")),
     ("found unexpected ':'", N_("a ':' where none can stand: a value that contains ': ' must be put in quotes")),
-    ("did not find expected ',' or ']'", N_("a list in brackets [...] that is not closed")),
-    ("did not find expected ',' or '}'", N_("a mapping in braces {...} that is not closed")),
-    ("duplicate key", N_("this key is given twice in the same mapping")),
+    ("expected ',' or ']'", N_("a list in brackets [...] that is not closed")),
+    ("expected ',' or '}'", N_("a mapping in braces {...} that is not closed")),
 )
 
 
@@ -181,7 +181,7 @@ def plain_syntax_message(problem: str) -> str:
     from .i18n import _
 
     for start, plain in _SYNTAX:
-        if problem.startswith(start):
+        if start in problem:
             return _("YAML syntax: {what}").format(what=_(plain))
     return _("YAML syntax: {what}").format(what=problem)
 
