@@ -28,6 +28,8 @@ test: install
 	@bash scripts/ensure_browser.sh
 	@bash scripts/ensure_pdf.sh
 	$(BIN)/python -m pytest
+	@echo "the workspace tests again, on PostgreSQL (scripts/pg.sh starts a throwaway server and stops it)"
+	bash scripts/pg.sh run $(BIN)/python -m pytest tests/web
 
 bench: install
 	$(BIN)/python scripts/bench.py

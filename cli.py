@@ -17,7 +17,8 @@ from rich.table import Table  # noqa: E402
 from engine import load_criteria, load_evidence, score as score_units  # noqa: E402
 from engine.archive import NotReproducedError  # noqa: E402
 from engine.errors import CchcError, EngineError, IncompleteEvaluationError, InputError  # noqa: E402
-from engine.results import result_files, write_outputs  # noqa: E402
+from engine.outdir import write_file, write_outputs  # noqa: E402
+from engine.results import result_files  # noqa: E402
 from engine.yamlio import load_yaml  # noqa: E402
 
 app = typer.Typer(help=_("Score the Public Administration Reform index (Chỉ số CCHC, PAR Index) from evidence."),
@@ -190,7 +191,7 @@ def score(
 
     bundle_bytes = score_bundle(criteria, evidence, cs, ev, files, evaluator.name, key=sign, reads=reads,
                                 max_cited=max_cited)
-    write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes)
+    write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
     _table(cs, results, rows)
     decided = sum(len(r.decisions) for r in results)
     out.print(_("{units} unit(s), {decisions} decisions ({engine} engine) → {out}/units/*.json, {out}/summary.json")
@@ -635,7 +636,7 @@ def _round_bundle(out_dir, files, result, criteria, evidence, appraisal, survey,
     path = bundle or out_dir / BUNDLE_NAME
     data = round_bundle(criteria, evidence, result, files, survey_paths=survey, appraisal_paths=appraisal,
                         previous_path=previous, key=sign, max_cited=max_cited)
-    write_run(out_dir, files, path, data)
+    write_run(out_dir, files, path, data, command="round")
     return path, sha256(data)
 
 
@@ -692,7 +693,7 @@ def midyear(
     _warn(ev.warnings)
     units = check_targets(cs, ev.records, period)
     if out_dir is not None:
-        write_outputs(out_dir, {"midyear.json": dumps(midyear_json(cs, units, period))})
+        write_outputs(out_dir, {"midyear.json": dumps(midyear_json(cs, units, period))}, command="midyear")
     labels = {"on_track": _("on track"), "at_risk": _("at risk"), "no_data": _("no data yet")}
     table = Table(title=_("{title} — mid-year check ({share} % of the year)").format(
         title=cs.title, share=num(period.fraction * 100)))
@@ -733,7 +734,7 @@ def template(
         raise CchcError(_("--out {file}: the workbook must be an .xlsx file").format(file=out_file))
     cs = load_criteria(criteria)
     who, values = intake_unit(cs, unit, name, unit_type, previous)
-    write_outputs(out_file.parent, {out_file.name: intake_workbook(cs, who, values)})
+    write_file(out_file, intake_workbook(cs, who, values))
     out.print(f"{out_file}", markup=False, highlight=False)
 
 
@@ -757,7 +758,7 @@ def report_unit(
     results: List[Path] = typer.Argument(..., help=_("Unit results (units/*.json) or folders of them.")),
     criteria: Path = typer.Option(..., "--criteria", "-c", help=_("The criteria set the results were scored "
                                                                   "with.")),
-    out_dir: Path = typer.Option(Path("out/reports"), "--out", "-o", help=_REPORTS_OUT_HELP),
+    out_dir: Path = typer.Option(Path("reports/units"), "--out", "-o", help=_REPORTS_OUT_HELP),
     fmt: str = typer.Option("html", "--format", "-f", help=_FORMAT_HELP),
     templates: Optional[Path] = typer.Option(None, "--templates", help=_TEMPLATES_HELP),
     date: Optional[str] = typer.Option(None, "--date", help=_DATE_HELP),
@@ -767,7 +768,7 @@ def report_unit(
 
     files = reports.unit_report_files(results, criteria, kinds=reports.formats(fmt), templates=templates,
                                       report_date=reports.parse_report_date(date), profile=profile)
-    write_outputs(out_dir, files)
+    write_outputs(out_dir, files, command="report unit")
     _reports_line(files, out_dir)
 
 
@@ -780,7 +781,7 @@ def _reports_line(files, out_dir: Path) -> None:
 @guarded
 def report_province(
     source: Path = typer.Argument(..., help=_("round.json (or its folder), or a folder of unit results.")),
-    out_dir: Path = typer.Option(Path("out/reports"), "--out", "-o", help=_REPORTS_OUT_HELP),
+    out_dir: Path = typer.Option(Path("reports/province"), "--out", "-o", help=_("Folder for the report.")),
     criteria: Optional[Path] = typer.Option(None, "--criteria", "-c",
                                             help=_("The criteria set (needed for a folder of unit results).")),
     previous: Optional[Path] = typer.Option(None, "--previous",
@@ -795,8 +796,26 @@ def report_province(
     files = reports.province_report_files(source, criteria=criteria, previous=previous,
                                           kinds=reports.formats(fmt), templates=templates,
                                           report_date=reports.parse_report_date(date), profile=profile)
-    write_outputs(out_dir, files)
+    write_outputs(out_dir, files, command="report province")
     _reports_line(files, out_dir)
+
+
+@app.command(help=_("The scoring workspace: a web application where each unit self-scores on the same engine."))
+@guarded
+def serve(
+    data: Path = typer.Option(Path("cchc-data"), "--data", help=_("Data folder: the database (SQLite unless "
+                                                                  "DATABASE_URL is set), uploaded files, the "
+                                                                  "secret key.")),
+    host: str = typer.Option("127.0.0.1", "--host", help=_("Address to listen on.")),
+    port: int = typer.Option(8000, "--port", help=_("Port to listen on.")),
+    demo: bool = typer.Option(False, "--demo", help=_("Load the example province into an empty data folder "
+                                                      "and print fresh passwords once.")),
+    threads: int = typer.Option(8, "--threads", help=_("Worker threads of the web server.")),
+) -> None:
+    from web.cchcweb.server import run
+
+    run(data, host, port, demo=demo, threads=threads,
+        echo=lambda line: out.print(line, markup=False, highlight=False))
 
 
 def main() -> None:  # pragma: no cover - console entry alias

@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
-from .errors import CchcError
-from .results import dumps, write_outputs
+from .errors import CchcError, OutputError
+from .outdir import write_outputs
+from .results import dumps
 
 BUNDLE_FORMAT = "cchc-bundle/2"  # /2: the manifest seals whether (and by which key) the bundle is signed
 BUNDLE_NAME = "bundle.cchc"
@@ -618,7 +619,8 @@ def write_bundle(path: Path, data: bytes) -> Path:
     return path
 
 
-def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bundle: bytes) -> list[Path]:
+def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bundle: bytes, *,
+              command: str) -> list[Path]:
     """Write a run's result files and its bundle. A bundle inside `out_dir` is written with the
     results, all or nothing; one elsewhere is staged first and put in place after them."""
     out_dir, bundle_path = Path(out_dir), Path(bundle_path)
@@ -632,13 +634,16 @@ def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bund
         rel_name = rel.as_posix()
         if rel_name in files:
             raise BundleError(str(bundle_path), "the bundle would overwrite a result file")
-        return write_outputs(out_dir, {**files, rel_name: bundle})
-    bundle_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=bundle_path.parent)
+        return write_outputs(out_dir, {**files, rel_name: bundle}, command=command)
+    try:
+        bundle_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=bundle_path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write the bundle {bundle_path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(bundle)
-        written = write_outputs(out_dir, dict(files))
+        written = write_outputs(out_dir, dict(files), command=command)
         os.replace(tmp, bundle_path)
     finally:
         if os.path.exists(tmp):

@@ -91,3 +91,7 @@ def did_you_mean(word: str, known) -> str:
     if not close:
         return ""
     return " " + _("(did you mean {names}?)").format(names=_(" or ").join(repr(c) for c in close))
+
+
+class OutputError(CchcError):
+    """An output folder cannot be written or replaced (not a folder, not ours, not writable)."""

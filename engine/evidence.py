@@ -20,9 +20,10 @@ from .errors import EvidenceError, Problem, did_you_mean
 from .i18n import _, both
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from .numbers import exact_text
-from .yamlio import key_position
+from .roundio import refuse_links
 from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
                      read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, show_loc, text_of)
+from .yamlio import key_position
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -190,6 +191,11 @@ def _inside(folder: Path, ref: str, location: str, sink: ProblemSink) -> Optiona
     target = (base / ref).resolve()
     if base != target and base not in target.parents:
         sink.add(location, f"file reference {ref!r} escapes the evidence folder {folder}")
+        return None
+    steps = [folder.joinpath(*Path(ref).parts[:i + 1]) for i in range(len(Path(ref).parts))]
+    linked = next((p for p in steps if p.is_symlink()), None)
+    if linked is not None:
+        sink.add(location, f"file reference {ref!r}: {linked} is a symbolic link; inputs are read from real files only")
         return None
     if not target.is_file():
         sink.add(location, f"referenced file {ref!r} does not exist in {folder}")
@@ -478,7 +484,10 @@ class EvidenceSet:
 
 def evidence_files(paths: Iterable[Path | str]) -> list[Path]:
     """The evidence files named, with folders expanded to the YAML / CSV / Excel files inside
-    (task lists referenced by `tasks_file` are skipped: they are read through their unit)."""
+    (task lists referenced by `tasks_file` are skipped: they are read through their unit); links
+    are refused."""
+    paths = list(paths)
+    refuse_links(paths)
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():

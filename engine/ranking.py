@@ -22,6 +22,7 @@ from typing import Mapping, Optional, Sequence
 from .errors import InputError, Problem
 from .model import Band, CriteriaSet, Group
 from .numbers import to_fraction
+from .outdir import recover
 from .schema import schema_problems
 from .yamlio import load_yaml, position
 
@@ -178,6 +179,7 @@ def load_previous(path: Path | str) -> PreviousRound:
     """Read a round summary (`round.json` of an earlier run) as last year's result."""
     path = Path(path)
     name = str(path)
+    recover(path)  # a run interrupted while replacing its folder leaves the previous results to put back
     doc = load_yaml(path, name)  # JSON is read as YAML so that every problem keeps its line
     if not isinstance(doc, dict):
         raise PreviousRoundError([Problem(name, 1, 1, "expected a round summary (round.json) at the top level")])

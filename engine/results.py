@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from fractions import Fraction
-from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from .model import Citation, CriteriaSet, Decision, Rollup, UnitResult
 from .numbers import display, exact_text
+from .outdir import check_names
 
 RESULT_FORMAT = "cchc-result/1"
 
@@ -83,31 +81,9 @@ def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: s
     }
 
 
-def write_outputs(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write every file of a run or none: all go to a temporary folder beside `out_dir`, then
-    replace their targets one by one (each replacement is atomic)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".cchc-", dir=out_dir))
-    written = []
-    try:
-        for rel, data in files.items():
-            tmp = staging / rel
-            tmp.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
-        for rel in files:
-            target = out_dir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / rel, target)
-            written.append(target)
-    finally:
-        for p in sorted(staging.rglob("*"), reverse=True):
-            p.rmdir() if p.is_dir() else p.unlink()
-        staging.rmdir()
-    return written
-
-
 def result_files(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
                  warnings: Sequence[str]) -> dict[str, bytes]:
+    check_names({r.unit_id: r.evidence_source for r in results})
     files = {f"units/{r.unit_id}.json": dumps(unit_json(criteria, r, engine)) for r in results}
     files["summary.json"] = dumps(summary_json(criteria, results, engine, warnings))
     return files

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -25,6 +26,7 @@ from .evaluate import Evaluator, decide
 from .evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
 from .model import CriteriaSet, EvidenceRecord, UnitResult
 from .numbers import display, exact_text
+from .outdir import check_names
 from .ranking import (ROUND_FORMAT, PreviousRound, PreviousUnit, Ranking, Standing, UnitScore,
                       load_previous, rank_units)
 from .results import rollup_json, dumps, unit_json
@@ -61,6 +63,37 @@ def _init_worker(criteria: CriteriaSet, factory: EvaluatorFactory, engine: str) 
     _WORKER["criteria"] = criteria
     _WORKER["factory"] = factory
     _WORKER["engine"] = engine
+
+
+def _init_pool_worker(parent: int, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str) -> None:
+    _end_with_parent(parent)
+    _init_worker(criteria, factory, engine)
+
+
+def _end_with_parent(parent: int) -> None:
+    """A worker never outlives the run that started it, however that run ends (SIGKILL included):
+    on Linux the kernel kills it when its parent dies (PR_SET_PDEATHSIG); everywhere a watchdog
+    thread ends it once its parent is gone."""
+    import signal
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=watch, name="cchc-parent-watchdog", daemon=True).start()
 
 
 def _evaluator() -> Evaluator:
@@ -113,12 +146,15 @@ class Workers:
     def __enter__(self) -> "Workers":
         if self.workers > 1:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_worker,
-                                             initargs=(self.criteria, self.factory, self.engine))
+                                             initializer=_init_pool_worker,
+                                             initargs=(os.getpid(), self.criteria, self.factory, self.engine))
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, *exc) -> None:
         if self._pool is not None:
+            if exc_type is not None:  # interrupted or failed: the workers' running tasks are not awaited
+                for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                    process.terminate()
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
@@ -459,6 +495,7 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
             where[st.score.unit_id] = (st, g.group.label, len(g.standings))
     for st in result.ranking.ungrouped:
         where[st.score.unit_id] = (st, "", 0)
+    check_names({u.result.unit_id: u.result.evidence_source for u in result.units})
     files = {}
     for u in result.units:
         st, label, size = where[u.result.unit_id]

@@ -35,8 +35,12 @@ def load_schema(name: str) -> dict:
     return json.loads(resources.files("engine").joinpath("schemas", name).read_text("utf-8"))
 
 
-def schema_problems(doc: Any, schema_name: str, file: str) -> list[Problem]:
-    validator = _Validator(load_schema(schema_name))
+def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "") -> list[Problem]:
+    """Every problem of `doc` against a schema (or against one of its `$defs`, named by `definition`)."""
+    schema = load_schema(schema_name)
+    if definition:
+        schema = {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    validator = _Validator(schema)
     problems = []
     for err in validator.iter_errors(doc):
         path = list(err.absolute_path)

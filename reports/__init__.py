@@ -2,7 +2,7 @@
 summary. Reads the JSON the engine and the annual round write; never changes them.
 
     files = unit_report_files([Path("out/units")], Path("criteria.yaml"), kinds=("html", "md"))
-    write_outputs(Path("out/reports"), files)        # engine.results.write_outputs: all or nothing
+    write_outputs(Path("reports/units"), files, command="report unit")   # engine.outdir: all or nothing
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 from engine import load_criteria
 from engine.errors import CchcError, InputError, Problem
+from engine.outdir import check_names
 
 from .load import check_criteria, criteria_for, find_round, load_results, load_round, result_paths
 from .province import province_context, summary_from_results
@@ -52,9 +53,11 @@ def parse_report_date(text: Optional[str]) -> Optional[str]:
 def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[str] = ("html",),
                       templates: Optional[Path] = None, report_date: Optional[str] = None,
                       profile: Optional[Path] = None) -> dict[str, bytes]:
-    """One report per unit result and format: `{unit id}.{html,md,xlsx,docx,pdf}` → bytes."""
+    """One report per unit result and format: `{unit id}.{html,md,xlsx,docx,pdf}` → bytes (a unit id
+    that cannot name a file safely is refused: engine.outdir.check_names)."""
     docs = load_results(result_paths(paths))
     cs = criteria_for(criteria, docs)
+    check_names({doc["unit"]["id"]: str(path) for path, doc in docs})
     who = load_profile(profile)
     files: dict[str, bytes] = {}
     seen: dict[str, Path] = {}

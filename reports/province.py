@@ -175,7 +175,7 @@ def province_context(doc: dict, criteria: Optional[CriteriaSet] = None, *,
     groups = []
     for g in doc["groups"]:
         rows = [_unit_row(u, type_labels) for u in g["units"]]
-        bands = [{"label": b["label"], "min": b["min"]} for b in g["bands"]]
+        bands = [{"label": b["label"], "min": b["min"]} for b in g.get("bands", [])]
         counts = [{"label": c["class"], "count": c["count"]} for c in g.get("class_counts", [])]
         if g.get("unclassified"):
             counts.append({"label": "Chưa xếp loại", "count": g["unclassified"]})

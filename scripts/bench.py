@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine import decide, load_criteria, load_evidence  # noqa: E402
 from engine.evaluate import plan  # noqa: E402
 from engine.reference import ReferenceEvaluator, differences  # noqa: E402
-from engine.results import result_files, write_outputs  # noqa: E402
+from engine.outdir import write_outputs  # noqa: E402
+from engine.results import result_files  # noqa: E402
 from rules.evaluator import DurableEvaluator  # noqa: E402
 
 # (method, metric kind, params, how to write a value) — cycled to make `--items` sub-criteria
@@ -117,7 +118,7 @@ def bench(units: int, items: int, workdir: Path) -> dict:
     decided = sum(len(r.decisions) for r in results)
     assert decided == units * items, f"{decided} decisions for {units} × {items}"
     files, t_json = timed(lambda: result_files(criteria, results, "durable", []))
-    _, t_write = timed(lambda: write_outputs(workdir / f"out-{units}", files))
+    _, t_write = timed(lambda: write_outputs(workdir / f"out-{units}", files, command="score"))
     total = t_load + t_durable + t_decide + t_json + t_write
     return {"cpu_durable": CPU["durable"], "cpu_reference": CPU["reference"], "units": units, "items": items, "rows": rows, "decisions": len(cases), "t_crit": t_crit,
             "t_load": t_load, "t_plan": t_plan, "t_register": t_register, "t_durable": t_durable,

@@ -65,13 +65,14 @@ echo "Mid-year check:  $OUT/midyear/midyear.json"
 section "Reports — self-assessment forms (bảng tự đánh giá, chấm điểm) and province summaries"
 for kind in departments communes; do
     # from the annual round: self-assessed and appraised points side by side, ranks, last year
+    # each command replaces its own --out folder whole (docs/results.md): one folder per kind of report
     "$CCHC" report unit "$OUT/round/$kind" --criteria "criteria/tien-giang-2023-$kind.yaml" \
-        --out "$OUT/reports/$kind" --format both
+        --out "$OUT/reports/$kind/units" --format both
     "$CCHC" report province "$OUT/round/$kind/round.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
-        --out "$OUT/reports/$kind" --format both
+        --out "$OUT/reports/$kind/province" --format both
 done
-echo "Province summaries:     $OUT/reports/departments/province.html, $OUT/reports/communes/province.html"
-echo "Self-assessment forms:  $OUT/reports/departments/<unit id>.html, $OUT/reports/communes/<unit id>.html"
+echo "Province summaries:     $OUT/reports/departments/province/province.html, $OUT/reports/communes/province/province.html"
+echo "Self-assessment forms:  $OUT/reports/departments/units/<unit id>.html, $OUT/reports/communes/units/<unit id>.html"
 echo "  (each also as .md; open the HTML in a browser and print it on A4)"
 
 
@@ -88,12 +89,12 @@ for pair in departments:so-cong-thuong communes:xa-an-binh; do
     "$CCHC" validate --criteria "criteria/tien-giang-2023-$kind.yaml" "$OUT/intake/$kind/filled/$unit.xlsx" >/dev/null
     echo "$OUT/intake/$kind/filled/$unit.xlsx: filled from examples/province/$kind/$unit.yaml, reads back without error"
     "$CCHC" report unit "$OUT/round/$kind/units/$unit.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
-        --profile "$PROFILE" --out "$OUT/office/$kind" --format xlsx,docx,pdf
+        --profile "$PROFILE" --out "$OUT/office/$kind/units" --format xlsx,docx,pdf
     "$CCHC" report province "$OUT/round/$kind/round.json" --criteria "criteria/tien-giang-2023-$kind.yaml" \
-        --profile "$PROFILE" --out "$OUT/office/$kind" --format xlsx,docx,pdf
+        --profile "$PROFILE" --out "$OUT/office/$kind/province" --format xlsx,docx,pdf
 done
 echo "Intake workbooks: $OUT/intake/<kind>/mau-trong.xlsx (blank), <unit>-mau.xlsx (pre-filled), filled/<unit>.xlsx"
-echo "Office reports:   $OUT/office/<kind>/<unit>.{xlsx,docx,pdf}, province.{xlsx,docx,pdf}"
+echo "Office reports:   $OUT/office/<kind>/units/<unit>.{xlsx,docx,pdf}, $OUT/office/<kind>/province/province.{xlsx,docx,pdf}"
 # --- end of the office documents section -----------------------------------------------------------
 
 # --- replay (docs/replay.md): every bundle written above must reproduce its recorded results -------

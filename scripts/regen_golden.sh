@@ -15,7 +15,7 @@ trap 'rm -rf "$TMP"' EXIT
 bash "$ROOT/scripts/demo.sh" "$BIN" "$TMP" > "$TMP.log" 2>&1 || { cat "$TMP.log"; rm -f "$TMP.log"; exit 1; }
 rm -f "$TMP.log"
 rm -rf "$GOLDEN"
-(cd "$TMP" && find $SCORED -name '*.json' -print) | sort | while read -r f; do
+(cd "$TMP" && find $SCORED -name '*.json' -not -name '.*' -print) | sort | while read -r f; do
     mkdir -p "$GOLDEN/$(dirname "$f")"
     cp "$TMP/$f" "$GOLDEN/$f"
 done

@@ -164,7 +164,7 @@ def test_score_writes_results_and_repeats_them_byte_for_byte(tmp_path, sample_cr
     assert "2 unit(s), 22 decisions (durable engine)" in again.stdout and "13.50" in again.stdout
     assert "warning: unit so-noi-vu: procedures_total is 2033" in again.stderr
     a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
-    assert sorted(a) == ["summary.json", "units/so-noi-vu.json", "units/xa-an-binh.json"]
+    assert sorted(a) == [".cchc-out.json", "summary.json", "units/so-noi-vu.json", "units/xa-an-binh.json"]
     assert a == b
     ref = cchc("score", sample_criteria_path, data_dir / "evidence", "--out", tmp_path / "r", "-e", "reference")
     assert ref.exit_code == 0

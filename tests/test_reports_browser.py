@@ -54,13 +54,13 @@ def browser(chromium, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def html_reports(province, tmp_path_factory) -> Path:  # noqa: F811
-    from engine.results import write_outputs
+    from engine.outdir import write_outputs
     from reports import province_report_files, unit_report_files
 
     out = tmp_path_factory.mktemp("html")
     files = unit_report_files([province / "units"], CRITERIA, kinds=("html",), report_date="2024-01-15")
     files.update(province_report_files(province, criteria=CRITERIA, kinds=("html",)))
-    write_outputs(out, files)
+    write_outputs(out, files, command="report unit")
     return out
 
 
@@ -177,12 +177,13 @@ def test_printing_gives_a4_pages(chromium, html_reports, tmp_path, name, min_pag
 
 
 def test_markup_in_a_unit_name_reads_as_text(browser, province, tmp_path):  # noqa: F811
-    from engine.results import write_outputs
+    from engine.outdir import write_outputs
     from reports import unit_report_files
     from test_reports import hostile
 
-    write_outputs(tmp_path, unit_report_files([hostile(province, tmp_path)], CRITERIA, kinds=("html",)))
-    page = open_page(browser, tmp_path / "so-noi-vu.html")
+    write_outputs(tmp_path / "reports", unit_report_files([hostile(province, tmp_path)], CRITERIA, kinds=("html",)),
+                  command="report unit")
+    page = open_page(browser, tmp_path / "reports" / "so-noi-vu.html")
     assert page.locator("script").count() == 0
     assert page.locator(".unit-name").inner_text() == "Sở <script>alert(1)</script> | Nội vụ mới"
     assert page.locator("tr[data-code='1.1.1'] td.evidence").inner_text() == "[1]"
@@ -206,7 +207,7 @@ def test_a_long_group_starts_on_the_first_printed_page(chromium, province, tmp_p
 
     import pypdf
 
-    from engine.results import write_outputs
+    from engine.outdir import write_outputs
     from reports import province_report_files
 
     doc = json.loads((province / "round.json").read_text("utf-8"))
@@ -220,11 +221,11 @@ def test_a_long_group_starts_on_the_first_printed_page(chromium, province, tmp_p
     folder = tmp_path / "round"
     folder.mkdir()
     (folder / "round.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    write_outputs(tmp_path, province_report_files(folder, kinds=("html",)))
+    write_outputs(tmp_path / "reports", province_report_files(folder, kinds=("html",)), command="report province")
     pdf = tmp_path / "out.pdf"
     profile = tempfile.mkdtemp(prefix="chromium-", dir=tmp_path)
     subprocess.run([chromium, "--headless", *FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                    f"--print-to-pdf={pdf}", (tmp_path / "province.html").as_uri()],
+                    f"--print-to-pdf={pdf}", (tmp_path / "reports" / "province.html").as_uri()],
                    check=True, capture_output=True, timeout=60)
     shutil.rmtree(profile, ignore_errors=True)
 

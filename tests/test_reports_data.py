@@ -130,7 +130,7 @@ def build_inputs(folder: Path) -> dict[str, Path]:
 def build_province(folder: Path, engine: str = "reference") -> Path:
     """Run the annual round on the inputs; return its output folder (units/*.json, round.json)."""
     from engine import load_criteria
-    from engine.results import write_outputs
+    from engine.outdir import write_outputs
     from engine.round import round_files, run_round
     from rules import get_evaluator
 
@@ -140,5 +140,5 @@ def build_province(folder: Path, engine: str = "reference") -> Path:
                        survey_paths=[inputs["survey"]], appraisal_paths=[inputs["appraisal"]],
                        previous_path=inputs["previous"])
     out = folder / "round"
-    write_outputs(out, round_files(result))
+    write_outputs(out, round_files(result), command="round")
     return out

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine import load_criteria, load_evidence  # noqa: E402
 from engine.numbers import exact_text  # noqa: E402
-from engine.results import dumps, write_outputs  # noqa: E402
+from engine.results import dumps  # noqa: E402
 from engine.round import round_json, run_round  # noqa: E402
 from engine.survey_data import survey_metrics  # noqa: E402
 from rules import get_evaluator  # noqa: E402
@@ -227,7 +227,8 @@ def prepare(kind: str) -> None:
         result = run_round(cs, [tmp_ev], factory=get_evaluator, survey_paths=[tmp_survey])
         doc = round_json(result)
         doc["warnings"] = []  # they quote the temporary folder
-    write_outputs(base / "previous", {"round-2022.json": dumps(doc)})
+    (base / "previous").mkdir(parents=True, exist_ok=True)
+    (base / "previous" / "round-2022.json").write_bytes(dumps(doc))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,359 @@
+"""Outputs are all or nothing: --out replaced in one step, kill -9 at named points, folders cchc does
+not own refused, links never followed, file names from data checked, workers ending with their run."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError, OutputError
+from engine.outdir import CRASH_ENV, MARKER, check_names, recover, write_file, write_outputs
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data"
+SAMPLE = DATA / "sample-criteria.yaml"
+ROUND = DATA / "round"
+CLI = "import sys; from cli import app; sys.exit(app())"
+
+
+def run(*args, env: dict | None = None, script: str = CLI) -> subprocess.CompletedProcess:
+    """The command line in its own process (so that it can be killed)."""
+    return subprocess.run([sys.executable, "-c", script, *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.cchc-"))
+
+
+def replay_identical(bundle: Path) -> None:
+    r = run("replay", bundle)
+    assert r.returncode == 0 and "identical" in r.stdout, r.stdout + r.stderr
+
+
+# ---------------------------------------------------------------- kill -9 at every step of writing
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """Earlier results (two units) and what a new run (one unit) writes, each in its own folder."""
+    base = tmp_path_factory.mktemp("scored")
+    old, new = base / "old", base / "new"
+    assert run("score", SAMPLE, DATA / "evidence", "--out", old).returncode == 0
+    assert run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", new).returncode == 0
+    assert "units/xa-an-binh.json" in tree(old) and "units/xa-an-binh.json" not in tree(new)
+    return tree(old), tree(new)
+
+
+@pytest.mark.parametrize("point, survives", [("writing", "old"), ("staged", "old"), ("swapped", "new")])
+def test_kill_9_while_score_writes_leaves_the_old_or_the_new_results_whole(tmp_path, scored, point, survives):
+    old, new = scored
+    out = tmp_path / "out"
+    assert run("score", SAMPLE, DATA / "evidence", "--out", out).returncode == 0
+    r = run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out, env={CRASH_ENV: point})
+    assert r.returncode == -signal.SIGKILL
+    assert tree(out) == (old if survives == "old" else new)  # every file, byte for byte; no stale unit file
+    replay_identical(out / "bundle.cchc")
+    assert leftovers(out)  # what the killed run left beside OUT …
+    assert run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out).returncode == 0
+    assert tree(out) == new and leftovers(out) == []  # … the next run clears
+
+
+def _round_args(evidence: Path) -> list:
+    return ["round", ROUND / "criteria.yaml", "--evidence", evidence, "--survey", ROUND / "survey",
+            "--appraisal", ROUND / "appraisal", "--previous", ROUND / "previous" / "round-2022.json", "-j", "1"]
+
+
+@pytest.mark.parametrize("point, survives", [("writing", "old"), ("swapped", "new")])
+def test_kill_9_while_round_writes_leaves_the_old_or_the_new_results_whole(tmp_path, point, survives):
+    fewer = tmp_path / "evidence"
+    shutil.copytree(ROUND / "evidence", fewer)
+    (fewer / "kho-bac.yaml").unlink()
+    out, ref = tmp_path / "out", tmp_path / "ref"
+    assert run(*_round_args(ROUND / "evidence"), "--out", out).returncode == 0
+    old = tree(out)
+    assert run(*_round_args(fewer), "--out", ref).returncode == 0
+    new = tree(ref)
+    assert "units/kho-bac.json" in old and "units/kho-bac.json" not in new
+    r = run(*_round_args(fewer), "--out", out, env={CRASH_ENV: point})
+    assert r.returncode == -signal.SIGKILL
+    assert tree(out) == (old if survives == "old" else new)
+    replay_identical(out / "bundle.cchc")
+
+
+FALLBACK = ("import sys; import engine.outdir as o; o._exchange = lambda *a: False; from cli import app; "
+            "sys.exit(app())")
+
+
+def test_without_an_atomic_exchange_a_kill_between_the_two_renames_is_recovered(tmp_path, scored):
+    """Where folders cannot be exchanged, OUT is renamed aside, then the new folder in: killed in
+    between, OUT is missing; the next reader (or writer) puts the previous results back."""
+    old, new = scored
+    out = tmp_path / "out"
+    assert run("score", SAMPLE, DATA / "evidence", "--out", out).returncode == 0
+    r = run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out, env={CRASH_ENV: "aside"},
+            script=FALLBACK)
+    assert r.returncode == -signal.SIGKILL and not out.exists()
+    rep = run("report", "unit", out, "--criteria", SAMPLE, "--out", tmp_path / "reports")
+    assert rep.returncode == 0, rep.stderr
+    assert tree(out) == old and sorted(p.name for p in (tmp_path / "reports").glob("*.html")) == \
+        ["so-noi-vu.html", "xa-an-binh.html"]
+    # killed after both renames: the new results stand, the old copy is removed by the next run
+    r = run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out, env={CRASH_ENV: "swapped"},
+            script=FALLBACK)
+    assert r.returncode == -signal.SIGKILL and tree(out) == new and leftovers(out)
+    assert run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out, script=FALLBACK).returncode == 0
+    assert tree(out) == new and leftovers(out) == []
+
+
+def test_recover_does_nothing_to_a_folder_that_is_there(tmp_path):
+    write_outputs(tmp_path / "out", {"a.json": b"{}\n"}, command="score")
+    recover(tmp_path / "out" / "a.json")
+    assert tree(tmp_path / "out") == {"a.json": b"{}\n", MARKER: (tmp_path / "out" / MARKER).read_bytes()}
+
+
+# ---------------------------------------------------------------- what --out may be
+
+def test_a_run_replaces_its_folder_whole(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(out, {"units/a.json": b"1", "units/b.json": b"2", "summary.json": b"s"}, command="score")
+    write_outputs(out, {"units/a.json": b"3", "summary.json": b"t"}, command="score")
+    assert sorted(tree(out)) == [MARKER, "summary.json", "units/a.json"]
+    marker = json.loads((out / MARKER).read_text("utf-8"))
+    assert marker == {"format": "cchc-out/1", "command": "score", "files": ["summary.json", "units/a.json"]}
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda out: out.write_text("x"), "is a file, not a folder"),
+    (lambda out: (out.mkdir(), (out / "notes.txt").write_text("mine")), "was not written by cchc"),
+    (lambda out: out.symlink_to(out.parent / "elsewhere", target_is_directory=True), "is a symbolic link"),
+])
+def test_a_folder_cchc_does_not_own_is_refused_and_left_alone(tmp_path, setup, message):
+    (tmp_path / "elsewhere").mkdir()
+    out = tmp_path / "out"
+    setup(out)
+    before = tree(tmp_path)
+    with pytest.raises(OutputError, match=message):
+        write_outputs(out, {"summary.json": b"{}"}, command="score")
+    assert tree(tmp_path) == before and leftovers(out) == []
+
+
+def test_files_added_to_an_output_folder_or_another_command_are_not_replaced(tmp_path):
+    out = tmp_path / "out"
+    write_outputs(out, {"a.html": b"a"}, command="report unit")
+    with pytest.raises(OutputError, match="holds the output of `cchc report unit`"):
+        write_outputs(out, {"province.html": b"p"}, command="report province")
+    (out / "ghi-chu.txt").write_text("my notes")
+    with pytest.raises(OutputError, match=r"holds files cchc did not write there \(ghi-chu.txt\)"):
+        write_outputs(out, {"a.html": b"b"}, command="report unit")
+    assert (out / "a.html").read_bytes() == b"a"
+
+
+def test_a_planted_link_in_the_output_folder_is_never_followed(tmp_path, cchc):
+    out, victim = tmp_path / "out", tmp_path / "victim"
+    victim.mkdir()
+    assert cchc("score", SAMPLE, DATA / "evidence", "--out", out).exit_code == 0
+    shutil.rmtree(out / "units")
+    (out / "units").symlink_to(victim, target_is_directory=True)
+    r = cchc("score", SAMPLE, DATA / "evidence", "--out", out)
+    assert r.exit_code == 2 and "units (a symbolic link), which no cchc run writes" in r.stderr, r.stderr
+    assert list(victim.iterdir()) == []
+
+
+def test_out_on_a_file_or_in_a_read_only_folder_is_exit_2(tmp_path, cchc, monkeypatch):
+    f = tmp_path / "file"
+    f.write_text("keep me")
+    r = run("score", SAMPLE, DATA / "evidence", "--out", f)
+    assert r.returncode == 2 and "is a file, not a folder" in r.stderr and f.read_text() == "keep me"
+    locked = tmp_path / "ro"
+    locked.mkdir(mode=0o555)
+    os.chmod(locked, 0o555)
+    if os.geteuid() == 0:  # root writes anywhere: the folder refuses as it would refuse a user
+        real_mkdir = os.mkdir
+
+        def mkdir(path, *args, **kwargs):
+            if Path(path).parent == locked:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_mkdir(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "mkdir", mkdir)
+    r = cchc("midyear", ROOT / "criteria" / "tien-giang-2023-province.yaml",
+             ROOT / "examples" / "tien-giang-2020-4thang" / "evidence", "--elapsed", "4/12", "--out", locked / "out")
+    assert r.exit_code == 2, r.output
+    assert "cannot write the results to" in r.stderr and "Permission denied" in r.stderr
+    assert "Traceback" not in r.stderr and list(locked.iterdir()) == []
+
+
+# ---------------------------------------------------------------- names from data
+
+def test_a_single_output_file_is_replaced_whole_and_never_through_a_link(tmp_path):
+    target = tmp_path / "form.xlsx"
+    write_file(target, b"old")
+    write_file(target, b"new")
+    assert target.read_bytes() == b"new" and sorted(p.name for p in tmp_path.iterdir()) == ["form.xlsx"]
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"keep")
+    (tmp_path / "link.xlsx").symlink_to(outside)
+    with pytest.raises(OutputError, match="symbolic link"):
+        write_file(tmp_path / "link.xlsx", b"x")
+    with pytest.raises(OutputError, match="is a folder"):
+        write_file(tmp_path, b"x")
+    assert outside.read_bytes() == b"keep"
+
+
+def test_a_unit_called_summary_is_written_and_reported(tmp_path, cchc):
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    text = (DATA / "evidence" / "so-noi-vu.yaml").read_text("utf-8").replace("id: so-noi-vu", "id: summary")
+    assert "id: summary" in text
+    (ev / "summary.yaml").write_text(text, "utf-8")
+    out = tmp_path / "out"
+    assert cchc("score", SAMPLE, ev, DATA / "evidence" / "communes.csv", "--out", out).exit_code == 0
+    assert (out / "units" / "summary.json").is_file() and (out / "summary.json").is_file()
+    r = cchc("report", "unit", out, "--criteria", SAMPLE, "--out", tmp_path / "reports")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "reports").glob("*.html")) == ["summary.html", "xa-an-binh.html"]
+    r = cchc("report", "province", out, "--criteria", SAMPLE, "--format", "md", "--out", tmp_path / "province")
+    assert r.exit_code == 0 and "| 1 | Sở Nội vụ | 13,50 |" in (tmp_path / "province" / "province.md").read_text("utf-8")
+
+
+@pytest.mark.parametrize("uid", ["../../x", "/tmp/abs", "a/b", "con", "NUL.txt", "lpt1", "a\x00b", "..", ".hidden",
+                                 "x" * 101, "dot.", "Sở"])
+def test_a_unit_id_that_cannot_name_a_file_is_refused(tmp_path, cchc, uid):
+    out = tmp_path / "out"
+    assert cchc("score", SAMPLE, DATA / "evidence", "--out", out).exit_code == 0
+    doc = json.loads((out / "units" / "so-noi-vu.json").read_text("utf-8"))
+    doc["unit"]["id"] = uid
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc), "utf-8")
+    r = cchc("report", "unit", bad, "--criteria", SAMPLE, "--out", tmp_path / "reports" / "r")
+    assert r.exit_code == 2, r.output
+    assert str(bad) in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "x.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.json", "out"]
+
+
+def test_unit_ids_differing_only_in_case_are_refused():
+    with pytest.raises(InputError, match="differ only in case"):
+        check_names({"so-noi-vu": "a.yaml", "So-Noi-Vu": "b.yaml"})
+    check_names({"so-noi-vu": "a.yaml", "xa-an-binh": "b.yaml", "summary": "c.yaml"})
+
+
+# ---------------------------------------------------------------- links in inputs
+
+def test_a_linked_evidence_file_or_folder_is_refused_by_name(tmp_path, cchc):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("TOP-SECRET-LINE: 1\n", "utf-8")
+    ev = tmp_path / "ev"
+    shutil.copytree(DATA / "evidence", ev)
+    (ev / "x.yaml").symlink_to(secret)
+    r = cchc("score", SAMPLE, ev, "--out", tmp_path / "out")
+    assert r.exit_code == 2 and f"{ev / 'x.yaml'}: is a symbolic link (to {secret})" in r.stderr, r.stderr
+    assert "TOP-SECRET" not in r.output and not (tmp_path / "out").exists()
+    (ev / "x.yaml").unlink()
+    (ev / "more").symlink_to(tmp_path, target_is_directory=True)
+    r = cchc("round", ROUND / "criteria.yaml", "--evidence", ROUND / "evidence", "--survey", ev,
+             "--out", tmp_path / "out", "-j", 1)
+    assert r.exit_code == 2 and f"{ev / 'more'}: is a symbolic link" in r.stderr, r.stderr
+
+
+def test_a_cited_file_reached_through_a_link_is_refused_even_inside_the_folder(tmp_path):
+    from engine.evidence import _inside
+    from engine.tables import ProblemSink
+
+    ev = tmp_path / "ev"
+    (ev / "real").mkdir(parents=True)
+    (ev / "real" / "tasks.csv").write_text("task,lead,deadline\nA,B,Quý I\n", "utf-8")
+    (ev / "sub").symlink_to(ev / "real", target_is_directory=True)
+    sink = ProblemSink()
+    assert _inside(ev, "real/tasks.csv", "here", sink) == (ev / "real" / "tasks.csv").resolve()
+    assert _inside(ev, "sub/tasks.csv", "here", sink) is None
+    assert f"{ev / 'sub'} is a symbolic link" in str(sink.problems[0])
+
+
+# ---------------------------------------------------------------- workers end with their run
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(d.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_workers_end_when_the_round_is_killed(tmp_path, sig):
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
+    for i in range(400):
+        (ev / f"u{i:03}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:03}"), "utf-8")
+    proc = subprocess.Popen([sys.executable, "-c", CLI, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
+                             "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        workers |= {c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()}
+        time.sleep(0.05)
+    assert len(workers) >= 2, "the round ended before its workers were seen"
+    time.sleep(1.0)  # the workers are busy now
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    deadline = time.monotonic() + 15
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    still = [w for w in workers if _alive(w)]
+    for w in still:
+        os.kill(w, signal.SIGKILL)
+    assert still == [], f"workers {still} outlived their round (signal {sig.name})"
+    assert not (tmp_path / "out").exists()
+
+
+def test_concurrent_runs_into_one_folder_take_turns(tmp_path):
+    """Two runs writing the same OUT at once: each replacement is whole; the last one stands."""
+    import threading
+
+    out = tmp_path / "out"
+    sets = {n: {f"units/{n}-{i}.json": f"{n}{i}".encode() for i in range(20)} for n in ("a", "b")}
+    errors = []
+
+    def writer(n: str) -> None:
+        try:
+            for _ in range(15):
+                write_outputs(out, sets[n], command="score")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in sets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    got = {k: v for k, v in tree(out).items() if k != MARKER}
+    assert got in (sets["a"], sets["b"]) and leftovers(out) == []
