@@ -228,8 +228,9 @@ def _table(cs, results, rows: int) -> None:
 def _bundle_header(path, b) -> None:
     v = b.versions
     signed = _("signed by key {key}").format(key=b.signer) if b.signer else _("not signed")
-    out.print(_("bundle {path}: kind {kind}, sha256 {digest}").format(path=path, kind=b.kind, digest=b.sha256),
-              markup=False, highlight=False)
+    kinds = {"score": _("scoring of units"), "round": _("annual round")}
+    out.print(_("bundle {path}: kind {kind}, sha256 {digest}").format(path=path, kind=kinds.get(b.kind, b.kind),
+                                                                     digest=b.sha256), markup=False, highlight=False)
     out.print(_("  recorded with the {engine} engine, cchc {cchc}, durable_rules {durable_rules}, Python {python}; "
                 "{parts} parts verified; {signed}").format(
                     engine=b.engine, cchc=v.get("cchc"), durable_rules=v.get("durable_rules"), python=v.get("python"),
@@ -695,8 +696,8 @@ def midyear(
     if out_dir is not None:
         write_outputs(out_dir, {"midyear.json": dumps(midyear_json(cs, units, period))}, command="midyear")
     labels = {"on_track": _("on track"), "at_risk": _("at risk"), "no_data": _("no data yet")}
-    table = Table(title=_("{title} — mid-year check ({share} % of the year)").format(
-        title=cs.title, share=num(period.fraction * 100)))
+    table = Table(title=_("{title} — mid-year check ({share} of the year)").format(
+        title=cs.title, share=num(period.fraction * 100) + " %"))
     for col, just in ((_("Unit"), "left"), (_("Code"), "left"), (_("Criterion"), "left"), (_("Now"), "right"),
                       (_("Whole year at this pace"), "right"), (_("Target"), "left"), (_("Status"), "left")):
         table.add_column(col, justify=just)

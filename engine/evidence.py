@@ -87,7 +87,8 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
             raw.tasks = _read_task_file(path.parent, m["tasks_file"], at("metrics", mid, "tasks_file"), sink)
         unit.metrics[nfc(mid)] = raw
     for code, reason in (doc.get("not_applicable") or {}).items():
-        unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code))
+        where = loc(name, "{}:{}".format(*key_position(doc, ["not_applicable", code])))  # the item's code
+        unit.not_applicable[nfc(code)] = (nfc(reason), where)
     return [unit]
 
 
