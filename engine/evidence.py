@@ -399,6 +399,10 @@ def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink
 UNIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def _fits(unit: RawUnit, criteria: CriteriaSet) -> bool:
+    return unit.unit_type in criteria.unit_type_ids() and set(unit.metrics) <= set(criteria.metrics)
+
+
 def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional[EvidenceRecord]:
     if not UNIT_ID.match(unit.unit_id):
         sink.add(unit.location, f"unit id {unit.unit_id!r} must use only letters, digits, '.', '_' and '-' "
@@ -518,7 +522,9 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
             sink.add(unit.location, f"duplicate unit {unit.unit_id!r}: already given at {show_loc(first.location)}")
             continue
         seen[unit.unit_id] = unit
-        if unit.criteria is not None and unit.criteria[0] != criteria.id:  # one message, not one per metric
+        if unit.criteria is not None and unit.criteria[0] != criteria.id and not _fits(unit, criteria):
+            # evidence for another set: one message at its `criteria:` line, not one per metric (a set
+            # that shares the file's metric ids and unit type, as a what-if or next year's set, reads it)
             declared, where = unit.criteria
             sink.add(where, _("this evidence is for the criteria set {declared}, but it is being checked against "
                               "the criteria set {id} ({file}): give the criteria set {declared}, or correct this "
