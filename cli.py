@@ -86,7 +86,8 @@ def _is_criteria(path: Path) -> bool:
         doc = load_yaml(path)
     except InputError:
         # Broken YAML: still a criteria set if it says so, so that its own errors are reported.
-        return "cchc-criteria/" in path.read_text("utf-8", errors="replace")
+        with path.open(encoding="utf-8", errors="replace") as f:  # the head only: it may be huge
+            return "cchc-criteria/" in f.read(65536)
     return isinstance(doc, dict) and str(doc.get("format", "")).startswith("cchc-criteria/")
 
 

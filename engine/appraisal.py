@@ -208,8 +208,8 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[AppraisalEntry
             sink.add(at(empty[0]), f"{empty[0]} is empty")
             continue
         try:
-            rno = int(parse_number(cells["round"]))
-            if rno < 1 or parse_number(cells["round"]) != rno:
+            rno = int(parse_number(cells["round"], whole=True))
+            if rno < 1 or parse_number(cells["round"], whole=True) != rno:
                 raise ValueError
         except (ValueError, ArithmeticError):
             sink.add(at("round"), f"round must be a whole number from 1 (1: lần 1, 2: lần 2), got {cells['round']!r}")

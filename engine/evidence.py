@@ -19,7 +19,7 @@ from . import methods, workbook
 from .errors import EvidenceError, Problem, did_you_mean
 from .i18n import _, both
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
-from .numbers import exact_text
+from .numbers import NumberError, exact_text
 from .roundio import refuse_links
 from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
                      read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, show_loc, text_of)
@@ -44,8 +44,13 @@ class RawValue:
     citation: Optional[dict] = None
     reason: str = ""
     location: str = ""
+    value_location: str = ""  # where a YAML `value` stands (a table cell carries its own)
     given: set = field(default_factory=set)  # which of value/numerator/... were present
     key_location: str = ""  # where its metric id is written (a YAML key), when not `location`
+
+
+    def value_at(self) -> str:
+        return text_of(self.value)[1] or self.value_location
 
 
 @dataclass
@@ -79,6 +84,8 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
                        key_location=loc(name, "{}:{}".format(*key_position(doc, ["metrics", mid]))))
         raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
         raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
+        if "value" in m:
+            raw.value_location = at("metrics", mid, "value")
         if "responses" in m:
             raw.responses = {nfc(k): (v, at("metrics", mid, "responses", k)) for k, v in m["responses"].items()}
         if "tasks" in m:
@@ -291,8 +298,9 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                     return None
                 try:
                     num, den = as_int(raw.numerator), as_int(raw.denominator)
-                except (ValueError, TypeError, ArithmeticError):
-                    bad("numerator and denominator must both be whole numbers", text_of(raw.numerator)[1])
+                except (ValueError, TypeError, ArithmeticError) as exc:
+                    bad("numerator and denominator must both be whole numbers" + _detail(exc),
+                        text_of(raw.numerator)[1])
                     return None
                 if num < 0 or den <= 0:
                     bad(f"numerator must be ≥ 0 and denominator > 0, got {num}/{den}")
@@ -302,7 +310,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                     return None
                 value = Fraction(100 * num, den)
             else:
-                value = as_number(raw.value)
+                value = as_number(raw.value, percent=True)
                 if not 0 <= value <= 100:
                     bad(f"a percent must be from 0 to 100, got {exact_text(value)}", text_of(raw.value)[1])
                     return None
@@ -335,8 +343,9 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                     continue
                 try:
                     c = as_int(v)
-                except (ValueError, TypeError, ArithmeticError):
-                    bad(f"response count for {opt!r} must be a whole number, got {text_of(v)[0]!r}", at)
+                except (ValueError, TypeError, ArithmeticError) as exc:
+                    bad(f"response count for {opt!r} must be a whole number, got {text_of(v)[0]!r}{_detail(exc)}",
+                        at)
                     continue
                 if c < 0:
                     bad(f"response count for {opt!r} cannot be negative", at)
@@ -352,13 +361,18 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
             value = _tasks(raw.tasks or [], _period_year(unit.period), spec, sink, where)
             if value is None:
                 return None
-    except (ValueError, TypeError, ArithmeticError):
-        text, at = text_of(raw.value)
-        bad(f"expected a {kind} value, got {text!r}", at)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        text, at = text_of(raw.value)[0], raw.value_at()
+        bad(f"expected a {kind} value, got {text!r}{_detail(exc)}", at)
         return None
     if len(sink.problems) > errors_before:
         return None
     return MetricValue(spec.id, kind, value, citation, show_loc(where), num, den, raw.reason)
+
+
+def _detail(exc: Exception) -> str:
+    """What the number grammar says about a refused number (what to write instead), if it spoke."""
+    return f": {exc}" if isinstance(exc, NumberError) else ""
 
 
 def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink,

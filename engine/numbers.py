@@ -1,6 +1,9 @@
-"""Exact numbers: parsing, canonical text, display rounding (half-up, 2 decimals)."""
+"""Exact numbers: the grammar of numbers people type, canonical text, display rounding (half-up, 2
+decimals)."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
 from fractions import Fraction
 
@@ -24,6 +27,10 @@ def to_fraction(value: object) -> Fraction:
     raise TypeError(f"{type(value).__name__} is not an exact number")
 
 
+class NumberError(ValueError):
+    """A number written in a form the grammar refuses; the message says what to write instead."""
+
+
 MAX_DIGITS = 100  # per side of the decimal point; `1e-10000000` would take seconds to convert
 
 
@@ -31,7 +38,7 @@ def check_digits(dec: Decimal) -> None:
     """Refuse a number with more than MAX_DIGITS digits before or after the decimal point."""
     t = dec.as_tuple()
     if len(t.digits) + t.exponent > MAX_DIGITS or -t.exponent > MAX_DIGITS:
-        raise ValueError(f"number out of range: at most {MAX_DIGITS} digits before and after the decimal point")
+        raise NumberError(f"number out of range: at most {MAX_DIGITS} digits before and after the decimal point")
 
 
 def _from_decimal(dec: Decimal) -> Fraction:
@@ -41,14 +48,112 @@ def _from_decimal(dec: Decimal) -> Fraction:
     return Fraction(dec)
 
 
-def parse_number(text: str, *, comma_decimal: bool = True) -> Fraction:
-    """Parse a number as written in a CSV or spreadsheet cell: `93.54` or `93,54` (decimal comma).
-    Thousands separators are not accepted (`2.203` is two point two zero three). A trailing `%` is
-    dropped."""
-    t = text.strip().rstrip("%").strip()
-    if comma_decimal and "," in t and "." not in t:
-        t = t.replace(",", ".")
-    return to_fraction(t)
+class TypedNumber(str):
+    """The text of a number a spreadsheet stored as a number (not typed as text): its decimal point
+    is never a thousands separator, so the three-digit ambiguity check does not apply."""
+
+
+_GROUP_MARKS = re.compile(r"[\s_'\u00a0\u2009\u202f]")
+_PLAIN = re.compile(r"(\d+)(?:([.,])(\d+))?")
+_WHOLE = re.compile(r"\d+")
+
+
+def _ascii_suggestion(text: str) -> str:
+    """`text` with every non-ASCII digit replaced by its ASCII digit (and full-width signs folded)."""
+    out = []
+    for ch in text:
+        d = unicodedata.decimal(ch, None)
+        out.append(str(d) if d is not None else unicodedata.normalize("NFKC", ch))
+    return "".join(out)
+
+
+def _ungrouped(body: str) -> str:
+    """A grouped number without its group marks: the last separator stays as the decimal point when
+    it differs from the others (`1.234,5` → 1234.5), else all of them go (`1,000,000` → 1000000)."""
+    body = _GROUP_MARKS.sub("", body)
+    seps = [c for c in body if c in ".,"]
+    if seps and (len(seps) == 1 or seps[-1] != seps[0]):
+        head, _, tail = body.rpartition(seps[-1])
+        return head.replace(".", "").replace(",", "") + "." + tail
+    return body.replace(".", "").replace(",", "")
+
+
+def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fraction:
+    """Read a number as people type it in YAML, CSV or a spreadsheet cell (the grammar of
+    docs/evidence-format.md): `93.54` or `93,54`; in a percent field also `93.54%` and a ratio
+    `677/2203`, read as the share 100 × 677 ÷ 2203. Refused, with what to write instead: thousands
+    separators and digit groups (`2 203`, `1_000`, `1.000.000`), non-ASCII digits, exponents, `%`
+    anywhere but once at the end; and where a `whole` number is expected (a count), a lone
+    separator before exactly three digits (`2.000`, `1,000`: two or two thousand?). In a percent or
+    points field that form is a decimal: a thousand percent or points is out of range anyway."""
+    t = text.strip()
+    if not t:
+        raise NumberError("empty: write a number")
+    if any(not ch.isascii() and not _GROUP_MARKS.match(ch) for ch in t):
+        fixed = _ascii_suggestion(t)
+        if fixed != t and fixed.isascii():
+            raise NumberError(f"{t!r} uses non-ASCII digits or signs: write {fixed}")
+        raise NumberError(f"{t!r} is not a number")
+    if "%" in t:
+        body = t.rstrip("%").rstrip()
+        if not body:
+            raise NumberError(f"{t!r} has no digits: write a number")
+        if t.count("%") > 1 or "%" in body:
+            raise NumberError(f"{t!r} has more than one % sign: write {body.replace('%', '')}%")
+        if not percent and isinstance(text, TypedNumber):
+            stored = exact_text(Fraction(body) / 100)
+            raise NumberError(f"the cell stores {stored} but is formatted as a percentage (shows {t}); this "
+                              f"value is a plain number: remove the cell's percentage format")
+        if not percent:
+            raise NumberError(f"{t!r} is a percentage, but this value is a plain number: write {body}")
+        if "/" in body:
+            raise NumberError(f"{t!r}: a ratio is already a share; write {body.replace(' ', '')} without %")
+        t = body
+    if "/" in t:
+        return _ratio(t, percent)
+    sign = ""
+    if t[0] in "+-":
+        sign, t = t[0], t[1:].lstrip()
+    if re.fullmatch(r"\d+(?:[.,]\d+)?[eE][+-]?\d+", t):
+        try:
+            written_out = _plain(Decimal(t.replace(",", ".")))
+        except ValueError as exc:
+            raise NumberError(f"{exc}; {sign}{t!r} is in exponent notation") from None
+        raise NumberError(f"{sign}{t!r} is in exponent notation: write the number out in full, "
+                          f"like {sign}{written_out}")
+    if _GROUP_MARKS.search(t) or len(re.findall(r"[.,]", t)) > 1:
+        fixed = _ungrouped(t)
+        if re.fullmatch(r"\d+(?:\.\d+)?", fixed):
+            raise NumberError(f"{sign}{t!r} has thousands separators or digit groups: write {sign}{fixed}")
+        raise NumberError(f"{sign}{t!r} is not a number")
+    m = _PLAIN.fullmatch(t)
+    if not m:
+        raise NumberError(f"{sign}{t!r} is not a number")
+    digits, sep, frac = m.groups()
+    if (whole and sep and len(frac) == 3 and len(digits) <= 3 and digits[0] != "0"
+            and not isinstance(text, TypedNumber)):
+        instead = f"{sign}{digits}{frac} or {sign}{digits}" if frac == "000" else f"{sign}{digits}{frac}"
+        raise NumberError(f"{sign}{t!r} is ambiguous: {sep!r} may be a decimal point or a thousands separator; "
+                          f"write {instead} (whole numbers have no separators)")
+    return _from_decimal(Decimal(sign + digits + ("." + frac if sep else "")))
+
+
+def _ratio(t: str, percent: bool) -> Fraction:
+    num, _, den = (s.strip() for s in t.partition("/"))
+    if not percent:
+        raise NumberError(f"{t!r}: a ratio is read only in a percent field (as a share); write the number itself")
+    if not (_WHOLE.fullmatch(num) and _WHOLE.fullmatch(den)):
+        raise NumberError(f"{t!r}: a ratio is two whole numbers, like 677/2203")
+    if max(len(num), len(den)) > MAX_DIGITS:
+        raise NumberError(f"number out of range: at most {MAX_DIGITS} digits")
+    if int(den) == 0:
+        raise NumberError(f"{t!r}: the denominator is 0")
+    return Fraction(100 * int(num), int(den))
+
+
+def _plain(dec: Decimal) -> str:
+    check_digits(dec)
+    return format(dec.normalize(), "f") if dec == dec.to_integral_value() else format(dec, "f")
 
 
 def is_terminating(value: Fraction) -> bool:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
+import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,8 +20,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import workbook
-from .errors import Problem
-from .numbers import parse_number, to_fraction
+from .errors import InputError, Problem
+from .limits import check_file_size, limit, over
+from .numbers import TypedNumber, parse_number, to_fraction
 from .schema import schema_problems
 from .yamlio import load_yaml, position
 
@@ -52,20 +56,32 @@ def show_loc(location: str) -> str:
 
 def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], list[tuple[int, dict]]]:
     try:
+        check_file_size(path, name)
         text = path.read_bytes().decode("utf-8-sig")
+    except InputError as exc:
+        sink.problems.extend(exc.problems)
+        return [], []
     except UnicodeDecodeError as exc:
         sink.add(loc(name, ""), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
         return [], []
     reader = csv.reader(io.StringIO(text, newline=""))
+    max_rows = limit("rows")
+    rows = []
     try:
-        rows = list(reader)
+        for row in reader:
+            if len(rows) > max_rows:
+                sink.add(loc(name, f"{len(rows) + 1}:1"), over("rows", f"more than {max_rows} rows"))
+                return [], []
+            rows.append(row)
     except csv.Error as exc:
-        sink.add(loc(name, ""), f"malformed CSV: {exc}")
+        sink.add(loc(name, f"{reader.line_num}:1"), f"malformed CSV: {exc}")
         return [], []
     if not rows:
         sink.add(loc(name, "1:1"), "empty file: expected a header row")
         return [], []
-    header = [nfc(h).lower() for h in rows[0]]
+    header = _header(rows[0], name, "", sink)
+    if header is None:
+        return [], []
     out = []
     for i, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
@@ -73,63 +89,203 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
         if len(row) > len(header):
             sink.add(loc(name, f"{i}:{len(header) + 1}"), f"row has {len(row)} cells, the header has {len(header)}")
             continue
-        out.append((i, {h: nfc(c) for h, c in zip(header, row)}))
+        cells = _cells(header, row, lambda col: loc(name, f"{i}:{col}"), sink)
+        if cells is not None:
+            out.append((i, cells))
     return header, out
+
+
+def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:
+    """Column names, lower-case; None (with the problems in `sink`) when a name is given twice,
+    whatever its case (`value` and `VALUE`: which one would count?), or there are too many."""
+    header = [nfc(h).lower() if h is not None else "" for h in raw]
+    where = (lambda i: loc(name, f"{sheet}!{_column(i)}1")) if sheet else (lambda i: loc(name, f"1:{i}"))
+    if len(header) > limit("columns"):
+        sink.add(where(1), over("columns", f"the header has {len(header)} columns"))
+        return None
+    first: dict[str, int] = {}
+    ok = True
+    for i, h in enumerate(header, start=1):
+        if h and h in first:
+            sink.add(where(i), f"column {h!r} is given twice (also column {first[h]}; names ignore case): "
+                               "keep one")
+            ok = False
+        first.setdefault(h, i)
+    return header if ok else None
+
+
+def _cells(header: list[str], row: Iterable[Any], where: Callable[[int], str], sink: ProblemSink,
+           shown: frozenset[int] = frozenset()) -> Optional[dict]:
+    """A row's cells by column name; None (with the problems in `sink`) when a text is too long or
+    a value stands in a column without a name. Columns in `shown` (1-based) only show something to
+    the person filling the sheet (engine/workbook.py) and are not read."""
+    max_chars = limit("string_chars")
+    cells: dict[str, str] = {}
+    ok = True
+    for i, (h, c) in enumerate(itertools.zip_longest(header, row, fillvalue=""), start=1):
+        text = c if isinstance(c, TypedNumber) else nfc(c)
+        if len(text) > max_chars:
+            sink.add(where(i), over("string_chars", f"a text of {len(text)} characters"))
+            ok = False
+        elif i in shown:
+            continue
+        elif text and not h:
+            sink.add(where(i), f"the value {text[:40]!r} stands in a column without a name in the header row")
+            ok = False
+        elif h:
+            cells[h] = text
+    return cells if ok else None
+
+
+def _column(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
 
 
 def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
                    sheet: str = "") -> tuple[list[str], list[tuple[int, dict]], str]:
-    """The table on `sheet`, or on the workbook's data sheet (engine/workbook.py). Headers of the
-    intake layout are read as the columns they stand for; its rows nobody filled are skipped."""
+    """The table on `sheet`, or on the workbook's data sheet (engine/workbook.py), read defensively:
+    the archive's declared sizes are checked before anything is inflated; the sheet read must be
+    visible; formulas are refused (values only); every row Excel shows is read, whatever the
+    stored dimension says; rows and columns are limited. Headers of the intake layout are read as
+    the columns they stand for; its rows nobody filled are skipped."""
     import openpyxl
 
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {exc}")
+        check_file_size(path, name)
+        _check_archive(path, name)
+    except InputError as exc:
+        sink.problems.extend(exc.problems)
         return [], [], ""
-    title = sheet or workbook.data_sheet(wb.sheetnames)
-    if title not in wb.sheetnames:
-        sink.add(loc(name, f"{wb.sheetnames[0]}!A1"), f"no sheet {title or workbook.DATA_SHEET!r}: "
-                                                      f"{workbook.expected_sheet()}")
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken workbook
+        sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
+        return [], [], ""
+    try:
+        title = sheet or workbook.data_sheet(wb.sheetnames)
+        if title not in wb.sheetnames:
+            sink.add(loc(name, f"{wb.sheetnames[0]}!A1"), f"no sheet {title or workbook.DATA_SHEET!r}: "
+                                                          f"{workbook.expected_sheet()}")
+            return [], [], ""
+        ws = wb[title]
+        if ws.sheet_state != "visible":
+            sink.add(loc(name, f"{ws.title}!A1"), f"the sheet {ws.title!r} is {ws.sheet_state.replace('veryH', 'very h')}: "
+                                                  "unhide it (or move the rows to a visible sheet); only what "
+                                                  "a person can see is read")
+            return [], [], ws.title
+        rows = _sheet_rows(ws, name, sink)
+    except InputError as exc:
+        sink.problems.extend(exc.problems)
+        return [], [], ""
+    except Exception as exc:  # noqa: BLE001 - a malformed sheet fails while it is parsed
+        sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
+        return [], [], ""
+    finally:
         wb.close()
-        return [], [], ""
-    ws = wb[title]
-    rows = [tuple(_xlsx_value(c) for c in row) for row in ws.iter_rows()]
-    wb.close()
-    if not rows:
+    if rows is None:
+        return [], [], ws.title
+    if not rows or rows[0][0] != 1:
         sink.add(loc(name, f"{ws.title}!A1"), "empty sheet: expected a header row")
         return [], [], ws.title
-    written = [nfc(h).lower() if h is not None else "" for h in rows[0]]
+    written = _header(rows[0][1], name, ws.title, sink)
+    if written is None:
+        return [], [], ws.title
     header = [workbook.column_of(h) for h in written]
     intake = header != written
+    shown = frozenset(i for i, (w, h) in enumerate(zip(written, header), start=1) if w and not h)
     out = []
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in rows[1:]:
         if all(c is None or str(c).strip() == "" for c in row):
             continue
-        cells = {}
-        for h, c in zip(header, row):
-            if isinstance(c, datetime):
-                c = c.date().isoformat()
-            elif isinstance(c, date):
-                c = c.isoformat()
-            cells[h] = "" if c is None else nfc(c)
-        if intake and workbook.unfilled(cells):
+        values = [c.date().isoformat() if isinstance(c, datetime) else c.isoformat() if isinstance(c, date)
+                  else "" if c is None else c for c in row]
+        cells = _cells(header, values, lambda col: loc(name, f"{ws.title}!{_column(col)}{i}"), sink, shown)
+        if cells is None or (intake and workbook.unfilled(cells)):
             continue
         out.append((i, cells))
     return header, out, ws.title
 
 
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+MB = 1024 * 1024
+
+
+def _check_archive(path: Path, name: str) -> None:
+    """Refuse a workbook whose parts are too many or too large by the archive's own directory,
+    before anything is inflated; then inflate each part in small steps to check that it is no
+    larger than it declares (a zip bomb with a lying directory)."""
+    def refuse(message: str) -> None:
+        raise InputError([Problem(name, message=message)])
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            if len(infos) > limit("xlsx_parts"):
+                refuse(over("xlsx_parts", f"the workbook holds {len(infos)} files"))
+            total = sum(i.file_size for i in infos)
+            if total > limit("xlsx_mb") * MB:
+                refuse(over("xlsx_mb", f"the workbook unpacks to {total / MB:.1f} MB"))
+            for info in infos:
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    refuse(f"part {info.filename!r} is compressed in a way Excel does not use")
+                with archive.open(info) as part:
+                    while part.read(64 * 1024):
+                        pass
+                    inflater = getattr(part, "_decompressor", None)
+                    if info.compress_type == zipfile.ZIP_DEFLATED and not getattr(inflater, "eof", True):
+                        refuse(f"part {info.filename!r} is larger than the workbook declares")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
+            ValueError, zlib.error) as exc:
+        refuse(f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
+    except OSError as exc:
+        refuse(f"cannot read: {exc.strerror or exc}")
+
+
+def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple[int, tuple]]]:
+    """Every stored row of the sheet with its number, not as its <dimension> claims; None (with the
+    problems in `sink`) on a formula or past a limit."""
+    ws.reset_dimensions()  # a stale or forged <dimension> must neither hide rows nor invent them
+    max_rows, max_cols = limit("rows"), limit("columns")
+    rows = []
+    formulas = 0
+    for i, row in enumerate(ws.iter_rows(), start=1):
+        if i > max_rows + 1:
+            sink.add(loc(name, f"{ws.title}!A{i}"), over("rows", f"more than {max_rows} rows"))
+            return None
+        if not row:  # a row the sheet does not store
+            continue
+        last = max((c.column for c in row if getattr(c, "value", None) is not None), default=0)
+        if last > max_cols:
+            sink.add(loc(name, f"{ws.title}!{_column(last)}{i}"), over("columns", f"a value in column {last}"))
+            return None
+        for c in row:
+            if getattr(c, "data_type", "") == "f":
+                formulas += 1
+                if formulas <= 20:
+                    sink.add(loc(name, f"{ws.title}!{c.coordinate}"), "a formula: cchc reads values only "
+                             "(copy the cells and paste them as values)")
+        rows.append((i, tuple(_xlsx_value(c) for c in row[:last])))
+    return None if formulas else rows
+
+
 def _xlsx_value(cell: Any) -> Any:
-    """A cell's value as the reader sees it: a number formatted as a percentage (0.9354 shown as
-    93,54 %) is the percentage; binary floats become the shortest text that round-trips."""
+    """A cell's value as the reader sees it: a number is its exact decimal text (the shortest that
+    the stored binary float rounds back to), marked as typed; a number formatted as a percentage
+    (0.9354 shown as 93,54 %) is the percentage it shows, with its % sign."""
     value = getattr(cell, "value", None)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
-    text = repr(value) if isinstance(value, float) else str(value)
+    number = Decimal(repr(value) if isinstance(value, float) else str(value))
+    if not number.is_finite():
+        return TypedNumber(str(value))
     if "%" in (getattr(cell, "number_format", "") or ""):
-        text = format(Decimal(text) * 100, "f")
-    return text
+        return TypedNumber(format(number * 100, "f") + "%")
+    return TypedNumber(format(number, "f"))
 
 
 def cell_loc(name: str, header: list[str], row: int, column: str, sheet: str) -> str:
@@ -157,17 +313,21 @@ def text_of(v: Any) -> tuple[Any, str]:
     return v, ""
 
 
-def as_number(v: Any) -> Fraction:
+def as_number(v: Any, *, percent: bool = False, whole: bool = False) -> Fraction:
+    """A number in the one grammar of numbers (`parse_number`), from a YAML value or a table cell;
+    `percent` for a percent field, where `93.54%` and the share `677/2203` are read too."""
     v, _ = text_of(v)
     if isinstance(v, bool) or v is None:
         raise ValueError
+    if isinstance(v, Decimal):  # a YAML decimal keeps its digits as written: `2.000` stays ambiguous
+        return parse_number(format(v, "f"), percent=percent, whole=whole)
     if isinstance(v, str):
-        return parse_number(v)
+        return parse_number(v, percent=percent, whole=whole)
     return to_fraction(v)
 
 
 def as_int(v: Any) -> int:
-    f = as_number(v)
+    f = as_number(v, whole=True)
     if f.denominator != 1:
         raise ValueError
     return int(f)

@@ -3,9 +3,17 @@
 Mappings load as `YamlMap` (a dict) and sequences as `YamlList` (a list); both remember where each
 entry stands so any later check can report `file:line:col`. Floats load as `Decimal` built from the
 text as written, so `93.54` is exactly 93.54.
+
+Plain scalars are typed as YAML 1.2 types them, more strictly: `true`/`false` are booleans, a
+decimal integer without leading zeros is an integer, `93.54` is a decimal; everything else is text
+(`017`, `03717`, `0x1F`, `1:30`, `1_000`, `yes`, `.inf`), so ids and periods keep their digits and
+a number in a form the number grammar refuses reaches it as written. The document's size
+(aliases counted as copies), nesting depth and text lengths are limited while it is composed,
+before anything is built from it.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -15,6 +23,7 @@ import yaml
 
 from .errors import Problem
 from .i18n import N_, _
+from .limits import check_file_size, limit, over
 from .numbers import check_digits
 
 Pos = tuple[int, int]  # 1-based line and column
@@ -50,7 +59,41 @@ class DuplicateKey(yaml.MarkedYAMLError):
 
 
 class LineLoader(yaml.SafeLoader):
-    """SafeLoader that records positions, loads floats as Decimal and normalises text to NFC."""
+    """SafeLoader that records positions, loads floats as Decimal and normalises text to NFC; its
+    composer refuses a document over the size, depth or text-length limits as it reads it."""
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._depth = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> node count with aliases expanded
+        self._limits = {name: limit(name) for name in ("yaml_nodes", "yaml_depth", "string_chars")}
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:  # type: ignore[override]
+        mark = self.peek_event().start_mark
+        alias = self.check_event(yaml.AliasEvent)
+        self._depth += 1
+        if self._depth > self._limits["yaml_depth"]:
+            raise yaml.composer.ComposerError(None, None, over("yaml_depth", "nesting is too deep"), mark)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        if alias:
+            if id(node) not in self._sizes:
+                raise yaml.composer.ComposerError(None, None, "an alias refers to a node that contains it", mark)
+            return node
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > self._limits["string_chars"]:
+                raise yaml.composer.ComposerError(
+                    None, None, over("string_chars", f"a text of {len(node.value)} characters"), mark)
+            size = 1
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._sizes[id(child)] for child in node.value)
+        else:
+            size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+        if size > self._limits["yaml_nodes"]:
+            raise yaml.composer.ComposerError(
+                None, None, over("yaml_nodes", "the document is too large (aliases counted as copies)"), mark)
+        self._sizes[id(node)] = size
+        return node
 
     def construct_yaml_map(self, node: yaml.MappingNode):  # type: ignore[override]
         data = YamlMap()
@@ -82,23 +125,23 @@ class LineLoader(yaml.SafeLoader):
         return unicodedata.normalize("NFC", super().construct_yaml_str(node))
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:  # type: ignore[override]
-        text = str(self.construct_scalar(node)).replace("_", "").lower()
-        if ":" in text:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"sexagesimal number {text!r} is not accepted", node.start_mark)
-        special = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
+        text = str(self.construct_scalar(node))
         try:
-            value = Decimal(special.get(text, text))
+            value = Decimal(text) if _DECIMAL.fullmatch(text) else Decimal("NaN")
         except InvalidOperation:
+            value = Decimal("NaN")
+        if value.is_nan():
             raise yaml.constructor.ConstructorError(
-                None, None, f"not a number: {text!r}", node.start_mark) from None
+                None, None, f"not a decimal number: {text!r}", node.start_mark) from None
         return self._in_range(value, node)
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
-        text = str(self.construct_scalar(node)).replace("_", "").lstrip("+-")
-        if text.isdigit():  # decimal: check the length before Python converts it
-            self._in_range(Decimal(text), node)
-        return super().construct_yaml_int(node)
+        text = str(self.construct_scalar(node))
+        if not _INTEGER.fullmatch(text):  # an explicit `!!int 017` or `!!int 0x1F`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"not a decimal integer: {text!r}", node.start_mark)
+        self._in_range(Decimal(text), node)  # check the length before Python converts it
+        return int(text)
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode):  # type: ignore[override]
         try:
@@ -120,6 +163,20 @@ class LineLoader(yaml.SafeLoader):
         return value
 
 
+_INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
+# YAML 1.2 types for plain scalars (PyYAML implements YAML 1.1: octal `017`, sexagesimal `1:30`,
+# `1_000`, `yes`/`no`/`on`/`off` booleans): the 1.1 resolvers for these tags are replaced.
+LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+LineLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
+LineLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(f"^{_INTEGER.pattern}$"),
+                                 list("-+0123456789"))
+LineLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(f"^{_DECIMAL.pattern}$"),
+                                 list("-+0123456789"))
 LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_yaml_map)
 LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_yaml_seq)
 LineLoader.add_constructor("tag:yaml.org,2002:str", LineLoader.construct_yaml_str)
@@ -134,14 +191,16 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     from .errors import InputError
 
     name = display or str(path)
+    check_file_size(path, name)
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise InputError([Problem(name, message="file not found")]) from None
+        raise InputError([Problem(name, message=_("file not found"))]) from None
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, message=f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+        raise InputError([Problem(name, message=_("not UTF-8 text ({reason} at byte {byte})").format(
+            reason=exc.reason, byte=exc.start))]) from None
     except OSError as exc:
-        raise InputError([Problem(name, message=f"cannot read: {exc.strerror}")]) from None
+        raise InputError([Problem(name, message=_("cannot read: {reason}").format(reason=exc.strerror))]) from None
     try:
         return yaml.load(text, Loader=LineLoader)  # noqa: S506 - LineLoader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
@@ -151,10 +210,12 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         if "could not determine a constructor" in message or exc.__class__.__name__ == "ConstructorError" and "tag" in message:
             message = f"{message} (custom YAML tags are refused; only plain YAML is read)"
         if not isinstance(exc, (yaml.constructor.ConstructorError, DuplicateKey)):  # the parser's words, plainly
-            message = plain_syntax_message(message)
+            message = plain_syntax_message(message, isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)))
         raise InputError([Problem(name, line, col, message, excerpt=caret_excerpt(text, line, col))]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, message=f"invalid YAML: {exc}")]) from None
+    except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
+        raise InputError([Problem(name, message=over("yaml_depth", "nesting is too deep to read"))]) from None
 
 
 # What the YAML parser says (its own English words, matched by a phrase of them) in plain words.
@@ -176,14 +237,13 @@ _SYNTAX = (
 )
 
 
-def plain_syntax_message(problem: str) -> str:
-    """A YAML syntax error in plain words, in the reader's language."""
-    from .i18n import _
-
+def plain_syntax_message(problem: str, syntax: bool = True) -> str:
+    """A YAML syntax error in plain words, in the reader's language (`problem` itself when it is not
+    one the parser words: a limit, an alias that contains itself)."""
     for start, plain in _SYNTAX:
         if start in problem:
             return _("YAML syntax: {what}").format(what=_(plain))
-    return _("YAML syntax: {what}").format(what=problem)
+    return _("YAML syntax: {what}").format(what=problem) if syntax else problem
 
 
 def caret_excerpt(text: str, line: int, col: int) -> str:

@@ -11,16 +11,5 @@ have_lib libpangoft2-1.0.so.0 || need+=(libpangoft2-1.0-0)
 have_lib libharfbuzz-subset.so.0 || need+=(libharfbuzz-subset0)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || need+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerifCondensed.ttf ] || need+=(fonts-dejavu-extra)
-if [ ${#need[@]} -eq 0 ]; then
-    exit 0
-fi
-if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "ensure_pdf: installing ${need[*]} for PDF reports"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-    exit 0
-fi
-echo "ensure_pdf: missing ${need[*]}; PDF reports need them." >&2
-echo "  install as root with: apt-get update && apt-get install -y ${need[*]}" >&2
-exit 0
+. "$(dirname "$0")/apt_ensure.sh"
+apt_ensure ensure_pdf "PDF reports" "${need[@]}"

@@ -15,15 +15,8 @@ ensure_installed() {
     if [ -n "$(pg_bin)" ]; then
         return
     fi
-    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-        echo "pg.sh: installing Debian's postgresql for the workspace tests" >&2
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update -qq
-        apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-    fi
+    . "$(dirname "${BASH_SOURCE[0]}")/apt_ensure.sh"
+    apt_ensure pg.sh "the workspace tests" postgresql >&2
     if [ -z "$(pg_bin)" ]; then
         echo "pg.sh: PostgreSQL is missing; install it with: apt-get install postgresql" >&2
         exit 1

@@ -132,8 +132,11 @@ CSV_HEAD = ["unit_id", "unit_name", "unit_type", "period", "metric", "option", "
             "denominator", "document", "reason", "not_applicable"]
 
 
-def _number(q: F) -> str:
-    return exact_text(q) if is_terminating(q) else f"{q.numerator}/{q.denominator}"
+def _number(q: F, kind: str = "points") -> str:
+    """As a person writes it: a decimal, or a percent that has none as a share (200/3 % is 2/3)."""
+    if is_terminating(q):
+        return exact_text(q)
+    return f"{q.numerator}/{100 * q.denominator}" if kind == "percent" else f"{q.numerator}/{q.denominator}"
 
 
 def _csv_rows(rec) -> list[list[str]]:
@@ -148,7 +151,7 @@ def _csv_rows(rec) -> list[list[str]]:
         if mv.numerator is not None:
             row.update(numerator=str(mv.numerator), denominator=str(mv.denominator))
         elif mv.kind in ("percent", "count"):
-            row["value"] = _number(mv.value)
+            row["value"] = _number(mv.value, mv.kind)
         elif mv.kind == "points":
             row.update(value=_number(mv.value), reason=mv.reason, document="TL-1")
         elif mv.kind == "boolean":
@@ -174,7 +177,7 @@ def _yaml_doc(rec) -> dict:
         elif mv.numerator is not None:
             metrics[mid] = {"numerator": mv.numerator, "denominator": mv.denominator}
         elif mv.kind in ("percent", "count", "points"):
-            metrics[mid] = {"value": mv.value if is_terminating(mv.value) else _number(mv.value)}
+            metrics[mid] = {"value": mv.value if is_terminating(mv.value) else _number(mv.value, mv.kind)}
             if mv.kind == "points":
                 metrics[mid].update(reason=mv.reason, citation={"document": "TL-1"})
         else:

@@ -187,7 +187,8 @@ def test_numbers_with_absurd_exponents_are_refused_quickly(tmp_path, sample_crit
     assert [(p.file[-6:], p.line, p.col) for p in exc.value.problems] == [
         ("a.yaml", 5, 25), ("b.yaml", 5, 19), ("/c.csv", 2, 6)]
     assert all("number out of range" in p.message for p in exc.value.problems[:2])
-    assert exc.value.problems[2].message == "awards: expected a count value, got '1e99999999'"
+    assert exc.value.problems[2].message.startswith("awards: expected a count value, got '1e99999999': number out "
+                                                    "of range")
 
 
 def test_every_problem_of_every_file_is_reported_at_once(tmp_path, sample_criteria_path, cchc):

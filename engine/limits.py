@@ -1,0 +1,62 @@
+"""Limits on what an input file may cost to read, checked before the cost is paid.
+
+Each limit has a documented default (docs/evidence-format.md) and is raised for a run by an
+environment variable, `CCHC_MAX_FILE_MB=200 cchc score ...`. Hitting one is a located input error
+(exit 2) naming the file, the limit and the variable that raises it.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError, Problem
+
+
+@dataclass(frozen=True)
+class Limit:
+    env: str
+    default: int
+    unit: str  # how the value is counted, for messages: "MB", "rows", ...
+    what: str  # what is limited, for the documentation table
+
+
+LIMITS: dict[str, Limit] = {
+    "file_mb": Limit("CCHC_MAX_FILE_MB", 50, "MB", "size of one input file (YAML, CSV, .xlsx), by its size on disk"),
+    "yaml_nodes": Limit("CCHC_MAX_YAML_NODES", 200_000, "nodes",
+                        "values in one YAML document, counting each alias as a copy of what it names"),
+    "yaml_depth": Limit("CCHC_MAX_YAML_DEPTH", 50, "levels", "nesting of YAML mappings and lists"),
+    "string_chars": Limit("CCHC_MAX_STRING_CHARS", 20_000, "characters", "one YAML text or table cell"),
+    "rows": Limit("CCHC_MAX_ROWS", 1_000_000, "rows", "rows of one CSV file or Excel sheet"),
+    "columns": Limit("CCHC_MAX_COLUMNS", 100, "columns", "columns of one CSV file or Excel sheet"),
+    "xlsx_mb": Limit("CCHC_MAX_XLSX_MB", 100, "MB", "an .xlsx unpacked (the sum of its parts' sizes)"),
+    "xlsx_parts": Limit("CCHC_MAX_XLSX_PARTS", 1_000, "parts", "files inside one .xlsx"),
+}
+
+
+def limit(name: str) -> int:
+    """The limit in force: the environment variable if set, else the default."""
+    spec = LIMITS[name]
+    raw = os.environ.get(spec.env, "").strip()
+    if not raw:
+        return spec.default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise InputError([Problem(spec.env, message=f"must be a whole number above 0 ({spec.unit}), "
+                                                    f"got {raw!r}")])
+    return int(raw)
+
+
+def over(name: str, found: str) -> str:
+    """The message for a file that is over a limit: what was found, the limit, how to raise it."""
+    spec = LIMITS[name]
+    return f"{found}, over the limit of {limit(name)} {spec.unit} (set {spec.env} to raise it)"
+
+
+def check_file_size(path: Path, name: str) -> None:
+    """Refuse a file over the size limit by its size on disk, before reading a byte of it."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # the reader reports a missing or unreadable file in its own words
+    if size > limit("file_mb") * 1024 * 1024:
+        raise InputError([Problem(name, message=over("file_mb", f"file is {size / 1024 / 1024:.1f} MB"))])
