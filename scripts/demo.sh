@@ -66,7 +66,7 @@ section "$(say "Kiểm tra giữa kỳ — báo cáo 4 tháng năm 2020 của Ti
 "$CCHC" midyear criteria/tien-giang-2023-province.yaml examples/tien-giang-2020-4thang/evidence \
     --elapsed 4/12 --out "$OUT/midyear"
 say "Tổng hợp kỳ đánh giá: $OUT/round/departments/round.json, $OUT/round/communes/round.json
-  (units/<mã>.json: điểm tự chấm và điểm thẩm định song song; bundle.cchc: chạy lại bằng cchc replay)
+  (units/<mã>.json: điểm tự chấm và điểm thẩm định song song; bundle.cchc: chạy lại bằng \`cchc replay\`)
 Kiểm tra giữa kỳ:     $OUT/midyear/midyear.json
 " \
     "Round summaries: $OUT/round/departments/round.json, $OUT/round/communes/round.json
