@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import List, Optional
 
@@ -480,9 +481,12 @@ def archive_show(
             table = Table(title=_("{unit}, {year} (bundle #{id})").format(unit=what, year=year, id=last.bundle_id))
             for col in (_("Code"), _("Criterion"), _("Status"), _("Points"), _("Max"), _("Level reached")):
                 table.add_column(col)
+            statuses = {"scored": _("scored"), "not_applicable": _("not applicable"),
+                        "missing_evidence": _("missing evidence"), "no_matching_band": _("no matching band")}
             for it in doc["items"]:
-                table.add_row(it["code"], it["title"], it["status"], it["points_display"],
-                              it["max"], it.get("condition") or it.get("note") or "")
+                points = "—" if it.get("points") is None else num(Fraction(it["points"]))
+                table.add_row(it["code"], it["title"], statuses.get(it["status"], it["status"]), points,
+                              num(Fraction(it["max"])), it.get("condition") or it.get("note") or "")
             out.print(table)
 
 

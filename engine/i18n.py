@@ -106,7 +106,13 @@ def day(value: date | str) -> str:
 
 def moment(value: datetime | str) -> str:
     """A time stamp for people, to the second: `30/11/2026 06:55:31 UTC` in Vietnamese."""
-    t = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if isinstance(value, str):
+        try:
+            t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:  # not a time stamp (an archive from before time stamps were kept): as it is
+            return value or "—"
+    else:
+        t = value
     zone = " " + (t.tzname() or "") if t.tzinfo is not None else ""
     if language() == "vi":
         return t.strftime("%d/%m/%Y %H:%M:%S") + zone

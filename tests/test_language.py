@@ -56,6 +56,7 @@ def test_numbers_and_dates_for_people(monkeypatch):
     assert i18n.num(Fraction(9354, 100)) == "93,54" and i18n.num(1) == "1,00"
     assert i18n.day(date(2026, 1, 5)) == "05/01/2026"
     assert i18n.moment("2026-11-30T06:55:31+00:00") == "30/11/2026 06:55:31 UTC"
+    assert i18n.moment("") == "—" and i18n.moment("không rõ") == "không rõ"  # never a crash on what is stored
     speak(monkeypatch, ENGLISH)
     assert i18n.num(Fraction(1, 200)) == "0.01" and i18n.day("2026-01-05") == "2026-01-05"
     assert i18n.moment("2026-11-30T06:55:31+00:00") == "2026-11-30 06:55:31 UTC"
