@@ -107,7 +107,10 @@ def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: s
     if not parent.is_dir():
         raise OutputError(f"--out {out_dir}: {parent} is not a folder")
     try:
-        _check_replaceable(out, command)  # early, so that a refused folder costs no writing; again below
+        try:  # early, so that a refused folder costs no writing; again below, under the lock
+            _check_replaceable(out, command)
+        except FileNotFoundError:
+            pass  # another run is putting its results in place right now: the check under the lock decides
         with _open_dir(parent) as pfd:
             staging, lock = _stage(parent, out.name, members, command)
             try:
