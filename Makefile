@@ -32,7 +32,7 @@ test: install
 	bash scripts/pg.sh run $(BIN)/python -m pytest tests/web
 
 bench: install
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 golden: install
 	@bash scripts/regen_golden.sh "$(BIN)"

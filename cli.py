@@ -817,11 +817,43 @@ def serve(
     demo: bool = typer.Option(False, "--demo", help=_("Load the example province into an empty data folder "
                                                       "and print fresh passwords once.")),
     threads: int = typer.Option(8, "--threads", help=_("Worker threads of the web server.")),
+    processes: int = typer.Option(1, "--processes", help=_("Server processes sharing the port (each with "
+                                                           "--threads threads): more cores serve more saves at "
+                                                           "once.")),
 ) -> None:
     from web.cchcweb.server import run
 
-    run(data, host, port, demo=demo, threads=threads,
+    if processes < 1:
+        raise CchcError(_("--processes must be at least 1"))
+    run(data, host, port, demo=demo, threads=threads, processes=processes,
         echo=lambda line: out.print(line, markup=False, highlight=False))
+
+
+audit_app = typer.Typer(help=_("The workspace's audit log (every action, hash-chained)."), no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify", help=_("Recompute the audit log's hash chain; exit 2 naming the first entry edited "
+                                    "or deleted."))
+@guarded
+def audit_verify(
+    data: Path = typer.Option(Path("cchc-data"), "--data", help=_("The workspace's data folder (its database, "
+                                                                  "unless DATABASE_URL is set).")),
+) -> None:
+    from web.cchcweb.server import setup
+
+    if not data.is_dir():
+        raise CchcError(_("{folder}: no workspace data folder here").format(folder=data))
+    setup(data)
+    from web.workspace.audit import verify
+
+    verdict = verify()
+    if not verdict.ok:
+        raise CchcError(_("audit log: {problem} (entries 1–{last} verify)").format(
+            problem=verdict.problem, last=verdict.bad_seq - 1))
+    out.print(_("audit log verified: {entries} entries, head {head}").format(entries=verdict.entries,
+                                                                             head=verdict.head),
+              markup=False, highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry alias

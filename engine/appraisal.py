@@ -112,6 +112,13 @@ def allowed_problem(sub: SubCriterion, points: Fraction) -> Optional[str]:
     return None
 
 
+def allowed_values(sub: SubCriterion) -> Optional[tuple[Fraction, ...]]:
+    """The point values an appraiser may give `sub`, highest first, when its rule lists them
+    (tiers, categories, pass_fail); None when `allowed_problem` admits a range."""
+    finite = _finite_values(sub)
+    return None if finite is None else tuple(sorted(finite, reverse=True))
+
+
 def _finite_values(sub: SubCriterion) -> Optional[set[Fraction]]:
     p = sub.params
     if sub.method == "tiers":

@@ -531,14 +531,16 @@ def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional
             else:
                 out_roles[role].append(f"{prefix}/{root.path.name}")
             files = list(dict.fromkeys([*root.files, *([] if root.path.is_dir() else [root.path])]))
-            for f in files + [c for c in root.cited if c not in files]:
+            read = set(files)  # sets, not lists: a national run packs tens of thousands of files
+            cited_only = {c for c in root.cited if c not in read}
+            for f in files + [c for c in dict.fromkeys(root.cited) if c in cited_only]:
                 name = check_name(f"{prefix}/{_relative(f, base)}")
                 for shown in (str(f), os.path.abspath(f), os.path.realpath(f)):
                     names.setdefault(shown, name)
                 if name in parts or name in unpacked:
                     continue
                 try:
-                    if f in root.cited and f not in files and os.path.getsize(f) > limit:
+                    if f in cited_only and os.path.getsize(f) > limit:
                         digest, size = file_sha256(f)
                         unpacked[name] = {"sha256": digest, "size": size}
                     else:
@@ -569,9 +571,13 @@ def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str
         return dict(results)
     pattern = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, keys)) + r")(?=$|[/:\s'\"),;])")
 
+    fixed: dict[str, str] = {}  # results repeat their strings (titles, labels, file names) unit after unit
+
     def fix(value: Any) -> Any:
         if isinstance(value, str):
-            return pattern.sub(lambda m: names[m.group(1)], value)
+            if value not in fixed:
+                fixed[value] = pattern.sub(lambda m: names[m.group(1)], value)
+            return fixed[value]
         if isinstance(value, list):
             return [fix(v) for v in value]
         if isinstance(value, dict):

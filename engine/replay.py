@@ -399,13 +399,16 @@ def replay(bundle: Bundle, evaluator: Evaluator) -> ReplayReport:
 def cited_files(values: Iterable[tuple[str, MetricValue]]) -> list[Path]:
     """The files cited (`citation.file`) by metric values, each given with the evidence file it was
     read from, resolved beside that file (the loader has checked they stay inside its folder)."""
-    out: list[Path] = []
+    out: dict[Path, None] = {}  # ordered and looked up in constant time: a run cites thousands
+    seen: set[Path] = set()
     for source, v in values:
         if v.citation and v.citation.file:
             p = Path(source).parent / v.citation.file
-            if p not in out and p.is_file():
-                out.append(p)
-    return out
+            if p not in seen:
+                seen.add(p)
+                if p.is_file():
+                    out[p] = None
+    return list(out)
 
 
 def evidence_roots(paths: Sequence[Path | str], evidence: EvidenceSet, reads: Iterable[str]) -> list[InputRoot]:

@@ -5,16 +5,26 @@ import json
 from fractions import Fraction
 from typing import Any, Optional, Sequence
 
+import orjson
+
 from .model import Citation, CriteriaSet, Decision, Rollup, UnitResult
 from .numbers import display, exact_text
 from .outdir import check_names
 
 RESULT_FORMAT = "cchc-result/1"
+_ORJSON_CANONICAL = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
 def dumps(obj: Any) -> bytes:
-    """Canonical JSON: sorted keys, UTF-8, two-space indent, trailing newline."""
-    return (json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Canonical JSON: sorted keys, UTF-8, two-space indent, trailing newline. Encoded in C by
+    orjson, whose bytes are the standard library's for these options and the values results hold
+    (strings, integers, booleans, null; exact numbers are strings, never binary floats, whose
+    exponent orjson would write unpadded); what orjson refuses (integers beyond 64 bits, non-string
+    keys) goes through the standard library."""
+    try:
+        return orjson.dumps(obj, option=_ORJSON_CANONICAL)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return (json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def _exact(value: Optional[Fraction]) -> Optional[str]:

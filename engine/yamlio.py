@@ -64,6 +64,9 @@ class LineLoader(yaml.SafeLoader):
 
     def __init__(self, stream: Any):
         super().__init__(stream)
+        self._start_limits()
+
+    def _start_limits(self) -> None:
         self._depth = 0
         self._sizes: dict[int, int] = {}  # id(node) -> node count with aliases expanded
         self._limits = {name: limit(name) for name in ("yaml_nodes", "yaml_depth", "string_chars")}
@@ -185,6 +188,30 @@ LineLoader.add_constructor("tag:yaml.org,2002:int", LineLoader.construct_yaml_in
 LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_yaml_timestamp)
 
 
+if yaml.__with_libyaml__:
+    class CLineLoader(LineLoader, yaml.cyaml.CParser):  # type: ignore[misc]
+        """LineLoader on libyaml's scanner and parser (C): its events are composed by LineLoader's
+        composer (so every size, depth and length limit holds), resolved and constructed as there:
+        the same data and positions, several times faster. A document it refuses is read again by
+        LineLoader alone, so that the message and position a person sees do not depend on the
+        parser."""
+
+        check_event = yaml.cyaml.CParser.check_event
+        peek_event = yaml.cyaml.CParser.peek_event
+        get_event = yaml.cyaml.CParser.get_event
+
+        def __init__(self, stream: str):
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._start_limits()
+
+    FastSafeLoader: type = CLineLoader
+else:  # PyYAML built without libyaml
+    FastSafeLoader = LineLoader
+
+
 def load_yaml(path: Path, display: str | None = None) -> Any:
     """Load one YAML document; every failure becomes a located `Problem` list (raised as
     `InputError` by the caller)."""
@@ -202,7 +229,12 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     except OSError as exc:
         raise InputError([Problem(name, message=_("cannot read: {reason}").format(reason=exc.strerror))]) from None
     try:
-        return yaml.load(text, Loader=LineLoader)  # noqa: S506 - LineLoader is a SafeLoader
+        try:
+            return yaml.load(text, Loader=FastSafeLoader)  # noqa: S506 - a SafeLoader on libyaml
+        except yaml.YAMLError:
+            if FastSafeLoader is LineLoader:
+                raise
+        return yaml.load(text, Loader=LineLoader)  # noqa: S506 - the pure-Python one says where and why
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import itertools
 from fractions import Fraction
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from durable import engine as durable_engine
 
@@ -59,63 +59,95 @@ def _saturate(v: int) -> int:
     return max(-EXACT_LIMIT, min(EXACT_LIMIT, v))
 
 
-def fact(case: Case, scale: int, sid: str) -> dict:
-    f = {"sid": sid, "id": f"{case.unit_id}\x1f{case.code}", "item": item_key(case.code)}
+def question(case: Case, scale: int) -> tuple:
+    """What the rule engine is asked about a case: its item and its scaled value (floor and ceiling),
+    its category, or that it is missing. Every case with the same question gets the same verdict."""
     q = case.quantity
     if q is None:
-        f["state"] = "missing"
-    elif isinstance(q, Fraction):
+        return (case.code, "missing")
+    if isinstance(q, Fraction):
         scaled = q * scale
         vf = scaled.numerator // scaled.denominator
         vc = -((-scaled.numerator) // scaled.denominator)
         # Every compiled bound B has |B| < EXACT_LIMIT, so a value beyond it compares with every
         # bound exactly as its saturated value ±EXACT_LIMIT does (and that one is exact in a double).
-        f.update(state="value", vf=_saturate(vf), vc=_saturate(vc))
+        return (case.code, "value", _saturate(vf), _saturate(vc))
+    return (case.code, "cat", q)
+
+
+def question_fact(key: tuple, fid: str, sid: str) -> dict:
+    code, state = key[0], key[1]
+    f = {"sid": sid, "id": fid, "item": item_key(code)}
+    if state == "missing":
+        f["state"] = "missing"
+    elif state == "value":
+        f.update(state="value", vf=key[2], vc=key[3])
     else:
-        f.update(state="value", cat=category_key(q))
+        f.update(state="value", cat=category_key(key[2]))
     return f
 
 
+def fact(case: Case, scale: int, sid: str) -> dict:
+    return question_fact(question(case, scale), f"{case.unit_id}\x1f{case.code}", sid)
+
+
 class DurableEvaluator:
+    """Asks the rule engine each distinct question once per call and hands its answer to every case
+    that asked it; `prove_complete` then checks the verdicts against every (unit, item) case."""
+
     name = "durable"
+    STATE_SIZE = 64  # facts held in one engine state before it is deleted
+
+    def __init__(self) -> None:
+        self.asked = 0  # cases in the last call
+        self.distinct = 0  # distinct questions the engine was asked in the last call
 
     def verdicts(self, criteria: CriteriaSet, cases: Sequence[Case]) -> list[Verdict]:
         compiled = compile_criteria(criteria)
         register(compiled)
+        keys = [question(case, compiled.scale[case.code]) for case in cases]
+        answers = self._ask(compiled, dict.fromkeys(keys))
+        self.asked, self.distinct = len(cases), len(answers)
+        return [Verdict(case.unit_id, case.code, branch) for case, key in zip(cases, keys) for branch in answers[key]]
+
+    def _ask(self, compiled: CompiledCriteria, questions: Iterable[tuple]) -> dict[tuple, list]:
+        """Branches each question's fact fired (None: no band matched, several: overlapping bands,
+        both left for the completeness proof to report)."""
         h = host()
-        out: list[Verdict] = []
-        by_unit: dict[str, list[Case]] = {}
-        for case in cases:
-            by_unit.setdefault(case.unit_id, []).append(case)
-        for unit_id, unit_cases in by_unit.items():
+        answers: dict[tuple, list] = {}
+        pending = list(questions)
+        for start in range(0, len(pending), self.STATE_SIZE):
             sid = f"run{next(_RUN)}"
             used = set()
-            for case in unit_cases:
-                rs = compiled.owner[case.code]
-                f = fact(case, compiled.scale[case.code], sid)
+            for n, key in enumerate(pending[start:start + self.STATE_SIZE]):
+                code = key[0]
+                rs = compiled.owner[code]
+                f = question_fact(key, f"q{n}", sid)
                 _SINK.clear()
                 try:
                     state = h.assert_fact(rs, f)
                 except durable_engine.MessageNotHandledException:
-                    out.append(Verdict(unit_id, case.code, None))  # no band matched: reported, not 0
+                    answers[key] = [None]  # no band matched: reported, not 0
                     continue
                 except durable_engine.MessageObservedException:
-                    raise EngineError(f"the rule engine saw unit {unit_id}, item {case.code} twice") from None
+                    raise EngineError(f"the rule engine saw item {code} twice") from None
                 except Exception as exc:  # an error raised inside the engine or an action
-                    raise EngineError(f"the rule engine failed on unit {unit_id}, item {case.code}: {exc}") from None
+                    raise EngineError(f"the rule engine failed on item {code}: {exc}") from None
                 # Only a state that holds a handled fact may be deleted: deleting one whose facts all
                 # went unhandled crashes the process (segmentation fault in durable_rules 2.0.28).
                 used.add(rs)
                 if isinstance(state, dict) and "exception" in state:
-                    raise EngineError(f"an action failed on unit {unit_id}, item {case.code}: {state['exception']}")
+                    raise EngineError(f"an action failed on item {code}: {state['exception']}")
+                branches = []
                 for fid, action in _SINK:
                     if fid != f["id"]:
                         raise EngineError(f"rule {action} fired for another fact ({fid!r})")
-                    code, _, branch = action.rpartition("#")
-                    if code != case.code:
-                        raise EngineError(f"rule {action} fired for item {case.code}")
-                    out.append(Verdict(unit_id, code, MISSING if branch == MISSING_BRANCH else branch))
+                    fired_code, _, branch = action.rpartition("#")
+                    if fired_code != code:
+                        raise EngineError(f"rule {action} fired for item {code}")
+                    branches.append(MISSING if branch == MISSING_BRANCH else branch)
+                answers[key] = branches
             for rs in used:
                 h.delete_state(rs, sid)
         _SINK.clear()
-        return out
+        return answers

@@ -1,168 +1,326 @@
-"""Measure the scoring pipeline: units per second and microseconds per decision for both evaluators.
+"""Measure `cchc score` end to end on generated evidence for the largest shipped criteria set.
 
-    python scripts/bench.py                     # 1,000 and 20,000 units × 30 items
-    python scripts/bench.py --units 5000 --items 10
+    python scripts/bench.py                          # 1,000, 5,000 and 20,000 units, both engines
+    python scripts/bench.py --units 1000,5000        # the full 20,000-unit run is optional
+    python scripts/bench.py --units 1000 --round 1000   # also `cchc round` of 1,000 units, 1 and 2 workers
 
-Each size gets a generated criteria set (`--items` sub-criteria over every method) and a CSV with
-one row per unit and metric, then every phase of `cchc score` is timed on its own. Nothing here is
-a pass/fail check: the figures depend on the machine.
+Every run is the real command line (`cchc score …`) in a child process, so wall time
+includes start-up and the child's own CPU time and peak memory (`os.wait4`'s resource usage of
+that child) are measured apart from this script. A plain-Python floor — picking each decision's
+band by integer comparisons only, on the same number of decisions — is measured in the same run,
+and every engine's time per decision is given as a ratio to it. `--doc` rewrites the figures in
+docs/performance.md and the plot docs/performance.svg. Nothing here is a pass/fail check.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import platform
 import random
-import resource
+import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from engine import decide, load_criteria, load_evidence  # noqa: E402
-from engine.evaluate import plan  # noqa: E402
-from engine.reference import ReferenceEvaluator, differences  # noqa: E402
-from engine.outdir import write_outputs  # noqa: E402
-from engine.results import result_files  # noqa: E402
-from rules.evaluator import DurableEvaluator  # noqa: E402
+from engine import load_criteria  # noqa: E402
 
-# (method, metric kind, params, how to write a value) — cycled to make `--items` sub-criteria
-TEMPLATES = [
-    ("tiers", "percent", "{tiers: [{ge: 98, points: 1}, {gt: 90, lt: 98, points: 0.75}, {ge: 70, le: 90, points: 0.5}, "
-                         "{lt: 70, points: 0}]}", lambda r: f"{r.randint(6000, 10000) / 100:.2f}"),
-    ("proportional", "percent", "{full_at: 50}", lambda r: f"{r.randint(0, 10000) / 100:.2f}"),
-    ("deductions", "count", "{per_occurrence: 0.25}", lambda r: str(r.randint(0, 6))),
-    ("bonus", "count", "{per_occurrence: 0.3}", lambda r: str(r.randint(0, 5))),
-    ("pass_fail", "boolean", "{}", lambda r: r.choice(["có", "không"])),
-    ("categories", "category", "{points: {on_time: 1, late: 0.5, not_done: 0}}",
-     lambda r: r.choice(["on_time", "late", "not_done"])),
-    ("tiers", "count", "{tiers: [{eq: 0, points: 1}, {ge: 1, le: 2, points: 0.5}, {gt: 2, points: 0}]}",
-     lambda r: str(r.randint(0, 4))),
-    ("survey", "percent", "{full_at: 90}", lambda r: f"{r.randint(5000, 10000) / 100:.2f}"),
-]
+CRITERIA = ROOT / "criteria" / "tien-giang-2023-districts.yaml"  # the largest shipped set: 53 sub-criteria
+HEADER = ["unit_id", "unit_name", "unit_type", "period", "metric", "option", "value", "numerator", "denominator",
+          "document", "reason"]
+TASKS = "task,lead,partners,product,deadline,completed\n"
 
 
-def criteria_text(items: int) -> str:
-    metrics, subs = [], []
-    for i in range(items):
-        method, kind, params, _ = TEMPLATES[i % len(TEMPLATES)]
-        extra = ", categories: [on_time, late, not_done]" if kind == "category" else ""
-        metrics.append(f"  m{i}: {{kind: {kind}, label: Chỉ số {i}{extra}}}")
-        source = ", source: survey" if method == "survey" else ""
-        subs.append(f"          - {{code: \"1.1.{i + 1}\", title: Tiêu chí {i + 1}, max: 1, method: {method}, "
-                    f"metric: m{i}, params: {params}{source}}}")
-    return "\n".join([
-        "format: cchc-criteria/1", "id: bench", "title: Bộ chỉ số đo tốc độ", "year: 2023",
-        "issued_by: {decision: 1/QĐ-BENCH, issuer: Sở Nội vụ}",
-        "unit_types:", "  - {id: department, label: Sở}", "  - {id: commune, label: Xã}",
-        "metrics:", *metrics, f"max: {items}", "areas:", "  - code: \"1\"", "    title: Lĩnh vực 1",
-        f"    max: {items}", "    criteria:", "      - code: \"1.1\"", "        title: Tiêu chí 1.1",
-        f"        max: {items}", "        sub_criteria:", *subs, ""])
+def metric_values(rnd: random.Random, criteria, uid: str) -> dict[str, dict]:
+    """One unit's values, drawn like a province's figures: percentages with two decimals, small
+    counts, dates around the deadline, five-option survey answers, a task list per unit."""
+    point_max = {s.metric: s.max for s in criteria.sub_criteria()}
+    out = {}
+    for mid, spec in criteria.metrics.items():
+        kind = spec.kind
+        if kind == "percent":
+            out[mid] = {"value": f"{rnd.randint(5000, 10000) / 100:.2f}"}
+        elif kind == "count":
+            out[mid] = {"value": str(rnd.choice([0, 0, 0, 1, 1, 2, 3]))}
+        elif kind == "boolean":
+            out[mid] = {"value": rnd.choice(["có", "có", "có", "không"])}
+        elif kind == "date":
+            out[mid] = {"value": f"{rnd.randint(2, 28):02d}/{rnd.choice([1, 1, 2])}/2023"}
+        elif kind == "points":
+            steps = int(point_max.get(mid, 1) * 4)
+            out[mid] = {"value": str(rnd.randint(0, steps) / 4), "reason": "Theo biên bản thẩm định"}
+        elif kind == "responses":
+            out[mid] = {"responses": {opt: rnd.randint(0, 40) for opt in spec.options}}
+        elif kind == "tasks":
+            out[mid] = {"tasks_file": f"tasks/{uid}.csv"}
+        else:
+            raise SystemExit(f"bench: no generator for metric kind {kind!r}")
+    return out
 
 
-def evidence_csv(path: Path, units: int, items: int, seed: int = 1) -> int:
+def task_list(rnd: random.Random, uid: str) -> str:
+    rows = [f"Nhiệm vụ {i} của {uid},UBND {uid},,Báo cáo,Quý {rnd.randint(1, 4)},"
+            f"{'2023-%02d-%02d' % (rnd.randint(1, 12), rnd.randint(1, 28)) if rnd.random() < 0.9 else ''}"
+            for i in range(1, 6)]
+    return TASKS + "\n".join(rows) + "\n"
+
+
+def generate(folder: Path, criteria, units: int, as_yaml: bool, seed: int = 1, survey: bool = True) -> None:
+    """Evidence for `units` districts: one CSV (or one YAML file per unit) plus a task list each.
+    Without `survey`, the metrics of survey-scored items are left out (a round takes them from
+    survey data, never from the unit itself)."""
     rnd = random.Random(seed)
-    rows = 0
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["unit_id", "unit_name", "unit_type", "period", "metric", "value", "document"])
-        for u in range(units):
-            head = [f"u{u:06d}", f"Đơn vị {u}", "department" if u % 2 else "commune", "2023"]
-            for i in range(items):
-                w.writerow(head + [f"m{i}", TEMPLATES[i % len(TEMPLATES)][3](rnd), f"BC-{i}"])
-                rows += 1
-    return rows
+    skip = set() if survey else {s.metric for s in criteria.sub_criteria() if s.source == "survey"}
+    (folder / "tasks").mkdir(parents=True)
+    table = None
+    if not as_yaml:
+        f = (folder / "units.csv").open("w", newline="", encoding="utf-8")
+        table = csv.writer(f, lineterminator="\n")
+        table.writerow(HEADER)
+    for u in range(units):
+        uid = f"huyen-{u:06d}"
+        values = {m: v for m, v in metric_values(rnd, criteria, uid).items() if m not in skip}
+        (folder / "tasks" / f"{uid}.csv").write_text(task_list(rnd, uid), encoding="utf-8")
+        if as_yaml:
+            lines = ["format: cchc-evidence/1", f"criteria: {criteria.id}",
+                     f'unit: {{id: {uid}, name: "Huyện {u}", type: district}}', 'period: "2023"', "metrics:"]
+            for mid, v in values.items():
+                lines.append(f"  {mid}:")
+                if "responses" in v:
+                    lines.append("    responses: {" + ", ".join(f"{o}: {n}" for o, n in v["responses"].items()) + "}")
+                elif "tasks_file" in v:
+                    lines.append(f"    tasks_file: {v['tasks_file']}")
+                else:
+                    text = v["value"]
+                    if "/" in text:  # a date, ISO in YAML
+                        d, m, y = text.split("/")
+                        text = f"{y}-{int(m):02d}-{int(d):02d}"
+                    lines.append(f'    value: {"true" if text == "có" else "false" if text == "không" else text}')
+                if "reason" in v:
+                    lines.append(f'    reason: "{v["reason"]}"')
+                lines.append(f'    citation: {{document: "{u}/BC-UBND"}}')
+            (folder / f"{uid}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            continue
+        head = [uid, f"Huyện {u}", "district", "2023"]
+        for mid, v in values.items():
+            if "responses" in v:
+                for opt, n in v["responses"].items():
+                    table.writerow(head + [mid, opt, str(n), "", "", f"{u}/BC-UBND", ""])
+            else:
+                table.writerow(head + [mid, "", v.get("value") or v["tasks_file"], "", "", f"{u}/BC-UBND",
+                                      v.get("reason", "")])
+    if table is not None:
+        f.close()
 
 
-CPU: dict[str, float] = {}  # phase -> CPU seconds (the wall clock also counts other processes)
+def run(args: list[str], cwd: Path) -> dict:
+    """One child process: its wall time, CPU time (user + system, its own children included once
+    they have ended) and peak resident memory."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        child = subprocess.Popen([str(Path(sys.executable).parent / "cchc"), *args], cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if child.returncode != 0:
+        raise SystemExit(f"bench: `cchc {' '.join(args)}` failed ({child.returncode}):\n{stderr[-2000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+            "stdout": stdout}
 
 
-def timed(fn, phase: str = ""):
-    start, cpu = time.perf_counter(), time.process_time()
-    value = fn()
-    if phase:
-        CPU[phase] = time.process_time() - cpu
-    return value, time.perf_counter() - start
+def floor_us(criteria, decisions: int, seed: int = 2) -> float:
+    """Microseconds per decision of the least any evaluator must do: pick a band by comparing an
+    integer with integer bounds (no evidence, no trace, no points)."""
+    from rules.compile import compile_criteria
+
+    compiled = compile_criteria(criteria)
+    bands = []
+    for sub in criteria.sub_criteria():
+        scale = compiled.scale[sub.code]
+        rows = []
+        for br in sub.branches:
+            lo = getattr(br.condition, "lo", None)
+            hi = getattr(br.condition, "hi", None)
+            rows.append((-2 ** 62 if lo is None else int(lo * scale), 2 ** 62 if hi is None else int(hi * scale),
+                         br.key))
+        bands.append(rows)
+    rnd = random.Random(seed)
+    values = [rnd.randint(0, 100) for _ in range(decisions)]
+    per_unit = len(bands)
+    start = time.process_time()
+    picked = 0
+    for i, v in enumerate(values):
+        for lo, hi, key in bands[i % per_unit]:
+            if lo <= v <= hi:
+                picked += 1
+                break
+    return (time.process_time() - start) / decisions * 1e6
 
 
-class _Recorded:
-    """An evaluator that hands back verdicts already computed (so they are not timed twice)."""
+def distinct_share(criteria, folder: Path) -> tuple[int, int]:
+    """Cases the engine would be asked about, and how many distinct questions they are."""
+    from engine import load_evidence
+    from engine.evaluate import plan
+    from rules.compile import compile_criteria
+    from rules.evaluator import question
 
-    name = "durable"
-
-    def __init__(self, verdicts):
-        self._verdicts = verdicts
-
-    def verdicts(self, criteria, cases):
-        return self._verdicts
-
-
-def bench(units: int, items: int, workdir: Path) -> dict:
-    crit_path = workdir / f"criteria-{items}.yaml"
-    crit_path.write_text(criteria_text(items), encoding="utf-8")
-    criteria, t_crit = timed(lambda: load_criteria(crit_path))
-    csv_path = workdir / f"units-{units}x{items}.csv"
-    rows = evidence_csv(csv_path, units, items)
-    evidence, t_load = timed(lambda: load_evidence([csv_path], criteria))
-    (cases, _), t_plan = timed(lambda: plan(criteria, evidence.records))
-    durable, reference = DurableEvaluator(), ReferenceEvaluator()
-    _, t_register = timed(lambda: durable.verdicts(criteria, cases[:1]))  # compiles and registers once
-    by_durable, t_durable = timed(lambda: durable.verdicts(criteria, cases), "durable")
-    # plan again, prove complete, compute points and roll up — from the verdicts just measured
-    results, t_decide = timed(lambda: decide(criteria, evidence.records, _Recorded(by_durable)))
-    # the reference evaluator's whole path: quantities, points and roll-ups of its own
-    by_reference, t_reference = timed(lambda: reference.decide(criteria, evidence.records), "reference")
-    assert not differences(results, by_reference), "the evaluators disagree"
-    decided = sum(len(r.decisions) for r in results)
-    assert decided == units * items, f"{decided} decisions for {units} × {items}"
-    files, t_json = timed(lambda: result_files(criteria, results, "durable", []))
-    _, t_write = timed(lambda: write_outputs(workdir / f"out-{units}", files, command="score"))
-    total = t_load + t_durable + t_decide + t_json + t_write
-    return {"cpu_durable": CPU["durable"], "cpu_reference": CPU["reference"], "units": units, "items": items, "rows": rows, "decisions": len(cases), "t_crit": t_crit,
-            "t_load": t_load, "t_plan": t_plan, "t_register": t_register, "t_durable": t_durable,
-            "t_reference": t_reference, "t_decide": t_decide, "t_json": t_json, "t_write": t_write, "total": total}
+    cases, _ = plan(criteria, load_evidence([folder], criteria).records)
+    scale = compile_criteria(criteria).scale
+    return len(cases), len({question(c, scale[c.code]) for c in cases})
 
 
-def report(m: dict) -> None:
-    n, d = m["units"], m["decisions"]
-    print(f"\n{n:,} units × {m['items']} items = {d:,} decisions ({m['rows']:,} CSV rows)")
-    print(f"  load criteria set           {m['t_crit'] * 1000:9.1f} ms")
-    print(f"  load evidence (CSV)         {m['t_load']:9.2f} s    {m['rows'] / m['t_load']:10,.0f} rows/s")
-    print(f"  plan cases                  {m['t_plan']:9.2f} s")
-    print(f"  durable: compile+register   {m['t_register'] * 1000:9.1f} ms")
-    for name, what in (("durable", "verdicts"), ("reference", "whole path")):
-        wall, cpu = m[f"t_{name}"], m[f"cpu_{name}"]
-        print(f"  {name + ': ' + what:<27} {wall:9.2f} s    {wall / d * 1e6:10.2f} µs/decision"
-              f"   (CPU {cpu / d * 1e6:.2f} µs)")
-    print(f"  proof, points, roll-ups     {m['t_decide']:9.2f} s    {n / m['t_decide']:10,.0f} units/s")
-    print(f"  result JSON                 {m['t_json']:9.2f} s    {n / m['t_json']:10,.0f} units/s")
-    print(f"  write files                 {m['t_write']:9.2f} s")
-    print(f"  score end to end (durable)  {m['total']:9.2f} s    {n / m['total']:10,.0f} units/s"
-          "   (load + verdicts + points + JSON + files)")
+def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir: Path, with_round: bool) -> dict:
+    label = f"{units}-{'yaml' if as_yaml else 'csv'}"
+    folder = workdir / f"evidence-{label}"
+    generate(folder, criteria, units, as_yaml)
+    decisions = units * len(criteria.sub_criteria())
+    row = {"units": units, "format": "YAML files" if as_yaml else "CSV", "decisions": decisions,
+           "floor_us": floor_us(criteria, decisions)}
+    for engine in engines:
+        m = run(["score", str(CRITERIA), str(folder), "--out", str(workdir / f"out-{label}-{engine}"), "-e", engine,
+                 "--rows", "0"], workdir)
+        expected = f"{units} unit(s), {decisions} decisions ({engine} engine)"
+        if expected not in m["stdout"]:
+            raise SystemExit(f"bench: `cchc score` did not report {expected!r}")
+        row[engine] = m
+    if with_round:
+        generate(workdir / f"round-evidence-{label}", criteria, units, as_yaml, survey=False)
+        for workers in (1, 2):
+            row[f"round{workers}"] = run(["round", str(CRITERIA), "--evidence", str(workdir / f"round-evidence-{label}"), "--out",
+                                          str(workdir / f"round-{label}-{workers}"), "-j", str(workers),
+                                          "--rows", "0"], workdir)
+    return row
+
+
+def print_row(row: dict, engines: list[str]) -> None:
+    print(f"\n{row['units']:,} units ({row['format']}), {row['decisions']:,} decisions;"
+          f" plain-Python floor {row['floor_us']:.3f} µs/decision")
+    for engine in engines:
+        m = row[engine]
+        us = m["cpu"] / row["decisions"] * 1e6
+        print(f"  {engine:<9} wall {m['wall']:7.2f} s  CPU {m['cpu']:7.2f} s  peak {m['rss_mb']:7.0f} MB"
+              f"  {us:7.2f} µs/decision (CPU)  {us / row['floor_us']:6.0f}× the floor")
+    if "round1" in row:
+        r1, r2 = row["round1"], row["round2"]
+        print(f"  round -j1 wall {r1['wall']:.2f} s, -j2 wall {r2['wall']:.2f} s: {r1['wall'] / r2['wall']:.2f}× faster")
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def svg_plot(rows: list[dict], engines: list[str]) -> str:
+    """Wall time and peak memory against the number of units (CSV runs), one line per engine."""
+    pts = sorted((r for r in rows if r["format"] == "CSV"), key=lambda r: r["units"])
+    w, h, pad = 360, 240, 48
+    colours = {"durable": "#1f5fa8", "reference": "#c05a00"}
+
+    def panel(x0: int, title: str, key: str, unit: str) -> list[str]:
+        top = max(r[e][key] for r in pts for e in engines) * 1.1 or 1
+        nmax = max(r["units"] for r in pts)
+        sx = lambda n: x0 + pad + (w - 2 * pad) * n / nmax  # noqa: E731
+        sy = lambda v: h - pad + 10 - (h - 2 * pad) * v / top  # noqa: E731
+        out = [f'<text x="{x0 + w / 2}" y="18" text-anchor="middle" font-weight="bold">{title}</text>',
+               f'<line x1="{sx(0)}" y1="{sy(0)}" x2="{sx(nmax)}" y2="{sy(0)}" stroke="#000"/>',
+               f'<line x1="{sx(0)}" y1="{sy(0)}" x2="{sx(0)}" y2="{sy(top)}" stroke="#000"/>',
+               f'<text x="{x0 + w / 2}" y="{h - 6}" text-anchor="middle">units</text>',
+               f'<text x="{x0 + 12}" y="{sy(top) - 6}">{unit}</text>']
+        for r in pts:
+            out.append(f'<text x="{sx(r["units"]):.1f}" y="{sy(0) + 14:.1f}" text-anchor="middle" '
+                       f'font-size="10">{r["units"]:,}</text>')
+        for i in range(5):
+            v = top * i / 4
+            out.append(f'<text x="{sx(0) - 4:.1f}" y="{sy(v) + 3:.1f}" text-anchor="end" font-size="10">{v:.0f}</text>')
+        for j, e in enumerate(engines):
+            line = " ".join(f"{sx(r['units']):.1f},{sy(r[e][key]):.1f}" for r in pts)
+            out.append(f'<polyline points="{line}" fill="none" stroke="{colours.get(e, "#333")}" stroke-width="2"/>')
+            out.extend(f'<circle cx="{sx(r["units"]):.1f}" cy="{sy(r[e][key]):.1f}" r="3" fill="{colours.get(e, "#333")}"/>'
+                       for r in pts)
+            out.append(f'<text x="{x0 + pad + 8}" y="{sy(top) + 14 + 14 * j:.1f}" fill="{colours.get(e, "#333")}" '
+                       f'font-size="11">{e}</text>')
+        return out
+
+    body = panel(0, "Wall time of `cchc score`", "wall", "s") + panel(w, "Peak memory", "rss_mb", "MB")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * w}" height="{h}" font-family="sans-serif" '
+            f'font-size="12">\n<rect width="100%" height="100%" fill="#fff"/>\n' + "\n".join(body) + "\n</svg>\n")
+
+
+def markdown(rows: list[dict], engines: list[str], when: str, where: str) -> str:
+    lines = [f"Measured {when} on {where} by `make bench` (`scripts/bench.py`), evidence generated for "
+             f"`{CRITERIA.relative_to(ROOT)}` ({rows[0]['decisions'] // rows[0]['units']} sub-criteria per unit). "
+             "CPU is user + system time of the `cchc score` process; µs per decision is its CPU time "
+             "divided by the decisions; the floor is plain Python picking bands by integer comparison only.", "",
+             "| units | evidence | engine | wall s | CPU s | peak MB | µs/decision (CPU) | × floor |",
+             "|---:|---|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        for e in engines:
+            m = r[e]
+            us = m["cpu"] / r["decisions"] * 1e6
+            lines.append(f"| {r['units']:,} | {r['format']} | {e} | {m['wall']:.2f} | {m['cpu']:.2f} | "
+                         f"{m['rss_mb']:.0f} | {us:.2f} | {us / r['floor_us']:.0f} |")
+    for r in rows:
+        if "round1" in r:
+            lines.append("")
+            lines.append(f"`cchc round` on {r['units']:,} units ({r['format']}): 1 worker {r['round1']['wall']:.2f} s, "
+                         f"2 workers {r['round2']['wall']:.2f} s wall ({r['round1']['wall'] / r['round2']['wall']:.2f}×).")
+    if "share" in rows[0]:
+        asked, distinct = rows[0]["share"]
+        lines += ["", f"Distinct rule-engine questions in the {rows[0]['units']:,}-unit evidence: {distinct:,} of "
+                      f"{asked:,} cases ({distinct / asked:.1%})."]
+    return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+
+def write_doc(text: str, svg: str) -> None:
+    doc = ROOT / "docs" / "performance.md"
+    old = doc.read_text("utf-8")
+    head, _, rest = old.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    doc.write_text(f"{head}{BEGIN}\n{text}{END}{tail}", encoding="utf-8")
+    (ROOT / "docs" / "performance.svg").write_text(svg, encoding="utf-8")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--units", default="1000,20000", help="comma-separated unit counts (default 1000,20000)")
-    ap.add_argument("--items", type=int, default=30, help="sub-criteria per criteria set (default 30)")
+    ap.add_argument("--units", default="1000,5000,20000", help="comma-separated unit counts (default 1000,5000,20000)")
+    ap.add_argument("--engines", default="durable,reference", help="engines to run (default both)")
+    ap.add_argument("--yaml", type=int, default=1000, help="also score this many units as one YAML file each (0: no)")
+    ap.add_argument("--round", type=int, default=0, help="also time `cchc round` of this many units with 1 and "
+                                                         "2 workers (0: no)")
+    ap.add_argument("--doc", action="store_true", help="write the figures into docs/performance.md and the plot")
     args = ap.parse_args()
-    print(f"cchc bench — Python {platform.python_version()}, {platform.machine()}, "
-          f"durable_rules {_version('durable_rules')}")
+    engines = args.engines.split(",")
+    criteria = load_criteria(CRITERIA)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    where = machine()
+    print(f"cchc bench — {when} — {where}")
+    rows = []
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
-        for units in (int(u) for u in args.units.split(",")):
-            report(bench(units, args.items, Path(tmp)))
-    print(f"\npeak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
-
-
-def _version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "?"
+        sizes = [(int(u), False) for u in args.units.split(",") if u] + ([(args.yaml, True)] if args.yaml else [])
+        for units, as_yaml in sizes:
+            row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units == args.round and not as_yaml)
+            if not rows:
+                row["share"] = distinct_share(criteria, Path(tmp) / f"evidence-{units}-{'yaml' if as_yaml else 'csv'}")
+            print_row(row, engines)
+            rows.append(row)
+    if rows[0].get("share"):
+        asked, distinct = rows[0]["share"]
+        print(f"\ndistinct rule-engine questions: {distinct:,} of {asked:,} cases ({distinct / asked:.1%})")
+    if args.doc:
+        write_doc(markdown(rows, engines, when, where), svg_plot(rows, engines))
+        print("wrote docs/performance.md and docs/performance.svg")
 
 
 if __name__ == "__main__":

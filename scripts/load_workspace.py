@@ -168,6 +168,7 @@ def main() -> int:
     ap.add_argument("--officers", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--threads", type=int, default=8, help="the server's worker threads")
+    ap.add_argument("--processes", type=int, default=1, help="the server's processes (cchc serve --processes)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
     if not 1 <= args.officers <= 500 or not 1 <= args.seconds <= 600:
@@ -179,7 +180,8 @@ def main() -> int:
         port = free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         server = subprocess.Popen([sys.executable, str(REPO / "cli.py"), "serve", "--data", str(data), "--host", HOST,
-                                   "--port", str(port), "--threads", str(args.threads)], env=env,
+                                   "--port", str(port), "--threads", str(args.threads),
+                                   "--processes", str(args.processes)], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 60
         while True:
@@ -206,6 +208,7 @@ def main() -> int:
         lost = lost_saves(officers)
         q = statistics.quantiles(times, n=100) if len(times) >= 2 else [float("nan")] * 99
         figures = {"officers": args.officers, "seconds": round(elapsed, 1), "server_threads": args.threads,
+                   "server_processes": args.processes,
                    "database": "postgresql" if os.environ.get("DATABASE_URL") else "sqlite",
                    "saves": len(times), "saves_per_second": round(len(times) / elapsed, 1) if elapsed else 0,
                    "errors": len(errors), "lost_saves": len(lost),

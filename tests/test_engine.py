@@ -430,3 +430,24 @@ def test_display_rounds_half_up_exactly(value, shown):
 def test_display_to_other_places():
     assert str(round_half_up(F(1, 8), 1)) == "0.1" and str(round_half_up(F(3, 8), 2)) == "0.38"
     assert display(F(2, 3), 0) == "1"
+
+
+def test_the_rule_engine_is_asked_each_distinct_question_once(tmp_path, monkeypatch):
+    """1,000 units share a handful of (item, scaled value) questions: the engine sees each once and
+    every unit still gets its own verdict, which the completeness proof checks case by case."""
+    doc = one_item({"max": 1, "method": "tiers", "params": {"tiers": [
+        {"ge": 50, "points": 1}, {"lt": 50, "points": 0}]}}, {"kind": "percent", "label": "Tỷ lệ"})
+    cs = load_criteria(write_criteria(tmp_path / "c.yaml", doc))
+    values = [F(30), F(50), F(99, 2), F(97, 2), None]  # 49.5 and 48.5 are different scaled facts
+    cases = [Case(f"u{i:04d}", "1.1.1", values[i % len(values)]) for i in range(1000)]
+    asked = []
+    real = durable.host().assert_fact
+    monkeypatch.setattr(durable.host(), "assert_fact", lambda rs, f: asked.append(f) or real(rs, f))
+    ev = durable.DurableEvaluator()
+    got = ev.verdicts(cs, cases)
+    assert (ev.asked, ev.distinct, len(asked)) == (1000, 5, 5)
+    expected = {F(30): "t2", F(50): "t1", F(99, 2): "t2", F(97, 2): "t2", None: MISSING}
+    assert got == [Verdict(c.unit_id, c.code, expected[c.quantity]) for c in cases]
+    prove_complete(cases, got)
+    with pytest.raises(IncompleteEvaluationError):
+        prove_complete(cases + [Case("extra", "1.1.1", F(30))], got)

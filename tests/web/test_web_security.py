@@ -41,7 +41,7 @@ def _urls(world) -> list[str]:
 
     values = {"pk": world.a.pk, "file_id": world.file_a.pk, "object_id": world.a.pk, "app_label": "workspace",
               "content_type_id": ContentType.objects.get_for_model(Unit).pk, "url": "workspace/unit/",
-              "id": world.officer_a.pk}
+              "id": world.officer_a.pk, "rc": world.a.criteria_id, "name": "province.html"}
     urls = []
     for name, p in _patterns():
         params = _params(p)
@@ -49,8 +49,12 @@ def _urls(world) -> list[str]:
             urls.append("/quan-tri/workspace/unit/%d/change/history/" % world.a.pk)
             continue
         kwargs = {k: values[k] for k in params}
+        if name in ROUND_ADMIN | {"round"}:
+            kwargs["pk"] = world.round.pk
         url = reverse(name, kwargs=kwargs)
         urls.append(url)
+    for name in ("so-tai-chinh.html", "so-tai-chinh.pdf", "bundle.cchc"):  # a closed round's files of unit A
+        urls.append(reverse("result_file", kwargs={"pk": world.round.pk, "rc": world.a.criteria_id, "name": name}))
     for model in ("unit", "assessment", "evidencefile", "profile", "round", "roundcriteria", "reopening"):
         urls.append(f"/quan-tri/workspace/{model}/")
     return sorted(set(urls))
@@ -59,8 +63,21 @@ def _urls(world) -> list[str]:
 def test_the_urlconf_is_enumerated(world):
     names = {n for n, _ in _patterns()}
     assert {"home", "login", "logout", "round_new", "round", "unit", "submit", "withdraw", "reopen", "upload",
-            "download", "workbook", "evidence_file", "admin:index", "admin:workspace_unit_change"} <= names
+            "download", "workbook", "evidence_file", "admin:index", "admin:workspace_unit_change", "appraisal",
+            "explain", "audit_log", "notices"} | ROUND_ADMIN <= names
     assert len(_urls(world)) > 40  # the workspace's pages and the administration's
+
+
+# The Sở Nội vụ's pages of a round and the audit log: nobody but the administrator (and the auditor,
+# reading) may open them.
+ROUND_ADMIN = {"dashboard", "survey", "close_round", "result_file", "assignments"}
+ADMIN_ONLY_PREFIXES = ("/nhat-ky/",)
+
+
+def _round_admin(url: str, world) -> bool:
+    return url.startswith(ADMIN_ONLY_PREFIXES) or any(
+        url.startswith(f"/dot/{world.round.pk}/{part}") for part in ("bang-dieu-khien/", "khao-sat/", "ket-thuc/",
+                                                                     "ket-qua/", "phan-cong/"))
 
 
 PUBLIC = {"/dang-nhap/", "/dang-xuat/", "/quan-tri/login/", "/quan-tri/logout/"}  # open to anyone, show nothing
@@ -96,9 +113,10 @@ def test_every_url_shows_nothing_of_another_unit(world, who):
     checked = 0
     for url in _urls(world):
         admin = url.startswith("/quan-tri/")
-        unit_scoped = url.startswith(f"/don-vi/{world.a.pk}/") or admin
+        unit_scoped = url.startswith(f"/don-vi/{world.a.pk}/") or admin or _round_admin(url, world)
         for method in ("get", "post"):
-            body = {**data, "reason": "mở lại cho vui", "item": "1.1.1",
+            body = {**data, "reason": "mở lại cho vui", "item": "1.1.1", "round_no": "1", "accept": "no",
+                    "points": "0", "text": "giải trình thử", "criteria": str(world.a.criteria_id),
                     "file": SimpleUploadedFile("x.pdf", PDF)} if method == "post" else {}
             resp = getattr(client, method)(url, body)
             login = "/quan-tri/login/" if admin else "/dang-nhap/"
@@ -113,6 +131,10 @@ def test_every_url_shows_nothing_of_another_unit(world, who):
     assert checked >= 40
     assert Assessment.objects.values("state", "version", "values", "reopened").get(unit=world.a) == before
     assert world.a.files.count() == files_before
+    from web.workspace.models import Appraisal, Explanation, Round, SurveyFile
+
+    assert not Appraisal.objects.exists() and not Explanation.objects.exists() and not SurveyFile.objects.exists()
+    assert Round.objects.get(pk=world.round.pk).closed_at is None
 
 
 def test_the_auditor_reads_but_cannot_administer(world):

@@ -69,7 +69,7 @@ def test_serve_demo_prints_passwords_once_and_serves_the_example_province(tmp_pa
         conn.request("GET", "/dot/1/", headers={"Cookie": f"{cookie}; {session}"})
         resp = conn.getresponse()
         html = resp.read().decode("utf-8")
-        assert resp.status == 200 and html.count('href="/don-vi/') == 50
+        assert resp.status == 200 and len(set(re.findall(r'href="/don-vi/(\d+)/', html))) == 50
         assert "Sở Tài chính" in html and "Xã An Hòa" in html
         assert re.search(r"\d+,\d\d % · (Tốt|Khá|Trung bình|Yếu) · hạng \d+", html)  # last year's round
         conn.request("GET", "/khong-co/")
@@ -95,3 +95,35 @@ def test_load_script_saves_without_errors_or_lost_saves():
     assert run.returncode == 0, run.stdout + run.stderr
     figures = json.loads(run.stdout.strip().splitlines()[-1])
     assert figures["errors"] == 0 and figures["lost_saves"] == 0 and figures["saves"] > 0
+
+
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the command's own SQLite set-up; run once")
+def test_serve_with_two_processes_shares_the_port_and_the_workers_end_with_it(tmp_path):
+    data, port = tmp_path / "du-lieu", _free_port()
+    proc = subprocess.Popen(CLI + ["serve", "--data", str(data), "--port", str(port), "--processes", "2",
+                                   "--threads", "2"], env=_sqlite_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "2 process(es)" in proc.stdout.readline()
+        children = []
+        deadline = time.monotonic() + 60
+        while not children and time.monotonic() < deadline:
+            time.sleep(0.3)
+            children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 1
+        time.sleep(3)  # the second process starts Django and listens
+        statuses = set()
+        for _ in range(20):  # new connections, spread by the kernel over both processes
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/dang-nhap/")
+            statuses.add(conn.getresponse().status)
+            conn.close()
+        assert statuses == {200}
+    finally:
+        proc.kill()  # even a killed server takes its worker process with it
+        proc.wait(timeout=20)
+    worker = int(children[0])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and os.path.exists(f"/proc/{worker}"):
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{worker}") or "Z" in open(f"/proc/{worker}/stat").read().split()[2]

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -19,7 +22,8 @@ def setup(data: Path, host: str = "127.0.0.1") -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def run(data: Path, host: str, port: int, *, demo: bool, threads: int, echo: Callable[[str], None]) -> None:
+def run(data: Path, host: str, port: int, *, demo: bool, threads: int, echo: Callable[[str], None],
+        processes: int = 1) -> None:
     setup(data, host)
     if demo:
         from engine.errors import CchcError
@@ -34,13 +38,43 @@ def run(data: Path, host: str, port: int, *, demo: bool, threads: int, echo: Cal
         width = max(len(u) for u, _, _ in accounts)
         for username, password, what in accounts:
             echo(f"  {username:<{width}}  {password}  {what}")
+    sock = listening_socket(host, port, shared=processes > 1)
+    port = sock.getsockname()[1]
+    workers = [_start_worker(data, host, port, threads) for _ in range(processes - 1)]
+    echo(f"cchc workspace: http://{host}:{port}/  (data: {data.resolve()}; "
+         f"{processes} process(es) × {threads} threads; Ctrl+C stops it)")
+    try:
+        serve_socket(sock, threads)
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            try:
+                w.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                w.kill()
+
+
+def listening_socket(host: str, port: int, *, shared: bool) -> socket.socket:
+    """The server's socket; `shared`: several processes listen on the same port (SO_REUSEPORT) and
+    the kernel hands each new connection to one of them."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
+def serve_socket(sock: socket.socket, threads: int) -> None:
     import waitress
 
     from web.cchcweb.wsgi import application
 
-    server = waitress.create_server(application, host=host, port=port, threads=threads, ident="cchc",
+    server = waitress.create_server(application, sockets=[sock], threads=threads, ident="cchc",
                                     connection_limit=1000, max_request_body_size=_body_limit())
-    echo(f"cchc workspace: http://{host}:{server.effective_port}/  (data: {data.resolve()}; Ctrl+C stops it)")
     try:
         server.run()
     except KeyboardInterrupt:
@@ -49,7 +83,33 @@ def run(data: Path, host: str, port: int, *, demo: bool, threads: int, echo: Cal
         server.close()
 
 
+def _start_worker(data: Path, host: str, port: int, threads: int) -> subprocess.Popen:
+    """Another server process on the same port (a fresh interpreter: nothing of this process's
+    database connections or rule-engine host is shared); it ends when this process ends."""
+    return subprocess.Popen([sys.executable, "-m", "web.cchcweb.server", str(data), host, str(port), str(threads)],
+                            cwd=Path(__file__).resolve().parents[2], preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _body_limit() -> int:
     from django.conf import settings
 
     return settings.UPLOAD_MAX_BYTES + 1024 * 1024
+
+
+if __name__ == "__main__":  # a worker process started by `run` (processes > 1)
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    _data, _host, _port, _threads = sys.argv[1:5]
+    setup(Path(_data), _host)
+    serve_socket(listening_socket(_host, int(_port), shared=True), int(_threads))

@@ -29,6 +29,7 @@ class Round(models.Model):
     explanation_closes = models.DateTimeField("hạn giải trình")
     appraisal2_closes = models.DateTimeField("hạn thẩm định lần 2")
     created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField("đã kết thúc lúc", null=True, blank=True)
 
     class Meta:
         ordering = ["-year", "-id"]
@@ -160,6 +161,7 @@ class EvidenceFile(models.Model):
     kind = models.CharField(max_length=10)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    explanation = models.BooleanField("kèm giải trình", default=False)
 
     class Meta:
         ordering = ["item", "uploaded_at"]
@@ -169,3 +171,110 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     address = models.CharField(max_length=64)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+# ---------------------------------------------------------------- appraisal council, survey, closing
+
+class Appraisal(models.Model):
+    """An appraiser's word on one self-assessed item of a unit in lần 1 or lần 2: accept the
+    self-assessed points, or set points the item's rule can give (with a reason when they differ).
+    Written to the unit's `cchc-appraisal/1` file when the round is closed; never scored here."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="appraisals")
+    item = models.CharField("mục", max_length=50)
+    round_no = models.PositiveSmallIntegerField("lần thẩm định")
+    accept = models.BooleanField("công nhận điểm tự chấm", default=False)
+    points = models.CharField("điểm thẩm định (chính xác)", max_length=50, blank=True)
+    reason = models.TextField("lý do", blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        unique_together = [("unit", "item", "round_no")]
+        ordering = ["unit", "round_no", "item"]
+        verbose_name = "ý kiến thẩm định"
+        verbose_name_plural = "ý kiến thẩm định"
+
+
+class Explanation(models.Model):
+    """The unit's giải trình on an item appraised in lần 1, before the explanation deadline."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="explanations")
+    item = models.CharField("mục", max_length=50)
+    text = models.TextField("giải trình")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        unique_together = [("unit", "item")]
+        ordering = ["unit", "item"]
+        verbose_name = "giải trình"
+        verbose_name_plural = "giải trình"
+
+
+class SurveyFile(models.Model):
+    """A survey data file (`cchc-survey/1` YAML, or CSV/Excel) of one criteria set, kept byte for byte."""
+
+    criteria = models.ForeignKey(RoundCriteria, on_delete=models.CASCADE, related_name="survey_files")
+    name = models.CharField("tên tệp", max_length=200)
+    content = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        unique_together = [("criteria", "name")]
+        ordering = ["criteria", "name"]
+
+
+class Closing(models.Model):
+    """A closed round's result for one criteria set: the engine's files and bundle under the data folder."""
+
+    criteria = models.OneToOneField(RoundCriteria, on_delete=models.CASCADE, related_name="closing")
+    folder = models.CharField(max_length=300)  # relative to the data folder
+    bundle_sha256 = models.CharField(max_length=64)
+    signed = models.BooleanField(default=False)
+    audit_head = models.CharField(max_length=64)
+    round_json = models.TextField()
+    at = models.DateTimeField(auto_now_add=True)
+
+
+class AuditEntry(models.Model):
+    """One action, append-only; `hash` covers the entry's canonical JSON and the previous entry's hash."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.CharField(max_length=40)  # ISO time, UTC, as hashed
+    username = models.CharField(max_length=150, db_index=True)
+    role = models.CharField(max_length=20)
+    action = models.CharField(max_length=30)
+    round_id_text = models.CharField(max_length=20, blank=True)
+    unit_code = models.CharField(max_length=100, blank=True, db_index=True)
+    address = models.CharField(max_length=64, blank=True)
+    detail = models.TextField()  # canonical JSON: {"before": …, "after": …, …}
+    prev = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+
+
+class AuditHead(models.Model):
+    """The last entry's number and hash; locked while an entry is appended (one writer at a time)."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class Notice(models.Model):
+    """An in-app notice to one person (deadlines, appraisal results); `key` keeps it from repeating."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    key = models.CharField(max_length=200)
+    text = models.TextField()
+    link = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    read = models.BooleanField(default=False)
+
+    class Meta:
+        unique_together = [("user", "key")]
+        ordering = ["-at"]

@@ -24,7 +24,7 @@ from rules import get_evaluator
 ENGINE = "durable"
 # durable_rules keeps one host per process; its rulesets are not safe to drive from two threads
 # (reading evidence does not touch it and runs unlocked).
-_ENGINE_LOCK = threading.Lock()
+ENGINE_LOCK = threading.Lock()
 TASK_FIELDS = ("task", "lead", "partners", "product", "deadline", "completed")
 CITATION_FIELDS = ("document", "date", "issuer")
 
@@ -185,7 +185,7 @@ def evaluate(unit, cs: CriteriaSet, values: dict, not_applicable: dict) -> Outco
         lines = _key_lines(text)
         try:
             ev = load_evidence([path], cs)
-            with _ENGINE_LOCK:
+            with ENGINE_LOCK:
                 results = score(cs, ev, get_evaluator(ENGINE))
         except InputError as exc:
             return Outcome(None, None, [{"field": _field_of(p, lines),

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from engine.errors import InputError
 from reports.gaps import gap_report
 
-from . import access, scoring, services, throttle, uploads
+from . import access, audit, council, scoring, services, throttle, uploads
 from .forms import KIND_LABELS, ReasonForm, RoundForm, UploadForm, WorkbookForm, form_data
-from .models import EvidenceFile, Round
+from .models import Assessment, EvidenceFile, Round
 from .templatetags.workspace_tags import pts
 
 ROUND_FIELDS = ("year", "title", "self_assessment_opens", "self_assessment_closes", "appraisal1_closes",
@@ -44,6 +44,7 @@ def login_view(request):
         elif form.is_valid():
             throttle.succeeded(username, addr)
             auth_login(request, form.get_user())
+            audit.record(request, "login", after={"ok": True})
             target = request.GET.get("next", "")
             if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                require_https=request.is_secure()):
@@ -51,6 +52,7 @@ def login_view(request):
             return redirect("home")
         else:
             throttle.failed(username, addr)
+            audit.record(request, "login", after={"ok": False}, username=username[:150])
     return render(request, "registration/login.html", {"form": form, "refused": refused}, status=status)
 
 
@@ -174,7 +176,7 @@ def unit_page(request, pk: int):
         raise PermissionDenied
     form = services.assessment_form(unit, unit.assessment, request.POST)
     try:
-        a = services.save(unit, request.user, form)
+        a = _save(request, unit, form)
     except services.Refused as exc:
         messages.error(request, str(exc))
         return redirect("unit", pk=unit.pk)
@@ -187,12 +189,29 @@ def unit_page(request, pk: int):
     return redirect("unit", pk=unit.pk)
 
 
+def _save(request, unit, form):
+    """Save the form through the engine and record what changed (values and total) in the audit log."""
+    old = unit.assessment
+    before = {"values": old.values, "not_applicable": old.not_applicable,
+              "total": ((old.result or {}).get("total") or {}).get("points")}
+    a = services.save(unit, request.user, form)
+    after = {"values": a.values, "not_applicable": a.not_applicable,
+             "total": ((a.result or {}).get("total") or {}).get("points")}
+    changed = {k: audit.diff(before[k], after[k]) if k != "total" else (before[k], after[k]) for k in before}
+    audit.record(request, "save", unit=unit, before={k: v[0] for k, v in changed.items()},
+                 after={k: v[1] for k, v in changed.items()}, version=a.version)
+    return a
+
+
 def _officer_action(request, pk: int, action, done: str):
     unit = access.unit_for(request.user, pk)
     if not access.is_officer_of(request.user, unit):
         raise PermissionDenied
     try:
+        before = unit.assessment.state
         action(unit)
+        audit.record(request, action.__name__, unit=unit, before={"state": before},
+                     after={"state": Assessment.objects.values_list("state", flat=True).get(unit=unit)})
         messages.success(request, done)
     except services.Refused as exc:
         messages.error(request, str(exc))
@@ -222,6 +241,8 @@ def reopen(request, pk: int):
     else:
         try:
             services.reopen(unit, request.user, form.cleaned_data["reason"])
+            audit.record(request, "reopen", unit=unit, before={"state": unit.assessment.state},
+                         after={"state": "draft", "reopened": True}, reason=form.cleaned_data["reason"])
             messages.success(request, "Đã mở lại biểu mẫu cho đơn vị.")
         except services.Refused as exc:
             messages.error(request, str(exc))
@@ -234,11 +255,14 @@ def upload(request, pk: int):
     unit = access.unit_for(request.user, pk)
     if not access.is_officer_of(request.user, unit):
         raise PermissionDenied
-    if not unit.assessment.editable():
+    explaining = not unit.assessment.editable() and council.explanation_open(unit)
+    if not unit.assessment.editable() and not explaining:
         messages.error(request, services.locked_reason(unit.assessment))
         return redirect("unit", pk=unit.pk)
     form = UploadForm(request.POST, request.FILES)
     codes = {s.code for s in scoring.self_assessed(scoring.criteria_of(unit.criteria), unit.unit_type)}
+    if explaining:  # giải trình: files for the items appraised in lần 1 only
+        codes &= set(unit.appraisals.filter(round_no=1).values_list("item", flat=True))
     if not form.is_valid() or form.cleaned_data["item"] not in codes:
         messages.error(request, "Chọn một tệp và mục của tiêu chí để đính kèm.")
         return redirect("unit", pk=unit.pk)
@@ -249,8 +273,12 @@ def upload(request, pk: int):
         messages.error(request, f"Không nhận tệp “{f.name}”: {exc}")
         return redirect(f"{unit_url(unit)}#item-{item}")
     EvidenceFile.objects.create(unit=unit, item=item, sha256=sha, name=Path(f.name).name[:255], size=size,
-                                kind=kind, uploaded_by=request.user)
+                                kind=kind, uploaded_by=request.user, explanation=explaining)
+    audit.record(request, "upload", unit=unit, after={"item": item, "file": Path(f.name).name[:255], "sha256": sha,
+                                                       "size": size, "explanation": explaining})
     messages.success(request, f"Đã đính kèm “{f.name}” vào mục {item}.")
+    if explaining:
+        return redirect(f"/don-vi/{unit.pk}/tham-dinh/#item-{item}")
     return redirect(f"{unit_url(unit)}#item-{item}")
 
 
@@ -317,7 +345,7 @@ def workbook(request, pk: int):
         return redirect("unit", pk=unit.pk)
     values, na = scoring.record_form(mine[0], cs)
     try:
-        services.save(unit, request.user, services.assessment_form(unit, a, form_data(values, na)))
+        _save(request, unit, services.assessment_form(unit, a, form_data(values, na)))
     except services.Refused as exc:
         messages.error(request, str(exc))
         return redirect("unit", pk=unit.pk)

@@ -1,0 +1,140 @@
+"""Work done once and in C where it can be: the YAML parser, the rule engine's questions, the
+files of a run. Speed itself is measured by `make bench`, never asserted here."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.errors import InputError
+from engine.results import dumps
+from engine.yamlio import LineLoader, YamlList, YamlMap, load_yaml
+from engine import yamlio
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_YAML = sorted([*ROOT.glob("criteria/*.yaml"), *ROOT.glob("examples/**/*.yaml")])
+needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
+
+
+def _same(a, b, where=""):
+    assert type(a) is type(b), where
+    if isinstance(a, YamlMap):
+        assert (a.pos, a.key_pos, a.value_pos, list(a)) == (b.pos, b.key_pos, b.value_pos, list(b)), where
+        for k in a:
+            _same(a[k], b[k], f"{where}/{k}")
+    elif isinstance(a, YamlList):
+        assert (a.pos, a.item_pos, len(a)) == (b.pos, b.item_pos, len(b)), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
+@needs_libyaml
+@pytest.mark.parametrize("path", SHIPPED_YAML, ids=lambda p: str(p.relative_to(ROOT)))
+def test_libyaml_loads_the_same_data_and_positions_as_the_python_parser(path):
+    text = path.read_text("utf-8-sig")
+    _same(yaml.load(text, Loader=LineLoader), yaml.load(text, Loader=yamlio.CLineLoader), path.name)  # noqa: S506
+
+
+@needs_libyaml
+def test_libyaml_is_the_parser_used_and_positions_count_characters(tmp_path, monkeypatch):
+    path = tmp_path / "u.yaml"
+    path.write_text('tên: "Xã Đông Sơn"\nđiểm: {tỷ_lệ: 93.54, có: true}\n', encoding="utf-8")
+    python_loads = []
+    monkeypatch.setattr(LineLoader, "__init__", lambda self, s: python_loads.append(s) or yaml.SafeLoader.__init__(self, s))
+    doc = load_yaml(path)
+    assert python_loads == []
+    assert doc["điểm"].value_pos["có"] == (2, 26) and str(doc["điểm"]["tỷ_lệ"]) == "93.54"
+
+
+@pytest.mark.parametrize("text, line, col, message", [
+    ("a: 1\n  b: 2\n", 2, 4, "mapping values are not allowed here"),
+    ("a: [1, 2\nb: 3\n", 2, 2, "expected ',' or ']', but got ':'"),
+    ("a: 1\na: 2\n", 2, 1, "duplicate key 'a'"),
+    ("a: !!python/object:os.system x\n", 1, 4, "custom YAML tags are refused"),
+    ("a: !!int 017\n", 1, 4, "not a decimal integer"),
+    ("a: " + "[" * 60 + "]" * 60 + "\n", 1, 53, "nesting is too deep"),
+])
+def test_a_yaml_error_reads_the_same_with_either_parser(tmp_path, monkeypatch, text, line, col, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    seen = []
+    for loader in (LineLoader, yamlio.FastSafeLoader):
+        monkeypatch.setattr(yamlio, "FastSafeLoader", loader)
+        with pytest.raises(InputError) as exc:
+            load_yaml(path)
+        [p] = exc.value.problems
+        seen.append((p.line, p.col, p.message))
+    assert seen[0] == seen[1]
+    assert seen[0][:2] == (line, col) and message in seen[0][2]
+
+
+def _pack_cpu(folder: Path, n: int) -> float:
+    """CPU seconds to lay out a folder input of `n` evidence files, each also cited."""
+    import time
+
+    from engine.bundle import InputRoot, pack_inputs
+    from engine.replay import cited_files
+    from engine.model import Citation, MetricValue
+
+    folder.mkdir()
+    files = []
+    for i in range(n):
+        f = folder / f"u{i:05d}.yaml"
+        f.write_bytes(b"x")
+        files.append(f)
+    values = [(str(f), MetricValue("m", "count", 1, Citation("d", file=f.name), f.name)) for f in files]
+    start = time.process_time()
+    cited = cited_files(values)
+    packed = pack_inputs({"evidence": [InputRoot(folder, tuple(files), tuple(cited))]})
+    spent = time.process_time() - start
+    assert len(cited) == n and len(packed.parts) == n
+    assert packed.parts[f"inputs/evidence/1/u{n - 1:05d}.yaml"] == b"x"
+    return spent
+
+
+@pytest.fixture
+def fast_tmp(tmp_path):
+    """A folder in memory where the system has one (40,000 opens on disk take most of a minute)."""
+    import shutil
+    import tempfile
+
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="cchc-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_laying_out_20000_input_files_grows_linearly(fast_tmp):
+    """No step of collecting and packing a run's files compares every file with every other:
+    ten times the files cost far less than a hundred times the time."""
+    small, large = _pack_cpu(fast_tmp / "small", 2000), _pack_cpu(fast_tmp / "large", 20000)
+    assert large < 30 * max(small, 0.01), (small, large)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2 ** 70, max_value=2 ** 70) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_the_fast_encoder_writes_the_standard_librarys_canonical_bytes(value):
+    expected = (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    assert dumps(value) == expected
+
+
+def test_non_string_keys_and_huge_integers_still_encode():
+    assert dumps({1: 2 ** 80}) == b'{\n  "1": 1208925819614629174706176\n}\n'
