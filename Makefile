@@ -8,13 +8,14 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 	2>/dev/null && { echo $$p; break; }; done)
 DEMO_OUT ?= out/demo
 
-.PHONY: demo test install clean golden bench
+.PHONY: demo test install clean golden bench messages
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" || { echo "cchc needs Python 3.11 or 3.12 (durable_rules does not import on 3.13)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/pybabel --quiet compile -d engine/locale -D cchc
 	@touch $@
 
 install: $(BIN)/.installed
@@ -38,3 +39,9 @@ golden: install
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
+
+# Messages people read (engine/i18n.py): extract the texts from the code, merge them into the
+# Vietnamese catalogue engine/locale/vi/LC_MESSAGES/cchc.po (translate the new entries there).
+messages: install
+	$(BIN)/pybabel --quiet extract --no-location --sort-output -k _ -k N_ -k both -k ngettext:1,2 -o engine/locale/cchc.pot cli.py engine reports rules
+	$(BIN)/pybabel --quiet update --no-fuzzy-matching --ignore-obsolete -i engine/locale/cchc.pot -d engine/locale -D cchc

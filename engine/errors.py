@@ -1,7 +1,7 @@
 """One error root for everything a user can cause; the CLI maps each class to an exit code."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -15,16 +15,29 @@ class Problem:
     message: str = ""
     where: str = ""  # a non-numeric location such as `Sheet1!B7`, used instead of line/col
     severity: str = "error"  # "error" or "warning"
+    # The message in the reader's language when it differs from `message`, which stays in the code's
+    # language because warnings are kept in results (that must not depend on who scored them).
+    translated: str = field(default="", compare=False)
+    excerpt: str = field(default="", compare=False)  # the offending line with a caret under the column
+
+    def location(self) -> str:
+        if self.where:
+            return f"{self.file}:{self.where}"
+        if self.line:
+            return f"{self.file}:{self.line}:{self.col or 1}"
+        return self.file
 
     def __str__(self) -> str:
-        if self.where:
-            loc = f"{self.file}:{self.where}"
-        elif self.line:
-            loc = f"{self.file}:{self.line}:{self.col or 1}"
-        else:
-            loc = self.file
         prefix = "warning: " if self.severity == "warning" else ""
-        return f"{loc}: {prefix}{self.message}"
+        return f"{self.location()}: {prefix}{self.message}"
+
+    def text(self) -> str:
+        """The problem as a person reads it: in their language, with the excerpt when there is one."""
+        from .i18n import _
+
+        prefix = _("warning: ") if self.severity == "warning" else ""
+        shown = f"{self.location()}: {prefix}{self.translated or self.message}"
+        return f"{shown}\n{self.excerpt}" if self.excerpt else shown
 
 
 class CchcError(Exception):
@@ -57,12 +70,27 @@ class IncompleteEvaluationError(CchcError):
     def __init__(self, missing: list[tuple[str, str]], duplicated: list[tuple[str, str]]):
         self.missing = sorted(missing)
         self.duplicated = sorted(duplicated)
-        lines = [f"no decision for unit {u}, item {i}" for u, i in self.missing[:50]]
-        lines += [f"more than one decision for unit {u}, item {i}" for u, i in self.duplicated[:50]]
+        from .i18n import _
+
+        lines = [_("no decision for unit {unit}, item {item}").format(unit=u, item=i) for u, i in self.missing[:50]]
+        lines += [_("more than one decision for unit {unit}, item {item}").format(unit=u, item=i)
+                  for u, i in self.duplicated[:50]]
         more = len(self.missing) + len(self.duplicated) - len(lines)
         if more > 0:
-            lines.append(f"... and {more} more")
-        super().__init__("evaluation is incomplete:\n" + "\n".join(lines))
+            lines.append(_("... and {n} more").format(n=more))
+        super().__init__(_("evaluation is incomplete:") + "\n" + "\n".join(lines))
+
+
+def did_you_mean(word: str, known) -> str:
+    """` (did you mean 'x' or 'y'?)` with the closest of the known names, or `` when none is close."""
+    import difflib
+
+    from .i18n import _
+
+    close = difflib.get_close_matches(word, sorted(known), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " " + _("(did you mean {names}?)").format(names=_(" or ").join(repr(c) for c in close))
 
 
 class OutputError(CchcError):

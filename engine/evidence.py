@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from . import methods, workbook
-from .errors import EvidenceError, Problem
+from .errors import EvidenceError, Problem, did_you_mean
+from .i18n import _, both
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from .numbers import NumberError, exact_text
 from .roundio import refuse_links
 from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
                      read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, show_loc, text_of)
+from .yamlio import key_position
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -44,6 +46,7 @@ class RawValue:
     location: str = ""
     value_location: str = ""  # where a YAML `value` stands (a table cell carries its own)
     given: set = field(default_factory=set)  # which of value/numerator/... were present
+    key_location: str = ""  # where its metric id is written (a YAML key), when not `location`
 
 
     def value_at(self) -> str:
@@ -60,6 +63,7 @@ class RawUnit:
     source: str
     folder: Path
     metrics: dict[str, RawValue] = field(default_factory=dict)
+    criteria: Optional[tuple[str, str]] = None  # the criteria set the file says it is for, and where
     not_applicable: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (reason, loc)
 
 
@@ -73,8 +77,11 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     u = doc["unit"]
     unit = RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at("unit"), name,
                     path.parent)
+    if "criteria" in doc:
+        unit.criteria = (nfc(str(doc["criteria"])), loc(name, "{}:{}".format(*key_position(doc, ["criteria"]))))
     for mid, m in (doc.get("metrics") or {}).items():
-        raw = RawValue(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"))
+        raw = RawValue(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"),
+                       key_location=loc(name, "{}:{}".format(*key_position(doc, ["metrics", mid]))))
         raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
         raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
         if "value" in m:
@@ -87,7 +94,8 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
             raw.tasks = _read_task_file(path.parent, m["tasks_file"], at("metrics", mid, "tasks_file"), sink)
         unit.metrics[nfc(mid)] = raw
     for code, reason in (doc.get("not_applicable") or {}).items():
-        unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code))
+        where = loc(name, "{}:{}".format(*key_position(doc, ["not_applicable", code])))  # the item's code
+        unit.not_applicable[nfc(code)] = (nfc(reason), where)
     return [unit]
 
 
@@ -319,7 +327,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
         elif kind == "boolean":
             value = as_bool(raw.value)
         elif kind == "date":
-            text, _ = text_of(raw.value)
+            text, _at = text_of(raw.value)
             value = None if text in (None, "", "not_done") else as_date(raw.value)
         elif kind == "category":
             text, at = text_of(raw.value)
@@ -405,20 +413,32 @@ def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink
 UNIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def _fits(unit: RawUnit, criteria: CriteriaSet) -> bool:
+    return unit.unit_type in criteria.unit_type_ids() and set(unit.metrics) <= set(criteria.metrics)
+
+
 def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional[EvidenceRecord]:
     if not UNIT_ID.match(unit.unit_id):
         sink.add(unit.location, f"unit id {unit.unit_id!r} must use only letters, digits, '.', '_' and '-' "
                                 "(it names the unit's result file)")
     if unit.unit_type not in criteria.unit_type_ids():
-        sink.add(unit.location, f"unknown unit type {unit.unit_type!r} for criteria set {criteria.id}; "
-                                f"declared: {', '.join(sorted(criteria.unit_type_ids()))}")
+        sink.add(unit.location, _("unknown unit type {type!r} for criteria set {id}; declared: {types}").format(
+            type=unit.unit_type, id=criteria.id, types=", ".join(sorted(criteria.unit_type_ids()))))
     subs = {s.code: s for s in criteria.sub_criteria()}
+    unknown = sorted(set(unit.metrics) - set(criteria.metrics))
+    if len(unknown) >= 2 and len(unknown) == len(unit.metrics):  # evidence for another criteria set
+        sink.add(unit.location, _("none of the {n} metrics of unit {unit} is in the criteria set {id} (first: "
+                                  "{first}): is this evidence for another criteria set?").format(
+            n=len(unknown), unit=unit.unit_id, id=criteria.id, first=", ".join(unknown[:3])))
+        return None
     values = {}
     for mid, raw in sorted(unit.metrics.items()):
         spec = criteria.metrics.get(mid)
         if spec is None:
-            sink.add(raw.location, f"unknown metric {mid!r}; criteria set {criteria.id} declares: "
-                                   f"{', '.join(sorted(criteria.metrics))}")
+            sink.add(raw.key_location or raw.location,
+                     _("unknown metric {metric!r}: the criteria set {id} has no such metric{hint}").format(
+                         metric=mid, id=criteria.id, hint=did_you_mean(mid, criteria.metrics)
+                         or _(" (its metrics are listed in {file})").format(file=criteria.path)))
             continue
         mv = typed_value(spec, raw, unit, sink)
         if mv is not None:
@@ -432,9 +452,10 @@ def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional
     na = {}
     for code, (reason, at) in sorted(unit.not_applicable.items()):
         if code not in subs:
-            sink.add(at, f"not_applicable names unknown item {code!r}")
+            sink.add(at, _("not_applicable names unknown item {code!r}{hint}").format(
+                code=code, hint=did_you_mean(code, subs)))
         elif not reason:
-            sink.add(at, f"item {code} is declared not applicable without a reason")
+            sink.add(at, _("item {code} is declared not applicable without a reason").format(code=code))
         else:
             na[code] = reason
     return EvidenceRecord(unit.unit_id, unit.unit_name, unit.unit_type, unit.period, values, na, unit.source)
@@ -453,21 +474,24 @@ def consistency_warnings(criteria: CriteriaSet, record: EvidenceRecord) -> list[
             parts = sum((Fraction(v.value) for v in vals.values()), Fraction(0))
             if parts != total.value:
                 detail = " + ".join(f"{m} {exact_text(Fraction(v.value))} ({v.location})" for m, v in vals.items())
-                out.append(_warning(total.location, f"unit {record.unit_id}: {check.total} is "
-                                    f"{exact_text(Fraction(total.value))} but its parts add up to {exact_text(parts)}: "
-                                    f"{detail}{label}"))
+                out.append(_warning(total.location, *both(
+                    "unit {unit}: {total} is {value} but its parts add up to {parts}: {detail}{label}",
+                    unit=record.unit_id, total=check.total, value=exact_text(Fraction(total.value)),
+                    parts=exact_text(parts), detail=detail, label=label)))
         elif len(vals) >= 2:
             first_id, first = next(iter(vals.items()))
             for m, v in vals.items():
                 if Fraction(v.value) != Fraction(first.value):
-                    out.append(_warning(v.location, f"unit {record.unit_id}: {m} is {exact_text(Fraction(v.value))} "
-                                        f"here but {first_id} is {exact_text(Fraction(first.value))} at "
-                                        f"{first.location}; they should agree{label}"))
+                    out.append(_warning(v.location, *both(
+                        "unit {unit}: {metric} is {value} here but {first} is {first_value} at {at}; they should "
+                        "agree{label}", unit=record.unit_id, metric=m, value=exact_text(Fraction(v.value)),
+                        first=first_id, first_value=exact_text(Fraction(first.value)), at=first.location,
+                        label=label)))
     return out
 
 
-def _warning(location: str, message: str) -> Problem:
-    return Problem(location, message=message, severity="warning")
+def _warning(location: str, message: str, translated: str) -> Problem:
+    return Problem(location, message=message, severity="warning", translated=translated)
 
 
 @dataclass(frozen=True)
@@ -512,6 +536,15 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
             sink.add(unit.location, f"duplicate unit {unit.unit_id!r}: already given at {show_loc(first.location)}")
             continue
         seen[unit.unit_id] = unit
+        if unit.criteria is not None and unit.criteria[0] != criteria.id and not _fits(unit, criteria):
+            # evidence for another set: one message at its `criteria:` line, not one per metric (a set
+            # that shares the file's metric ids and unit type, as a what-if or next year's set, reads it)
+            declared, where = unit.criteria
+            sink.add(where, _("this evidence is for the criteria set {declared}, but it is being checked against "
+                              "the criteria set {id} ({file}): give the criteria set {declared}, or correct this "
+                              "line if the file is meant for {id}").format(
+                declared=declared, id=criteria.id, file=criteria.path))
+            continue
         rec = _record(unit, criteria, sink)
         if rec is not None:
             records.append(rec)

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Optional, Sequence
 
 from . import methods
 from .errors import InputError, Problem
+from .i18n import _
 from .model import CriteriaSet, EvidenceRecord, Interval, SubCriterion
 from .numbers import display, exact_text, to_fraction
 
@@ -45,24 +46,28 @@ def elapsed_from(as_of: Optional[str], elapsed: Optional[str]) -> Elapsed:
     """Exactly one of `as_of` (YYYY-MM-DD) and `elapsed` (a fraction `4/12`, a decimal `0.25` or a
     percent `25%`), in (0, 1]."""
     if (as_of is None) == (elapsed is None):
-        raise InputError([Problem("--as-of / --elapsed", message="give exactly one of --as-of DATE and "
-                                                                  "--elapsed FRACTION")])
+        raise InputError([Problem("--as-of / --elapsed", message=_("give exactly one of --as-of DATE and "
+                                                                    "--elapsed FRACTION"))])
     if as_of is not None:
-        try:
-            day = date.fromisoformat(as_of.strip())
+        text = as_of.strip()
+        try:  # 2020-04-30, or as written in Vietnamese: 30/04/2020
+            day = datetime.strptime(text, "%d/%m/%Y").date() if "/" in text else date.fromisoformat(text)
         except ValueError:
-            raise InputError([Problem("--as-of", message=f"{as_of!r} is not a date written YYYY-MM-DD")]) from None
+            raise InputError([Problem("--as-of", message=_("{value!r} is not a date written YYYY-MM-DD or "
+                                                           "dd/mm/yyyy").format(value=as_of))]) from None
         days = 366 if calendar.isleap(day.year) else 365
         return Elapsed(Fraction(day.timetuple().tm_yday, days), day)
     text = elapsed.strip()
+    if "," in text and "." not in text:  # the Vietnamese decimal comma: 0,33
+        text = text.replace(",", ".")
     try:
         value = to_fraction(text[:-1]) / 100 if text.endswith("%") else to_fraction(text)
     except (ValueError, TypeError, ArithmeticError):
-        raise InputError([Problem("--elapsed", message=f"{elapsed!r} is not an exact fraction "
-                                                       "(e.g. 4/12, 0.25 or 25%)")]) from None
+        raise InputError([Problem("--elapsed", message=_("{value!r} is not an exact fraction (e.g. 4/12, 0,25 or "
+                                                         "25%)").format(value=elapsed))]) from None
     if not 0 < value <= 1:
-        raise InputError([Problem("--elapsed", message=f"the share of the year elapsed must be above 0 and at "
-                                                       f"most 1, got {exact_text(value)}")])
+        raise InputError([Problem("--elapsed", message=_("the share of the year elapsed must be above 0 and at "
+                                                         "most 1, got {value}").format(value=exact_text(value)))])
     return Elapsed(value)
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import jsonschema
 
-from .errors import Problem
+from .errors import Problem, did_you_mean
+from .i18n import _
 from .yamlio import key_position, position
 
 
@@ -49,8 +50,8 @@ def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "")
             extra = sorted(k for k in err.instance if k not in allowed)
             for key in extra:
                 line, col = key_position(doc, path + [key])
-                problems.append(Problem(file, line, col,
-                                        f"unknown key {key!r}; expected one of: {', '.join(sorted(allowed))}"))
+                problems.append(Problem(file, line, col, _("unknown key {key!r}{hint}; expected one of: {keys}").format(
+                    key=key, hint=did_you_mean(str(key), allowed), keys=", ".join(sorted(allowed)))))
             continue
         if err.validator == "required":
             line, col = position(doc, path)

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .i18n import N_, _
 from .limits import check_file_size, limit, over
 from .numbers import check_digits
 
@@ -109,7 +110,8 @@ class LineLoader(yaml.SafeLoader):
             if key in data:
                 raise DuplicateKey(
                     "while constructing a mapping", node.start_mark,
-                    f"duplicate key {key!r}", key_node.start_mark)
+                    _("duplicate key {key}: given twice in the same mapping").format(key=repr(key)),
+                    key_node.start_mark)
             data[key] = self.construct_object(value_node, deep=True)
             data.key_pos[key] = _mark(key_node)
             data.value_pos[key] = _mark(value_node)
@@ -220,11 +222,12 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise InputError([Problem(name, message="file not found")]) from None
+        raise InputError([Problem(name, message=_("file not found"))]) from None
     except UnicodeDecodeError as exc:
-        raise InputError([Problem(name, message=f"not UTF-8 text ({exc.reason} at byte {exc.start})")]) from None
+        raise InputError([Problem(name, message=_("not UTF-8 text ({reason} at byte {byte})").format(
+            reason=exc.reason, byte=exc.start))]) from None
     except OSError as exc:
-        raise InputError([Problem(name, message=f"cannot read: {exc.strerror}")]) from None
+        raise InputError([Problem(name, message=_("cannot read: {reason}").format(reason=exc.strerror))]) from None
     try:
         try:
             return yaml.load(text, Loader=FastSafeLoader)  # noqa: S506 - a SafeLoader on libyaml
@@ -238,11 +241,51 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         message = exc.problem or str(exc)
         if "could not determine a constructor" in message or exc.__class__.__name__ == "ConstructorError" and "tag" in message:
             message = f"{message} (custom YAML tags are refused; only plain YAML is read)"
-        raise InputError([Problem(name, line, col, message)]) from None
+        if not isinstance(exc, (yaml.constructor.ConstructorError, DuplicateKey)):  # the parser's words, plainly
+            message = plain_syntax_message(message, isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)))
+        raise InputError([Problem(name, line, col, message, excerpt=caret_excerpt(text, line, col))]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(name, message=f"invalid YAML: {exc}")]) from None
     except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
         raise InputError([Problem(name, message=over("yaml_depth", "nesting is too deep to read"))]) from None
+
+
+# What the YAML parser says (its own English words, matched by a phrase of them) in plain words.
+_SYNTAX = (
+    ("mapping values are not allowed", N_("a ':' where none can stand: a value that contains ': ' must be put in "
+                                       "quotes")),
+    ("could not find expected ':'", N_("a key without its ':' (each entry of a mapping is written `key: value`)")),
+    ("found character '\\t'", N_("a tab: YAML is indented with spaces only")),
+    ("did not find expected key", N_("this line is not indented like the lines of its mapping")),
+    ("did not find expected '-' indicator", N_("this line is not indented like the items of its list")),
+    ("expected <block end>", N_("this line is not indented like the lines above it")),
+    ("found unexpected end of stream", N_("the file ends inside a quoted text: a closing quote is missing")),
+    ("found undefined alias", N_("an alias (*name) without an anchor (&name) before it")),
+    ("found unknown escape character", N_("an unknown escape in a text in double quotes (write \\\\ for a "
+                                       "backslash, or use single quotes)")),
+    ("found unexpected ':'", N_("a ':' where none can stand: a value that contains ': ' must be put in quotes")),
+    ("expected ',' or ']'", N_("a list in brackets [...] that is not closed")),
+    ("expected ',' or '}'", N_("a mapping in braces {...} that is not closed")),
+)
+
+
+def plain_syntax_message(problem: str, syntax: bool = True) -> str:
+    """A YAML syntax error in plain words, in the reader's language (`problem` itself when it is not
+    one the parser words: a limit, an alias that contains itself)."""
+    for start, plain in _SYNTAX:
+        if start in problem:
+            return _("YAML syntax: {what}").format(what=_(plain))
+    return _("YAML syntax: {what}").format(what=problem) if syntax else problem
+
+
+def caret_excerpt(text: str, line: int, col: int) -> str:
+    """The offending line, and a caret under its column."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return ""
+    shown = lines[line - 1]
+    pad = "".join("\t" if c == "\t" else " " for c in shown[:col - 1])
+    return f"    {shown}\n    {pad}^"
 
 
 def position(doc: Any, path: tuple | list) -> Pos:

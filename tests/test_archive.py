@@ -51,11 +51,11 @@ def test_add_list_show_export_round_trip(years, cchc, tmp_path, monkeypatch):
     r = cchc("archive", "list", "--year", "2024")
     assert "1 bundle(s)" in r.output and "sample-2023" not in r.output
     r = cchc("archive", "list", "--unit", "so-noi-vu")
-    assert r.exit_code == 0 and "2 result(s)" in r.output and "67,52" in r.output and "72,52" in r.output
+    assert r.exit_code == 0 and "2 result(s)" in r.output and "67.52" in r.output and "72.52" in r.output
     r = cchc("archive", "show", "so-noi-vu", "--year", "2023")
     assert r.exit_code == 0 and "Trên 90% đến dưới" in r.output and "2.1.1" in r.output, r.output
     r = cchc("archive", "show", "2")
-    assert r.exit_code == 0 and "kind score" in r.output and "sample-2024" in r.output
+    assert r.exit_code == 0 and "kind scoring of units" in r.output and "sample-2024" in r.output
     r = cchc("archive", "show", "nobody")
     assert r.exit_code == 2 and "no archived results for unit 'nobody'" in r.output
     exported = tmp_path / "back.cchc"

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ENGLISH, VIETNAMESE
+
 SMALL_SET = """format: cchc-criteria/1
 id: small
 title: Bộ chỉ số nhỏ
@@ -145,15 +147,22 @@ def _tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.json"))}
 
 
-def test_score_writes_results_and_repeats_them_byte_for_byte(tmp_path, sample_criteria_path, data_dir, cchc):
+def test_score_writes_results_and_repeats_them_byte_for_byte(tmp_path, sample_criteria_path, data_dir, cchc,
+                                                             monkeypatch):
+    for k, v in VIETNAMESE.items():
+        monkeypatch.setenv(k, v)
     first = cchc("score", sample_criteria_path, data_dir / "evidence", "--out", tmp_path / "a")
     assert first.exit_code == 0, first.stderr
-    assert "2 unit(s), 22 decisions (durable engine)" in first.stdout
+    assert "2 đơn vị, 22 kết quả chấm tiêu chí (bộ máy chấm durable)" in first.stdout
     assert "Sở Nội vụ" in first.stdout and "13,50" in first.stdout and "67,52" in first.stdout
-    assert "warning: unit so-noi-vu: procedures_total is 2033" in first.stderr  # warned, not refused
+    assert "cảnh báo: đơn vị so-noi-vu: procedures_total là 2033" in first.stderr  # warned, not refused
+    for k, v in ENGLISH.items():  # the results do not depend on the reader's language
+        monkeypatch.setenv(k, v)
     again = cchc("score", sample_criteria_path, data_dir / "evidence" / "so-noi-vu.yaml",
                  data_dir / "evidence" / "communes.csv", "--out", tmp_path / "b")
     assert again.exit_code == 0
+    assert "2 unit(s), 22 decisions (durable engine)" in again.stdout and "13.50" in again.stdout
+    assert "warning: unit so-noi-vu: procedures_total is 2033" in again.stderr
     a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
     assert sorted(a) == [".cchc-out.json", "summary.json", "units/so-noi-vu.json", "units/xa-an-binh.json"]
     assert a == b

@@ -35,11 +35,14 @@ def test_elapsed_share_of_the_year():
     assert elapsed_from("2023-12-31", None).fraction == 1
     assert elapsed_from(None, "4/12").fraction == Fraction(1, 3)
     assert elapsed_from(None, "0.25").fraction == elapsed_from(None, "25%").fraction == Fraction(1, 4)
+    # as typed in Vietnamese: a decimal comma, a day-first date
+    assert elapsed_from(None, "0,25").fraction == elapsed_from(None, "12,5%").fraction * 2 == Fraction(1, 4)
+    assert elapsed_from("30/04/2023", None) == elapsed_from("2023-04-30", None)
 
 
 @pytest.mark.parametrize("as_of, elapsed, where", [
     (None, None, "--as-of / --elapsed"), ("2023-04-30", "4/12", "--as-of / --elapsed"),
-    ("30/04/2023", None, "--as-of"), (None, "0", "--elapsed"), (None, "13/12", "--elapsed"),
+    ("31/04/2023", None, "--as-of"), ("2023/04/30", None, "--as-of"), (None, "0", "--elapsed"), (None, "13/12", "--elapsed"),
     (None, "bốn tháng", "--elapsed"),
 ])
 def test_elapsed_errors_name_the_option(as_of, elapsed, where):

@@ -313,7 +313,7 @@ def test_workers_end_when_the_round_is_killed(tmp_path, sig):
     for i in range(400):
         (ev / f"u{i:03}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:03}"), "utf-8")
     proc = subprocess.Popen([sys.executable, "-c", CLI, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
-                             "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
+                             "--no-survey", "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: set[int] = set()
     deadline = time.monotonic() + 60

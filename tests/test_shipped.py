@@ -4,6 +4,7 @@ the ones computed by hand from seed 002, and the demo's JSON results equal the g
 for byte (regenerate them on purpose with `make golden`)."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import VIETNAMESE
 from engine import load_criteria, load_evidence, score
 from rules import get_evaluator
 
@@ -222,13 +224,20 @@ def test_example_province_is_regenerated_byte_for_byte(tmp_path):
             assert (tmp_path / rel).read_bytes() == (ROOT / "examples" / "province" / rel).read_bytes(), rel
 
 
-def test_demo_results_equal_the_golden_files(tmp_path):
-    out = tmp_path / "demo"
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo, run once, as a Vietnamese official runs it: (its output folder, the finished run)."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
     run = subprocess.run(["bash", str(ROOT / "scripts" / "demo.sh"), str(BIN), str(out)],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, env={**os.environ, **VIETNAMESE})
     assert run.returncode == 0, run.stdout + run.stderr
+    return out, run
+
+
+def test_demo_results_equal_the_golden_files(demo):
+    out, run = demo
     # the demo's first step is `cchc validate criteria/*.yaml`: every shipped set passes it
-    assert run.stdout.count(": ok — criteria set") == len(CRITERIA)
+    assert run.stdout.count(": hợp lệ — bộ tiêu chí") == len(CRITERIA)
     made = sorted(p.relative_to(out) for d in SCORED for p in (out / d).rglob("*.json")
                   if not p.name.startswith("."))  # .cchc-out.json says who wrote the folder: not a result
     golden = sorted(p.relative_to(GOLDEN) for p in GOLDEN.rglob("*.json"))
@@ -236,6 +245,32 @@ def test_demo_results_equal_the_golden_files(tmp_path):
     changed = [str(rel) for rel in made if (out / rel).read_bytes() != (GOLDEN / rel).read_bytes()]
     assert not changed, f"results differ from tests/golden/demo (review, then `make golden`): {changed}"
     assert len(made) == 20 + 1 + 30 + 1 + 1 + 1
+
+
+# Words of English a person would read in the demo's output were it not in Vietnamese (none of them
+# is a Vietnamese word); ids, paths, file names and commands to type are not read as language.
+ENGLISH_WORDS = frozenset(
+    "the and of with from is are not by for to more each without back reads open print unit units decision "
+    "decisions engine criteria set sub bundle replay identical warning error problem problems found scored "
+    "score report reports file files kind recorded verified signed outputs output example check round survey "
+    "appraisal target targets risk filled summary summaries forms mid year years province departments communes "
+    "month months against intake workbooks office documents seed wrote differs shipped validate".split())
+
+
+def english_words(text: str) -> list[str]:
+    text = re.sub(r"`[^`]*`", " ", text)  # a command to type
+    text = re.sub(r"\S*[-_/.<>]\S*", " ", text)  # ids, paths, file names, placeholders
+    return sorted({w for w in re.findall(r"[^\W\d_]+", text.lower()) if w in ENGLISH_WORDS})
+
+
+def test_demo_speaks_vietnamese(demo):
+    """With LANG=vi_VN.UTF-8, nothing the demo prints for a person is in English: cchc's messages,
+    tables and summaries, and the demo's own lines."""
+    assert english_words("20 unit(s), 1000 decisions (durable engine) → out/units/*.json") == [
+        "decisions", "engine", "unit"]  # the check sees English where there is some
+    _, run = demo
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if english_words(line)]
+    assert not lines, "English in the Vietnamese demo:\n" + "\n".join(lines[:20])
 
 
 def test_example_province_shows_what_it_promises():
