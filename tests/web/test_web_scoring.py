@@ -242,3 +242,34 @@ def test_the_engines_own_problems_appear_next_to_their_field(client, world):
     assert m, "the engine's message is shown beside the task list"
     assert "chưa tính được điểm" in html
     assert client.post(f"/don-vi/{world.a.pk}/gui/", follow=True) and Assessment.objects.get(unit=world.a).state == "draft"
+
+
+def test_the_intake_workbook_of_cchc_template_imports_into_the_form(client, world):
+    """The workbook an agency fills (`cchc template`) is read by the same loader as `cchc score`."""
+    import io
+
+    import openpyxl
+
+    from engine import workbook as layout
+    from reports.intake import intake_unit, intake_workbook
+    from web.workspace import scoring
+    from web.workspace.models import Assessment
+
+    cs = scoring.criteria_of(world.a.criteria)
+    who, values = intake_unit(cs, "so-tai-chinh", "Sở Tài chính", "department", None)
+    wb = openpyxl.load_workbook(io.BytesIO(intake_workbook(cs, who, values)))
+    ws = wb[layout.DATA_SHEET]
+    col = {c.value: c.column for c in ws[1]}
+    row = next(r[0].row for r in ws.iter_rows(min_row=2) if r[col["Mã chỉ tiêu"] - 1].value == "on_time_rate")
+    ws.cell(row, col["Tử số"], 95)
+    ws.cell(row, col["Mẫu số"], 100)
+    ws.cell(row, col["Số, ký hiệu văn bản"], "12/BC-STC")
+    data = io.BytesIO()
+    wb.save(data)
+
+    client.force_login(world.officer_a)
+    resp = client.post(f"/don-vi/{world.a.pk}/so-lieu/", {"workbook": _file("phieu.xlsx", data.getvalue())},
+                       follow=True)
+    assert "Đã nhập số liệu" in resp.content.decode("utf-8")
+    a = Assessment.objects.get(unit=world.a)
+    assert a.values["on_time_rate"]["numerator"] == "95" and a.values["on_time_rate"]["document"] == "12/BC-STC"
