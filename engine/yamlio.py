@@ -58,7 +58,7 @@ class DuplicateKey(yaml.MarkedYAMLError):
     pass
 
 
-class LineLoader(yaml.SafeLoader):
+class SafeLineLoader(yaml.SafeLoader):
     """SafeLoader that records positions, loads floats as Decimal and normalises text to NFC; its
     composer refuses a document over the size, depth or text-length limits as it reads it."""
 
@@ -170,30 +170,30 @@ _INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
 # YAML 1.2 types for plain scalars (PyYAML implements YAML 1.1: octal `017`, sexagesimal `1:30`,
 # `1_000`, `yes`/`no`/`on`/`off` booleans): the 1.1 resolvers for these tags are replaced.
-LineLoader.yaml_implicit_resolvers = {
+SafeLineLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers
             if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-LineLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+SafeLineLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
                                  list("tTfF"))
-LineLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(f"^{_INTEGER.pattern}$"),
+SafeLineLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(f"^{_INTEGER.pattern}$"),
                                  list("-+0123456789"))
-LineLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(f"^{_DECIMAL.pattern}$"),
+SafeLineLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(f"^{_DECIMAL.pattern}$"),
                                  list("-+0123456789"))
-LineLoader.add_constructor("tag:yaml.org,2002:map", LineLoader.construct_yaml_map)
-LineLoader.add_constructor("tag:yaml.org,2002:seq", LineLoader.construct_yaml_seq)
-LineLoader.add_constructor("tag:yaml.org,2002:str", LineLoader.construct_yaml_str)
-LineLoader.add_constructor("tag:yaml.org,2002:float", LineLoader.construct_yaml_float)
-LineLoader.add_constructor("tag:yaml.org,2002:int", LineLoader.construct_yaml_int)
-LineLoader.add_constructor("tag:yaml.org,2002:timestamp", LineLoader.construct_yaml_timestamp)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:map", SafeLineLoader.construct_yaml_map)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:seq", SafeLineLoader.construct_yaml_seq)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:str", SafeLineLoader.construct_yaml_str)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:float", SafeLineLoader.construct_yaml_float)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:int", SafeLineLoader.construct_yaml_int)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.construct_yaml_timestamp)
 
 
 if yaml.__with_libyaml__:
-    class CLineLoader(LineLoader, yaml.cyaml.CParser):  # type: ignore[misc]
-        """LineLoader on libyaml's scanner and parser (C): its events are composed by LineLoader's
+    class CSafeLineLoader(SafeLineLoader, yaml.cyaml.CParser):  # type: ignore[misc]
+        """SafeLineLoader on libyaml's scanner and parser (C): its events are composed by SafeLineLoader's
         composer (so every size, depth and length limit holds), resolved and constructed as there:
         the same data and positions, several times faster. A document it refuses is read again by
-        LineLoader alone, so that the message and position a person sees do not depend on the
+        SafeLineLoader alone, so that the message and position a person sees do not depend on the
         parser."""
 
         check_event = yaml.cyaml.CParser.check_event
@@ -207,9 +207,9 @@ if yaml.__with_libyaml__:
             yaml.resolver.Resolver.__init__(self)
             self._start_limits()
 
-    FastSafeLoader: type = CLineLoader
+    FastSafeLoader: type = CSafeLineLoader
 else:  # PyYAML built without libyaml
-    FastSafeLoader = LineLoader
+    FastSafeLoader = SafeLineLoader
 
 
 def load_yaml(path: Path, display: str | None = None) -> Any:
@@ -232,9 +232,9 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         try:
             return yaml.load(text, Loader=FastSafeLoader)  # noqa: S506 - a SafeLoader on libyaml
         except yaml.YAMLError:
-            if FastSafeLoader is LineLoader:
+            if FastSafeLoader is SafeLineLoader:
                 raise
-        return yaml.load(text, Loader=LineLoader)  # noqa: S506 - the pure-Python one says where and why
+        return yaml.load(text, Loader=SafeLineLoader)  # noqa: S506 - the pure-Python one says where and why
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)

@@ -169,7 +169,7 @@ def test_no_unsafe_yaml_loading_in_the_code():
     for py in [*root.glob("engine/**/*.py"), *root.glob("rules/**/*.py"), root / "cli.py"]:
         text = py.read_text("utf-8")
         for m in re.finditer(r"yaml\.(load|load_all|unsafe_load|full_load)\(([^)]*)\)", text):
-            assert "Loader=LineLoader" in m.group(2) or "SafeLoader" in m.group(2), f"{py}: {m.group(0)}"
+            assert "Loader=SafeLineLoader" in m.group(2) or "SafeLoader" in m.group(2), f"{py}: {m.group(0)}"
 
 
 def test_numbers_with_absurd_exponents_are_refused_quickly(tmp_path, sample_criteria_path):
