@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+from . import methods
 from .aggregate import roll_up
 from .errors import Problem
 from .tables import (ProblemSink, as_bool, as_date, cell_loc, load_mapping, nfc, read_each, read_table,
@@ -81,53 +82,18 @@ class AppraisedUnit:
 # ---------------------------------------------------------------- allowed points
 
 def allowed_problem(sub: SubCriterion, points: Fraction) -> Optional[str]:
-    """Why `points` cannot be appraised for `sub`, or None when its rule allows them.
-
-    tiers / categories / pass_fail: one of the point values the item lists; manual: a multiple of
-    its step; deductions: max − k × per_occurrence (k = 0, 1, …) above the floor, or the floor;
-    bonus: k × per_occurrence below the cap, or the cap; proportional, survey and any other
-    formula: any exact value from 0 to the maximum. Always 0 ≤ points ≤ maximum."""
-    mx, p = sub.max, sub.params
-    if points < 0 or points > mx:
-        return f"{exact_text(points)} points is outside [0, {exact_text(mx)}] for item {sub.code}"
-    finite = _finite_values(sub)
-    if finite is not None:
-        if points not in finite:
-            return (f"{exact_text(points)} points is not a value the rule of item {sub.code} ({sub.method}) "
-                    f"gives; allowed: {', '.join(exact_text(v) for v in sorted(finite, reverse=True))}")
-        return None
-    if sub.method == "manual":
-        if points % p.step:
-            return (f"{exact_text(points)} points is not a multiple of the step {exact_text(p.step)} "
-                    f"of item {sub.code} (manual)")
-    elif sub.method == "deductions":
-        if points != p.floor and (points < p.floor or (mx - points) % p.per_occurrence):
-            return (f"{exact_text(points)} points cannot result from item {sub.code}'s deductions: allowed "
-                    f"{exact_text(mx)} − k × {exact_text(p.per_occurrence)} (k = 0, 1, …) down to "
-                    f"{exact_text(p.floor)}")
-    elif sub.method == "bonus":
-        if points != p.cap and (points > p.cap or points % p.per_occurrence):
-            return (f"{exact_text(points)} points cannot result from item {sub.code}'s bonus: allowed "
-                    f"k × {exact_text(p.per_occurrence)} (k = 0, 1, …) up to {exact_text(p.cap)}")
-    return None
+    """Why `points` cannot be appraised for `sub`, or None when its rule allows them: always
+    0 ≤ points ≤ maximum, and what the item's scoring method admits (`appraisal_problem`: e.g. one
+    of the point values the item lists, a multiple of a manual step, max − k × per_occurrence)."""
+    if points < 0 or points > sub.max:
+        return f"{exact_text(points)} points is outside [0, {exact_text(sub.max)}] for item {sub.code}"
+    return methods.get(sub.method).appraisal_problem(sub, points)
 
 
 def allowed_values(sub: SubCriterion) -> Optional[tuple[Fraction, ...]]:
-    """The point values an appraiser may give `sub`, highest first, when its rule lists them
-    (tiers, categories, pass_fail); None when `allowed_problem` admits a range."""
-    finite = _finite_values(sub)
-    return None if finite is None else tuple(sorted(finite, reverse=True))
-
-
-def _finite_values(sub: SubCriterion) -> Optional[set[Fraction]]:
-    p = sub.params
-    if sub.method == "tiers":
-        return {t.points for t in p.tiers}
-    if sub.method == "categories":
-        return {v for _, v in p.points}
-    if sub.method == "pass_fail":
-        return {p.passed, p.failed}
-    return None
+    """The point values an appraiser may give `sub`, highest first, when its rule lists them; None
+    when `allowed_problem` admits a range."""
+    return methods.get(sub.method).point_values(sub)
 
 
 # ---------------------------------------------------------------- reading files

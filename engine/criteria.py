@@ -218,11 +218,8 @@ def _sub(s: dict, spath: tuple, col: _Collector, metrics: dict[str, MetricSpec],
     params_raw = s.get("params") or {}
     ppath = spath + ("params",)
     before = len(col.problems)
-    params = method.parse(params_raw, sub_max, metric, lambda p, msg: col.at(ppath + tuple(p), f"{code}: {msg}"))
-    for key in params_raw:
-        if key not in method.parameters:
-            col.at(ppath + (key,), f"{code}: method {method.name} has no parameter {key!r}; "
-                                   f"its parameters: {', '.join(method.parameters)}", key=True)
+    params = methods.read_params(method, params_raw, sub_max, metric,
+                                 lambda p, msg, key=False: col.at(ppath + tuple(p), f"{code}: {msg}", key=key))
     if params is None or len(col.problems) > before:
         return None
     branches = method.branches(params, sub_max, metric)

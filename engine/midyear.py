@@ -25,12 +25,13 @@ from typing import Optional, Sequence
 from . import methods
 from .errors import InputError, Problem
 from .i18n import _
-from .model import CriteriaSet, EvidenceRecord, Interval, SubCriterion
+from .model import CriteriaSet, EvidenceRecord, SubCriterion
 from .numbers import display, exact_text, to_fraction
 
 MIDYEAR_FORMAT = "cchc-midyear/1"
 PROJECTED_KINDS = ("percent", "count", "tasks")
 STATUSES = ("on_track", "at_risk", "no_data")
+TARGET_WORDING = methods.Wording(exact_text)  # a target in the JSON: exact, as written in the criteria
 
 
 @dataclass(frozen=True)
@@ -102,33 +103,6 @@ class UnitMidyear:
         return sum(1 for c in self.checks if c.status == status)
 
 
-def interval_text(iv: Interval) -> str:
-    if iv.lo is not None and iv.hi is not None and iv.lo == iv.hi:
-        return f"= {exact_text(iv.lo)}"
-    parts = []
-    if iv.lo is not None:
-        parts.append(f"{'≥' if iv.lo_closed else '>'} {exact_text(iv.lo)}")
-    if iv.hi is not None:
-        parts.append(f"{'≤' if iv.hi_closed else '<'} {exact_text(iv.hi)}")
-    return " và ".join(parts) or "mọi giá trị"
-
-
-def _best(sub: SubCriterion) -> tuple[Fraction, str]:
-    """The item's best points and the values that give them."""
-    p = sub.params
-    if sub.method == "tiers":
-        best = max(t.points for t in p.tiers)
-        return best, " hoặc ".join(interval_text(t.interval) for t in p.tiers if t.points == best)
-    if sub.method == "bonus":
-        return p.cap, f"≥ {exact_text(p.cap / p.per_occurrence)}"
-    if sub.method == "deductions":
-        return sub.max, "= 0"
-    full = next((b for b in sub.branches if b.key == "full"), None)
-    if full is not None:
-        return sub.max, interval_text(full.condition)
-    return sub.max, "điểm tối đa"
-
-
 def targets(criteria: CriteriaSet) -> list[SubCriterion]:
     """Self-assessed items read from a number: the ones a mid-year check projects."""
     return [s for s in criteria.sub_criteria()
@@ -142,21 +116,21 @@ def check_unit(criteria: CriteriaSet, rec: EvidenceRecord, elapsed: Elapsed) -> 
             continue
         spec = criteria.metrics[sub.metric]
         rule = "rate" if spec.kind == "percent" else "extrapolated"
-        best, target = _best(sub)
+        method = methods.get(sub.method)
+        best = method.best(sub, TARGET_WORDING)
         base = dict(code=sub.code, title=sub.title, metric=sub.metric, kind=spec.kind, method=sub.method, rule=rule,
-                    target=target, best_points=best, max=sub.max)
+                    target=best.values, best_points=best.points, max=sub.max)
         value = rec.values.get(sub.metric)
         if value is None:
             checks.append(TargetCheck(status="no_data", **base))
             continue
-        method = methods.get(sub.method)
         q = method.quantity(sub.params, spec, value, sub.measure)
         projected = q if rule == "rate" else q / elapsed.fraction
         if spec.kind == "tasks":
             projected = min(projected, Fraction(100))
         hits = [b for b in sub.branches if b.condition.contains(projected)]
         points = method.points(sub.params, sub.max, hits[0].key, projected) if len(hits) == 1 else None
-        status = "on_track" if points is not None and points >= best else "at_risk"
+        status = "on_track" if points is not None and points >= best.points else "at_risk"
         checks.append(TargetCheck(status=status, value=q, projected=projected, projected_points=points,
                                   condition=hits[0].label if len(hits) == 1 else "", location=value.location, **base))
     return UnitMidyear(rec.unit_id, rec.unit_name, rec.unit_type, rec.period, tuple(checks))

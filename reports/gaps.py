@@ -7,14 +7,13 @@ edited or mismatched result never drives the analysis.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional, Sequence
 
 from engine import methods
-from engine.model import Category, CriteriaSet, Interval, MetricSpec, Quantity, SubCriterion
+from engine.model import Category, CriteriaSet, MetricSpec, Quantity, SubCriterion
 from engine.numbers import to_fraction
 
 from .text import compact, num, vn_date
@@ -117,98 +116,9 @@ def _describe(sub: SubCriterion, metric: MetricSpec, q: Quantity, raw: str) -> s
     return f"{num(q)} điểm"
 
 
-def _bound(iv: Interval, q: Optional[Fraction], unit: str) -> str:
-    """The bound of a better band that the value has to cross, e.g. `≥ 98 %`."""
-    if iv.lo is not None and iv.hi is not None and iv.lo == iv.hi:
-        return f"= {compact(iv.lo)}{unit}"
-    below = q is not None and iv.lo is not None and (q < iv.lo or (q == iv.lo and not iv.lo_closed))
-    above = q is not None and iv.hi is not None and (q > iv.hi or (q == iv.hi and not iv.hi_closed))
-    lo = f"{'≥' if iv.lo_closed else '>'} {compact(iv.lo)}{unit}" if iv.lo is not None else ""
-    hi = f"{'≤' if iv.hi_closed else '<'} {compact(iv.hi)}{unit}" if iv.hi is not None else ""
-    if below:
-        return lo
-    if above:
-        return hi
-    return " và ".join(t for t in (lo, hi) if t)
-
-
-def _distance(iv: Interval, q: Fraction) -> Fraction:
-    if iv.lo is not None and q < iv.lo:
-        return iv.lo - q
-    if iv.hi is not None and q > iv.hi:
-        return q - iv.hi
-    return Fraction(0)
-
-
-def best_points(sub: SubCriterion) -> Fraction:
-    p = sub.params
-    if sub.method == "tiers":
-        return max(t.points for t in p.tiers)
-    if sub.method == "categories":
-        return max(pts for _, pts in p.points)
-    if sub.method == "pass_fail":
-        return max(p.passed, p.failed)
-    if sub.method == "bonus":
-        return p.cap
-    return sub.max
-
-
-def _best_words(sub: SubCriterion, metric: MetricSpec) -> str:
-    """The criteria's words for the item's best outcome."""
-    p = sub.params
-    unit = _unit_suffix(metric)
-    if sub.method == "tiers":
-        top = max(p.tiers, key=lambda t: t.points)
-        return f"{top.label} ({_bound(top.interval, None, unit)})"
-    if sub.method == "categories":
-        best = max(p.points, key=lambda cp: cp[1])[0]
-        return dict(p.labels)[best]
-    if sub.method == "pass_fail":
-        return p.pass_label
-    if sub.method in ("proportional", "survey"):
-        return f"{p.words} ≥ {compact(p.full_at)}: điểm tối đa"
-    if sub.method == "deductions":
-        return f"Không có lần nào ({p.words}: trừ {compact(p.per_occurrence)} điểm)"
-    if sub.method == "bonus":
-        need = math.ceil(p.cap / p.per_occurrence)
-        return f"Đạt {need} lần ({p.words}: cộng {compact(p.per_occurrence)} điểm, tối đa {compact(p.cap)} điểm)"
-    return f"tối đa {compact(sub.max)} điểm"
-
-
-def _next(sub: SubCriterion, metric: MetricSpec, cur: Current, points: Fraction,
-          best: Fraction) -> tuple[str, Fraction]:
-    """The next threshold in the criteria's words and the points reaching it adds."""
-    p = sub.params
-    q = cur.quantity
-    unit = _unit_suffix(metric)
-    if sub.method == "tiers":
-        better = [t for t in p.tiers if t.points > points]
-        nearest = min(better, key=lambda t: (t.points, _distance(t.interval, q) if q is not None else 0))
-        return f"{nearest.label} ({_bound(nearest.interval, q, unit)})", nearest.points - points
-    if sub.method == "categories":
-        labels = dict(p.labels)
-        cat, pts = min(((c, v) for c, v in p.points if v > points), key=lambda cv: cv[1])
-        return labels[cat], pts - points
-    if sub.method == "pass_fail":
-        return p.pass_label, p.passed - points
-    if sub.method in ("proportional", "survey"):
-        words = f"{p.words} ≥ {compact(p.full_at)}: điểm tối đa"
-        if isinstance(q, Fraction) and q < p.full_at:
-            words += f" (cần thêm {num(p.full_at - q)} điểm phần trăm)"
-        return words, best - points
-    if sub.method == "deductions":
-        if isinstance(q, Fraction):
-            n = compact(q)
-            return (f"Giảm {n} lần, còn 0 lần ({p.words}: trừ {compact(p.per_occurrence)} điểm)",
-                    best - points)
-        return _best_words(sub, metric), best - points
-    if sub.method == "bonus":
-        need = math.ceil(p.cap / p.per_occurrence)
-        if isinstance(q, Fraction) and q < need:
-            return (f"Thêm {compact(need - q)} lần, đạt {need} lần ({p.words}: cộng "
-                    f"{compact(p.per_occurrence)} điểm, tối đa {compact(p.cap)} điểm)", best - points)
-        return _best_words(sub, metric), best - points
-    return f"Điểm do Hội đồng thẩm định đánh giá, tối đa {compact(sub.max)} điểm", best - points
+def _wording(metric: MetricSpec) -> methods.Wording:
+    """A report's words for a condition: constants as written (2 decimals at most), with the unit."""
+    return methods.Wording(compact, _unit_suffix(metric))
 
 
 def gap_for(sub: SubCriterion, metric: MetricSpec, item: dict) -> Optional[Gap]:
@@ -216,16 +126,18 @@ def gap_for(sub: SubCriterion, metric: MetricSpec, item: dict) -> Optional[Gap]:
     if item["status"] == "not_applicable":
         return None
     points = to_fraction(item["points"])
-    best = best_points(sub)
+    method = methods.get(sub.method)
+    best = method.best_points(sub)
     if points >= best:
         return None
     cur = current(sub, metric, item)
     if item["status"] in NEEDS_DATA:
         verb = ("bổ sung số liệu và tài liệu kiểm chứng" if item["status"] == "missing_evidence"
                 else "rà soát số liệu (giá trị không thuộc mức điểm nào)")
-        target, gain = f"{verb.capitalize()}; mức cao nhất: {_best_words(sub, metric)}", best - points
+        target, gain = f"{verb.capitalize()}; mức cao nhất: {method.best(sub, _wording(metric)).words}", best - points
     else:
-        target, gain = _next(sub, metric, cur, points, best)
+        nearest = method.next_target(sub, points, cur.quantity, _wording(metric))
+        target, gain = nearest.words, nearest.points - points
     return Gap(sub.code, sub.title, sub.method, item["status"], points, to_fraction(item["max"]), best,
                cur.text, target, gain, sub.source == "survey")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Optional
 
+from engine import methods
 from engine.model import CriteriaSet
 from engine.numbers import to_fraction
 
@@ -233,8 +234,9 @@ def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_typ
         parts = []
         if cur.text:
             parts.append(f"Kết quả: {cur.text}")
-        if item.get("condition") and sub.method == "tiers":  # the band, in the criteria's words
-            parts.append(f"Mức: {item['condition']}")
+        band = methods.get(sub.method).band_words(sub, item.get("condition") or "")
+        if band:  # the band, in the criteria's words, where the result alone does not say it
+            parts.append(f"Mức: {band}")
         result = "; ".join(parts)
     return {
         "kind": "item", "stt": sub.code, "code": sub.code, "title": sub.title,

@@ -12,7 +12,7 @@ import pytest
 from builders import one_item, record, value, write_criteria
 from engine import decide, load_criteria
 from engine.errors import CriteriaError
-from engine.methods import REGISTRY, names
+from engine.methods import REGISTRY, check, names
 from engine.model import Task
 from engine.reference import ReferenceEvaluator
 from rules import get_evaluator
@@ -43,7 +43,7 @@ def points(*args, **kwargs) -> list[F]:
 def test_the_registry_lists_every_method():
     assert names() == ["bonus", "categories", "deductions", "manual", "pass_fail", "proportional", "survey", "tiers"]
     for m in REGISTRY.values():
-        assert set(m.defaults) <= set(m.parameters), m.name
+        check(m)  # a complete, well-formed declaration
 
 
 def test_the_criteria_format_documents_every_method_and_parameter():
@@ -51,7 +51,7 @@ def test_the_criteria_format_documents_every_method_and_parameter():
     for m in REGISTRY.values():
         assert f"`{m.name}`" in doc, m.name
         for p in m.parameters:
-            assert f"`{p}`" in doc, f"{m.name}.{p}"
+            assert f"`{p.name}`" in doc, f"{m.name}.{p.name}"
 
 
 # ---------------------------------------------------------------- tiers
@@ -223,9 +223,9 @@ def test_manual_points_are_taken_as_entered(tmp_path):
 
 @pytest.mark.parametrize("sub, message", [
     ({"method": "deductions", "params": {"per_occurrence": 0}}, "per_occurrence must be above 0"),
-    ({"method": "deductions", "params": {"per_occurrence": 1, "floor": 2}}, "floor 2 is above the item's maximum 1"),
+    ({"method": "deductions", "params": {"per_occurrence": 1, "floor": 2}}, "worth 2 points, more than the item's maximum of 1"),
     ({"method": "bonus", "params": {"per_occurrence": 0.5, "cap": 1.5}}, "worth 1.5 points, more than the item's maximum of 1"),
-    ({"method": "bonus", "params": {}}, "expected an exact number, got None"),
+    ({"method": "bonus", "params": {}}, "per_occurrence is missing: points for each occurrence (> 0)"),
     ({"method": "manual", "params": {"step": 0}}, "step must be above 0"),
 ])
 def test_bad_count_and_manual_parameters(tmp_path, sub, message):

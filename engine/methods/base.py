@@ -6,11 +6,10 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Callable, ClassVar, Optional
 
-from ..model import (BOOLEAN_CATEGORIES, DATE_CATEGORIES, Branch, MetricSpec, MetricValue, Quantity)
-from ..numbers import to_fraction
-
-# report(path_inside_params, message): records a located problem for the item being parsed
-Report = Callable[[tuple, str], None]
+from ..model import (BOOLEAN_CATEGORIES, DATE_CATEGORIES, Branch, Interval, MetricSpec, MetricValue, Quantity,
+                     SubCriterion)
+from ..numbers import exact_text, words_number
+from .params import Param, Report
 
 
 @dataclass(frozen=True)
@@ -27,18 +26,59 @@ PERCENT = Domain("real", Fraction(0), Fraction(100))
 COUNT = Domain("int", Fraction(0), None)
 
 
+@dataclass(frozen=True)
+class Wording:
+    """How the numbers of a condition are written: `number` writes a constant of the criteria, `unit`
+    follows a metric's value (` %`). The default is the criteria's own labels: exact, decimal comma."""
+
+    number: Callable[[Fraction], str] = words_number
+    unit: str = ""
+
+    def value(self, x: Fraction) -> str:
+        return f"{self.number(x)}{self.unit}"
+
+
+LABELS = Wording()
+
+
+def interval_words(iv: Interval, wording: Wording = LABELS, toward: Optional[Fraction] = None) -> str:
+    """An exact interval in words: `= 90`, `≥ 70 và < 90`, `> 99,5`. `toward`: a value outside the
+    interval, for which only the bound it has to cross is said (`≥ 98 %` for a value below)."""
+    if iv.lo is not None and iv.lo == iv.hi and iv.lo_closed and iv.hi_closed:
+        return f"= {wording.value(iv.lo)}"
+    lo = f"{'≥' if iv.lo_closed else '>'} {wording.value(iv.lo)}" if iv.lo is not None else ""
+    hi = f"{'≤' if iv.hi_closed else '<'} {wording.value(iv.hi)}" if iv.hi is not None else ""
+    if toward is not None and lo and (toward < iv.lo or (toward == iv.lo and not iv.lo_closed)):
+        return lo
+    if toward is not None and hi and (toward > iv.hi or (toward == iv.hi and not iv.hi_closed)):
+        return hi
+    return " và ".join(t for t in (lo, hi) if t) or "mọi giá trị"
+
+
+@dataclass(frozen=True)
+class Target:
+    """An outcome a unit can aim for on an item: its points, the values that reach it in symbols
+    (`≥ 98`: what a projection is compared with) and in the criteria's words (what a reader is told)."""
+
+    points: Fraction
+    values: str
+    words: str
+
+
 class ScoringMethod:
-    """A scoring method: its name, the metric kinds it reads, its parameters with defaults, and how
-    it turns a value into a branch (an exact condition) and points."""
+    """A scoring method: its name, the metric kinds it reads, its declared parameters, how it turns a
+    value into a branch (an exact condition) and points, and the answers to every question asked
+    about an item scored by it (allowed appraisal points, best points, the next threshold, the words
+    for its band). The questions take the loaded item (`sub`: its `params` are what `build` made)."""
 
     name: ClassVar[str]
     metric_kinds: ClassVar[tuple[str, ...]]
-    parameters: ClassVar[dict[str, str]]  # parameter -> what it means
-    defaults: ClassVar[dict[str, Any]] = {}
+    parameters: ClassVar[tuple[Param, ...]] = ()
     survey_only: ClassVar[bool] = False
 
-    def parse(self, raw: dict, sub_max: Fraction, metric: MetricSpec, report: Report) -> Any:
-        """Validate and freeze the parameters; report problems and return None when invalid."""
+    def build(self, values: dict, sub_max: Fraction, metric: MetricSpec, report: Report) -> Any:
+        """Freeze the parameters (`values`: each declared parameter, checked and defaulted); check
+        what needs several of them together; report problems and return None when invalid."""
         raise NotImplementedError
 
     def branches(self, params: Any, sub_max: Fraction, metric: MetricSpec) -> tuple[Branch, ...]:
@@ -56,6 +96,40 @@ class ScoringMethod:
     def check_value(self, params: Any, sub_max: Fraction, value: MetricValue) -> Optional[str]:
         """A problem with an evidence value that only this method can see (e.g. manual steps)."""
         return None
+
+    # ------------------------------------------------------------ questions about a loaded item
+
+    def point_values(self, sub: SubCriterion) -> Optional[tuple[Fraction, ...]]:
+        """Every point value the rule gives, highest first, when it lists them; None for a range."""
+        return None
+
+    def appraisal_problem(self, sub: SubCriterion, points: Fraction) -> Optional[str]:
+        """Why an appraiser cannot give `points` (already within [0, max]) under this rule, or None."""
+        values = self.point_values(sub)
+        if values is not None and points not in values:
+            return (f"{exact_text(points)} points is not a value the rule of item {sub.code} ({sub.method}) "
+                    f"gives; allowed: {', '.join(exact_text(v) for v in values)}")
+        return None
+
+    def best_points(self, sub: SubCriterion) -> Fraction:
+        """The most the rule lets the item give."""
+        values = self.point_values(sub)
+        return values[0] if values else sub.max
+
+    def best(self, sub: SubCriterion, wording: Wording = LABELS) -> Target:
+        """The item's best outcome."""
+        return Target(self.best_points(sub), "điểm tối đa", f"tối đa {wording.number(sub.max)} điểm")
+
+    def next_target(self, sub: SubCriterion, points: Fraction, quantity: Optional[Quantity],
+                    wording: Wording = LABELS) -> Target:
+        """The nearest outcome above `points` (the item's points now; `quantity`: the value they were
+        decided on, None when unknown). Asked only while `points` is below the best points."""
+        return self.best(sub, wording)
+
+    def band_words(self, sub: SubCriterion, condition: str) -> str:
+        """The band a decision fell in, for a reader, when the result alone does not say it (the
+        decision's `condition`: its branch's label); empty otherwise."""
+        return ""
 
 
 def quantity_domain(metric: MetricSpec) -> Domain:
@@ -96,41 +170,3 @@ def base_quantity(metric: MetricSpec, value: MetricValue, measure: str) -> Quant
     if metric.kind == "category":
         return v
     return Fraction(v)
-
-
-def number(raw: Any, path: tuple, report: Report, *, minimum: Optional[Fraction] = Fraction(0),
-           allow_none: bool = False) -> Optional[Fraction]:
-    """An exact number parameter; floats never reach here (YAML floats load as Decimal)."""
-    if raw is None and allow_none:
-        return None
-    try:
-        value = to_fraction(raw)
-    except (TypeError, ValueError, ArithmeticError):
-        report(path, f"expected an exact number, got {raw!r}")
-        return None
-    if minimum is not None and value < minimum:
-        report(path, f"must be ≥ {_num(minimum)}, got {_num(value)}")
-        return None
-    return value
-
-
-def within_max(points: Optional[Fraction], sub_max: Fraction, path: tuple, report: Report) -> None:
-    if points is not None and points > sub_max:
-        report(path, f"worth {_num(points)} points, more than the item's maximum of {_num(sub_max)}")
-
-
-def proportional_branches(full_at: Fraction, words: str) -> tuple[Branch, ...]:
-    from ..model import Interval
-    from ..numbers import words_number
-
-    at = words_number(full_at)
-    return (
-        Branch("full", f"{words} ≥ {at}: điểm tối đa", Interval(lo=full_at, lo_closed=True)),
-        Branch("part", f"{words} < {at}: điểm tối đa × giá trị ÷ {at}", Interval(hi=full_at, hi_closed=False)),
-    )
-
-
-def _num(x: Fraction) -> str:
-    from ..numbers import exact_text
-
-    return exact_text(x)

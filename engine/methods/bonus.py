@@ -1,12 +1,14 @@
 """Bonus: `per_occurrence` points for each occurrence, up to a cap (default the item's maximum)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 from ..model import Branch, Interval
-from ..numbers import words_number
-from .base import ScoringMethod, number, within_max
+from ..numbers import exact_text, words_number
+from .base import LABELS, ScoringMethod, Target
+from .params import ITEM_MAX, REQUIRED, Number, Param, Text
 
 
 @dataclass(frozen=True)
@@ -19,21 +21,14 @@ class BonusParams:
 class Bonus(ScoringMethod):
     name = "bonus"
     metric_kinds = ("count",)
-    parameters = {"per_occurrence": "points for each occurrence (> 0)",
-                  "cap": "the most the item can give (default: its maximum)",
-                  "label": "the criteria's words for one occurrence"}
-    defaults = {"label": "Mỗi thành tích"}
+    parameters = (
+        Param("per_occurrence", Number(above=Fraction(0)), "points for each occurrence (> 0)", REQUIRED),
+        Param("cap", Number(points=True), "the most the item can give (default: its maximum)", ITEM_MAX),
+        Param("label", Text(), "the criteria's words for one occurrence", "Mỗi thành tích"),
+    )
 
-    def parse(self, raw, sub_max, metric, report):
-        per = number(raw.get("per_occurrence"), ("per_occurrence",), report)
-        cap = number(raw.get("cap", sub_max), ("cap",), report)
-        within_max(cap, sub_max, ("cap",), report)
-        if per is None or cap is None or cap > sub_max:
-            return None
-        if per == 0:
-            report(("per_occurrence",), "per_occurrence must be above 0")
-            return None
-        return BonusParams(per, cap, str(raw.get("label", self.defaults["label"])))
+    def build(self, values, sub_max, metric, report):
+        return BonusParams(values["per_occurrence"], values["cap"], values["label"])
 
     def branches(self, params, sub_max, metric):
         limit = params.cap / params.per_occurrence
@@ -46,3 +41,32 @@ class Bonus(ScoringMethod):
 
     def points(self, params, sub_max, branch, quantity):
         return params.cap if branch == "cap" else quantity * params.per_occurrence
+
+    def appraisal_problem(self, sub, points):
+        p = sub.params
+        if points != p.cap and (points > p.cap or points % p.per_occurrence):
+            return (f"{exact_text(points)} points cannot result from item {sub.code}'s bonus: allowed "
+                    f"k × {exact_text(p.per_occurrence)} (k = 0, 1, …) up to {exact_text(p.cap)}")
+        return None
+
+    def best_points(self, sub):
+        return sub.params.cap
+
+    def _occurrences(self, sub, wording) -> str:
+        p = sub.params
+        return (f"{p.words}: cộng {wording.number(p.per_occurrence)} điểm, "
+                f"tối đa {wording.number(p.cap)} điểm")
+
+    def best(self, sub, wording=LABELS):
+        p = sub.params
+        need = math.ceil(p.cap / p.per_occurrence)
+        return Target(p.cap, f"≥ {wording.number(p.cap / p.per_occurrence)}",
+                      f"Đạt {need} lần ({self._occurrences(sub, wording)})")
+
+    def next_target(self, sub, points, quantity, wording=LABELS):
+        best = self.best(sub, wording)
+        need = math.ceil(sub.params.cap / sub.params.per_occurrence)
+        if isinstance(quantity, Fraction) and quantity < need:
+            return Target(best.points, best.values, f"Thêm {wording.number(need - quantity)} lần, đạt {need} lần "
+                                                    f"({self._occurrences(sub, wording)})")
+        return best

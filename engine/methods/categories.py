@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..model import Branch, Category
-from .base import ScoringMethod, number, quantity_domain, within_max
+from ..model import Branch, Category, MetricSpec
+from .base import LABELS, ScoringMethod, Target, quantity_domain
+from .params import REQUIRED, Number, Param, Table, Text
 
 DEFAULT_LABELS = {"on_time": "Đúng hạn", "late": "Trễ hạn", "not_done": "Không thực hiện",
                   "yes": "Có", "no": "Không"}
@@ -17,43 +18,29 @@ class CategoriesParams:
     labels: tuple[tuple[str, str], ...]
 
 
+def metric_categories(metric: MetricSpec) -> tuple[str, ...]:
+    return quantity_domain(metric).categories
+
+
 class Categories(ScoringMethod):
     name = "categories"
     metric_kinds = ("category", "date", "boolean")
-    parameters = {
-        "points": "mapping category -> points; every category of the metric must be given",
-        "labels": "optional mapping category -> the criteria's own words",
-    }
-    defaults = {"labels": {}}
+    parameters = (
+        Param("points", Table(Number(points=True), "a mapping of category to points", keys=metric_categories,
+                              key_words="category", every=True,
+                              missing_words="has no points (gap: every category must be scored)"),
+              "mapping category -> points; every category of the metric must be given", REQUIRED),
+        Param("labels", Table(Text(), "a mapping of category to the criteria's words", keys=metric_categories,
+                              key_words="category"),
+              "optional mapping category -> the criteria's own words"),
+    )
 
-    def parse(self, raw, sub_max, metric, report):
-        mapping = raw.get("points")
-        if not isinstance(mapping, dict) or not mapping:
-            report(("points",), "points: expected a mapping of category to points")
-            return None
-        allowed = quantity_domain(metric).categories
-        ok = True
-        for key in mapping:
-            if key not in allowed:
-                report(("points", key), f"unknown category {key!r}; the metric allows: {', '.join(allowed)}")
-                ok = False
-        for cat in allowed:
-            if cat not in mapping:
-                report(("points",), f"category {cat!r} has no points (gap: every category must be scored)")
-                ok = False
-        pts = {}
-        for key, val in mapping.items():
-            p = number(val, ("points", key), report)
-            within_max(p, sub_max, ("points", key), report)
-            if p is None or p > sub_max:
-                ok = False
-            pts[key] = p
-        labels = raw.get("labels") or {}
-        if not ok:
-            return None
+    def build(self, values, sub_max, metric, report):
+        pts, labels = values["points"], values["labels"] or {}
+        allowed = metric_categories(metric)
         return CategoriesParams(
             tuple((c, pts[c]) for c in allowed),
-            tuple((c, str(labels.get(c) or DEFAULT_LABELS.get(c, c))) for c in allowed))
+            tuple((c, labels.get(c) or DEFAULT_LABELS.get(c, c)) for c in allowed))
 
     def branches(self, params, sub_max, metric):
         labels = dict(params.labels)
@@ -61,3 +48,16 @@ class Categories(ScoringMethod):
 
     def points(self, params, sub_max, branch, quantity):
         return dict(params.points)[branch]
+
+    def point_values(self, sub):
+        return tuple(sorted({v for _, v in sub.params.points}, reverse=True))
+
+    def best(self, sub, wording=LABELS):
+        cat, pts = max(sub.params.points, key=lambda cp: cp[1])
+        label = dict(sub.params.labels)[cat]
+        return Target(pts, label, label)
+
+    def next_target(self, sub, points, quantity, wording=LABELS):
+        cat, pts = min(((c, v) for c, v in sub.params.points if v > points), key=lambda cv: cv[1])
+        label = dict(sub.params.labels)[cat]
+        return Target(pts, label, label)

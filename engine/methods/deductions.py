@@ -6,7 +6,8 @@ from fractions import Fraction
 
 from ..model import Branch, Interval
 from ..numbers import exact_text, words_number
-from .base import ScoringMethod, number
+from .base import LABELS, ScoringMethod, Target
+from .params import REQUIRED, Number, Param, Text
 
 
 @dataclass(frozen=True)
@@ -19,23 +20,14 @@ class DeductionsParams:
 class Deductions(ScoringMethod):
     name = "deductions"
     metric_kinds = ("count",)
-    parameters = {"per_occurrence": "points taken off for each occurrence (> 0)",
-                  "floor": "the lowest the item can go (default 0)",
-                  "label": "the criteria's words for one occurrence"}
-    defaults = {"floor": 0, "label": "Mỗi lần vi phạm"}
+    parameters = (
+        Param("per_occurrence", Number(above=Fraction(0)), "points taken off for each occurrence (> 0)", REQUIRED),
+        Param("floor", Number(points=True), "the lowest the item can go (default 0)", 0),
+        Param("label", Text(), "the criteria's words for one occurrence", "Mỗi lần vi phạm"),
+    )
 
-    def parse(self, raw, sub_max, metric, report):
-        per = number(raw.get("per_occurrence"), ("per_occurrence",), report)
-        floor = number(raw.get("floor", 0), ("floor",), report)
-        if per is None or floor is None:
-            return None
-        if per == 0:
-            report(("per_occurrence",), "per_occurrence must be above 0")
-            return None
-        if floor > sub_max:
-            report(("floor",), f"floor {exact_text(floor)} is above the item's maximum {exact_text(sub_max)}")
-            return None
-        return DeductionsParams(per, floor, str(raw.get("label", self.defaults["label"])))
+    def build(self, values, sub_max, metric, report):
+        return DeductionsParams(values["per_occurrence"], values["floor"], values["label"])
 
     def branches(self, params, sub_max, metric):
         limit = (sub_max - params.floor) / params.per_occurrence
@@ -50,3 +42,24 @@ class Deductions(ScoringMethod):
         if branch == "floor":
             return params.floor
         return sub_max - quantity * params.per_occurrence
+
+    def appraisal_problem(self, sub, points):
+        p, mx = sub.params, sub.max
+        if points != p.floor and (points < p.floor or (mx - points) % p.per_occurrence):
+            return (f"{exact_text(points)} points cannot result from item {sub.code}'s deductions: allowed "
+                    f"{exact_text(mx)} − k × {exact_text(p.per_occurrence)} (k = 0, 1, …) down to "
+                    f"{exact_text(p.floor)}")
+        return None
+
+    def best(self, sub, wording=LABELS):
+        p = sub.params
+        return Target(sub.max, f"= {wording.number(Fraction(0))}",
+                      f"Không có lần nào ({p.words}: trừ {wording.number(p.per_occurrence)} điểm)")
+
+    def next_target(self, sub, points, quantity, wording=LABELS):
+        best = self.best(sub, wording)
+        if not isinstance(quantity, Fraction):
+            return best
+        p = sub.params
+        return Target(best.points, best.values, f"Giảm {wording.number(quantity)} lần, còn 0 lần ({p.words}: "
+                                                f"trừ {wording.number(p.per_occurrence)} điểm)")

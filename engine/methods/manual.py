@@ -6,7 +6,8 @@ from fractions import Fraction
 
 from ..model import Always, Branch
 from ..numbers import exact_text
-from .base import ScoringMethod, number
+from .base import LABELS, ScoringMethod, Target
+from .params import Number, Param, Text
 
 
 @dataclass(frozen=True)
@@ -18,18 +19,14 @@ class ManualParams:
 class Manual(ScoringMethod):
     name = "manual"
     metric_kinds = ("points",)
-    parameters = {"step": "allowed step of the entered points (default 0.25)",
-                  "label": "the criteria's words for how the points are judged"}
-    defaults = {"step": Fraction(1, 4), "label": "Điểm do người chấm nhập, có lý do và tài liệu kiểm chứng"}
+    parameters = (
+        Param("step", Number(above=Fraction(0)), "allowed step of the entered points (default 0.25)", Fraction(1, 4)),
+        Param("label", Text(), "the criteria's words for how the points are judged",
+              "Điểm do người chấm nhập, có lý do và tài liệu kiểm chứng"),
+    )
 
-    def parse(self, raw, sub_max, metric, report):
-        step = number(raw.get("step", self.defaults["step"]), ("step",), report)
-        if step is None:
-            return None
-        if step <= 0:
-            report(("step",), "step must be above 0")
-            return None
-        return ManualParams(step, str(raw.get("label", self.defaults["label"])))
+    def build(self, values, sub_max, metric, report):
+        return ManualParams(values["step"], values["label"])
 
     def branches(self, params, sub_max, metric):
         return (Branch("entered", params.words, Always()),)
@@ -48,3 +45,13 @@ class Manual(ScoringMethod):
         if value.citation is None:
             return "manual points need a citation (tài liệu kiểm chứng)"
         return None
+
+    def appraisal_problem(self, sub, points):
+        if points % sub.params.step:
+            return (f"{exact_text(points)} points is not a multiple of the step {exact_text(sub.params.step)} "
+                    f"of item {sub.code} (manual)")
+        return None
+
+    def next_target(self, sub, points, quantity, wording=LABELS):
+        return Target(sub.max, "điểm tối đa",
+                      f"Điểm do Hội đồng thẩm định đánh giá, tối đa {wording.number(sub.max)} điểm")

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..model import Branch, Category
-from .base import ScoringMethod, number, within_max
+from .base import LABELS, ScoringMethod, Target
+from .params import ITEM_MAX, Number, Param, Text
 
 
 @dataclass(frozen=True)
@@ -19,22 +20,15 @@ class PassFailParams:
 class PassFail(ScoringMethod):
     name = "pass_fail"
     metric_kinds = ("boolean",)
-    parameters = {
-        "pass": "points when met (default: the item's maximum)",
-        "fail": "points when not met (default 0)",
-        "pass_label": "the criteria's words for met", "fail_label": "the words for not met",
-    }
-    defaults = {"fail": 0, "pass_label": "Đạt", "fail_label": "Không đạt"}
+    parameters = (
+        Param("pass", Number(points=True), "points when met (default: the item's maximum)", ITEM_MAX),
+        Param("fail", Number(points=True), "points when not met (default 0)", 0),
+        Param("pass_label", Text(), "the criteria's words for met", "Đạt"),
+        Param("fail_label", Text(), "the words for not met", "Không đạt"),
+    )
 
-    def parse(self, raw, sub_max, metric, report):
-        passed = number(raw.get("pass", sub_max), ("pass",), report)
-        failed = number(raw.get("fail", 0), ("fail",), report)
-        within_max(passed, sub_max, ("pass",), report)
-        within_max(failed, sub_max, ("fail",), report)
-        if passed is None or failed is None or passed > sub_max or failed > sub_max:
-            return None
-        return PassFailParams(passed, failed, str(raw.get("pass_label", self.defaults["pass_label"])),
-                              str(raw.get("fail_label", self.defaults["fail_label"])))
+    def build(self, values, sub_max, metric, report):
+        return PassFailParams(values["pass"], values["fail"], values["pass_label"], values["fail_label"])
 
     def branches(self, params, sub_max, metric):
         return (Branch("yes", params.pass_label, Category("yes")),
@@ -42,3 +36,12 @@ class PassFail(ScoringMethod):
 
     def points(self, params, sub_max, branch, quantity):
         return params.passed if branch == "yes" else params.failed
+
+    def point_values(self, sub):
+        return tuple(sorted({sub.params.passed, sub.params.failed}, reverse=True))
+
+    def best(self, sub, wording=LABELS):
+        return Target(self.best_points(sub), sub.params.pass_label, sub.params.pass_label)
+
+    def next_target(self, sub, points, quantity, wording=LABELS):
+        return Target(sub.params.passed, sub.params.pass_label, sub.params.pass_label)

@@ -4,8 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..numbers import exact_text
-from .base import ScoringMethod, number, proportional_branches
+from ..model import Branch, Interval
+from ..numbers import display, words_number
+from .base import LABELS, ScoringMethod, Target, interval_words
+from .params import Number, Param, Text
+
+FULL_AT = Number(above=Fraction(0), maximum=Fraction(100))
 
 
 @dataclass(frozen=True)
@@ -15,23 +19,38 @@ class ProportionalParams:
 
 
 class Proportional(ScoringMethod):
+    """Also the outcomes of every method scored as maximum × value ÷ `full_at` (survey): their
+    params carry `full_at` and `words`."""
+
     name = "proportional"
     metric_kinds = ("percent", "tasks")
-    parameters = {"full_at": "value (percent) from which the maximum is reached (default 100)",
-                  "label": "the criteria's words for the value (default: Tỷ lệ đạt)"}
-    defaults = {"full_at": 100, "label": "Tỷ lệ đạt (%)"}
+    parameters = (
+        Param("full_at", FULL_AT, "value (percent) from which the maximum is reached (default 100)", 100),
+        Param("label", Text(), "the criteria's words for the value (default: Tỷ lệ đạt)", "Tỷ lệ đạt (%)"),
+    )
 
-    def parse(self, raw, sub_max, metric, report):
-        full_at = number(raw.get("full_at", 100), ("full_at",), report)
-        if full_at is None:
-            return None
-        if not 0 < full_at <= 100:
-            report(("full_at",), f"full_at must be above 0 and at most 100, got {exact_text(full_at)}")
-            return None
-        return ProportionalParams(full_at, str(raw.get("label", self.defaults["label"])))
+    def build(self, values, sub_max, metric, report):
+        return ProportionalParams(values["full_at"], values["label"])
 
     def branches(self, params, sub_max, metric):
-        return proportional_branches(params.full_at, params.words)
+        at = words_number(params.full_at)
+        return (
+            Branch("full", f"{params.words} ≥ {at}: điểm tối đa", Interval(lo=params.full_at, lo_closed=True)),
+            Branch("part", f"{params.words} < {at}: điểm tối đa × giá trị ÷ {at}",
+                   Interval(hi=params.full_at, hi_closed=False)),
+        )
 
     def points(self, params, sub_max, branch, quantity):
         return sub_max if branch == "full" else sub_max * quantity / params.full_at
+
+    def best(self, sub, wording=LABELS):
+        p = sub.params
+        return Target(sub.max, interval_words(Interval(lo=p.full_at), wording),
+                      f"{p.words} ≥ {wording.number(p.full_at)}: điểm tối đa")
+
+    def next_target(self, sub, points, quantity, wording=LABELS):
+        best = self.best(sub, wording)
+        if isinstance(quantity, Fraction) and quantity < sub.params.full_at:
+            short = display(sub.params.full_at - quantity, vietnamese=True)
+            return Target(best.points, best.values, f"{best.words} (cần thêm {short} điểm phần trăm)")
+        return best

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..numbers import exact_text
-from .base import ScoringMethod, base_quantity, number, proportional_branches
+from .base import base_quantity
+from .params import REQUIRED, Number, Param, Table, Text
+from .proportional import FULL_AT, Proportional
 
 
 @dataclass(frozen=True)
@@ -16,54 +17,26 @@ class SurveyParams:
     words: str
 
 
-class Survey(ScoringMethod):
+class Survey(Proportional):
+    """Scored like `proportional` once the answers are weighted into a score."""
+
     name = "survey"
     metric_kinds = ("responses", "percent")
     survey_only = True
-    parameters = {
-        "weights": "responses metric: mapping answer option -> percent (0–100); every option needed",
-        "full_at": "score (percent) from which the maximum is reached (default 100)",
-        "label": "the criteria's words for the score",
-    }
-    defaults = {"full_at": 100, "label": "Điểm khảo sát (%)"}
+    parameters = (
+        Param("weights", Table(Number(maximum=Fraction(100), range_words="a weight is a percent from 0 to 100"),
+                               "a mapping of answer option to percent", keys=lambda metric: metric.options,
+                               key_words="answer option", every=True, missing_words="has no weight"),
+              "responses metric: mapping answer option -> percent (0–100); every option needed", REQUIRED,
+              kinds=("responses",)),
+        Param("full_at", FULL_AT, "score (percent) from which the maximum is reached (default 100)", 100),
+        Param("label", Text(), "the criteria's words for the score", "Điểm khảo sát (%)"),
+    )
 
-    def parse(self, raw, sub_max, metric, report):
-        full_at = number(raw.get("full_at", 100), ("full_at",), report)
-        if full_at is None:
-            return None
-        if not 0 < full_at <= 100:
-            report(("full_at",), f"full_at must be above 0 and at most 100, got {exact_text(full_at)}")
-            return None
-        weights: dict[str, Fraction] = {}
-        ok = True
-        if metric.kind == "responses":
-            raw_w = raw.get("weights")
-            if not isinstance(raw_w, dict):
-                report(("weights",), "weights: expected a mapping of answer option to percent")
-                return None
-            for opt in metric.options:
-                if opt not in raw_w:
-                    report(("weights",), f"answer option {opt!r} has no weight")
-                    ok = False
-            for opt, w in raw_w.items():
-                if opt not in metric.options:
-                    report(("weights", opt), f"unknown answer option {opt!r}; the metric has: {', '.join(metric.options)}")
-                    ok = False
-                    continue
-                value = number(w, ("weights", opt), report)
-                if value is None or value > 100:
-                    if value is not None:
-                        report(("weights", opt), f"a weight is a percent from 0 to 100, got {exact_text(value)}")
-                    ok = False
-                    continue
-                weights[opt] = value
-        elif "weights" in raw:
-            report(("weights",), "weights apply to a responses metric, not to a percentage")
-            ok = False
-        if not ok:
-            return None
-        return SurveyParams(tuple((o, weights[o]) for o in metric.options if o in weights), full_at,
-                            str(raw.get("label", self.defaults["label"])))
+    def build(self, values, sub_max, metric, report):
+        weights = values["weights"] or {}
+        return SurveyParams(tuple((o, weights[o]) for o in metric.options if o in weights), values["full_at"],
+                            values["label"])
 
     def quantity(self, params, metric, value, measure):
         if metric.kind != "responses":
@@ -72,9 +45,3 @@ class Survey(ScoringMethod):
         total = sum(counts.values())
         weights = dict(params.weights)
         return Fraction(sum(c * weights[o] for o, c in counts.items()), total)
-
-    def branches(self, params, sub_max, metric):
-        return proportional_branches(params.full_at, params.words)
-
-    def points(self, params, sub_max, branch, quantity):
-        return sub_max if branch == "full" else sub_max * quantity / params.full_at

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Optional
 
 from ..model import Branch, Interval
-from ..numbers import words_number
-from .base import ScoringMethod, number, within_max
+from .base import LABELS, ScoringMethod, Target, interval_words
+from .params import REQUIRED, Number, Param, Records, Text
 
 BOUND_KEYS = ("gt", "ge", "lt", "le", "eq")
-SYMBOLS = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤", "eq": "="}
+BOUND_WORDS = {"gt": "above (>)", "ge": "at least (≥)", "lt": "below (<)", "le": "at most (≤)", "eq": "exactly (=)"}
 
 
 @dataclass(frozen=True)
@@ -24,79 +25,78 @@ class TiersParams:
     tiers: tuple[Tier, ...]
 
 
-def describe(bounds: dict) -> str:
-    return " và ".join(f"{SYMBOLS[k]} {words_number(v)}" for k, v in bounds.items())
+def band_interval(band: dict) -> Interval:
+    if band["eq"] is not None:
+        return Interval(band["eq"], True, band["eq"], True)
+    lo_key = "gt" if band["gt"] is not None else "ge" if band["ge"] is not None else None
+    hi_key = "lt" if band["lt"] is not None else "le" if band["le"] is not None else None
+    return Interval(band[lo_key] if lo_key else None, lo_key != "gt", band[hi_key] if hi_key else None, hi_key != "lt")
+
+
+def band_problem(band: dict) -> Optional[str]:
+    """What is wrong with one band's bounds, if anything."""
+    given = [k for k in BOUND_KEYS if band[k] is not None]
+    if not given:
+        return "a band needs at least one bound: gt, ge, lt, le or eq"
+    if "eq" in given and len(given) > 1:
+        return "eq cannot be combined with other bounds"
+    if ("gt" in given and "ge" in given) or ("lt" in given and "le" in given):
+        return "a band has two lower or two upper bounds"
+    iv = band_interval(band)
+    if iv.lo is not None and iv.hi is not None and (iv.lo > iv.hi or (iv.lo == iv.hi and not (iv.lo_closed and iv.hi_closed))):
+        return f"band {interval_words(iv)} is empty"
+    return None
+
+
+def _distance(iv: Interval, q: Fraction) -> Fraction:
+    if iv.lo is not None and q < iv.lo:
+        return iv.lo - q
+    if iv.hi is not None and q > iv.hi:
+        return q - iv.hi
+    return Fraction(0)
 
 
 class Tiers(ScoringMethod):
     name = "tiers"
     metric_kinds = ("percent", "count", "tasks")
-    parameters = {
-        "tiers": "list of bands; each has bounds (gt, ge, lt, le or eq), points, and label "
-                 "(the criteria's own words)",
-    }
+    parameters = (
+        Param("tiers", Records(
+            tuple(Param(k, Number(minimum=None), f"the value is {BOUND_WORDS[k]} this") for k in BOUND_KEYS)
+            + (Param("points", Number(points=True), "points of the band", REQUIRED),
+               Param("label", Text(), "the criteria's own words for the band (default: its bounds)")),
+            "band", shape="bounds, points and label", note="quote a label that has a comma", check=band_problem),
+              "list of bands; each has bounds (gt, ge, lt, le or eq), points, and label "
+              "(the criteria's own words)", REQUIRED),
+    )
 
-    def parse(self, raw, sub_max, metric, report):
-        items = raw.get("tiers")
-        if not isinstance(items, list) or not items:
-            report(("tiers",), "tiers: expected a non-empty list of bands")
-            return None
-        tiers, ok = [], True
-        for i, item in enumerate(items):
-            path = ("tiers", i)
-            if not isinstance(item, dict):
-                report(path, "expected a mapping with bounds, points and label")
-                ok = False
-                continue
-            stray = [k for k in item if k not in BOUND_KEYS + ("points", "label")]
-            if stray:
-                report(path, f"unknown key(s) in a band: {', '.join(map(str, stray))}; a band has "
-                             f"{', '.join(BOUND_KEYS)}, points and label (quote a label that has a comma)")
-                ok = False
-                continue
-            bounds = {}
-            for key in BOUND_KEYS:
-                if key in item:
-                    value = number(item[key], path + (key,), report, minimum=None)
-                    if value is None:
-                        ok = False
-                    else:
-                        bounds[key] = value
-            if not bounds:
-                report(path, "a band needs at least one bound: gt, ge, lt, le or eq")
-                ok = False
-                continue
-            if "eq" in bounds and len(bounds) > 1:
-                report(path, "eq cannot be combined with other bounds")
-                ok = False
-                continue
-            if ("gt" in bounds and "ge" in bounds) or ("lt" in bounds and "le" in bounds):
-                report(path, "a band has two lower or two upper bounds")
-                ok = False
-                continue
-            pts = number(item.get("points"), path + ("points",), report)
-            within_max(pts, sub_max, path + ("points",), report)
-            if pts is None or pts > sub_max:
-                ok = False
-                continue
-            if "eq" in bounds:
-                iv = Interval(bounds["eq"], True, bounds["eq"], True)
-            else:
-                lo_key = "gt" if "gt" in bounds else "ge" if "ge" in bounds else None
-                hi_key = "lt" if "lt" in bounds else "le" if "le" in bounds else None
-                iv = Interval(bounds.get(lo_key) if lo_key else None, lo_key != "gt",
-                              bounds.get(hi_key) if hi_key else None, hi_key != "lt")
-                if iv.lo is not None and iv.hi is not None and (
-                        iv.lo > iv.hi or (iv.lo == iv.hi and not (iv.lo_closed and iv.hi_closed))):
-                    report(path, f"band {describe(bounds)} is empty")
-                    ok = False
-                    continue
-            label = str(item.get("label") or describe(bounds))
-            tiers.append(Tier(iv, pts, label))
-        return TiersParams(tuple(tiers)) if ok else None
+    def build(self, values, sub_max, metric, report):
+        return TiersParams(tuple(Tier(band_interval(b), b["points"], b["label"] or interval_words(band_interval(b)))
+                                 for b in values["tiers"]))
 
     def branches(self, params, sub_max, metric):
         return tuple(Branch(f"t{i + 1}", t.label, t.interval) for i, t in enumerate(params.tiers))
 
     def points(self, params, sub_max, branch, quantity):
         return params.tiers[int(branch[1:]) - 1].points
+
+    def point_values(self, sub):
+        return tuple(sorted({t.points for t in sub.params.tiers}, reverse=True))
+
+    def best(self, sub, wording=LABELS):
+        best = self.best_points(sub)
+        top = max(sub.params.tiers, key=lambda t: t.points)
+        return Target(best, " hoặc ".join(interval_words(t.interval, wording) for t in sub.params.tiers
+                                          if t.points == best),
+                      f"{top.label} ({interval_words(top.interval, wording)})")
+
+    def next_target(self, sub, points, quantity, wording=LABELS):
+        better = [t for t in sub.params.tiers if t.points > points]
+        if not better:
+            return self.best(sub, wording)
+        known = isinstance(quantity, Fraction)
+        nearest = min(better, key=lambda t: (t.points, _distance(t.interval, quantity) if known else 0))
+        bound = interval_words(nearest.interval, wording, toward=quantity if known else None)
+        return Target(nearest.points, bound, f"{nearest.label} ({bound})")
+
+    def band_words(self, sub, condition):
+        return condition
