@@ -134,7 +134,8 @@ def gap_for(sub: SubCriterion, metric: MetricSpec, item: dict) -> Optional[Gap]:
     if item["status"] in NEEDS_DATA:
         verb = ("bổ sung số liệu và tài liệu kiểm chứng" if item["status"] == "missing_evidence"
                 else "rà soát số liệu (giá trị không thuộc mức điểm nào)")
-        target, gain = f"{verb.capitalize()}; mức cao nhất: {method.best(sub, _wording(metric)).words}", best - points
+        highest = method.best(sub, _wording(metric)).words
+        target, gain = f"{verb.capitalize()}; mức cao nhất: {highest}", best - points
     else:
         nearest = method.next_target(sub, points, cur.quantity, _wording(metric))
         target, gain = nearest.words, nearest.points - points

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from ..errors import CchcError
 from ..model import METRIC_KINDS
-from .base import ScoringMethod, Target, Wording, interval_words
+from .base import LABELS, ScoringMethod, Target, Wording, interval_words
 from .bonus import Bonus
 from .categories import Categories
 from .deductions import Deductions
 from .manual import Manual
-from .params import check_declaration, read_params
+from .params import ITEM_MAX, REQUIRED, Number, Param, Records, Table, Text, check_declaration, read_params
 from .pass_fail import PassFail
 from .proportional import Proportional
 from .survey import Survey
@@ -19,8 +19,9 @@ BUILT_IN: tuple[ScoringMethod, ...] = (Tiers(), Categories(), PassFail(), Propor
                                        Survey(), Manual())
 REGISTRY: dict[str, ScoringMethod] = {m.name: m for m in BUILT_IN}
 
-__all__ = ["BUILT_IN", "REGISTRY", "ScoringMethod", "Target", "UnknownMethodError", "Wording", "check", "get",
-           "interval_words", "names", "read_params", "register", "unregister"]
+__all__ = ["BUILT_IN", "ITEM_MAX", "LABELS", "REGISTRY", "REQUIRED", "Number", "Param", "Records", "ScoringMethod",
+           "Table", "Target", "Text", "UnknownMethodError", "Wording", "check", "get", "interval_words", "names",
+           "read_params", "register", "unregister"]
 
 
 class UnknownMethodError(CchcError, KeyError):

@@ -67,6 +67,7 @@ class Bonus(ScoringMethod):
         best = self.best(sub, wording)
         need = math.ceil(sub.params.cap / sub.params.per_occurrence)
         if isinstance(quantity, Fraction) and quantity < need:
-            return Target(best.points, best.values, f"Thêm {wording.number(need - quantity)} lần, đạt {need} lần "
-                                                    f"({self._occurrences(sub, wording)})")
+            more = wording.number(need - quantity)
+            return Target(best.points, best.values,
+                          f"Thêm {more} lần, đạt {need} lần ({self._occurrences(sub, wording)})")
         return best

@@ -53,5 +53,5 @@ class Manual(ScoringMethod):
         return None
 
     def next_target(self, sub, points, quantity, wording=LABELS):
-        return Target(sub.max, "điểm tối đa",
-                      f"Điểm do Hội đồng thẩm định đánh giá, tối đa {wording.number(sub.max)} điểm")
+        most = wording.number(sub.max)
+        return Target(sub.max, "điểm tối đa", f"Điểm do Hội đồng thẩm định đánh giá, tối đa {most} điểm")

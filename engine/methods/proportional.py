@@ -26,7 +26,8 @@ class Proportional(ScoringMethod):
     metric_kinds = ("percent", "tasks")
     parameters = (
         Param("full_at", FULL_AT, "value (percent) from which the maximum is reached (default 100)", 100),
-        Param("label", Text(), "the criteria's words for the value (default: Tỷ lệ đạt)", "Tỷ lệ đạt (%)"),
+        Param("label", Text(), "the criteria's words for the value (default: Tỷ lệ đạt)",
+              "Tỷ lệ đạt (%)"),
     )
 
     def build(self, values, sub_max, metric, report):

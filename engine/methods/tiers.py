@@ -43,7 +43,8 @@ def band_problem(band: dict) -> Optional[str]:
     if ("gt" in given and "ge" in given) or ("lt" in given and "le" in given):
         return "a band has two lower or two upper bounds"
     iv = band_interval(band)
-    if iv.lo is not None and iv.hi is not None and (iv.lo > iv.hi or (iv.lo == iv.hi and not (iv.lo_closed and iv.hi_closed))):
+    if iv.lo is not None and iv.hi is not None and (
+            iv.lo > iv.hi or (iv.lo == iv.hi and not (iv.lo_closed and iv.hi_closed))):
         return f"band {interval_words(iv)} is empty"
     return None
 
