@@ -170,3 +170,21 @@ def test_appraisal_admits_only_the_points_it_gives(province, cchc):
     assert r.exit_code == 0, r.output
     item = json.loads((province / "round" / "units" / "so-b.json").read_text("utf-8"))["items"][0]
     assert (item["self_points"], item["points"]) == ("1", "0")
+
+
+def test_a_parameter_table_with_a_mistake_is_refused_when_registered():
+    from engine.methods import Number, Param
+
+    class Twice(Milestones):
+        name = "twice"
+        parameters = (Param("full_at", Number(), "a"), Param("full_at", Number(), "b"))
+
+    class Untyped(Milestones):
+        name = "untyped"
+        parameters = (Param("full_at", int, "a number"),)
+
+    with pytest.raises(ValueError, match="declared twice"):
+        methods.register(Twice())
+    with pytest.raises(ValueError, match="is not a Param of type Number, Text, Table or Records"):
+        methods.register(Untyped())
+    assert not {"twice", "untyped"} & set(methods.names())
