@@ -258,7 +258,7 @@ def replay(
     items: bool = typer.Option(False, "--items", help=_("With --against: list every item that changes too.")),
 ) -> None:
     from engine.bundle import load_public_key, read_bundle_file
-    from engine.replay import replay as run_replay, what_if
+    from engine.bundle_kinds import replay as run_replay, what_if
     from rules import get_evaluator
 
     b = read_bundle_file(bundle, public_key=load_public_key(public_key) if public_key else None)

@@ -323,7 +323,7 @@ class Archive:
         """Refuse a bundle signed by no required key, or whose own inputs do not reproduce its
         results (the same replay as `cchc replay`); else say how it was verified."""
         from .errors import InputError
-        from .replay import replay
+        from .bundle_kinds import replay
 
         if required and b.signer not in required:
             who = f"signed by key {b.signer}" if b.signer else "not signed"
