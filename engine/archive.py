@@ -26,6 +26,7 @@ from .bundle import Bundle, BundleError, load_public_key, read_bundle
 from .errors import CchcError
 from .numbers import exact_text, to_fraction
 from .results import dumps
+from .schema import json_problem
 
 EvaluatorFactory = Callable[[str], "Evaluator"]
 
@@ -89,13 +90,17 @@ def index_bundle(bundle: Bundle) -> BundleIndex:
             continue
         if not (isinstance(doc, dict) and str(doc.get("format", "")).startswith("cchc-result/")):
             continue
+        problem = json_problem(doc, "bundle.schema.json", "indexed_result")
+        if problem:
+            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name}: {problem}")
         criteria = criteria or doc.get("criteria") or {}
-        u, total = doc.get("unit") or {}, doc.get("total") or {}
+        u, total = doc["unit"], doc["total"]
         try:
-            pts, mx = to_fraction(str(total["points"])), to_fraction(str(total["max"]))
-        except (KeyError, TypeError, ValueError, ZeroDivisionError):
-            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name} has no readable total") from None
-        units.append(UnitIndex(str(u.get("id")), str(u.get("name", "")), str(u.get("type", "")),
+            pts, mx = to_fraction(total["points"]), to_fraction(total["max"])
+        except (TypeError, ValueError, ZeroDivisionError):
+            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name}: the field 'total' holds no exact "
+                               "points and maximum") from None
+        units.append(UnitIndex(u["id"], str(u.get("name", "")), str(u.get("type", "")),
                                str(doc.get("period", "")), exact_text(pts), exact_text(mx),
                                exact_text(pts / mx * 100) if mx else None))
     year = about.get("year", criteria.get("year"))

@@ -522,6 +522,29 @@ def test_a_stripped_signature_is_tampering(scored, cchc, tmp_path):
         read_bundle(_encode(unsigned[:2] + [(SIGNATURE, sig)] + unsigned[2:]))
 
 
+@pytest.mark.parametrize("change, field", [
+    (lambda m: m.pop("engine"), "the field 'engine' is missing"),
+    (lambda m: m["parts"]["results/summary.json"].update(size="3"),
+     "the field 'parts.results/summary.json.size': expected integer, got '3'"),
+    (lambda m: m.update(signer="ABC"), "the field 'signer' is malformed: 'ABC'"),
+    (lambda m: m["inputs"].update({"Evidence": []}), "the field 'inputs' is malformed"),
+    (lambda m: m["inputs"]["criteria"].append("inputs/nowhere.yaml"), "input 'inputs/nowhere.yaml' of role "
+                                                                      "'criteria' is not a part of the bundle"),
+])
+def test_a_malformed_manifest_is_named_by_file_and_field(scored, change, field):
+    """The manifest is checked against engine/schemas/bundle.schema.json (sealed and re-hashed
+    here, so that only the field is wrong)."""
+    from engine.bundle import _seal
+
+    b = read_bundle(scored["data"])
+    meta = b.manifest()
+    change(meta)
+    mb = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    with pytest.raises(DamagedBundleError) as exc:
+        read_bundle(_encode([(MANIFEST, mb), (SEAL, _seal(mb)), *b.parts]))
+    assert exc.value.part == MANIFEST and field in str(exc.value), str(exc.value)
+
+
 def test_bundles_of_the_earlier_format_are_refused_with_a_reason(scored):
     b = read_bundle(scored["data"])
     meta = {k: v for k, v in b.manifest().items() if k not in ("parts",)}
