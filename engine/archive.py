@@ -9,15 +9,17 @@ own transaction; several processes may open and add to the same archive at once 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 if TYPE_CHECKING:
     from .evaluate import Evaluator
@@ -444,6 +446,17 @@ class Archive:
             raise ArchiveError(f"no bundle #{bundle_id} in {self.path}")
         return _verified(bytes(row[0]), bundle_id)
 
+    def bundle_row(self, bundle_id: int) -> BundleRow:
+        """What the archive records about a bundle (year, criteria, verification)."""
+        for row in self.bundles():
+            if row.id == bundle_id:
+                return row
+        raise ArchiveError(f"no bundle #{bundle_id} in {self.path}")
+
+    def unit_result(self, bundle_id: int, unit_id: str) -> dict:
+        """A unit's result document (every item) as its archived bundle recorded it."""
+        return json.loads(self.bundle(bundle_id).part(f"results/units/{unit_id}.json"))
+
     def bundle_bytes(self, bundle_id: int) -> bytes:
         self.bundle(bundle_id)
         return bytes(self.con.execute("SELECT data FROM bundles WHERE id = ?", (bundle_id,)).fetchone()[0])
@@ -488,8 +501,6 @@ def read_many(paths: Iterable[Path]) -> list[Bundle]:
 
 def _criteria_of(bundle: Bundle):
     """The criteria set a bundle was scored with, loaded from the bundle's own bytes."""
-    import tempfile
-
     from .criteria import load_criteria
 
     paths = bundle.inputs.get("criteria") or []
@@ -499,6 +510,21 @@ def _criteria_of(bundle: Bundle):
         target = Path(tmp) / PurePosixPath(paths[0]).name
         target.write_bytes(bundle.part(paths[0]))
         return load_criteria(target)
+
+
+@contextlib.contextmanager
+def previous_round_file(db: Db, year: int) -> Iterator[Optional[Path]]:
+    """The results archived for `year` as the round summary `previous-<year>.json` that `cchc round
+    --previous` reads, in a temporary folder removed afterwards (so that a round's bundle carries
+    them as its `previous` input); None when nothing of `year` was archived."""
+    data = previous_round_json(db, year + 1)
+    if data is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="cchc-previous-") as tmp:
+        path = Path(tmp) / f"previous-{year}.json"
+        path.write_bytes(data)
+        yield path
 
 
 def previous_round_json(db: Db, year: int, criteria_id: Optional[str] = None) -> Optional[bytes]:
