@@ -133,6 +133,8 @@ def _header(name: str, size: int) -> bytes:
         raise BundleError(name, f"file too large for a bundle ({size} bytes)")
     try:
         return _tarinfo(name, size).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+    except UnicodeEncodeError:
+        raise BundleError(name.encode("utf-8", "replace").decode("utf-8"), "the file name is not valid UTF-8") from None
     except ValueError:
         raise BundleError(name, "path too long for a bundle (at most 255 bytes, and 100 after a '/')") from None
 
