@@ -9,15 +9,17 @@ own transaction; several processes may open and add to the same archive at once 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 if TYPE_CHECKING:
     from .evaluate import Evaluator
@@ -26,6 +28,7 @@ from .bundle import Bundle, BundleError, load_public_key, read_bundle
 from .errors import CchcError
 from .numbers import exact_text, to_fraction
 from .results import dumps
+from .schema import json_problem
 
 EvaluatorFactory = Callable[[str], "Evaluator"]
 
@@ -89,13 +92,17 @@ def index_bundle(bundle: Bundle) -> BundleIndex:
             continue
         if not (isinstance(doc, dict) and str(doc.get("format", "")).startswith("cchc-result/")):
             continue
+        problem = json_problem(doc, "bundle.schema.json", "indexed_result")
+        if problem:
+            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name}: {problem}")
         criteria = criteria or doc.get("criteria") or {}
-        u, total = doc.get("unit") or {}, doc.get("total") or {}
+        u, total = doc["unit"], doc["total"]
         try:
-            pts, mx = to_fraction(str(total["points"])), to_fraction(str(total["max"]))
-        except (KeyError, TypeError, ValueError, ZeroDivisionError):
-            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name} has no readable total") from None
-        units.append(UnitIndex(str(u.get("id")), str(u.get("name", "")), str(u.get("type", "")),
+            pts, mx = to_fraction(total["points"]), to_fraction(total["max"])
+        except (TypeError, ValueError, ZeroDivisionError):
+            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name}: the field 'total' holds no exact "
+                               "points and maximum") from None
+        units.append(UnitIndex(u["id"], str(u.get("name", "")), str(u.get("type", "")),
                                str(doc.get("period", "")), exact_text(pts), exact_text(mx),
                                exact_text(pts / mx * 100) if mx else None))
     year = about.get("year", criteria.get("year"))
@@ -323,7 +330,7 @@ class Archive:
         """Refuse a bundle signed by no required key, or whose own inputs do not reproduce its
         results (the same replay as `cchc replay`); else say how it was verified."""
         from .errors import InputError
-        from .replay import replay
+        from .bundle_kinds import replay
 
         if required and b.signer not in required:
             who = f"signed by key {b.signer}" if b.signer else "not signed"
@@ -439,6 +446,17 @@ class Archive:
             raise ArchiveError(f"no bundle #{bundle_id} in {self.path}")
         return _verified(bytes(row[0]), bundle_id)
 
+    def bundle_row(self, bundle_id: int) -> BundleRow:
+        """What the archive records about a bundle (year, criteria, verification)."""
+        for row in self.bundles():
+            if row.id == bundle_id:
+                return row
+        raise ArchiveError(f"no bundle #{bundle_id} in {self.path}")
+
+    def unit_result(self, bundle_id: int, unit_id: str) -> dict:
+        """A unit's result document (every item) as its archived bundle recorded it."""
+        return json.loads(self.bundle(bundle_id).part(f"results/units/{unit_id}.json"))
+
     def bundle_bytes(self, bundle_id: int) -> bytes:
         self.bundle(bundle_id)
         return bytes(self.con.execute("SELECT data FROM bundles WHERE id = ?", (bundle_id,)).fetchone()[0])
@@ -483,8 +501,6 @@ def read_many(paths: Iterable[Path]) -> list[Bundle]:
 
 def _criteria_of(bundle: Bundle):
     """The criteria set a bundle was scored with, loaded from the bundle's own bytes."""
-    import tempfile
-
     from .criteria import load_criteria
 
     paths = bundle.inputs.get("criteria") or []
@@ -494,6 +510,21 @@ def _criteria_of(bundle: Bundle):
         target = Path(tmp) / PurePosixPath(paths[0]).name
         target.write_bytes(bundle.part(paths[0]))
         return load_criteria(target)
+
+
+@contextlib.contextmanager
+def previous_round_file(db: Db, year: int) -> Iterator[Optional[Path]]:
+    """The results archived for `year` as the round summary `previous-<year>.json` that `cchc round
+    --previous` reads, in a temporary folder removed afterwards (so that a round's bundle carries
+    them as its `previous` input); None when nothing of `year` was archived."""
+    data = previous_round_json(db, year + 1)
+    if data is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="cchc-previous-") as tmp:
+        path = Path(tmp) / f"previous-{year}.json"
+        path.write_bytes(data)
+        yield path
 
 
 def previous_round_json(db: Db, year: int, criteria_id: Optional[str] = None) -> Optional[bytes]:

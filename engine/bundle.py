@@ -10,7 +10,8 @@ A bundle is a canonical POSIX ustar archive (see docs/replay.md):
     results/…           the result files exactly as the run wrote them
 
 Members are regular files only, in that order (parts sorted by name), with mode 0644, uid/gid 0,
-mtime 0 and no user names, so the same inputs give the same bytes. Reading is strict: framing,
+mtime 0 and no user names, so the same inputs give the same bytes; the standard library's
+`tarfile` writes and reads the headers. Reading is strict: framing,
 member names, the seal, the manifest and every part's hash are checked, and the archive must be the
 canonical encoding of its members, so a single flipped byte anywhere is found and named.
 """
@@ -19,11 +20,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import os
 import platform
 import re
 import sys
+import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -42,8 +45,6 @@ RESERVED = (MANIFEST, SEAL, SIGNATURE)
 FRAMING = "container framing"
 BLOCK = 512
 _ZERO = bytes(BLOCK)
-_MAX_SIZE = 8 ** 11 - 1  # what 11 octal digits of a ustar size field hold
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class BundleError(CchcError):
@@ -104,57 +105,59 @@ def check_name(name: str) -> str:
     return name
 
 
-# ---------------------------------------------------------------- the ustar encoding
+# ---------------------------------------------------------------- the tar encoding (tarfile)
 
-# (field, offset, length) of a ustar header, to name the field that differs from the canonical form
+_MAX_SIZE = 8 ** 11 - 1  # what the 11 octal digits of a ustar size field hold
+# (field, offset, length) of a ustar header: names the field of a header that is not canonical
 _FIELDS = (("name", 0, 100), ("mode", 100, 8), ("uid", 108, 8), ("gid", 116, 8), ("size", 124, 12),
            ("mtime", 136, 12), ("checksum", 148, 8), ("type", 156, 1), ("linkname", 157, 100),
            ("magic", 257, 6), ("version", 263, 2), ("uname", 265, 32), ("gname", 297, 32),
            ("devmajor", 329, 8), ("devminor", 337, 8), ("prefix", 345, 155), ("padding", 500, 12))
 
 
-def _split_name(raw: bytes) -> tuple[bytes, bytes]:
-    """(prefix, name) of a ustar header: the name alone when it fits in 100 bytes, else split at
-    the first '/' that leaves at most 155 bytes before and 100 after."""
-    if len(raw) <= 100:
-        return b"", raw
-    for i, byte in enumerate(raw):
-        if byte == 0x2F and i <= 155 and 0 < len(raw) - i - 1 <= 100:
-            return raw[:i], raw[i + 1:]
-    raise BundleError(raw.decode("utf-8", "replace"),
-                      "path too long for a bundle (at most 255 bytes, and 100 after a '/')")
+def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
+    """The fixed header of every member: a regular file, mode 0644, owner 0:0 without user or
+    group names, mtime 0 — so the same members give the same bytes anywhere, at any time."""
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.type = tarfile.REGTYPE
+    info.mode, info.mtime = 0o644, 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
 
 
 def _header(name: str, size: int) -> bytes:
+    """A member's ustar header, as `tarfile` writes it (a long name split into prefix and name)."""
     if size > _MAX_SIZE:
         raise BundleError(name, f"file too large for a bundle ({size} bytes)")
-    prefix, base = _split_name(name.encode("utf-8"))
-    h = bytearray(BLOCK)
+    try:
+        return _tarinfo(name, size).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+    except UnicodeEncodeError:
+        raise BundleError(name.encode("utf-8", "replace").decode("utf-8"), "the file name is not valid UTF-8") from None
+    except ValueError:
+        raise BundleError(name, "path too long for a bundle (at most 255 bytes, and 100 after a '/')") from None
 
-    def put(offset: int, value: bytes) -> None:
-        h[offset:offset + len(value)] = value
 
-    put(0, base)
-    put(100, b"0000644\0")
-    put(108, b"0000000\0")
-    put(116, b"0000000\0")
-    put(124, b"%011o\0" % size)
-    put(136, b"00000000000\0")
-    put(148, b" " * 8)
-    put(156, b"0")
-    put(257, b"ustar\0")
-    put(263, b"00")
-    put(329, b"0000000\0")
-    put(337, b"0000000\0")
-    put(345, prefix)
-    put(148, b"%06o\0 " % sum(h))
+def _before_tarfile(header: bytes) -> bytes:
+    """The same header as cchc wrote it before it wrote bundles through `tarfile`: the device
+    numbers as zero octal fields (tarfile leaves them empty for a regular file). Bundles written
+    then are still read and replayed."""
+    h = bytearray(header)
+    h[329:345] = b"0000000\0" * 2
+    h[148:156] = b" " * 8
+    h[148:156] = b"%06o\0 " % sum(h)
     return bytes(h)
 
 
-def _encode(members: Sequence[tuple[str, bytes]]) -> bytes:
+def _encode(members: Sequence[tuple[str, bytes]], *, before_tarfile: bool = False) -> bytes:
+    """The canonical archive of `members`, in the order given: each header, the data, zero padding
+    to a 512-byte block; then the end-of-archive marker (two zero blocks) and nothing after it
+    (tarfile's writer would pad to a 10 KiB record, which no reader needs)."""
     chunks = []
     for name, data in members:
-        chunks += [_header(name, len(data)), data, bytes(-len(data) % BLOCK)]
+        header = _header(name, len(data))
+        chunks += [_before_tarfile(header) if before_tarfile else header, data, bytes(-len(data) % BLOCK)]
     chunks.append(_ZERO * 2)
     return b"".join(chunks)
 
@@ -166,58 +169,69 @@ class _Member:
     offset: int  # where its header starts
 
 
-def _field(block: bytes, offset: int, length: int) -> bytes:
-    return block[offset:offset + length].split(b"\0", 1)[0]
-
-
 def _parse(data: bytes) -> list[_Member]:
-    """Strictly read a canonical ustar archive; every deviation is a `DamagedBundleError`."""
+    """Read the archive with `tarfile`, member by member, and hold it to the canonical encoding:
+    only regular files with safe names, each header exactly the one `_encode` writes, zero
+    padding, the end-of-archive marker last. Every deviation is a `DamagedBundleError` naming the
+    framing (or a refusal naming the member)."""
     members: list[_Member] = []
+    names: set[str] = set()
     off = 0
-    while True:
-        block = data[off:off + BLOCK]
-        if len(block) < BLOCK:
-            raise DamagedBundleError(FRAMING, f"the archive ends at byte {len(data)} without its "
-                                              "end-of-archive marker (truncated)")
-        if block == _ZERO:
-            if data[off:] != _ZERO * 2:
-                raise DamagedBundleError(FRAMING, f"the end-of-archive marker at byte {off} is damaged "
-                                                  "or followed by extra bytes")
-            return members
-        raw_name = _field(block, 345, 155) + (b"/" if block[345] else b"") + _field(block, 0, 100)
-        shown = raw_name.decode("utf-8", "replace")
-        where = f"the header of member #{len(members) + 1} ({shown!r}) at byte {off}"
-        try:
-            stored = int(block[148:154].decode("ascii"), 8)
-        except ValueError:
-            stored = -1
-        if stored != sum(block[:148]) + 256 + sum(block[156:]) or block[154:156] != b"\0 ":
-            raise DamagedBundleError(FRAMING, f"{where} fails its checksum")
-        if block[156:157] not in (b"0", b"\0"):
-            raise BundleError(shown, "refused: links, folders and special files are not "
-                                                   "allowed in a bundle, only regular files")
-        try:
-            name = raw_name.decode("utf-8")
-            size = int(_field(block, 124, 12).decode("ascii"), 8)
-        except (UnicodeDecodeError, ValueError):
-            raise DamagedBundleError(FRAMING, f"{where} is unreadable") from None
-        check_name(name)
-        canonical = _header(name, size)
-        if canonical != block:
-            which = next(f for f, o, n in _FIELDS if canonical[o:o + n] != block[o:o + n])
-            raise DamagedBundleError(FRAMING, f"{where} is not in canonical form (field {which})")
-        start = off + BLOCK
-        end = start + size
-        padded = end + (-size % BLOCK)
-        if padded > len(data):
-            raise DamagedBundleError(FRAMING, f"member {name!r} is cut short (truncated archive)")
-        if data[end:padded].strip(b"\0"):
-            raise DamagedBundleError(FRAMING, f"the padding after member {name!r} (bytes {end}–{padded - 1}) "
-                                              "is not zero")
-        if any(m.name == name for m in members):
-            raise BundleError(name, "refused: the name occurs twice in the archive")
-        members.append(_Member(name, data[start:end], off))
-        off = padded
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:", encoding="utf-8") as tar:
+            for info in tar:
+                if info.offset != off:  # tarfile consumed extension headers (pax, GNU) on the way
+                    raise DamagedBundleError(FRAMING, f"the header of member #{len(members) + 1} at byte {off} "
+                                                      "is not a plain ustar header")
+                members.append(_member(data, info, len(members) + 1, names))
+                names.add(info.name)
+                off = members[-1].offset + BLOCK + len(members[-1].data)
+                off += -off % BLOCK
+    except (tarfile.TarError, UnicodeDecodeError) as exc:
+        raise DamagedBundleError(FRAMING, f"not a readable archive at byte {off} ({exc})") from None
+    if data[off:] != _ZERO * 2:
+        if len(data) - off < 2 * BLOCK:
+            problem = f"the archive ends at byte {len(data)} without its end-of-archive marker (truncated)"
+        elif data[off:off + BLOCK] != _ZERO:
+            problem = (f"the header of member #{len(members) + 1} at byte {off} is damaged (it fails its checksum "
+                       "or is not a ustar header)")
+        else:
+            problem = f"the end-of-archive marker at byte {off} is damaged or followed by extra bytes"
+        raise DamagedBundleError(FRAMING, problem)
+    return members
+
+
+def _member(data: bytes, info: tarfile.TarInfo, number: int, seen: set[str]) -> _Member:
+    """One member as `tarfile` read it, checked: type, name, canonical header, data, padding."""
+    off, name = info.offset, info.name
+    where = f"the header of member #{number} ({name!r}) at byte {off}"
+    if not info.isreg():
+        raise BundleError(name, "refused: links, folders and special files are not allowed in a bundle, "
+                                "only regular files")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DamagedBundleError(FRAMING, f"{where} is unreadable") from None
+    check_name(name)
+    block = data[off:off + BLOCK]
+    try:
+        canonical = _header(name, info.size)
+    except BundleError:
+        canonical = b""
+    if block not in (canonical, _before_tarfile(canonical) if canonical else b""):
+        which = next((f for f, o, n in _FIELDS if canonical[o:o + n] != block[o:o + n]), "size")
+        raise DamagedBundleError(FRAMING, f"{where} is not in canonical form (field {which})")
+    start = off + BLOCK
+    end = start + info.size
+    padded = end + (-info.size % BLOCK)
+    if padded > len(data):
+        raise DamagedBundleError(FRAMING, f"member {name!r} is cut short (truncated archive)")
+    if data[end:padded].strip(b"\0"):
+        raise DamagedBundleError(FRAMING, f"the padding after member {name!r} (bytes {end}–{padded - 1}) "
+                                          "is not zero")
+    if name in seen:
+        raise BundleError(name, "refused: the name occurs twice in the archive")
+    return _Member(name, data[start:end], off)
 
 
 # ---------------------------------------------------------------- the seal and the signature
@@ -750,41 +764,32 @@ def _manifest_problem(message: str) -> DamagedBundleError:
 
 
 def _check_manifest(doc: Any) -> None:
-    if not isinstance(doc, dict) or doc.get("format") != BUNDLE_FORMAT:
-        found = doc.get("format") if isinstance(doc, dict) else None
-        if found == "cchc-bundle/1":
-            raise _manifest_problem("a cchc-bundle/1 bundle of an earlier cchc, whose manifest does not seal "
-                                    "whether it was signed: score the inputs again to make a " + BUNDLE_FORMAT)
+    """The manifest against its schema (engine/schemas/bundle.schema.json), then what a schema
+    cannot say: safe member names, and every input of a role a part of the bundle."""
+    from .schema import json_problem
+
+    found = doc.get("format") if isinstance(doc, dict) else None
+    if found == "cchc-bundle/1":
+        raise _manifest_problem("a cchc-bundle/1 bundle of an earlier cchc, whose manifest does not seal "
+                                "whether it was signed: score the inputs again to make a " + BUNDLE_FORMAT)
+    if found != BUNDLE_FORMAT:
         raise _manifest_problem(f"not a {BUNDLE_FORMAT} manifest (format {found!r})")
-    for key, kind in (("kind", str), ("engine", str), ("versions", dict), ("inputs", dict), ("parts", dict)):
-        if not isinstance(doc.get(key), kind):
-            raise _manifest_problem(f"the field {key!r} is missing or malformed")
-    signer = doc.get("signer", "")
-    if not (signer is None or (isinstance(signer, str) and re.fullmatch(r"[0-9a-f]{16}", signer))):
-        raise _manifest_problem("the field 'signer' (the signing key's fingerprint, or null) is missing "
-                                "or malformed")
-    if not isinstance(doc.get("unpacked", {}), dict):
-        raise _manifest_problem("the field 'unpacked' is malformed")
-    for what, entries in (("part", doc["parts"]), ("unpacked cited file", doc.get("unpacked", {}))):
-        for name, entry in entries.items():
-            check_name(name)
-            if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str)
-                    and _HEX64.fullmatch(entry["sha256"]) and isinstance(entry.get("size"), int)):
-                raise _manifest_problem(f"the entry of {what} {name!r} is malformed")
-            if what != "part" and (name in doc["parts"] or not name.startswith("inputs/")):
-                raise _manifest_problem(f"unpacked cited file {name!r} must be an input and not also a part")
-
-
-def _check_roles(doc: dict, names: set[str]) -> None:
+    problem = json_problem(doc, "bundle.schema.json", "manifest")
+    if problem:
+        raise _manifest_problem(problem)
+    unpacked = doc.get("unpacked", {})
+    for name in [*doc["parts"], *unpacked]:
+        check_name(name)
+    for name in unpacked:
+        if name in doc["parts"]:
+            raise _manifest_problem(f"unpacked cited file {name!r} must be an input and not also a part")
     for role, paths in doc["inputs"].items():
-        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-            raise _manifest_problem(f"the inputs of role {role!r} are malformed")
         for p in paths:
             check_name(p.rstrip("/"))
             if p.endswith("/"):
                 if not p.startswith("inputs/"):
                     raise _manifest_problem(f"input folder {p!r} lies outside inputs/")
-            elif p not in names:
+            elif p not in doc["parts"]:
                 raise _manifest_problem(f"input {p!r} of role {role!r} is not a part of the bundle")
 
 
@@ -829,7 +834,6 @@ def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
     missing = sorted(set(listed) - {n for n, _ in parts})
     if missing:
         raise DamagedBundleError(missing[0], "is listed in the manifest but missing from the bundle")
-    _check_roles(doc, {n for n, _ in parts})
     signer = None
     if SIGNATURE in by_name:
         signer = _verify_signature(by_name[SIGNATURE], manifest_bytes)
@@ -838,8 +842,10 @@ def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
     if SIGNATURE in by_name:
         order.append((SIGNATURE, by_name[SIGNATURE]))
     order += sorted(parts, key=lambda kv: kv[0].encode("utf-8"))
-    if _encode(order) != data:
-        raise DamagedBundleError(FRAMING, "the members are not in canonical order")
+    before_tarfile = data[:BLOCK] != _header(MANIFEST, len(manifest_bytes))  # in the earlier form
+    if _encode(order, before_tarfile=before_tarfile) != data:
+        raise DamagedBundleError(FRAMING, "the members are not in canonical order (or their headers not all "
+                                          "of one form)")
     if public_key is not None:
         if signer is None:
             raise BundleError(SIGNATURE, "missing: the bundle is not signed, but a signer's key was required")

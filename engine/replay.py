@@ -1,14 +1,14 @@
 """Auditor replay: re-run a bundle from its own bytes and compare every decision and total with
 what it recorded; or re-score its evidence under another criteria set (what-if).
 
-Each bundle kind (`score`, and `round` from engine/round.py) registers a `ReplayKind`: how to
-re-run it from its inputs (given by role) and, optionally, how to re-score it under new criteria.
+A `ReplayKind` says how to re-run one kind of bundle from its inputs (given by role) and,
+optionally, how to re-score it under new criteria; engine/bundle_kinds.py lists the kinds.
+This module holds the `score` kind and what every kind shares.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 import json
 import tempfile
 from dataclasses import dataclass
@@ -30,7 +30,7 @@ from .results import result_files
 IGNORED_KEYS = frozenset({"engine", "location", "evidence_source", "warnings"})
 
 
-# ---------------------------------------------------------------- the registry
+# ---------------------------------------------------------------- kinds of bundle
 
 @dataclass(frozen=True)
 class Context:
@@ -62,32 +62,6 @@ class ReplayKind:
 
     def comparer(self) -> Callable[[Mapping[str, bytes], Mapping[str, bytes]], "Comparison"]:
         return self.compare or compare_results
-
-
-_KINDS: dict[str, ReplayKind] = {}
-# Kinds registered by modules that are imported only when a bundle of that kind is replayed.
-_KIND_MODULES = {"round": "engine.round"}
-
-
-def register(kind: ReplayKind) -> None:
-    """Register (or replace) the handler of a bundle kind."""
-    _KINDS[kind.name] = kind
-
-
-def kinds() -> list[str]:
-    return sorted(set(_KINDS) | set(_KIND_MODULES))
-
-
-def get_kind(name: str) -> ReplayKind:
-    if name not in _KINDS and name in _KIND_MODULES:
-        try:
-            importlib.import_module(_KIND_MODULES[name])
-        except ModuleNotFoundError as exc:
-            if exc.name != _KIND_MODULES[name]:
-                raise
-    if name not in _KINDS:
-        raise CchcError(f"this cchc cannot replay bundles of kind {name!r}; it knows: {', '.join(kinds())}")
-    return _KINDS[name]
 
 
 # ---------------------------------------------------------------- comparing results
@@ -284,7 +258,9 @@ _TOTAL_KEYS = frozenset({"points", "points_display", "max", "index", "index_disp
 
 
 def _compare_json(name: str, a: Any, b: Any, diffs: list[Difference], unit: str = "", path: str = "") -> None:
-    """Field-by-field comparison of any other JSON, ignoring `IGNORED_KEYS`."""
+    """Field-by-field comparison of any other JSON, ignoring `IGNORED_KEYS` at any depth; lists of
+    other lengths differ as a whole. (A general diff library — deepdiff, dictdiffer — would need as
+    much code again to skip those keys everywhere and to name fields as `units[3].x`.)"""
     a, b = _strip(a), _strip(b)
     if a == b:
         return
@@ -385,9 +361,8 @@ class ReplayReport:
         return self.comparison.identical
 
 
-def replay(bundle: Bundle, evaluator: Evaluator) -> ReplayReport:
-    """Re-run a verified bundle from its own inputs and compare with its recorded results."""
-    kind = get_kind(bundle.kind)
+def replay_kind(kind: ReplayKind, bundle: Bundle, evaluator: Evaluator) -> ReplayReport:
+    """Re-run a verified bundle of `kind` from its own inputs and compare with its recorded results."""
     with rebuilt(bundle, evaluator) as ctx:
         files = dict(kind.replay(ctx))
     comparison = kind.comparer()(bundle.results(), files)
@@ -442,7 +417,7 @@ def score_bundle(criteria_path: Path, evidence_paths: Sequence[Path], criteria: 
                        about=about, key=key, max_cited=max_cited)
 
 
-def _replay_score(ctx: Context) -> dict[str, bytes]:
+def replay_score(ctx: Context) -> dict[str, bytes]:
     cs = load_criteria(ctx.role("criteria")[0])
     ev = load_evidence(ctx.role("evidence"), cs)
     results = decide(cs, ev.records, ctx.evaluator)
@@ -521,7 +496,7 @@ def _recorded_units(bundle: Bundle) -> list[tuple[str, str, str, Fraction, Fract
     return units
 
 
-def _what_if_score(ctx: Context, new_criteria: Path) -> WhatIf:
+def what_if_score(ctx: Context, new_criteria: Path) -> WhatIf:
     old_cs = load_criteria(ctx.role("criteria")[0])
     new_cs = load_criteria(new_criteria)
     ev = load_evidence(ctx.role("evidence"), new_cs)
@@ -538,13 +513,10 @@ def _what_if_score(ctx: Context, new_criteria: Path) -> WhatIf:
                   moves, items)
 
 
-def what_if(bundle: Bundle, new_criteria: Path, evaluator: Evaluator) -> WhatIf:
-    """Re-score a bundle's recorded evidence under another criteria set."""
-    kind = get_kind(bundle.kind)
+def what_if_kind(kind: ReplayKind, bundle: Bundle, new_criteria: Path, evaluator: Evaluator) -> WhatIf:
+    """Re-score the recorded evidence of a bundle of `kind` under another criteria set."""
     if kind.what_if is None:
         raise CchcError(f"bundles of kind {bundle.kind!r} do not support --against")
     with rebuilt(bundle, evaluator) as ctx:
         return kind.what_if(ctx, Path(new_criteria))
 
-
-register(ReplayKind("score", _replay_score, what_if=_what_if_score))

@@ -600,14 +600,3 @@ def _what_if_round(ctx, new_criteria: Path):
                             {k: v for k, v in new_files.items() if k.startswith("units/")})
     return WhatIf((old_cs.id, old_cs.content_hash), (new_cs.id, new_cs.content_hash), ctx.evaluator.name,
                   moves, items)
-
-
-def _register_replay() -> None:
-    try:
-        from .replay import ReplayKind, register
-    except ImportError:  # replay is optional for scoring
-        return
-    register(ReplayKind("round", _replay_round, what_if=_what_if_round))
-
-
-_register_replay()

@@ -80,3 +80,24 @@ def _show(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return repr(value)
+
+
+def json_problem(doc: Any, schema_name: str, definition: str) -> str:
+    """The first problem of a JSON document (a bundle's manifest, a result) against one of a
+    schema's `$defs`, naming the field: "the field 'total.max' is missing"; "" when it holds."""
+    schema = load_schema(schema_name)
+    validator = _Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"})
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return ""
+    err = errors[0]
+    path = [str(p) for p in err.absolute_path]
+    if err.validator == "required":
+        missing = next(k for k in err.validator_value if k not in err.instance)
+        return f"the field {'.'.join(path + [missing])!r} is missing"
+    field = ".".join(path) or "document"
+    if err.validator in ("enum", "const", "type"):
+        return f"the field {field!r}: {_message(err)}"
+    if err.validator in ("pattern", "oneOf", "minimum", "minLength", "maxLength"):
+        return f"the field {field!r} is malformed: {_show(err.instance)}"
+    return f"the field {field!r} is malformed: {err.message}"

@@ -273,6 +273,24 @@ def test_a_forged_rehashed_bundle_with_better_results_is_refused(years, tmp_path
         assert a.bundles() == [] and previous_results(a, 2024) == {}
 
 
+def test_a_result_without_the_keys_the_archive_reads_is_refused_by_name(years, tmp_path, cchc):
+    from bundle_kit import rebuild
+
+    def no_max(parts: dict) -> None:
+        import json
+
+        doc = json.loads(parts["results/units/so-noi-vu.json"])
+        del doc["total"]["max"]
+        parts["results/units/so-noi-vu.json"] = (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True)
+                                                 + "\n").encode()
+
+    from engine.archive import index_bundle
+
+    with pytest.raises(ArchiveError) as exc:
+        index_bundle(read_bundle(rebuild(years[2023].read_bytes(), no_max)))
+    assert "result units/so-noi-vu.json: the field 'total.max' is missing" in str(exc.value)
+
+
 def test_required_signers(years, tmp_path, cchc):
     key, other = tmp_path / "snv", tmp_path / "other"
     assert cchc("keygen", key).exit_code == 0 and cchc("keygen", other).exit_code == 0

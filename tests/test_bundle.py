@@ -141,6 +141,63 @@ def test_extract_rebuilds_the_input_folders(scored, tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+# ---------------------------------------------------------------- the bytes, pinned
+
+# Small fixed members (a name longer than a ustar name field, non-ASCII names, an empty part, a
+# part of exactly two blocks) and fixed metadata: the bundle's bytes depend on nothing else.
+GOLDEN_META = {"kind": "score", "engine": "reference",
+               "versions": {"cchc": "0.1.0", "durable_rules": "2.0.28", "python": "3.11.0"},
+               "inputs": {"criteria": ["inputs/criteria/1/criteria.yaml"], "evidence": ["inputs/evidence/1/"]},
+               "about": {"criteria_id": "mau", "year": 2023}, "unpacked": {}}
+LONG = "inputs/evidence/1/" + "/".join(["hồ-sơ-cải-cách-hành-chính"] * 4) + "/báo-cáo.yaml"
+GOLDEN_PARTS = {"inputs/criteria/1/criteria.yaml": "id: mau\ntitle: Bộ tiêu chí mẫu\n".encode(),
+                LONG: b"unit: so-noi-vu\n",
+                "inputs/evidence/1/empty.csv": b"",
+                "results/block.bin": bytes(range(256)) * 2,
+                "results/summary.json": b'{"format": "cchc-summary/1"}\n'}
+GOLDEN_SHA256 = "dccd140f4d8030a43c1f088cfec3a34259d031ee1d20da214e4fc2c1bcb3abf4"
+# the same members as cchc wrote them before it wrote bundles through tarfile
+WRITTEN_BEFORE = Path(__file__).parent / "data" / "bundles" / "written-before-tarfile.cchc"
+
+
+def test_the_bundle_bytes_are_pinned():
+    from engine.bundle import assemble, sha256
+
+    data = assemble(GOLDEN_META, GOLDEN_PARTS)
+    assert sha256(data) == GOLDEN_SHA256 and len(data) == 8704
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        infos = tar.getmembers()
+    assert [i.name for i in infos] == [MANIFEST, SEAL, *sorted(GOLDEN_PARTS, key=str.encode)]
+    assert all((i.type, i.mode, i.uid, i.gid, i.uname, i.gname, i.mtime) == (tarfile.REGTYPE, 0o644, 0, 0, "", "", 0)
+               for i in infos)
+    assert data.endswith(bytes(1024)) and read_bundle(data).results()["block.bin"] == bytes(range(256)) * 2
+
+
+def test_bundles_written_before_tarfile_are_read_as_the_same_members(scored, cchc, tmp_path):
+    """The earlier writer differed only in the device-number fields of each header (zeros, where
+    tarfile leaves them empty): its bundles still verify, hold the same members and replay."""
+    from engine.bundle import assemble
+
+    before = WRITTEN_BEFORE.read_bytes()
+    now = assemble(GOLDEN_META, GOLDEN_PARTS)
+    assert before != now and len(before) == len(now)
+    assert read_bundle(before).parts == read_bundle(now).parts
+    assert read_bundle(before).manifest_bytes == read_bundle(now).manifest_bytes
+    assert _encode([(m.name, m.data) for m in _parse(now)], before_tarfile=True) == before
+    assert {i // 512 for i in range(len(now)) if now[i] != before[i]} == {m.offset // 512 for m in _parse(now)}
+    # a real run's bundle in the earlier form replays identically
+    members = [(m.name, m.data) for m in _parse(scored["data"])]
+    earlier = tmp_path / "earlier.cchc"
+    earlier.write_bytes(_encode(members, before_tarfile=True))
+    r = cchc("replay", earlier)
+    assert r.exit_code == 0 and "identical" in r.output, r.output
+    # one archive holds one form: a header of the other form among them is damage
+    mixed = _encode(members[:1])[:-1024] + _encode(members[1:], before_tarfile=True)
+    with pytest.raises(DamagedBundleError) as exc:
+        read_bundle(mixed)
+    assert exc.value.part == FRAMING and "order" in str(exc.value)
+
+
 # ---------------------------------------------------------------- every flipped byte is found and named
 
 def test_a_flipped_byte_in_every_framing_byte_and_record_is_named(scored):
@@ -463,6 +520,29 @@ def test_a_stripped_signature_is_tampering(scored, cchc, tmp_path):
     unsigned = [(m.name, m.data) for m in _parse(scored["data"])]
     with pytest.raises(DamagedBundleError, match="signature|bad signature"):
         read_bundle(_encode(unsigned[:2] + [(SIGNATURE, sig)] + unsigned[2:]))
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda m: m.pop("engine"), "the field 'engine' is missing"),
+    (lambda m: m["parts"]["results/summary.json"].update(size="3"),
+     "the field 'parts.results/summary.json.size': expected integer, got '3'"),
+    (lambda m: m.update(signer="ABC"), "the field 'signer' is malformed: 'ABC'"),
+    (lambda m: m["inputs"].update({"Evidence": []}), "the field 'inputs' is malformed"),
+    (lambda m: m["inputs"]["criteria"].append("inputs/nowhere.yaml"), "input 'inputs/nowhere.yaml' of role "
+                                                                      "'criteria' is not a part of the bundle"),
+])
+def test_a_malformed_manifest_is_named_by_file_and_field(scored, change, field):
+    """The manifest is checked against engine/schemas/bundle.schema.json (sealed and re-hashed
+    here, so that only the field is wrong)."""
+    from engine.bundle import _seal
+
+    b = read_bundle(scored["data"])
+    meta = b.manifest()
+    change(meta)
+    mb = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
+    with pytest.raises(DamagedBundleError) as exc:
+        read_bundle(_encode([(MANIFEST, mb), (SEAL, _seal(mb)), *b.parts]))
+    assert exc.value.part == MANIFEST and field in str(exc.value), str(exc.value)
 
 
 def test_bundles_of_the_earlier_format_are_refused_with_a_reason(scored):

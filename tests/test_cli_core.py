@@ -255,3 +255,20 @@ def test_no_traceback_even_for_an_internal_error(tmp_path, sample_criteria_path,
     assert result.stderr.splitlines()[-1] == ("internal error: ZeroDivisionError: something went wrong inside "
                                               "(set CCHC_DEBUG=1 for details)")
     assert "Traceback" not in result.stderr
+
+
+def test_the_library_never_imports_the_command_line():
+    """engine/, rules/ and reports/ are the library: cli.py and commands/ call them, never the
+    other way round (no import of either, at any level of a module)."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for package in ("engine", "rules", "reports"):
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                         [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+                offenders += [f"{path.relative_to(root)}: {n}" for n in names
+                              if n.split(".")[0] in ("cli", "commands", "typer", "rich")]
+    assert offenders == []

@@ -77,7 +77,8 @@ def test_every_message_of_the_code_has_a_vietnamese_translation_with_the_same_pl
     with (i18n.LOCALE_DIR / "vi" / "LC_MESSAGES" / "cchc.po").open("rb") as f:
         catalogue = read_po(f)
     keywords = {"_": None, "N_": None, "both": None, "ngettext": (1, 2)}
-    sources = [ROOT / "cli.py", *sorted((ROOT / "engine").rglob("*.py")), *sorted((ROOT / "reports").rglob("*.py")),
+    sources = [ROOT / "cli.py", *sorted((ROOT / "commands").rglob("*.py")),
+               *sorted((ROOT / "engine").rglob("*.py")), *sorted((ROOT / "reports").rglob("*.py")),
                *sorted((ROOT / "rules").rglob("*.py"))]
     marked = {msg[1] if isinstance(msg[1], str) else msg[1][0]
               for path in sources for msg in extract_from_file("python", str(path), keywords=keywords)}

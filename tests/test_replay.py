@@ -11,8 +11,8 @@ import pytest
 
 from bundle_kit import criteria_part, edit_criteria, evidence_tree, rebuild
 from engine.bundle import read_bundle
-from engine.replay import (Comparison, Outcome, ReplayKind, compare_results, get_kind, register,
-                           replay, standings, what_if)
+from engine.bundle_kinds import BUNDLE_KINDS, get_kind, replay, what_if
+from engine.replay import Comparison, Outcome, ReplayKind, compare_results, replay_kind, standings
 from engine.reference import ReferenceEvaluator
 
 ONE_GROUP = """groups:
@@ -146,9 +146,24 @@ def test_a_bundle_kind_this_cchc_does_not_know(run, cchc, tmp_path):
     assert r.exit_code == 2 and "cannot replay bundles of kind 'council-minutes'" in r.output
 
 
-# ---------------------------------------------------------------- the registry and the comparison
+# ---------------------------------------------------------------- kinds of bundle and the comparison
 
-def test_a_registered_kind_is_replayed_and_compared_generically(run):
+def test_bundle_kinds_are_one_explicit_table_without_a_cycle():
+    """Every kind a run writes is in the table; replay itself imports no kind's module (the round
+    imports replay's helpers, so the other way round would be a cycle)."""
+    import subprocess
+    import sys
+
+    assert sorted(BUNDLE_KINDS) == ["round", "score"]
+    assert all(k.name == name and k.what_if is not None for name, k in BUNDLE_KINDS.items())
+    probe = "import sys, engine.replay; print('engine.round' in sys.modules, 'engine.bundle_kinds' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ["False", "False"]
+    with pytest.raises(TypeError):
+        BUNDLE_KINDS["other"] = BUNDLE_KINDS["score"]  # read-only: nothing registers itself
+
+
+def test_a_kind_is_replayed_and_compared_generically(run):
     b = read_bundle(run["data"])
     meta = {k: v for k, v in b.manifest().items() if k not in ("format", "parts")}
     meta["kind"] = "test-echo"
@@ -166,13 +181,7 @@ def test_a_registered_kind_is_replayed_and_compared_generically(run):
         out["round.json"] = json.dumps({"format": "x/1", "ranks": {"a": 1, "b": 3}, "engine": "reference"}).encode()
         return out
 
-    register(ReplayKind("test-echo", echo))
-    try:
-        report = replay(bundle, ReferenceEvaluator())
-    finally:
-        from engine import replay as replay_module
-
-        replay_module._KINDS.pop("test-echo")
+    report = replay_kind(ReplayKind("test-echo", echo), bundle, ReferenceEvaluator())
     assert seen["roles"] == {"criteria": ["inputs/criteria/1/criteria.yaml"],
                              "evidence": ["inputs/evidence/1", "inputs/evidence/2/so-tu-phap.yaml"]}
     assert all(f.startswith("inputs/") for f in seen["files"])  # only inputs are rebuilt
@@ -277,7 +286,6 @@ def test_what_if_on_a_round_bundle_shows_new_index_rank_and_class(cchc, tmp_path
     truth = round_places((tmp_path / "new" / "round.json").read_bytes())
 
     from engine.bundle import read_bundle_file
-    from engine.replay import what_if
     from rules import get_evaluator
 
     w = what_if(read_bundle_file(tmp_path / "old" / "bundle.cchc"), new, get_evaluator("durable"))

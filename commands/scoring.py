@@ -1,0 +1,118 @@
+"""`cchc validate`, `score`, `midyear` and `template`: scoring units from evidence."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+from rich.table import Table
+
+from engine import load_criteria, load_evidence, score as score_units
+from engine.errors import CchcError, InputError
+from engine.i18n import _, num
+from engine.outdir import write_file, write_outputs
+from engine.results import result_files
+
+from .console import out, say, warn
+
+
+def validate(files: Sequence[Path], criteria: Optional[Path]) -> None:
+    from engine.validation import check_inputs
+
+    checked = check_inputs(files, criteria)
+    for f, cs in checked.criteria:
+        say(_("{file}: ok — criteria set {id}, {n} sub-criteria").format(file=f, id=cs.id, n=len(cs.sub_criteria())))
+    if checked.evidence is not None:
+        warn(checked.evidence.warnings)
+        say(_("evidence ok: {units} unit(s) in {files} file(s)").format(
+            units=len(checked.evidence.records), files=len(checked.evidence.files)))
+    if checked.problems:
+        raise InputError(list(checked.problems))
+
+
+def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, rows: int, bundle: Optional[Path],
+          sign: Optional[Path], max_cited_mb: Optional[int]) -> None:
+    from engine.bundle import BUNDLE_NAME, max_cited_size, recording_reads, sha256, write_run
+    from engine.replay import score_bundle
+    from rules import get_evaluator
+
+    evaluator = get_evaluator(engine)
+    max_cited = max_cited_size(max_cited_mb)
+    cs = load_criteria(criteria)
+    with recording_reads() as reads:  # every file read goes into the bundle
+        ev = load_evidence(evidence, cs)
+    warn(ev.warnings)
+    results = score_units(cs, ev, evaluator)
+    files = result_files(cs, results, evaluator.name, [str(w) for w in ev.warnings])
+    bundle_bytes = score_bundle(criteria, evidence, cs, ev, files, evaluator.name, key=sign, reads=reads,
+                                max_cited=max_cited)
+    write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
+    _table(cs, results, rows)
+    decided = sum(len(r.decisions) for r in results)
+    say(_("{units} unit(s), {decisions} decisions ({engine} engine) → {out}/units/*.json, {out}/summary.json")
+        .format(units=len(results), decisions=decided, engine=evaluator.name, out=out_dir))
+    bundle_line(bundle or out_dir / BUNDLE_NAME, sha256(bundle_bytes), sign)
+
+
+def bundle_line(path: Path, digest: str, sign: Optional[Path]) -> None:
+    text = _("bundle {path} (sha256 {digest}, signed): replay it with `cchc replay`") if sign else \
+        _("bundle {path} (sha256 {digest}): replay it with `cchc replay`")
+    say(text.format(path=path, digest=digest))
+
+
+def _table(cs, results, rows: int) -> None:
+    table = Table(title=cs.title, show_lines=False)
+    for col, just in ((_("Unit id"), "left"), (_("Unit name"), "left"), (_("Type"), "left"),
+                      (_("Points"), "right"), (_("Max"), "right"), (_("Index (%)"), "right"),
+                      (_("Missing evidence"), "right")):
+        table.add_column(col, justify=just)
+    types = {t.id: t.label for t in cs.unit_types}
+    for r in results[:rows]:
+        missing = sum(1 for d in r.decisions if d.status in ("missing_evidence", "no_matching_band"))
+        idx = r.total.index
+        table.add_row(r.unit_id, r.unit_name, types.get(r.unit_type, r.unit_type), num(r.total.points),
+                      num(r.total.max), num(idx) if idx is not None else "—", str(missing))
+    out.print(table)
+    if len(results) > rows:
+        out.print(_("… and {n} more unit(s) in the JSON results").format(n=len(results) - rows))
+
+
+def midyear(criteria: Path, evidence: Sequence[Path], as_of: Optional[str], elapsed: Optional[str],
+            out_dir: Optional[Path]) -> None:
+    from engine.midyear import check_targets, elapsed_from, midyear_json
+    from engine.results import dumps
+
+    period = elapsed_from(as_of, elapsed)
+    cs = load_criteria(criteria)
+    ev = load_evidence(evidence, cs)
+    warn(ev.warnings)
+    units = check_targets(cs, ev.records, period)
+    if out_dir is not None:
+        write_outputs(out_dir, {"midyear.json": dumps(midyear_json(cs, units, period))}, command="midyear")
+    labels = {"on_track": _("on track"), "at_risk": _("at risk"), "no_data": _("no data yet")}
+    table = Table(title=_("{title} — mid-year check ({share} of the year)").format(
+        title=cs.title, share=num(period.fraction * 100) + " %"))
+    for col, just in ((_("Unit"), "left"), (_("Code"), "left"), (_("Criterion"), "left"), (_("Now"), "right"),
+                      (_("Whole year at this pace"), "right"), (_("Target"), "left"), (_("Status"), "left")):
+        table.add_column(col, justify=just)
+    for u in units:
+        for c in u.checks:
+            table.add_row(u.unit_id, c.code, c.title,
+                          num(c.value) if c.value is not None else "—",
+                          num(c.projected) if c.projected is not None else "—",
+                          c.target, labels[c.status])
+    out.print(table)
+    at_risk = sum(u.count("at_risk") for u in units)
+    summary = _("{units} unit(s), {at_risk} target(s) at risk").format(units=len(units), at_risk=at_risk)
+    say(summary + (f" → {out_dir}/midyear.json" if out_dir is not None else ""))
+
+
+def template(criteria: Path, out_file: Path, unit: Optional[str], name: Optional[str], unit_type: Optional[str],
+             previous: Optional[Path]) -> None:
+    from reports.intake import intake_unit, intake_workbook
+
+    if out_file.suffix.lower() != ".xlsx":
+        raise CchcError(_("--out {file}: the workbook must be an .xlsx file").format(file=out_file))
+    cs = load_criteria(criteria)
+    who, values = intake_unit(cs, unit, name, unit_type, previous)
+    write_file(out_file, intake_workbook(cs, who, values))
+    say(f"{out_file}")
