@@ -6,6 +6,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Optional, Union
 
+from .errors import Location
+
 METRIC_KINDS = ("percent", "count", "boolean", "date", "category", "responses", "points", "tasks")
 DATE_CATEGORIES = ("on_time", "late", "not_done")
 BOOLEAN_CATEGORIES = ("yes", "no")
@@ -200,7 +202,7 @@ class MetricValue:
     kind: str
     value: Any  # Fraction, str (category), date/None, dict option->count, tuple[Task], Fraction points
     citation: Optional[Citation]
-    location: str
+    location: Location
     numerator: Optional[int] = None
     denominator: Optional[int] = None
     reason: str = ""
@@ -233,6 +235,11 @@ class EvidenceRecord:
     values: dict[str, MetricValue]
     not_applicable: dict[str, str]
     source: str
+    # Where the evidence names the unit, gives its period, and declares each item not applicable:
+    # recorded while reading, so that a later check names the place without reading the file again.
+    location: Optional[Location] = None
+    period_location: Optional[Location] = None
+    not_applicable_at: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -271,7 +278,7 @@ class Input:
     metric: str
     value: str
     citation: Optional[Citation]
-    location: str
+    location: Location
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dic
         "quantity": None if d.quantity is None else exact_text(d.quantity) if isinstance(d.quantity, Fraction)
         else d.quantity,
         "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
-                    "citation": _citation(i.citation), "location": i.location} for i in d.inputs],
+                    "citation": _citation(i.citation), "location": str(i.location)} for i in d.inputs],
     }
 
 

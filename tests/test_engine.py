@@ -79,7 +79,7 @@ def test_decisions_carry_their_evidence_and_the_criteria_words(sample):
     assert d["2.1.1"].condition == "Trên 90% đến dưới 98%"
     [inp] = d["2.1.1"].inputs
     assert (inp.metric, inp.value, inp.citation.document) == ("on_time_rate", "93.54", "101/BC-SNV")
-    assert inp.location.endswith("so-noi-vu.yaml:13:17")
+    assert str(inp.location).endswith("so-noi-vu.yaml:13:17")
     assert d["2.1.2"].inputs[0].value == "677/2203"
     assert d["1.1.2"].inputs[0].value == "completion_rate = 200/3 % (3 tasks)"
     assert d["1.2.2"].note == "không có tài liệu kiểm chứng: cần giải trình"  # no citation given
