@@ -477,6 +477,8 @@ def archive_show(
         _results_table(results, _("Results of {unit}").format(unit=what))
         if year is not None:
             last = results[-1]
+            from reports.notes import item_notes
+
             doc = _json.loads(archive.bundle(last.bundle_id).part(f"results/units/{what}.json"))
             table = Table(title=_("{unit}, {year} (bundle #{id})").format(unit=what, year=year, id=last.bundle_id))
             for col in (_("Code"), _("Criterion"), _("Status"), _("Points"), _("Max"), _("Level reached")):
@@ -486,7 +488,7 @@ def archive_show(
             for it in doc["items"]:
                 points = "—" if it.get("points") is None else num(Fraction(it["points"]))
                 table.add_row(it["code"], it["title"], statuses.get(it["status"], it["status"]), points,
-                              num(Fraction(it["max"])), it.get("condition") or it.get("note") or "")
+                              num(Fraction(it["max"])), it.get("condition") or item_notes(it, doc["unit"]["type"]))
             out.print(table)
 
 

@@ -265,12 +265,13 @@ class Verdict:
 
 STATUSES = ("scored", "not_applicable", "missing_evidence", "no_matching_band")
 
-# The words of the outcomes that are not a band's own words (part of the result document, so every
-# evaluator writes them alike).
-NOTE_NOT_FOR_UNIT_TYPE = "không áp dụng cho loại đơn vị {unit_type}"
-NOTE_MISSING = "thiếu số liệu / tài liệu kiểm chứng: cần giải trình"
-NOTE_NO_BAND = "giá trị không thuộc mức điểm nào của tiêu chí"
-NOTE_NO_CITATION = "không có tài liệu kiểm chứng: cần giải trình"
+# Notes on a decision, as stable codes in the result document (every evaluator writes them alike);
+# reports put them into words in the reader's language (reports/notes.py).
+NOTE_NOT_FOR_UNIT_TYPE = "not_for_unit_type"  # the item does not apply to the unit's type
+NOTE_MISSING = "missing_evidence"  # no value for the item's metric: an explanation is owed
+NOTE_NO_BAND = "no_band"  # the value is in none of the item's bands
+NOTE_NO_CITATION = "no_citation"  # the value cites no document: an explanation is owed
+NOTES = (NOTE_NOT_FOR_UNIT_TYPE, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION)
 
 
 @dataclass(frozen=True)
@@ -291,8 +292,9 @@ class Decision:
     max: Fraction
     condition: str = ""  # the matched branch in the criteria's own words
     inputs: tuple[Input, ...] = ()
-    note: str = ""
+    notes: tuple[str, ...] = ()  # codes from NOTES
     quantity: Optional[Quantity] = None  # the value the condition was tested on
+    reason: str = ""  # the unit's own words for an item it declares not applicable
 
 
 @dataclass(frozen=True)
