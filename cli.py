@@ -477,18 +477,20 @@ def archive_show(
         _results_table(results, _("Results of {unit}").format(unit=what))
         if year is not None:
             last = results[-1]
+            from reports.load import unit_result
             from reports.notes import item_notes
 
-            doc = _json.loads(archive.bundle(last.bundle_id).part(f"results/units/{what}.json"))
+            part = f"results/units/{what}.json"
+            doc = unit_result(Path(f"#{last.bundle_id}:{part}"), _json.loads(archive.bundle(last.bundle_id).part(part)))
             table = Table(title=_("{unit}, {year} (bundle #{id})").format(unit=what, year=year, id=last.bundle_id))
             for col in (_("Code"), _("Criterion"), _("Status"), _("Points"), _("Max"), _("Level reached")):
                 table.add_column(col)
             statuses = {"scored": _("scored"), "not_applicable": _("not applicable"),
                         "missing_evidence": _("missing evidence"), "no_matching_band": _("no matching band")}
-            for it in doc["items"]:
+            for it in doc.items:
                 points = "—" if it.get("points") is None else num(Fraction(it["points"]))
                 table.add_row(it["code"], it["title"], statuses.get(it["status"], it["status"]), points,
-                              num(Fraction(it["max"])), it.get("condition") or item_notes(it, doc["unit"]["type"]))
+                              num(Fraction(it["max"])), it.get("condition") or item_notes(it, doc.unit_type))
             out.print(table)
 
 
