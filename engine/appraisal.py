@@ -18,12 +18,11 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from . import methods
 from .aggregate import roll_up
-from .errors import Problem
-from .tables import (ProblemSink, as_bool, as_date, cell_loc, load_mapping, nfc, read_each, read_table,
-                     show_loc)
+from .errors import Location, Problem
+from .tables import ProblemSink, as_bool, as_date, cell_loc, load_mapping, nfc, read_each, read_table
 from .model import CriteriaSet, EvidenceRecord, SubCriterion, UnitResult
 from .numbers import exact_text, parse_number, to_fraction
-from .roundio import input_files, problem_at
+from .roundio import input_files
 
 APPRAISAL_FORMAT = "cchc-appraisal/1"
 APPRAISAL_COLUMNS = ("unit_id", "round", "item", "accept", "points", "reason", "appraiser", "explanation",
@@ -42,8 +41,8 @@ class AppraisalEntry:
     appraiser: str
     explanation: str
     date: Optional[date]
-    location: str  # file:line:col (CSV file:row:col, Excel file:Sheet!B7)
-    unit_location: str = ""  # where the file names the unit
+    location: Location
+    unit_location: Optional[Location] = None  # where the file names the unit
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ class AppraisalRound:
     appraiser: str
     explanation: str
     date: Optional[date]
-    location: str
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -153,7 +152,7 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: ProblemSink) 
 
 
 def _entry(unit_id: str, code: str, rno: int, points: Optional[Fraction], accept: Optional[bool], reason: str,
-           appraiser: str, explanation: str, day: Optional[date], where: str, unit_at: str,
+           appraiser: str, explanation: str, day: Optional[date], where: Location, unit_at: Location,
            sink: ProblemSink) -> Optional[AppraisalEntry]:
     if accept and points is not None:
         sink.add(where, f"item {code}: give either accept (công nhận) or points (điều chỉnh), not both")
@@ -164,8 +163,7 @@ def _entry(unit_id: str, code: str, rno: int, points: Optional[Fraction], accept
     if not appraiser:
         sink.add(where, f"item {code}: the appraiser is missing (give it for the round or the item)")
         return None
-    return AppraisalEntry(unit_id, code, rno, points, reason, appraiser, explanation, day, show_loc(where),
-                          show_loc(unit_at))
+    return AppraisalEntry(unit_id, code, rno, points, reason, appraiser, explanation, day, where, unit_at)
 
 
 def _read_table(path: Path, name: str, sink: ProblemSink) -> list[AppraisalEntry]:
@@ -231,40 +229,40 @@ def valid_appraisal(appraisal: AppraisalSet, criteria: CriteriaSet,
     valid: list[AppraisalEntry] = []
     subs = {s.code: s for s in criteria.sub_criteria()}
     problems: list[Problem] = []
-    seen: dict[tuple[str, int, str], str] = {}
-    rounds: dict[str, dict[int, str]] = {}
+    seen: dict[tuple[str, int, str], Location] = {}
+    rounds: dict[str, dict[int, Location]] = {}
     for e in appraisal.entries:
         rec = units.get(e.unit_id)
         if rec is None:
-            problems.append(problem_at(e.unit_location or e.location,
+            problems.append(Problem.at(e.unit_location or e.location,
                                        f"appraisal of unknown unit {e.unit_id!r}: no evidence was given for it "
                                        "in this round"))
             continue
         sub = subs.get(e.code)
         if sub is None:
-            problems.append(problem_at(e.location, f"appraisal of unknown item {e.code!r} (unit {e.unit_id}); "
+            problems.append(Problem.at(e.location, f"appraisal of unknown item {e.code!r} (unit {e.unit_id}); "
                                                    f"criteria set {criteria.id} has no such sub-criterion"))
             continue
         if not sub.applies(rec.unit_type):
-            problems.append(problem_at(e.location, f"item {e.code} does not apply to unit {e.unit_id} "
+            problems.append(Problem.at(e.location, f"item {e.code} does not apply to unit {e.unit_id} "
                                                    f"(type {rec.unit_type}); it is not scored, so not appraised"))
             continue
         if e.code in rec.not_applicable:
-            problems.append(problem_at(e.location, f"unit {e.unit_id} declared item {e.code} not applicable "
+            problems.append(Problem.at(e.location, f"unit {e.unit_id} declared item {e.code} not applicable "
                                                    f"({rec.not_applicable[e.code]}); it is not appraised"))
             continue
         if sub.source == "survey":
-            problems.append(problem_at(e.location, f"item {e.code} is scored from survey data (source: survey); "
+            problems.append(Problem.at(e.location, f"item {e.code} is scored from survey data (source: survey); "
                                                    "it is neither self-assessed nor appraised"))
             continue
         if e.points is not None:
             why = allowed_problem(sub, e.points)
             if why:
-                problems.append(problem_at(e.location, f"unit {e.unit_id}: {why}"))
+                problems.append(Problem.at(e.location, f"unit {e.unit_id}: {why}"))
                 continue
         key = (e.unit_id, e.round, e.code)
         if key in seen:
-            problems.append(problem_at(e.location, f"item {e.code} of unit {e.unit_id} is appraised twice in "
+            problems.append(Problem.at(e.location, f"item {e.code} of unit {e.unit_id} is appraised twice in "
                                                    f"round {e.round} (first on {seen[key]})"))
             continue
         seen[key] = e.location
@@ -275,7 +273,7 @@ def valid_appraisal(appraisal: AppraisalSet, criteria: CriteriaSet,
         for rno, where in sorted(by_round.items()):
             if rno > 1 and rno - 1 not in by_round:
                 gaps.add((unit_id, rno))
-                problems.append(problem_at(where, f"round {rno} of unit {unit_id} has no round {rno - 1} before it "
+                problems.append(Problem.at(where, f"round {rno} of unit {unit_id} has no round {rno - 1} before it "
                                                   "(thẩm định lần 1 → giải trình → lần 2)"))
     valid = [e for e in valid if (e.unit_id, e.round) not in gaps]
     return AppraisalSet(tuple(valid), appraisal.files), problems
@@ -303,7 +301,7 @@ def apply_appraisal(criteria: CriteriaSet, results: Sequence[UnitResult],
             for e in entries:
                 pts = d.points if e.points is None else e.points
                 if pts != d.points and not e.reason:
-                    problems.append(problem_at(e.location, f"unit {res.unit_id}, item {d.code}: appraised "
+                    problems.append(Problem.at(e.location, f"unit {res.unit_id}, item {d.code}: appraised "
                                                f"{exact_text(pts)} points instead of the self-assessed "
                                                f"{exact_text(d.points)} without a reason (điều chỉnh cần lý do)"))
                 applied.append(AppraisalRound(e.round, pts, e.points is None or pts == d.points, e.reason,

@@ -5,6 +5,29 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
+class Location:
+    """Where a value was read: a YAML `file:line:col`, a CSV `file:row:column`, an Excel cell
+    `file:Sheet!B7` (`cell`), or just the file. Recorded by the reader and carried with the value,
+    so that any later check or trace names the place without reading the file again."""
+
+    file: str
+    line: int = 0
+    col: int = 0
+    cell: str = ""  # `Sheet!B7`, used instead of line/col
+
+    @classmethod
+    def in_sheet(cls, file: str, sheet: str, column: str, row: int) -> "Location":
+        return cls(file, cell=f"{sheet}!{column}{row}")
+
+    def __str__(self) -> str:
+        if self.cell:
+            return f"{self.file}:{self.cell}"
+        if self.line:
+            return f"{self.file}:{self.line}:{self.col or 1}"
+        return self.file
+
+
+@dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with an input, located as `file:line:col` (CSV: `file:row:column`,
     Excel: `file:Sheet!B7`)."""
@@ -20,12 +43,16 @@ class Problem:
     translated: str = field(default="", compare=False)
     excerpt: str = field(default="", compare=False)  # the offending line with a caret under the column
 
+    @classmethod
+    def at(cls, location: Location, message: str, severity: str = "error", translated: str = "") -> "Problem":
+        return cls(location.file, location.line, location.col, message, location.cell, severity, translated)
+
+    @property
+    def place(self) -> Location:
+        return Location(self.file, self.line, self.col, self.where)
+
     def location(self) -> str:
-        if self.where:
-            return f"{self.file}:{self.where}"
-        if self.line:
-            return f"{self.file}:{self.line}:{self.col or 1}"
-        return self.file
+        return str(self.place)
 
     def __str__(self) -> str:
         prefix = "warning: " if self.severity == "warning" else ""

@@ -40,7 +40,7 @@ def plan(criteria: CriteriaSet, records: Iterable[EvidenceRecord]) -> tuple[list
             reason = _not_applicable(sub, rec)
             if reason:
                 not_applicable.append(Decision(rec.unit_id, sub.code, "not_applicable", sub.method,
-                                               Fraction(0), sub.max, note=reason))
+                                               Fraction(0), sub.max, **reason))
                 continue
             value = rec.values.get(sub.metric)
             quantity = None
@@ -51,10 +51,13 @@ def plan(criteria: CriteriaSet, records: Iterable[EvidenceRecord]) -> tuple[list
     return cases, not_applicable
 
 
-def _not_applicable(sub: SubCriterion, rec: EvidenceRecord) -> str:
+def _not_applicable(sub: SubCriterion, rec: EvidenceRecord) -> dict:
+    """Why the item is not applicable to the unit (a note code, or the unit's own reason), as the
+    details of its decision; empty when it applies."""
     if not sub.applies(rec.unit_type):
-        return NOTE_NOT_FOR_UNIT_TYPE.format(unit_type=rec.unit_type)
-    return rec.not_applicable.get(sub.code, "")
+        return {"notes": (NOTE_NOT_FOR_UNIT_TYPE,)}
+    reason = rec.not_applicable.get(sub.code, "")
+    return {"reason": reason} if reason else {}
 
 
 def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> None:
@@ -98,7 +101,7 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
 def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: Verdict, quantity) -> Decision:
     value = rec.values.get(sub.metric)
     inputs = ()
-    notes = []
+    notes: tuple[str, ...] = ()
     if value is not None:
         text = value.text()
         if sub.measure:
@@ -109,13 +112,13 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
             text = f"{text} ({quantity})"
         inputs = (Input(sub.metric, text, value.citation, value.location),)
         if value.citation is None:
-            notes.append(NOTE_NO_CITATION)
+            notes = (NOTE_NO_CITATION,)
     if v.branch == MISSING:
         return Decision(rec.unit_id, sub.code, "missing_evidence", sub.method, Fraction(0), sub.max,
-                        note=NOTE_MISSING)
+                        notes=(NOTE_MISSING,))
     if v.branch is None:
         return Decision(rec.unit_id, sub.code, "no_matching_band", sub.method, Fraction(0), sub.max,
-                        inputs=inputs, note=NOTE_NO_BAND, quantity=quantity)
+                        inputs=inputs, notes=(NOTE_NO_BAND,), quantity=quantity)
     branch = next((b for b in sub.branches if b.key == v.branch), None)
     if branch is None:
         raise EngineError(f"evaluator returned unknown branch {v.branch!r} for item {sub.code}")
@@ -124,4 +127,4 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
         raise EngineError(f"item {sub.code} of unit {rec.unit_id}: {exact_text(points)} points is outside "
                           f"[0, {exact_text(sub.max)}]")
     return Decision(rec.unit_id, sub.code, "scored", sub.method, points, sub.max, branch.label, inputs,
-                    "; ".join(notes), quantity)
+                    notes, quantity)

@@ -16,14 +16,13 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from . import methods, workbook
-from .errors import EvidenceError, Problem, did_you_mean
+from .errors import EvidenceError, Location, Problem, did_you_mean
 from .i18n import _, both
 from .model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from .numbers import NumberError, exact_text
 from .roundio import refuse_links
-from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, loc, nfc,
-                     read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, show_loc, text_of)
-from .yamlio import key_position
+from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, nfc,
+                     read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, text_of)
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -40,16 +39,15 @@ class RawValue:
     numerator: Any = None
     denominator: Any = None
     responses: Optional[dict] = None
-    tasks: Optional[list] = None  # list of (dict, location)
+    tasks: Optional[list] = None  # list of (dict, Location)
     citation: Optional[dict] = None
     reason: str = ""
-    location: str = ""
-    value_location: str = ""  # where a YAML `value` stands (a table cell carries its own)
+    location: Optional[Location] = None
+    value_location: Optional[Location] = None  # where a YAML `value` stands (a table cell carries its own)
     given: set = field(default_factory=set)  # which of value/numerator/... were present
-    key_location: str = ""  # where its metric id is written (a YAML key), when not `location`
+    key_location: Optional[Location] = None  # where its metric id is written (a YAML key), when not `location`
 
-
-    def value_at(self) -> str:
+    def value_at(self) -> Optional[Location]:
         return text_of(self.value)[1] or self.value_location
 
 
@@ -59,12 +57,13 @@ class RawUnit:
     unit_name: str
     unit_type: str
     period: str
-    location: str
+    location: Location
     source: str
     folder: Path
     metrics: dict[str, RawValue] = field(default_factory=dict)
-    criteria: Optional[tuple[str, str]] = None  # the criteria set the file says it is for, and where
-    not_applicable: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (reason, loc)
+    criteria: Optional[tuple[str, Location]] = None  # the criteria set the file says it is for, and where
+    not_applicable: dict[str, tuple[str, Location]] = field(default_factory=dict)  # code -> (reason, where)
+    period_location: Optional[Location] = None
 
 
 # ---------------------------------------------------------------- reading files
@@ -76,12 +75,12 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     doc, at = loaded
     u = doc["unit"]
     unit = RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at("unit"), name,
-                    path.parent)
+                    path.parent, period_location=at("period"))
     if "criteria" in doc:
-        unit.criteria = (nfc(str(doc["criteria"])), loc(name, "{}:{}".format(*key_position(doc, ["criteria"]))))
+        unit.criteria = (nfc(str(doc["criteria"])), at("criteria", key=True))
     for mid, m in (doc.get("metrics") or {}).items():
         raw = RawValue(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"),
-                       key_location=loc(name, "{}:{}".format(*key_position(doc, ["metrics", mid]))))
+                       key_location=at("metrics", mid, key=True))
         raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
         raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
         if "value" in m:
@@ -94,8 +93,7 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
             raw.tasks = _read_task_file(path.parent, m["tasks_file"], at("metrics", mid, "tasks_file"), sink)
         unit.metrics[nfc(mid)] = raw
     for code, reason in (doc.get("not_applicable") or {}).items():
-        where = loc(name, "{}:{}".format(*key_position(doc, ["not_applicable", code])))  # the item's code
-        unit.not_applicable[nfc(code)] = (nfc(reason), where)
+        unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code, key=True))  # the item's code
     return [unit]
 
 
@@ -116,10 +114,11 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         unit = units.get(key)
         if unit is None:
             unit = units[key] = RawUnit(cells["unit_id"], cells["unit_name"], cells["unit_type"],
-                                         cells["period"], at("unit_id"), name, path.parent)
+                                         cells["period"], at("unit_id"), name, path.parent,
+                                         period_location=at("period"))
         elif (unit.unit_name, unit.unit_type) != (cells["unit_name"], cells["unit_type"]):
             sink.add(at("unit_name"), f"unit {unit.unit_id} is named or typed differently than on "
-                                      f"{show_loc(unit.location)}")
+                                      f"{unit.location}")
         na = cells.get("not_applicable", "")
         metric = cells.get("metric", "")
         if na:
@@ -139,7 +138,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         if option:
             raw = existing or RawValue(location=at("metric"), citation=citation)
             if existing is not None and raw.responses is None:
-                sink.add(at("option"), f"metric {metric} is given twice (see {show_loc(raw.location)})")
+                sink.add(at("option"), f"metric {metric} is given twice (see {raw.location})")
                 continue
             raw.responses = raw.responses or {}
             raw.given.add("responses")
@@ -149,7 +148,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
             unit.metrics[metric] = raw
             continue
         if existing is not None:
-            sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice (first on {show_loc(existing.location)})")
+            sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice (first on {existing.location})")
             continue
         raw = RawValue(location=at("metric"), citation=citation, reason=cells.get("reason", ""))
         for k in ("value", "numerator", "denominator"):
@@ -160,7 +159,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     return list(units.values())
 
 
-def _read_task_file(folder: Path, ref: Any, location: str, sink: ProblemSink, source: str = "") -> list:
+def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSink, source: str = "") -> list:
     """A task list: a CSV / Excel file inside the evidence folder or, for a row of an intake
     workbook whose value is `Nhiệm vụ`, that sheet of the same workbook."""
     own_sheet = source.lower().endswith(".xlsx") and nfc(ref) == workbook.TASK_SHEET
@@ -175,7 +174,7 @@ def _read_task_file(folder: Path, ref: Any, location: str, sink: ProblemSink, so
         header, rows = rows_from_csv(target, name, sink)
     missing = [c for c in ("task", "lead", "deadline") if c not in header]
     if missing:
-        sink.add(loc(name, "1:1"), f"task list needs columns {', '.join(TASK_COLUMNS)}; missing: {', '.join(missing)}")
+        sink.add(Location(name, 1, 1), f"task list needs columns {', '.join(TASK_COLUMNS)}; missing: {', '.join(missing)}")
         return []
     # Extra columns (a row number, the deadline as printed…) are kept out of the score, but one that
     # looks like a misspelt task column is an error: `complete` must not quietly score 0 %.
@@ -190,7 +189,7 @@ def _read_task_file(folder: Path, ref: Any, location: str, sink: ProblemSink, so
              cell_loc(name, header, rowno, "task", sheet)) for rowno, cells in rows]
 
 
-def _inside(folder: Path, ref: str, location: str, sink: ProblemSink) -> Optional[Path]:
+def _inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Optional[Path]:
     """Resolve a file reference inside the evidence folder; refuse anything that escapes it."""
     if not ref or Path(ref).is_absolute():
         sink.add(location, f"file reference {ref!r} must be a relative path inside the evidence folder")
@@ -248,7 +247,7 @@ def _period_year(period: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
-def _citation(raw: Optional[dict], unit: RawUnit, location: str, sink: ProblemSink) -> Optional[Citation]:
+def _citation(raw: Optional[dict], unit: RawUnit, location: Location, sink: ProblemSink) -> Optional[Citation]:
     if not raw:
         return None
     d = None
@@ -270,7 +269,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
     errors_before = len(sink.problems)
     citation = _citation(raw.citation, unit, where, sink)  # checked even when the value is wrong
 
-    def bad(message: str, at: str = "") -> None:
+    def bad(message: str, at: Optional[Location] = None) -> None:
         sink.add(at or where, f"{spec.id}: {message}")
 
     if kind == "tasks" and raw.given == {"value"} and isinstance(raw.value, Cell):
@@ -367,7 +366,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
         return None
     if len(sink.problems) > errors_before:
         return None
-    return MetricValue(spec.id, kind, value, citation, show_loc(where), num, den, raw.reason)
+    return MetricValue(spec.id, kind, value, citation, where, num, den, raw.reason)
 
 
 def _detail(exc: Exception) -> str:
@@ -376,7 +375,7 @@ def _detail(exc: Exception) -> str:
 
 
 def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink,
-           where: str) -> Optional[tuple[Task, ...]]:
+           where: Location) -> Optional[tuple[Task, ...]]:
     tasks, ok = [], True
     for item, at in items:
         if not isinstance(item, dict) or not item.get("task") or not item.get("lead") or not item.get("deadline"):
@@ -458,7 +457,9 @@ def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional
             sink.add(at, _("item {code} is declared not applicable without a reason").format(code=code))
         else:
             na[code] = reason
-    return EvidenceRecord(unit.unit_id, unit.unit_name, unit.unit_type, unit.period, values, na, unit.source)
+    return EvidenceRecord(unit.unit_id, unit.unit_name, unit.unit_type, unit.period, values, na, unit.source,
+                          unit.location, unit.period_location,
+                          {code: at for code, (_reason, at) in sorted(unit.not_applicable.items()) if code in na})
 
 
 def consistency_warnings(criteria: CriteriaSet, record: EvidenceRecord) -> list[Problem]:
@@ -490,8 +491,8 @@ def consistency_warnings(criteria: CriteriaSet, record: EvidenceRecord) -> list[
     return out
 
 
-def _warning(location: str, message: str, translated: str) -> Problem:
-    return Problem(location, message=message, severity="warning", translated=translated)
+def _warning(location: Location, message: str, translated: str) -> Problem:
+    return Problem.at(location, message, "warning", translated)
 
 
 @dataclass(frozen=True)
@@ -533,7 +534,7 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
     for unit in units:
         first = seen.get(unit.unit_id)
         if first is not None:
-            sink.add(unit.location, f"duplicate unit {unit.unit_id!r}: already given at {show_loc(first.location)}")
+            sink.add(unit.location, f"duplicate unit {unit.unit_id!r}: already given at {first.location}")
             continue
         seen[unit.unit_id] = unit
         if unit.criteria is not None and unit.criteria[0] != criteria.id and not _fits(unit, criteria):

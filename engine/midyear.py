@@ -132,7 +132,7 @@ def check_unit(criteria: CriteriaSet, rec: EvidenceRecord, elapsed: Elapsed) -> 
         points = method.points(sub.params, sub.max, hits[0].key, projected) if len(hits) == 1 else None
         status = "on_track" if points is not None and points >= best.points else "at_risk"
         checks.append(TargetCheck(status=status, value=q, projected=projected, projected_points=points,
-                                  condition=hits[0].label if len(hits) == 1 else "", location=value.location, **base))
+                                  condition=hits[0].label if len(hits) == 1 else "", location=str(value.location), **base))
     return UnitMidyear(rec.unit_id, rec.unit_name, rec.unit_type, rec.period, tuple(checks))
 
 

@@ -6,6 +6,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Optional, Union
 
+from .errors import Location
+
 METRIC_KINDS = ("percent", "count", "boolean", "date", "category", "responses", "points", "tasks")
 DATE_CATEGORIES = ("on_time", "late", "not_done")
 BOOLEAN_CATEGORIES = ("yes", "no")
@@ -200,7 +202,7 @@ class MetricValue:
     kind: str
     value: Any  # Fraction, str (category), date/None, dict option->count, tuple[Task], Fraction points
     citation: Optional[Citation]
-    location: str
+    location: Location
     numerator: Optional[int] = None
     denominator: Optional[int] = None
     reason: str = ""
@@ -233,6 +235,11 @@ class EvidenceRecord:
     values: dict[str, MetricValue]
     not_applicable: dict[str, str]
     source: str
+    # Where the evidence names the unit, gives its period, and declares each item not applicable:
+    # recorded while reading, so that a later check names the place without reading the file again.
+    location: Optional[Location] = None
+    period_location: Optional[Location] = None
+    not_applicable_at: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -258,12 +265,13 @@ class Verdict:
 
 STATUSES = ("scored", "not_applicable", "missing_evidence", "no_matching_band")
 
-# The words of the outcomes that are not a band's own words (part of the result document, so every
-# evaluator writes them alike).
-NOTE_NOT_FOR_UNIT_TYPE = "không áp dụng cho loại đơn vị {unit_type}"
-NOTE_MISSING = "thiếu số liệu / tài liệu kiểm chứng: cần giải trình"
-NOTE_NO_BAND = "giá trị không thuộc mức điểm nào của tiêu chí"
-NOTE_NO_CITATION = "không có tài liệu kiểm chứng: cần giải trình"
+# Notes on a decision, as stable codes in the result document (every evaluator writes them alike);
+# reports put them into words in the reader's language (reports/notes.py).
+NOTE_NOT_FOR_UNIT_TYPE = "not_for_unit_type"  # the item does not apply to the unit's type
+NOTE_MISSING = "missing_evidence"  # no value for the item's metric: an explanation is owed
+NOTE_NO_BAND = "no_band"  # the value is in none of the item's bands
+NOTE_NO_CITATION = "no_citation"  # the value cites no document: an explanation is owed
+NOTES = (NOTE_NOT_FOR_UNIT_TYPE, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION)
 
 
 @dataclass(frozen=True)
@@ -271,7 +279,7 @@ class Input:
     metric: str
     value: str
     citation: Optional[Citation]
-    location: str
+    location: Location
 
 
 @dataclass(frozen=True)
@@ -284,8 +292,9 @@ class Decision:
     max: Fraction
     condition: str = ""  # the matched branch in the criteria's own words
     inputs: tuple[Input, ...] = ()
-    note: str = ""
+    notes: tuple[str, ...] = ()  # codes from NOTES
     quantity: Optional[Quantity] = None  # the value the condition was tested on
+    reason: str = ""  # the unit's own words for an item it declares not applicable
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from .evaluate import Evaluator, decide
 from .evidence import EvidenceSet, evidence_files, load_evidence
 from .model import CriteriaSet, MetricValue, UnitResult
 from .numbers import display, exact_text, to_fraction
-from .results import result_files
+from .results import RESULT_FORMAT, result_files
 
 # Fields that name places (paths, lines) or the evaluator rather than decide anything: a replay
 # runs from other paths, and a second opinion from another evaluator.
@@ -179,7 +179,7 @@ def _inputs_text(item: dict) -> str:
         cit = i.get("citation") or {}
         doc = f" [{cit.get('document', '')}]" if cit else ""
         parts.append(f"{i.get('metric')} = {i.get('value')}{doc}")
-    note = item.get("note") or ""
+    note = "; ".join(item.get("notes") or ()) or item.get("reason") or ""
     return "; ".join(parts) + (f" ({note})" if note else "") or "no inputs"
 
 
@@ -335,11 +335,25 @@ def _bundle_paths(root: Path) -> Iterator[None]:
         raise type(exc)(problems) from None
 
 
+def refuse_older_results(bundle: Bundle) -> None:
+    """A bundle whose unit results are in an older result format cannot be matched by this version:
+    say so, rather than report every item as changed."""
+    older = sorted({fmt for data in bundle.results().values() for doc in [_load_json(data)]
+                    if isinstance(doc, dict) for fmt in [str(doc.get("format", ""))]
+                    if fmt.startswith("cchc-result/") and fmt != RESULT_FORMAT})
+    if older:
+        recorded = bundle.versions.get("cchc", "?")
+        raise CchcError(f"the bundle's unit results are in the format {', '.join(older)}, written by cchc "
+                        f"{recorded}; this cchc writes {RESULT_FORMAT} (item notes as codes), so a replay "
+                        f"cannot match them: replay the bundle with cchc {recorded}, or score its inputs again")
+
+
 @contextlib.contextmanager
 def rebuilt(bundle: Bundle, evaluator: Evaluator) -> Iterator[Context]:
     """Rebuild a bundle's inputs in a temporary folder (removed afterwards)."""
     from .bundle import extract
 
+    refuse_older_results(bundle)
     with tempfile.TemporaryDirectory(prefix="cchc-replay-") as tmp:
         root = Path(tmp).resolve()
         inputs = extract(bundle, root)

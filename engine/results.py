@@ -11,7 +11,7 @@ from .model import Citation, CriteriaSet, Decision, Rollup, UnitResult
 from .numbers import display, exact_text
 from .outdir import check_names
 
-RESULT_FORMAT = "cchc-result/1"
+RESULT_FORMAT = "cchc-result/2"  # /2: notes are codes (`notes`), a not-applicable reason is `reason`
 _ORJSON_CANONICAL = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
@@ -49,11 +49,11 @@ def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dic
     return {
         "code": d.code, "title": titles[d.code], "method": d.method, "status": d.status,
         "points": _exact(d.points), "points_display": display(d.points), "max": _exact(d.max),
-        "condition": d.condition, "note": d.note,
+        "condition": d.condition, "notes": list(d.notes), "reason": d.reason,
         "quantity": None if d.quantity is None else exact_text(d.quantity) if isinstance(d.quantity, Fraction)
         else d.quantity,
         "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
-                    "citation": _citation(i.citation), "location": i.location} for i in d.inputs],
+                    "citation": _citation(i.citation), "location": str(i.location)} for i in d.inputs],
     }
 
 

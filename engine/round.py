@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from .appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
-from .errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Problem
+from .errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Location, Problem
 from .evaluate import Evaluator, decide
 from .evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
 from .model import CriteriaSet, EvidenceRecord, UnitResult
@@ -30,9 +30,8 @@ from .outdir import check_names
 from .ranking import (ROUND_FORMAT, PreviousRound, PreviousUnit, Ranking, Standing, UnitScore,
                       load_previous, rank_units)
 from .results import rollup_json, dumps, unit_json
-from .roundio import RoundInputError, input_files, problem_at
+from .roundio import RoundInputError, input_files
 from .survey_data import SurveySet, load_survey, mixed_metric_problems, survey_metrics
-from .yamlio import load_yaml, position
 
 EvaluatorFactory = Callable[[str], Evaluator]
 Progress = Callable[[str, int, int], None]  # (phase: "evidence" | "units", done, in all)
@@ -209,9 +208,9 @@ class Workers:
             self.reads.update(reads)
             for rec in chunk_records:
                 if rec.unit_id in first:
-                    where = _located(first[rec.unit_id], ["unit"], "unit_id")
-                    problems.append(_at(_located(rec, ["unit"], "unit_id"),
-                                        f"duplicate unit {rec.unit_id!r}: already given at {_shown(where)}"))
+                    given = first[rec.unit_id]
+                    problems.append(Problem.at(_where(rec, rec.location), f"duplicate unit {rec.unit_id!r}: "
+                                               f"already given at {_where(given, given.location)}"))
                     continue
                 first[rec.unit_id] = rec
                 records.append(rec)
@@ -262,35 +261,11 @@ def decide_all(criteria: CriteriaSet, records: Sequence[EvidenceRecord], factory
         return pool.decide(records, progress)
 
 
-def _shown(p: Problem) -> str:
-    if p.where:
-        return f"{p.file}:{p.where}"
-    return f"{p.file}:{p.line}:{p.col}" if p.line else p.file
-
-
 # ---------------------------------------------------------------- the round
 
-def _located(rec: EvidenceRecord, yaml_path: list, column: str, match: Optional[tuple[str, str]] = None) -> Problem:
-    """Where a record says something (its evidence file is read again only to find the line)."""
-    src = Path(rec.source)
-    try:
-        if src.suffix.lower() in (".yaml", ".yml"):
-            line, col = position(load_yaml(src, rec.source), yaml_path)
-            return Problem(rec.source, line, col)
-        if src.suffix.lower() == ".csv":
-            from .tables import ProblemSink, rows_from_csv
-
-            header, rows = rows_from_csv(src, rec.source, ProblemSink())
-            for rowno, cells in rows:
-                if cells.get("unit_id") == rec.unit_id and (match is None or cells.get(match[0]) == match[1]):
-                    return Problem(rec.source, rowno, header.index(column) + 1 if column in header else 1)
-    except InputError:
-        pass
-    return Problem(rec.source)
-
-
-def _at(p: Problem, message: str) -> Problem:
-    return replace(p, message=message)
+def _where(rec: EvidenceRecord, location: Optional[Location]) -> Location:
+    """A place the evidence reader recorded for the record, else its evidence file."""
+    return location or Location(rec.source)
 
 
 def round_problems(criteria: CriteriaSet, records: Sequence[EvidenceRecord]) -> tuple[str, list[Problem]]:
@@ -301,23 +276,24 @@ def round_problems(criteria: CriteriaSet, records: Sequence[EvidenceRecord]) -> 
     period = max(periods, key=lambda p: (sum(1 for r in records if r.period == p), p)) if periods else ""
     for rec in records:
         if rec.period != period:
-            problems.append(_at(_located(rec, ["period"], "period"),
-                                f"unit {rec.unit_id} reports period {rec.period!r} but the round's period is "
-                                f"{period!r}: one round scores one period"))
+            problems.append(Problem.at(_where(rec, rec.period_location),
+                                       f"unit {rec.unit_id} reports period {rec.period!r} but the round's period is "
+                                       f"{period!r}: one round scores one period"))
     survey = survey_metrics(criteria)
     subs = {s.code: s for s in criteria.sub_criteria()}
     for rec in records:
         for mid, mv in rec.values.items():
             if mid in survey:
                 readers = sorted(s.code for s in subs.values() if s.metric == mid)
-                problems.append(problem_at(mv.location, f"unit {rec.unit_id} gives its own value for survey metric "
+                problems.append(Problem.at(mv.location, f"unit {rec.unit_id} gives its own value for survey metric "
                                                         f"{mid!r} (item {', '.join(readers)}): survey items are "
                                                         "scored from survey data (--survey), never self-scored"))
         for code in rec.not_applicable:
             if code in subs and subs[code].source == "survey":
-                problems.append(_at(_located(rec, ["not_applicable", code], "not_applicable", ("not_applicable", code)),
-                                    f"unit {rec.unit_id} declares survey item {code} not applicable: survey items "
-                                    "are not self-assessed (the survey data declares them not applicable)"))
+                problems.append(Problem.at(_where(rec, rec.not_applicable_at.get(code)),
+                                           f"unit {rec.unit_id} declares survey item {code} not applicable: survey "
+                                           "items are not self-assessed (the survey data declares them not "
+                                           "applicable)"))
     return period, problems
 
 
@@ -476,7 +452,7 @@ def round_unit_json(result: RoundResult, unit: AppraisedUnit, standing: Standing
         item["appraisal_rounds"] = [{
             "round": a.round, "points": exact_text(a.points), "points_display": display(a.points),
             "accepted": a.accepted, "reason": a.reason, "appraiser": a.appraiser, "explanation": a.explanation,
-            "date": a.date.isoformat() if a.date else None, "location": a.location,
+            "date": a.date.isoformat() if a.date else None, "location": str(a.location),
         } for a in unit.rounds.get(code, ())]
     doc["self_total"] = rollup_json(unit.self_result.total)
     st = standing_json(standing)
@@ -514,7 +490,7 @@ def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
     from .bundle import InputRoot, input_roots
     from .replay import cited_files, evidence_roots
 
-    survey_cited = cited_files((problem_at(mv.location, "").file, mv) for values in result.survey.values.values()
+    survey_cited = cited_files((mv.location.file, mv) for values in result.survey.values.values()
                                for mv in values.values())
     return {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))],
             "evidence": evidence_roots(evidence_paths, result.evidence, result.reads.get("evidence", ())),

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Iterable
 
@@ -53,17 +52,3 @@ def input_files(paths: Iterable[Path | str]) -> list[Path]:
             out.append(p)
     return out
 
-
-_LINE_COL = re.compile(r"^(.*):(\d+):(\d+)$")
-_CELL = re.compile(r"^(.*):([^:/\\]+![A-Z]+\d+)$")
-
-
-def problem_at(location: str, message: str, severity: str = "error") -> Problem:
-    """A Problem from a shown location (`file:line:col`, `file:Sheet!B7` or just `file`)."""
-    m = _LINE_COL.match(location)
-    if m:
-        return Problem(m.group(1), int(m.group(2)), int(m.group(3)), message, severity=severity)
-    m = _CELL.match(location)
-    if m:
-        return Problem(m.group(1), message=message, where=m.group(2), severity=severity)
-    return Problem(location, message=message, severity=severity)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
 from . import methods
-from .errors import Problem
+from .errors import Location, Problem
 from .evidence import RawUnit, RawValue, typed_value
-from .tables import Cell, ProblemSink, cell_loc, load_mapping, nfc, read_each, read_table, row_citation, show_loc
+from .tables import Cell, ProblemSink, cell_loc, load_mapping, nfc, read_each, read_table, row_citation
 from .model import CriteriaSet, EvidenceRecord, MetricValue
 from .roundio import input_files
 
@@ -66,7 +66,7 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
     subs = criteria.sub_criteria()
     values: dict[str, dict[str, MetricValue]] = {}
     na: dict[str, dict[str, str]] = {}
-    first_seen: dict[tuple[str, str], str] = {}
+    first_seen: dict[tuple[str, str], Location] = {}
     for unit in units:
         rec = known.get(unit.unit_id)
         if rec is None:
@@ -89,7 +89,7 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
                 sink.add(raw.location, f"survey metric {mid} of unit {unit.unit_id} is given twice "
                                        f"(first on {first_seen[key]})")
                 continue
-            first_seen[key] = show_loc(raw.location)
+            first_seen[key] = raw.location
             mv = typed_value(spec, raw, unit, sink)
             if mv is None:
                 continue
@@ -178,7 +178,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         option = cells.get("option", "")
         if option:
             if existing is not None and existing.responses is None:
-                sink.add(at("option"), f"metric {metric} is given twice (see {show_loc(existing.location)})")
+                sink.add(at("option"), f"metric {metric} is given twice (see {existing.location})")
                 continue
             raw = existing or RawValue(location=at("metric"), citation=citation)
             if raw.citation is None:
@@ -193,7 +193,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
             continue
         if existing is not None:
             sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice "
-                                   f"(first on {show_loc(existing.location)})")
+                                   f"(first on {existing.location})")
             continue
         raw = RawValue(location=at("metric"), citation=citation)
         for k in ("value", "numerator", "denominator"):

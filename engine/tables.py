@@ -1,14 +1,13 @@
 """Reading located inputs: YAML mappings, CSV and Excel rows, cells typed as people write them.
 
-Every value keeps where it was read (`file:line:col`, CSV `file:row:col`, Excel `file:Sheet!B7`),
-so that any later check can name the place. Shared by evidence, survey and appraisal files.
+Every value keeps where it was read (a `Location`: `file:line:col`, CSV `file:row:col`, Excel
+`file:Sheet!B7`), so that any later check can name the place. Shared by evidence, survey and appraisal files.
 """
 from __future__ import annotations
 
 import csv
 import io
 import itertools
-import re
 import unicodedata
 import zipfile
 import zlib
@@ -20,11 +19,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import workbook
-from .errors import InputError, Problem
+from .errors import InputError, Location, Problem
 from .limits import check_file_size, limit, over
 from .numbers import TypedNumber, parse_number, to_fraction
 from .schema import schema_problems
-from .yamlio import load_yaml, position
+from .yamlio import key_position, load_yaml, position
 
 
 def nfc(text: Any) -> str:
@@ -35,23 +34,8 @@ class ProblemSink:
     def __init__(self):
         self.problems: list[Problem] = []
 
-    def add(self, location: str, message: str, severity: str = "error") -> None:
-        file, _, rest = location.partition("\x1f")
-        if rest and re.fullmatch(r"\d+:\d+", rest):
-            line, col = rest.split(":")
-            self.problems.append(Problem(file, int(line), int(col), message, severity=severity))
-        else:
-            self.problems.append(Problem(file, message=message, where=rest, severity=severity))
-
-
-def loc(file: str, where: str) -> str:
-    """Internal location key: file and position joined by a separator that cannot occur in paths."""
-    return f"{file}\x1f{where}"
-
-
-def show_loc(location: str) -> str:
-    file, _, where = location.partition("\x1f")
-    return f"{file}:{where}" if where else file
+    def add(self, location: Location, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem.at(location, message, severity))
 
 
 def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], list[tuple[int, dict]]]:
@@ -62,7 +46,7 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
         sink.problems.extend(exc.problems)
         return [], []
     except UnicodeDecodeError as exc:
-        sink.add(loc(name, ""), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        sink.add(Location(name), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
         return [], []
     reader = csv.reader(io.StringIO(text, newline=""))
     max_rows = limit("rows")
@@ -70,14 +54,14 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
     try:
         for row in reader:
             if len(rows) > max_rows:
-                sink.add(loc(name, f"{len(rows) + 1}:1"), over("rows", f"more than {max_rows} rows"))
+                sink.add(Location(name, len(rows) + 1, 1), over("rows", f"more than {max_rows} rows"))
                 return [], []
             rows.append(row)
     except csv.Error as exc:
-        sink.add(loc(name, f"{reader.line_num}:1"), f"malformed CSV: {exc}")
+        sink.add(Location(name, reader.line_num, 1), f"malformed CSV: {exc}")
         return [], []
     if not rows:
-        sink.add(loc(name, "1:1"), "empty file: expected a header row")
+        sink.add(Location(name, 1, 1), "empty file: expected a header row")
         return [], []
     header = _header(rows[0], name, "", sink)
     if header is None:
@@ -87,9 +71,9 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
         if not any(c.strip() for c in row):
             continue
         if len(row) > len(header):
-            sink.add(loc(name, f"{i}:{len(header) + 1}"), f"row has {len(row)} cells, the header has {len(header)}")
+            sink.add(Location(name, i, len(header) + 1), f"row has {len(row)} cells, the header has {len(header)}")
             continue
-        cells = _cells(header, row, lambda col: loc(name, f"{i}:{col}"), sink)
+        cells = _cells(header, row, lambda col: Location(name, i, col), sink)
         if cells is not None:
             out.append((i, cells))
     return header, out
@@ -99,7 +83,7 @@ def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Opt
     """Column names, lower-case; None (with the problems in `sink`) when a name is given twice,
     whatever its case (`value` and `VALUE`: which one would count?), or there are too many."""
     header = [nfc(h).lower() if h is not None else "" for h in raw]
-    where = (lambda i: loc(name, f"{sheet}!{_column(i)}1")) if sheet else (lambda i: loc(name, f"1:{i}"))
+    where = (lambda i: Location.in_sheet(name, sheet, _column(i), 1)) if sheet else (lambda i: Location(name, 1, i))
     if len(header) > limit("columns"):
         sink.add(where(1), over("columns", f"the header has {len(header)} columns"))
         return None
@@ -114,7 +98,7 @@ def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Opt
     return header if ok else None
 
 
-def _cells(header: list[str], row: Iterable[Any], where: Callable[[int], str], sink: ProblemSink,
+def _cells(header: list[str], row: Iterable[Any], where: Callable[[int], Location], sink: ProblemSink,
            shown: frozenset[int] = frozenset()) -> Optional[dict]:
     """A row's cells by column name; None (with the problems in `sink`) when a text is too long or
     a value stands in a column without a name. Columns in `shown` (1-based) only show something to
@@ -161,33 +145,33 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken workbook
-        sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
+        sink.add(Location(name), f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
         return [], [], ""
     try:
         title = sheet or workbook.data_sheet(wb.sheetnames)
         if title not in wb.sheetnames:
-            sink.add(loc(name, f"{wb.sheetnames[0]}!A1"), f"no sheet {title or workbook.DATA_SHEET!r}: "
-                                                          f"{workbook.expected_sheet()}")
+            sink.add(Location.in_sheet(name, wb.sheetnames[0], "A", 1), f"no sheet {title or workbook.DATA_SHEET!r}: "
+                                                                      f"{workbook.expected_sheet()}")
             return [], [], ""
         ws = wb[title]
         if ws.sheet_state != "visible":
-            sink.add(loc(name, f"{ws.title}!A1"), f"the sheet {ws.title!r} is {ws.sheet_state.replace('veryH', 'very h')}: "
-                                                  "unhide it (or move the rows to a visible sheet); only what "
-                                                  "a person can see is read")
+            sink.add(Location.in_sheet(name, ws.title, "A", 1),
+                     f"the sheet {ws.title!r} is {ws.sheet_state.replace('veryH', 'very h')}: unhide it (or move "
+                     "the rows to a visible sheet); only what a person can see is read")
             return [], [], ws.title
         rows = _sheet_rows(ws, name, sink)
     except InputError as exc:
         sink.problems.extend(exc.problems)
         return [], [], ""
     except Exception as exc:  # noqa: BLE001 - a malformed sheet fails while it is parsed
-        sink.add(loc(name, ""), f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
+        sink.add(Location(name), f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
         return [], [], ""
     finally:
         wb.close()
     if rows is None:
         return [], [], ws.title
     if not rows or rows[0][0] != 1:
-        sink.add(loc(name, f"{ws.title}!A1"), "empty sheet: expected a header row")
+        sink.add(Location.in_sheet(name, ws.title, "A", 1), "empty sheet: expected a header row")
         return [], [], ws.title
     written = _header(rows[0][1], name, ws.title, sink)
     if written is None:
@@ -201,7 +185,7 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
             continue
         values = [c.date().isoformat() if isinstance(c, datetime) else c.isoformat() if isinstance(c, date)
                   else "" if c is None else c for c in row]
-        cells = _cells(header, values, lambda col: loc(name, f"{ws.title}!{_column(col)}{i}"), sink, shown)
+        cells = _cells(header, values, lambda col: Location.in_sheet(name, ws.title, _column(col), i), sink, shown)
         if cells is None or (intake and workbook.unfilled(cells)):
             continue
         out.append((i, cells))
@@ -255,19 +239,19 @@ def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple[in
     formulas = 0
     for i, row in enumerate(ws.iter_rows(), start=1):
         if i > max_rows + 1:
-            sink.add(loc(name, f"{ws.title}!A{i}"), over("rows", f"more than {max_rows} rows"))
+            sink.add(Location.in_sheet(name, ws.title, "A", i), over("rows", f"more than {max_rows} rows"))
             return None
         if not row:  # a row the sheet does not store
             continue
         last = max((c.column for c in row if getattr(c, "value", None) is not None), default=0)
         if last > max_cols:
-            sink.add(loc(name, f"{ws.title}!{_column(last)}{i}"), over("columns", f"a value in column {last}"))
+            sink.add(Location.in_sheet(name, ws.title, _column(last), i), over("columns", f"a value in column {last}"))
             return None
         for c in row:
             if getattr(c, "data_type", "") == "f":
                 formulas += 1
                 if formulas <= 20:
-                    sink.add(loc(name, f"{ws.title}!{c.coordinate}"), "a formula: cchc reads values only "
+                    sink.add(Location(name, cell=f"{ws.title}!{c.coordinate}"), "a formula: cchc reads values only "
                              "(copy the cells and paste them as values)")
         rows.append((i, tuple(_xlsx_value(c) for c in row[:last])))
     return None if formulas else rows
@@ -288,14 +272,11 @@ def _xlsx_value(cell: Any) -> Any:
     return TypedNumber(format(number, "f"))
 
 
-def cell_loc(name: str, header: list[str], row: int, column: str, sheet: str) -> str:
-    if sheet:
-        from openpyxl.utils import get_column_letter
-
-        idx = header.index(column) + 1 if column in header else 1
-        return loc(name, f"{sheet}!{get_column_letter(idx)}{row}")
+def cell_loc(name: str, header: list[str], row: int, column: str, sheet: str) -> Location:
+    """Where the cell of `column` (by its header name; the first column when it has none) stands in
+    row `row` of a CSV file or of the sheet `sheet`."""
     idx = header.index(column) + 1 if column in header else 1
-    return loc(name, f"{row}:{idx}")
+    return Location.in_sheet(name, sheet, _column(idx), row) if sheet else Location(name, row, idx)
 
 
 @dataclass(frozen=True)
@@ -303,14 +284,14 @@ class Cell:
     """Text of a CSV / Excel cell with its location: typed only once the metric's kind is known."""
 
     text: str
-    location: str
+    location: Location
 
 
-def text_of(v: Any) -> tuple[Any, str]:
+def text_of(v: Any) -> tuple[Any, Optional[Location]]:
     """Unwrap a table cell to its text and own location (YAML values have none)."""
     if isinstance(v, Cell):
         return v.text, v.location
-    return v, ""
+    return v, None
 
 
 def as_number(v: Any, *, percent: bool = False, whole: bool = False) -> Fraction:
@@ -359,26 +340,26 @@ def as_bool(v: Any) -> bool:
 
 
 def load_mapping(path: Path, name: str, schema: str, what: str,
-                 sink: ProblemSink) -> Optional[tuple[dict, Callable[..., str]]]:
+                 sink: ProblemSink) -> Optional[tuple[dict, Callable[..., Location]]]:
     """A YAML file whose top level is one mapping checked against a JSON Schema: the document and
-    a function giving the location of a key path in it; None (with the problems in `sink`) if not."""
+    a function giving the location of a key path's value in it (`key=True`: of its last key); None
+    (with the problems in `sink`) if not."""
     doc = load_yaml(path, name)
     if not isinstance(doc, dict):
-        sink.add(loc(name, "1:1"), f"expected a mapping ({what}) at the top level")
+        sink.add(Location(name, 1, 1), f"expected a mapping ({what}) at the top level")
         return None
     problems = schema_problems(doc, schema, name)
     if problems:
         sink.problems.extend(problems)
         return None
 
-    def at(*path_) -> str:
-        line, col = position(doc, list(path_))
-        return loc(name, f"{line}:{col}")
+    def at(*path_, key: bool = False) -> Location:
+        return Location(name, *(key_position if key else position)(doc, list(path_)))
 
     return doc, at
 
 
-def row_citation(cells: dict, at: Callable[[str], str], sink: ProblemSink) -> Optional[dict]:
+def row_citation(cells: dict, at: Callable[[str], Location], sink: ProblemSink) -> Optional[dict]:
     """The citation a table row gives in its document / date / issuer / file columns."""
     if cells.get("document"):
         citation = {"document": cells["document"], "issuer": cells.get("issuer", ""), "file": cells.get("file", "")}
@@ -423,7 +404,7 @@ def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Ca
     for f in files:
         name = str(f)
         if not f.is_file():
-            sink.add(loc(name, ""), "file not found")
+            sink.add(Location(name), "file not found")
             continue
         suffix = f.suffix.lower()
         try:
@@ -432,7 +413,7 @@ def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Ca
             elif suffix in (".csv", ".xlsx"):
                 out += read_table_file(f, name)
             else:
-                sink.add(loc(name, ""), f"unsupported {what} format: expected .yaml, .yml, .csv or .xlsx")
+                sink.add(Location(name), f"unsupported {what} format: expected .yaml, .yml, .csv or .xlsx")
         except InputError as exc:
             sink.problems.extend(exc.problems)
     return out

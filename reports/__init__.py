@@ -57,16 +57,16 @@ def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[
     that cannot name a file safely is refused: engine.outdir.check_names)."""
     docs = load_results(result_paths(paths))
     cs = criteria_for(criteria, docs)
-    check_names({doc["unit"]["id"]: str(path) for path, doc in docs})
+    check_names({doc.unit_id: str(doc.path) for doc in docs})
     who = load_profile(profile)
     files: dict[str, bytes] = {}
     seen: dict[str, Path] = {}
-    for path, doc in docs:
-        uid = doc["unit"]["id"]
+    for doc in docs:
+        uid = doc.unit_id
         if uid in seen:
-            raise InputError([Problem(str(path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
-        seen[uid] = path
-        ctx = unit_context(cs, doc, report_date=report_date, profile=who)
+            raise InputError([Problem(str(doc.path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
+        seen[uid] = doc.path
+        ctx = unit_context(cs, doc.data, report_date=report_date, profile=who)
         for kind in kinds:
             files[f"{uid}.{kind}"] = produce("unit", kind, ctx, templates)
     return files

@@ -25,7 +25,7 @@ from engine import workbook as layout
 from engine.errors import InputError, Problem
 from engine.model import CriteriaSet, MetricSpec
 
-from .load import read_json
+from .load import RESULT_FORMATS, read_json, unit_result
 from .office import put, workbook_bytes
 from .text import compact
 
@@ -73,16 +73,16 @@ def previous_values(path: Optional[Path], unit_id: str) -> tuple[IntakeUnit, dic
         return IntakeUnit(), {}
     doc = read_json(path)
     fmt = str(doc.get("format", ""))
-    if fmt.startswith(("cchc-result/", "cchc-round-unit/")):
-        u = doc.get("unit") or {}
-        if unit_id and u.get("id") != unit_id:
-            raise InputError([Problem(str(path), message=f"this result is unit {u.get('id')!r}, not {unit_id!r}")])
+    if fmt.startswith(RESULT_FORMATS):
+        result = unit_result(path, doc)
+        if unit_id and result.unit_id != unit_id:
+            raise InputError([Problem(str(path), message=f"this result is unit {result.unit_id!r}, not {unit_id!r}")])
         values: dict[str, str] = {}
-        for item in doc.get("items", []):
-            for i in item.get("inputs", []) or []:
-                if i.get("metric") and i.get("value") not in (None, ""):
-                    values.setdefault(i["metric"], str(i["value"]))
-        return IntakeUnit(u.get("id", ""), u.get("name", ""), u.get("type", "")), values
+        for item in result.items:
+            for i in item["inputs"]:
+                if i["value"] != "":
+                    values.setdefault(i["metric"], i["value"])
+        return IntakeUnit(result.unit_id, result.unit_name, result.unit_type), values
     if fmt.startswith("cchc-round/"):
         units = [u for g in doc.get("groups", []) for u in g.get("units", [])] + \
             list((doc.get("ungrouped") or {}).get("units", []))
@@ -98,7 +98,7 @@ def intake_unit(criteria: CriteriaSet, unit_id: Optional[str], name: Optional[st
                 previous: Optional[Path]) -> tuple[IntakeUnit, dict[str, str]]:
     """The unit a workbook is pre-filled for (none: a blank workbook), from the options and last year."""
     if previous is not None and not unit_id and not str(read_json(previous).get("format", "")).startswith(
-            ("cchc-result/", "cchc-round-unit/")):
+            RESULT_FORMATS):
         raise InputError([Problem(str(previous), message="a round summary holds many units: pass --unit ID")])
     last, values = previous_values(previous, unit_id or "")
     unit = IntakeUnit(unit_id or last.id, name or last.name, unit_type or last.type)

@@ -1,19 +1,27 @@
-"""Reading what reports are made from: unit results (`cchc-result/1`), a round (`round.json`), and the
-criteria set they were scored with. Every problem is an `InputError` naming the file."""
+"""Reading what reports are made from: unit results (`cchc-result/…`), a round (`round.json`), and the
+criteria set they were scored with. Every problem is an `InputError` naming the file.
+
+A unit result reaches reports, the terminal and the workspace only as a `UnitResultDoc`: a document
+that passed the result schema (engine/schemas/result.schema.json), with the fields read across that
+boundary typed."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from engine import load_criteria
 from engine.errors import CchcError, InputError, Problem
-from engine.model import CriteriaSet
+from engine.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet
+from engine.numbers import to_fraction
 from engine.outdir import recover
+from engine.results import RESULT_FORMAT
 from engine.schema import schema_problems
 from engine.yamlio import load_yaml
 
-RESULT_FORMATS = ("cchc-result/", "cchc-round-unit/")  # `cchc score`; the annual round
+RESULT_FORMATS = ("cchc-result/",)  # `cchc score` and the annual round
 ROUND_FORMAT = "cchc-round/"
 OTHER_FORMATS = ("cchc-summary/", ROUND_FORMAT, "cchc-midyear/")  # written beside unit results
 
@@ -64,6 +72,76 @@ def check_schema(path: Path, doc: dict, schema: str, definition: str = "") -> No
     raise InputError(located or problems)
 
 
+@dataclass(frozen=True)
+class UnitResultDoc:
+    """One unit's result as checked against the result schema: what it says of the unit, the
+    criteria set and the totals, typed; `data` is the whole validated document (its items, roll-ups
+    and, from an annual round, standing and appraisal rounds)."""
+
+    path: Path
+    unit_id: str
+    unit_name: str
+    unit_type: str
+    period: str
+    engine: str
+    criteria_id: str
+    criteria_sha256: str
+    points: Fraction
+    max: Fraction
+    self_points: Fraction  # before appraisal (an annual round's `self_total`), else `points`
+    data: dict
+
+    @property
+    def items(self) -> list[dict]:
+        return self.data["items"]
+
+
+def unit_result(path: Path, doc: Any) -> UnitResultDoc:
+    """A unit result from a parsed document, refused (an `InputError` naming the file) unless it is
+    in the format this version writes and matches the result schema."""
+    fmt = str(doc.get("format", "")) if isinstance(doc, dict) else ""
+    if not fmt.startswith(RESULT_FORMATS):
+        raise InputError([Problem(str(path), message=f"not a unit result (format {fmt or None!r}; expected a "
+                                                     "units/*.json file written by `cchc score` or by the annual "
+                                                     "round)")])
+    if fmt == "cchc-result/1":
+        doc = _from_v1(doc)
+    elif fmt != RESULT_FORMAT:
+        raise InputError([Problem(str(path), message=f"a unit result in the format {fmt}, which this cchc does "
+                                                     f"not know (it reads {RESULT_FORMAT}): use the cchc that wrote "
+                                                     "it, or score its inputs again")])
+    check_schema(path, doc, "result.schema.json", "unit_result")
+    unit, total = doc["unit"], doc["total"]
+    return UnitResultDoc(path, unit["id"], unit["name"], unit["type"], doc["period"], doc["engine"],
+                         doc["criteria"]["id"], doc["criteria"]["sha256"], to_fraction(total["points"]),
+                         to_fraction(total["max"]), to_fraction((doc.get("self_total") or total)["points"]), doc)
+
+
+# The words `cchc-result/1` wrote for what `cchc-result/2` writes as note codes.
+_V1_NOTES = {"thiếu số liệu / tài liệu kiểm chứng: cần giải trình": NOTE_MISSING,
+             "giá trị không thuộc mức điểm nào của tiêu chí": NOTE_NO_BAND,
+             "không có tài liệu kiểm chứng: cần giải trình": NOTE_NO_CITATION}
+
+
+def _from_v1(doc: dict) -> dict:
+    """A `cchc-result/1` document (last year's results) read as `cchc-result/2`: its `note` text
+    becomes note codes and the unit's own not-applicable reason. Anything else it holds is then
+    checked by the schema as usual."""
+    unit_type = (doc.get("unit") or {}).get("type") if isinstance(doc.get("unit"), dict) else None
+    items = []
+    for item in doc.get("items") if isinstance(doc.get("items"), list) else ():
+        if isinstance(item, dict) and isinstance(item.get("note"), str):
+            item = dict(item)
+            parts = [p for p in item.pop("note").split("; ") if p]
+            codes = [_V1_NOTES[p] for p in parts if p in _V1_NOTES]
+            words = [p for p in parts if p not in _V1_NOTES]
+            if item.get("status") == "not_applicable" and words == [f"không áp dụng cho loại đơn vị {unit_type}"]:
+                codes, words = [NOTE_NOT_FOR_UNIT_TYPE], []
+            item["notes"], item["reason"] = codes, "; ".join(words)
+        items.append(item)
+    return {**doc, "format": RESULT_FORMAT, **({"items": items} if "items" in doc else {})}
+
+
 def result_paths(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
     """Result files from the arguments, each with whether it was found in a folder: files as given;
     a folder gives every `units/*.json` (the output folder of `cchc score` and of the round) or else
@@ -87,31 +165,19 @@ def result_paths(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
     return found
 
 
-def load_results(paths: Sequence[tuple[Path, bool]]) -> list[tuple[Path, dict]]:
-    """Unit results, each checked to be a `cchc-result/…` document with the fields reports read.
-    In a folder, a summary or a round summary beside the unit results is skipped (by its format,
-    never by its name: a unit may be called `summary`)."""
+def load_results(paths: Sequence[tuple[Path, bool]]) -> list[UnitResultDoc]:
+    """Unit results, each checked to be a unit result of this version's format that matches the
+    result schema. In a folder, a summary or a round summary beside the unit results is skipped (by
+    its format, never by its name: a unit may be called `summary`)."""
     problems, out = [], []
     for path, in_folder in paths:
         try:
             doc = read_json(path)
+            if in_folder and str(doc.get("format", "")).startswith(OTHER_FORMATS):
+                continue
+            out.append(unit_result(path, doc))
         except InputError as exc:
             problems += exc.problems
-            continue
-        fmt = str(doc.get("format", ""))
-        if in_folder and fmt.startswith(OTHER_FORMATS):
-            continue
-        if not fmt.startswith(RESULT_FORMATS):
-            problems.append(Problem(str(path), message=f"not a unit result (format {doc.get('format')!r}; "
-                                                       "expected a units/*.json file written by `cchc score` "
-                                                       "or by the annual round)"))
-            continue
-        try:
-            check_schema(path, doc, "result.schema.json", "unit_result")
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        out.append((path, doc))
     if problems:
         raise InputError(problems)
     if not out:
@@ -120,27 +186,27 @@ def load_results(paths: Sequence[tuple[Path, bool]]) -> list[tuple[Path, dict]]:
     return out
 
 
-def criteria_for(path: Path, docs: Sequence[tuple[Path, dict]]) -> CriteriaSet:
+def criteria_for(path: Path, docs: Sequence[UnitResultDoc]) -> CriteriaSet:
     """Load the criteria set and check it is the one every document was scored with (same sha256)."""
     cs = load_criteria(path)
-    wrong = [Problem(str(p), message=(
-        f"scored with criteria set {d['criteria'].get('id')!r} (sha256 {str(d['criteria'].get('sha256'))[:12]}…), "
+    wrong = [Problem(str(d.path), message=(
+        f"scored with criteria set {d.criteria_id!r} (sha256 {d.criteria_sha256[:12]}…), "
         f"but {path} is {cs.id!r} (sha256 {cs.content_hash[:12]}…): pass the criteria file the results were "
         f"scored with"))
-        for p, d in docs if d.get("criteria", {}).get("sha256") != cs.content_hash]
+        for d in docs if d.criteria_sha256 != cs.content_hash]
     if wrong:
         raise InputError(wrong)
     wanted = {"items": [s.code for s in cs.sub_criteria()], "criteria_rollup": [c.code for a in cs.areas for c in a.criteria],
               "areas": [a.code for a in cs.areas]}
-    for p, d in docs:
+    for d in docs:
         for key, codes in wanted.items():
-            given = [x["code"] for x in d[key]]
+            given = [x["code"] for x in d.data[key]]
             if sorted(given) != sorted(codes):
                 missing = sorted(set(codes) - set(given))
                 extra = sorted(set(given) - set(codes)) + sorted({c for c in given if given.count(c) > 1})
-                wrong.append(Problem(str(p), message=f"{key}: expected each of the criteria set's {len(codes)} codes once"
-                                                     + (f"; missing {', '.join(missing[:5])}" if missing else "")
-                                                     + (f"; unexpected or repeated {', '.join(extra[:5])}" if extra else "")))
+                wrong.append(Problem(str(d.path), message=f"{key}: expected each of the criteria set's {len(codes)} codes once"
+                                                          + (f"; missing {', '.join(missing[:5])}" if missing else "")
+                                                          + (f"; unexpected or repeated {', '.join(extra[:5])}" if extra else "")))
     if wrong:
         raise InputError(wrong)
     return cs

@@ -15,6 +15,7 @@ from engine.errors import InputError, Problem
 from engine.model import CriteriaSet
 from engine.numbers import display, to_fraction
 
+from .load import UnitResultDoc
 from .profile import Profile, profile_context
 from .text import basis, compact, num, percent, signed
 
@@ -29,26 +30,23 @@ def _f(value) -> Optional[Fraction]:
 
 # ---------------------------------------------------------------- a summary from unit results
 
-def summary_from_results(criteria: CriteriaSet, docs: Sequence[tuple[Path, dict]],
+def summary_from_results(criteria: CriteriaSet, docs: Sequence[UnitResultDoc],
                          previous: Optional[Path] = None) -> dict:
     """The round summary's shape (as `round.json`), from unit results scored with `criteria`."""
     from engine.ranking import UnitScore, load_previous, rank_units
     from engine.round import ranking_json
 
     scores, seen = [], {}
-    for path, doc in docs:
-        uid = doc["unit"]["id"]
+    for doc in docs:
+        uid = doc.unit_id
         if uid in seen:
-            raise InputError([Problem(str(path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
-        seen[uid] = path
-        total = doc["total"]
-        self_total = doc.get("self_total") or total
-        scores.append(UnitScore(uid, doc["unit"]["name"], doc["unit"]["type"], to_fraction(total["points"]),
-                                to_fraction(total["max"]), to_fraction(self_total["points"])))
+            raise InputError([Problem(str(doc.path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
+        seen[uid] = doc.path
+        scores.append(UnitScore(uid, doc.unit_name, doc.unit_type, doc.points, doc.max, doc.self_points))
     prev = load_previous(previous) if previous is not None else None
     ranking = rank_units(criteria, scores, prev)
-    periods = sorted({str(d.get("period", "")) for _, d in docs})
-    engines = sorted({str(d.get("engine", "")) for _, d in docs})
+    periods = sorted({d.period for d in docs})
+    engines = sorted({d.engine for d in docs})
     return {
         "format": "cchc-round/1",
         "engine": ", ".join(e for e in engines if e),

@@ -9,21 +9,18 @@ from fractions import Fraction
 from typing import Optional
 
 from engine import methods
-from engine.model import CriteriaSet
+from engine.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet
 from engine.numbers import to_fraction
 
 from .gaps import current, gap_report
 from .profile import Profile, profile_context
 from .text import basis, long_date, num, percent, roman, signed, vn_date
 
-NEEDS_EXPLANATION = {
-    "missing_evidence": "Thiếu số liệu, tài liệu kiểm chứng: giải trình lý do, bổ sung tài liệu.",
-    "no_matching_band": "Kết quả không thuộc mức điểm nào của tiêu chí: giải trình, rà soát số liệu.",
-    "no_citation": "Chưa có tài liệu kiểm chứng: giải trình, bổ sung tài liệu.",
+NEEDS_EXPLANATION = {  # by the engine's note code: what the unit owes
+    NOTE_MISSING: "Thiếu số liệu, tài liệu kiểm chứng: giải trình lý do, bổ sung tài liệu.",
+    NOTE_NO_BAND: "Kết quả không thuộc mức điểm nào của tiêu chí: giải trình, rà soát số liệu.",
+    NOTE_NO_CITATION: "Chưa có tài liệu kiểm chứng: giải trình, bổ sung tài liệu.",
 }
-ENGINE_NOTES = ("không có tài liệu kiểm chứng: cần giải trình",
-                "thiếu số liệu / tài liệu kiểm chứng: cần giải trình",
-                "giá trị không thuộc mức điểm nào của tiêu chí")
 
 
 def _f(value) -> Optional[Fraction]:
@@ -208,23 +205,16 @@ def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_typ
     status = item["status"]
     na = status == "not_applicable"
     evidence = [citation_text(i["citation"]) for i in item.get("inputs", []) if i.get("citation")]
-    uncited = [i for i in item.get("inputs", []) if not i.get("citation")]
+    notes, reason = item["notes"], item["reason"]
     explanation: list[str] = []
-    needs = False
+    owed = [NEEDS_EXPLANATION[code] for code in notes if code in NEEDS_EXPLANATION][:1]
+    needs = not na and bool(owed)
     if na:
-        note = item.get("note") or ""
-        if not sub.applies(unit_type):
-            note = f"Không áp dụng đối với {type_labels.get(unit_type, unit_type)}."
-        explanation.append(note or "Không áp dụng.")
-    elif status in ("missing_evidence", "no_matching_band"):
-        needs = True
-        explanation.append(NEEDS_EXPLANATION[status])
-    elif uncited:
-        needs = True
-        explanation.append(NEEDS_EXPLANATION["no_citation"])
-    note = item.get("note") or ""
-    if not na and note and note not in ENGINE_NOTES:
-        explanation += [n for n in note.split("; ") if n and n not in ENGINE_NOTES]
+        if NOTE_NOT_FOR_UNIT_TYPE in notes:
+            reason = f"Không áp dụng đối với {type_labels.get(unit_type, unit_type)}."
+        explanation.append(reason or "Không áp dụng.")
+    else:
+        explanation += owed + ([reason] if reason else [])
     for r in item.get("appraisal_rounds") or ():
         if isinstance(r, dict):
             explanation += round_lines(r)

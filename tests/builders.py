@@ -9,6 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
+from engine.errors import Location
 from engine.model import EvidenceRecord, MetricValue
 
 UNIT_TYPES = ({"id": "department", "label": "Sở, ban, ngành"}, {"id": "commune", "label": "UBND cấp xã"})
@@ -89,4 +90,4 @@ def record(unit_id: str, values: dict[str, MetricValue], *, unit_type: str = "de
 
 def value(metric: str, kind: str, v: Any, *, numerator: Optional[int] = None,
           denominator: Optional[int] = None, reason: str = "", citation=None) -> MetricValue:
-    return MetricValue(metric, kind, v, citation, f"generated:{metric}", numerator, denominator, reason)
+    return MetricValue(metric, kind, v, citation, Location(f"generated:{metric}"), numerator, denominator, reason)

@@ -68,8 +68,8 @@ def test_sample_units_worked_out_by_hand(sample, engine):
     assert (xa.total.points, xa.total.max, xa.total.index) == (F("10.6"), 16, F("66.25"))
     assert {d.code: d.status for d in xa.decisions if d.status != "scored"} == {
         "1.1.2": "missing_evidence", "1.2.4": "not_applicable", "2.1.2": "not_applicable"}
-    assert [d.note for d in xa.decisions if d.code in ("1.2.4", "2.1.2")] == [
-        "không áp dụng cho loại đơn vị commune", "Xã chưa triển khai dịch vụ công trực tuyến"]
+    assert [(d.notes, d.reason) for d in xa.decisions if d.code in ("1.2.4", "2.1.2")] == [
+        (("not_for_unit_type",), ""), ((), "Xã chưa triển khai dịch vụ công trực tuyến")]
 
 
 def test_decisions_carry_their_evidence_and_the_criteria_words(sample):
@@ -79,10 +79,10 @@ def test_decisions_carry_their_evidence_and_the_criteria_words(sample):
     assert d["2.1.1"].condition == "Trên 90% đến dưới 98%"
     [inp] = d["2.1.1"].inputs
     assert (inp.metric, inp.value, inp.citation.document) == ("on_time_rate", "93.54", "101/BC-SNV")
-    assert inp.location.endswith("so-noi-vu.yaml:13:17")
+    assert str(inp.location).endswith("so-noi-vu.yaml:13:17")
     assert d["2.1.2"].inputs[0].value == "677/2203"
     assert d["1.1.2"].inputs[0].value == "completion_rate = 200/3 % (3 tasks)"
-    assert d["1.2.2"].note == "không có tài liệu kiểm chứng: cần giải trình"  # no citation given
+    assert d["1.2.2"].notes == ("no_citation",)  # no citation given
     assert d["3.1.1"].inputs[0].value == "A: 60, B: 30, C: 10, D: 0, E: 0 → 80 %"
 
 

@@ -114,7 +114,7 @@ def _xlsx_writers(tmp_path, province):  # noqa: F811
     doc = result(province, "so-noi-vu")
     doc["unit"]["name"] = FORMULA_TEXTS[0]
     doc["items"][0]["inputs"][0]["citation"]["document"] = FORMULA_TEXTS[1]
-    doc["items"][1]["note"] = FORMULA_TEXTS[2]
+    doc["items"][1]["reason"] = FORMULA_TEXTS[2]
     unit_file = tmp_path / "unit.json"
     unit_file.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     rd = json.loads((province / "round.json").read_text("utf-8"))

@@ -268,6 +268,7 @@ def test_a_linked_evidence_file_or_folder_is_refused_by_name(tmp_path, cchc):
 
 
 def test_a_cited_file_reached_through_a_link_is_refused_even_inside_the_folder(tmp_path):
+    from engine.errors import Location
     from engine.evidence import _inside
     from engine.tables import ProblemSink
 
@@ -276,8 +277,8 @@ def test_a_cited_file_reached_through_a_link_is_refused_even_inside_the_folder(t
     (ev / "real" / "tasks.csv").write_text("task,lead,deadline\nA,B,Quý I\n", "utf-8")
     (ev / "sub").symlink_to(ev / "real", target_is_directory=True)
     sink = ProblemSink()
-    assert _inside(ev, "real/tasks.csv", "here", sink) == (ev / "real" / "tasks.csv").resolve()
-    assert _inside(ev, "sub/tasks.csv", "here", sink) is None
+    assert _inside(ev, "real/tasks.csv", Location("here"), sink) == (ev / "real" / "tasks.csv").resolve()
+    assert _inside(ev, "sub/tasks.csv", Location("here"), sink) is None
     assert f"{ev / 'sub'} is a symbolic link" in str(sink.problems[0])
 
 

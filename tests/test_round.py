@@ -95,7 +95,7 @@ def test_year_over_year_against_last_years_round(files):
 
 def test_unit_files_show_self_assessed_and_appraised_points_side_by_side(files):
     snv = files["units/so-noi-vu.json"]
-    assert snv["format"] == "cchc-result/1"  # the shape of `cchc score`, with more keys
+    assert snv["format"] == "cchc-result/2"  # the shape of `cchc score`, with more keys
     items = {i["code"]: i for i in snv["items"]}
     survey = items["3.1.1"]
     assert survey["source"] == "survey" and survey["self_points"] is None and survey["appraised_points"] is None
@@ -161,7 +161,7 @@ def test_survey_organiser_declares_survey_items_not_applicable(criteria, tmp_pat
                  'metrics:\n  leader_survey: {value: 90}\n', "utf-8")
     result = run_round(criteria, [DATA / "evidence"], factory=get_evaluator, engine="reference", survey_paths=[y])
     kb = {d.code: d for d in next(u for u in result.units if u.result.unit_id == "kho-bac").result.decisions}
-    assert kb["3.1.1"].status == "not_applicable" and kb["3.1.1"].note == "Không giải quyết TTHC"
+    assert kb["3.1.1"].status == "not_applicable" and kb["3.1.1"].reason == "Không giải quyết TTHC"
     assert kb["3.1.2"].points == Fraction(9, 5)
     # declaring a self-assessed item, or an item whose metric the survey gives, is refused
     y.write_text('format: cchc-survey/1\nunit: kho-bac\nnot_applicable:\n  "1.1.1": x\n  "3.1.2": y\n'

@@ -254,7 +254,7 @@ def test_excel_evidence_scores_like_csv(tmp_path, sample_criteria_path, data_dir
     for key in from_csv.values:
         assert from_excel.values[key].value == from_csv.values[key].value, key
     assert from_excel.not_applicable == from_csv.not_applicable
-    assert from_excel.values["on_time_rate"].location == f"{book}:evidence!E5"
+    assert str(from_excel.values["on_time_rate"].location) == f"{book}:evidence!E5"
 
 
 def test_excel_errors_are_located_by_sheet_and_cell(tmp_path, sample_criteria_path, cchc):

@@ -38,12 +38,12 @@ def decide_item(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord) -
         return Decision(rec.unit_id, sub.code, status, sub.method, points, sub.max, **details)
 
     if sub.applies_to is not None and rec.unit_type not in sub.applies_to:
-        return made("not_applicable", note=NOTE_NOT_FOR_UNIT_TYPE.format(unit_type=rec.unit_type))
+        return made("not_applicable", notes=(NOTE_NOT_FOR_UNIT_TYPE,))
     if sub.code in rec.not_applicable and rec.not_applicable[sub.code]:
-        return made("not_applicable", note=rec.not_applicable[sub.code])
+        return made("not_applicable", reason=rec.not_applicable[sub.code])
     value = rec.values.get(sub.metric)
     if value is None:
-        return made("missing_evidence", note=NOTE_MISSING)
+        return made("missing_evidence", notes=(NOTE_MISSING,))
     q = quantity_of(sub, criteria.metrics[sub.metric], value)
     inputs = (Input(sub.metric, _trace_text(sub, value, q), value.citation, value.location),)
     try:
@@ -51,13 +51,13 @@ def decide_item(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord) -
     except Overlap:
         raise IncompleteEvaluationError([], [(rec.unit_id, sub.code)]) from None
     if found is None:
-        return made("no_matching_band", inputs=inputs, note=NOTE_NO_BAND, quantity=q)
+        return made("no_matching_band", inputs=inputs, notes=(NOTE_NO_BAND,), quantity=q)
     key, points = found
     if points < 0 or points > sub.max:
         raise EngineError(f"unit {rec.unit_id}, item {sub.code}: {exact_text(points)} points, but the item "
                           f"is worth 0 to {exact_text(sub.max)}")
-    note = NOTE_NO_CITATION if value.citation is None else ""
-    return made("scored", points, condition=_label(sub, key), inputs=inputs, note=note, quantity=q)
+    notes = (NOTE_NO_CITATION,) if value.citation is None else ()
+    return made("scored", points, condition=_label(sub, key), inputs=inputs, notes=notes, quantity=q)
 
 
 def _sum(rollups: Sequence[Rollup], code: str, title: str) -> Rollup:

@@ -127,7 +127,7 @@ def test_not_applicable_with_a_reason(client, world):
     data["na|2.2.1"] = "Không có văn bản cần thẩm định trong năm"
     _save(client, world.a, data)
     item = next(i for i in Assessment.objects.get(unit=world.a).result["items"] if i["code"] == "2.2.1")
-    assert item["status"] == "not_applicable" and "văn bản" in item["note"]
+    assert item["status"] == "not_applicable" and "văn bản" in item["reason"]
 
 
 def test_empty_form_is_missing_evidence_everywhere_not_zero_points_hidden(client, world):

@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from engine.numbers import display, to_fraction
+from reports.notes import item_notes
 
 register = template.Library()
 
@@ -17,6 +18,12 @@ def pts(value) -> str:
     if value in (None, ""):
         return "—"
     return display(value if isinstance(value, Fraction) else to_fraction(str(value)), vietnamese=True)
+
+
+@register.filter
+def notes(decision: dict, unit_type: str = "") -> str:
+    """The engine's notes on a decision (codes in the result) in words, and the unit's own reason."""
+    return item_notes(decision, unit_type)
 
 
 def _attrs(attrs: dict) -> str:
