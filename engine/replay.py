@@ -1,7 +1,7 @@
 """Auditor replay: re-run a bundle from its own bytes and compare every decision and total with
 what it recorded; or re-score its evidence under another criteria set (what-if).
 
-Each bundle kind (`score`, and `round` from engine/round.py) registers a `ReplayKind`: how to
+Each bundle kind (`score`, and `round` from engine/round/) registers a `ReplayKind`: how to
 re-run it from its inputs (given by role) and, optionally, how to re-score it under new criteria.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The province summary (báo cáo tổng hợp): ranking tables per group, class counts, a bar chart of
 indices (inline SVG), and changes since last year where known.
 
-It reads the annual round's `round.json` (engine/round.py). From a folder of unit results without a
+It reads the annual round's `round.json` (engine/round/). From a folder of unit results without a
 round summary (the output of `cchc score`), the same summary is built with the round's own ranking
 rules (engine/ranking.py), so both read alike.
 """

@@ -1,6 +1,6 @@
 """A small province for the report tests (no tests here): seven units of the sample criteria set,
 their evidence, survey data, one unit's appraisal in two rounds and last year's round summary,
-written as a user writes them and run through the annual round (engine/round.py).
+written as a user writes them and run through the annual round (engine/round/).
 
 `build_province(folder)` returns the round's output folder: `units/*.json` and `round.json`.
 """
