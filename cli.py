@@ -15,11 +15,10 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from engine import load_criteria, load_evidence, score as score_units  # noqa: E402
+from engine import load_criteria, load_evidence  # noqa: E402
 from engine.archive import NotReproducedError  # noqa: E402
 from engine.errors import CchcError, EngineError, IncompleteEvaluationError, InputError  # noqa: E402
 from engine.outdir import write_file, write_outputs  # noqa: E402
-from engine.results import result_files  # noqa: E402
 from engine.yamlio import load_yaml  # noqa: E402
 
 app = typer.Typer(help=_("Score the Public Administration Reform index (Chỉ số CCHC, PAR Index) from evidence."),
@@ -176,28 +175,27 @@ def score(
     bundle: Optional[Path] = typer.Option(None, "--bundle", help=_BUNDLE_HELP),
     sign: Optional[Path] = typer.Option(None, "--sign", help=_SIGN_HELP),
     max_cited_mb: Optional[int] = typer.Option(None, "--max-cited-mb", help=_MAX_CITED_HELP),
+    workers: int = typer.Option(1, "--workers", "-j", help=_("Worker processes (0: one per core).")),
 ) -> None:
-    from engine.bundle import max_cited_size, recording_reads
+    from engine.bundle import max_cited_size
+    from engine.round import default_workers
+    from engine.scoring import score_run
     from rules import get_evaluator
 
     evaluator = get_evaluator(engine)
     max_cited = max_cited_size(max_cited_mb)
     cs = load_criteria(criteria)
-    with recording_reads() as reads:  # every file read goes into the bundle
-        ev = load_evidence(evidence, cs)
-    _warn(ev.warnings)
-    results = score_units(cs, ev, evaluator)
-    files = result_files(cs, results, evaluator.name, [str(w) for w in ev.warnings])
+    run = score_run(cs, evidence, get_evaluator, engine, workers=workers or default_workers(),
+                    warn=lambda ev: _warn(ev.warnings))  # every file read goes into the bundle
     from engine.bundle import BUNDLE_NAME, sha256, write_run
     from engine.replay import score_bundle
 
-    bundle_bytes = score_bundle(criteria, evidence, cs, ev, files, evaluator.name, key=sign, reads=reads,
-                                max_cited=max_cited)
-    write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
-    _table(cs, results, rows)
-    decided = sum(len(r.decisions) for r in results)
+    bundle_bytes = score_bundle(criteria, evidence, cs, run.evidence, run.files, evaluator.name, key=sign,
+                                reads=run.reads, max_cited=max_cited)
+    write_run(out_dir, run.files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
+    _table(cs, run.lines, rows)
     out.print(_("{units} unit(s), {decisions} decisions ({engine} engine) → {out}/units/*.json, {out}/summary.json")
-              .format(units=len(results), decisions=decided, engine=evaluator.name, out=out_dir),
+              .format(units=len(run.lines), decisions=run.decisions, engine=evaluator.name, out=out_dir),
               markup=False, highlight=False)
     _bundle_line(bundle or out_dir / BUNDLE_NAME, sha256(bundle_bytes), sign)
 
@@ -216,13 +214,36 @@ def _table(cs, results, rows: int) -> None:
         table.add_column(col, justify=just)
     types = {t.id: t.label for t in cs.unit_types}
     for r in results[:rows]:
-        missing = sum(1 for d in r.decisions if d.status in ("missing_evidence", "no_matching_band"))
         idx = r.total.index
         table.add_row(r.unit_id, r.unit_name, types.get(r.unit_type, r.unit_type), num(r.total.points),
-                      num(r.total.max), num(idx) if idx is not None else "—", str(missing))
+                      num(r.total.max), num(idx) if idx is not None else "—", str(r.missing))
     out.print(table)
     if len(results) > rows:
         out.print(_("… and {n} more unit(s) in the JSON results").format(n=len(results) - rows))
+
+
+@app.command(help=_("Print a JSON file cchc wrote (units/*.json, summary.json, round.json; written compactly) "
+                    "indented, keys sorted, for reading."))
+@guarded
+def show(file: Path = typer.Argument(..., help=_("The JSON file."))) -> None:
+    import json
+
+    from engine.errors import Problem
+    from engine.results import dumps
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise CchcError(_("cannot read {file}: {reason}").format(file=file, reason=exc.strerror or exc)) from None
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError([Problem(str(file), message=_("not UTF-8 text: not a JSON file cchc wrote"))]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(str(file), exc.lineno, exc.colno,
+                                  _("not valid JSON ({reason}): not a JSON file cchc wrote").format(reason=exc.msg))]
+                         ) from None
+    typer.echo(dumps(doc).decode("utf-8"), nl=False)
 
 
 # ---------------------------------------------------------------- replay, keygen, archive

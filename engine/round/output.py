@@ -9,7 +9,7 @@ from ..model import CriteriaSet
 from ..numbers import display, exact_text
 from ..outdir import check_names
 from ..ranking import ROUND_FORMAT, PreviousUnit, Ranking, Standing
-from ..results import dumps, rollup_json, unit_json
+from ..results import encode, rollup_json, unit_json
 from .run import RoundResult
 
 
@@ -130,6 +130,6 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
     files = {}
     for u in result.units:
         st, label, size = where[u.result.unit_id]
-        files[f"units/{u.result.unit_id}.json"] = dumps(round_unit_json(result, u, st, label, size))
-    files["round.json"] = dumps(round_json(result))
+        files[f"units/{u.result.unit_id}.json"] = encode(round_unit_json(result, u, st, label, size))
+    files["round.json"] = encode(round_json(result))
     return files

@@ -216,7 +216,9 @@ class Workers:
         results, or what `finish` made of them) as soon as it is ready. A unit left undecided
         or decided twice, or an engine failure, raises once every chunk is done."""
         total = len(records)
-        size = max(4, min(16, -(-total // (self.workers * 4))))  # 4 to 16 units, about four chunks per worker
+        # 4 to 256 units, about four chunks per worker: the rule engine is asked each distinct question
+        # once per chunk, and a chunk's results are all that waits in memory at a time
+        size = max(4, min(256, -(-total // (self.workers * 4))))
         chunks = [records[i:i + size] for i in range(0, total, size)]
         tick = _ticker(progress, "units", total)
         if progress:
