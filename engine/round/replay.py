@@ -1,5 +1,5 @@
 """A round's replay bundle (docs/replay.md): its inputs by role, its result files, and how a bundle
-of kind `round` is re-run and compared (replay and what-if)."""
+of kind `round` is re-run and compared (replay and what-if; registered by engine/round/__init__.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,7 +65,7 @@ def _rerun(ctx, criteria: CriteriaSet) -> dict[str, bytes]:
     return round_files(result)
 
 
-def _replay_round(ctx) -> dict[str, bytes]:
+def replay_round(ctx) -> dict[str, bytes]:
     from ..criteria import load_criteria
 
     return _rerun(ctx, load_criteria(ctx.role("criteria")[0]))
@@ -92,7 +92,7 @@ def round_places(data: bytes) -> dict[str, tuple[str, str, Any]]:
     return out
 
 
-def _what_if_round(ctx, new_criteria: Path):
+def what_if_round(ctx, new_criteria: Path):
     """The round re-run under another criteria set (same evidence, survey, appraisal and last
     year's round): every unit's final points, index, rank and class, recorded → what-if."""
     from ..criteria import load_criteria
@@ -107,14 +107,3 @@ def _what_if_round(ctx, new_criteria: Path):
                             {k: v for k, v in new_files.items() if k.startswith("units/")})
     return WhatIf((old_cs.id, old_cs.content_hash), (new_cs.id, new_cs.content_hash), ctx.evaluator.name,
                   moves, items)
-
-
-def _register_replay() -> None:
-    try:
-        from ..replay import ReplayKind, register
-    except ImportError:  # replay is optional for scoring
-        return
-    register(ReplayKind("round", _replay_round, what_if=_what_if_round))
-
-
-_register_replay()
