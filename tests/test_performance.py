@@ -243,3 +243,21 @@ def test_show_prints_a_compact_result_indented(cchc, tmp_path):
     (tmp_path / "bad.json").write_text('{"a":\n', "utf-8")
     res = cchc("show", tmp_path / "bad.json")
     assert res.exit_code == 2 and f"{tmp_path / 'bad.json'}:2:1: not valid JSON" in res.stderr
+
+
+def test_the_running_process_keeps_no_worker_state_of_its_own():
+    """With one worker the units are decided by the `Workers`' own host; the process-wide host is
+    set only in spawned worker processes, so two runs in one process never share an evaluator."""
+    from engine import load_criteria, load_evidence
+    from engine.round import Workers, pool
+    from rules import get_evaluator
+
+    cs = load_criteria(ROOT / "tests" / "data" / "sample-criteria.yaml")
+    records = load_evidence([ROOT / "tests" / "data" / "evidence"], cs).records
+    runs = []
+    for _ in range(2):
+        with Workers(cs, get_evaluator, "durable", 1) as workers:
+            results = workers.decide(records)
+            runs.append(workers.host.evaluator())
+        assert [r.unit_id for r in results] == sorted(r.unit_id for r in records)
+    assert pool._PROCESS_HOST == [] and runs[0] is not runs[1]
