@@ -52,19 +52,23 @@ def _display_cached(value: Fraction, _kind: type) -> str:
     return display(value)
 
 
-def _exact(value: Optional[Fraction]) -> Optional[str]:
+def exact_json(value: Optional[Fraction]) -> Optional[str]:
+    """Exact text of a figure in a result (None stays None)."""
     return None if value is None else _exact_cached(value, type(value))
 
 
-def _shown(value: Fraction) -> str:
+def display_json(value: Optional[Fraction]) -> Optional[str]:
+    """Rounded display text of a figure in a result (None stays None)."""
+    if value is None:
+        return None
     return _display_cached(value, type(value))
 
 
 def rollup_json(r: Rollup) -> dict:
     idx = r.index
-    return {"code": r.code, "title": r.title, "points": _exact(r.points),
-            "points_display": _shown(r.points), "max": _exact(r.max),
-            "index": _exact(idx), "index_display": None if idx is None else _shown(idx)}
+    return {"code": r.code, "title": r.title, "points": exact_json(r.points),
+            "points_display": display_json(r.points), "max": exact_json(r.max),
+            "index": exact_json(idx), "index_display": display_json(idx)}
 
 
 def _citation(c: Optional[Citation]) -> Optional[dict]:
@@ -77,9 +81,9 @@ def _citation(c: Optional[Citation]) -> Optional[dict]:
 def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dict:
     return {
         "code": d.code, "title": titles[d.code], "method": d.method, "status": d.status,
-        "points": _exact(d.points), "points_display": _shown(d.points), "max": _exact(d.max),
+        "points": exact_json(d.points), "points_display": display_json(d.points), "max": exact_json(d.max),
         "condition": d.condition, "note": d.note,
-        "quantity": None if d.quantity is None else _exact(d.quantity) if isinstance(d.quantity, Fraction)
+        "quantity": None if d.quantity is None else exact_json(d.quantity) if isinstance(d.quantity, Fraction)
         else d.quantity,
         "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
                     "citation": _citation(i.citation), "location": i.location} for i in d.inputs],

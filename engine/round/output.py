@@ -1,24 +1,13 @@
 """The round's JSON output: round.json (ranking, counts, warnings) and one unit file per unit."""
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Optional
-
 from ..appraisal import AppraisedUnit
 from ..model import CriteriaSet
 from ..numbers import display, exact_text
 from ..outdir import check_names
 from ..ranking import ROUND_FORMAT, PreviousUnit, Ranking, Standing
-from ..results import encode, rollup_json, unit_json
+from ..results import display_json as _d, encode, exact_json as _x, rollup_json, unit_json
 from .run import RoundResult
-
-
-def _x(value: Optional[Fraction]) -> Optional[str]:
-    return None if value is None else exact_text(value)
-
-
-def _d(value: Optional[Fraction]) -> Optional[str]:
-    return None if value is None else display(value)
 
 
 def standing_json(st: Standing) -> dict:
