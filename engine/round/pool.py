@@ -7,11 +7,8 @@ every unit is decided on its own, and everything is sorted by unit id afterwards
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -127,11 +124,14 @@ class Workers:
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self.host = Host(criteria, factory, engine, finish)
-        self._pool: Optional[ProcessPoolExecutor] = None
+        self._pool: Any = None  # a ProcessPoolExecutor, loaded only when there are several workers
         self.reads: set[str] = set()  # every file read while loading the evidence
 
     def __enter__(self) -> "Workers":
         if self.workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_start_worker, initargs=(os.getpid(), self.host))
         return self
@@ -153,6 +153,9 @@ class Workers:
             for chunk in chunks:
                 yield run(chunk)
             return
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
         ahead = self.workers * 4
         pending: dict[int, Any] = {}
         done: dict[int, tuple[str, Any, int]] = {}
