@@ -261,3 +261,24 @@ def test_the_running_process_keeps_no_worker_state_of_its_own():
             runs.append(workers.host.evaluator())
         assert [r.unit_id for r in results] == sorted(r.unit_id for r in records)
     assert pool._PROCESS_HOST == [] and runs[0] is not runs[1]
+
+
+def test_a_bundle_of_an_earlier_version_with_indented_results_still_replays(cchc, tmp_path):
+    """Bundles written before results were compact hold them indented: a replay compares the data,
+    so they replay as identical."""
+    from engine import load_criteria, load_evidence
+    from engine.bundle import read_bundle_file, write_bundle
+    from engine.replay import score_bundle
+
+    criteria, evidence = ROOT / "tests" / "data" / "sample-criteria.yaml", ROOT / "tests" / "data" / "evidence"
+    res = cchc("score", criteria, evidence, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.stderr
+    results = {k[len("results/"):]: v for k, v in read_bundle_file(tmp_path / "out" / "bundle.cchc").parts
+               if k.startswith("results/")}
+    indented = {k: dumps(json.loads(v)) for k, v in results.items()}
+    assert indented != results and all(b"\n  " in v for v in indented.values())
+    cs = load_criteria(criteria)
+    old = score_bundle(criteria, [evidence], cs, load_evidence([evidence], cs), indented, "durable")
+    write_bundle(tmp_path / "old.cchc", old)
+    rep = cchc("replay", tmp_path / "old.cchc")
+    assert rep.exit_code == 0 and "identical" in rep.stdout, rep.stdout
