@@ -27,7 +27,7 @@ demo: install
 test: install
 	@bash scripts/ensure_browser.sh
 	@bash scripts/ensure_pdf.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 	@echo "the workspace tests again, on PostgreSQL (scripts/pg.sh starts a throwaway server and stops it)"
 	bash scripts/pg.sh run $(BIN)/python -m pytest tests/web
 

@@ -104,8 +104,15 @@ def validate(files: opt.Files, criteria: opt.CheckAgainst = None) -> None:
 @guarded
 def score(criteria: opt.Criteria, evidence: opt.Evidence, out_dir: opt.ResultsOut = Path("out"),
           engine: opt.Engine = "durable", rows: opt.Rows = 40, bundle: opt.Bundle = None, sign: opt.Sign = None,
-          max_cited_mb: opt.MaxCitedMb = None) -> None:
-    scoring.score(criteria, evidence, out_dir, engine, rows, bundle, sign, max_cited_mb)
+          max_cited_mb: opt.MaxCitedMb = None, workers: opt.Workers = 1) -> None:
+    scoring.score(criteria, evidence, out_dir, engine, rows, bundle, sign, max_cited_mb, workers)
+
+
+@app.command(help=_("Print a JSON file cchc wrote (units/*.json, summary.json, round.json; written compactly) "
+                    "indented, keys sorted, for reading."))
+@guarded
+def show(file: opt.JsonFile) -> None:
+    scoring.show(file)
 
 
 @app.command(help=_("Re-run a bundle from its own bytes: exit 0 when every decision and total is reproduced, "

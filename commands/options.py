@@ -41,6 +41,8 @@ CheckAgainst = Annotated[Optional[Path], typer.Option("--criteria", "-c",
 Evidence = Annotated[List[Path], typer.Argument(help=_("Evidence files or folders (YAML, CSV, Excel)."))]
 ResultsOut = Annotated[Path, typer.Option("--out", "-o", help=_("Folder for the JSON results."))]
 Rows = Annotated[int, typer.Option("--rows", help=_("How many units the terminal table shows."))]
+Workers = Annotated[int, typer.Option("--workers", "-j", help=_("Worker processes (0: one per core)."))]
+JsonFile = Annotated[Path, typer.Argument(help=_("The JSON file."))]
 Targets = Annotated[Path, typer.Argument(help=_("The criteria set (YAML): its items are the annual targets."))]
 YearToDate = Annotated[List[Path], typer.Argument(help=_("Year-to-date evidence files or folders."))]
 AsOf = Annotated[Optional[str], typer.Option("--as-of", help=_("Date of the evidence, YYYY-MM-DD or dd/mm/yyyy."))]

@@ -22,7 +22,10 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from engine.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
-    from engine.round import default_workers, round_bundle, round_files, run_round
+    from engine.round.pool import default_workers
+    from engine.round.replay import round_bundle
+    from engine.round.output import round_files
+    from engine.round.run import run_round
     from rules import get_evaluator
 
     get_evaluator(engine)  # an unknown engine is reported before any work

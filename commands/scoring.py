@@ -6,11 +6,10 @@ from typing import Optional, Sequence
 
 from rich.table import Table
 
-from engine import load_criteria, load_evidence, score as score_units
+from engine import load_criteria, load_evidence
 from engine.errors import CchcError, InputError
 from engine.i18n import _, num
 from engine.outdir import write_file, write_outputs
-from engine.results import result_files
 
 from .console import out, say, warn
 
@@ -30,27 +29,49 @@ def validate(files: Sequence[Path], criteria: Optional[Path]) -> None:
 
 
 def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, rows: int, bundle: Optional[Path],
-          sign: Optional[Path], max_cited_mb: Optional[int]) -> None:
-    from engine.bundle import BUNDLE_NAME, max_cited_size, recording_reads, sha256, write_run
+          sign: Optional[Path], max_cited_mb: Optional[int], workers: int) -> None:
+    from engine.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
     from engine.replay import score_bundle
+    from engine.round.pool import default_workers
+    from engine.scoring import score_run
     from rules import get_evaluator
 
     evaluator = get_evaluator(engine)
     max_cited = max_cited_size(max_cited_mb)
     cs = load_criteria(criteria)
-    with recording_reads() as reads:  # every file read goes into the bundle
-        ev = load_evidence(evidence, cs)
-    warn(ev.warnings)
-    results = score_units(cs, ev, evaluator)
-    files = result_files(cs, results, evaluator.name, [str(w) for w in ev.warnings])
-    bundle_bytes = score_bundle(criteria, evidence, cs, ev, files, evaluator.name, key=sign, reads=reads,
-                                max_cited=max_cited)
-    write_run(out_dir, files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
-    _table(cs, results, rows)
-    decided = sum(len(r.decisions) for r in results)
+    run = score_run(cs, evidence, get_evaluator, engine, workers=workers or default_workers(),
+                    warn=lambda ev: warn(ev.warnings))  # every file read goes into the bundle
+    bundle_bytes = score_bundle(criteria, evidence, cs, run.evidence, run.files, evaluator.name, key=sign,
+                                reads=run.reads, max_cited=max_cited)
+    write_run(out_dir, run.files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
+    _table(cs, run.lines, rows)
     say(_("{units} unit(s), {decisions} decisions ({engine} engine) → {out}/units/*.json, {out}/summary.json")
-        .format(units=len(results), decisions=decided, engine=evaluator.name, out=out_dir))
+        .format(units=len(run.lines), decisions=run.decisions, engine=evaluator.name, out=out_dir))
     bundle_line(bundle or out_dir / BUNDLE_NAME, sha256(bundle_bytes), sign)
+
+
+def show(file: Path) -> None:
+    """A JSON file cchc wrote, indented with sorted keys, for reading."""
+    import json
+
+    import typer
+
+    from engine.errors import Problem
+    from engine.results import dumps
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise CchcError(_("cannot read {file}: {reason}").format(file=file, reason=exc.strerror or exc)) from None
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError([Problem(str(file), message=_("not UTF-8 text: not a JSON file cchc wrote"))]) from None
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(str(file), exc.lineno, exc.colno,
+                                  _("not valid JSON ({reason}): not a JSON file cchc wrote").format(reason=exc.msg))]
+                         ) from None
+    typer.echo(dumps(doc).decode("utf-8"), nl=False)
 
 
 def bundle_line(path: Path, digest: str, sign: Optional[Path]) -> None:
@@ -67,10 +88,9 @@ def _table(cs, results, rows: int) -> None:
         table.add_column(col, justify=just)
     types = {t.id: t.label for t in cs.unit_types}
     for r in results[:rows]:
-        missing = sum(1 for d in r.decisions if d.status in ("missing_evidence", "no_matching_band"))
         idx = r.total.index
         table.add_row(r.unit_id, r.unit_name, types.get(r.unit_type, r.unit_type), num(r.total.points),
-                      num(r.total.max), num(idx) if idx is not None else "—", str(missing))
+                      num(r.total.max), num(idx) if idx is not None else "—", str(r.missing))
     out.print(table)
     if len(results) > rows:
         out.print(_("… and {n} more unit(s) in the JSON results").format(n=len(results) - rows))

@@ -591,10 +591,14 @@ def _path_ends(value: str, j: int) -> bool:
     return j == len(value) or value[j] in _PATH_END or value[j].isspace()
 
 
+_JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"(:?)')  # a JSON string, and the ':' after it when it is a key
+
+
 def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str, bytes]:
     """The result files with every input path as the run was given it (relative, absolute, through
     a link) replaced by the input's name in the bundle, so that the same inputs give the same
-    bundle bytes from any working folder. Only canonical JSON is rewritten (string values).
+    bundle bytes from any working folder. Only JSON is rewritten, and in it only string values
+    (never keys); every other byte is kept.
 
     At each place a path may start, the longest input path that stands there whole is replaced;
     candidates are found by their first characters, so the cost does not grow with the number of
@@ -621,27 +625,78 @@ def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str
             i += 1
         return "".join(out) + value[last:] if out else value
 
-    fixed: dict[str, str] = {}  # results repeat their strings (titles, labels, file names) unit after unit
+    fixed: dict[bytes, bytes] = {}  # results repeat their strings (titles, labels, file names) unit after unit
 
-    def fix(value: Any) -> Any:
-        if isinstance(value, str):
-            if value not in fixed:
-                fixed[value] = replace(value)
-            return fixed[value]
-        if isinstance(value, list):
-            return [fix(v) for v in value]
-        if isinstance(value, dict):
-            return {k: fix(v) for k, v in value.items()}
-        return value
+    def string(m: re.Match) -> bytes:
+        whole = m.group(0)
+        if m.group(2):  # a key
+            return whole
+        if whole not in fixed:
+            raw = m.group(1)
+            value = json.loads(whole) if b"\\" in raw else raw.decode("utf-8")
+            new = replace(value)
+            fixed[whole] = whole if new == value else _json_string(new)
+        return fixed[whole]
+
+    starts = _starts_pattern(heads)
+
+    def plain(text: str) -> str:
+        """`replace` on every string value of a JSON text without escapes: only where an input
+        path may begin (found in C), inside a string (an odd number of quotes before it), and
+        not in a key (no ':' after the string)."""
+        out, last, quotes, counted = [], 0, 0, 0
+        for m in starts.finditer(text):
+            i = m.start()
+            if i < last:
+                continue
+            quotes += text.count('"', counted, i)
+            counted = i
+            if quotes % 2 == 0 or not _path_starts(text, i):
+                continue
+            end = text.index('"', i)
+            if text.startswith(":", end + 1):
+                continue
+            for j in range(min(end, i + longest), i + width - 1, -1):
+                if text[i:j] in keys and _path_ends(text, j):
+                    out += [text[last:i], names[text[i:j]]]
+                    last = j
+                    break
+        return "".join(out) + text[last:] if out else text
+
+    import orjson
 
     out: dict[str, bytes] = {}
     for name, data in results.items():
         try:
-            doc = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            doc = None
-        out[name] = dumps(fix(doc)) if doc is not None and dumps(doc) == data else data
+            orjson.loads(data)
+        except orjson.JSONDecodeError:
+            try:  # what orjson refuses and the standard library reads (integers beyond 64 bits)
+                json.loads(data.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                out[name] = data
+                continue
+        if b"\\" in data:  # escapes: string by string
+            out[name] = _JSON_STRING.sub(string, data)
+        else:
+            out[name] = plain(data.decode("utf-8")).encode("utf-8")
     return out
+
+
+def _starts_pattern(heads: set[str]) -> "re.Pattern[str]":
+    """A pattern that finds, in C, every place one of `heads` begins (overlapping ones too), on
+    prefixes short enough that there are at most 64 of them (the heads of 20,000 files in one
+    folder share their first characters)."""
+    width = min(len(h) for h in heads)
+    while width > 1 and len({h[:width] for h in heads}) > 64:
+        width -= 1
+    prefixes = sorted({h[:width] for h in heads})
+    return re.compile("(?=" + "|".join(map(re.escape, prefixes)) + ")")
+
+
+def _json_string(value: str) -> bytes:
+    import orjson
+
+    return orjson.dumps(value)
 
 
 def make_bundle(kind: str, inputs: Mapping[str, Sequence[InputRoot]], results: Mapping[str, bytes],

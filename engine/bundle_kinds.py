@@ -12,11 +12,11 @@ from .bundle import Bundle
 from .errors import CchcError
 from .evaluate import Evaluator
 from .replay import ReplayKind, ReplayReport, WhatIf, replay_kind, replay_score, what_if_kind, what_if_score
-from .round import _replay_round, _what_if_round
+from .round.replay import replay_round, what_if_round
 
 BUNDLE_KINDS: Mapping[str, ReplayKind] = MappingProxyType({
     "score": ReplayKind("score", replay_score, what_if=what_if_score),  # `cchc score`
-    "round": ReplayKind("round", _replay_round, what_if=_what_if_round),  # `cchc round`, the workspace
+    "round": ReplayKind("round", replay_round, what_if=what_if_round),  # `cchc round`, the workspace
 })
 
 

@@ -1,8 +1,10 @@
-"""The JSON result of a unit (schema: engine/schemas/result.schema.json), canonically encoded."""
+"""The JSON result of a unit (schema: engine/schemas/result.schema.json), canonically encoded:
+compact by default (`encode`), indented for people (`dumps`, what `cchc show` prints)."""
 from __future__ import annotations
 
 import json
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Optional, Sequence
 
 import orjson
@@ -13,6 +15,7 @@ from .outdir import check_names
 
 RESULT_FORMAT = "cchc-result/2"  # /2: notes are codes (`notes`), a not-applicable reason is `reason`
 _ORJSON_CANONICAL = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+_ORJSON_COMPACT = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
 
 def dumps(obj: Any) -> bytes:
@@ -27,15 +30,45 @@ def dumps(obj: Any) -> bytes:
         return (json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def _exact(value: Optional[Fraction]) -> Optional[str]:
-    return None if value is None else exact_text(value)
+def encode(obj: Any) -> bytes:
+    """Compact canonical JSON, how result files are written: sorted keys, UTF-8, no whitespace
+    between tokens, trailing newline (a third of the indented size). The same bytes as the
+    standard library's `separators=(",", ":")`; `dumps` gives the indented form of the same data."""
+    try:
+        return orjson.dumps(obj, option=_ORJSON_COMPACT)
+    except TypeError:
+        return (json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+# Results repeat a few hundred distinct numbers (points, maxima, indexes) unit after unit: each is
+# written out once. Keyed by the exact value and its type, so 1 and Fraction(1) stay apart.
+@lru_cache(maxsize=65536)
+def _exact_cached(value: Fraction, _kind: type) -> str:
+    return exact_text(value)
+
+
+@lru_cache(maxsize=65536)
+def _display_cached(value: Fraction, _kind: type) -> str:
+    return display(value)
+
+
+def exact_json(value: Optional[Fraction]) -> Optional[str]:
+    """Exact text of a figure in a result (None stays None)."""
+    return None if value is None else _exact_cached(value, type(value))
+
+
+def display_json(value: Optional[Fraction]) -> Optional[str]:
+    """Rounded display text of a figure in a result (None stays None)."""
+    if value is None:
+        return None
+    return _display_cached(value, type(value))
 
 
 def rollup_json(r: Rollup) -> dict:
     idx = r.index
-    return {"code": r.code, "title": r.title, "points": _exact(r.points),
-            "points_display": display(r.points), "max": _exact(r.max),
-            "index": _exact(idx), "index_display": None if idx is None else display(idx)}
+    return {"code": r.code, "title": r.title, "points": exact_json(r.points),
+            "points_display": display_json(r.points), "max": exact_json(r.max),
+            "index": exact_json(idx), "index_display": display_json(idx)}
 
 
 def _citation(c: Optional[Citation]) -> Optional[dict]:
@@ -48,9 +81,9 @@ def _citation(c: Optional[Citation]) -> Optional[dict]:
 def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dict:
     return {
         "code": d.code, "title": titles[d.code], "method": d.method, "status": d.status,
-        "points": _exact(d.points), "points_display": display(d.points), "max": _exact(d.max),
+        "points": exact_json(d.points), "points_display": display_json(d.points), "max": exact_json(d.max),
         "condition": d.condition, "notes": list(d.notes), "reason": d.reason,
-        "quantity": None if d.quantity is None else exact_text(d.quantity) if isinstance(d.quantity, Fraction)
+        "quantity": None if d.quantity is None else exact_json(d.quantity) if isinstance(d.quantity, Fraction)
         else d.quantity,
         "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
                     "citation": _citation(i.citation), "location": str(i.location)} for i in d.inputs],
@@ -77,23 +110,32 @@ def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
     }
 
 
-def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
-                 warnings: Sequence[str]) -> dict:
+def summary_row(r: UnitResult) -> dict:
+    """A unit's line in summary.json."""
+    return {"id": r.unit_id, "name": r.unit_name, "type": r.unit_type, "period": r.period,
+            **{k: v for k, v in rollup_json(r.total).items() if k not in ("code", "title")}}
+
+
+def summary_doc(criteria: CriteriaSet, rows: Sequence[dict], engine: str, warnings: Sequence[str]) -> dict:
+    """summary.json from its units' lines (`summary_row`), in unit order."""
     return {
         "format": "cchc-summary/1",
         "criteria": {"id": criteria.id, "title": criteria.title, "year": criteria.year,
                      "sha256": criteria.content_hash},
         "engine": engine,
-        "units": [{"id": r.unit_id, "name": r.unit_name, "type": r.unit_type, "period": r.period,
-                   **{k: v for k, v in rollup_json(r.total).items() if k not in ("code", "title")}}
-                  for r in results],
+        "units": list(rows),
         "warnings": list(warnings),
     }
+
+
+def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
+                 warnings: Sequence[str]) -> dict:
+    return summary_doc(criteria, [summary_row(r) for r in results], engine, warnings)
 
 
 def result_files(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
                  warnings: Sequence[str]) -> dict[str, bytes]:
     check_names({r.unit_id: r.evidence_source for r in results})
-    files = {f"units/{r.unit_id}.json": dumps(unit_json(criteria, r, engine)) for r in results}
-    files["summary.json"] = dumps(summary_json(criteria, results, engine, warnings))
+    files = {f"units/{r.unit_id}.json": encode(unit_json(criteria, r, engine)) for r in results}
+    files["summary.json"] = encode(summary_json(criteria, results, engine, warnings))
     return files

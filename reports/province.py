@@ -1,7 +1,7 @@
 """The province summary (báo cáo tổng hợp): ranking tables per group, class counts, a bar chart of
 indices (inline SVG), and changes since last year where known.
 
-It reads the annual round's `round.json` (engine/round.py). From a folder of unit results without a
+It reads the annual round's `round.json` (engine/round/). From a folder of unit results without a
 round summary (the output of `cchc score`), the same summary is built with the round's own ranking
 rules (engine/ranking.py), so both read alike.
 """
@@ -34,7 +34,7 @@ def summary_from_results(criteria: CriteriaSet, docs: Sequence[UnitResultDoc],
                          previous: Optional[Path] = None) -> dict:
     """The round summary's shape (as `round.json`), from unit results scored with `criteria`."""
     from engine.ranking import UnitScore, load_previous, rank_units
-    from engine.round import ranking_json
+    from engine.round.output import ranking_json
 
     scores, seen = [], {}
     for doc in docs:

@@ -123,7 +123,8 @@ def run(args: list[str], cwd: Path) -> dict:
     they have ended) and peak resident memory."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        child = subprocess.Popen([str(Path(sys.executable).parent / "cchc"), *args], cwd=cwd, stdout=out, stderr=err)
+        child = subprocess.Popen([str(Path(sys.executable).parent / "cchc"), *args], cwd=cwd, stdout=out, stderr=err,
+                                 env={**os.environ, "LANGUAGE": "en"})  # the summary line checked below
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -177,7 +178,8 @@ def distinct_share(criteria, folder: Path) -> tuple[int, int]:
     return len(cases), len({question(c, scale[c.code]) for c in cases})
 
 
-def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir: Path, with_round: bool) -> dict:
+def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir: Path, with_round: bool,
+               workers: int = 1) -> dict:
     label = f"{units}-{'yaml' if as_yaml else 'csv'}"
     folder = workdir / f"evidence-{label}"
     generate(folder, criteria, units, as_yaml)
@@ -186,7 +188,7 @@ def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir:
            "floor_us": floor_us(criteria, decisions)}
     for engine in engines:
         m = run(["score", str(CRITERIA), str(folder), "--out", str(workdir / f"out-{label}-{engine}"), "-e", engine,
-                 "--rows", "0"], workdir)
+                 "--rows", "0", "--workers", str(workers)], workdir)
         expected = f"{units} unit(s), {decisions} decisions ({engine} engine)"
         if expected not in m["stdout"]:
             raise SystemExit(f"bench: `cchc score` did not report {expected!r}")
@@ -195,7 +197,7 @@ def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir:
         generate(workdir / f"round-evidence-{label}", criteria, units, as_yaml, survey=False)
         for workers in (1, 2):
             row[f"round{workers}"] = run(["round", str(CRITERIA), "--evidence", str(workdir / f"round-evidence-{label}"), "--out",
-                                          str(workdir / f"round-{label}-{workers}"), "-j", str(workers),
+                                          str(workdir / f"round-{label}-{workers}"), "-j", str(workers), "--no-survey",
                                           "--rows", "0"], workdir)
     return row
 
@@ -255,10 +257,11 @@ def svg_plot(rows: list[dict], engines: list[str]) -> str:
             f'font-size="12">\n<rect width="100%" height="100%" fill="#fff"/>\n' + "\n".join(body) + "\n</svg>\n")
 
 
-def markdown(rows: list[dict], engines: list[str], when: str, where: str) -> str:
-    lines = [f"Measured {when} on {where} by `make bench` (`scripts/bench.py`), evidence generated for "
+def markdown(rows: list[dict], engines: list[str], when: str, where: str, how: str = "") -> str:
+    lines = [f"Measured {when} on {where}{how} by `make bench` (`scripts/bench.py`), evidence generated for "
              f"`{CRITERIA.relative_to(ROOT)}` ({rows[0]['decisions'] // rows[0]['units']} sub-criteria per unit). "
-             "CPU is user + system time of the `cchc score` process; µs per decision is its CPU time "
+             "CPU is user + system time of the `cchc score` process and its worker processes; peak memory is "
+             "the largest of those processes' peaks; µs per decision is the CPU time "
              "divided by the decisions; the floor is plain Python picking bands by integer comparison only.", "",
              "| units | evidence | engine | wall s | CPU s | peak MB | µs/decision (CPU) | × floor |",
              "|---:|---|---|---:|---:|---:|---:|---:|"]
@@ -299,18 +302,22 @@ def main() -> None:
     ap.add_argument("--yaml", type=int, default=1000, help="also score this many units as one YAML file each (0: no)")
     ap.add_argument("--round", type=int, default=0, help="also time `cchc round` of this many units with 1 and "
                                                          "2 workers (0: no)")
+    ap.add_argument("--workers", type=int, default=1, help="worker processes of each `cchc score` (default 1)")
     ap.add_argument("--doc", action="store_true", help="write the figures into docs/performance.md and the plot")
     args = ap.parse_args()
     engines = args.engines.split(",")
     criteria = load_criteria(CRITERIA)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     where = machine()
-    print(f"cchc bench — {when} — {where}")
+    how = (f", `cchc score --workers {args.workers}`, load average "
+           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
+    print(f"cchc bench — {when} — {where}{how}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         sizes = [(int(u), False) for u in args.units.split(",") if u] + ([(args.yaml, True)] if args.yaml else [])
         for units, as_yaml in sizes:
-            row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units == args.round and not as_yaml)
+            row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units == args.round and not as_yaml,
+                             args.workers)
             if not rows:
                 row["share"] = distinct_share(criteria, Path(tmp) / f"evidence-{units}-{'yaml' if as_yaml else 'csv'}")
             print_row(row, engines)
@@ -319,7 +326,8 @@ def main() -> None:
         asked, distinct = rows[0]["share"]
         print(f"\ndistinct rule-engine questions: {distinct:,} of {asked:,} cases ({distinct / asked:.1%})")
     if args.doc:
-        write_doc(markdown(rows, engines, when, where), svg_plot(rows, engines))
+        how += f" and {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end"
+        write_doc(markdown(rows, engines, when, where, how), svg_plot(rows, engines))
         print("wrote docs/performance.md and docs/performance.svg")
 
 

@@ -10,7 +10,8 @@ import pytest
 from engine import load_criteria
 from engine.appraisal import allowed_problem
 from engine.errors import InputError
-from engine.round import round_files, run_round
+from engine.round.output import round_files
+from engine.round.run import run_round
 from rules import get_evaluator
 
 DATA = Path(__file__).parent / "data" / "round"

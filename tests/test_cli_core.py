@@ -168,7 +168,7 @@ def test_score_writes_results_and_repeats_them_byte_for_byte(tmp_path, sample_cr
     assert a == b
     ref = cchc("score", sample_criteria_path, data_dir / "evidence", "--out", tmp_path / "r", "-e", "reference")
     assert ref.exit_code == 0
-    assert {k: v.replace(b'"engine": "reference"', b'"engine": "durable"') for k, v in _tree(tmp_path / "r").items()} == a
+    assert {k: v.replace(b'"engine":"reference"', b'"engine":"durable"') for k, v in _tree(tmp_path / "r").items()} == a
 
 
 def test_score_refuses_bad_evidence_and_writes_nothing(tmp_path, sample_criteria_path, data_dir, cchc):

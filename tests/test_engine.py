@@ -21,7 +21,7 @@ from engine.evaluate import plan, prove_complete
 from engine.model import MISSING, Case, Verdict
 from engine.numbers import display, exact_text, round_half_up, to_fraction
 from engine.reference import ReferenceEvaluator
-from engine.results import dumps, result_files, summary_json, unit_json
+from engine.results import encode, result_files, summary_json, unit_json
 from engine.schema import load_schema
 from rules import get_evaluator
 from rules import evaluator as durable
@@ -401,7 +401,9 @@ def test_result_files_are_canonical_and_repeatable(sample):
     assert a == b
     for data in a.values():
         assert data.endswith(b"}\n") and b"\\u" not in data  # UTF-8, not escaped
-        assert dumps(json.loads(data)) == data  # sorted keys, 2-space indent
+        doc = json.loads(data)
+        assert encode(doc) == data == (json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+                                       + "\n").encode("utf-8")  # sorted keys, compact
 
 
 # ---------------------------------------------------------------- exact numbers

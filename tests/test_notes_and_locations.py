@@ -14,7 +14,7 @@ from engine import load_criteria
 from engine.errors import Location, Problem
 from engine.evidence import load_evidence
 from engine.model import NOTES
-from engine.round import round_problems
+from engine.round.problems import round_problems
 
 DATA = Path(__file__).parent / "data"
 V1_WORDS = {"missing_evidence": "thiếu số liệu / tài liệu kiểm chứng: cần giải trình",

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InputError
-from engine.results import dumps
+from engine.results import dumps, encode
 from engine.yamlio import SafeLineLoader, YamlList, YamlMap, load_yaml
 from engine import yamlio
 
@@ -136,5 +136,150 @@ def test_the_fast_encoder_writes_the_standard_librarys_canonical_bytes(value):
     assert dumps(value) == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(json_values)
+def test_compact_results_are_the_standard_librarys_compact_canonical_bytes(value):
+    expected = (json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    assert encode(value) == expected
+
+
 def test_non_string_keys_and_huge_integers_still_encode():
     assert dumps({1: 2 ** 80}) == b'{\n  "1": 1208925819614629174706176\n}\n'
+    assert encode({1: 2 ** 80}) == b'{"1":1208925819614629174706176}\n'
+
+
+def _naive_localized(value, names):
+    """Every input path standing whole in a string value, longest first, replaced by its bundle name."""
+    from engine.bundle import _path_ends, _path_starts
+
+    if isinstance(value, list):
+        return [_naive_localized(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: _naive_localized(v, names) for k, v in value.items()}
+    if not isinstance(value, str):
+        return value
+    out, i = "", 0
+    while i < len(value):
+        hit = next((k for k in sorted(names, key=len, reverse=True) if value.startswith(k, i)
+                    and _path_starts(value, i) and _path_ends(value, i + len(k))), None)
+        if hit:
+            out, i = out + names[hit], i + len(hit)
+        else:
+            out, i = out + value[i], i + 1
+    return out
+
+
+paths = st.sampled_from(["ev", "ev/u1.yaml", "/tmp/ev/u1.yaml", "/tmp/ev", "items", "1", "true", "x y.csv",
+                         'q"x.csv', "Xã/ú.yaml"])
+texts = st.lists(st.one_of(paths, st.sampled_from([":3:4", "/", " ", ",", "a", '"', "\n", "\\", "ev-"])),
+                 max_size=6).map("".join)
+localized_docs = st.recursive(st.none() | st.integers() | texts,
+                              lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
+                              max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(localized_docs, st.booleans())
+def test_bundled_results_name_inputs_by_their_bundle_names_wherever_they_stand(doc, compact):
+    """Input paths are replaced in string values only (keys, numbers and literals are kept), in
+    compact and indented JSON alike, and the rest of the bytes are unchanged."""
+    from engine.bundle import localize
+    from engine.results import encode
+
+    names = {"ev": "inputs/e/1", "ev/u1.yaml": "inputs/e/1/u1.yaml", "/tmp/ev/u1.yaml": "inputs/e/1/u1.yaml",
+             "/tmp/ev": "inputs/e/1", "items": "inputs/i/1", "1": "inputs/one", "true": "inputs/t",
+             'q"x.csv': "inputs/q/x.csv", "Xã/ú.yaml": "inputs/x/ú.yaml"}
+    enc = encode if compact else dumps
+    out = localize({"r.json": enc(doc), "r.txt": b"ev/u1.yaml"}, names)
+    assert out["r.json"] == enc(_naive_localized(doc, names))
+    assert out["r.txt"] == b"ev/u1.yaml"
+
+
+def _generated(folder: Path, units: int, as_yaml: bool):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    from engine import load_criteria
+
+    bench.generate(folder, load_criteria(bench.CRITERIA), units, as_yaml)
+    return bench.CRITERIA
+
+
+@pytest.mark.parametrize("as_yaml", [False, True], ids=["one CSV", "a YAML file per unit"])
+def test_score_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path, as_yaml):
+    """Units decided and encoded in two worker processes give the bytes one process gives (the
+    bundle included), and the bytes a replay computes."""
+    from engine import load_criteria, load_evidence
+    from engine.evaluate import decide
+    from engine.results import result_files
+    from rules import get_evaluator
+
+    criteria = _generated(tmp_path / "ev", 12, as_yaml)
+    outs = []
+    for n in (1, 2):
+        res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / f"w{n}", "--workers", n, "--rows", 3)
+        assert res.exit_code == 0, res.stderr
+        assert f"12 unit(s), {12 * 53} decisions (durable engine)" in res.stdout
+        outs.append({p.relative_to(tmp_path / f"w{n}").as_posix(): p.read_bytes()
+                     for p in sorted((tmp_path / f"w{n}").rglob("*")) if p.is_file()})
+    assert outs[0] == outs[1]
+    cs = load_criteria(criteria)
+    ev = load_evidence([tmp_path / "ev"], cs)
+    files = result_files(cs, decide(cs, ev.records, get_evaluator("durable")), "durable", [str(w) for w in ev.warnings])
+    assert {k: v for k, v in outs[0].items() if k in files} == files
+    assert set(outs[0]) == set(files) | {"bundle.cchc", ".cchc-out.json"}
+    rep = cchc("replay", tmp_path / "w2" / "bundle.cchc", "--engine", "reference")
+    assert rep.exit_code == 0 and "identical" in rep.stdout, rep.stdout
+
+
+def test_show_prints_a_compact_result_indented(cchc, tmp_path):
+    (tmp_path / "r.json").write_bytes(encode({"b": [1, "Xã"], "a": None}))
+    res = cchc("show", tmp_path / "r.json")
+    assert res.exit_code == 0 and res.stdout == '{\n  "a": null,\n  "b": [\n    1,\n    "Xã"\n  ]\n}\n'
+    (tmp_path / "bad.json").write_text('{"a":\n', "utf-8")
+    res = cchc("show", tmp_path / "bad.json")
+    assert res.exit_code == 2 and f"{tmp_path / 'bad.json'}:2:1: not valid JSON" in res.stderr
+
+
+def test_the_running_process_keeps_no_worker_state_of_its_own():
+    """With one worker the units are decided by the `Workers`' own host; the process-wide host is
+    set only in spawned worker processes, so two runs in one process never share an evaluator."""
+    from engine import load_criteria, load_evidence
+    from engine.round.pool import Workers
+    from engine.round import pool
+    from rules import get_evaluator
+
+    cs = load_criteria(ROOT / "tests" / "data" / "sample-criteria.yaml")
+    records = load_evidence([ROOT / "tests" / "data" / "evidence"], cs).records
+    runs = []
+    for _ in range(2):
+        with Workers(cs, get_evaluator, "durable", 1) as workers:
+            results = workers.decide(records)
+            runs.append(workers.host.evaluator())
+        assert [r.unit_id for r in results] == sorted(r.unit_id for r in records)
+    assert pool._PROCESS_HOST == [] and runs[0] is not runs[1]
+
+
+def test_a_bundle_of_an_earlier_version_with_indented_results_still_replays(cchc, tmp_path):
+    """Bundles written before results were compact hold them indented: a replay compares the data,
+    so they replay as identical."""
+    from engine import load_criteria, load_evidence
+    from engine.bundle import read_bundle_file, write_bundle
+    from engine.replay import score_bundle
+
+    criteria, evidence = ROOT / "tests" / "data" / "sample-criteria.yaml", ROOT / "tests" / "data" / "evidence"
+    res = cchc("score", criteria, evidence, "--out", tmp_path / "out")
+    assert res.exit_code == 0, res.stderr
+    results = {k[len("results/"):]: v for k, v in read_bundle_file(tmp_path / "out" / "bundle.cchc").parts
+               if k.startswith("results/")}
+    indented = {k: dumps(json.loads(v)) for k, v in results.items()}
+    assert indented != results and all(b"\n  " in v for v in indented.values())
+    cs = load_criteria(criteria)
+    old = score_bundle(criteria, [evidence], cs, load_evidence([evidence], cs), indented, "durable")
+    write_bundle(tmp_path / "old.cchc", old)
+    rep = cchc("replay", tmp_path / "old.cchc")
+    assert rep.exit_code == 0 and "identical" in rep.stdout, rep.stdout

@@ -1,6 +1,6 @@
 """A small province for the report tests (no tests here): seven units of the sample criteria set,
 their evidence, survey data, one unit's appraisal in two rounds and last year's round summary,
-written as a user writes them and run through the annual round (engine/round.py).
+written as a user writes them and run through the annual round (engine/round/).
 
 `build_province(folder)` returns the round's output folder: `units/*.json` and `round.json`.
 """
@@ -131,7 +131,8 @@ def build_province(folder: Path, engine: str = "reference") -> Path:
     """Run the annual round on the inputs; return its output folder (units/*.json, round.json)."""
     from engine import load_criteria
     from engine.outdir import write_outputs
-    from engine.round import round_files, run_round
+    from engine.round.output import round_files
+    from engine.round.run import run_round
     from rules import get_evaluator
 
     inputs = build_inputs(folder)

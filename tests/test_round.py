@@ -11,7 +11,8 @@ import pytest
 
 from engine import load_criteria
 from engine.errors import InputError
-from engine.round import round_files, run_round
+from engine.round.output import round_files
+from engine.round.run import run_round
 from rules import get_evaluator
 
 ROOT = Path(__file__).parent.parent
@@ -248,7 +249,7 @@ def test_evidence_read_in_chunks_reports_what_one_reading_reports(criteria, tmp_
     """Files are read in chunks of 8 (in worker processes when there are several): a unit given in
     two chunks is reported exactly as `load_evidence` reports a unit given twice."""
     from engine import load_evidence
-    from engine.round import FILES_PER_CHUNK, Workers
+    from engine.round.pool import FILES_PER_CHUNK, Workers
 
     src = (DATA / "evidence" / "so-tu-phap.yaml").read_text("utf-8")
     n = FILES_PER_CHUNK + 2

@@ -128,7 +128,7 @@ def test_case(case_path, tmp_path, monkeypatch, cchc, data_dir):
         assert again.exit_code == 0, again.stderr
         for f in sorted((out / "units").iterdir()):
             ref = (Path("out-reference") / "units" / f.name).read_text("utf-8")
-            assert f.read_text("utf-8").replace('"engine": "durable"', '"engine": "reference"') == ref
+            assert f.read_text("utf-8").replace('"engine":"durable"', '"engine":"reference"') == ref
 
 
 def test_cases_exist():

@@ -31,7 +31,9 @@ from django.utils import timezone
 from engine import load_criteria
 from engine.bundle import BUNDLE_NAME, InputRoot, make_bundle, read_bundle, sha256, write_run
 from engine.errors import CchcError, InputError
-from engine.round import round_files, round_inputs, run_round
+from engine.round.output import round_files
+from engine.round.replay import round_inputs
+from engine.round.run import run_round
 from rules import get_evaluator
 
 from . import audit, scoring, services, uploads

@@ -1,0 +1,124 @@
+"""The round's JSON output: round.json (ranking, counts, warnings) and one unit file per unit."""
+from __future__ import annotations
+
+from ..appraisal import AppraisedUnit
+from ..model import CriteriaSet
+from ..numbers import display, exact_text
+from ..outdir import check_names
+from ..ranking import ROUND_FORMAT, PreviousUnit, Ranking, Standing
+from ..results import display_json as _d, encode, exact_json as _x, rollup_json, unit_json
+from .run import RoundResult
+
+
+def standing_json(st: Standing) -> dict:
+    s, p = st.score, st.previous
+    return {
+        "id": s.unit_id, "name": s.name, "type": s.type,
+        "points": _x(s.points), "points_display": _d(s.points), "max": _x(s.max),
+        "index": _x(s.index), "index_display": _d(s.index),
+        "self_points": _x(s.self_points), "self_index": _x(s.self_index), "self_index_display": _d(s.self_index),
+        "appraised_items": s.appraised_items,
+        "rank": st.rank, "class": st.klass,
+        "previous_index": _x(p.index) if p else None, "previous_index_display": _d(p.index) if p else None,
+        "index_change": _x(st.index_change), "index_change_display": _d(st.index_change),
+        "previous_rank": p.rank if p else None, "previous_class": p.klass if p else None,
+        "rank_change": st.rank_change, "yoy": st.yoy,
+    }
+
+
+def ranking_json(r: Ranking) -> dict:
+    """The ranking part of round.json: groups with their bands, standings and class counts, the
+    ungrouped units and the units gone since last year."""
+    return {
+        "groups": [{
+            "id": g.group.id, "label": g.group.label, "unit_types": list(g.group.unit_types),
+            "bands": [{"label": b.label, "min": exact_text(b.min), "min_display": display(b.min)}
+                      for b in g.group.bands],
+            "size": len(g.standings),
+            "units": [standing_json(st) for st in g.standings],
+            "class_counts": [{"class": label, "count": n} for label, n in g.class_counts],
+            "unclassified": g.unclassified,
+        } for g in r.groups],
+        "ungrouped": {"unit_types": sorted({st.score.type for st in r.ungrouped}),
+                      "units": [standing_json(st) for st in r.ungrouped]},
+        "vanished": [_vanished_json(u) for u in r.vanished],
+    }
+
+
+def _vanished_json(u: PreviousUnit) -> dict:
+    return {"id": u.unit_id, "name": u.name, "type": u.type, "previous_group": u.group,
+            "previous_index": _x(u.index), "previous_index_display": _d(u.index),
+            "previous_rank": u.rank, "previous_class": u.klass}
+
+
+def _criteria_json(cs: CriteriaSet) -> dict:
+    return {"id": cs.id, "title": cs.title, "year": cs.year, "decision": cs.decision, "sha256": cs.content_hash}
+
+
+def round_json(result: RoundResult) -> dict:
+    r, prev = result.ranking, result.ranking.previous
+    return {
+        "format": ROUND_FORMAT,
+        "criteria": _criteria_json(result.criteria),
+        "engine": result.engine,
+        "period": result.period,
+        "previous": None if prev is None else {"criteria": {"id": prev.criteria_id, "year": prev.year},
+                                               "period": prev.period},
+        **ranking_json(r),
+        "counts": {"units": len(result.units),
+                   "appraised_units": sum(1 for u in result.units if u.rounds),
+                   "new_units": sum(1 for st in _standings(r) if st.yoy == "new"),
+                   "vanished_units": len(r.vanished)},
+        "warnings": list(result.warnings),
+    }
+
+
+def _standings(r: Ranking) -> list[Standing]:
+    return [st for g in r.groups for st in g.standings] + list(r.ungrouped)
+
+
+def round_unit_json(result: RoundResult, unit: AppraisedUnit, standing: Standing, group_label: str,
+                    group_size: int) -> dict:
+    """The unit JSON of `score` (engine/results.py unit_json) with final points, plus per item
+    `source`, `self_points`, `appraised_points` and `appraisal_rounds`, and the unit's standing."""
+    cs = result.criteria
+    doc = unit_json(cs, unit.result, result.engine)  # format cchc-result/1: every reader of unit results reads it
+    subs = {s.code: s for s in cs.sub_criteria()}
+    own = {d.code: d for d in unit.self_result.decisions}
+    for item in doc["items"]:
+        code = item["code"]
+        survey = subs[code].source == "survey"
+        self_pts = None if survey else own[code].points
+        appraised = unit.appraised_points(code)
+        item["source"] = subs[code].source
+        item["self_points"], item["self_points_display"] = _x(self_pts), _d(self_pts)
+        item["appraised_points"], item["appraised_points_display"] = _x(appraised), _d(appraised)
+        item["appraisal_rounds"] = [{
+            "round": a.round, "points": exact_text(a.points), "points_display": display(a.points),
+            "accepted": a.accepted, "reason": a.reason, "appraiser": a.appraiser, "explanation": a.explanation,
+            "date": a.date.isoformat() if a.date else None, "location": str(a.location),
+        } for a in unit.rounds.get(code, ())]
+    doc["self_total"] = rollup_json(unit.self_result.total)
+    st = standing_json(standing)
+    doc["standing"] = {"group": standing.group, "group_label": group_label, "group_size": group_size,
+                       **{k: st[k] for k in ("rank", "class", "previous_index", "previous_index_display",
+                                             "index_change", "index_change_display", "previous_rank",
+                                             "previous_class", "rank_change", "yoy")}}
+    return doc
+
+
+def round_files(result: RoundResult) -> dict[str, bytes]:
+    """`units/<id>.json` per unit and `round.json`, canonically encoded."""
+    where: dict[str, tuple[Standing, str, int]] = {}
+    for g in result.ranking.groups:
+        for st in g.standings:
+            where[st.score.unit_id] = (st, g.group.label, len(g.standings))
+    for st in result.ranking.ungrouped:
+        where[st.score.unit_id] = (st, "", 0)
+    check_names({u.result.unit_id: u.result.evidence_source for u in result.units})
+    files = {}
+    for u in result.units:
+        st, label, size = where[u.result.unit_id]
+        files[f"units/{u.result.unit_id}.json"] = encode(round_unit_json(result, u, st, label, size))
+    files["round.json"] = encode(round_json(result))
+    return files

@@ -1,0 +1,43 @@
+"""Where a round's inputs say what they may not: a problem points at the file and line (or CSV row)
+of the record at fault, as its reader recorded it."""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from ..errors import Location, Problem
+from ..model import CriteriaSet, EvidenceRecord
+from ..survey_data import mixed_metric_problems, survey_metrics
+
+
+def where(rec: EvidenceRecord, location: Optional[Location]) -> Location:
+    """A place the evidence reader recorded for the record, else its evidence file."""
+    return location or Location(rec.source)
+
+
+def round_problems(criteria: CriteriaSet, records: Sequence[EvidenceRecord]) -> tuple[str, list[Problem]]:
+    """The round's period, and what the units' own evidence may not say in a round: survey values
+    (survey items are never self-scored) and a period other than the round's."""
+    problems = mixed_metric_problems(criteria)
+    periods = sorted({r.period for r in records})
+    period = max(periods, key=lambda p: (sum(1 for r in records if r.period == p), p)) if periods else ""
+    for rec in records:
+        if rec.period != period:
+            problems.append(Problem.at(where(rec, rec.period_location),
+                                       f"unit {rec.unit_id} reports period {rec.period!r} but the round's period is "
+                                       f"{period!r}: one round scores one period"))
+    survey = survey_metrics(criteria)
+    subs = {s.code: s for s in criteria.sub_criteria()}
+    for rec in records:
+        for mid, mv in rec.values.items():
+            if mid in survey:
+                readers = sorted(s.code for s in subs.values() if s.metric == mid)
+                problems.append(Problem.at(mv.location, f"unit {rec.unit_id} gives its own value for survey metric "
+                                                        f"{mid!r} (item {', '.join(readers)}): survey items are "
+                                                        "scored from survey data (--survey), never self-scored"))
+        for code in rec.not_applicable:
+            if code in subs and subs[code].source == "survey":
+                problems.append(Problem.at(where(rec, rec.not_applicable_at.get(code)),
+                                           f"unit {rec.unit_id} declares survey item {code} not applicable: survey "
+                                           "items are not self-assessed (the survey data declares them not "
+                                           "applicable)"))
+    return period, problems

@@ -1,0 +1,95 @@
+"""The annual round's orchestration: self-assessment from evidence, survey data, appraisal rounds,
+ranking and classification per group, and the comparison with last year's round.
+
+    evidence ─► self-assessed decisions (read and decided in parallel: engine/round/pool.py)
+    survey data ─► survey items
+    appraisal rounds ─► final points ─► ranking and classification ─► year over year
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
+
+from ..appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
+from ..errors import InputError
+from ..evidence import EvidenceSet
+from ..model import CriteriaSet
+from ..ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
+from ..roundio import RoundInputError
+from ..survey_data import SurveySet, load_survey
+from .pool import EvaluatorFactory, Progress, Workers
+from .problems import round_problems
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    criteria: CriteriaSet
+    engine: str
+    period: str
+    units: tuple[AppraisedUnit, ...]  # by unit id
+    ranking: Ranking
+    warnings: tuple[str, ...]
+    evidence: EvidenceSet
+    survey: SurveySet
+    appraisal: AppraisalSet
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role → every file read for it
+
+
+def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
+              factory: EvaluatorFactory, engine: str = "durable",
+              survey_paths: Iterable[Path | str] = (), appraisal_paths: Iterable[Path | str] = (),
+              previous_path: Optional[Path | str] = None, workers: int = 1,
+              progress: Optional[Progress] = None) -> RoundResult:
+    """Score a whole round; raise `InputError` with every problem of the inputs found."""
+    with Workers(criteria, factory, engine, workers) as pool:
+        return _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
+                    list(appraisal_paths), previous_path, progress)
+
+
+def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
+         survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
+         progress: Optional[Progress]) -> RoundResult:
+    evidence = pool.load_evidence(evidence_paths, progress)
+    records = list(evidence.records)
+    period, problems = round_problems(criteria, records)
+    from ..bundle import recording_reads
+
+    with recording_reads() as survey_reads:
+        survey, survey_problems = load_survey(list(survey_paths), criteria, records, period)
+    problems += survey_problems
+    with recording_reads() as appraisal_reads:
+        appraisal, appraisal_problems = load_appraisal(list(appraisal_paths), criteria)
+    appraisal, invalid = valid_appraisal(appraisal, criteria, records)
+    problems += appraisal_problems + invalid
+    previous: Optional[PreviousRound] = None
+    if previous_path is not None:
+        try:
+            previous = load_previous(previous_path)
+        except InputError as exc:
+            problems += exc.problems
+    reads = {"evidence": tuple(sorted(pool.reads)), "survey": tuple(sorted(survey_reads)),
+             "appraisal": tuple(sorted(appraisal_reads))}
+
+    # Decided even when other inputs have problems: an adjustment without a reason is found only
+    # against the self-assessed points, and every problem is reported at once.
+    merged = [replace(r, values=dict(sorted({**r.values, **survey.values.get(r.unit_id, {})}.items())),
+                      not_applicable=dict(sorted({**r.not_applicable,
+                                                  **survey.not_applicable.get(r.unit_id, {})}.items())))
+              for r in records]
+    decided = pool.decide(merged, progress)
+    units, appraisal_errors = apply_appraisal(criteria, decided, appraisal)
+    errors = [p for p in problems + appraisal_errors if p.severity == "error"]
+    if errors:
+        raise RoundInputError(errors)
+
+    scores = [UnitScore(u.result.unit_id, u.result.unit_name, u.result.unit_type, u.result.total.points,
+                        u.result.total.max, u.self_result.total.points, len(u.rounds)) for u in units]
+    ranking = rank_units(criteria, scores, previous)
+    warnings = [str(w) for w in evidence.warnings]
+    for t in sorted({st.score.type for st in ranking.ungrouped}):
+        n = sum(1 for st in ranking.ungrouped if st.score.type == t)
+        warnings.append(f"{criteria.path}: warning: unit type {t!r} is in no group of criteria set {criteria.id}: "
+                        f"its {n} unit(s) are reported as ungrouped, without rank or class")
+    return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
+                       survey, appraisal, reads)
