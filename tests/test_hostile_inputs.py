@@ -288,9 +288,9 @@ def test_a_huge_claimed_dimension_costs_nothing(tmp_path, criteria):
     xlsx_file(tmp_path / "ev.xlsx", [ROW])
     rewrite_part(tmp_path / "ev.xlsx", SHEET, lambda xml: re.sub(rb'<dimension ref="A1:F2" ?/>',
                                                                   b'<dimension ref="A1:XFD1048576" />', xml))
-    started = time.perf_counter()
+    started = time.process_time()
     assert values(tmp_path, criteria) == {"a": {"late": 1}}
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
 
 
 @pytest.mark.parametrize("stored, says", [
@@ -489,13 +489,13 @@ from pathlib import Path
 from engine import load_criteria, load_evidence
 from engine.errors import InputError
 criteria = load_criteria(Path(sys.argv[1]))
-started = time.perf_counter()
+started = time.process_time()  # CPU, not wall: other work on the machine must not fail the test
 try:
     load_evidence([Path(sys.argv[2])], criteria)
     print("ACCEPTED")
 except InputError as exc:
     print("REFUSED", exc.problems[0])
-print(f"SECONDS {time.perf_counter() - started:.3f}")
+print(f"SECONDS {time.process_time() - started:.3f}")
 # VmHWM: this process image's own peak (ru_maxrss would carry the forking test runner's over exec)
 peak_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(f"PEAK_MB {peak_kb / 1024:.1f}")
@@ -531,7 +531,7 @@ def run_bounded(criteria_path: Path, evidence: Path, *, memory_mb: int = 1024, t
         b'<dimension ref="A1:F2" />', b'<dimension ref="A1:XFD1048576" />').replace(
         b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')),
 ], ids=["yaml-alias-bomb", "xlsx-zip-bomb", "xlsx-lying-zip-bomb", "xlsx-huge-dimension"])
-def test_hostile_files_of_a_few_kilobytes_are_refused_in_under_a_second_and_200_mb(tmp_path, make):
+def test_hostile_files_of_a_few_kilobytes_are_refused_in_under_a_cpu_second_and_200_mb(tmp_path, make):
     _write(tmp_path / "criteria.yaml", CRITERIA)
     (tmp_path / "ev").mkdir()
     make(tmp_path / "ev")
