@@ -6,6 +6,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Optional, Union
 
+from .conditions import ConsistencyRule, ItemConditions
+
 METRIC_KINDS = ("percent", "count", "boolean", "date", "category", "responses", "points", "tasks")
 DATE_CATEGORIES = ("on_time", "late", "not_done")
 BOOLEAN_CATEGORIES = ("yes", "no")
@@ -118,6 +120,7 @@ class SubCriterion:
     provenance: Optional[Provenance] = None
     branches: tuple[Branch, ...] = ()
     line: int = 0
+    conditions: Optional[ItemConditions] = None  # band requirements and knock-outs (engine/conditions.py)
 
     def applies(self, unit_type: str) -> bool:
         return self.applies_to is None or unit_type in self.applies_to
@@ -164,6 +167,7 @@ class CriteriaSet:
     path: str
     content_hash: str
     max: Fraction
+    consistency: tuple[ConsistencyRule, ...] = ()
 
     def sub_criteria(self) -> list[SubCriterion]:
         return [s for a in self.areas for c in a.criteria for s in c.sub_criteria]
@@ -242,6 +246,8 @@ class Case:
     unit_id: str
     code: str
     quantity: Optional[Quantity]  # None: the evidence is missing
+    # the metrics the item's conditions read, as (metric, quantity or None when missing)
+    extra: tuple[tuple[str, Optional[Quantity]], ...] = ()
 
 
 MISSING = "missing"
@@ -254,6 +260,8 @@ class Verdict:
     unit_id: str
     code: str
     branch: Optional[str]  # branch key; MISSING for missing evidence; None when no branch matched
+    knock_outs: tuple[int, ...] = field(default=(), repr=False)  # the item's knock-outs that hold (indices)
+    missing_metric: str = field(default="", repr=False)  # with MISSING: a condition's metric without a value
 
 
 STATUSES = ("scored", "not_applicable", "missing_evidence", "no_matching_band")
