@@ -74,6 +74,7 @@ def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
         "areas": [rollup_json(r) for r in result.areas],
         "total": rollup_json(result.total),
         "status_counts": counts,
+        **({"warnings": list(result.warnings)} if result.warnings else {}),
     }
 
 
@@ -87,7 +88,7 @@ def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: s
         "units": [{"id": r.unit_id, "name": r.unit_name, "type": r.unit_type, "period": r.period,
                    **{k: v for k, v in rollup_json(r.total).items() if k not in ("code", "title")}}
                   for r in results],
-        "warnings": list(warnings),
+        "warnings": list(warnings) + [w for r in results for w in r.warnings],
     }
 
 
