@@ -34,7 +34,7 @@ DEFAULT_OTHERWISE = "{band}, nhưng không đạt điều kiện kèm theo ({con
 
 
 @dataclass(frozen=True)
-class Test:
+class Comparison:
     """A metric against an exact number (`op` in NUMBER_OPS) or a category (`op` is `is`)."""
 
     metric: str
@@ -66,7 +66,7 @@ class Not:
     part: Any
 
 
-Cond = Union[Test, Relation, AllOf, AnyOf, Not]
+Cond = Union[Comparison, Relation, AllOf, AnyOf, Not]
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ class ConsistencyRule:
 
 
 def metrics_of(cond: Cond) -> tuple[str, ...]:
-    if isinstance(cond, Test):
+    if isinstance(cond, Comparison):
         return (cond.metric,)
     if isinstance(cond, Relation):
         return (cond.metric, cond.other)
@@ -125,7 +125,7 @@ def metrics_of(cond: Cond) -> tuple[str, ...]:
 
 def describe(cond: Cond) -> str:
     """A condition in words, as results show it."""
-    if isinstance(cond, Test):
+    if isinstance(cond, Comparison):
         if cond.op == "is":
             return f"{cond.metric} là {cond.value}"
         return f"{cond.metric} {SYMBOLS[cond.op]} {words_number(cond.value)}"
@@ -204,7 +204,7 @@ def _test(raw: dict, path: tuple, report: Report, metrics: dict) -> Optional[Con
         if not isinstance(value, (str, bool)) or _category(value) not in domain:
             report(path + (op,), f"metric {mid!r} is one of {', '.join(domain)}, not {value!r}")
             return None
-        return Test(mid, op, _category(value))
+        return Comparison(mid, op, _category(value))
     if isinstance(value, dict):
         other = value.get("metric")
         if set(value) != {"metric"} or not isinstance(other, str):
@@ -225,7 +225,7 @@ def _test(raw: dict, path: tuple, report: Report, metrics: dict) -> Optional[Con
     except (TypeError, ValueError, ZeroDivisionError, ArithmeticError) as exc:
         report(path + (op,), f"expected an exact number, got {value!r} ({exc})")
         return None
-    return Test(mid, op, bound)
+    return Comparison(mid, op, bound)
 
 
 def _category(value: Any) -> str:
@@ -268,6 +268,7 @@ def parse_item_conditions(s: dict, spath: tuple, report: Report, metrics: dict, 
     for i, w in enumerate(s.get("when") or ()):
         wpath = spath + ("when", i)
         band = by_name.get(w.get("band"))
+        cond = parse_condition(w.get("require"), wpath + ("require",), report, metrics)
         if band is None:
             report(wpath + ("band",), f"no band {w.get('band')!r} in this item"
                    f"{did_you_mean(str(w.get('band')), [b.label for b in branches])}; its bands: "
@@ -278,7 +279,6 @@ def parse_item_conditions(s: dict, spath: tuple, report: Report, metrics: dict, 
             report(wpath + ("band",), f"band {band.label!r} already has a condition")
             ok = False
             continue
-        cond = parse_condition(w.get("require"), wpath + ("require",), report, metrics)
         other = w.get("otherwise") or {}
         points = _points(other.get("points", 0), wpath + ("otherwise", "points"), report, sub_max, "points")
         if cond is None or points is None:

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from builders import value, write_criteria
 from engine import decide, load_criteria
-from engine.conditions import AllOf, AnyOf, Not, Test
+from engine.conditions import AllOf, AnyOf, Not, Comparison
 from engine.errors import CchcError, CriteriaError
 from engine.evaluate import plan
 from engine.reference import differences
@@ -67,7 +67,7 @@ def _on_a_bound(criteria, records) -> int:
 
 
 def _tests(cond):
-    if isinstance(cond, Test):
+    if isinstance(cond, Comparison):
         yield cond
     elif isinstance(cond, Not):
         yield from _tests(cond.part)
@@ -251,6 +251,7 @@ class Mutant:
     new: str
     methods: Optional[tuple[str, ...]] = None  # the methods the sample's criteria sets use
     extra: dict = field(default_factory=dict)  # names the mutated code needs
+    compound: bool = False  # the sample's criteria sets have conditions, knock-outs, consistency rules
 
     def __str__(self) -> str:
         return self.bug
@@ -297,6 +298,19 @@ MUTANTS = [
            'if d.status == "not_applicable":', "if False:"),
     Mutant("index rounded", "engine.model:Rollup.index",
            "self.points / self.max * 100", "round(self.points / self.max * 100, 1)"),
+    Mutant("two counts compared the wrong way round", "rules.compile:_join",
+           "op = lit[2] if m == lit[1] else FLIPPED[lit[2]]", "op = lit[2]", ("tiers",), compound=True),
+    Mutant("a negated category test read as the category", "rules.compile:_join",
+           '{"$neq": {"cat": category_key(lit[3])}} if lit[2] else', '{"cat": category_key(lit[3])} if lit[2] else',
+           ("categories", "pass_fail"), compound=True),
+    Mutant("not (all …) read as not (any …)", "rules.compile:_literals",
+           "if isinstance(cond, AnyOf) != neg:", "if isinstance(cond, AnyOf):", ("tiers",), compound=True),
+    Mutant("a knock-out's cap ignored", "engine.evaluate:_decision",
+           "points = min([points] + [k.cap for k in held])", "points = points", ("tiers", "categories"), compound=True),
+    Mutant("a condition's missing metric ignored", "rules.evaluator:_item_outcome",
+           "    if missing:", "    if False:", ("tiers",), compound=True),
+    Mutant("consistency warnings dropped", "engine.evaluate:_consistency",
+           "[]).append(text)", "[])", ("tiers",), compound=True),
 ]
 
 
@@ -344,7 +358,8 @@ def first_disagreement(mutant: Mutant, workdir: Path) -> tuple[Optional[list[str
 
     @settings(max_examples=MUTANT_EXAMPLES, derandomize=True, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(scenario=with_outliers(methods=list(mutant.methods) if mutant.methods else None))
+    @given(scenario=with_outliers(methods=list(mutant.methods) if mutant.methods else None,
+                                  compound=mutant.compound))
     def search(scenario):
         doc, records = scenario
         tried["cases"] += 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Optional
 
-from ..conditions import AllOf, AnyOf, Cond, Not, Relation, Test
+from ..conditions import AllOf, AnyOf, Cond, Not, Relation, Comparison
 from ..model import CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Quantity
 
 
@@ -46,7 +46,7 @@ def holds(cond: Cond, criteria: CriteriaSet, rec: EvidenceRecord) -> bool:
     def of(mid: str) -> Quantity:
         return value_of(criteria.metrics[mid], rec.values[mid])
 
-    if isinstance(cond, Test):
+    if isinstance(cond, Comparison):
         return of(cond.metric) == cond.value if cond.op == "is" else _compare(of(cond.metric), cond.op, cond.value)
     if isinstance(cond, Relation):
         return _compare(of(cond.metric), cond.op, of(cond.other))
