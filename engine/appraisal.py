@@ -90,7 +90,7 @@ def allowed_problem(sub: SubCriterion, points: Fraction) -> Optional[str]:
     mx, p = sub.max, sub.params
     if points < 0 or points > mx:
         return f"{exact_text(points)} points is outside [0, {exact_text(mx)}] for item {sub.code}"
-    finite = _finite_values(sub)
+    finite = _with_conditions(sub, _finite_values(sub))
     if finite is not None:
         if points not in finite:
             return (f"{exact_text(points)} points is not a value the rule of item {sub.code} ({sub.method}) "
@@ -115,8 +115,14 @@ def allowed_problem(sub: SubCriterion, points: Fraction) -> Optional[str]:
 def allowed_values(sub: SubCriterion) -> Optional[tuple[Fraction, ...]]:
     """The point values an appraiser may give `sub`, highest first, when its rule lists them
     (tiers, categories, pass_fail); None when `allowed_problem` admits a range."""
-    finite = _finite_values(sub)
+    finite = _with_conditions(sub, _finite_values(sub))
     return None if finite is None else tuple(sorted(finite, reverse=True))
+
+
+def _with_conditions(sub: SubCriterion, finite: Optional[set[Fraction]]) -> Optional[set[Fraction]]:
+    """The item's listed values plus what its compound conditions give: a band's `otherwise`
+    points, or a knock-out's cap."""
+    return finite if finite is None or sub.conditions is None else finite | sub.conditions.outcome_points()
 
 
 def _finite_values(sub: SubCriterion) -> Optional[set[Fraction]]:

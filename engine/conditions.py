@@ -97,6 +97,10 @@ class ItemConditions:
         conds = [r.require for r in self.requirements] + [k.when for k in self.knock_outs]
         return tuple(dict.fromkeys(m for c in conds for m in metrics_of(c)))
 
+    def outcome_points(self) -> set[Fraction]:
+        """Points the conditions themselves can give: `otherwise` points and knock-out caps."""
+        return {r.points for r in self.requirements} | {k.cap for k in self.knock_outs}
+
     def requirement(self, branch: str) -> Optional[BandRequirement]:
         return next((r for r in self.requirements if r.branch == branch), None)
 

@@ -241,3 +241,13 @@ def test_fifteen_joined_metrics_still_work_in_the_engine(tmp_path):
     one_short = {**full, "c7": value("c7", "count", F(0))}
     got = _both(cs, [record("a", full), record("b", one_short)])
     assert (got["a"].decisions[0].points, got["b"].decisions[0].points) == (2, 0)
+
+
+def test_an_appraiser_may_give_what_a_condition_gives(tmp_path):
+    """`otherwise` points and knock-out caps are values of the item, as its bands' points are."""
+    from engine.appraisal import allowed_problem, allowed_values
+
+    cap = [{"when": {"metric": "late_files", "ge": 5}, "cap": F(1, 2), "label": "tối đa 0,5"}]
+    [sub] = _set(tmp_path, [{**UNLESS_LATE, "knock_out": cap}]).sub_criteria()
+    assert allowed_values(sub) == (2, 1, F(1, 2), 0)
+    assert allowed_problem(sub, F(1, 2)) is None and allowed_problem(sub, F(3, 2)) is not None
