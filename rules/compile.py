@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from engine.conditions import NEGATED, OTHERWISE, AnyOf, Not, Relation, Comparison
@@ -43,8 +43,8 @@ class CompiledCriteria:
     owner: dict[str, str]  # sub-criterion code -> ruleset name
     scale: dict[str, int]  # sub-criterion code -> integer scale S
     # item code or `k:<rule id>` -> the integer scale of the numbers its conditions compare
-    condition_scale: dict[str, int] = None
-    related: dict[str, frozenset] = None  # owner -> metrics compared with another metric
+    condition_scale: dict[str, int] = field(default_factory=dict)
+    related: dict[str, frozenset] = field(default_factory=dict)  # owner -> metrics compared with another metric
 
 
 def item_key(code: str) -> str:

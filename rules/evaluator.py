@@ -181,6 +181,8 @@ class DurableEvaluator:
         answers = self._ask(compiled, dict.fromkeys(keys))
         out = []
         for (rule, _), key in zip(questions, keys):
+            if any(action.partition("#")[0] != f"x:{key[0]}" for action in answers[key]):
+                raise EngineError(f"a rule of another owner fired for consistency rule {rule.id}")
             fired = {action.partition("#")[2] for action in answers[key]}
             missing = [m for m in rule.metrics() if f"m:{m}" in fired]
             out.append((not missing and "v" in fired, missing[0] if missing else ""))
@@ -199,16 +201,17 @@ class DurableEvaluator:
             for n, key in enumerate(pending[start:start + self.STATE_SIZE]):
                 code = key[0]
                 rs = compiled.owner[code]
+                what = f"consistency rule {code[2:]}" if code.startswith("k:") else f"item {code}"
                 if key[1] == "x":
                     fired = set()
                     for f in compound_facts(key, f"q{n}", sid):
-                        if self._assert(h, rs, f, code, f["q"], fired):
+                        if self._assert(h, rs, f, what, f["q"], fired):
                             used.add(rs)
                     answers[key] = fired
                     continue
                 f = question_fact(key, f"q{n}", sid)
                 fired = set()
-                if not self._assert(h, rs, f, code, f["id"], fired):
+                if not self._assert(h, rs, f, what, f["id"], fired):
                     answers[key] = [None]  # no band matched: reported, not 0
                     continue
                 used.add(rs)
@@ -225,7 +228,7 @@ class DurableEvaluator:
         return answers
 
     @staticmethod
-    def _assert(h, rs: str, f: dict, code: str, expected: str, fired: set) -> bool:
+    def _assert(h, rs: str, f: dict, what: str, expected: str, fired: set) -> bool:
         """Assert one fact and add the actions it fired; False when no rule holds the fact (durable_rules
         then keeps nothing, and a state holding only such facts must not be deleted)."""
         _SINK.clear()
@@ -234,11 +237,11 @@ class DurableEvaluator:
         except durable_engine.MessageNotHandledException:
             return False
         except durable_engine.MessageObservedException:
-            raise EngineError(f"the rule engine saw {code} twice") from None
+            raise EngineError(f"the rule engine saw {what} twice") from None
         except Exception as exc:  # an error raised inside the engine or an action
-            raise EngineError(f"the rule engine failed on {code}: {exc}") from None
+            raise EngineError(f"the rule engine failed on {what}: {exc}") from None
         if isinstance(state, dict) and "exception" in state:
-            raise EngineError(f"an action failed on {code}: {state['exception']}")
+            raise EngineError(f"an action failed on {what}: {state['exception']}")
         for fid, action in _SINK:
             if fid != expected:
                 raise EngineError(f"rule {action} fired for another fact ({fid!r})")
