@@ -82,17 +82,23 @@ class AppraisedUnit:
 
 def allowed_problem(sub: SubCriterion, points: Fraction) -> Optional[str]:
     """Why `points` cannot be appraised for `sub`, or None when its rule allows them: always
-    0 ≤ points ≤ maximum, and what the item's scoring method admits (`appraisal_problem`: e.g. one
+    0 ≤ points ≤ maximum, then what the item's compound conditions give (a band's `otherwise`
+    points, a knock-out's cap), else what its scoring method admits (`appraisal_problem`: e.g. one
     of the point values the item lists, a multiple of a manual step, max − k × per_occurrence)."""
     if points < 0 or points > sub.max:
         return f"{exact_text(points)} points is outside [0, {exact_text(sub.max)}] for item {sub.code}"
+    if sub.conditions is not None and points in sub.conditions.outcome_points():
+        return None
     return methods.get(sub.method).appraisal_problem(sub, points)
 
 
 def allowed_values(sub: SubCriterion) -> Optional[tuple[Fraction, ...]]:
-    """The point values an appraiser may give `sub`, highest first, when its rule lists them; None
-    when `allowed_problem` admits a range."""
-    return methods.get(sub.method).point_values(sub)
+    """The point values an appraiser may give `sub`, highest first, when its rule lists them (with
+    what its compound conditions give); None when `allowed_problem` admits a range."""
+    values = methods.get(sub.method).point_values(sub)
+    if values is None or sub.conditions is None:
+        return values
+    return tuple(sorted(set(values) | sub.conditions.outcome_points(), reverse=True))
 
 
 # ---------------------------------------------------------------- reading files
