@@ -19,8 +19,6 @@ from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 
-from .numbers import display
-
 DOMAIN = "cchc"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("vi", "en")
@@ -95,6 +93,8 @@ def install_for_libraries() -> None:
 
 def num(value: Fraction | int, places: int = 2) -> str:
     """A number for people: rounded half-up, with the decimal comma in Vietnamese."""
+    from .numbers import display  # numbers' messages are translated here: imported when used
+
     return display(Fraction(value), places, vietnamese=language() == "vi")
 
 
