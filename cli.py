@@ -336,7 +336,7 @@ def _print_what_if(w, items: bool) -> None:
         moved=len(movers), still=still), markup=False, highlight=False)
     if items:
         for d in w.items.differences:
-            out.print(f"  {d.text('recorded', 'what-if')}", markup=False, highlight=False)
+            out.print("  " + d.text(_("recorded"), _("what-if")), markup=False, highlight=False)
     elif w.items.differences:
         out.print(_("{n} item-level change(s); --items lists them.").format(n=len(w.items.differences)),
                   markup=False)
@@ -574,8 +574,7 @@ def round_(
                            workers=workers or default_workers(),
                            progress=lambda phase, done, total: progress.update(
                                task, description=phases[phase], completed=done, total=total))
-    for w in result.warnings:
-        err.print(w, markup=False, highlight=False)
+    _warn(result.warnings)
     files = round_files(result)
     bundle_path, digest = _round_bundle(out_dir, files, result, criteria, evidence, appraisal, survey, previous,
                                         bundle, sign, max_cited)

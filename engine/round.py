@@ -24,6 +24,7 @@ from .appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_apprai
 from .errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Problem
 from .evaluate import Evaluator, decide
 from .evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
+from .i18n import _, both
 from .model import CriteriaSet, EvidenceRecord, UnitResult
 from .numbers import display, exact_text
 from .outdir import check_names
@@ -45,7 +46,7 @@ class RoundResult:
     period: str
     units: tuple[AppraisedUnit, ...]  # by unit id
     ranking: Ranking
-    warnings: tuple[str, ...]
+    warnings: tuple[Problem, ...]  # kept in the code's language, shown in the reader's
     evidence: EvidenceSet
     survey: SurveySet
     appraisal: AppraisalSet
@@ -166,7 +167,7 @@ class Workers:
             _init_worker(self.criteria, self.factory, self.engine)
             try:
                 for i, chunk in enumerate(chunks):
-                    _, kind, payload, n = fn(i, chunk)
+                    _index, kind, payload, n = fn(i, chunk)
                     out[i] = (kind, payload)
                     on_done(n)
             finally:
@@ -179,8 +180,8 @@ class Workers:
                     out[i] = (kind, payload)
                     on_done(n)
             except BrokenProcessPool:
-                raise EngineError("a worker process stopped before it finished; run again with --workers 1 "
-                                  "to see why") from None
+                raise EngineError(_("a worker process stopped before it finished; run again with --workers 1 "
+                                    "to see why")) from None
         return [out[i] for i in range(len(chunks))]
 
     def load_evidence(self, paths: Sequence[Path | str], progress: Optional[Progress] = None) -> EvidenceSet:
@@ -188,7 +189,7 @@ class Workers:
         is reported like a unit given twice in one."""
         files = evidence_files(paths)
         if not files:
-            raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message="no evidence files found")])
+            raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
         chunks = [files[i:i + FILES_PER_CHUNK] for i in range(0, len(files), FILES_PER_CHUNK)]
         done = 0
 
@@ -211,7 +212,8 @@ class Workers:
                 if rec.unit_id in first:
                     where = _located(first[rec.unit_id], ["unit"], "unit_id")
                     problems.append(_at(_located(rec, ["unit"], "unit_id"),
-                                        f"duplicate unit {rec.unit_id!r}: already given at {_shown(where)}"))
+                                        _("duplicate unit {unit!r}: already given at {at}").format(
+                                            unit=rec.unit_id, at=_shown(where))))
                     continue
                 first[rec.unit_id] = rec
                 records.append(rec)
@@ -302,22 +304,25 @@ def round_problems(criteria: CriteriaSet, records: Sequence[EvidenceRecord]) -> 
     for rec in records:
         if rec.period != period:
             problems.append(_at(_located(rec, ["period"], "period"),
-                                f"unit {rec.unit_id} reports period {rec.period!r} but the round's period is "
-                                f"{period!r}: one round scores one period"))
+                                _("unit {unit} reports period {given!r} but the round's period is "
+                                  "{period!r}: one round scores one period").format(
+                                    unit=rec.unit_id, given=rec.period, period=period)))
     survey = survey_metrics(criteria)
     subs = {s.code: s for s in criteria.sub_criteria()}
     for rec in records:
         for mid, mv in rec.values.items():
             if mid in survey:
                 readers = sorted(s.code for s in subs.values() if s.metric == mid)
-                problems.append(problem_at(mv.location, f"unit {rec.unit_id} gives its own value for survey metric "
-                                                        f"{mid!r} (item {', '.join(readers)}): survey items are "
-                                                        "scored from survey data (--survey), never self-scored"))
+                problems.append(problem_at(mv.location, _("unit {unit} gives its own value for survey metric "
+                                                          "{metric!r} (item {items}): survey items are "
+                                                          "scored from survey data (--survey), never self-scored").format(
+                    unit=rec.unit_id, metric=mid, items=", ".join(readers))))
         for code in rec.not_applicable:
             if code in subs and subs[code].source == "survey":
                 problems.append(_at(_located(rec, ["not_applicable", code], "not_applicable", ("not_applicable", code)),
-                                    f"unit {rec.unit_id} declares survey item {code} not applicable: survey items "
-                                    "are not self-assessed (the survey data declares them not applicable)"))
+                                    _("unit {unit} declares survey item {code} not applicable: survey items "
+                                      "are not self-assessed (the survey data declares them not applicable)").format(
+                                        unit=rec.unit_id, code=code)))
     return period, problems
 
 
@@ -371,11 +376,12 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     scores = [UnitScore(u.result.unit_id, u.result.unit_name, u.result.unit_type, u.result.total.points,
                         u.result.total.max, u.self_result.total.points, len(u.rounds)) for u in units]
     ranking = rank_units(criteria, scores, previous)
-    warnings = [str(w) for w in evidence.warnings]
+    warnings = list(evidence.warnings)
     for t in sorted({st.score.type for st in ranking.ungrouped}):
         n = sum(1 for st in ranking.ungrouped if st.score.type == t)
-        warnings.append(f"{criteria.path}: warning: unit type {t!r} is in no group of criteria set {criteria.id}: "
-                        f"its {n} unit(s) are reported as ungrouped, without rank or class")
+        message, translated = both("unit type {type!r} is in no group of criteria set {id}: its {n} unit(s) are "
+                                   "reported as ungrouped, without rank or class", type=t, id=criteria.id, n=n)
+        warnings.append(Problem(criteria.path, message=message, severity="warning", translated=translated))
     return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
                        survey, appraisal, reads)
 
@@ -449,7 +455,7 @@ def round_json(result: RoundResult) -> dict:
                    "appraised_units": sum(1 for u in result.units if u.rounds),
                    "new_units": sum(1 for st in _standings(r) if st.yoy == "new"),
                    "vanished_units": len(r.vanished)},
-        "warnings": list(result.warnings),
+        "warnings": [str(w) for w in result.warnings],
     }
 
 
