@@ -9,6 +9,7 @@ from typing import Iterable, Protocol, Sequence
 from . import methods
 from .aggregate import roll_up
 from .errors import EngineError, IncompleteEvaluationError
+from .i18n import _
 from .model import (MISSING, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, Case,
                     CriteriaSet, Decision, EvidenceRecord, Input, SubCriterion, UnitResult, Verdict)
 from .numbers import exact_text
@@ -118,10 +119,12 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
                         inputs=inputs, note=NOTE_NO_BAND, quantity=quantity)
     branch = next((b for b in sub.branches if b.key == v.branch), None)
     if branch is None:
-        raise EngineError(f"evaluator returned unknown branch {v.branch!r} for item {sub.code}")
+        raise EngineError(_("evaluator returned unknown branch {branch!r} for item {code}").format(
+            branch=v.branch, code=sub.code))
     points = methods.get(sub.method).points(sub.params, sub.max, branch.key, quantity)
     if not 0 <= points <= sub.max:
-        raise EngineError(f"item {sub.code} of unit {rec.unit_id}: {exact_text(points)} points is outside "
-                          f"[0, {exact_text(sub.max)}]")
+        raise EngineError(_("item {code} of unit {unit}: {points} points is outside "
+                            "[0, {max}]").format(
+                                code=sub.code, unit=rec.unit_id, points=exact_text(points), max=exact_text(sub.max)))
     return Decision(rec.unit_id, sub.code, "scored", sub.method, points, sub.max, branch.label, inputs,
                     "; ".join(notes), quantity)

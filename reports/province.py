@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from engine.errors import InputError, Problem
+from engine.i18n import _
 from engine.model import CriteriaSet
 from engine.numbers import display, to_fraction
 
@@ -39,7 +40,8 @@ def summary_from_results(criteria: CriteriaSet, docs: Sequence[tuple[Path, dict]
     for path, doc in docs:
         uid = doc["unit"]["id"]
         if uid in seen:
-            raise InputError([Problem(str(path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
+            raise InputError([Problem(str(path), message=_("unit {unit!r} is also in {other}: one result per unit").format(
+                unit=uid, other=seen[uid]))])
         seen[uid] = path
         total = doc["total"]
         self_total = doc.get("self_total") or total

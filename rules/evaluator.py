@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 from durable import engine as durable_engine
 
 from engine.errors import EngineError
+from engine.i18n import _
 from engine.model import MISSING, Case, CriteriaSet, Verdict
 
 from .compile import (EXACT_LIMIT, MISSING_BRANCH, CompiledCriteria, category_key, compile_criteria,
@@ -130,9 +131,10 @@ class DurableEvaluator:
                     answers[key] = [None]  # no band matched: reported, not 0
                     continue
                 except durable_engine.MessageObservedException:
-                    raise EngineError(f"the rule engine saw item {code} twice") from None
+                    raise EngineError(_("the rule engine saw item {code} twice").format(code=code)) from None
                 except Exception as exc:  # an error raised inside the engine or an action
-                    raise EngineError(f"the rule engine failed on item {code}: {exc}") from None
+                    raise EngineError(_("the rule engine failed on item {code}: {reason}").format(
+                        code=code, reason=exc)) from None
                 # Only a state that holds a handled fact may be deleted: deleting one whose facts all
                 # went unhandled crashes the process (segmentation fault in durable_rules 2.0.28).
                 used.add(rs)
@@ -141,10 +143,11 @@ class DurableEvaluator:
                 branches = []
                 for fid, action in _SINK:
                     if fid != f["id"]:
-                        raise EngineError(f"rule {action} fired for another fact ({fid!r})")
-                    fired_code, _, branch = action.rpartition("#")
+                        raise EngineError(_("rule {rule} fired for another fact ({fact!r})").format(
+                            rule=action, fact=fid))
+                    fired_code, _sep, branch = action.rpartition("#")
                     if fired_code != code:
-                        raise EngineError(f"rule {action} fired for item {code}")
+                        raise EngineError(_("rule {rule} fired for item {code}").format(rule=action, code=code))
                     branches.append(MISSING if branch == MISSING_BRANCH else branch)
                 answers[key] = branches
             for rs in used:

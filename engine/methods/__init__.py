@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..errors import CchcError
+from ..i18n import _
 from .base import ScoringMethod
 from .bonus import Bonus
 from .categories import Categories
@@ -28,7 +29,8 @@ def get(name: str) -> ScoringMethod:
         return REGISTRY[name]
     except KeyError:
         raise UnknownMethodError(
-            f"unknown scoring method {name!r}; valid methods: {', '.join(sorted(REGISTRY))}") from None
+            _("unknown scoring method {method!r}; valid methods: {methods}").format(
+                method=name, methods=', '.join(sorted(REGISTRY)))) from None
 
 
 def names() -> list[str]:

@@ -6,6 +6,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Callable, ClassVar, Optional
 
+from ..i18n import _
 from ..model import (BOOLEAN_CATEGORIES, DATE_CATEGORIES, Branch, MetricSpec, MetricValue, Quantity)
 from ..numbers import to_fraction
 
@@ -106,17 +107,18 @@ def number(raw: Any, path: tuple, report: Report, *, minimum: Optional[Fraction]
     try:
         value = to_fraction(raw)
     except (TypeError, ValueError, ArithmeticError):
-        report(path, f"expected an exact number, got {raw!r}")
+        report(path, _("expected an exact number, got {value!r}").format(value=raw))
         return None
     if minimum is not None and value < minimum:
-        report(path, f"must be ≥ {_num(minimum)}, got {_num(value)}")
+        report(path, _("must be ≥ {min}, got {value}").format(min=_num(minimum), value=_num(value)))
         return None
     return value
 
 
 def within_max(points: Optional[Fraction], sub_max: Fraction, path: tuple, report: Report) -> None:
     if points is not None and points > sub_max:
-        report(path, f"worth {_num(points)} points, more than the item's maximum of {_num(sub_max)}")
+        report(path, _("worth {points} points, more than the item's maximum of {max}").format(
+            points=_num(points), max=_num(sub_max)))
 
 
 def proportional_branches(full_at: Fraction, words: str) -> tuple[Branch, ...]:

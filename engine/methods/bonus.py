@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..i18n import _
 from ..model import Branch, Interval
 from ..numbers import words_number
 from .base import ScoringMethod, number, within_max
@@ -31,7 +32,7 @@ class Bonus(ScoringMethod):
         if per is None or cap is None or cap > sub_max:
             return None
         if per == 0:
-            report(("per_occurrence",), "per_occurrence must be above 0")
+            report(("per_occurrence",), _("per_occurrence must be above 0"))
             return None
         return BonusParams(per, cap, str(raw.get("label", self.defaults["label"])))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..i18n import _
 from ..model import Branch, Category
 from .base import ScoringMethod, number, quantity_domain, within_max
 
@@ -29,17 +30,19 @@ class Categories(ScoringMethod):
     def parse(self, raw, sub_max, metric, report):
         mapping = raw.get("points")
         if not isinstance(mapping, dict) or not mapping:
-            report(("points",), "points: expected a mapping of category to points")
+            report(("points",), _("points: expected a mapping of category to points"))
             return None
         allowed = quantity_domain(metric).categories
         ok = True
         for key in mapping:
             if key not in allowed:
-                report(("points", key), f"unknown category {key!r}; the metric allows: {', '.join(allowed)}")
+                report(("points", key), _("unknown category {category!r}; the metric allows: {allowed}").format(
+                    category=key, allowed=', '.join(allowed)))
                 ok = False
         for cat in allowed:
             if cat not in mapping:
-                report(("points",), f"category {cat!r} has no points (gap: every category must be scored)")
+                report(("points",), _("category {category!r} has no points (gap: every category must be scored)").format(
+                    category=cat))
                 ok = False
         pts = {}
         for key, val in mapping.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..i18n import _
 from ..model import Branch, Interval
 from ..numbers import exact_text, words_number
 from .base import ScoringMethod, number
@@ -30,10 +31,11 @@ class Deductions(ScoringMethod):
         if per is None or floor is None:
             return None
         if per == 0:
-            report(("per_occurrence",), "per_occurrence must be above 0")
+            report(("per_occurrence",), _("per_occurrence must be above 0"))
             return None
         if floor > sub_max:
-            report(("floor",), f"floor {exact_text(floor)} is above the item's maximum {exact_text(sub_max)}")
+            report(("floor",), _("floor {floor} is above the item's maximum {max}").format(
+                floor=exact_text(floor), max=exact_text(sub_max)))
             return None
         return DeductionsParams(per, floor, str(raw.get("label", self.defaults["label"])))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..i18n import _
 from ..model import Always, Branch
 from ..numbers import exact_text
 from .base import ScoringMethod, number
@@ -27,7 +28,7 @@ class Manual(ScoringMethod):
         if step is None:
             return None
         if step <= 0:
-            report(("step",), "step must be above 0")
+            report(("step",), _("step must be above 0"))
             return None
         return ManualParams(step, str(raw.get("label", self.defaults["label"])))
 
@@ -40,11 +41,13 @@ class Manual(ScoringMethod):
     def check_value(self, params, sub_max, value):
         pts = value.value
         if pts > sub_max:
-            return f"manual points {exact_text(pts)} exceed the item's maximum {exact_text(sub_max)}"
+            return _("manual points {points} exceed the item's maximum {max}").format(
+                points=exact_text(pts), max=exact_text(sub_max))
         if pts % params.step:
-            return f"manual points {exact_text(pts)} are not a multiple of the step {exact_text(params.step)}"
+            return _("manual points {points} are not a multiple of the step {step}").format(
+                points=exact_text(pts), step=exact_text(params.step))
         if not value.reason:
-            return "manual points need a reason"
+            return _("manual points need a reason")
         if value.citation is None:
-            return "manual points need a citation (tài liệu kiểm chứng)"
+            return _("manual points need a citation (tài liệu kiểm chứng)")
         return None

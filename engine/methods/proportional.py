@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..i18n import _
 from ..numbers import exact_text
 from .base import ScoringMethod, number, proportional_branches
 
@@ -26,7 +27,8 @@ class Proportional(ScoringMethod):
         if full_at is None:
             return None
         if not 0 < full_at <= 100:
-            report(("full_at",), f"full_at must be above 0 and at most 100, got {exact_text(full_at)}")
+            report(("full_at",), _("full_at must be above 0 and at most 100, got {value}").format(
+                value=exact_text(full_at)))
             return None
         return ProportionalParams(full_at, str(raw.get("label", self.defaults["label"])))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..i18n import _
 from ..numbers import exact_text
 from .base import ScoringMethod, base_quantity, number, proportional_branches
 
@@ -32,33 +33,36 @@ class Survey(ScoringMethod):
         if full_at is None:
             return None
         if not 0 < full_at <= 100:
-            report(("full_at",), f"full_at must be above 0 and at most 100, got {exact_text(full_at)}")
+            report(("full_at",), _("full_at must be above 0 and at most 100, got {value}").format(
+                value=exact_text(full_at)))
             return None
         weights: dict[str, Fraction] = {}
         ok = True
         if metric.kind == "responses":
             raw_w = raw.get("weights")
             if not isinstance(raw_w, dict):
-                report(("weights",), "weights: expected a mapping of answer option to percent")
+                report(("weights",), _("weights: expected a mapping of answer option to percent"))
                 return None
             for opt in metric.options:
                 if opt not in raw_w:
-                    report(("weights",), f"answer option {opt!r} has no weight")
+                    report(("weights",), _("answer option {option!r} has no weight").format(option=opt))
                     ok = False
             for opt, w in raw_w.items():
                 if opt not in metric.options:
-                    report(("weights", opt), f"unknown answer option {opt!r}; the metric has: {', '.join(metric.options)}")
+                    report(("weights", opt), _("unknown answer option {option!r}; the metric has: {options}").format(
+                        option=opt, options=', '.join(metric.options)))
                     ok = False
                     continue
                 value = number(w, ("weights", opt), report)
                 if value is None or value > 100:
                     if value is not None:
-                        report(("weights", opt), f"a weight is a percent from 0 to 100, got {exact_text(value)}")
+                        report(("weights", opt), _("a weight is a percent from 0 to 100, got {value}").format(
+                            value=exact_text(value)))
                     ok = False
                     continue
                 weights[opt] = value
         elif "weights" in raw:
-            report(("weights",), "weights apply to a responses metric, not to a percentage")
+            report(("weights",), _("weights apply to a responses metric, not to a percentage"))
             ok = False
         if not ok:
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..i18n import _
 from ..model import Branch, Interval
 from ..numbers import words_number
 from .base import ScoringMethod, number, within_max
@@ -39,19 +40,20 @@ class Tiers(ScoringMethod):
     def parse(self, raw, sub_max, metric, report):
         items = raw.get("tiers")
         if not isinstance(items, list) or not items:
-            report(("tiers",), "tiers: expected a non-empty list of bands")
+            report(("tiers",), _("tiers: expected a non-empty list of bands"))
             return None
         tiers, ok = [], True
         for i, item in enumerate(items):
             path = ("tiers", i)
             if not isinstance(item, dict):
-                report(path, "expected a mapping with bounds, points and label")
+                report(path, _("expected a mapping with bounds, points and label"))
                 ok = False
                 continue
             stray = [k for k in item if k not in BOUND_KEYS + ("points", "label")]
             if stray:
-                report(path, f"unknown key(s) in a band: {', '.join(map(str, stray))}; a band has "
-                             f"{', '.join(BOUND_KEYS)}, points and label (quote a label that has a comma)")
+                report(path, _("unknown key(s) in a band: {keys}; a band has "
+                               "{bounds}, points and label (quote a label that has a comma)").format(
+                                   keys=', '.join(map(str, stray)), bounds=', '.join(BOUND_KEYS)))
                 ok = False
                 continue
             bounds = {}
@@ -63,15 +65,15 @@ class Tiers(ScoringMethod):
                     else:
                         bounds[key] = value
             if not bounds:
-                report(path, "a band needs at least one bound: gt, ge, lt, le or eq")
+                report(path, _("a band needs at least one bound: gt, ge, lt, le or eq"))
                 ok = False
                 continue
             if "eq" in bounds and len(bounds) > 1:
-                report(path, "eq cannot be combined with other bounds")
+                report(path, _("eq cannot be combined with other bounds"))
                 ok = False
                 continue
             if ("gt" in bounds and "ge" in bounds) or ("lt" in bounds and "le" in bounds):
-                report(path, "a band has two lower or two upper bounds")
+                report(path, _("a band has two lower or two upper bounds"))
                 ok = False
                 continue
             pts = number(item.get("points"), path + ("points",), report)
@@ -88,7 +90,7 @@ class Tiers(ScoringMethod):
                               bounds.get(hi_key) if hi_key else None, hi_key != "lt")
                 if iv.lo is not None and iv.hi is not None and (
                         iv.lo > iv.hi or (iv.lo == iv.hi and not (iv.lo_closed and iv.hi_closed))):
-                    report(path, f"band {describe(bounds)} is empty")
+                    report(path, _("band {band} is empty").format(band=describe(bounds)))
                     ok = False
                     continue
             label = str(item.get("label") or describe(bounds))
