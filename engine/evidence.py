@@ -458,7 +458,8 @@ def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional
         if mv is not None:
             problem = methods.get(s.method).check_value(s.params, s.max, mv)
             if problem:
-                sink.add(unit.metrics[s.metric].location, f"{s.metric} (item {s.code}): {problem}")
+                sink.add(unit.metrics[s.metric].location, _("{metric} (item {code}): {problem}").format(
+                    metric=s.metric, code=s.code, problem=problem))
     na = {}
     for code, (reason, at) in sorted(unit.not_applicable.items()):
         if code not in subs:

@@ -160,7 +160,7 @@ class SafeLineLoader(yaml.SafeLoader):
         break comparisons in the schema check)."""
         try:
             if not value.is_finite():
-                raise ValueError(f"{node.value} is not a finite number")
+                raise ValueError(_("{value} is not a finite number").format(value=node.value))
             check_digits(value)
         except ValueError as exc:
             raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None

@@ -139,7 +139,8 @@ class DurableEvaluator:
                 # went unhandled crashes the process (segmentation fault in durable_rules 2.0.28).
                 used.add(rs)
                 if isinstance(state, dict) and "exception" in state:
-                    raise EngineError(f"an action failed on item {code}: {state['exception']}")
+                    raise EngineError(_("an action failed on item {code}: {reason}").format(
+                        code=code, reason=state['exception']))
                 branches = []
                 for fid, action in _SINK:
                     if fid != f["id"]:
