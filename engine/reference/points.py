@@ -8,7 +8,6 @@ from fractions import Fraction
 from typing import Callable, Optional
 
 from ..errors import EngineError
-from ..i18n import _
 from ..model import Quantity, SubCriterion
 
 Outcome = Optional[tuple[str, Fraction]]
@@ -74,6 +73,5 @@ def outcome(sub: SubCriterion, q: Quantity) -> Outcome:
     try:
         scorer = OUTCOMES[sub.method]
     except KeyError:
-        raise EngineError(_("item {code}: the reference evaluator has no method {method!r}").format(
-            code=sub.code, method=sub.method)) from None
+        raise EngineError(f"item {sub.code}: the reference evaluator has no method {sub.method!r}") from None
     return scorer(sub, q)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import EngineError
-from ..i18n import _
 from ..model import MetricSpec, MetricValue, Quantity, SubCriterion
 
 
@@ -39,7 +38,7 @@ def _survey_score(sub: SubCriterion, counts: dict) -> Fraction:
         answers += counts[option]
         weighted += weight[option] * counts[option]
     if answers == 0:
-        raise EngineError(_("item {code}: a survey with no answers has no score").format(code=sub.code))
+        raise EngineError(f"item {sub.code}: a survey with no answers has no score")
     return weighted / answers
 
 
@@ -57,5 +56,4 @@ def quantity_of(sub: SubCriterion, metric: MetricSpec, value: MetricValue) -> Qu
         return _survey_score(sub, raw)
     if kind in ("percent", "count", "points"):
         return Fraction(raw)
-    raise EngineError(_("item {code}: metric {metric} has a kind ({kind}) no method reads").format(
-        code=sub.code, metric=metric.id, kind=kind))
+    raise EngineError(f"item {sub.code}: metric {metric.id} has a kind ({kind}) no method reads")

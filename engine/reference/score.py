@@ -6,7 +6,6 @@ from fractions import Fraction
 from typing import Sequence
 
 from ..errors import EngineError, IncompleteEvaluationError
-from ..i18n import _
 from ..model import (NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet,
                      Decision, EvidenceRecord, Input, MetricValue, Quantity, Rollup, SubCriterion, UnitResult)
 from ..numbers import exact_text
@@ -31,8 +30,7 @@ def _label(sub: SubCriterion, key: str) -> str:
     for branch in sub.branches:
         if branch.key == key:
             return branch.label
-    raise EngineError(_("item {code}: the criteria set has no words for outcome {key!r}").format(
-        code=sub.code, key=key))
+    raise EngineError(f"item {sub.code}: the criteria set has no words for outcome {key!r}")
 
 
 def decide_item(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord) -> Decision:
@@ -56,9 +54,8 @@ def decide_item(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord) -
         return made("no_matching_band", inputs=inputs, note=NOTE_NO_BAND, quantity=q)
     key, points = found
     if points < 0 or points > sub.max:
-        raise EngineError(_("unit {unit}, item {code}: {points} points, but the item "
-                            "is worth 0 to {max}").format(
-                                unit=rec.unit_id, code=sub.code, points=exact_text(points), max=exact_text(sub.max)))
+        raise EngineError(f"unit {rec.unit_id}, item {sub.code}: {exact_text(points)} points, but the item "
+                          f"is worth 0 to {exact_text(sub.max)}")
     note = NOTE_NO_CITATION if value.citation is None else ""
     return made("scored", points, condition=_label(sub, key), inputs=inputs, note=note, quantity=q)
 
