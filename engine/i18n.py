@@ -100,6 +100,9 @@ def install_for_libraries() -> None:
     except ImportError:  # a typer on the stand-alone click, which looks its texts up through gettext
         return
 
+    if getattr(core.Command.get_help_option, "translated", False):
+        return  # installed already
+
     def translated(method):
         def wrapper(self, *args, **kwargs):
             return library_text(method(self, *args, **kwargs))
@@ -126,6 +129,7 @@ def install_for_libraries() -> None:
             option.help = _("Show this message and exit.")
         return option
 
+    help_option.translated = True
     core.Command.get_help_option = help_option
 
 
@@ -167,9 +171,9 @@ def library_text(text: str) -> str:
         if "kind" in parts and parts["kind"] in _LIBRARY_WORDS:
             parts["kind"] = _(_LIBRARY_WORDS[parts["kind"]])
         shown = _(message).format(**parts)
-        if m.group("options") if "options" in m.groupdict() else None:
-            shown += " " + _("(Possible options: {options})").format(options=m.group("options"))
-        more = m.groupdict().get("more")
+        options, more = m.groupdict().get("options"), m.groupdict().get("more")
+        if options:
+            shown += " " + _("(Possible options: {options})").format(options=options)
         return f"{shown} {library_text(more)}" if more else shown
     return text
 
