@@ -102,8 +102,8 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
         if not body:
             raise NumberError(_("{text!r} has no digits: write a number").format(text=t))
         if t.count("%") > 1 or "%" in body:
-            raise NumberError(_("{text!r} has more than one % sign: write {fixed}%").format(
-                text=t, fixed=body.replace('%', '')))
+            raise NumberError(_("{text!r} has more than one {sign} sign: write {fixed}{sign}").format(
+                text=t, fixed=body.replace('%', ''), sign="%"))
         if not percent and isinstance(text, TypedNumber):
             stored = exact_text(Fraction(body) / 100)
             raise NumberError(_("the cell stores {stored} but is formatted as a percentage (shows {shown}); this "
