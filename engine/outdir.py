@@ -398,10 +398,10 @@ def _check_replaceable(out: Path, command: str) -> None:
     files, odd = _entries(out)
     if not files and not odd:
         return
-    whole = _("cchc replaces its --out folder whole: choose a new or empty folder, or remove this one")
+    whole = N_("cchc replaces its --out folder whole: choose a new or empty folder, or remove this one")
     if odd:
         raise OutputError(_("--out {out} holds {names}, which no cchc run writes: {whole}").format(
-            out=out, names=", ".join(odd[:5]), whole=whole))
+            out=out, names=", ".join(odd[:5]), whole=_(whole)))
     try:
         marker = json.loads((out / MARKER).read_text("utf-8"))
         listed, wrote = set(marker["files"]), marker["command"]
@@ -409,13 +409,13 @@ def _check_replaceable(out: Path, command: str) -> None:
             raise ValueError
     except FileNotFoundError:
         raise OutputError(_("--out {out} is not empty and was not written by cchc (no {marker}): {whole}").format(
-            out=out, marker=MARKER, whole=whole)) from None
+            out=out, marker=MARKER, whole=_(whole))) from None
     except (OSError, ValueError, KeyError, TypeError):
-        raise OutputError(_("--out {out}: {marker} is damaged: {whole}").format(out=out, marker=MARKER, whole=whole)) from None
+        raise OutputError(_("--out {out}: {marker} is damaged: {whole}").format(out=out, marker=MARKER, whole=_(whole))) from None
     if wrote != command:
         raise OutputError(_("--out {out} holds the output of `cchc {wrote}`; `cchc {command}` would replace it: "
                             "choose another folder").format(out=out, wrote=wrote, command=command))
     extra = sorted(files - listed - {MARKER})
     if extra:
         raise OutputError(_("--out {out} holds files cchc did not write there ({names}): {whole}").format(
-            out=out, names=", ".join(extra[:5]) + (", …" if len(extra) > 5 else ""), whole=whole))
+            out=out, names=", ".join(extra[:5]) + (", …" if len(extra) > 5 else ""), whole=_(whole)))
