@@ -10,6 +10,7 @@ from . import methods
 from .aggregate import roll_up
 from .conditions import OTHERWISE, broken_text, knock_out_note, unchecked_text
 from .errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
+from .i18n import _
 from .methods.base import base_quantity
 from .model import (MISSING, NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, Case,
                     CriteriaSet, Decision, EvidenceRecord, Input, SubCriterion, UnitResult, Verdict)
@@ -171,14 +172,16 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
     branch = next((b for b in sub.branches if b.key == key), None)
     requirement = sub.conditions.requirement(key) if sub.conditions else None
     if branch is None or (key != v.branch and requirement is None):
-        raise EngineError(f"evaluator returned unknown branch {v.branch!r} for item {sub.code}")
+        raise EngineError(_("evaluator returned unknown branch {branch!r} for item {code}").format(
+            branch=v.branch, code=sub.code))
     if key != v.branch:
         points, label = requirement.points, requirement.label
     else:
         points, label = methods.get(sub.method).points(sub.params, sub.max, branch.key, quantity), branch.label
     if not 0 <= points <= sub.max:
-        raise EngineError(f"item {sub.code} of unit {rec.unit_id}: {exact_text(points)} points is outside "
-                          f"[0, {exact_text(sub.max)}]")
+        raise EngineError(_("item {code} of unit {unit}: {points} points is outside "
+                            "[0, {max}]").format(
+                                code=sub.code, unit=rec.unit_id, points=exact_text(points), max=exact_text(sub.max)))
     if v.knock_outs:
         held = [sub.conditions.knock_outs[n] for n in v.knock_outs]
         knocked = knock_out_note(held, label, points)

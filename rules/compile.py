@@ -26,6 +26,7 @@ from fractions import Fraction
 
 from engine.conditions import NEGATED, OTHERWISE, AnyOf, Not, Relation, Comparison
 from engine.errors import EngineError
+from engine.i18n import _
 from engine.model import Always, Category, CriteriaSet, Interval, SubCriterion
 from engine.numbers import exact_text
 
@@ -76,8 +77,9 @@ def scale_of(sub: SubCriterion) -> int:
 def scaled_bound(b: Fraction, scale: int, code: str = "") -> int:
     v = b * scale
     if v.denominator != 1 or abs(v) >= EXACT_LIMIT:
-        raise EngineError(f"{'item ' + code + ': ' if code else ''}bound {exact_text(b)} (scaled by {scale}) "
-                          f"cannot be compared exactly in the rule engine; use --engine reference")
+        raise EngineError((_("item {code}: ").format(code=code) if code else "") + _(
+            "bound {bound} (scaled by {scale}) cannot be compared exactly in the rule engine; use --engine "
+            "reference").format(bound=exact_text(b), scale=scale))
     return int(v)
 
 
@@ -93,7 +95,8 @@ def _conditions(sub: SubCriterion, cond, scale: int) -> list[dict]:
             b = scaled_bound(cond.hi, scale, sub.code)
             out.append({"$lte": {"vc": b}} if cond.hi_closed else {"$lt": {"vf": b}})
     elif not isinstance(cond, Always):
-        raise EngineError(f"item {sub.code}: condition {cond!r} cannot be compiled")
+        raise EngineError(_("item {code}: condition {condition!r} cannot be compiled").format(
+            code=sub.code, condition=cond))
     return out
 
 
@@ -268,7 +271,8 @@ def compile_criteria(criteria: CriteriaSet) -> CompiledCriteria:
         owners.append((owner_id, _consistency_rules(rule, cscale[owner_id])))
     for code, rules in owners:
         if len(rules) > MAX_RULES_PER_RULESET:
-            raise EngineError(f"{code} has {len(rules)} rules, more than one ruleset can hold")
+            raise EngineError(_("item {code} has {n} rules, more than one ruleset can hold").format(
+                code=code, n=len(rules)))
         if len(chunks[-1]) + len(rules) > MAX_RULES_PER_RULESET:
             chunks.append({})
             codes.append([])

@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 from durable import engine as durable_engine
 
 from engine.errors import EngineError
+from engine.i18n import _
 from engine.model import MISSING, Case, CriteriaSet, Verdict
 
 from .compile import (EXACT_LIMIT, MISSING_BRANCH, CompiledCriteria, category_key, compile_criteria,
@@ -217,9 +218,9 @@ class DurableEvaluator:
                 used.add(rs)
                 branches = []
                 for action in fired:
-                    fired_code, _, branch = action.rpartition("#")
+                    fired_code, _sep, branch = action.rpartition("#")
                     if fired_code != code:
-                        raise EngineError(f"rule {action} fired for item {code}")
+                        raise EngineError(_("rule {rule} fired for item {code}").format(rule=action, code=code))
                     branches.append(MISSING if branch == MISSING_BRANCH else branch)
                 answers[key] = sorted(branches)
             for rs in used:
