@@ -107,7 +107,7 @@ def _print_what_if(w, items: bool) -> None:
         moved=len(movers), still=still))
     if items:
         for d in w.items.differences:
-            say(f"  {d.text('recorded', 'what-if')}")
+            say("  " + d.text(_("recorded"), _("what-if")))
     elif w.items.differences:
         out.print(_("{n} item-level change(s); --items lists them.").format(n=len(w.items.differences)),
                   markup=False)

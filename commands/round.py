@@ -11,7 +11,7 @@ from engine import load_criteria
 from engine.errors import CchcError
 from engine.i18n import _, num
 
-from .console import err, out, say
+from .console import err, out, say, warn
 from .scoring import bundle_line
 
 
@@ -44,8 +44,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
                                workers=workers or default_workers(),
                                progress=lambda phase, done, total: progress.update(
                                    task, description=phases[phase], completed=done, total=total))
-        for w in result.warnings:
-            say(w, to=err)
+        warn(result.warnings)
         files = round_files(result)
         bundle_path = bundle or out_dir / BUNDLE_NAME
         data = round_bundle(criteria, evidence, result, files, survey_paths=survey, appraisal_paths=appraisal,

@@ -20,6 +20,7 @@ from . import methods
 from .aggregate import roll_up
 from .errors import Location, Problem
 from .tables import ProblemSink, as_bool, as_date, cell_loc, load_mapping, nfc, read_each, read_table
+from .i18n import _
 from .model import CriteriaSet, EvidenceRecord, SubCriterion, UnitResult
 from .numbers import exact_text, parse_number, to_fraction
 from .roundio import input_files
@@ -82,17 +83,24 @@ class AppraisedUnit:
 
 def allowed_problem(sub: SubCriterion, points: Fraction) -> Optional[str]:
     """Why `points` cannot be appraised for `sub`, or None when its rule allows them: always
-    0 ≤ points ≤ maximum, and what the item's scoring method admits (`appraisal_problem`: e.g. one
+    0 ≤ points ≤ maximum, then what the item's compound conditions give (a band's `otherwise`
+    points, a knock-out's cap), else what its scoring method admits (`appraisal_problem`: e.g. one
     of the point values the item lists, a multiple of a manual step, max − k × per_occurrence)."""
     if points < 0 or points > sub.max:
-        return f"{exact_text(points)} points is outside [0, {exact_text(sub.max)}] for item {sub.code}"
+        return _("{points} points is outside [0, {max}] for item {code}").format(
+            points=exact_text(points), max=exact_text(sub.max), code=sub.code)
+    if sub.conditions is not None and points in sub.conditions.outcome_points():
+        return None
     return methods.get(sub.method).appraisal_problem(sub, points)
 
 
 def allowed_values(sub: SubCriterion) -> Optional[tuple[Fraction, ...]]:
-    """The point values an appraiser may give `sub`, highest first, when its rule lists them; None
-    when `allowed_problem` admits a range."""
-    return methods.get(sub.method).point_values(sub)
+    """The point values an appraiser may give `sub`, highest first, when its rule lists them (with
+    what its compound conditions give); None when `allowed_problem` admits a range."""
+    values = methods.get(sub.method).point_values(sub)
+    if values is None or sub.conditions is None:
+        return values
+    return tuple(sorted(set(values) | sub.conditions.outcome_points(), reverse=True))
 
 
 # ---------------------------------------------------------------- reading files
@@ -101,7 +109,7 @@ def load_appraisal(paths: Iterable[Path | str], criteria: CriteriaSet) -> tuple[
     """Read appraisal files; return their entries and every problem of form found."""
     sink = ProblemSink()
     files = input_files(paths)
-    entries: list[AppraisalEntry] = read_each(files, "appraisal", sink,
+    entries: list[AppraisalEntry] = read_each(files, _("appraisal"), sink,
                                               lambda f, name: _read_yaml(f, name, criteria, sink),
                                               lambda f, name: _read_table(f, name, sink))
     return AppraisalSet(tuple(entries), tuple(files)), sink.problems
@@ -116,13 +124,14 @@ def _points(value: Any) -> Fraction:
 
 
 def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: ProblemSink) -> list[AppraisalEntry]:
-    loaded = load_mapping(path, name, "appraisal.schema.json", "one unit's appraisal", sink)
+    loaded = load_mapping(path, name, "appraisal.schema.json", _("one unit's appraisal"), sink)
     if loaded is None:
         return []
     doc, at = loaded
 
     if doc.get("criteria") not in (None, criteria.id):
-        sink.add(at("criteria"), f"appraisal is for criteria set {doc['criteria']!r}, not {criteria.id!r}")
+        sink.add(at("criteria"), _("appraisal is for criteria set {declared!r}, not {id!r}").format(
+            declared=doc["criteria"], id=criteria.id))
     unit_id = nfc(doc["unit"])
     out = []
     for ri, rnd in enumerate(doc["rounds"]):
@@ -132,7 +141,8 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: ProblemSink) 
             try:
                 day = as_date(rnd["date"])
             except ValueError:
-                sink.add(at("rounds", ri, "date"), f"date {rnd['date']!r} is not a date (YYYY-MM-DD)")
+                sink.add(at("rounds", ri, "date"), _("date {date!r} is not a date (YYYY-MM-DD)").format(
+                    date=rnd["date"]))
         for key, item in rnd["items"].items():
             where = at("rounds", ri, "items", key)
             points = None
@@ -141,7 +151,7 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, sink: ProblemSink) 
                     points = _points(item["points"])
                 except (ValueError, TypeError, ArithmeticError):
                     sink.add(at("rounds", ri, "items", key, "points"),
-                             f"points must be an exact number, got {item['points']!r}")
+                             _("points must be an exact number, got {value!r}").format(value=item["points"]))
                     continue
             entry = _entry(unit_id, nfc(key), rno, points, item.get("accept"), nfc(item.get("reason", "")),
                            nfc(item.get("appraiser", rnd.get("appraiser", ""))), nfc(item.get("explanation", "")),
@@ -155,13 +165,13 @@ def _entry(unit_id: str, code: str, rno: int, points: Optional[Fraction], accept
            appraiser: str, explanation: str, day: Optional[date], where: Location, unit_at: Location,
            sink: ProblemSink) -> Optional[AppraisalEntry]:
     if accept and points is not None:
-        sink.add(where, f"item {code}: give either accept (công nhận) or points (điều chỉnh), not both")
+        sink.add(where, _("item {code}: give either accept (công nhận) or points (điều chỉnh), not both").format(code=code))
         return None
     if not accept and points is None:
-        sink.add(where, f"item {code}: give points (with a reason) or accept: true")
+        sink.add(where, _("item {code}: give points (with a reason) or accept: true").format(code=code))
         return None
     if not appraiser:
-        sink.add(where, f"item {code}: the appraiser is missing (give it for the round or the item)")
+        sink.add(where, _("item {code}: the appraiser is missing (give it for the round or the item)").format(code=code))
         return None
     return AppraisalEntry(unit_id, code, rno, points, reason, appraiser, explanation, day, where, unit_at)
 
@@ -176,35 +186,36 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[AppraisalEntry
         at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
         empty = [c for c in ("unit_id", "round", "item") if not cells.get(c)]
         if empty:
-            sink.add(at(empty[0]), f"{empty[0]} is empty")
+            sink.add(at(empty[0]), _("{column} is empty").format(column=empty[0]))
             continue
         try:
             rno = int(parse_number(cells["round"], whole=True))
             if rno < 1 or parse_number(cells["round"], whole=True) != rno:
                 raise ValueError
         except (ValueError, ArithmeticError):
-            sink.add(at("round"), f"round must be a whole number from 1 (1: lần 1, 2: lần 2), got {cells['round']!r}")
+            sink.add(at("round"), _("round must be a whole number from 1 (1: lần 1, 2: lần 2), got {value!r}").format(
+                value=cells["round"]))
             continue
         points = None
         if cells.get("points"):
             try:
                 points = _points(cells["points"])
             except (ValueError, ArithmeticError):
-                sink.add(at("points"), f"points must be an exact number, got {cells['points']!r}")
+                sink.add(at("points"), _("points must be an exact number, got {value!r}").format(value=cells["points"]))
                 continue
         accept = None
         if cells.get("accept"):
             try:
                 accept = as_bool(cells["accept"])
             except ValueError:
-                sink.add(at("accept"), f"accept must be yes or no, got {cells['accept']!r}")
+                sink.add(at("accept"), _("accept must be yes or no, got {value!r}").format(value=cells["accept"]))
                 continue
         day = None
         if cells.get("date"):
             try:
                 day = as_date(cells["date"])
             except ValueError:
-                sink.add(at("date"), f"date {cells['date']!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+                sink.add(at("date"), _("date {date!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)").format(date=cells["date"]))
         entry = _entry(cells["unit_id"], cells["item"], rno, points, accept, cells.get("reason", ""),
                        cells.get("appraiser", ""), cells.get("explanation", ""), day,
                        at("points" if points is not None else "item"), at("unit_id"), sink)
@@ -235,35 +246,39 @@ def valid_appraisal(appraisal: AppraisalSet, criteria: CriteriaSet,
         rec = units.get(e.unit_id)
         if rec is None:
             problems.append(Problem.at(e.unit_location or e.location,
-                                       f"appraisal of unknown unit {e.unit_id!r}: no evidence was given for it "
-                                       "in this round"))
+                                       _("appraisal of unknown unit {unit!r}: no evidence was given for it "
+                                         "in this round").format(unit=e.unit_id)))
             continue
         sub = subs.get(e.code)
         if sub is None:
-            problems.append(Problem.at(e.location, f"appraisal of unknown item {e.code!r} (unit {e.unit_id}); "
-                                                   f"criteria set {criteria.id} has no such sub-criterion"))
+            problems.append(Problem.at(e.location, _("appraisal of unknown item {code!r} (unit {unit}); "
+                                                     "criteria set {id} has no such sub-criterion").format(
+                code=e.code, unit=e.unit_id, id=criteria.id)))
             continue
         if not sub.applies(rec.unit_type):
-            problems.append(Problem.at(e.location, f"item {e.code} does not apply to unit {e.unit_id} "
-                                                   f"(type {rec.unit_type}); it is not scored, so not appraised"))
+            problems.append(Problem.at(e.location, _("item {code} does not apply to unit {unit} "
+                                                     "(type {type}); it is not scored, so not appraised").format(
+                code=e.code, unit=e.unit_id, type=rec.unit_type)))
             continue
         if e.code in rec.not_applicable:
-            problems.append(Problem.at(e.location, f"unit {e.unit_id} declared item {e.code} not applicable "
-                                                   f"({rec.not_applicable[e.code]}); it is not appraised"))
+            problems.append(Problem.at(e.location, _("unit {unit} declared item {code} not applicable "
+                                                     "({reason}); it is not appraised").format(
+                unit=e.unit_id, code=e.code, reason=rec.not_applicable[e.code])))
             continue
         if sub.source == "survey":
-            problems.append(Problem.at(e.location, f"item {e.code} is scored from survey data (source: survey); "
-                                                   "it is neither self-assessed nor appraised"))
+            problems.append(Problem.at(e.location, _("item {code} is scored from survey data (source: survey); "
+                                                     "it is neither self-assessed nor appraised").format(code=e.code)))
             continue
         if e.points is not None:
             why = allowed_problem(sub, e.points)
             if why:
-                problems.append(Problem.at(e.location, f"unit {e.unit_id}: {why}"))
+                problems.append(Problem.at(e.location, _("unit {unit}: {reason}").format(unit=e.unit_id, reason=why)))
                 continue
         key = (e.unit_id, e.round, e.code)
         if key in seen:
-            problems.append(Problem.at(e.location, f"item {e.code} of unit {e.unit_id} is appraised twice in "
-                                                   f"round {e.round} (first on {seen[key]})"))
+            problems.append(Problem.at(e.location, _("item {code} of unit {unit} is appraised twice in "
+                                                     "round {round} (first on {first})").format(
+                code=e.code, unit=e.unit_id, round=e.round, first=seen[key])))
             continue
         seen[key] = e.location
         rounds.setdefault(e.unit_id, {}).setdefault(e.round, e.location)
@@ -273,8 +288,9 @@ def valid_appraisal(appraisal: AppraisalSet, criteria: CriteriaSet,
         for rno, where in sorted(by_round.items()):
             if rno > 1 and rno - 1 not in by_round:
                 gaps.add((unit_id, rno))
-                problems.append(Problem.at(where, f"round {rno} of unit {unit_id} has no round {rno - 1} before it "
-                                                  "(thẩm định lần 1 → giải trình → lần 2)"))
+                problems.append(Problem.at(where, _("round {round} of unit {unit} has no round {before} before it "
+                                                    "(thẩm định lần 1 → giải trình → lần 2)").format(
+                    round=rno, unit=unit_id, before=rno - 1)))
     valid = [e for e in valid if (e.unit_id, e.round) not in gaps]
     return AppraisalSet(tuple(valid), appraisal.files), problems
 
@@ -301,9 +317,10 @@ def apply_appraisal(criteria: CriteriaSet, results: Sequence[UnitResult],
             for e in entries:
                 pts = d.points if e.points is None else e.points
                 if pts != d.points and not e.reason:
-                    problems.append(Problem.at(e.location, f"unit {res.unit_id}, item {d.code}: appraised "
-                                               f"{exact_text(pts)} points instead of the self-assessed "
-                                               f"{exact_text(d.points)} without a reason (điều chỉnh cần lý do)"))
+                    problems.append(Problem.at(e.location, _("unit {unit}, item {code}: appraised "
+                                                 "{points} points instead of the self-assessed "
+                                                 "{self_points} without a reason (điều chỉnh cần lý do)").format(
+                        unit=res.unit_id, code=d.code, points=exact_text(pts), self_points=exact_text(d.points))))
                 applied.append(AppraisalRound(e.round, pts, e.points is None or pts == d.points, e.reason,
                                               e.appraiser, e.explanation, e.date, e.location))
             rounds[d.code] = tuple(applied)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 from .bundle import Bundle, BundleError, load_public_key, read_bundle
 from .errors import CchcError
+from .i18n import _
 from .numbers import exact_text, to_fraction
 from .results import dumps
 from .schema import json_problem
@@ -42,9 +43,11 @@ class NotReproducedError(ArchiveError):
 
     def __init__(self, name: str, differences: Sequence[str]):
         self.differences = tuple(differences)
-        shown = "; ".join(differences[:5]) + (f"; … {len(differences) - 5} more" if len(differences) > 5 else "")
-        super().__init__(f"{name}: not archived: replaying its own inputs does not reproduce the results it "
-                         f"records ({len(differences)} difference(s)): {shown}")
+        shown = "; ".join(differences[:5]) + (_("; … {n} more").format(n=len(differences) - 5)
+                                              if len(differences) > 5 else "")
+        super().__init__(_("{name}: not archived: replaying its own inputs does not reproduce the results it "
+                           "records ({n} difference(s)): {differences}").format(
+            name=name, n=len(differences), differences=shown))
 
 
 def default_path() -> Path:
@@ -100,8 +103,8 @@ def index_bundle(bundle: Bundle) -> BundleIndex:
         try:
             pts, mx = to_fraction(total["points"]), to_fraction(total["max"])
         except (TypeError, ValueError, ZeroDivisionError):
-            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name}: the field 'total' holds no exact "
-                               "points and maximum") from None
+            raise ArchiveError(_("bundle {bundle}: result {name}: the field 'total' holds no exact points and "
+                                 "maximum").format(bundle=bundle.sha256[:12], name=name)) from None
         units.append(UnitIndex(u["id"], str(u.get("name", "")), str(u.get("type", "")),
                                str(doc.get("period", "")), exact_text(pts), exact_text(mx),
                                exact_text(pts / mx * 100) if mx else None))
@@ -184,15 +187,15 @@ def _verified(data: bytes, bid: object) -> Bundle:
     try:
         return read_bundle(data)
     except BundleError as exc:
-        raise ArchiveError(f"archived bundle #{bid} no longer verifies: {exc}") from None
+        raise ArchiveError(_("archived bundle #{id} no longer verifies: {reason}").format(id=bid, reason=exc)) from None
 
 
 def migrate(con: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
     """Bring the schema up to `target` one step at a time; return the version reached."""
     current = con.execute("PRAGMA user_version").fetchone()[0]
     if current > SCHEMA_VERSION:
-        raise ArchiveError(f"the archive's schema is version {current}, newer than this cchc knows "
-                           f"({SCHEMA_VERSION}); upgrade cchc")
+        raise ArchiveError(_("the archive's schema is version {version}, newer than this cchc knows "
+                             "({known}); upgrade cchc").format(version=current, known=SCHEMA_VERSION))
     for m in MIGRATIONS:
         if current < m.version <= target:
             try:
@@ -275,7 +278,8 @@ class Archive:
         self.path = Path(path) if path is not None else default_path()
         if not self.path.exists():
             if not create:
-                raise ArchiveError(f"no archive at {self.path} (add bundles with `cchc archive add`)")
+                raise ArchiveError(_("no archive at {path} (add bundles with `cchc archive add`)").format(
+                    path=self.path))
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT)
@@ -284,12 +288,13 @@ class Archive:
             # readers never wait for a writer, and concurrent writers queue instead of failing
             _retrying(lambda: self.con.execute("PRAGMA journal_mode = WAL").fetchone())
         except sqlite3.DatabaseError as exc:
-            raise ArchiveError(f"{self.path} is not a cchc archive: {exc}") from None
+            raise ArchiveError(_("{path} is not a cchc archive: {reason}").format(path=self.path, reason=exc)) from None
         try:
             _retrying(lambda: migrate(self.con))
         except sqlite3.DatabaseError as exc:
             self.con.close()
-            raise ArchiveError(f"{self.path}: cannot upgrade the archive: {exc}") from None
+            raise ArchiveError(_("{path}: cannot upgrade the archive: {reason}").format(
+                path=self.path, reason=exc)) from None
         except BaseException:
             self.con.close()
             raise
@@ -333,14 +338,15 @@ class Archive:
         from .bundle_kinds import replay
 
         if required and b.signer not in required:
-            who = f"signed by key {b.signer}" if b.signer else "not signed"
-            raise ArchiveError(f"{name}: not archived: it is {who}, and this archive requires a signature by "
-                               f"one of the keys {', '.join(required)}")
+            who = _("signed by key {key}").format(key=b.signer) if b.signer else _("not signed")
+            raise ArchiveError(_("{name}: not archived: it is {who}, and this archive requires a signature by "
+                                 "one of the keys {keys}").format(name=name, who=who, keys=", ".join(required)))
         try:
             report = replay(b, factory(b.engine))
         except InputError as exc:
             shown = "; ".join(str(p) for p in exc.problems[:3])
-            raise ArchiveError(f"{name}: not archived: its own inputs do not load: {shown}") from None
+            raise ArchiveError(_("{name}: not archived: its own inputs do not load: {problems}").format(
+                name=name, problems=shown)) from None
         if not report.identical:
             raise NotReproducedError(name, [d.text() for d in report.comparison.differences])
         c = report.comparison
@@ -443,7 +449,7 @@ class Archive:
         """An archived bundle, verified again as it comes out."""
         row = self.con.execute("SELECT data FROM bundles WHERE id = ?", (bundle_id,)).fetchone()
         if row is None:
-            raise ArchiveError(f"no bundle #{bundle_id} in {self.path}")
+            raise ArchiveError(_("no bundle #{id} in {path}").format(id=bundle_id, path=self.path))
         return _verified(bytes(row[0]), bundle_id)
 
     def bundle_row(self, bundle_id: int) -> BundleRow:
@@ -505,7 +511,7 @@ def _criteria_of(bundle: Bundle):
 
     paths = bundle.inputs.get("criteria") or []
     if not paths:
-        raise ArchiveError(f"bundle {bundle.sha256[:12]} holds no criteria set")
+        raise ArchiveError(_("bundle {bundle} holds no criteria set").format(bundle=bundle.sha256[:12]))
     with tempfile.TemporaryDirectory(prefix="cchc-archive-") as tmp:
         target = Path(tmp) / PurePosixPath(paths[0]).name
         target.write_bytes(bundle.part(paths[0]))

@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from .errors import CchcError, OutputError
+from .i18n import N_, _
 from .outdir import write_outputs
 from .results import dumps
 
@@ -42,7 +43,7 @@ MANIFEST = "manifest.json"
 SEAL = "manifest.sha256"
 SIGNATURE = "signature.json"
 RESERVED = (MANIFEST, SEAL, SIGNATURE)
-FRAMING = "container framing"
+FRAMING = N_("container framing")
 BLOCK = 512
 _ZERO = bytes(BLOCK)
 
@@ -57,15 +58,15 @@ class BundleError(CchcError):
         super().__init__(self._text())
 
     def _text(self) -> str:
-        return f"{self.bundle + ': ' if self.bundle else ''}{self.part}: {self.detail}"
+        return f"{self.bundle + ': ' if self.bundle else ''}{_(self.part)}: {self.detail}"
 
 
 class DamagedBundleError(BundleError):
     """A byte of the bundle is not what was written: a hash, the seal or the framing fails."""
 
     def _text(self) -> str:
-        head = f"{self.bundle} is damaged or was altered" if self.bundle else "damaged bundle"
-        return f"{head}: {self.part}: {self.detail}"
+        head = _("{bundle} is damaged or was altered").format(bundle=self.bundle) if self.bundle else _("damaged bundle")
+        return f"{head}: {_(self.part)}: {self.detail}"
 
 
 def sha256(data: bytes) -> str:
@@ -89,19 +90,19 @@ def check_name(name: str) -> str:
     `.` segments, no backslashes or control characters."""
     problem = ""
     if not name:
-        problem = "empty member name"
+        problem = _("empty member name")
     elif name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        problem = "absolute member name"
+        problem = _("absolute member name")
     elif "\\" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        problem = "member name with a backslash or a control character"
+        problem = _("member name with a backslash or a control character")
     else:
         segments = name.split("/")
         if ".." in segments:
-            problem = "member name with '..' (it would escape the folder it is extracted to)"
+            problem = _("member name with '..' (it would escape the folder it is extracted to)")
         elif any(s in ("", ".") for s in segments):
-            problem = "member name with an empty or '.' segment"
+            problem = _("member name with an empty or '.' segment")
     if problem:
-        raise BundleError(name, f"refused: {problem}")
+        raise BundleError(name, _("refused: {problem}").format(problem=problem))
     return name
 
 
@@ -130,13 +131,13 @@ def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
 def _header(name: str, size: int) -> bytes:
     """A member's ustar header, as `tarfile` writes it (a long name split into prefix and name)."""
     if size > _MAX_SIZE:
-        raise BundleError(name, f"file too large for a bundle ({size} bytes)")
+        raise BundleError(name, _("file too large for a bundle ({size} bytes)").format(size=size))
     try:
         return _tarinfo(name, size).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
     except UnicodeEncodeError:
-        raise BundleError(name.encode("utf-8", "replace").decode("utf-8"), "the file name is not valid UTF-8") from None
+        raise BundleError(name.encode("utf-8", "replace").decode("utf-8"), _("the file name is not valid UTF-8")) from None
     except ValueError:
-        raise BundleError(name, "path too long for a bundle (at most 255 bytes, and 100 after a '/')") from None
+        raise BundleError(name, _("path too long for a bundle (at most 255 bytes, and 100 after a '/')")) from None
 
 
 def _before_tarfile(header: bytes) -> bytes:
@@ -191,12 +192,12 @@ def _parse(data: bytes) -> list[_Member]:
         raise DamagedBundleError(FRAMING, f"not a readable archive at byte {off} ({exc})") from None
     if data[off:] != _ZERO * 2:
         if len(data) - off < 2 * BLOCK:
-            problem = f"the archive ends at byte {len(data)} without its end-of-archive marker (truncated)"
+            problem = _("the archive ends at byte {size} without its end-of-archive marker (truncated)").format(size=len(data))
         elif data[off:off + BLOCK] != _ZERO:
             problem = (f"the header of member #{len(members) + 1} at byte {off} is damaged (it fails its checksum "
                        "or is not a ustar header)")
         else:
-            problem = f"the end-of-archive marker at byte {off} is damaged or followed by extra bytes"
+            problem = _("the end-of-archive marker at byte {offset} is damaged or followed by extra bytes").format(offset=off)
         raise DamagedBundleError(FRAMING, problem)
     return members
 
@@ -206,8 +207,8 @@ def _member(data: bytes, info: tarfile.TarInfo, number: int, seen: set[str]) -> 
     off, name = info.offset, info.name
     where = f"the header of member #{number} ({name!r}) at byte {off}"
     if not info.isreg():
-        raise BundleError(name, "refused: links, folders and special files are not allowed in a bundle, "
-                                "only regular files")
+        raise BundleError(name, _("refused: links, folders and special files are not allowed in a bundle, "
+                                  "only regular files"))
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
@@ -225,12 +226,12 @@ def _member(data: bytes, info: tarfile.TarInfo, number: int, seen: set[str]) -> 
     end = start + info.size
     padded = end + (-info.size % BLOCK)
     if padded > len(data):
-        raise DamagedBundleError(FRAMING, f"member {name!r} is cut short (truncated archive)")
+        raise DamagedBundleError(FRAMING, _("member {name!r} is cut short (truncated archive)").format(name=name))
     if data[end:padded].strip(b"\0"):
         raise DamagedBundleError(FRAMING, f"the padding after member {name!r} (bytes {end}–{padded - 1}) "
                                           "is not zero")
     if name in seen:
-        raise BundleError(name, "refused: the name occurs twice in the archive")
+        raise BundleError(name, _("refused: the name occurs twice in the archive"))
     return _Member(name, data[start:end], off)
 
 
@@ -245,9 +246,9 @@ def _check_seal(seal: bytes, manifest: bytes) -> None:
     m = re.fullmatch(rb"([0-9a-f]{64})  manifest\.json\n# seal ([0-9a-f]{64})\n", seal)
     first = seal.split(b"\n", 1)[0] + b"\n"
     if m is None or sha256(first) != m.group(2).decode():
-        raise DamagedBundleError(SEAL, "the manifest's own hash is damaged (its seal line does not match)")
+        raise DamagedBundleError(SEAL, _("the manifest's own hash is damaged (its seal line does not match)"))
     if m.group(1).decode() != sha256(manifest):
-        raise DamagedBundleError(MANIFEST, "does not match the sha256 recorded in manifest.sha256")
+        raise DamagedBundleError(MANIFEST, _("does not match the sha256 recorded in manifest.sha256"))
 
 
 def key_fingerprint(public_raw: bytes) -> str:
@@ -261,18 +262,18 @@ def _crypto():
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ed25519
     except ImportError:  # pragma: no cover - a declared dependency
-        raise CchcError("signing needs the 'cryptography' package (pip install cryptography)") from None
+        raise CchcError(_("signing needs the 'cryptography' package (pip install cryptography)")) from None
     return ed25519, serialization, InvalidSignature
 
 
 def generate_key(path: Path, *, force: bool = False) -> tuple[Path, str]:
     """Write a new Ed25519 private key (PEM, readable by its owner only) to `path` and its public
     key to `path.pub`; return the public key's path and fingerprint."""
-    ed25519, serialization, _ = _crypto()
+    ed25519, serialization, _invalid = _crypto()
     pub_path = path.with_name(path.name + ".pub")
     for p in (path, pub_path):
         if p.exists() and not force:
-            raise CchcError(f"{p} already exists (use --force to replace it)")
+            raise CchcError(_("{path} already exists (use --force to replace it)").format(path=p))
     key = ed25519.Ed25519PrivateKey.generate()
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
@@ -289,34 +290,35 @@ def generate_key(path: Path, *, force: bool = False) -> tuple[Path, str]:
 
 
 def _load_private(path: Path):
-    ed25519, serialization, _ = _crypto()
+    ed25519, serialization, _invalid = _crypto()
     try:
         key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
     except OSError as exc:
-        raise CchcError(f"cannot read signing key {path}: {exc.strerror}") from None
+        raise CchcError(_("cannot read signing key {path}: {reason}").format(path=path, reason=exc.strerror)) from None
     except (ValueError, TypeError):
-        raise CchcError(f"{path} is not an unencrypted PEM private key (make one with `cchc keygen`)") from None
+        raise CchcError(_("{path} is not an unencrypted PEM private key (make one with `cchc keygen`)").format(
+            path=path)) from None
     if not isinstance(key, ed25519.Ed25519PrivateKey):
-        raise CchcError(f"{path} is not an Ed25519 key (make one with `cchc keygen`)")
+        raise CchcError(_("{path} is not an Ed25519 key (make one with `cchc keygen`)").format(path=path))
     return key
 
 
 def load_public_key(path: Path) -> bytes:
     """The raw 32 bytes of an Ed25519 public key file (PEM, as written by `cchc keygen`)."""
-    ed25519, serialization, _ = _crypto()
+    ed25519, serialization, _invalid = _crypto()
     try:
         key = serialization.load_pem_public_key(Path(path).read_bytes())
     except OSError as exc:
-        raise CchcError(f"cannot read public key {path}: {exc.strerror}") from None
+        raise CchcError(_("cannot read public key {path}: {reason}").format(path=path, reason=exc.strerror)) from None
     except (ValueError, TypeError):
-        raise CchcError(f"{path} is not a PEM public key") from None
+        raise CchcError(_("{path} is not a PEM public key").format(path=path)) from None
     if not isinstance(key, ed25519.Ed25519PublicKey):
-        raise CchcError(f"{path} is not an Ed25519 public key")
+        raise CchcError(_("{path} is not an Ed25519 public key").format(path=path))
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def _public_raw(key) -> bytes:
-    _, serialization, _ = _crypto()
+    _ed25519, serialization, _invalid = _crypto()
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -328,7 +330,7 @@ def _sign(manifest: bytes, key) -> bytes:
 
 
 def _verify_signature(doc_bytes: bytes, manifest: bytes) -> str:
-    ed25519, _, InvalidSignature = _crypto()
+    ed25519, _serialization, InvalidSignature = _crypto()
     try:
         doc = json.loads(doc_bytes.decode("utf-8"))
         if doc.get("algorithm") != "ed25519" or doc.get("signed") != MANIFEST:
@@ -340,9 +342,9 @@ def _verify_signature(doc_bytes: bytes, manifest: bytes) -> str:
             raise ValueError  # not the one canonical text (e.g. unused bits of base64 set)
         ed25519.Ed25519PublicKey.from_public_bytes(raw).verify(sig, manifest)
     except InvalidSignature:
-        raise DamagedBundleError(SIGNATURE, "bad signature: manifest.json is not what the key signed") from None
+        raise DamagedBundleError(SIGNATURE, _("bad signature: manifest.json is not what the key signed")) from None
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        raise DamagedBundleError(SIGNATURE, "damaged: not a readable Ed25519 signature record") from None
+        raise DamagedBundleError(SIGNATURE, _("damaged: not a readable Ed25519 signature record")) from None
     return key_fingerprint(raw)
 
 
@@ -369,7 +371,7 @@ def assemble(meta: Mapping[str, Any], parts: Mapping[str, bytes], *, key: Option
     for name in parts:
         check_name(name)
         if name in RESERVED:
-            raise BundleError(name, "this name is reserved for the bundle's own records")
+            raise BundleError(name, _("this name is reserved for the bundle's own records"))
     signing = _load_private(key) if key is not None else None
     manifest = dict(meta)
     manifest["format"] = BUNDLE_FORMAT
@@ -399,10 +401,10 @@ def max_cited_size(megabytes: Optional[int] = None) -> int:
         if not env:
             return DEFAULT_MAX_CITED
         if not env.isdigit():
-            raise CchcError(f"CCHC_MAX_CITED_MB must be a whole number of MiB, not {env!r}")
+            raise CchcError(_("CCHC_MAX_CITED_MB must be a whole number of MiB, not {value!r}").format(value=env))
         megabytes = int(env)
     if megabytes < 0:
-        raise CchcError("the cited-file limit must be 0 MiB or more")
+        raise CchcError(_("the cited-file limit must be 0 MiB or more"))
     return megabytes * 1024 * 1024
 
 
@@ -533,7 +535,7 @@ def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional
     names: dict[str, str] = {}
     for role, roots in roles.items():
         if not re.fullmatch(r"[a-z][a-z0-9_-]*", role):
-            raise BundleError(f"role {role!r}", "a role name uses lower-case letters, digits, '_' and '-'")
+            raise BundleError(_("role {role!r}").format(role=role), _("a role name uses lower-case letters, digits, '_' and '-'"))
         out_roles[role] = []
         for n, root in enumerate(roots, start=1):
             base = root.base
@@ -560,7 +562,8 @@ def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional
                     else:
                         parts[name] = f.read_bytes()
                 except OSError as exc:
-                    raise BundleError(str(f), f"cannot read the input file: {exc.strerror}") from None
+                    raise BundleError(str(f), _("cannot read the input file: {reason}").format(
+                        reason=exc.strerror)) from None
     return Packed(out_roles, parts, unpacked, names)
 
 
@@ -571,7 +574,7 @@ def _relative(f: Path, base: Path) -> str:
     if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
         real = os.path.relpath(os.path.realpath(f), os.path.realpath(base))
         if real == ".." or real.startswith(".." + os.sep):
-            raise BundleError(str(f), f"the file lies outside its input folder {base}")
+            raise BundleError(str(f), _("the file lies outside its input folder {folder}").format(folder=base))
         rel = real
     return PurePosixPath(*Path(rel).parts).as_posix()
 
@@ -736,7 +739,7 @@ def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bund
     results, all or nothing; one elsewhere is staged first and put in place after them."""
     out_dir, bundle_path = Path(out_dir), Path(bundle_path)
     if bundle_path.is_dir():
-        raise BundleError(str(bundle_path), "is a folder; --bundle names the bundle file to write")
+        raise BundleError(str(bundle_path), _("is a folder; --bundle names the bundle file to write"))
     try:
         rel = bundle_path.resolve().relative_to(out_dir.resolve())
     except ValueError:
@@ -744,13 +747,14 @@ def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bund
     if rel is not None:
         rel_name = rel.as_posix()
         if rel_name in files:
-            raise BundleError(str(bundle_path), "the bundle would overwrite a result file")
+            raise BundleError(str(bundle_path), _("the bundle would overwrite a result file"))
         return write_outputs(out_dir, {**files, rel_name: bundle}, command=command)
     try:
         bundle_path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=bundle_path.parent)
     except OSError as exc:
-        raise OutputError(f"cannot write the bundle {bundle_path}: {exc.strerror or exc}") from None
+        raise OutputError(_("cannot write the bundle {path}: {reason}").format(
+            path=bundle_path, reason=exc.strerror or exc)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(bundle)
@@ -825,10 +829,12 @@ def _check_manifest(doc: Any) -> None:
 
     found = doc.get("format") if isinstance(doc, dict) else None
     if found == "cchc-bundle/1":
-        raise _manifest_problem("a cchc-bundle/1 bundle of an earlier cchc, whose manifest does not seal "
-                                "whether it was signed: score the inputs again to make a " + BUNDLE_FORMAT)
+        raise _manifest_problem(_("a cchc-bundle/1 bundle of an earlier cchc, whose manifest does not seal "
+                                  "whether it was signed: score the inputs again to make a {format}").format(
+            format=BUNDLE_FORMAT))
     if found != BUNDLE_FORMAT:
-        raise _manifest_problem(f"not a {BUNDLE_FORMAT} manifest (format {found!r})")
+        raise _manifest_problem(_("not a {format} manifest (format {found!r})").format(
+            format=BUNDLE_FORMAT, found=found))
     problem = json_problem(doc, "bundle.schema.json", "manifest")
     if problem:
         raise _manifest_problem(problem)
@@ -837,28 +843,31 @@ def _check_manifest(doc: Any) -> None:
         check_name(name)
     for name in unpacked:
         if name in doc["parts"]:
-            raise _manifest_problem(f"unpacked cited file {name!r} must be an input and not also a part")
+            raise _manifest_problem(_("unpacked cited file {name!r} must be an input and not also a part").format(
+                name=name))
     for role, paths in doc["inputs"].items():
         for p in paths:
             check_name(p.rstrip("/"))
             if p.endswith("/"):
                 if not p.startswith("inputs/"):
-                    raise _manifest_problem(f"input folder {p!r} lies outside inputs/")
+                    raise _manifest_problem(_("input folder {name!r} lies outside inputs/").format(name=p))
             elif p not in doc["parts"]:
-                raise _manifest_problem(f"input {p!r} of role {role!r} is not a part of the bundle")
+                raise _manifest_problem(_("input {name!r} of role {role!r} is not a part of the bundle").format(
+                    name=p, role=role))
 
 
 def _check_signer(declared: Optional[str], found: Optional[str]) -> None:
     """The manifest (sealed, and signed with it) says whether the bundle is signed and by which
     key: a signature removed, added or swapped afterwards is tampering."""
     if declared is not None and found is None:
-        raise DamagedBundleError(SIGNATURE, f"missing: manifest.json says the bundle was signed by key {declared}, "
-                                            "but its signature was removed")
+        raise DamagedBundleError(SIGNATURE, _("missing: manifest.json says the bundle was signed by key {key}, "
+                                              "but its signature was removed").format(key=declared))
     if declared is None and found is not None:
-        raise DamagedBundleError(SIGNATURE, f"added afterwards: manifest.json says the bundle was not signed, "
-                                            f"but it carries a signature by key {found}")
+        raise DamagedBundleError(SIGNATURE, _("added afterwards: manifest.json says the bundle was not signed, "
+                                              "but it carries a signature by key {key}").format(key=found))
     if declared != found:
-        raise DamagedBundleError(SIGNATURE, f"made with key {found}, but manifest.json names key {declared}")
+        raise DamagedBundleError(SIGNATURE, _("made with key {found}, but manifest.json names key {declared}").format(
+            found=found, declared=declared))
 
 
 def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
@@ -869,26 +878,27 @@ def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
     by_name = {m.name: m.data for m in members}
     if MANIFEST not in by_name or SEAL not in by_name:
         raise DamagedBundleError(MANIFEST if MANIFEST not in by_name else SEAL,
-                                 "missing: this is not a cchc bundle, or its first member is damaged")
+                                 _("missing: this is not a cchc bundle, or its first member is damaged"))
     manifest_bytes = by_name[MANIFEST]
     _check_seal(by_name[SEAL], manifest_bytes)
     try:
         doc = json.loads(manifest_bytes.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise _manifest_problem("not readable JSON") from None
+        raise _manifest_problem(_("not readable JSON")) from None
     parts = [(m.name, m.data) for m in members if m.name not in RESERVED]
     _check_manifest(doc)
     listed = doc["parts"]
     for name, content in parts:
         entry = listed.get(name)
         if entry is None:
-            raise DamagedBundleError(name, "is not listed in the manifest")
+            raise DamagedBundleError(name, _("is not listed in the manifest"))
         if sha256(content) != entry["sha256"] or len(content) != entry["size"]:
-            raise DamagedBundleError(name, f"does not match its sha256 in the manifest "
-                                           f"(recorded {entry['sha256'][:12]}…, found {sha256(content)[:12]}…)")
+            raise DamagedBundleError(name, _("does not match its sha256 in the manifest "
+                                             "(recorded {recorded}…, found {found}…)").format(
+                                                 recorded=entry['sha256'][:12], found=sha256(content)[:12]))
     missing = sorted(set(listed) - {n for n, _ in parts})
     if missing:
-        raise DamagedBundleError(missing[0], "is listed in the manifest but missing from the bundle")
+        raise DamagedBundleError(missing[0], _("is listed in the manifest but missing from the bundle"))
     signer = None
     if SIGNATURE in by_name:
         signer = _verify_signature(by_name[SIGNATURE], manifest_bytes)
@@ -899,14 +909,14 @@ def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
     order += sorted(parts, key=lambda kv: kv[0].encode("utf-8"))
     before_tarfile = data[:BLOCK] != _header(MANIFEST, len(manifest_bytes))  # in the earlier form
     if _encode(order, before_tarfile=before_tarfile) != data:
-        raise DamagedBundleError(FRAMING, "the members are not in canonical order (or their headers not all "
-                                          "of one form)")
+        raise DamagedBundleError(FRAMING, _("the members are not in canonical order (or their headers not all "
+                                            "of one form)"))
     if public_key is not None:
         if signer is None:
-            raise BundleError(SIGNATURE, "missing: the bundle is not signed, but a signer's key was required")
+            raise BundleError(SIGNATURE, _("missing: the bundle is not signed, but a signer's key was required"))
         if signer != key_fingerprint(public_key):
-            raise BundleError(SIGNATURE, f"signed by key {signer}, not by the required key "
-                                         f"{key_fingerprint(public_key)}")
+            raise BundleError(SIGNATURE, _("signed by key {signer}, not by the required key "
+                                           "{required}").format(signer=signer, required=key_fingerprint(public_key)))
     return Bundle(sha256(data), len(data), manifest_bytes, tuple(parts), signer, data)
 
 
@@ -914,9 +924,9 @@ def read_bundle_file(path: Path, *, public_key: Optional[bytes] = None) -> Bundl
     try:
         data = Path(path).read_bytes()
     except IsADirectoryError:
-        raise CchcError(f"{path} is a folder, not a bundle file") from None
+        raise CchcError(_("{path} is a folder, not a bundle file").format(path=path)) from None
     except OSError as exc:
-        raise CchcError(f"cannot read bundle {path}: {exc.strerror}") from None
+        raise CchcError(_("cannot read bundle {path}: {reason}").format(path=path, reason=exc.strerror)) from None
     try:
         return read_bundle(data, public_key=public_key)
     except BundleError as exc:
@@ -933,18 +943,18 @@ def extract(bundle: Bundle, dest: Path, *, prefix: str = "inputs/") -> dict[str,
             continue
         target = (dest / check_name(name))
         if base not in target.resolve().parents:
-            raise BundleError(name, "refused: it would be written outside the extraction folder")
+            raise BundleError(name, _("refused: it would be written outside the extraction folder"))
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         except OSError as exc:
-            raise BundleError(name, f"cannot be extracted: {exc.strerror}") from None
+            raise BundleError(name, _("cannot be extracted: {reason}").format(reason=exc.strerror)) from None
     for name in bundle.unpacked if prefix == "inputs/" else ():
         # scoring only checks that a cited file exists: an empty stand-in takes the place of a
         # file kept out of the bundle by hash
         target = dest / check_name(name)
         if base not in target.resolve().parents or target.exists():
-            raise BundleError(name, "refused: an unpacked cited file cannot be placed there")
+            raise BundleError(name, _("refused: an unpacked cited file cannot be placed there"))
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(b"")
     roles: dict[str, list[Path]] = {}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import methods
+from .conditions import parse_consistency, parse_item_conditions
 from .errors import CriteriaError, InputError, Problem
 from .methods.base import Domain
 from .model import (Area, Band, Check, Criterion, CriteriaSet, Group, Interval, MetricSpec,
@@ -89,6 +90,7 @@ def _build(doc: dict, col: _Collector, name: str, content_hash: str) -> Criteria
 
     groups = _groups(doc, col, known_types)
     checks = _checks(doc, col, metrics)
+    consistency = parse_consistency(doc, col.at, metrics, lambda p: f"{name}:{position(col.doc, list(p))[0]}")
 
     seen_codes: dict[str, tuple] = {}
 
@@ -131,7 +133,8 @@ def _build(doc: dict, col: _Collector, name: str, content_hash: str) -> Criteria
     return CriteriaSet(
         id=doc["id"], title=doc["title"], year=int(doc["year"]), decision=issued["decision"],
         issuer=issued["issuer"], unit_types=unit_types, groups=groups, metrics=metrics,
-        areas=tuple(areas), checks=checks, path=name, content_hash=content_hash, max=total)
+        areas=tuple(areas), checks=checks, path=name, content_hash=content_hash, max=total,
+        consistency=consistency)
 
 
 def _adds_up(parent: Fraction, parts: list[Fraction], path: tuple, col: _Collector, what: str, kids: str) -> None:
@@ -224,6 +227,7 @@ def _sub(s: dict, spath: tuple, col: _Collector, metrics: dict[str, MetricSpec],
         return None
     branches = method.branches(params, sub_max, metric)
     _coverage(branches, method.domain(params, metric), spath, col, code)
+    conditions = parse_item_conditions(s, spath, col.at, metrics, branches, sub_max)
     prov = s.get("provenance")
     return SubCriterion(
         code=code, title=s["title"], max=sub_max, method=method.name, params=params, metric=metric.id,
@@ -231,7 +235,7 @@ def _sub(s: dict, spath: tuple, col: _Collector, metrics: dict[str, MetricSpec],
         evidence_required=tuple(s.get("evidence_required") or ()),
         provenance=Provenance(prov["source"], prov.get("clause", ""), prov.get("note", ""),
                               bool(prov.get("official", False))) if prov else None,
-        branches=branches, line=position(col.doc, list(spath))[0])
+        branches=branches, line=position(col.doc, list(spath))[0], conditions=conditions)
 
 
 def _coverage(branches, domain: Domain, spath: tuple, col: _Collector, code: str) -> None:

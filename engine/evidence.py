@@ -69,7 +69,7 @@ class RawUnit:
 # ---------------------------------------------------------------- reading files
 
 def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
-    loaded = load_mapping(path, name, "evidence.schema.json", "one unit's evidence", sink)
+    loaded = load_mapping(path, name, "evidence.schema.json", _("one unit's evidence"), sink)
     if loaded is None:
         return []
     doc, at = loaded
@@ -107,7 +107,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
         for needed in ("unit_id", "unit_name", "unit_type", "period"):
             if not cells.get(needed):
-                sink.add(at(needed), f"{needed} is empty")
+                sink.add(at(needed), _("{column} is empty").format(column=needed))
         if any(not cells.get(n) for n in ("unit_id", "unit_name", "unit_type", "period")):
             continue
         key = (cells["unit_id"], cells["period"])
@@ -117,20 +117,20 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
                                          cells["period"], at("unit_id"), name, path.parent,
                                          period_location=at("period"))
         elif (unit.unit_name, unit.unit_type) != (cells["unit_name"], cells["unit_type"]):
-            sink.add(at("unit_name"), f"unit {unit.unit_id} is named or typed differently than on "
-                                      f"{unit.location}")
+            sink.add(at("unit_name"), _("unit {unit} is named or typed differently than on "
+                                        "{at}").format(unit=unit.unit_id, at=unit.location))
         na = cells.get("not_applicable", "")
         metric = cells.get("metric", "")
         if na:
             if metric:
-                sink.add(at("not_applicable"), "a row gives either a metric or a not_applicable item, not both")
+                sink.add(at("not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
             elif na in unit.not_applicable:
-                sink.add(at("not_applicable"), f"item {na} is declared not applicable twice")
+                sink.add(at("not_applicable"), _("item {code} is declared not applicable twice").format(code=na))
             else:
                 unit.not_applicable[na] = (cells.get("reason", ""), at("not_applicable"))
             continue
         if not metric:
-            sink.add(at("metric"), "metric is empty (or give not_applicable)")
+            sink.add(at("metric"), _("metric is empty (or give not_applicable)"))
             continue
         citation = row_citation(cells, at, sink)
         option = cells.get("option", "")
@@ -138,17 +138,20 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         if option:
             raw = existing or RawValue(location=at("metric"), citation=citation)
             if existing is not None and raw.responses is None:
-                sink.add(at("option"), f"metric {metric} is given twice (see {raw.location})")
+                sink.add(at("option"), _("metric {metric} is given twice (see {at})").format(
+                    metric=metric, at=raw.location))
                 continue
             raw.responses = raw.responses or {}
             raw.given.add("responses")
             if option in raw.responses:
-                sink.add(at("option"), f"answer option {option!r} of {metric} is given twice")
+                sink.add(at("option"), _("answer option {option!r} of {metric} is given twice").format(
+                    option=option, metric=metric))
             raw.responses[option] = (cells.get("value", ""), at("value"))
             unit.metrics[metric] = raw
             continue
         if existing is not None:
-            sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice (first on {existing.location})")
+            sink.add(at("metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
+                metric=metric, unit=unit.unit_id, at=existing.location))
             continue
         raw = RawValue(location=at("metric"), citation=citation, reason=cells.get("reason", ""))
         for k in ("value", "numerator", "denominator"):
@@ -174,15 +177,17 @@ def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSin
         header, rows = rows_from_csv(target, name, sink)
     missing = [c for c in ("task", "lead", "deadline") if c not in header]
     if missing:
-        sink.add(Location(name, 1, 1), f"task list needs columns {', '.join(TASK_COLUMNS)}; missing: {', '.join(missing)}")
+        sink.add(Location(name, 1, 1), _("task list needs columns {columns}; missing: {missing}").format(
+            columns=", ".join(TASK_COLUMNS), missing=", ".join(missing)))
         return []
     # Extra columns (a row number, the deadline as printed…) are kept out of the score, but one that
     # looks like a misspelt task column is an error: `complete` must not quietly score 0 %.
     typos = [(h, close[0]) for h in header if h and h not in TASK_COLUMNS
              for close in [difflib.get_close_matches(h, TASK_COLUMNS, n=1, cutoff=0.8)] if close]
     for h, meant in typos:
-        sink.add(cell_loc(name, header, 1, h, sheet), f"unknown column {h!r} in a task list (did you mean "
-                                                       f"{meant!r}?); expected: {', '.join(TASK_COLUMNS)}")
+        sink.add(cell_loc(name, header, 1, h, sheet), _("unknown column {column!r} in a task list (did you mean "
+                                                         "{meant!r}?); expected: {columns}").format(
+            column=h, meant=meant, columns=", ".join(TASK_COLUMNS)))
     if typos:
         return []
     return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""},
@@ -192,20 +197,21 @@ def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSin
 def _inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Optional[Path]:
     """Resolve a file reference inside the evidence folder; refuse anything that escapes it."""
     if not ref or Path(ref).is_absolute():
-        sink.add(location, f"file reference {ref!r} must be a relative path inside the evidence folder")
+        sink.add(location, _("file reference {ref!r} must be a relative path inside the evidence folder").format(ref=ref))
         return None
     base = folder.resolve()
     target = (base / ref).resolve()
     if base != target and base not in target.parents:
-        sink.add(location, f"file reference {ref!r} escapes the evidence folder {folder}")
+        sink.add(location, _("file reference {ref!r} escapes the evidence folder {folder}").format(ref=ref, folder=folder))
         return None
     steps = [folder.joinpath(*Path(ref).parts[:i + 1]) for i in range(len(Path(ref).parts))]
     linked = next((p for p in steps if p.is_symlink()), None)
     if linked is not None:
-        sink.add(location, f"file reference {ref!r}: {linked} is a symbolic link; inputs are read from real files only")
+        sink.add(location, _("file reference {ref!r}: {linked} is a symbolic link; inputs are read from real files only").format(
+            ref=ref, linked=linked))
         return None
     if not target.is_file():
-        sink.add(location, f"referenced file {ref!r} does not exist in {folder}")
+        sink.add(location, _("referenced file {ref!r} does not exist in {folder}").format(ref=ref, folder=folder))
         return None
     return target
 
@@ -255,7 +261,8 @@ def _citation(raw: Optional[dict], unit: RawUnit, location: Location, sink: Prob
         try:
             d = as_date(raw["date"])
         except ValueError:
-            sink.add(location, f"citation date {raw['date']!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)")
+            sink.add(location, _("citation date {date!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)").format(
+                date=raw["date"]))
     file = nfc(raw.get("file") or "")
     if file:
         if _inside(unit.folder, file, location, sink) is None:
@@ -282,10 +289,10 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                "tasks": {"tasks", "tasks_file"}}.get(kind, {"value"})
     extra = raw.given - allowed
     if extra:
-        bad(f"a {kind} metric does not take {', '.join(sorted(extra))}")
+        bad(_("a {kind} metric does not take {keys}").format(kind=kind, keys=", ".join(sorted(extra))))
         return None
     if not raw.given:
-        bad(f"no value given (a {kind} metric needs {' or '.join(sorted(allowed))})")
+        bad(_("no value given (a {kind} metric needs {keys})").format(kind=kind, keys=_(" or ").join(sorted(allowed))))
         return None
     value: Any = None
     num = den = None
@@ -293,35 +300,35 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
         if kind == "percent":
             if "numerator" in raw.given or "denominator" in raw.given:
                 if "value" in raw.given:
-                    bad("give either value or numerator/denominator, not both")
+                    bad(_("give either value or numerator/denominator, not both"))
                     return None
                 try:
                     num, den = as_int(raw.numerator), as_int(raw.denominator)
                 except (ValueError, TypeError, ArithmeticError) as exc:
-                    bad("numerator and denominator must both be whole numbers" + _detail(exc),
+                    bad(_("numerator and denominator must both be whole numbers") + _detail(exc),
                         text_of(raw.numerator)[1])
                     return None
                 if num < 0 or den <= 0:
-                    bad(f"numerator must be ≥ 0 and denominator > 0, got {num}/{den}")
+                    bad(_("numerator must be ≥ 0 and denominator > 0, got {num}/{den}").format(num=num, den=den))
                     return None
                 if num > den:
-                    bad(f"numerator {num} is greater than denominator {den}")
+                    bad(_("numerator {num} is greater than denominator {den}").format(num=num, den=den))
                     return None
                 value = Fraction(100 * num, den)
             else:
                 value = as_number(raw.value, percent=True)
                 if not 0 <= value <= 100:
-                    bad(f"a percent must be from 0 to 100, got {exact_text(value)}", text_of(raw.value)[1])
+                    bad(_("a percent must be from 0 to 100, got {value}").format(value=exact_text(value)), text_of(raw.value)[1])
                     return None
         elif kind == "count":
             value = as_int(raw.value)
             if value < 0:
-                bad(f"a count cannot be negative, got {value}", text_of(raw.value)[1])
+                bad(_("a count cannot be negative, got {value}").format(value=value), text_of(raw.value)[1])
                 return None
         elif kind == "points":
             value = as_number(raw.value)
             if value < 0:
-                bad(f"points cannot be negative, got {exact_text(value)}", text_of(raw.value)[1])
+                bad(_("points cannot be negative, got {value}").format(value=exact_text(value)), text_of(raw.value)[1])
                 return None
         elif kind == "boolean":
             value = as_bool(raw.value)
@@ -332,28 +339,30 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
             text, at = text_of(raw.value)
             value = nfc(text) if text is not None else ""
             if value not in spec.categories:
-                bad(f"{value!r} is not one of the categories: {', '.join(spec.categories)}", at)
+                bad(_("{value!r} is not one of the categories: {categories}").format(
+                    value=value, categories=", ".join(spec.categories)), at)
                 return None
         elif kind == "responses":
             counts = {}
             for opt, (v, at) in (raw.responses or {}).items():
                 if opt not in spec.options:
-                    bad(f"unknown answer option {opt!r}; the options are: {', '.join(spec.options)}", at)
+                    bad(_("unknown answer option {option!r}; the options are: {options}").format(
+                        option=opt, options=", ".join(spec.options)), at)
                     continue
                 try:
                     c = as_int(v)
                 except (ValueError, TypeError, ArithmeticError) as exc:
-                    bad(f"response count for {opt!r} must be a whole number, got {text_of(v)[0]!r}{_detail(exc)}",
-                        at)
+                    bad(_("response count for {option!r} must be a whole number, got {value!r}").format(
+                        option=opt, value=text_of(v)[0]) + _detail(exc), at)
                     continue
                 if c < 0:
-                    bad(f"response count for {opt!r} cannot be negative", at)
+                    bad(_("response count for {option!r} cannot be negative").format(option=opt), at)
                     continue
                 counts[opt] = c
             if len(sink.problems) > errors_before:
                 return None
             if sum(counts.values()) == 0:
-                bad("no responses: at least one answer must be counted")
+                bad(_("no responses: at least one answer must be counted"))
                 return None
             value = {o: counts.get(o, 0) for o in spec.options}
         elif kind == "tasks":
@@ -362,7 +371,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                 return None
     except (ValueError, TypeError, ArithmeticError) as exc:
         text, at = text_of(raw.value)[0], raw.value_at()
-        bad(f"expected a {kind} value, got {text!r}{_detail(exc)}", at)
+        bad(_("expected a {kind} value, got {value!r}").format(kind=kind, value=text) + _detail(exc), at)
         return None
     if len(sink.problems) > errors_before:
         return None
@@ -379,13 +388,14 @@ def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink
     tasks, ok = [], True
     for item, at in items:
         if not isinstance(item, dict) or not item.get("task") or not item.get("lead") or not item.get("deadline"):
-            sink.add(at, f"{spec.id}: a task needs task, lead and deadline")
+            sink.add(at, f"{spec.id}: " + _("a task needs task, lead and deadline"))
             ok = False
             continue
         try:
             deadline = _deadline(item["deadline"], year)
         except ValueError:
-            sink.add(at, f"{spec.id}: deadline {item['deadline']!r} is not a date, 'Quý I'–'Quý IV' or 'Tháng 1'–'Tháng 12'")
+            sink.add(at, f"{spec.id}: " + _("deadline {deadline!r} is not a date, 'Quý I'–'Quý IV' or "
+                                             "'Tháng 1'–'Tháng 12'").format(deadline=item["deadline"]))
             ok = False
             continue
         completed = None
@@ -393,7 +403,7 @@ def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink
             try:
                 completed = as_date(item["completed"])
             except ValueError:
-                sink.add(at, f"{spec.id}: completed {item['completed']!r} is not a date")
+                sink.add(at, f"{spec.id}: " + _("completed {date!r} is not a date").format(date=item["completed"]))
                 ok = False
                 continue
         partners = item.get("partners") or ""
@@ -404,7 +414,7 @@ def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink
     if not ok:
         return None
     if not tasks:
-        sink.add(items[0][1] if items else where, f"{spec.id}: the task list is empty")
+        sink.add(items[0][1] if items else where, f"{spec.id}: " + _("the task list is empty"))
         return None
     return tuple(tasks)
 
@@ -418,8 +428,8 @@ def _fits(unit: RawUnit, criteria: CriteriaSet) -> bool:
 
 def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional[EvidenceRecord]:
     if not UNIT_ID.match(unit.unit_id):
-        sink.add(unit.location, f"unit id {unit.unit_id!r} must use only letters, digits, '.', '_' and '-' "
-                                "(it names the unit's result file)")
+        sink.add(unit.location, _("unit id {unit!r} must use only letters, digits, '.', '_' and '-' "
+                                  "(it names the unit's result file)").format(unit=unit.unit_id))
     if unit.unit_type not in criteria.unit_type_ids():
         sink.add(unit.location, _("unknown unit type {type!r} for criteria set {id}; declared: {types}").format(
             type=unit.unit_type, id=criteria.id, types=", ".join(sorted(criteria.unit_type_ids()))))
@@ -447,7 +457,8 @@ def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional
         if mv is not None:
             problem = methods.get(s.method).check_value(s.params, s.max, mv)
             if problem:
-                sink.add(unit.metrics[s.metric].location, f"{s.metric} (item {s.code}): {problem}")
+                sink.add(unit.metrics[s.metric].location, _("{metric} (item {code}): {problem}").format(
+                    metric=s.metric, code=s.code, problem=problem))
     na = {}
     for code, (reason, at) in sorted(unit.not_applicable.items()):
         if code not in subs:
@@ -526,15 +537,16 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
     sink = ProblemSink()
     files = evidence_files(paths)
     if not files:
-        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message="no evidence files found")])
-    units = read_each(files, "evidence", sink, lambda f, name: _read_yaml(f, name, sink),
+        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
+    units = read_each(files, _("evidence"), sink, lambda f, name: _read_yaml(f, name, sink),
                       lambda f, name: _read_table(f, name, sink))
     seen: dict[str, RawUnit] = {}
     records = []
     for unit in units:
         first = seen.get(unit.unit_id)
         if first is not None:
-            sink.add(unit.location, f"duplicate unit {unit.unit_id!r}: already given at {first.location}")
+            sink.add(unit.location, _("duplicate unit {unit!r}: already given at {at}").format(
+                unit=unit.unit_id, at=first.location))
             continue
         seen[unit.unit_id] = unit
         if unit.criteria is not None and unit.criteria[0] != criteria.id and not _fits(unit, criteria):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError, Problem
+from .i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -22,15 +23,15 @@ class Limit:
 
 
 LIMITS: dict[str, Limit] = {
-    "file_mb": Limit("CCHC_MAX_FILE_MB", 50, "MB", "size of one input file (YAML, CSV, .xlsx), by its size on disk"),
-    "yaml_nodes": Limit("CCHC_MAX_YAML_NODES", 200_000, "nodes",
+    "file_mb": Limit("CCHC_MAX_FILE_MB", 50, N_("MB"), "size of one input file (YAML, CSV, .xlsx), by its size on disk"),
+    "yaml_nodes": Limit("CCHC_MAX_YAML_NODES", 200_000, N_("nodes"),
                         "values in one YAML document, counting each alias as a copy of what it names"),
-    "yaml_depth": Limit("CCHC_MAX_YAML_DEPTH", 50, "levels", "nesting of YAML mappings and lists"),
-    "string_chars": Limit("CCHC_MAX_STRING_CHARS", 20_000, "characters", "one YAML text or table cell"),
-    "rows": Limit("CCHC_MAX_ROWS", 1_000_000, "rows", "rows of one CSV file or Excel sheet"),
-    "columns": Limit("CCHC_MAX_COLUMNS", 100, "columns", "columns of one CSV file or Excel sheet"),
-    "xlsx_mb": Limit("CCHC_MAX_XLSX_MB", 100, "MB", "an .xlsx unpacked (the sum of its parts' sizes)"),
-    "xlsx_parts": Limit("CCHC_MAX_XLSX_PARTS", 1_000, "parts", "files inside one .xlsx"),
+    "yaml_depth": Limit("CCHC_MAX_YAML_DEPTH", 50, N_("levels"), "nesting of YAML mappings and lists"),
+    "string_chars": Limit("CCHC_MAX_STRING_CHARS", 20_000, N_("characters"), "one YAML text or table cell"),
+    "rows": Limit("CCHC_MAX_ROWS", 1_000_000, N_("rows"), "rows of one CSV file or Excel sheet"),
+    "columns": Limit("CCHC_MAX_COLUMNS", 100, N_("columns"), "columns of one CSV file or Excel sheet"),
+    "xlsx_mb": Limit("CCHC_MAX_XLSX_MB", 100, N_("MB"), "an .xlsx unpacked (the sum of its parts' sizes)"),
+    "xlsx_parts": Limit("CCHC_MAX_XLSX_PARTS", 1_000, N_("parts"), "files inside one .xlsx"),
 }
 
 
@@ -41,15 +42,16 @@ def limit(name: str) -> int:
     if not raw:
         return spec.default
     if not raw.isdigit() or int(raw) <= 0:
-        raise InputError([Problem(spec.env, message=f"must be a whole number above 0 ({spec.unit}), "
-                                                    f"got {raw!r}")])
+        raise InputError([Problem(spec.env, message=_("must be a whole number above 0 ({unit}), "
+                                                      "got {value!r}").format(unit=_(spec.unit), value=raw))])
     return int(raw)
 
 
 def over(name: str, found: str) -> str:
     """The message for a file that is over a limit: what was found, the limit, how to raise it."""
     spec = LIMITS[name]
-    return f"{found}, over the limit of {limit(name)} {spec.unit} (set {spec.env} to raise it)"
+    return _("{found}, over the limit of {limit} {unit} (set {variable} to raise it)").format(
+        found=found, limit=limit(name), unit=_(spec.unit), variable=spec.env)
 
 
 def check_file_size(path: Path, name: str) -> None:
@@ -59,4 +61,5 @@ def check_file_size(path: Path, name: str) -> None:
     except OSError:
         return  # the reader reports a missing or unreadable file in its own words
     if size > limit("file_mb") * 1024 * 1024:
-        raise InputError([Problem(name, message=over("file_mb", f"file is {size / 1024 / 1024:.1f} MB"))])
+        raise InputError([Problem(name, message=over("file_mb", _("file is {size} MB").format(
+            size=f"{size / 1024 / 1024:.1f}")))])

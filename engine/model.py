@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any, Optional, Union
 
 from .errors import Location
+from .conditions import ConsistencyRule, ItemConditions
 
 METRIC_KINDS = ("percent", "count", "boolean", "date", "category", "responses", "points", "tasks")
 DATE_CATEGORIES = ("on_time", "late", "not_done")
@@ -120,6 +121,7 @@ class SubCriterion:
     provenance: Optional[Provenance] = None
     branches: tuple[Branch, ...] = ()
     line: int = 0
+    conditions: Optional[ItemConditions] = None  # band requirements and knock-outs (engine/conditions.py)
 
     def applies(self, unit_type: str) -> bool:
         return self.applies_to is None or unit_type in self.applies_to
@@ -166,6 +168,7 @@ class CriteriaSet:
     path: str
     content_hash: str
     max: Fraction
+    consistency: tuple[ConsistencyRule, ...] = ()
 
     def sub_criteria(self) -> list[SubCriterion]:
         return [s for a in self.areas for c in a.criteria for s in c.sub_criteria]
@@ -249,6 +252,8 @@ class Case:
     unit_id: str
     code: str
     quantity: Optional[Quantity]  # None: the evidence is missing
+    # the metrics the item's conditions read, as (metric, quantity or None when missing)
+    extra: tuple[tuple[str, Optional[Quantity]], ...] = ()
 
 
 MISSING = "missing"
@@ -261,6 +266,8 @@ class Verdict:
     unit_id: str
     code: str
     branch: Optional[str]  # branch key; MISSING for missing evidence; None when no branch matched
+    knock_outs: tuple[int, ...] = field(default=(), repr=False)  # the item's knock-outs that hold (indices)
+    missing_metric: str = field(default="", repr=False)  # with MISSING: a condition's metric without a value
 
 
 STATUSES = ("scored", "not_applicable", "missing_evidence", "no_matching_band")
@@ -271,7 +278,10 @@ NOTE_NOT_FOR_UNIT_TYPE = "not_for_unit_type"  # the item does not apply to the u
 NOTE_MISSING = "missing_evidence"  # no value for the item's metric: an explanation is owed
 NOTE_NO_BAND = "no_band"  # the value is in none of the item's bands
 NOTE_NO_CITATION = "no_citation"  # the value cites no document: an explanation is owed
-NOTES = (NOTE_NOT_FOR_UNIT_TYPE, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION)
+NOTE_CONDITION_MISSING = "condition_metric_missing"  # no value for a metric the item's conditions read
+NOTE_KNOCKED_OUT = "knocked_out"  # a knock-out condition of the item holds: its points are capped
+NOTES = (NOTE_NOT_FOR_UNIT_TYPE, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_CONDITION_MISSING,
+         NOTE_KNOCKED_OUT)
 
 
 @dataclass(frozen=True)
@@ -295,6 +305,7 @@ class Decision:
     notes: tuple[str, ...] = ()  # codes from NOTES
     quantity: Optional[Quantity] = None  # the value the condition was tested on
     reason: str = ""  # the unit's own words for an item it declares not applicable
+    note_values: tuple[tuple[str, str], ...] = ()  # named values the notes' words show (metric, band, …)
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,15 @@ import unicodedata
 from decimal import Decimal
 from fractions import Fraction
 
+from .i18n import _
+
 Exact = Fraction
 
 
 def to_fraction(value: object) -> Fraction:
     """An exact Fraction from an int, Decimal or numeric string; floats and bools are refused."""
     if isinstance(value, bool):
-        raise TypeError("a boolean is not a number")
+        raise TypeError(_("a boolean is not a number"))
     if isinstance(value, (int, Fraction)):
         return Fraction(value)
     if isinstance(value, Decimal):
@@ -24,7 +26,7 @@ def to_fraction(value: object) -> Fraction:
             num, den = text.split("/", 1)
             return Fraction(int(num), int(den))
         return _from_decimal(Decimal(text))
-    raise TypeError(f"{type(value).__name__} is not an exact number")
+    raise TypeError(_("{kind} is not an exact number").format(kind=type(value).__name__))
 
 
 class NumberError(ValueError):
@@ -38,12 +40,13 @@ def check_digits(dec: Decimal) -> None:
     """Refuse a number with more than MAX_DIGITS digits before or after the decimal point."""
     t = dec.as_tuple()
     if len(t.digits) + t.exponent > MAX_DIGITS or -t.exponent > MAX_DIGITS:
-        raise NumberError(f"number out of range: at most {MAX_DIGITS} digits before and after the decimal point")
+        raise NumberError(_("number out of range: at most {n} digits before and after the decimal point").format(
+            n=MAX_DIGITS))
 
 
 def _from_decimal(dec: Decimal) -> Fraction:
     if not dec.is_finite():
-        raise ValueError(f"{dec} is not a finite number")
+        raise ValueError(_("{number} is not a finite number").format(number=dec))
     check_digits(dec)
     return Fraction(dec)
 
@@ -73,7 +76,7 @@ def _ungrouped(body: str) -> str:
     body = _GROUP_MARKS.sub("", body)
     seps = [c for c in body if c in ".,"]
     if seps and (len(seps) == 1 or seps[-1] != seps[0]):
-        head, _, tail = body.rpartition(seps[-1])
+        head, _sep, tail = body.rpartition(seps[-1])
         return head.replace(".", "").replace(",", "") + "." + tail
     return body.replace(".", "").replace(",", "")
 
@@ -88,26 +91,30 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
     points field that form is a decimal: a thousand percent or points is out of range anyway."""
     t = text.strip()
     if not t:
-        raise NumberError("empty: write a number")
+        raise NumberError(_("empty: write a number"))
     if any(not ch.isascii() and not _GROUP_MARKS.match(ch) for ch in t):
         fixed = _ascii_suggestion(t)
         if fixed != t and fixed.isascii():
-            raise NumberError(f"{t!r} uses non-ASCII digits or signs: write {fixed}")
-        raise NumberError(f"{t!r} is not a number")
+            raise NumberError(_("{text!r} uses non-ASCII digits or signs: write {fixed}").format(text=t, fixed=fixed))
+        raise NumberError(_("{text!r} is not a number").format(text=t))
     if "%" in t:
         body = t.rstrip("%").rstrip()
         if not body:
-            raise NumberError(f"{t!r} has no digits: write a number")
+            raise NumberError(_("{text!r} has no digits: write a number").format(text=t))
         if t.count("%") > 1 or "%" in body:
-            raise NumberError(f"{t!r} has more than one % sign: write {body.replace('%', '')}%")
+            raise NumberError(_("{text!r} has more than one {sign} sign: write {fixed}{sign}").format(
+                text=t, fixed=body.replace('%', ''), sign="%"))
         if not percent and isinstance(text, TypedNumber):
             stored = exact_text(Fraction(body) / 100)
-            raise NumberError(f"the cell stores {stored} but is formatted as a percentage (shows {t}); this "
-                              f"value is a plain number: remove the cell's percentage format")
+            raise NumberError(_("the cell stores {stored} but is formatted as a percentage (shows {shown}); this "
+                                "value is a plain number: remove the cell's percentage format").format(
+                stored=stored, shown=t))
         if not percent:
-            raise NumberError(f"{t!r} is a percentage, but this value is a plain number: write {body}")
+            raise NumberError(_("{text!r} is a percentage, but this value is a plain number: write {fixed}").format(
+                text=t, fixed=body))
         if "/" in body:
-            raise NumberError(f"{t!r}: a ratio is already a share; write {body.replace(' ', '')} without %")
+            raise NumberError(_("{text!r}: a ratio is already a share; write {fixed} without %").format(
+                text=t, fixed=body.replace(' ', '')))
         t = body
     if "/" in t:
         return _ratio(t, percent)
@@ -118,36 +125,40 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
         try:
             written_out = _plain(Decimal(t.replace(",", ".")))
         except ValueError as exc:
-            raise NumberError(f"{exc}; {sign}{t!r} is in exponent notation") from None
-        raise NumberError(f"{sign}{t!r} is in exponent notation: write the number out in full, "
-                          f"like {sign}{written_out}")
+            raise NumberError(_("{reason}; {text!r} is in exponent notation").format(
+                reason=exc, text=sign + t)) from None
+        raise NumberError(_("{text!r} is in exponent notation: write the number out in full, like {fixed}").format(
+            text=sign + t, fixed=sign + written_out))
     if _GROUP_MARKS.search(t) or len(re.findall(r"[.,]", t)) > 1:
         fixed = _ungrouped(t)
         if re.fullmatch(r"\d+(?:\.\d+)?", fixed):
-            raise NumberError(f"{sign}{t!r} has thousands separators or digit groups: write {sign}{fixed}")
-        raise NumberError(f"{sign}{t!r} is not a number")
+            raise NumberError(_("{text!r} has thousands separators or digit groups: write {fixed}").format(
+                text=sign + t, fixed=sign + fixed))
+        raise NumberError(_("{text!r} is not a number").format(text=sign + t))
     m = _PLAIN.fullmatch(t)
     if not m:
-        raise NumberError(f"{sign}{t!r} is not a number")
+        raise NumberError(_("{text!r} is not a number").format(text=sign + t))
     digits, sep, frac = m.groups()
     if (whole and sep and len(frac) == 3 and len(digits) <= 3 and digits[0] != "0"
             and not isinstance(text, TypedNumber)):
-        instead = f"{sign}{digits}{frac} or {sign}{digits}" if frac == "000" else f"{sign}{digits}{frac}"
-        raise NumberError(f"{sign}{t!r} is ambiguous: {sep!r} may be a decimal point or a thousands separator; "
-                          f"write {instead} (whole numbers have no separators)")
+        instead = (_("{a} or {b}").format(a=f"{sign}{digits}{frac}", b=f"{sign}{digits}") if frac == "000"
+                   else f"{sign}{digits}{frac}")
+        raise NumberError(_("{text!r} is ambiguous: {sep!r} may be a decimal point or a thousands separator; "
+                            "write {fixed} (whole numbers have no separators)").format(text=sign + t, sep=sep, fixed=instead))
     return _from_decimal(Decimal(sign + digits + ("." + frac if sep else "")))
 
 
 def _ratio(t: str, percent: bool) -> Fraction:
-    num, _, den = (s.strip() for s in t.partition("/"))
+    num, _sep, den = (s.strip() for s in t.partition("/"))
     if not percent:
-        raise NumberError(f"{t!r}: a ratio is read only in a percent field (as a share); write the number itself")
+        raise NumberError(_("{text!r}: a ratio is read only in a percent field (as a share); write the number itself").format(
+            text=t))
     if not (_WHOLE.fullmatch(num) and _WHOLE.fullmatch(den)):
-        raise NumberError(f"{t!r}: a ratio is two whole numbers, like 677/2203")
+        raise NumberError(_("{text!r}: a ratio is two whole numbers, like 677/2203").format(text=t))
     if max(len(num), len(den)) > MAX_DIGITS:
-        raise NumberError(f"number out of range: at most {MAX_DIGITS} digits")
+        raise NumberError(_("number out of range: at most {n} digits").format(n=MAX_DIGITS))
     if int(den) == 0:
-        raise NumberError(f"{t!r}: the denominator is 0")
+        raise NumberError(_("{text!r}: the denominator is 0").format(text=t))
     return Fraction(100 * int(num), int(den))
 
 

@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator, Mapping, Optional
 
 from .errors import InputError, OutputError, Problem
+from .i18n import N_, _
 
 MARKER = ".cchc-out.json"
 MARKER_FORMAT = "cchc-out/1"
@@ -52,16 +53,16 @@ _RESERVED = {"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") fo
 def name_problem(name: object) -> Optional[str]:
     """Why `name` cannot be the stem of a file name on every common system, or None."""
     if not isinstance(name, str) or not _PORTABLE.fullmatch(name):
-        return ("a file name made from it must be 1 to 100 ASCII letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit")
+        return _("a file name made from it must be 1 to 100 ASCII letters, digits, '.', '_' or '-', "
+                 "starting with a letter or digit")
     if name.split(".")[0].lower() in _RESERVED:
-        return "it is a reserved device name on Windows (CON, PRN, AUX, NUL, COM0-9, LPT0-9)"
+        return _("it is a reserved device name on Windows (CON, PRN, AUX, NUL, COM0-9, LPT0-9)")
     if name.endswith("."):
-        return "a file name made from it would end with a dot, which Windows drops"
+        return _("a file name made from it would end with a dot, which Windows drops")
     return None
 
 
-def check_names(names: Mapping[str, str], what: str = "unit id") -> None:
+def check_names(names: Mapping[str, str], what: str = N_("unit id")) -> None:
     """Refuse data that would name a file badly: `names` maps each name to where it was read.
     Names that differ only in case are refused too (one file on Windows, macOS and FAT drives)."""
     problems, seen = [], {}
@@ -69,12 +70,15 @@ def check_names(names: Mapping[str, str], what: str = "unit id") -> None:
         shown = repr(name if len(name) <= 60 else name[:60] + "…") if isinstance(name, str) else repr(name)
         why = name_problem(name)
         if why:
-            problems.append(Problem(where, message=f"{what} {shown} cannot name a file: {why}"))
+            problems.append(Problem(where, message=_("{what} {name} cannot name a file: {reason}").format(
+                what=_(what), name=shown, reason=why)))
             continue
         first = seen.setdefault(name.lower(), (name, where))
         if first[0] != name:
-            problems.append(Problem(where, message=f"{what} {shown} and {first[0]!r} (in {first[1]}) differ only "
-                                                   "in case: their files would be one on Windows, macOS and FAT drives"))
+            problems.append(Problem(where, message=_("{what} {name} and {other!r} (in {where}) differ only "
+                                                     "in case: their files would be one on Windows, macOS and FAT "
+                                                     "drives").format(what=_(what), name=shown, other=first[0],
+                                                                      where=first[1])))
     if problems:
         raise InputError(problems)
 
@@ -84,7 +88,7 @@ def _member(rel: str) -> PurePosixPath:
     p = PurePosixPath(rel)
     if (not rel or p.is_absolute() or "\\" in rel or "\x00" in rel
             or any(part in ("", ".", "..") or part.startswith(".") for part in rel.split("/"))):
-        raise OutputError(f"cannot write {rel!r}: an output file must be a plain relative path")
+        raise OutputError(_("cannot write {name!r}: an output file must be a plain relative path").format(name=rel))
     return p
 
 
@@ -97,7 +101,7 @@ def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: s
     out = Path(os.path.abspath(out_dir))
     members = {_member(rel): data for rel, data in files.items()}
     if not out.name or out.parent == out:
-        raise OutputError(f"--out {out_dir}: name a folder to write into")
+        raise OutputError(_("--out {out}: name a folder to write into").format(out=out_dir))
     _check_target(out)
     parent = out.parent
     try:
@@ -105,7 +109,7 @@ def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: s
     except OSError as exc:
         raise _os_error(exc, parent) from None
     if not parent.is_dir():
-        raise OutputError(f"--out {out_dir}: {parent} is not a folder")
+        raise OutputError(_("--out {out}: {parent} is not a folder").format(out=out_dir, parent=parent))
     try:
         try:  # early, so that a refused folder costs no writing; again below, under the lock
             _check_replaceable(out, command)
@@ -133,9 +137,9 @@ def write_file(path: Path | str, data: bytes) -> Path:
     renamed over it. A link or a folder at `path` is refused, never followed or replaced."""
     target = Path(os.path.abspath(path))
     if target.is_symlink():
-        raise OutputError(f"--out {path} is a symbolic link: cchc writes only to a real file")
+        raise OutputError(_("--out {out} is a symbolic link: cchc writes only to a real file").format(out=path))
     if target.is_dir():
-        raise OutputError(f"--out {path} is a folder: name the file to write")
+        raise OutputError(_("--out {out} is a folder: name the file to write").format(out=path))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.cchc-", suffix=".tmp", dir=target.parent)
@@ -159,15 +163,17 @@ def _os_error(exc: OSError, where: Path) -> OutputError:
     name = exc.filename if exc.filename else where
     reason = exc.strerror or str(exc)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        reason += " (choose a folder you can write in)"
-    return OutputError(f"cannot write the results to {where}: {name}: {reason}")
+        reason += _(" (choose a folder you can write in)")
+    return OutputError(_("cannot write the results to {where}: {name}: {reason}").format(
+        where=where, name=name, reason=reason))
 
 
 def _check_target(out: Path) -> None:
     if out.is_symlink():
-        raise OutputError(f"--out {out} is a symbolic link: cchc writes results only into a real folder")
+        raise OutputError(_("--out {out} is a symbolic link: cchc writes results only into a real folder").format(
+            out=out))
     if out.exists() and not out.is_dir():
-        raise OutputError(f"--out {out} is a file, not a folder: name a new or empty folder")
+        raise OutputError(_("--out {out} is a file, not a folder: name a new or empty folder").format(out=out))
 
 
 @contextmanager
@@ -338,8 +344,9 @@ def _recover(parent: Path, name: str, pfd: int) -> None:
     new, old = _leftovers(os.listdir(pfd), name)
     if old and not _lexists(pfd, name):
         if len(old) > 1:
-            raise OutputError(f"{parent / name} is missing and {len(old)} earlier results wait beside it "
-                              f"({', '.join(old)}): keep the one you want as {name} and remove the others")
+            raise OutputError(_("{path} is missing and {n} earlier results wait beside it "
+                                "({names}): keep the one you want as {name} and remove the others").format(
+                path=parent / name, n=len(old), names=", ".join(old), name=name))
         os.rename(old.pop(), name, src_dir_fd=pfd, dst_dir_fd=pfd)
         os.fsync(pfd)
     for leftover in old + [n for n in new if not _busy(pfd, n)]:
@@ -380,7 +387,7 @@ def _entries(out: Path) -> tuple[set[str], list[str]]:
                 elif stat.S_ISREG(st.st_mode):
                     files.add(name)
                 else:
-                    odd.append(name + (" (a symbolic link)" if stat.S_ISLNK(st.st_mode) else ""))
+                    odd.append(name + (_(" (a symbolic link)") if stat.S_ISLNK(st.st_mode) else ""))
     return files, sorted(odd)
 
 
@@ -391,22 +398,24 @@ def _check_replaceable(out: Path, command: str) -> None:
     files, odd = _entries(out)
     if not files and not odd:
         return
-    whole = "cchc replaces its --out folder whole: choose a new or empty folder, or remove this one"
+    whole = N_("cchc replaces its --out folder whole: choose a new or empty folder, or remove this one")
     if odd:
-        raise OutputError(f"--out {out} holds {', '.join(odd[:5])}, which no cchc run writes: {whole}")
+        raise OutputError(_("--out {out} holds {names}, which no cchc run writes: {whole}").format(
+            out=out, names=", ".join(odd[:5]), whole=_(whole)))
     try:
         marker = json.loads((out / MARKER).read_text("utf-8"))
         listed, wrote = set(marker["files"]), marker["command"]
         if marker.get("format") != MARKER_FORMAT or not isinstance(wrote, str):
             raise ValueError
     except FileNotFoundError:
-        raise OutputError(f"--out {out} is not empty and was not written by cchc (no {MARKER}): {whole}") from None
+        raise OutputError(_("--out {out} is not empty and was not written by cchc (no {marker}): {whole}").format(
+            out=out, marker=MARKER, whole=_(whole))) from None
     except (OSError, ValueError, KeyError, TypeError):
-        raise OutputError(f"--out {out}: {MARKER} is damaged: {whole}") from None
+        raise OutputError(_("--out {out}: {marker} is damaged: {whole}").format(out=out, marker=MARKER, whole=_(whole))) from None
     if wrote != command:
-        raise OutputError(f"--out {out} holds the output of `cchc {wrote}`; `cchc {command}` would replace it: "
-                          f"choose another folder")
+        raise OutputError(_("--out {out} holds the output of `cchc {wrote}`; `cchc {command}` would replace it: "
+                            "choose another folder").format(out=out, wrote=wrote, command=command))
     extra = sorted(files - listed - {MARKER})
     if extra:
-        raise OutputError(f"--out {out} holds files cchc did not write there ({', '.join(extra[:5])}"
-                          f"{', …' if len(extra) > 5 else ''}): {whole}")
+        raise OutputError(_("--out {out} holds files cchc did not write there ({names}): {whole}").format(
+            out=out, names=", ".join(extra[:5]) + (", …" if len(extra) > 5 else ""), whole=_(whole)))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from .errors import InputError, Problem
+from .i18n import _
 from .model import Band, CriteriaSet, Group
 from .numbers import to_fraction
 from .outdir import recover
@@ -182,7 +183,7 @@ def load_previous(path: Path | str) -> PreviousRound:
     recover(path)  # a run interrupted while replacing its folder leaves the previous results to put back
     doc = load_yaml(path, name)  # JSON is read as YAML so that every problem keeps its line
     if not isinstance(doc, dict):
-        raise PreviousRoundError([Problem(name, 1, 1, "expected a round summary (round.json) at the top level")])
+        raise PreviousRoundError([Problem(name, 1, 1, _("expected a round summary (round.json) at the top level"))])
     problems = schema_problems(doc, "round.schema.json", name)
     if problems:
         raise PreviousRoundError(problems)
@@ -194,8 +195,8 @@ def load_previous(path: Path | str) -> PreviousRound:
         for ui, u in enumerate(items):
             line, col = position(doc, list(path_) + [ui])
             if u["id"] in first:
-                problems.append(Problem(name, line, col, f"unit {u['id']!r} appears twice (first on line "
-                                                         f"{first[u['id']][0]})"))
+                problems.append(Problem(name, line, col, _("unit {unit!r} appears twice (first on line {line})").format(
+                    unit=u["id"], line=first[u["id"]][0])))
                 continue
             first[u["id"]] = (line, col)
             index = None if u["index"] is None else to_fraction(u["index"])

@@ -21,6 +21,7 @@ from .criteria import load_criteria
 from .errors import CchcError, InputError
 from .evaluate import Evaluator, decide
 from .evidence import EvidenceSet, evidence_files, load_evidence
+from .i18n import N_, _
 from .model import CriteriaSet, MetricValue, UnitResult
 from .numbers import display, exact_text, to_fraction
 from .results import RESULT_FORMAT, result_files
@@ -45,7 +46,8 @@ class Context:
     def role(self, name: str, *, required: bool = True) -> tuple[Path, ...]:
         paths = self.inputs.get(name, ())
         if required and not paths:
-            raise BundleError("manifest.json", f"a {self.bundle.kind} bundle needs inputs of role {name!r}")
+            raise BundleError("manifest.json", _("a {kind} bundle needs inputs of role {role!r}").format(
+                kind=self.bundle.kind, role=name))
         return tuple(paths)
 
 
@@ -93,20 +95,23 @@ class Difference:
     recorded: Optional[Outcome | str] = None
     replayed: Optional[Outcome | str] = None
 
-    def text(self, before: str = "recorded", after: str = "replayed") -> str:
+    def text(self, before: str = N_("recorded"), after: str = N_("replayed")) -> str:
+        before, after = _(before), _(after)
         if self.kind == "criteria":
-            return (f"criteria set: the {before} results were made with sha256 {self.recorded}, "
-                    f"the {after} ones with {self.replayed}")
-        subject = {"item": f"item {self.item}", "input": f"item {self.item} (same points, other inputs)",
-                   "criterion": f"criterion {self.item}", "area": f"area {self.item}", "total": "total",
-                   "summary": f"line in {self.file}", "unit": f"unit field {self.item}",
-                   "file": f"{self.file} field {self.item}"}.get(self.kind, self.file)
-        head = f"unit {self.unit}, {subject}" if self.unit else subject
+            return _("criteria set: the {before} results were made with sha256 {recorded}, "
+                     "the {after} ones with {replayed}").format(before=before, after=after, recorded=self.recorded,
+                                                                replayed=self.replayed)
+        subject = {"item": _("item {code}"), "input": _("item {code} (same points, other inputs)"),
+                   "criterion": _("criterion {code}"), "area": _("area {code}"), "total": _("total"),
+                   "summary": _("line in {file}"), "unit": _("unit field {code}"),
+                   "file": _("{file} field {code}")}.get(self.kind, "{file}").format(code=self.item, file=self.file)
+        head = _("unit {unit}, {subject}").format(unit=self.unit, subject=subject) if self.unit else subject
         if self.kind in ("missing", "extra"):
-            what = f"unit {self.unit} ({self.file})" if self.unit else self.file
+            what = _("unit {unit} ({file})").format(unit=self.unit, file=self.file) if self.unit else self.file
             if self.kind == "missing":
-                return f"{what}: {before}, but missing from the {after} results"
-            return f"{what}: in the {after} results, but not {before}"
+                return _("{what}: {before}, but missing from the {after} results").format(
+                    what=what, before=before, after=after)
+            return _("{what}: in the {after} results, but not {before}").format(what=what, before=before, after=after)
         return f"{head}: {before} {_show(self.recorded)} → {after} {_show(self.replayed)}"
 
 
@@ -119,16 +124,16 @@ def _points(text: str) -> str:
         return str(text)
     exact = exact_text(value)
     if "/" in exact or len(exact.partition(".")[2]) > 2:
-        return f"{display(value)} (exact {exact})"
+        return _("{shown} (exact {exact})").format(shown=display(value), exact=exact)
     return exact
 
 
 def _show(side: Optional[Outcome | str]) -> str:
     if side is None:
-        return "nothing"
+        return _("nothing")
     if isinstance(side, str):
         return side
-    text = f"{_points(side.points)} of {_points(side.max)}"
+    text = _("{points} of {max}").format(points=_points(side.points), max=_points(side.max))
     if side.index is not None:
         text += f" = {_points(side.index)} %"
     if side.status and side.status != "scored":
@@ -180,7 +185,7 @@ def _inputs_text(item: dict) -> str:
         doc = f" [{cit.get('document', '')}]" if cit else ""
         parts.append(f"{i.get('metric')} = {i.get('value')}{doc}")
     note = "; ".join(item.get("notes") or ()) or item.get("reason") or ""
-    return "; ".join(parts) + (f" ({note})" if note else "") or "no inputs"
+    return "; ".join(parts) + (f" ({note})" if note else "") or _("no inputs")
 
 
 def _compare_unit(name: str, rec: dict, rep: dict, diffs: list[Difference]) -> int:
@@ -277,7 +282,7 @@ def _compare_json(name: str, a: Any, b: Any, diffs: list[Difference], unit: str 
         text = json.dumps(v, ensure_ascii=False, sort_keys=True)
         return text if len(text) <= 120 else text[:117] + "…"
 
-    diffs.append(Difference(name, "file", unit, path or "(whole file)", short(a), short(b)))
+    diffs.append(Difference(name, "file", unit, path or _("(whole file)"), short(a), short(b)))
 
 
 def compare_results(recorded: Mapping[str, bytes], replayed: Mapping[str, bytes]) -> Comparison:
@@ -296,8 +301,8 @@ def compare_results(recorded: Mapping[str, bytes], replayed: Mapping[str, bytes]
         ra, rb = _load_json(a), _load_json(b)
         if ra is None or rb is None:
             if a != b:
-                diffs.append(Difference(name, "file", "", "(whole file)", "unreadable or different bytes",
-                                        "other bytes"))
+                diffs.append(Difference(name, "file", "", _("(whole file)"), _("unreadable or different bytes"),
+                                        _("other bytes")))
             continue
         fmt = str(ra.get("format", "")) if isinstance(ra, dict) else ""
         if fmt.startswith("cchc-result/") and isinstance(rb, dict):
@@ -530,7 +535,7 @@ def what_if_score(ctx: Context, new_criteria: Path) -> WhatIf:
 def what_if_kind(kind: ReplayKind, bundle: Bundle, new_criteria: Path, evaluator: Evaluator) -> WhatIf:
     """Re-score the recorded evidence of a bundle of `kind` under another criteria set."""
     if kind.what_if is None:
-        raise CchcError(f"bundles of kind {bundle.kind!r} do not support --against")
+        raise CchcError(_("bundles of kind {kind!r} do not support --against").format(kind=bundle.kind))
     with rebuilt(bundle, evaluator) as ctx:
         return kind.what_if(ctx, Path(new_criteria))
 

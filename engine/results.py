@@ -83,6 +83,7 @@ def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dic
         "code": d.code, "title": titles[d.code], "method": d.method, "status": d.status,
         "points": exact_json(d.points), "points_display": display_json(d.points), "max": exact_json(d.max),
         "condition": d.condition, "notes": list(d.notes), "reason": d.reason,
+        **({"note_values": dict(d.note_values)} if d.note_values else {}),
         "quantity": None if d.quantity is None else exact_json(d.quantity) if isinstance(d.quantity, Fraction)
         else d.quantity,
         "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
@@ -107,6 +108,7 @@ def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
         "areas": [rollup_json(r) for r in result.areas],
         "total": rollup_json(result.total),
         "status_counts": counts,
+        **({"warnings": list(result.warnings)} if result.warnings else {}),
     }
 
 
@@ -130,7 +132,8 @@ def summary_doc(criteria: CriteriaSet, rows: Sequence[dict], engine: str, warnin
 
 def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
                  warnings: Sequence[str]) -> dict:
-    return summary_doc(criteria, [summary_row(r) for r in results], engine, warnings)
+    return summary_doc(criteria, [summary_row(r) for r in results], engine,
+                       list(warnings) + [w for r in results for w in r.warnings])
 
 
 def result_files(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,

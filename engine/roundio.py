@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .errors import InputError, Problem
+from .i18n import _
 
 ROUND_SUFFIXES = (".yaml", ".yml", ".csv", ".xlsx")
 
@@ -33,8 +34,8 @@ def refuse_links(paths: Iterable[Path | str]) -> None:
 
 
 def _link(path: Path) -> Problem:
-    return Problem(str(path), message=f"is a symbolic link (to {os.readlink(path)}): inputs are read from real "
-                                      "files only; copy the file itself into the folder")
+    return Problem(str(path), message=_("is a symbolic link (to {target}): inputs are read from real "
+                                        "files only; copy the file itself into the folder").format(target=os.readlink(path)))
 
 
 def input_files(paths: Iterable[Path | str]) -> list[Path]:

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 
 from .errors import Problem, did_you_mean
-from .i18n import _
+from .i18n import N_, _
 from .yamlio import key_position, position
 
 
@@ -57,26 +57,52 @@ def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "")
             line, col = position(doc, path)
         else:
             line, col = key_position(doc, path) if path else (1, 1)
-        where = ".".join(str(p) for p in path) or "document"
+        where = ".".join(str(p) for p in path) or _("document")
         problems.append(Problem(file, line, col, f"{where}: {_message(err)}"))
     return problems
 
 
 def _message(err: jsonschema.ValidationError) -> str:
     if err.validator == "enum":
-        return f"{_show(err.instance)} is not one of: {', '.join(map(str, err.validator_value))}"
+        return _("{value} is not one of: {allowed}").format(
+            value=_show(err.instance), allowed=", ".join(map(str, err.validator_value)))
     if err.validator == "const":
-        return f"expected {err.validator_value!r}, got {_show(err.instance)}"
+        return _("expected {expected!r}, got {value}").format(expected=err.validator_value, value=_show(err.instance))
     if err.validator == "type":
-        return f"expected {err.validator_value}, got {_show(err.instance)}"
+        return _("expected {expected}, got {value}").format(expected=_type(err.validator_value), value=_show(err.instance))
     if err.validator == "pattern":
-        return f"{_show(err.instance)} is not a valid identifier or code"
+        return _("{value} is not a valid identifier or code").format(value=_show(err.instance))
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
+        return _("{key!r} is a required property").format(key=missing[0] if missing else err.validator_value[0])
+    if err.validator in ("minimum", "exclusiveMinimum", "maximum", "minLength", "maxLength", "minItems",
+                         "minProperties", "oneOf"):
+        return _(_LIMITS[err.validator]).format(limit=err.validator_value, value=_show(err.instance))
     return err.message
+
+
+_LIMITS = {  # jsonschema's own messages are English: these say the same in the reader's language
+    "minimum": N_("{value} is less than the minimum {limit}"),
+    "exclusiveMinimum": N_("{value} must be greater than {limit}"),
+    "maximum": N_("{value} is greater than the maximum {limit}"),
+    "minLength": N_("{value} is too short: at least {limit} character(s)"),
+    "maxLength": N_("{value} is too long: at most {limit} characters"),
+    "minItems": N_("{value} has too few items: at least {limit}"),
+    "minProperties": N_("{value} is empty: at least {limit} entry is needed"),
+    "oneOf": N_("{value} does not have any of the allowed forms"),
+}
+
+
+def _type(names: Any) -> str:
+    """A JSON Schema type (or list of types) as the reader calls it."""
+    words = {"string": _("string"), "number": _("number"), "integer": _("integer"), "boolean": _("boolean"),
+             "object": _("object"), "array": _("array"), "null": _("null")}
+    return _(" or ").join(words.get(n, n) for n in ([names] if isinstance(names, str) else names))
 
 
 def _show(value: Any) -> str:
     if isinstance(value, (dict, list)):
-        return type(value).__name__.replace("YamlMap", "mapping").replace("YamlList", "list")
+        return type(value).__name__.replace("YamlMap", _("mapping")).replace("YamlList", _("list"))
     if isinstance(value, date):
         return value.isoformat()
     return repr(value)

@@ -30,13 +30,14 @@ class UnitLine:
     missing: int  # items without evidence or without a matching band
     decisions: int
     summary: dict
+    warnings: tuple[str, ...]  # what the criteria set's consistency rules say of the unit
 
 
 def encoded(criteria: CriteriaSet, results: list[UnitResult], engine: str) -> list[tuple[UnitLine, bytes]]:
     """A decided chunk as it leaves its worker: each unit's line and its result file's bytes."""
     return [(UnitLine(r.unit_id, r.unit_name, r.unit_type, r.total,
                       sum(1 for d in r.decisions if d.status in ("missing_evidence", "no_matching_band")),
-                      len(r.decisions), summary_row(r)),
+                      len(r.decisions), summary_row(r), tuple(r.warnings)),
              encode(unit_json(criteria, r, engine))) for r in results]
 
 
@@ -71,5 +72,5 @@ def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], facto
                 files[f"units/{line.unit_id}.json"] = data
                 lines.append(line)
     files["summary.json"] = encode(summary_doc(criteria, [u.summary for u in lines], name,
-                                               [str(w) for w in ev.warnings]))
+                                               [str(w) for w in ev.warnings] + [w for u in lines for w in u.warnings]))
     return ScoreRun(ev, frozenset(pool.reads), tuple(lines), files)

@@ -12,6 +12,7 @@ from typing import Iterable, Mapping, Optional
 
 from . import methods
 from .errors import Location, Problem
+from .i18n import _
 from .evidence import RawUnit, RawValue, typed_value
 from .tables import Cell, ProblemSink, cell_loc, load_mapping, nfc, read_each, read_table, row_citation
 from .model import CriteriaSet, EvidenceRecord, MetricValue
@@ -37,9 +38,9 @@ def mixed_metric_problems(criteria: CriteriaSet) -> list[Problem]:
             readers = sorted(x.code for x in criteria.sub_criteria()
                              if x.metric == s.metric and x.source == "survey")
             out.append(Problem(criteria.path, s.line, 1,
-                               f"item {s.code} is self-assessed but reads metric {s.metric!r}, which survey "
-                               f"item(s) {', '.join(readers)} also read; a survey metric is filled from "
-                               "survey data only"))
+                               _("item {code} is self-assessed but reads metric {metric!r}, which survey "
+                                 "item(s) {readers} also read; a survey metric is filled from "
+                                 "survey data only").format(code=s.code, metric=s.metric, readers=", ".join(readers))))
     return out
 
 
@@ -58,7 +59,7 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
     """Read survey files for the units of `records`; return the values and every problem found."""
     sink = ProblemSink()
     files = input_files(paths)
-    units: list[RawUnit] = read_each(files, "survey", sink,
+    units: list[RawUnit] = read_each(files, _("survey"), sink,
                                      lambda f, name: _read_yaml(f, name, criteria, period, sink),
                                      lambda f, name: _read_table(f, name, sink))
     known = {r.unit_id: r for r in records}
@@ -70,24 +71,24 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
     for unit in units:
         rec = known.get(unit.unit_id)
         if rec is None:
-            sink.add(unit.location, f"survey data for unknown unit {unit.unit_id!r}: no evidence was given "
-                                    "for it in this round")
+            sink.add(unit.location, _("survey data for unknown unit {unit!r}: no evidence was given "
+                                      "for it in this round").format(unit=unit.unit_id))
             continue
         for mid, raw in sorted(unit.metrics.items()):
             spec = criteria.metrics.get(mid)
             if spec is None:
-                sink.add(raw.location, f"unknown metric {mid!r}; criteria set {criteria.id} declares: "
-                                       f"{', '.join(sorted(criteria.metrics))}")
+                sink.add(raw.location, _("unknown metric {metric!r}; criteria set {id} declares: {metrics}").format(
+                    metric=mid, id=criteria.id, metrics=", ".join(sorted(criteria.metrics))))
                 continue
             if mid not in wanted:
-                sink.add(raw.location, f"metric {mid!r} is not read by any survey item (source: survey); "
-                                       "survey data gives survey metrics only: "
-                                       f"{', '.join(sorted(wanted)) or '(none in this criteria set)'}")
+                sink.add(raw.location, _("metric {metric!r} is not read by any survey item (source: survey); "
+                                         "survey data gives survey metrics only: {metrics}").format(
+                    metric=mid, metrics=", ".join(sorted(wanted)) or _("(none in this criteria set)")))
                 continue
             key = (unit.unit_id, mid)
             if key in first_seen:
-                sink.add(raw.location, f"survey metric {mid} of unit {unit.unit_id} is given twice "
-                                       f"(first on {first_seen[key]})")
+                sink.add(raw.location, _("survey metric {metric} of unit {unit} is given twice "
+                                         "(first on {first})").format(metric=mid, unit=unit.unit_id, first=first_seen[key]))
                 continue
             first_seen[key] = raw.location
             mv = typed_value(spec, raw, unit, sink)
@@ -98,22 +99,24 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
                 if s.metric == mid and s.applies(rec.unit_type):
                     problem = methods.get(s.method).check_value(s.params, s.max, mv)
                     if problem:
-                        sink.add(raw.location, f"{mid} (item {s.code}): {problem}")
+                        sink.add(raw.location, _("{metric} (item {code}): {problem}").format(
+                            metric=mid, code=s.code, problem=problem))
                         bad = True
             if not bad:
                 values.setdefault(unit.unit_id, {})[mid] = mv
         for code, (reason, at) in sorted(unit.not_applicable.items()):
             sub = next((s for s in subs if s.code == code), None)
             if sub is None or sub.source != "survey":
-                sink.add(at, f"not_applicable names {code!r}, which is not a survey item of criteria set "
-                             f"{criteria.id}; survey data declares survey items only")
+                sink.add(at, _("not_applicable names {code!r}, which is not a survey item of criteria set "
+                               "{id}; survey data declares survey items only").format(code=code, id=criteria.id))
             elif not reason:
-                sink.add(at, f"survey item {code} is declared not applicable without a reason")
+                sink.add(at, _("survey item {code} is declared not applicable without a reason").format(code=code))
             elif code in na.get(unit.unit_id, {}):
-                sink.add(at, f"survey item {code} of unit {unit.unit_id} is declared not applicable twice")
+                sink.add(at, _("survey item {code} of unit {unit} is declared not applicable twice").format(
+                    code=code, unit=unit.unit_id))
             elif sub.metric in unit.metrics or sub.metric in values.get(unit.unit_id, {}):
-                sink.add(at, f"survey item {code} of unit {unit.unit_id} is declared not applicable, but the "
-                             f"survey data gives its metric {sub.metric!r}")
+                sink.add(at, _("survey item {code} of unit {unit} is declared not applicable, but the "
+                               "survey data gives its metric {metric!r}").format(code=code, unit=unit.unit_id, metric=sub.metric))
             else:
                 na.setdefault(unit.unit_id, {})[code] = reason
     return SurveySet({u: dict(sorted(v.items())) for u, v in sorted(values.items())}, tuple(files),
@@ -122,16 +125,17 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
 
 def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[str],
                sink: ProblemSink) -> list[RawUnit]:
-    loaded = load_mapping(path, name, "survey.schema.json", "one unit's survey data", sink)
+    loaded = load_mapping(path, name, "survey.schema.json", _("one unit's survey data"), sink)
     if loaded is None:
         return []
     doc, at = loaded
 
     if doc.get("criteria") not in (None, criteria.id):
-        sink.add(at("criteria"), f"survey data is for criteria set {doc['criteria']!r}, "
-                                 f"not {criteria.id!r}")
+        sink.add(at("criteria"), _("survey data is for criteria set {declared!r}, not {id!r}").format(
+            declared=doc["criteria"], id=criteria.id))
     if period is not None and "period" in doc and nfc(doc["period"]) != period:
-        sink.add(at("period"), f"survey period {nfc(doc['period'])!r} is not the round's period {period!r}")
+        sink.add(at("period"), _("survey period {given!r} is not the round's period {period!r}").format(
+            given=nfc(doc["period"]), period=period))
     unit = RawUnit(nfc(doc["unit"]), "", "", period or "", at("unit"), name, path.parent)
     default_citation = doc.get("citation")
     for code, reason in (doc.get("not_applicable") or {}).items():
@@ -155,7 +159,7 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     for rowno, cells in rows:
         at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
         if not cells.get("unit_id"):
-            sink.add(at("unit_id"), "unit_id is empty")
+            sink.add(at("unit_id"), _("{column} is empty").format(column="unit_id"))
             continue
         unit = units.get(cells["unit_id"])
         if unit is None:
@@ -163,14 +167,15 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         na = cells.get("not_applicable", "")
         if na:
             if cells.get("metric"):
-                sink.add(at("not_applicable"), "a row gives either a metric or a not_applicable item, not both")
+                sink.add(at("not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
             elif na in unit.not_applicable:
-                sink.add(at("not_applicable"), f"survey item {na} of unit {unit.unit_id} is declared not applicable twice")
+                sink.add(at("not_applicable"), _("survey item {code} of unit {unit} is declared not applicable twice").format(
+                    code=na, unit=unit.unit_id))
             else:
                 unit.not_applicable[na] = (cells.get("reason", ""), at("not_applicable"))
             continue
         if not cells.get("metric"):
-            sink.add(at("metric"), "metric is empty (or give not_applicable)")
+            sink.add(at("metric"), _("metric is empty (or give not_applicable)"))
             continue
         metric = cells["metric"]
         citation = row_citation(cells, at, sink)
@@ -178,7 +183,8 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         option = cells.get("option", "")
         if option:
             if existing is not None and existing.responses is None:
-                sink.add(at("option"), f"metric {metric} is given twice (see {existing.location})")
+                sink.add(at("option"), _("metric {metric} is given twice (see {at})").format(
+                    metric=metric, at=existing.location))
                 continue
             raw = existing or RawValue(location=at("metric"), citation=citation)
             if raw.citation is None:
@@ -186,14 +192,15 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
             raw.responses = raw.responses or {}
             raw.given.add("responses")
             if option in raw.responses:
-                sink.add(at("option"), f"answer option {option!r} of {metric} is given twice")
+                sink.add(at("option"), _("answer option {option!r} of {metric} is given twice").format(
+                    option=option, metric=metric))
                 continue
             raw.responses[option] = (cells.get("value", ""), at("value"))
             unit.metrics[metric] = raw
             continue
         if existing is not None:
-            sink.add(at("metric"), f"metric {metric} of unit {unit.unit_id} is given twice "
-                                   f"(first on {existing.location})")
+            sink.add(at("metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
+                metric=metric, unit=unit.unit_id, at=existing.location))
             continue
         raw = RawValue(location=at("metric"), citation=citation)
         for k in ("value", "numerator", "denominator"):

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from . import workbook
 from .errors import InputError, Location, Problem
+from .i18n import _
 from .limits import check_file_size, limit, over
 from .numbers import TypedNumber, parse_number, to_fraction
 from .schema import schema_problems
@@ -46,7 +47,8 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
         sink.problems.extend(exc.problems)
         return [], []
     except UnicodeDecodeError as exc:
-        sink.add(Location(name), f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        sink.add(Location(name), _("not UTF-8 text ({reason} at byte {byte})").format(
+            reason=exc.reason, byte=exc.start))
         return [], []
     reader = csv.reader(io.StringIO(text, newline=""))
     max_rows = limit("rows")
@@ -54,14 +56,14 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
     try:
         for row in reader:
             if len(rows) > max_rows:
-                sink.add(Location(name, len(rows) + 1, 1), over("rows", f"more than {max_rows} rows"))
+                sink.add(Location(name, len(rows) + 1, 1), over("rows", _("more than {n} rows").format(n=max_rows)))
                 return [], []
             rows.append(row)
     except csv.Error as exc:
-        sink.add(Location(name, reader.line_num, 1), f"malformed CSV: {exc}")
+        sink.add(Location(name, reader.line_num, 1), _("malformed CSV: {reason}").format(reason=exc))
         return [], []
     if not rows:
-        sink.add(Location(name, 1, 1), "empty file: expected a header row")
+        sink.add(Location(name, 1, 1), _("empty file: expected a header row"))
         return [], []
     header = _header(rows[0], name, "", sink)
     if header is None:
@@ -71,7 +73,8 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
         if not any(c.strip() for c in row):
             continue
         if len(row) > len(header):
-            sink.add(Location(name, i, len(header) + 1), f"row has {len(row)} cells, the header has {len(header)}")
+            sink.add(Location(name, i, len(header) + 1), _("row has {n} cells, the header has {columns}").format(
+                n=len(row), columns=len(header)))
             continue
         cells = _cells(header, row, lambda col: Location(name, i, col), sink)
         if cells is not None:
@@ -85,14 +88,14 @@ def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Opt
     header = [nfc(h).lower() if h is not None else "" for h in raw]
     where = (lambda i: Location.in_sheet(name, sheet, _column(i), 1)) if sheet else (lambda i: Location(name, 1, i))
     if len(header) > limit("columns"):
-        sink.add(where(1), over("columns", f"the header has {len(header)} columns"))
+        sink.add(where(1), over("columns", _("the header has {n} columns").format(n=len(header))))
         return None
     first: dict[str, int] = {}
     ok = True
     for i, h in enumerate(header, start=1):
         if h and h in first:
-            sink.add(where(i), f"column {h!r} is given twice (also column {first[h]}; names ignore case): "
-                               "keep one")
+            sink.add(where(i), _("column {column!r} is given twice (also column {first}; names ignore case): "
+                                 "keep one").format(column=h, first=first[h]))
             ok = False
         first.setdefault(h, i)
     return header if ok else None
@@ -109,12 +112,13 @@ def _cells(header: list[str], row: Iterable[Any], where: Callable[[int], Locatio
     for i, (h, c) in enumerate(itertools.zip_longest(header, row, fillvalue=""), start=1):
         text = c if isinstance(c, TypedNumber) else nfc(c)
         if len(text) > max_chars:
-            sink.add(where(i), over("string_chars", f"a text of {len(text)} characters"))
+            sink.add(where(i), over("string_chars", _("a text of {n} characters").format(n=len(text))))
             ok = False
         elif i in shown:
             continue
         elif text and not h:
-            sink.add(where(i), f"the value {text[:40]!r} stands in a column without a name in the header row")
+            sink.add(where(i), _("the value {value!r} stands in a column without a name in the header row").format(
+                value=text[:40]))
             ok = False
         elif h:
             cells[h] = text
@@ -145,33 +149,34 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken workbook
-        sink.add(Location(name), f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
+        sink.add(Location(name), _("cannot read as an Excel workbook (.xlsx): {reason}").format(reason=_reason(exc)))
         return [], [], ""
     try:
         title = sheet or workbook.data_sheet(wb.sheetnames)
         if title not in wb.sheetnames:
-            sink.add(Location.in_sheet(name, wb.sheetnames[0], "A", 1), f"no sheet {title or workbook.DATA_SHEET!r}: "
-                                                                      f"{workbook.expected_sheet()}")
+            sink.add(Location.in_sheet(name, wb.sheetnames[0], "A", 1), _("no sheet {sheet!r}: {expected}").format(
+                sheet=title or workbook.DATA_SHEET, expected=workbook.expected_sheet()))
             return [], [], ""
         ws = wb[title]
         if ws.sheet_state != "visible":
-            sink.add(Location.in_sheet(name, ws.title, "A", 1),
-                     f"the sheet {ws.title!r} is {ws.sheet_state.replace('veryH', 'very h')}: unhide it (or move "
-                     "the rows to a visible sheet); only what a person can see is read")
+            sink.add(Location.in_sheet(name, ws.title, "A", 1), _("the sheet {sheet!r} is {state}: "
+                                                    "unhide it (or move the rows to a visible sheet); only what "
+                                                    "a person can see is read").format(
+                sheet=ws.title, state=_("very hidden") if ws.sheet_state == "veryHidden" else _("hidden")))
             return [], [], ws.title
         rows = _sheet_rows(ws, name, sink)
     except InputError as exc:
         sink.problems.extend(exc.problems)
         return [], [], ""
     except Exception as exc:  # noqa: BLE001 - a malformed sheet fails while it is parsed
-        sink.add(Location(name), f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
+        sink.add(Location(name), _("cannot read as an Excel workbook (.xlsx): {reason}").format(reason=_reason(exc)))
         return [], [], ""
     finally:
         wb.close()
     if rows is None:
         return [], [], ws.title
     if not rows or rows[0][0] != 1:
-        sink.add(Location.in_sheet(name, ws.title, "A", 1), "empty sheet: expected a header row")
+        sink.add(Location.in_sheet(name, ws.title, "A", 1), _("empty sheet: expected a header row"))
         return [], [], ws.title
     written = _header(rows[0][1], name, ws.title, sink)
     if written is None:
@@ -210,24 +215,24 @@ def _check_archive(path: Path, name: str) -> None:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             if len(infos) > limit("xlsx_parts"):
-                refuse(over("xlsx_parts", f"the workbook holds {len(infos)} files"))
+                refuse(over("xlsx_parts", _("the workbook holds {n} files").format(n=len(infos))))
             total = sum(i.file_size for i in infos)
             if total > limit("xlsx_mb") * MB:
-                refuse(over("xlsx_mb", f"the workbook unpacks to {total / MB:.1f} MB"))
+                refuse(over("xlsx_mb", _("the workbook unpacks to {size} MB").format(size=f"{total / MB:.1f}")))
             for info in infos:
                 if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                    refuse(f"part {info.filename!r} is compressed in a way Excel does not use")
+                    refuse(_("part {part!r} is compressed in a way Excel does not use").format(part=info.filename))
                 with archive.open(info) as part:
                     while part.read(64 * 1024):
                         pass
                     inflater = getattr(part, "_decompressor", None)
                     if info.compress_type == zipfile.ZIP_DEFLATED and not getattr(inflater, "eof", True):
-                        refuse(f"part {info.filename!r} is larger than the workbook declares")
+                        refuse(_("part {part!r} is larger than the workbook declares").format(part=info.filename))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
             ValueError, zlib.error) as exc:
-        refuse(f"cannot read as an Excel workbook (.xlsx): {_reason(exc)}")
+        refuse(_("cannot read as an Excel workbook (.xlsx): {reason}").format(reason=_reason(exc)))
     except OSError as exc:
-        refuse(f"cannot read: {exc.strerror or exc}")
+        refuse(_("cannot read: {reason}").format(reason=exc.strerror or exc))
 
 
 def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple[int, tuple]]]:
@@ -239,20 +244,20 @@ def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple[in
     formulas = 0
     for i, row in enumerate(ws.iter_rows(), start=1):
         if i > max_rows + 1:
-            sink.add(Location.in_sheet(name, ws.title, "A", i), over("rows", f"more than {max_rows} rows"))
+            sink.add(Location.in_sheet(name, ws.title, "A", i), over("rows", _("more than {n} rows").format(n=max_rows)))
             return None
         if not row:  # a row the sheet does not store
             continue
         last = max((c.column for c in row if getattr(c, "value", None) is not None), default=0)
         if last > max_cols:
-            sink.add(Location.in_sheet(name, ws.title, _column(last), i), over("columns", f"a value in column {last}"))
+            sink.add(Location.in_sheet(name, ws.title, _column(last), i), over("columns", _("a value in column {n}").format(n=last)))
             return None
         for c in row:
             if getattr(c, "data_type", "") == "f":
                 formulas += 1
                 if formulas <= 20:
-                    sink.add(Location(name, cell=f"{ws.title}!{c.coordinate}"), "a formula: cchc reads values only "
-                             "(copy the cells and paste them as values)")
+                    sink.add(Location(name, cell=f"{ws.title}!{c.coordinate}"), _("a formula: cchc reads values only "
+                                                                        "(copy the cells and paste them as values)"))
         rows.append((i, tuple(_xlsx_value(c) for c in row[:last])))
     return None if formulas else rows
 
@@ -346,7 +351,7 @@ def load_mapping(path: Path, name: str, schema: str, what: str,
     (with the problems in `sink`) if not."""
     doc = load_yaml(path, name)
     if not isinstance(doc, dict):
-        sink.add(Location(name, 1, 1), f"expected a mapping ({what}) at the top level")
+        sink.add(Location(name, 1, 1), _("expected a mapping ({what}) at the top level").format(what=what))
         return None
     problems = schema_problems(doc, schema, name)
     if problems:
@@ -367,7 +372,7 @@ def row_citation(cells: dict, at: Callable[[str], Location], sink: ProblemSink) 
             citation["date"] = cells["date"]
         return citation
     if cells.get("date") or cells.get("issuer") or cells.get("file"):
-        sink.add(at("document"), "a citation needs its document number")
+        sink.add(at("document"), _("a citation needs its document number"))
     return None
 
 
@@ -385,12 +390,14 @@ def read_table(path: Path, name: str, sink: ProblemSink, columns: tuple[str, ...
     bad = False
     for h in header:
         if h and h not in columns:
-            sink.add(cell_loc(name, header, 1, h, sheet), f"unknown column {h!r}; expected: {', '.join(columns)}")
+            sink.add(cell_loc(name, header, 1, h, sheet), _("unknown column {column!r}; expected: {columns}").format(
+                column=h, columns=", ".join(columns)))
             bad = True
     for needed in required:
         if needed not in header:
-            where = f" on sheet {sheet!r}: {workbook.expected_sheet()}" if sheet else ""
-            sink.add(cell_loc(name, header, 1, header[0], sheet), f"missing column {workbook.label(needed)}{where}")
+            where = _(" on sheet {sheet!r}: {expected}").format(sheet=sheet, expected=workbook.expected_sheet()) if sheet else ""
+            sink.add(cell_loc(name, header, 1, header[0], sheet), _("missing column {column}{where}").format(
+                column=workbook.label(needed), where=where))
             bad = True
     return None if bad else (header, rows, sheet)
 
@@ -404,7 +411,7 @@ def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Ca
     for f in files:
         name = str(f)
         if not f.is_file():
-            sink.add(Location(name), "file not found")
+            sink.add(Location(name), _("file not found"))
             continue
         suffix = f.suffix.lower()
         try:
@@ -413,7 +420,8 @@ def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Ca
             elif suffix in (".csv", ".xlsx"):
                 out += read_table_file(f, name)
             else:
-                sink.add(Location(name), f"unsupported {what} format: expected .yaml, .yml, .csv or .xlsx")
+                sink.add(Location(name), _("unsupported {what} format: expected .yaml, .yml, .csv or .xlsx").format(
+                    what=what))
         except InputError as exc:
             sink.problems.extend(exc.problems)
     return out

@@ -11,6 +11,8 @@ from __future__ import annotations
 import unicodedata
 from typing import Optional, Sequence
 
+from .i18n import _
+
 DATA_SHEET = "Số liệu"
 GUIDE_SHEET = "Hướng dẫn"
 TASK_SHEET = "Nhiệm vụ"
@@ -93,5 +95,6 @@ def data_sheet(sheetnames: Sequence[str]) -> Optional[str]:
 
 
 def expected_sheet() -> str:
-    return (f"the evidence table is read from the sheet '{DATA_SHEET}' (or '{LEGACY_SHEET}'), else the first "
-            f"sheet other than '{GUIDE_SHEET}' and '{TASK_SHEET}', with its header in row 1")
+    return _("the evidence table is read from the sheet '{data}' (or '{legacy}'), else the first "
+             "sheet other than '{guide}' and '{tasks}', with its header in row 1").format(
+        data=DATA_SHEET, legacy=LEGACY_SHEET, guide=GUIDE_SHEET, tasks=TASK_SHEET)

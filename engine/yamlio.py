@@ -76,17 +76,17 @@ class SafeLineLoader(yaml.SafeLoader):
         alias = self.check_event(yaml.AliasEvent)
         self._depth += 1
         if self._depth > self._limits["yaml_depth"]:
-            raise yaml.composer.ComposerError(None, None, over("yaml_depth", "nesting is too deep"), mark)
+            raise yaml.composer.ComposerError(None, None, over("yaml_depth", _("nesting is too deep")), mark)
         node = super().compose_node(parent, index)
         self._depth -= 1
         if alias:
             if id(node) not in self._sizes:
-                raise yaml.composer.ComposerError(None, None, "an alias refers to a node that contains it", mark)
+                raise yaml.composer.ComposerError(None, None, _("an alias refers to a node that contains it"), mark)
             return node
         if isinstance(node, yaml.ScalarNode):
             if len(node.value) > self._limits["string_chars"]:
                 raise yaml.composer.ComposerError(
-                    None, None, over("string_chars", f"a text of {len(node.value)} characters"), mark)
+                    None, None, over("string_chars", _("a text of {n} characters").format(n=len(node.value))), mark)
             size = 1
         elif isinstance(node, yaml.SequenceNode):
             size = 1 + sum(self._sizes[id(child)] for child in node.value)
@@ -94,7 +94,7 @@ class SafeLineLoader(yaml.SafeLoader):
             size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
         if size > self._limits["yaml_nodes"]:
             raise yaml.composer.ComposerError(
-                None, None, over("yaml_nodes", "the document is too large (aliases counted as copies)"), mark)
+                None, None, over("yaml_nodes", _("the document is too large (aliases counted as copies)")), mark)
         self._sizes[id(node)] = size
         return node
 
@@ -135,14 +135,14 @@ class SafeLineLoader(yaml.SafeLoader):
             value = Decimal("NaN")
         if value.is_nan():
             raise yaml.constructor.ConstructorError(
-                None, None, f"not a decimal number: {text!r}", node.start_mark) from None
+                None, None, _("not a decimal number: {text!r}").format(text=text), node.start_mark) from None
         return self._in_range(value, node)
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
         text = str(self.construct_scalar(node))
         if not _INTEGER.fullmatch(text):  # an explicit `!!int 017` or `!!int 0x1F`
             raise yaml.constructor.ConstructorError(
-                None, None, f"not a decimal integer: {text!r}", node.start_mark)
+                None, None, _("not a decimal integer: {text!r}").format(text=text), node.start_mark)
         self._in_range(Decimal(text), node)  # check the length before Python converts it
         return int(text)
 
@@ -151,7 +151,8 @@ class SafeLineLoader(yaml.SafeLoader):
             return super().construct_yaml_timestamp(node)
         except ValueError as exc:  # 2023-31-12 looks like a date to YAML but is none
             raise yaml.constructor.ConstructorError(
-                None, None, f"not a valid date {node.value!r}: {exc}", node.start_mark) from None
+                None, None, _("not a valid date {value!r}: {reason}").format(value=node.value, reason=exc),
+                node.start_mark) from None
 
     @staticmethod
     def _in_range(value: Decimal, node: yaml.ScalarNode) -> Decimal:
@@ -159,7 +160,7 @@ class SafeLineLoader(yaml.SafeLoader):
         break comparisons in the schema check)."""
         try:
             if not value.is_finite():
-                raise ValueError(f"{node.value} is not a finite number")
+                raise ValueError(_("{value} is not a finite number").format(value=node.value))
             check_digits(value)
         except ValueError as exc:
             raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
@@ -240,14 +241,14 @@ def load_yaml(path: Path, display: str | None = None) -> Any:
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         message = exc.problem or str(exc)
         if "could not determine a constructor" in message or exc.__class__.__name__ == "ConstructorError" and "tag" in message:
-            message = f"{message} (custom YAML tags are refused; only plain YAML is read)"
+            message = _("{message} (custom YAML tags are refused; only plain YAML is read)").format(message=message)
         if not isinstance(exc, (yaml.constructor.ConstructorError, DuplicateKey)):  # the parser's words, plainly
             message = plain_syntax_message(message, isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)))
         raise InputError([Problem(name, line, col, message, excerpt=caret_excerpt(text, line, col))]) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(name, message=f"invalid YAML: {exc}")]) from None
+        raise InputError([Problem(name, message=_("invalid YAML: {reason}").format(reason=exc))]) from None
     except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
-        raise InputError([Problem(name, message=over("yaml_depth", "nesting is too deep to read"))]) from None
+        raise InputError([Problem(name, message=over("yaml_depth", _("nesting is too deep to read")))]) from None
 
 
 # What the YAML parser says (its own English words, matched by a phrase of them) in plain words.

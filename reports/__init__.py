@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 
 from engine import load_criteria
 from engine.errors import CchcError, InputError, Problem
+from engine.i18n import _
 from engine.outdir import check_names
 
 from .load import check_criteria, criteria_for, find_round, load_results, load_round, result_paths
@@ -32,8 +33,8 @@ def formats(choice: str) -> tuple[str, ...]:
         try:
             kinds += [k for k in FORMATS[part.strip()] if k not in kinds]
         except KeyError:
-            raise CchcError(f"unknown format {part.strip()!r}; choose one or more (joined by commas) of: "
-                            f"{', '.join(FORMATS)}") from None
+            raise CchcError(_("unknown format {format!r}; choose one or more (joined by commas) of: "
+                              "{formats}").format(format=part.strip(), formats=', '.join(FORMATS))) from None
     return tuple(kinds)
 
 
@@ -47,7 +48,7 @@ def parse_report_date(text: Optional[str]) -> Optional[str]:
             return datetime.strptime(text.strip(), fmt).date().isoformat()
         except ValueError:
             continue
-    raise CchcError(f"--date {text!r} is not a date: write YYYY-MM-DD or dd/mm/yyyy")
+    raise CchcError(_("--date {value!r} is not a date: write YYYY-MM-DD or dd/mm/yyyy").format(value=text))
 
 
 def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[str] = ("html",),
@@ -64,7 +65,8 @@ def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[
     for doc in docs:
         uid = doc.unit_id
         if uid in seen:
-            raise InputError([Problem(str(doc.path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
+            raise InputError([Problem(str(doc.path), message=_("unit {unit!r} is also in {other}: one result per unit").format(
+                unit=uid, other=seen[uid]))])
         seen[uid] = doc.path
         ctx = unit_context(cs, doc.data, report_date=report_date, profile=who)
         for kind in kinds:
@@ -84,8 +86,8 @@ def province_report_files(source: Path, *, criteria: Optional[Path] = None, prev
     if round_path is not None:
         if previous is not None:
             raise InputError([Problem(str(previous), message=(
-                f"{round_path} already compares with last year's round (the annual round's --previous); "
-                "--previous is for a folder of unit results"))])
+                _("{round} already compares with last year's round (the annual round's --previous); "
+                  "--previous is for a folder of unit results").format(round=round_path)))])
         doc = load_round(round_path)
         cs = None
         if criteria is not None:
@@ -93,10 +95,10 @@ def province_report_files(source: Path, *, criteria: Optional[Path] = None, prev
             check_criteria(cs, round_path, doc)
     else:
         if not source.is_dir():
-            raise InputError([Problem(str(source), message="not found: expected round.json or a folder of results")])
+            raise InputError([Problem(str(source), message=_("not found: expected round.json or a folder of results"))])
         if criteria is None:
             raise InputError([Problem(str(source), message=(
-                "no round.json here: ranking unit results needs the criteria set's groups (pass --criteria)"))])
+                _("no round.json here: ranking unit results needs the criteria set's groups (pass --criteria)")))])
         docs = load_results(result_paths([source]))
         cs = criteria_for(criteria, docs)
         doc = summary_from_results(cs, docs, previous)

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from engine.errors import InputError, Problem
+from engine.i18n import _
 
 from .office import fixed_package
 
@@ -63,13 +64,15 @@ def docx_bytes(template: Path, env: jinja2.Environment, context: dict) -> bytes:
         doc = DocxTemplate(str(template))
         doc.render(word_fields(context), jinja_env=env, autoescape=True)
     except jinja2.TemplateSyntaxError as exc:
-        raise InputError([Problem(str(template), message=f"template syntax error: {exc.message}")]) from None
+        raise InputError([Problem(str(template), message=_("template syntax error: {reason}").format(
+            reason=exc.message))]) from None
     except jinja2.UndefinedError as exc:
         raise InputError([Problem(str(template), message=(
-            f"template uses something the report does not provide: {exc.message} "
-            f"(the variables are listed in docs/reports.md)"))]) from None
+            _("template uses something the report does not provide: {reason} "
+              "(the variables are listed in docs/reports.md)").format(reason=exc.message)))]) from None
     except Exception as exc:  # a damaged or foreign .docx
-        raise InputError([Problem(str(template), message=f"cannot use as a Word template: {exc}")]) from None
+        raise InputError([Problem(str(template), message=_("cannot use as a Word template: {reason}").format(
+            reason=exc))]) from None
     buf = io.BytesIO()
     doc.save(buf)
     return fixed_package(buf.getvalue())

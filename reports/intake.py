@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from engine import workbook as layout
 from engine.errors import InputError, Problem
+from engine.i18n import _
 from engine.model import CriteriaSet, MetricSpec
 
 from .load import RESULT_FORMATS, read_json, unit_result
@@ -76,7 +77,8 @@ def previous_values(path: Optional[Path], unit_id: str) -> tuple[IntakeUnit, dic
     if fmt.startswith(RESULT_FORMATS):
         result = unit_result(path, doc)
         if unit_id and result.unit_id != unit_id:
-            raise InputError([Problem(str(path), message=f"this result is unit {result.unit_id!r}, not {unit_id!r}")])
+            raise InputError([Problem(str(path), message=_("this result is unit {unit!r}, not {expected!r}").format(
+                unit=result.unit_id, expected=unit_id))])
         values: dict[str, str] = {}
         for item in result.items:
             for i in item["inputs"]:
@@ -89,9 +91,10 @@ def previous_values(path: Optional[Path], unit_id: str) -> tuple[IntakeUnit, dic
         for u in units:
             if u.get("id") == unit_id:
                 return IntakeUnit(u["id"], u.get("name", ""), u.get("type", "")), {}
-        raise InputError([Problem(str(path), message=f"unit {unit_id!r} is not in this round "
-                                                     f"(pass --unit with one of its unit ids)")])
-    raise InputError([Problem(str(path), message=f"not a unit result nor a round summary (format {fmt!r})")])
+        raise InputError([Problem(str(path), message=_("unit {unit!r} is not in this round "
+                                                       "(pass --unit with one of its unit ids)").format(unit=unit_id))])
+    raise InputError([Problem(str(path), message=_("not a unit result nor a round summary (format {format!r})").format(
+        format=fmt))])
 
 
 def intake_unit(criteria: CriteriaSet, unit_id: Optional[str], name: Optional[str], unit_type: Optional[str],
@@ -99,16 +102,17 @@ def intake_unit(criteria: CriteriaSet, unit_id: Optional[str], name: Optional[st
     """The unit a workbook is pre-filled for (none: a blank workbook), from the options and last year."""
     if previous is not None and not unit_id and not str(read_json(previous).get("format", "")).startswith(
             RESULT_FORMATS):
-        raise InputError([Problem(str(previous), message="a round summary holds many units: pass --unit ID")])
+        raise InputError([Problem(str(previous), message=_("a round summary holds many units: pass --unit ID"))])
     last, values = previous_values(previous, unit_id or "")
     unit = IntakeUnit(unit_id or last.id, name or last.name, unit_type or last.type)
     if unit.id and not (unit.name and unit.type):
         raise InputError([Problem("--unit", message=(
-            f"unit {unit.id!r}: give its --name and --type, or --previous with last year's result"))])
+            _("unit {unit!r}: give its --name and --type, or --previous with last year's result").format(
+                unit=unit.id)))])
     if unit.type and unit.type not in criteria.unit_type_ids():
         raise InputError([Problem("--type", message=(
-            f"unknown unit type {unit.type!r} for criteria set {criteria.id}; declared: "
-            f"{', '.join(sorted(criteria.unit_type_ids()))}"))])
+            _("unknown unit type {type!r} for criteria set {id}; declared: "
+              "{types}").format(type=unit.type, id=criteria.id, types=', '.join(sorted(criteria.unit_type_ids())))))])
     return unit, values
 
 

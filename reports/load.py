@@ -14,6 +14,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from engine import load_criteria
 from engine.errors import CchcError, InputError, Problem
+from engine.i18n import _
 from engine.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet
 from engine.numbers import to_fraction
 from engine.outdir import recover
@@ -34,24 +35,25 @@ def read_json(path: Path) -> dict:
     deep, a number too long, an unpaired \\u escape) is an `InputError` naming the file."""
     try:
         if path.stat().st_size > MAX_JSON_BYTES:
-            raise InputError([Problem(str(path), message=f"larger than {MAX_JSON_BYTES // 2 ** 20} MiB: not a result "
-                                                         "file of cchc")])
+            raise InputError([Problem(str(path), message=_("larger than {size} MiB: not a result "
+                                                           "file of cchc").format(size=MAX_JSON_BYTES // 2 ** 20))])
         text = path.read_text("utf-8")
     except FileNotFoundError:
-        raise InputError([Problem(str(path), message="file not found")]) from None
+        raise InputError([Problem(str(path), message=_("file not found"))]) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError([Problem(str(path), message=f"cannot read the file: {exc}")]) from None
+        raise InputError([Problem(str(path), message=_("cannot read the file: {reason}").format(reason=exc))]) from None
     try:
         doc = json.loads(text, parse_constant=_no_constant)
         json.dumps(doc, ensure_ascii=False).encode("utf-8")  # an unpaired surrogate cannot be written back
     except json.JSONDecodeError as exc:
-        raise InputError([Problem(str(path), exc.lineno, exc.colno, f"not valid JSON: {exc.msg}")]) from None
+        raise InputError([Problem(str(path), exc.lineno, exc.colno, _("not valid JSON: {reason}").format(
+            reason=exc.msg))]) from None
     except RecursionError:
-        raise InputError([Problem(str(path), message="not a result file: nested too deeply")]) from None
+        raise InputError([Problem(str(path), message=_("not a result file: nested too deeply"))]) from None
     except (ValueError, UnicodeError) as exc:
-        raise InputError([Problem(str(path), message=f"not valid JSON: {exc}")]) from None
+        raise InputError([Problem(str(path), message=_("not valid JSON: {reason}").format(reason=exc))]) from None
     if not isinstance(doc, dict):
-        raise InputError([Problem(str(path), 1, 1, "expected a JSON object")])
+        raise InputError([Problem(str(path), 1, 1, _("expected a JSON object"))])
     return doc
 
 
@@ -153,10 +155,10 @@ def result_paths(paths: Iterable[Path]) -> list[tuple[Path, bool]]:
         if p.is_dir():
             inner = p / "units" if (p / "units").is_dir() else p
             files = sorted(f for f in inner.glob("*.json") if not f.name.startswith("."))
-            problems += [Problem(str(f), message="is a symbolic link: results are read from real files only")
+            problems += [Problem(str(f), message=_("is a symbolic link: results are read from real files only"))
                          for f in files if f.is_symlink()]
             if not files:
-                problems.append(Problem(str(p), message="no unit result (*.json) in this folder"))
+                problems.append(Problem(str(p), message=_("no unit result (*.json) in this folder")))
             found += [(f, True) for f in files]
         else:
             found.append((p, False))
@@ -182,7 +184,7 @@ def load_results(paths: Sequence[tuple[Path, bool]]) -> list[UnitResultDoc]:
         raise InputError(problems)
     if not out:
         raise InputError([Problem(", ".join(sorted({str(p.parent) for p, _ in paths})),
-                                  message="no unit result (*.json) found")])
+                                  message=_("no unit result (*.json) found"))])
     return out
 
 
@@ -190,9 +192,10 @@ def criteria_for(path: Path, docs: Sequence[UnitResultDoc]) -> CriteriaSet:
     """Load the criteria set and check it is the one every document was scored with (same sha256)."""
     cs = load_criteria(path)
     wrong = [Problem(str(d.path), message=(
-        f"scored with criteria set {d.criteria_id!r} (sha256 {d.criteria_sha256[:12]}…), "
-        f"but {path} is {cs.id!r} (sha256 {cs.content_hash[:12]}…): pass the criteria file the results were "
-        f"scored with"))
+        _("scored with criteria set {criteria!r} (sha256 {sha}…), "
+          "but {path} is {id!r} (sha256 {own_sha}…): pass the criteria file the results were "
+          "scored with").format(criteria=d.criteria_id, sha=d.criteria_sha256[:12], path=path, id=cs.id,
+                                own_sha=cs.content_hash[:12])))
         for d in docs if d.criteria_sha256 != cs.content_hash]
     if wrong:
         raise InputError(wrong)
@@ -204,9 +207,10 @@ def criteria_for(path: Path, docs: Sequence[UnitResultDoc]) -> CriteriaSet:
             if sorted(given) != sorted(codes):
                 missing = sorted(set(codes) - set(given))
                 extra = sorted(set(given) - set(codes)) + sorted({c for c in given if given.count(c) > 1})
-                wrong.append(Problem(str(d.path), message=f"{key}: expected each of the criteria set's {len(codes)} codes once"
-                                                          + (f"; missing {', '.join(missing[:5])}" if missing else "")
-                                                          + (f"; unexpected or repeated {', '.join(extra[:5])}" if extra else "")))
+                wrong.append(Problem(str(d.path), message=_("{key}: expected each of the criteria set's {n} codes once").format(key=key, n=len(codes))
+                                                     + (_("; missing {codes}").format(codes=", ".join(missing[:5])) if missing else "")
+                                                     + (_("; unexpected or repeated {codes}").format(codes=", ".join(extra[:5]))
+                                                        if extra else "")))
     if wrong:
         raise InputError(wrong)
     return cs
@@ -216,8 +220,9 @@ def load_round(path: Path) -> dict:
     """A round summary (`round.json`, `cchc-round/1`)."""
     doc = read_json(path)
     if not str(doc.get("format", "")).startswith(ROUND_FORMAT):
-        raise InputError([Problem(str(path), message=f"not a round summary (format {doc.get('format')!r}; "
-                                                     f"expected {ROUND_FORMAT}1, the round.json of the annual round)")])
+        raise InputError([Problem(str(path), message=_("not a round summary (format {format!r}; "
+                                                       "expected {expected}1, the round.json of the annual round)").format(
+                                                           format=doc.get('format'), expected=ROUND_FORMAT))])
     check_schema(path, doc, "round.schema.json")
     return doc
 
@@ -226,9 +231,10 @@ def check_criteria(criteria: CriteriaSet, path: Path, doc: dict) -> None:
     sha = doc.get("criteria", {}).get("sha256")
     if sha != criteria.content_hash:
         raise InputError([Problem(str(path), message=(
-            f"made with criteria set {doc.get('criteria', {}).get('id')!r} (sha256 {str(sha)[:12]}…), but "
-            f"{criteria.path} is {criteria.id!r} (sha256 {criteria.content_hash[:12]}…): pass the criteria "
-            f"file the round was scored with"))])
+            _("made with criteria set {criteria!r} (sha256 {sha}…), but "
+              "{path} is {id!r} (sha256 {own_sha}…): pass the criteria "
+              "file the round was scored with").format(
+                  criteria=doc.get('criteria', {}).get('id'), sha=str(sha)[:12], path=criteria.path, id=criteria.id, own_sha=criteria.content_hash[:12])))])
 
 
 def find_round(path: Path) -> Optional[Path]:

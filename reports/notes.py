@@ -2,26 +2,36 @@
 engine/model.py `NOTES`), in the reader's language through the gettext catalogue."""
 from __future__ import annotations
 
+from typing import Mapping, Optional
+
 from engine.i18n import N_, _
-from engine.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE
+from engine.model import (NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION,
+                          NOTE_NOT_FOR_UNIT_TYPE)
 
 WORDS = {
     NOTE_NOT_FOR_UNIT_TYPE: N_("not applicable to units of type {unit_type}"),
     NOTE_MISSING: N_("missing data or evidence: an explanation is needed"),
     NOTE_NO_BAND: N_("the value is in none of the item's bands"),
     NOTE_NO_CITATION: N_("no evidence document is cited: an explanation is needed"),
+    NOTE_CONDITION_MISSING: N_("missing data for metric {metric}, which the item's conditions need: an explanation "
+                               "is needed"),
+    NOTE_KNOCKED_OUT: N_("knock-out condition: {labels}; by the figures alone the level «{band}» = {points} points"),
 }
 
 
-def note_text(code: str, unit_type: str = "") -> str:
-    """One note in words; a code this version does not know is shown as it is."""
+def note_text(code: str, unit_type: str = "", values: Optional[Mapping[str, str]] = None) -> str:
+    """One note in words, with the decision's `note_values`; a code this version does not know is
+    shown as it is."""
     words = WORDS.get(code)
-    return _(words).format(unit_type=unit_type) if words else code
+    if not words:
+        return code
+    values = {"metric": "", "labels": "", "band": "", "points": "", **(values or {})}
+    return _(words).format(unit_type=unit_type, **values)
 
 
 def item_notes(item: dict, unit_type: str = "") -> str:
     """An item's notes in words and the unit's own reason, `; `-separated (empty when none)."""
-    texts = [note_text(code, unit_type) for code in item.get("notes") or ()]
+    texts = [note_text(code, unit_type, item.get("note_values")) for code in item.get("notes") or ()]
     if item.get("reason"):
         texts.append(item["reason"])
     return "; ".join(texts)

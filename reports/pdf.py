@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from engine.errors import CchcError
+from engine.i18n import _
 
 # A user stylesheet: `!important` so that it wins over the report's own (author) rules.
 PDF_CSS = """
@@ -22,7 +23,8 @@ def pdf_bytes(html: bytes) -> bytes:
     try:
         import weasyprint
     except OSError as exc:  # the pango / fontconfig libraries are missing
-        raise CchcError(f"PDF output needs the pango libraries (run scripts/ensure_pdf.sh as root): {exc}") from None
+        raise CchcError(_("PDF output needs the pango libraries (run scripts/ensure_pdf.sh as root): {reason}").format(
+            reason=exc)) from None
     # CSS WeasyPrint does not know (screen-only rules) is not the reader's business.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html.decode("utf-8")).render(stylesheets=[weasyprint.CSS(string=PDF_CSS)])

@@ -11,19 +11,20 @@ from pathlib import Path
 from typing import Any, Optional
 
 from engine.errors import InputError, Problem
+from engine.i18n import N_, _
 from engine.yamlio import key_position, load_yaml, position
 
 FORMAT = "cchc-profile/1"
 # key → (kind, required, meaning)
 FIELDS: dict[str, tuple[type, bool, str]] = {
     "format": (str, True, f"'{FORMAT}'"),
-    "province": (str, True, "the province's name"),
-    "place": (str, True, "the place on the date line"),
-    "issuer_lines": (list, True, "the letterhead lines of the issuing body, top first"),
-    "unit_parent": (str, False, "the line above a unit's own name on its form"),
-    "document_number": (str, False, "the number line under the letterhead"),
-    "signer_lines": (list, True, "the signer's title lines (e.g. KT. CHỦ TỊCH, PHÓ CHỦ TỊCH)"),
-    "signer_name": (str, False, "the signer's name"),
+    "province": (str, True, N_("the province's name")),
+    "place": (str, True, N_("the place on the date line")),
+    "issuer_lines": (list, True, N_("the letterhead lines of the issuing body, top first")),
+    "unit_parent": (str, False, N_("the line above a unit's own name on its form")),
+    "document_number": (str, False, N_("the number line under the letterhead")),
+    "signer_lines": (list, True, N_("the signer's title lines (e.g. KT. CHỦ TỊCH, PHÓ CHỦ TỊCH)")),
+    "signer_name": (str, False, N_("the signer's name")),
     "recipients": (list, False, "Nơi nhận"),
 }
 
@@ -59,7 +60,7 @@ def load_profile(path: Optional[Path]) -> Optional[Profile]:
     name = str(path)
     doc = load_yaml(path, name)
     if not isinstance(doc, dict):
-        raise InputError([Problem(name, 1, 1, "expected a mapping (a province profile) at the top level")])
+        raise InputError([Problem(name, 1, 1, _("expected a mapping (a province profile) at the top level"))])
     problems = []
 
     def at(*keys: Any, key: bool = False) -> tuple[int, int]:
@@ -67,21 +68,25 @@ def load_profile(path: Optional[Path]) -> Optional[Profile]:
 
     for k in doc:
         if k not in FIELDS:
-            problems.append(Problem(name, *at(k, key=True), f"unknown key {k!r}; expected: {', '.join(FIELDS)}"))
+            problems.append(Problem(name, *at(k, key=True), _("unknown key {key!r}; expected: {keys}").format(
+                key=k, keys=', '.join(FIELDS))))
     for k, (kind, required, meaning) in FIELDS.items():
         if k not in doc:
             if required:
-                problems.append(Problem(name, *at(), f"missing {k!r}: {meaning}"))
+                problems.append(Problem(name, *at(), _("missing {key!r}: {meaning}").format(key=k, meaning=_(meaning))))
             continue
         v = doc[k]
         if kind is str and not isinstance(v, str):
-            problems.append(Problem(name, *at(k), f"{k} must be text ({meaning})"))
+            problems.append(Problem(name, *at(k), _("{key} must be text ({meaning})").format(key=k, meaning=_(meaning))))
         elif kind is list and (not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v)):
-            problems.append(Problem(name, *at(k), f"{k} must be a list of text lines ({meaning})"))
+            problems.append(Problem(name, *at(k), _("{key} must be a list of text lines ({meaning})").format(
+                key=k, meaning=_(meaning))))
         elif kind is list and required and not v:
-            problems.append(Problem(name, *at(k), f"{k} needs at least one line ({meaning})"))
+            problems.append(Problem(name, *at(k), _("{key} needs at least one line ({meaning})").format(
+                key=k, meaning=_(meaning))))
     if "format" in doc and doc["format"] != FORMAT and isinstance(doc["format"], str):
-        problems.append(Problem(name, *at("format"), f"format must be {FORMAT!r}, got {doc['format']!r}"))
+        problems.append(Problem(name, *at("format"), _("format must be {format!r}, got {value!r}").format(
+            format=FORMAT, value=doc["format"])))
     if problems:
         raise InputError(problems)
     return Profile(province=doc["province"].strip(), place=doc["place"].strip(),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from engine.errors import InputError, Problem
+from engine.i18n import _
 from engine.model import CriteriaSet
 from engine.numbers import display, to_fraction
 
@@ -40,7 +41,8 @@ def summary_from_results(criteria: CriteriaSet, docs: Sequence[UnitResultDoc],
     for doc in docs:
         uid = doc.unit_id
         if uid in seen:
-            raise InputError([Problem(str(doc.path), message=f"unit {uid!r} is also in {seen[uid]}: one result per unit")])
+            raise InputError([Problem(str(doc.path), message=_("unit {unit!r} is also in {other}: one result per unit").format(
+                unit=uid, other=seen[uid]))])
         seen[uid] = doc.path
         scores.append(UnitScore(uid, doc.unit_name, doc.unit_type, doc.points, doc.max, doc.self_points))
     prev = load_previous(previous) if previous is not None else None

@@ -18,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from engine.errors import InputError, Problem
+from engine.i18n import _
 
 from . import text
 
@@ -45,7 +46,7 @@ def environment(kind: str, templates: Optional[Path] = None) -> jinja2.Environme
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
         if not templates.is_dir():
-            raise InputError([Problem(str(templates), message="templates folder not found")])
+            raise InputError([Problem(str(templates), message=_("templates folder not found"))])
         loaders.append(jinja2.FileSystemLoader(str(templates)))
     loaders.append(jinja2.FileSystemLoader(str(SHIPPED)))
     env = jinja2.Environment(
@@ -77,14 +78,14 @@ def render(name: str, kind: str, context: dict, templates: Optional[Path] = None
         out = env.get_template(template_name).render(**context)
     except jinja2.TemplateNotFound as exc:
         where = str(templates) if templates else str(SHIPPED)
-        raise InputError([Problem(where, message=f"template {exc.name} not found")]) from None
+        raise InputError([Problem(where, message=_("template {name} not found").format(name=exc.name))]) from None
     except jinja2.TemplateSyntaxError as exc:
         raise InputError([Problem(exc.filename or exc.name or template_name, exc.lineno or 0, 0,
-                                  f"template syntax error: {exc.message}")]) from None
+                                  _("template syntax error: {reason}").format(reason=exc.message))]) from None
     except jinja2.UndefinedError as exc:
         raise InputError([Problem(_origin(env, template_name), message=(
-            f"template uses something the report does not provide: {exc.message} "
-            f"(the variables are listed in docs/reports.md)"))]) from None
+            _("template uses something the report does not provide: {reason} "
+              "(the variables are listed in docs/reports.md)").format(reason=exc.message)))]) from None
     out = out.replace("\r\n", "\n")
     return (out.rstrip("\n") + "\n").encode("utf-8")
 
@@ -102,7 +103,7 @@ def template_path(name: str, templates: Optional[Path] = None) -> Path:
     for folder in ([templates] if templates is not None else []) + [SHIPPED]:
         if (folder / name).is_file():
             return folder / name
-    raise InputError([Problem(str(templates or SHIPPED), message=f"template {name} not found")])
+    raise InputError([Problem(str(templates or SHIPPED), message=_("template {name} not found").format(name=name))])
 
 
 def produce(name: str, kind: str, context: dict, templates: Optional[Path] = None) -> bytes:

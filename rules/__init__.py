@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from engine.errors import CchcError
 from engine.evaluate import Evaluator, WholeEvaluator
+from engine.i18n import _
 from engine.reference import ReferenceEvaluator
 
 ENGINES = ("durable", "reference")
@@ -17,4 +18,5 @@ def get_evaluator(name: str) -> Evaluator | WholeEvaluator:
         return DurableEvaluator()
     if name == "reference":
         return ReferenceEvaluator()
-    raise CchcError(f"unknown engine {name!r}; valid engines: {', '.join(ENGINES)}")
+    raise CchcError(_("unknown engine {engine!r}; valid engines: {engines}").format(
+        engine=name, engines=', '.join(ENGINES)))

@@ -9,10 +9,11 @@ from typing import Iterable, Sequence
 from durable import engine as durable_engine
 
 from engine.errors import EngineError
+from engine.i18n import _
 from engine.model import MISSING, Case, CriteriaSet, Verdict
 
 from .compile import (EXACT_LIMIT, MISSING_BRANCH, CompiledCriteria, category_key, compile_criteria,
-                      item_key)
+                      consistency_owner, item_key)
 
 _SINK: list[tuple[str, str]] = []  # (fact id, action name) appended by actions as they run
 
@@ -28,8 +29,12 @@ class _Host(durable_engine.Host):
         pass
 
     def get_action(self, action_name):
-        def record(c):
-            _SINK.append((c.m["id"], action_name))
+        if action_name.startswith("x:"):  # a compound rule: its facts share the question id `q`
+            def record(c):
+                _SINK.append((c.p0["q"], action_name))
+        else:
+            def record(c):
+                _SINK.append((c.m["id"], action_name))
         return record
 
 
@@ -75,6 +80,55 @@ def question(case: Case, scale: int) -> tuple:
     return (case.code, "cat", q)
 
 
+def _state(q, scale: int, owner: str, metric: str, related: frozenset) -> tuple:
+    if q is None:
+        return ("missing",)
+    if isinstance(q, Fraction):
+        scaled = q * scale
+        vf = scaled.numerator // scaled.denominator
+        vc = -((-scaled.numerator) // scaled.denominator)
+        if metric in related and abs(vf) >= EXACT_LIMIT:
+            raise EngineError(f"{owner}: value {q} of {metric} cannot be compared exactly with another metric in "
+                              f"the rule engine; use --engine reference")
+        return ("value", _saturate(vf), _saturate(vc))
+    return ("cat", q)
+
+
+def compound_question(case: Case, compiled: CompiledCriteria) -> tuple:
+    """An item with conditions: its own quantity and every quantity its conditions read."""
+    own = question(case, compiled.scale[case.code])[1:]
+    related, scale = compiled.related[case.code], compiled.condition_scale[case.code]
+    return (case.code, "x", own,
+            tuple((m, _state(q, scale, f"item {case.code}", m, related)) for m, q in case.extra))
+
+
+def consistency_question(rule, quantities: tuple, compiled: CompiledCriteria) -> tuple:
+    owner = consistency_owner(rule.id)
+    related, scale = compiled.related[owner], compiled.condition_scale[owner]
+    return (owner, "x", None,
+            tuple((m, _state(q, scale, f"consistency rule {rule.id}", m, related)) for m, q in quantities))
+
+
+def _state_fields(state: tuple) -> dict:
+    if state[0] == "missing":
+        return {"state": "missing"}
+    if state[0] == "value":
+        return {"state": "value", "vf": state[1], "vc": state[2]}
+    return {"state": "value", "cat": category_key(state[1])}
+
+
+def compound_facts(key: tuple, qid: str, sid: str) -> list[dict]:
+    owner, _, own, extra = key
+    owner_key = owner if owner.startswith("k:") else item_key(owner)
+    facts = []
+    if own is not None:
+        facts.append({"sid": sid, "id": f"{qid}.q", "q": qid, "item": owner_key, "role": "q", **_state_fields(own)})
+    for j, (m, state) in enumerate(extra):
+        facts.append({"sid": sid, "id": f"{qid}.{j}", "q": qid, "item": owner_key, "role": f"m:{m}",
+                      **_state_fields(state)})
+    return facts
+
+
 def question_fact(key: tuple, fid: str, sid: str) -> dict:
     code, state = key[0], key[1]
     f = {"sid": sid, "id": fid, "item": item_key(code)}
@@ -105,14 +159,40 @@ class DurableEvaluator:
     def verdicts(self, criteria: CriteriaSet, cases: Sequence[Case]) -> list[Verdict]:
         compiled = compile_criteria(criteria)
         register(compiled)
-        keys = [question(case, compiled.scale[case.code]) for case in cases]
+        subs = {s.code: s for s in criteria.sub_criteria()}
+        keys = [compound_question(case, compiled) if subs[case.code].conditions else
+                question(case, compiled.scale[case.code]) for case in cases]
         answers = self._ask(compiled, dict.fromkeys(keys))
         self.asked, self.distinct = len(cases), len(answers)
-        return [Verdict(case.unit_id, case.code, branch) for case, key in zip(cases, keys) for branch in answers[key]]
+        out = []
+        for case, key in zip(cases, keys):
+            if key[1] != "x":
+                out += [Verdict(case.unit_id, case.code, branch) for branch in answers[key]]
+                continue
+            out += [Verdict(case.unit_id, case.code, branch, kos, missing)
+                    for branch, kos, missing in _item_outcome(subs[case.code], answers[key])]
+        return out
+
+    def consistency(self, criteria: CriteriaSet, questions: Sequence[tuple]) -> list[tuple[bool, str]]:
+        """For each (rule, quantities): whether the rule engine found it broken, and the first of its
+        metrics without a value (then it is not checked)."""
+        compiled = compile_criteria(criteria)
+        register(compiled)
+        keys = [consistency_question(rule, quantities, compiled) for rule, quantities in questions]
+        answers = self._ask(compiled, dict.fromkeys(keys))
+        out = []
+        for (rule, _), key in zip(questions, keys):
+            if any(action.partition("#")[0] != f"x:{key[0]}" for action in answers[key]):
+                raise EngineError(f"a rule of another owner fired for consistency rule {rule.id}")
+            fired = {action.partition("#")[2] for action in answers[key]}
+            missing = [m for m in rule.metrics() if f"m:{m}" in fired]
+            out.append((not missing and "v" in fired, missing[0] if missing else ""))
+        return out
 
     def _ask(self, compiled: CompiledCriteria, questions: Iterable[tuple]) -> dict[tuple, list]:
         """Branches each question's fact fired (None: no band matched, several: overlapping bands,
-        both left for the completeness proof to report)."""
+        both left for the completeness proof to report); for a compound question, the set of outcomes
+        its facts fired together."""
         h = host()
         answers: dict[tuple, list] = {}
         pending = list(questions)
@@ -122,32 +202,67 @@ class DurableEvaluator:
             for n, key in enumerate(pending[start:start + self.STATE_SIZE]):
                 code = key[0]
                 rs = compiled.owner[code]
+                what = f"consistency rule {code[2:]}" if code.startswith("k:") else f"item {code}"
+                if key[1] == "x":
+                    fired = set()
+                    for f in compound_facts(key, f"q{n}", sid):
+                        if self._assert(h, rs, f, what, f["q"], fired):
+                            used.add(rs)
+                    answers[key] = fired
+                    continue
                 f = question_fact(key, f"q{n}", sid)
-                _SINK.clear()
-                try:
-                    state = h.assert_fact(rs, f)
-                except durable_engine.MessageNotHandledException:
+                fired = set()
+                if not self._assert(h, rs, f, what, f["id"], fired):
                     answers[key] = [None]  # no band matched: reported, not 0
                     continue
-                except durable_engine.MessageObservedException:
-                    raise EngineError(f"the rule engine saw item {code} twice") from None
-                except Exception as exc:  # an error raised inside the engine or an action
-                    raise EngineError(f"the rule engine failed on item {code}: {exc}") from None
-                # Only a state that holds a handled fact may be deleted: deleting one whose facts all
-                # went unhandled crashes the process (segmentation fault in durable_rules 2.0.28).
                 used.add(rs)
-                if isinstance(state, dict) and "exception" in state:
-                    raise EngineError(f"an action failed on item {code}: {state['exception']}")
                 branches = []
-                for fid, action in _SINK:
-                    if fid != f["id"]:
-                        raise EngineError(f"rule {action} fired for another fact ({fid!r})")
-                    fired_code, _, branch = action.rpartition("#")
+                for action in fired:
+                    fired_code, _sep, branch = action.rpartition("#")
                     if fired_code != code:
-                        raise EngineError(f"rule {action} fired for item {code}")
+                        raise EngineError(_("rule {rule} fired for item {code}").format(rule=action, code=code))
                     branches.append(MISSING if branch == MISSING_BRANCH else branch)
-                answers[key] = branches
+                answers[key] = sorted(branches)
             for rs in used:
                 h.delete_state(rs, sid)
         _SINK.clear()
         return answers
+
+    @staticmethod
+    def _assert(h, rs: str, f: dict, what: str, expected: str, fired: set) -> bool:
+        """Assert one fact and add the actions it fired; False when no rule holds the fact (durable_rules
+        then keeps nothing, and a state holding only such facts must not be deleted)."""
+        _SINK.clear()
+        try:
+            state = h.assert_fact(rs, f)
+        except durable_engine.MessageNotHandledException:
+            return False
+        except durable_engine.MessageObservedException:
+            raise EngineError(f"the rule engine saw {what} twice") from None
+        except Exception as exc:  # an error raised inside the engine or an action
+            raise EngineError(f"the rule engine failed on {what}: {exc}") from None
+        if isinstance(state, dict) and "exception" in state:
+            raise EngineError(f"an action failed on {what}: {state['exception']}")
+        for fid, action in _SINK:
+            if fid != expected:
+                raise EngineError(f"rule {action} fired for another fact ({fid!r})")
+            fired.add(action)
+        return True
+
+
+def _item_outcome(sub, fired: set) -> list[tuple]:
+    """The verdicts of an item with conditions from the outcomes its facts fired: a missing value
+    first (the item's own, else the first its conditions read), else each band or band-otherwise that
+    holds (none or several are left to the completeness proof), with the knock-outs that hold."""
+    outcomes = [a.partition("#")[2] for a in fired]
+    for a in fired:
+        if a.partition("#")[0] != f"x:{sub.code}":
+            raise EngineError(f"rule {a} fired for item {sub.code}")
+    missing = {o[2:] for o in outcomes if o.startswith("m:")}
+    if "" in missing:
+        return [(MISSING, (), "")]
+    if missing:
+        return [(MISSING, (), next(m for m in sub.conditions.metrics() if m in missing))]
+    kos = tuple(sorted(int(o[2:]) for o in outcomes if o.startswith("k:")))
+    bands = sorted(o[2:] for o in outcomes if o.startswith("b:"))
+    return [(b, kos, "") for b in bands] or [(None, (), "")]

@@ -29,6 +29,7 @@ class Plan:
     points_of: dict[str, set] = field(default_factory=dict)  # metric id -> interesting values
     codes: list[str] = field(default_factory=list)
     manual_steps: dict[str, list] = field(default_factory=dict)  # metric id -> [(step, max)]
+    related: set = field(default_factory=set)  # counts compared with another count (kept below 2^53)
 
 
 def multiple_of_quarter(draw, top: F) -> F:
@@ -152,8 +153,82 @@ def sub_criterion(draw, plan: Plan, *, monotone: bool = False, methods=None) -> 
     return sub
 
 
+CONDITION_KINDS = ("percent", "count", "boolean", "date", "category")
+BRANCH_KEYS = {"categories": None, "pass_fail": ["yes", "no"], "proportional": ["full", "part"],
+               "survey": ["full", "part"], "deductions": ["floor", "deduct"], "bonus": ["cap", "bonus"],
+               "manual": ["entered"]}
+
+
+def condition_metric(draw, plan: Plan) -> str:
+    """A metric a condition can read: one already declared, or a new one."""
+    usable = [m for m, spec in plan.metrics.items() if spec["kind"] in CONDITION_KINDS]
+    if usable and draw(st.booleans()):
+        return draw(st.sampled_from(usable))
+    metric = f"m{len(plan.metrics)}"
+    kind = draw(st.sampled_from(CONDITION_KINDS))
+    spec: dict = {"kind": kind, "label": f"Chỉ số {metric}"}
+    if kind == "category":
+        spec["categories"] = ["full", "partial", "none"]
+    elif kind == "date" and draw(st.booleans()):
+        spec["deadline"] = DEADLINE
+    plan.metrics[metric] = spec
+    plan.points_of[metric] = set()
+    return metric
+
+
 @st.composite
-def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=None) -> tuple[dict, Plan]:
+def condition(draw, plan: Plan, depth: int = 0) -> dict:
+    """A random condition: a test of one metric, two counts compared, or all / any / not of them."""
+    shape = draw(st.integers(0, 5 if depth < 2 else 2))
+    if shape >= 3:
+        if shape == 5:
+            return {"not": draw(condition(plan, depth + 1))}
+        return {"all" if shape == 3 else "any": draw(st.lists(condition(plan, depth + 1), min_size=1, max_size=3))}
+    metric = condition_metric(draw, plan)
+    spec = plan.metrics[metric]
+    kind = spec["kind"]
+    if kind in ("boolean", "date", "category"):
+        cats = {"boolean": ["yes", "no"], "date": ["on_time", "late", "not_done"]}.get(kind) or spec["categories"]
+        return {"metric": metric, "is": draw(st.sampled_from(cats))}
+    op = draw(st.sampled_from(["gt", "ge", "lt", "le", "eq", "ne"]))
+    counts = [m for m, sp in plan.metrics.items() if sp["kind"] == "count" and m != metric]
+    if kind == "count" and counts and shape == 0:
+        other = draw(st.sampled_from(counts))
+        plan.related.update({metric, other})
+        return {"metric": metric, op: {"metric": other}}
+    bound = F(draw(st.integers(0, 30))) if kind == "count" else F(draw(st.integers(0, 10000)), 100)
+    plan.points_of[metric].add(bound)
+    return {"metric": metric, op: bound}
+
+
+def add_conditions(draw, sub: dict, plan: Plan) -> None:
+    """Now and then: a requirement on one of the item's bands, and knock-outs."""
+    if draw(st.integers(0, 2)) == 0:
+        method = sub["method"]
+        if method == "tiers":
+            keys = [f"t{i}" for i in range(1, len(sub["params"]["tiers"]) + 1)]
+        elif method == "categories":
+            keys = list(sub["params"]["points"])
+        else:
+            keys = BRANCH_KEYS[method]
+        entry: dict = {"band": draw(st.sampled_from(keys)), "require": draw(condition(plan))}
+        if draw(st.booleans()):
+            entry["otherwise"] = {"points": multiple_of_quarter(draw, sub["max"]), "label": "ngoại lệ"}
+        sub["when"] = [entry]
+    if draw(st.integers(0, 3)) == 0:
+        sub["knock_out"] = [{"when": draw(condition(plan)), "cap": multiple_of_quarter(draw, sub["max"]),
+                             "label": f"loại trừ {i}"} for i in range(draw(st.integers(1, 2)))]
+
+
+@st.composite
+def consistency_rules(draw, plan: Plan) -> list:
+    return [{"id": f"k{i}", "label": f"nhất quán {i}", "severity": draw(st.sampled_from(["warning"] * 5 + ["error"])),
+             "require": draw(condition(plan))} for i in range(draw(st.integers(0, 2)))]
+
+
+@st.composite
+def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=None,
+                  compound: bool = False) -> tuple[dict, Plan]:
     plan = Plan()
     n_areas = draw(st.integers(1, 3))
     tree = []
@@ -163,9 +238,17 @@ def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=
         for _ in range(draw(st.integers(1, 2))):
             n = draw(st.integers(1, max(1, min(4, budget))))
             budget = max(1, budget - n)
-            crits.append([draw(sub_criterion(plan, monotone=monotone, methods=methods)) for _ in range(n)])
+            subs = [draw(sub_criterion(plan, monotone=monotone, methods=methods)) for _ in range(n)]
+            if compound:
+                for sub in subs:
+                    add_conditions(draw, sub, plan)
+            crits.append(subs)
         tree.append(crits)
     doc = criteria_doc(tree, plan.metrics, set_id="random")
+    if compound:
+        rules = draw(consistency_rules(plan))
+        if rules:
+            doc["consistency"] = rules
     plan.codes = [s["code"] for a in doc["areas"] for c in a["criteria"] for s in c["sub_criteria"]]
     return doc, plan
 
@@ -200,9 +283,9 @@ def metric_value(draw, metric: str, spec: dict, plan: Plan):
             return value(metric, kind, F(100 * num, den), numerator=num, denominator=den)
         return value(metric, kind, target)
     if kind == "count":
-        if draw(st.integers(0, 20)) == 0:
+        if metric not in plan.related and draw(st.integers(0, 20)) == 0:
             return value(metric, kind, F(draw(st.sampled_from([2 ** 53 - 1, 2 ** 53, 2 ** 53 + 1, 10 ** 30]))))
-        return value(metric, kind, _near(draw, points, F(0), None, True))
+        return value(metric, kind, _near(draw, points, F(0), F(10 ** 6) if metric in plan.related else None, True))
     if kind == "tasks":
         n = draw(st.integers(1, 8))
         done = draw(st.integers(0, n))

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from builders import value, write_criteria
 from engine import decide, load_criteria
+from engine.conditions import AllOf, AnyOf, Not, Comparison
 from engine.errors import CchcError, CriteriaError
 from engine.evaluate import plan
 from engine.reference import differences
@@ -57,7 +58,22 @@ def _on_a_bound(criteria, records) -> int:
     bounds = {s.code: {x for b in s.branches for x in (getattr(b.condition, "lo", None), getattr(b.condition, "hi", None))
                        if x is not None} for s in criteria.sub_criteria()}
     cases, _ = plan(criteria, records)
-    return sum(1 for c in cases if c.quantity is not None and c.quantity in bounds[c.code])
+    on_own = sum(1 for c in cases if c.quantity is not None and c.quantity in bounds[c.code])
+    conds = {s.code: [r.require for r in s.conditions.requirements] + [k.when for k in s.conditions.knock_outs]
+             for s in criteria.sub_criteria() if s.conditions}
+    tested = {code: {(t.metric, t.value) for c in cs for t in _tests(c)} for code, cs in conds.items()}
+    on_conditions = sum(1 for c in cases for m, q in c.extra if (m, q) in tested[c.code])
+    return on_own + on_conditions
+
+
+def _tests(cond):
+    if isinstance(cond, Comparison):
+        yield cond
+    elif isinstance(cond, Not):
+        yield from _tests(cond.part)
+    elif isinstance(cond, (AllOf, AnyOf)):
+        for part in cond.parts:
+            yield from _tests(part)
 
 
 @st.composite
@@ -85,6 +101,17 @@ def _outcome(score):
         return None, type(exc).__name__
 
 
+def _refusal(score) -> Optional[str]:
+    """The error a user would see (kind and every message), or None when the inputs are scored."""
+    try:
+        score()
+    except CchcError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+
+
 def disagreement(criteria, records) -> list[str]:
     """How the main path and the reference evaluator differ on these inputs (empty: they agree,
     including when both refuse them with the same kind of error)."""
@@ -100,13 +127,24 @@ def disagreement(criteria, records) -> list[str]:
 
 @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(scenario=with_outliers())
+@given(scenario=with_outliers(compound=True))
 def test_main_path_and_reference_give_the_same_complete_result(workdir, scenario):
     doc, records = scenario
     criteria = load_criteria(write_criteria(workdir / "criteria.yaml", doc))
+    RAN["consistency rules"] += len(criteria.consistency)
+    RAN["items with conditions"] += sum(1 for s in criteria.sub_criteria() if s.conditions)
+    RAN["on_a_bound"] += _on_a_bound(criteria, records)
+    main_refused = _refusal(lambda: decide(criteria, records, MAIN))
+    assert main_refused == _refusal(lambda: decide(criteria, records, REFERENCE))
+    if main_refused:  # both refuse the evidence alike: a consistency rule of severity error is broken
+        assert main_refused.startswith("EvidenceError: ") and "consistency rule" in main_refused
+        RAN["examples"] += 1
+        RAN["refused by a consistency error"] += 1
+        return
     by_main = decide(criteria, records, MAIN)
     by_reference = decide(criteria, records, REFERENCE)
     assert differences(by_main, by_reference) == []
+    RAN["consistency warnings"] += sum(len(r.warnings) for r in by_main)
     if RAN["examples"] % 8 == 0:  # and, on a sample, the result files they write are the same bytes
         assert result_files(criteria, by_main, "e", []) == result_files(criteria, by_reference, "e", [])
         RAN["files compared"] += 1
@@ -114,10 +152,12 @@ def test_main_path_and_reference_give_the_same_complete_result(workdir, scenario
     assert all(len(r.decisions) == n_items for r in by_main)
     RAN["examples"] += 1
     RAN["decisions"] += len(records) * n_items
-    RAN["on_a_bound"] += _on_a_bound(criteria, records)
     for d in (d for r in by_main for d in r.decisions):
         RAN[d.status] += 1
         RAN[f"{d.method} {d.status}"] += 1
+        RAN["knocked out"] += "knocked_out" in d.notes
+        RAN["band requirement not met"] += d.condition == "ngoại lệ" or "không đạt điều kiện kèm theo" in d.condition
+        RAN["condition metric missing"] += "condition_metric_missing" in d.notes
 
 
 def test_enough_cases_ran():
@@ -128,7 +168,10 @@ def test_enough_cases_ran():
     print(f"\ndifferential: {RAN['examples']} criteria sets, {RAN['decisions']} decisions, "
           f"{RAN['on_a_bound']} values exactly on a bound, {len(durable._REGISTERED)} rulesets registered, "
           f"peak RSS {rss} MB; " + ", ".join(f"{s} {RAN[s]}" for s in
-                                             ("scored", "not_applicable", "missing_evidence", "no_matching_band")))
+                                             ("scored", "not_applicable", "missing_evidence", "no_matching_band",
+                                              "items with conditions", "knocked out", "band requirement not met",
+                                              "condition metric missing", "consistency rules", "consistency warnings",
+                                              "refused by a consistency error")))
     assert RAN["examples"] >= EXAMPLES
     assert rss < 2048  # MB: a ruleset per distinct random set stays registered for the whole process
     assert RAN["on_a_bound"] >= EXAMPLES  # on average at least one value per set sits on a bound
@@ -136,6 +179,9 @@ def test_enough_cases_ran():
         methods = ("tiers", "categories", "pass_fail", "proportional", "deductions", "bonus", "survey", "manual")
         assert {m: RAN[f"{m} scored"] for m in methods if RAN[f"{m} scored"] < 50} == {}
         assert {s: RAN[s] for s in ("not_applicable", "missing_evidence", "no_matching_band") if RAN[s] < 50} == {}
+        compound = ("items with conditions", "knocked out", "band requirement not met", "condition metric missing",
+                    "consistency rules", "consistency warnings", "refused by a consistency error")
+        assert {s: RAN[s] for s in compound if RAN[s] < 50} == {}
 
 
 # ---------------------------------------------------------------- the reference shares no scoring code
@@ -164,7 +210,7 @@ def test_the_reference_imports_nothing_of_the_main_paths_scoring():
     assert len(files) >= 2
     imported = set().union(*(_imported_modules(f) for f in files))
     assert sorted(m for m in imported if _is_forbidden(m)) == []
-    allowed = ("engine.model", "engine.errors", "engine.numbers", "engine.reference")
+    allowed = ("engine.model", "engine.conditions", "engine.errors", "engine.numbers", "engine.reference")
     assert sorted(m for m in imported if m.split(".")[0] in ("engine", "rules")
                   and not any(m == a or m.startswith(a + ".") for a in allowed)) == []
 
@@ -205,6 +251,7 @@ class Mutant:
     new: str
     methods: Optional[tuple[str, ...]] = None  # the methods the sample's criteria sets use
     extra: dict = field(default_factory=dict)  # names the mutated code needs
+    compound: bool = False  # the sample's criteria sets have conditions, knock-outs, consistency rules
 
     def __str__(self) -> str:
         return self.bug
@@ -251,6 +298,19 @@ MUTANTS = [
            'if d.status == "not_applicable":', "if False:"),
     Mutant("index rounded", "engine.model:Rollup.index",
            "self.points / self.max * 100", "round(self.points / self.max * 100, 1)"),
+    Mutant("two counts compared the wrong way round", "rules.compile:_join",
+           "op = lit[2] if m == lit[1] else FLIPPED[lit[2]]", "op = lit[2]", ("tiers",), compound=True),
+    Mutant("a negated category test read as the category", "rules.compile:_join",
+           '{"$neq": {"cat": category_key(lit[3])}} if lit[2] else', '{"cat": category_key(lit[3])} if lit[2] else',
+           ("categories", "pass_fail"), compound=True),
+    Mutant("not (all …) read as not (any …)", "rules.compile:_literals",
+           "if isinstance(cond, AnyOf) != neg:", "if isinstance(cond, AnyOf):", ("tiers",), compound=True),
+    Mutant("a knock-out's cap ignored", "engine.evaluate:_decision",
+           "points = min([points] + [k.cap for k in held])", "points = points", ("tiers", "categories"), compound=True),
+    Mutant("a condition's missing metric ignored", "rules.evaluator:_item_outcome",
+           "    if missing:", "    if False:", ("tiers",), compound=True),
+    Mutant("consistency warnings dropped", "engine.evaluate:_consistency",
+           "[]).append(text)", "[])", ("tiers",), compound=True),
 ]
 
 
@@ -298,7 +358,8 @@ def first_disagreement(mutant: Mutant, workdir: Path) -> tuple[Optional[list[str
 
     @settings(max_examples=MUTANT_EXAMPLES, derandomize=True, database=None, deadline=None,
               phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(scenario=with_outliers(methods=list(mutant.methods) if mutant.methods else None))
+    @given(scenario=with_outliers(methods=list(mutant.methods) if mutant.methods else None,
+                                  compound=mutant.compound))
     def search(scenario):
         doc, records = scenario
         tried["cases"] += 1

@@ -257,3 +257,222 @@ def test_round_requires_survey_data_or_no_survey(cchc, monkeypatch, tmp_path):
     unit = json.loads(next((tmp_path / "c" / "units").glob("*.json")).read_text("utf-8"))
     survey_items = [i for i in unit["items"] if i["code"] in ("3.1.1", "3.1.2")]
     assert survey_items and all(i["status"] == "missing_evidence" for i in survey_items)
+
+
+# ---------------------------------------------------------------- no English left for a Vietnamese reader
+
+# Words of English sentences; none is a Vietnamese word. Names, quoted values, paths and options
+# are removed before looking (`_english`), since a metric id or a file name is not a sentence; two
+# such words in a row are taken for English.
+ENGLISH_WORDS = {"the", "is", "are", "not", "must", "cannot", "expected", "got", "missing", "write", "found",
+                 "only", "with", "should", "invalid", "error", "which", "would", "does", "empty", "unknown",
+                 "given", "twice", "refused", "damaged", "folder", "usage", "option", "argument", "number", "file",
+                 "sheet", "column", "value", "metric", "item", "unit", "criteria", "set", "points", "appraisal",
+                 "survey", "bundle", "archive", "limit", "over", "rows", "no", "of", "or", "and", "to", "in", "for",
+                 "exit", "show", "this", "message", "such", "try", "help", "options", "possible", "requires"}
+
+
+def _english(text: str) -> list[str]:
+    shown = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`|“[^”]*”", " ", text)  # quoted values and names
+    shown = re.sub(r"\S*[/\\]\S*|--?[\w-]+|\S*[_.]\S*|\b[A-Z_]{2,}\b|\S+@\S+", " ", shown)  # paths, options, ids
+    # two English words in a row make a sentence; one alone is a name (a column `metric`, a kind `count`)
+    words = r"(?:%s)" % "|".join(sorted(ENGLISH_WORDS, key=len, reverse=True))
+    return re.findall(rf"(?i)\b{words}[ \t]+{words}\b", shown)
+
+
+def _problems(exc: BaseException) -> list[str]:
+    problems = getattr(exc, "problems", None)
+    return [p.text() for p in problems] if problems else [str(exc)]
+
+
+def _vietnamese_only(messages: list[str]) -> None:
+    assert messages
+    for m in messages:
+        assert not _english(m), f"English words {_english(m)} in: {m}"
+
+
+def test_the_english_detector_sees_english():
+    """The check below can fail: an English message is caught, a Vietnamese one with names is not."""
+    assert _english("sample.csv:2:1: unknown column 'x'; expected: a, b")
+    assert not _english("tests/a.csv:2:1: cột 'x' không hợp lệ; các cột hợp lệ: unit_id, metric")
+
+
+@pytest.fixture
+def vietnamese(monkeypatch):
+    speak(monkeypatch, VIETNAMESE)
+
+
+def _raised(call) -> list[str]:
+    try:
+        call()
+    except Exception as exc:  # noqa: BLE001 - each area raises its own error class
+        return _problems(exc)
+    raise AssertionError("no error")
+
+
+def test_number_typing_errors_are_vietnamese(vietnamese):
+    from engine.numbers import parse_number
+
+    messages = [m for text, kw in (("2.000", {"whole": True}), ("1e5", {}), ("93,5%", {}), ("1.000.000", {}),
+                                    ("", {}), ("٣", {}), ("5/0", {"percent": True}), ("x", {}))
+                for m in _raised(lambda: parse_number(text, **kw))]
+    _vietnamese_only(messages)
+    assert any("không rõ nghĩa" in m for m in messages)
+
+
+def test_criteria_loader_errors_are_vietnamese(vietnamese, tmp_path):
+    from engine.criteria import load_criteria
+
+    text = (DATA / "sample-criteria.yaml").read_text("utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("year: 2023", "year: 2023\nyaer: 2023", 1).replace("kind: category", "kind: cat", 1),
+                      "utf-8")
+    sums = tmp_path / "sums.yaml"
+    sums.write_text(text.replace("\nmax: 20", "\nmax: 21", 1), "utf-8")
+    messages = _raised(lambda: load_criteria(broken)) + _raised(lambda: load_criteria(sums)) + \
+        _raised(lambda: load_criteria(tmp_path / "none.yaml"))
+    _vietnamese_only(messages)
+    assert any("khóa 'yaer' không hợp lệ" in m or "'yaer'" in m for m in messages)
+
+
+def test_table_and_excel_errors_are_vietnamese(vietnamese, tmp_path):
+    import openpyxl
+
+    from engine.criteria import load_criteria
+    from engine.evidence import load_evidence
+
+    criteria = load_criteria(DATA / "sample-criteria.yaml")
+    table = tmp_path / "ev.csv"
+    table.write_text("unit_id,unit_name,unit_type,period,metric,value,colour\nso-a,Sở A,department,2023,"
+                     "late_reports,\"1.000\",x\n", "utf-8")
+    wrong_sheet = tmp_path / "wrongsheet.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Hướng dẫn"
+    wb.save(wrong_sheet)
+    formula = tmp_path / "formula.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "evidence"
+    ws.append(["unit_id", "unit_name", "unit_type", "period", "metric", "value"])
+    ws.append(["so-a", "Sở A", "department", "2023", "late_reports", "=1+1"])
+    wb.save(formula)
+    messages = [m for f in (table, wrong_sheet, formula) for m in _raised(lambda: load_evidence([f], criteria))]
+    _vietnamese_only(messages)
+    assert any("trang tính" in m for m in messages) and any("công thức" in m for m in messages)
+
+
+def test_evidence_value_errors_are_vietnamese(vietnamese, tmp_path):
+    from engine.criteria import load_criteria
+    from engine.evidence import load_evidence
+
+    criteria = load_criteria(DATA / "sample-criteria.yaml")
+    f = _evidence(tmp_path, "  late_reports: {value: -1}\n  online_rate: {numerator: 5, denominator: 3}\n"
+                            "  report_status: {value: sớm}\n")
+    _vietnamese_only(_raised(lambda: load_evidence([f], criteria)))
+
+
+def test_appraisal_and_survey_errors_are_vietnamese(vietnamese, tmp_path):
+    from engine.appraisal import check_appraisal, load_appraisal
+    from engine.criteria import load_criteria
+    from engine.evidence import load_evidence
+    from engine.survey_data import load_survey
+
+    criteria = load_criteria(ROUND / "criteria.yaml")
+    records = load_evidence([ROUND / "evidence"], criteria).records
+    appraisal = tmp_path / "appraisal.csv"
+    appraisal.write_text("unit_id,round,item,accept,points,reason,appraiser\n"
+                         "xa-an-binh,0,1.1.1,,0,,Tổ\n"          # round 0
+                         "xa-an-binh,1,1.1.1,có,1,,Tổ\n"        # accept and points
+                         "xa-khong-co,1,1.1.1,có,,,Tổ\n"        # unknown unit
+                         "xa-an-binh,1,9.9.9,có,,,Tổ\n", "utf-8")  # unknown item
+    loaded, problems = load_appraisal([appraisal], criteria)
+    messages = [p.text() for p in problems + check_appraisal(loaded, criteria, records)]
+    survey = tmp_path / "survey.csv"
+    survey.write_text("unit_id,metric,option,value\nxa-khong-co,satisfaction,A,1\nxa-an-binh,zzz,,1\n"
+                      "xa-an-binh,satisfaction,Z,1\n", "utf-8")
+    messages += [p.text() for p in load_survey([survey], criteria, records)[1]]
+    assert len(messages) >= 6, messages
+    _vietnamese_only(messages)
+
+
+def test_bundle_archive_outdir_and_limit_errors_are_vietnamese(vietnamese, monkeypatch, tmp_path):
+    from engine.archive import Archive
+    from engine.bundle import read_bundle
+    from engine.limits import limit
+    from engine.outdir import check_names, write_outputs
+
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("x", "utf-8")
+    messages = _raised(lambda: read_bundle(b"not a bundle" * 100)) + \
+        _raised(lambda: read_bundle(bytes(1024))) + \
+        _raised(lambda: Archive(tmp_path / "none.sqlite", create=False)) + \
+        _raised(lambda: write_outputs(busy, {"a.json": b"{}"}, command="score")) + \
+        _raised(lambda: check_names({"CON": "a.yaml", "so-a": "b.yaml", "So-A": "c.yaml"}))
+    monkeypatch.setenv("CCHC_MAX_ROWS", "nhiều")
+    messages += _raised(lambda: limit("rows"))
+    monkeypatch.setenv("CCHC_MAX_ROWS", "1")
+    table = tmp_path / "big.csv"
+    table.write_text("unit_id,metric\n" + "a,b\n" * 5, "utf-8")
+    from engine.criteria import load_criteria
+    from engine.evidence import load_evidence
+    messages += _raised(lambda: load_evidence([table], load_criteria(DATA / "sample-criteria.yaml")))
+    _vietnamese_only(messages)
+    assert any("CCHC_MAX_ROWS" in m and "vượt giới hạn" in m for m in messages), messages
+
+
+def test_round_warnings_are_shown_in_vietnamese_and_kept_in_english(monkeypatch):
+    from engine.errors import Problem
+    from engine.i18n import both
+
+    speak(monkeypatch, VIETNAMESE)
+    message, translated = both("unit type {type!r} is in no group of criteria set {id}: its {n} unit(s) are "
+                               "reported as ungrouped, without rank or class", type="x", id="s", n=2)
+    warning = Problem("c.yaml", message=message, severity="warning", translated=translated)
+    assert str(warning).startswith("c.yaml: warning: unit type 'x' is in no group")  # what round.json keeps
+    _vietnamese_only([warning.text()])
+
+
+# ---------------------------------------------------------------- the command-line library's own texts
+
+@pytest.mark.parametrize("args", [["score"], ["score", "--bogus"], ["midyear", "--elapsed"], ["--help"],
+                                  ["score", "--help"]])
+def test_usage_help_and_usage_errors_in_vietnamese_and_english(args):
+    vi = run(*args, env=VIETNAMESE)
+    en = run(*args, env=ENGLISH)
+    shown_vi, shown_en = vi.stdout + vi.stderr, en.stdout + en.stderr
+    assert vi.returncode == en.returncode and vi.returncode in (0, 2), shown_vi
+    assert ("Usage:" in shown_en) == ("Cách dùng:" in shown_vi) and "Usage:" not in shown_vi
+    for english in ("Missing argument", "No such option", "requires an argument", "Show this message and exit",
+                    "Try '", "Possible options", "Options", "Error"):
+        assert english not in shown_vi, (english, shown_vi)
+    if args == ["score"]:
+        assert "Thiếu tham số 'criteria'." in shown_vi and "Missing argument 'criteria'." in shown_en
+    if args == ["--help"]:
+        assert "Hiện hướng dẫn này rồi thoát." in shown_vi and "Show this message and exit." in shown_en
+
+
+def test_library_text_translates_only_what_it_knows(monkeypatch):
+    speak(monkeypatch, VIETNAMESE)
+    assert i18n.library_text("Missing option '--criteria' / '-c'.") == "Thiếu tùy chọn '--criteria' / '-c'."
+    assert i18n.library_text("No such option: --x (Possible options: --out, --rows)") == \
+        "Không có tùy chọn: --x (Các tùy chọn có thể dùng: --out, --rows)"
+    assert i18n.library_text("something else entirely") == "something else entirely"
+    speak(monkeypatch, ENGLISH)
+    assert i18n.library_text("Missing option '--criteria' / '-c'.") == "Missing option '--criteria' / '-c'."
+
+
+# ---------------------------------------------------------------- the catalogue itself
+
+def test_catalogue_has_no_empty_or_fuzzy_translation():
+    from babel.messages.pofile import read_po
+
+    with (i18n.LOCALE_DIR / "vi" / "LC_MESSAGES" / "cchc.po").open("rb") as f:
+        catalogue = read_po(f)
+    entries = [m for m in catalogue if m.id]
+    assert len(entries) > 500
+    empty = [m.id for m in entries if not all(s for s in (m.string if isinstance(m.string, tuple) else (m.string,)))]
+    fuzzy = [m.id for m in entries if m.fuzzy]
+    assert not empty and not fuzzy, (empty, fuzzy)
+    # what `pybabel compile` (make install) checks: it fails on any of these
+    assert [(m.id, [str(e) for e in errors]) for m, errors in catalogue.check()] == []

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 from ..model import Rollup, UnitResult
 
 UNIT_FIELDS = ("unit_name", "unit_type", "period", "evidence_source", "warnings")
-ITEM_FIELDS = ("status", "method", "points", "max", "condition", "inputs", "notes", "reason", "quantity")
+ITEM_FIELDS = ("status", "method", "points", "max", "condition", "inputs", "notes", "reason", "note_values", "quantity")
 
 
 def index(points: Fraction, applicable_max: Fraction) -> Optional[Fraction]:

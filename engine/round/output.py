@@ -69,7 +69,7 @@ def round_json(result: RoundResult) -> dict:
                    "appraised_units": sum(1 for u in result.units if u.rounds),
                    "new_units": sum(1 for st in _standings(r) if st.yoy == "new"),
                    "vanished_units": len(r.vanished)},
-        "warnings": list(result.warnings),
+        "warnings": [str(w) for w in result.warnings],
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from ..errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Problem
 from ..evaluate import Evaluator, decide
 from ..evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
+from ..i18n import _
 from ..model import CriteriaSet, EvidenceRecord, UnitResult
 from .problems import where
 
@@ -173,8 +174,8 @@ class Workers:
                         break
                 yield done.pop(i)
         except BrokenProcessPool:
-            raise EngineError("a worker process stopped before it finished; run again with --workers 1 "
-                              "to see why") from None
+            raise EngineError(_("a worker process stopped before it finished; run again with --workers 1 "
+                                "to see why")) from None
 
     def run(self, task: str, chunks: Sequence[Any], on_done: Callable[[int], None]) -> list[tuple[str, Any]]:
         """`stream`, gathered: (kind, payload) per chunk, in chunk order."""
@@ -189,7 +190,7 @@ class Workers:
         is reported like a unit given twice in one."""
         files = evidence_files(paths)
         if not files:
-            raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message="no evidence files found")])
+            raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
         chunks = [files[i:i + FILES_PER_CHUNK] for i in range(0, len(files), FILES_PER_CHUNK)]
         problems: list[Problem] = []
         records: list[EvidenceRecord] = []
@@ -203,8 +204,8 @@ class Workers:
             for rec in chunk_records:
                 if rec.unit_id in first:
                     given = first[rec.unit_id]
-                    problems.append(Problem.at(where(rec, rec.location), f"duplicate unit {rec.unit_id!r}: "
-                                               f"already given at {where(given, given.location)}"))
+                    problems.append(Problem.at(where(rec, rec.location), _("duplicate unit {unit!r}: already given at {at}").format(
+                                                   unit=rec.unit_id, at=where(given, given.location))))
                     continue
                 first[rec.unit_id] = rec
                 records.append(rec)

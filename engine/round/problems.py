@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from ..errors import Location, Problem
+from ..i18n import _
 from ..model import CriteriaSet, EvidenceRecord
 from ..survey_data import mixed_metric_problems, survey_metrics
 
@@ -23,21 +24,23 @@ def round_problems(criteria: CriteriaSet, records: Sequence[EvidenceRecord]) -> 
     for rec in records:
         if rec.period != period:
             problems.append(Problem.at(where(rec, rec.period_location),
-                                       f"unit {rec.unit_id} reports period {rec.period!r} but the round's period is "
-                                       f"{period!r}: one round scores one period"))
+                                       _("unit {unit} reports period {given!r} but the round's period is "
+                                         "{period!r}: one round scores one period").format(
+                                           unit=rec.unit_id, given=rec.period, period=period)))
     survey = survey_metrics(criteria)
     subs = {s.code: s for s in criteria.sub_criteria()}
     for rec in records:
         for mid, mv in rec.values.items():
             if mid in survey:
                 readers = sorted(s.code for s in subs.values() if s.metric == mid)
-                problems.append(Problem.at(mv.location, f"unit {rec.unit_id} gives its own value for survey metric "
-                                                        f"{mid!r} (item {', '.join(readers)}): survey items are "
-                                                        "scored from survey data (--survey), never self-scored"))
+                problems.append(Problem.at(mv.location, _("unit {unit} gives its own value for survey metric "
+                                                          "{metric!r} (item {items}): survey items are "
+                                                          "scored from survey data (--survey), never self-scored").format(
+                    unit=rec.unit_id, metric=mid, items=", ".join(readers))))
         for code in rec.not_applicable:
             if code in subs and subs[code].source == "survey":
                 problems.append(Problem.at(where(rec, rec.not_applicable_at.get(code)),
-                                           f"unit {rec.unit_id} declares survey item {code} not applicable: survey "
-                                           "items are not self-assessed (the survey data declares them not "
-                                           "applicable)"))
+                                           _("unit {unit} declares survey item {code} not applicable: survey items "
+                                             "are not self-assessed (the survey data declares them not applicable)").format(
+                                               unit=rec.unit_id, code=code)))
     return period, problems

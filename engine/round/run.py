@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
 from ..appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
-from ..errors import InputError
+from ..errors import InputError, Problem
 from ..evidence import EvidenceSet
+from ..i18n import both
 from ..model import CriteriaSet
 from ..ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
 from ..roundio import RoundInputError
@@ -29,7 +30,7 @@ class RoundResult:
     period: str
     units: tuple[AppraisedUnit, ...]  # by unit id
     ranking: Ranking
-    warnings: tuple[str, ...]
+    warnings: tuple[Problem, ...]  # kept in the code's language, shown in the reader's
     evidence: EvidenceSet
     survey: SurveySet
     appraisal: AppraisalSet
@@ -86,10 +87,11 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     scores = [UnitScore(u.result.unit_id, u.result.unit_name, u.result.unit_type, u.result.total.points,
                         u.result.total.max, u.self_result.total.points, len(u.rounds)) for u in units]
     ranking = rank_units(criteria, scores, previous)
-    warnings = [str(w) for w in evidence.warnings]
+    warnings = list(evidence.warnings)
     for t in sorted({st.score.type for st in ranking.ungrouped}):
         n = sum(1 for st in ranking.ungrouped if st.score.type == t)
-        warnings.append(f"{criteria.path}: warning: unit type {t!r} is in no group of criteria set {criteria.id}: "
-                        f"its {n} unit(s) are reported as ungrouped, without rank or class")
+        message, translated = both("unit type {type!r} is in no group of criteria set {id}: its {n} unit(s) are "
+                                   "reported as ungrouped, without rank or class", type=t, id=criteria.id, n=n)
+        warnings.append(Problem(criteria.path, message=message, severity="warning", translated=translated))
     return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
                        survey, appraisal, reads)
