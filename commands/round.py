@@ -23,7 +23,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
 
     from engine.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
     from engine.round.pool import default_workers
-    from engine.round.replay import round_bundle
+    from engine.round.bundle import round_bundle
     from engine.round.output import round_files
     from engine.round.run import run_round
     from rules import get_evaluator

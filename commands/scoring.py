@@ -33,7 +33,7 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
     from engine.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
     from engine.replay import score_bundle
     from engine.round.pool import default_workers
-    from engine.scoring import score_run
+    from engine.round.scoring import score_run
     from rules import get_evaluator
 
     evaluator = get_evaluator(engine)

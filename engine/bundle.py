@@ -30,12 +30,16 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from .errors import CchcError, OutputError
 from .i18n import N_, _
 from .outdir import write_outputs
+from .model import MetricValue
 from .results import dumps
+
+if TYPE_CHECKING:
+    from .evidence import EvidenceSet
 
 BUNDLE_FORMAT = "cchc-bundle/2"  # /2: the manifest seals whether (and by which key) the bundle is signed
 BUNDLE_NAME = "bundle.cchc"
@@ -967,3 +971,28 @@ def extract(bundle: Bundle, dest: Path, *, prefix: str = "inputs/") -> dict[str,
             roles[role].append(target)
     return roles
 
+
+# ---------------------------------------------------------------- what a run packs
+
+def cited_files(values: Iterable[tuple[str, MetricValue]]) -> list[Path]:
+    """The files cited (`citation.file`) by metric values, each given with the evidence file it was
+    read from, resolved beside that file (the loader has checked they stay inside its folder)."""
+    out: dict[Path, None] = {}  # ordered and looked up in constant time: a run cites thousands
+    seen: set[Path] = set()
+    for source, v in values:
+        if v.citation and v.citation.file:
+            p = Path(source).parent / v.citation.file
+            if p not in seen:
+                seen.add(p)
+                if p.is_file():
+                    out[p] = None
+    return list(out)
+
+
+def evidence_roots(paths: Sequence[Path | str], evidence: "EvidenceSet", reads: Iterable[str]) -> list[InputRoot]:
+    """Each evidence path as given, with the evidence files found through it, every other file read
+    while loading it (task lists named by YAML, CSV or Excel) and the files its evidence cites."""
+    cited = cited_files((rec.source, v) for rec in evidence.records for _, v in sorted(rec.values.items()))
+    from .evidence import evidence_files
+
+    return input_roots(paths, set(reads), evidence_files, cited)

@@ -12,7 +12,7 @@ from .bundle import Bundle
 from .errors import CchcError
 from .evaluate import Evaluator
 from .replay import ReplayKind, ReplayReport, WhatIf, replay_kind, replay_score, what_if_kind, what_if_score
-from .round.replay import replay_round, what_if_round
+from .round_replay import replay_round, what_if_round
 
 BUNDLE_KINDS: Mapping[str, ReplayKind] = MappingProxyType({
     "score": ReplayKind("score", replay_score, what_if=what_if_score),  # `cchc score`

@@ -22,8 +22,9 @@ from typing import Mapping, Optional, Sequence
 from .errors import InputError, Problem
 from .i18n import _
 from .model import Band, CriteriaSet, Group
-from .numbers import to_fraction
+from .numbers import display, exact_text, to_fraction
 from .outdir import recover
+from .results import display_json as _d, exact_json as _x
 from .schema import schema_problems
 from .yamlio import load_yaml, position
 
@@ -205,3 +206,46 @@ def load_previous(path: Path | str) -> PreviousRound:
         raise PreviousRoundError(problems)
     return PreviousRound(name, doc["criteria"]["id"], int(doc["criteria"]["year"]), str(doc["period"]),
                          dict(sorted(units.items())))
+
+
+# ---------------------------------------------------------------- the ranking as JSON (round.json)
+
+def standing_json(st: Standing) -> dict:
+    s, p = st.score, st.previous
+    return {
+        "id": s.unit_id, "name": s.name, "type": s.type,
+        "points": _x(s.points), "points_display": _d(s.points), "max": _x(s.max),
+        "index": _x(s.index), "index_display": _d(s.index),
+        "self_points": _x(s.self_points), "self_index": _x(s.self_index), "self_index_display": _d(s.self_index),
+        "appraised_items": s.appraised_items,
+        "rank": st.rank, "class": st.klass,
+        "previous_index": _x(p.index) if p else None, "previous_index_display": _d(p.index) if p else None,
+        "index_change": _x(st.index_change), "index_change_display": _d(st.index_change),
+        "previous_rank": p.rank if p else None, "previous_class": p.klass if p else None,
+        "rank_change": st.rank_change, "yoy": st.yoy,
+    }
+
+
+def ranking_json(r: Ranking) -> dict:
+    """The ranking part of round.json: groups with their bands, standings and class counts, the
+    ungrouped units and the units gone since last year."""
+    return {
+        "groups": [{
+            "id": g.group.id, "label": g.group.label, "unit_types": list(g.group.unit_types),
+            "bands": [{"label": b.label, "min": exact_text(b.min), "min_display": display(b.min)}
+                      for b in g.group.bands],
+            "size": len(g.standings),
+            "units": [standing_json(st) for st in g.standings],
+            "class_counts": [{"class": label, "count": n} for label, n in g.class_counts],
+            "unclassified": g.unclassified,
+        } for g in r.groups],
+        "ungrouped": {"unit_types": sorted({st.score.type for st in r.ungrouped}),
+                      "units": [standing_json(st) for st in r.ungrouped]},
+        "vanished": [_vanished_json(u) for u in r.vanished],
+    }
+
+
+def _vanished_json(u: PreviousUnit) -> dict:
+    return {"id": u.unit_id, "name": u.name, "type": u.type, "previous_group": u.group,
+            "previous_index": _x(u.index), "previous_index_display": _d(u.index),
+            "previous_rank": u.rank, "previous_class": u.klass}

@@ -16,13 +16,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
-from .bundle import Bundle, BundleError, InputRoot, input_roots, make_bundle, recording_reads, versions
+from .bundle import Bundle, BundleError, InputRoot, evidence_roots, make_bundle, recording_reads, versions
 from .criteria import load_criteria
 from .errors import CchcError, InputError
 from .evaluate import Evaluator, decide
-from .evidence import EvidenceSet, evidence_files, load_evidence
+from .evidence import EvidenceSet, load_evidence
 from .i18n import N_, _
-from .model import CriteriaSet, MetricValue, UnitResult
+from .model import CriteriaSet, UnitResult
 from .numbers import display, exact_text, to_fraction
 from .results import RESULT_FORMAT, result_files
 
@@ -389,28 +389,6 @@ def replay_kind(kind: ReplayKind, bundle: Bundle, evaluator: Evaluator) -> Repla
 
 
 # ---------------------------------------------------------------- the `score` kind
-
-def cited_files(values: Iterable[tuple[str, MetricValue]]) -> list[Path]:
-    """The files cited (`citation.file`) by metric values, each given with the evidence file it was
-    read from, resolved beside that file (the loader has checked they stay inside its folder)."""
-    out: dict[Path, None] = {}  # ordered and looked up in constant time: a run cites thousands
-    seen: set[Path] = set()
-    for source, v in values:
-        if v.citation and v.citation.file:
-            p = Path(source).parent / v.citation.file
-            if p not in seen:
-                seen.add(p)
-                if p.is_file():
-                    out[p] = None
-    return list(out)
-
-
-def evidence_roots(paths: Sequence[Path | str], evidence: EvidenceSet, reads: Iterable[str]) -> list[InputRoot]:
-    """Each evidence path as given, with the evidence files found through it, every other file read
-    while loading it (task lists named by YAML, CSV or Excel) and the files its evidence cites."""
-    cited = cited_files((rec.source, v) for rec in evidence.records for _, v in sorted(rec.values.items()))
-    return input_roots(paths, set(reads), evidence_files, cited)
-
 
 def score_inputs(criteria_path: Path, evidence_paths: Sequence[Path], evidence: EvidenceSet,
                  reads: Optional[Iterable[str]] = None) -> dict[str, list[InputRoot]]:

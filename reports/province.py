@@ -35,7 +35,7 @@ def summary_from_results(criteria: CriteriaSet, docs: Sequence[UnitResultDoc],
                          previous: Optional[Path] = None) -> dict:
     """The round summary's shape (as `round.json`), from unit results scored with `criteria`."""
     from engine.ranking import UnitScore, load_previous, rank_units
-    from engine.round.output import ranking_json
+    from engine.ranking import ranking_json
 
     scores, seen = [], {}
     for doc in docs:

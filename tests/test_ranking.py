@@ -12,7 +12,7 @@ from engine.errors import InputError
 from engine.model import Band
 from engine.ranking import (PreviousRound, PreviousUnit, UnitScore, classify, competition_ranks,
                             load_previous, rank_units)
-from engine.round.output import standing_json
+from engine.ranking import standing_json
 
 DATA = Path(__file__).parent / "data" / "round"
 BANDS = (Band("Tốt", Fraction(90)), Band("Khá", Fraction(80)), Band("Trung bình", Fraction(70)),

@@ -270,7 +270,7 @@ def test_what_if_on_a_round_bundle_shows_new_index_rank_and_class(cchc, tmp_path
     recorded and what-if standing; the what-if side equals a real round under the new set."""
     import json
 
-    from engine.round.replay import round_places
+    from engine.round_replay import round_places
 
     args = ["--evidence", ROUND / "evidence", "--survey", ROUND / "survey", "--appraisal", ROUND / "appraisal",
             "--previous", ROUND / "previous" / "round-2022.json", "-j", "1"]

@@ -32,7 +32,7 @@ from engine import load_criteria
 from engine.bundle import BUNDLE_NAME, InputRoot, make_bundle, read_bundle, sha256, write_run
 from engine.errors import CchcError, InputError
 from engine.round.output import round_files
-from engine.round.replay import round_inputs
+from engine.round.bundle import round_inputs
 from engine.round.run import run_round
 from rules import get_evaluator
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from .evaluate import Evaluator
-from .evidence import EvidenceSet
-from .model import CriteriaSet, Rollup, UnitResult
-from .outdir import check_names
-from .results import encode, summary_doc, summary_row, unit_json
+from ..evaluate import Evaluator
+from ..evidence import EvidenceSet
+from ..model import CriteriaSet, Rollup, UnitResult
+from ..outdir import check_names
+from ..results import encode, summary_doc, summary_row, unit_json
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], facto
               engine: str, *, workers: int = 1, warn: Optional[Callable[[EvidenceSet], None]] = None) -> ScoreRun:
     """Read, decide and encode every unit with `workers` processes. `warn` sees the evidence's
     warnings as soon as it is read."""
-    from .round.pool import Workers
+    from .pool import Workers
 
     name = factory(engine).name
     with Workers(criteria, factory, engine, workers, finish=encoded) as pool:

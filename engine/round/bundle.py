@@ -1,0 +1,40 @@
+"""A round's replay bundle (docs/replay.md): its inputs by role and its result files, as written.
+How a bundle of kind `round` is re-run is engine/round_replay.py."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..roundio import input_files
+from .run import RoundResult
+
+
+def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult, *,
+                 survey_paths: Sequence[Path | str] = (), appraisal_paths: Sequence[Path | str] = (),
+                 previous_path: Optional[Path | str] = None) -> dict:
+    """The inputs of a round by role (criteria, evidence, survey, appraisal, previous), each path as
+    given with every file read through it (`result.reads`) and the files its evidence cites."""
+    from ..bundle import InputRoot, cited_files, evidence_roots, input_roots
+
+    survey_cited = cited_files((mv.location.file, mv) for values in result.survey.values.values()
+                               for mv in values.values())
+    return {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))],
+            "evidence": evidence_roots(evidence_paths, result.evidence, result.reads.get("evidence", ())),
+            "survey": input_roots(survey_paths, result.reads.get("survey", ()), input_files, survey_cited),
+            "appraisal": input_roots(appraisal_paths, result.reads.get("appraisal", ()), input_files),
+            "previous": [InputRoot(Path(previous_path), (Path(previous_path),))] if previous_path else []}
+
+
+def round_bundle(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult,
+                 files: dict[str, bytes], *, survey_paths: Sequence[Path | str] = (),
+                 appraisal_paths: Sequence[Path | str] = (), previous_path: Optional[Path | str] = None,
+                 key: Optional[Path] = None, max_cited: Optional[int] = None) -> bytes:
+    """The replay bundle of a round: its inputs by role, its result files as written, what ran."""
+    from ..bundle import make_bundle
+
+    cs = result.criteria
+    about = {"criteria_id": cs.id, "criteria_sha256": cs.content_hash, "title": cs.title, "year": cs.year,
+             "period": result.period}
+    roles = round_inputs(criteria_path, evidence_paths, result, survey_paths=survey_paths,
+                         appraisal_paths=appraisal_paths, previous_path=previous_path)
+    return make_bundle("round", roles, files, result.engine, about=about, key=key, max_cited=max_cited)
