@@ -40,7 +40,7 @@ golden: install
 clean:
 	rm -rf $(VENV) out build *.egg-info
 
-# Messages people read (engine/i18n.py): extract the texts from the code, merge them into the
+# Messages people read (engine/core/i18n.py): extract the texts from the code, merge them into the
 # Vietnamese catalogue engine/locale/vi/LC_MESSAGES/cchc.po (translate the new entries there).
 messages: install
 	$(BIN)/pybabel --quiet extract --no-location --sort-output -k _ -k N_ -k both -k ngettext:1,2 -o engine/locale/cchc.pot cli.py commands engine reports rules

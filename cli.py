@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from engine.i18n import _, install_for_libraries, ngettext
+from engine.core.i18n import _, install_for_libraries, ngettext
 
 install_for_libraries()  # before typer and click look up their own texts (help, usage errors)
 
@@ -18,8 +18,8 @@ import typer  # noqa: E402
 from commands import audit, reports, round as annual, scoring, workspace  # noqa: E402
 from commands import options as opt  # noqa: E402
 from commands.console import Differs, err, say  # noqa: E402
-from engine.archive import NotReproducedError  # noqa: E402
-from engine.errors import CchcError, EngineError, IncompleteEvaluationError, InputError  # noqa: E402
+from engine.audit.archive import NotReproducedError  # noqa: E402
+from engine.core.errors import CchcError, EngineError, IncompleteEvaluationError, InputError  # noqa: E402
 
 app = typer.Typer(help=_("Score the Public Administration Reform index (Chỉ số CCHC, PAR Index) from evidence."),
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -81,7 +81,7 @@ def guarded(func):
 
 def _show_version(value: bool) -> None:
     if value:
-        from engine.bundle import versions
+        from engine.storage.bundle import versions
 
         say(_("cchc {cchc} (durable_rules {durable_rules}, Python {python})").format(**versions()))
         raise typer.Exit()

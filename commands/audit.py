@@ -7,8 +7,9 @@ from typing import Optional, Sequence
 
 from rich.table import Table
 
-from engine.errors import CchcError, InputError
-from engine.i18n import _, moment, num
+from engine.core.errors import CchcError, InputError
+from engine.core.i18n import _, moment
+from engine.core.numbers import num
 
 from .console import Differs, err, out, say
 
@@ -31,8 +32,8 @@ def bundle_header(path, b) -> None:
 
 def replay(bundle: Path, engine: Optional[str], against: Optional[Path], public_key: Optional[Path],
            items: bool) -> None:
-    from engine.bundle import load_public_key, read_bundle_file
-    from engine.bundle_kinds import replay as run_replay, what_if
+    from engine.storage.bundle import load_public_key, read_bundle_file
+    from engine.audit.bundle_kinds import replay as run_replay, what_if
     from rules import get_evaluator
 
     b = read_bundle_file(bundle, public_key=load_public_key(public_key) if public_key else None)
@@ -114,7 +115,7 @@ def _print_what_if(w, items: bool) -> None:
 
 
 def keygen(key: Path, force: bool) -> None:
-    from engine.bundle import generate_key
+    from engine.storage.bundle import generate_key
 
     pub, fingerprint = generate_key(key, force=force)
     say(_("private key {key} (keep it secret), public key {pub}, fingerprint {fingerprint}").format(
@@ -124,7 +125,7 @@ def keygen(key: Path, force: bool) -> None:
 # ---------------------------------------------------------------- the archive
 
 def archive_init(require_signer: Sequence[Path], db: Optional[Path]) -> None:
-    from engine.archive import Archive
+    from engine.audit.archive import Archive
 
     with Archive(db) as archive:
         if require_signer:
@@ -137,7 +138,7 @@ def archive_init(require_signer: Sequence[Path], db: Optional[Path]) -> None:
 
 
 def archive_add(bundles: Sequence[Path], db: Optional[Path]) -> None:
-    from engine.archive import Archive, read_many
+    from engine.audit.archive import Archive, read_many
     from rules import get_evaluator
 
     read = read_many(bundles)
@@ -150,7 +151,7 @@ def archive_add(bundles: Sequence[Path], db: Optional[Path]) -> None:
 
 
 def archive_list(year: Optional[int], unit: Optional[str], db: Optional[Path]) -> None:
-    from engine.archive import Archive
+    from engine.audit.archive import Archive
 
     with Archive(db, create=False) as archive:
         if unit is not None:
@@ -184,7 +185,7 @@ def _results_table(results, title: str) -> None:
 
 
 def archive_show(what: str, year: Optional[int], db: Optional[Path]) -> None:
-    from engine.archive import Archive
+    from engine.audit.archive import Archive
 
     with Archive(db, create=False) as archive:
         if what.lstrip("#").isdigit():
@@ -231,7 +232,7 @@ def _items_table(unit: str, year: int, bid: int, data: dict) -> None:
 
 
 def archive_verify(db: Optional[Path]) -> None:
-    from engine.archive import Archive
+    from engine.audit.archive import Archive
     from rules import get_evaluator
 
     with Archive(db, create=False) as archive:
@@ -245,8 +246,8 @@ def archive_verify(db: Optional[Path]) -> None:
 
 
 def archive_export(bundle_id: int, to: Path, db: Optional[Path]) -> None:
-    from engine.archive import Archive
-    from engine.bundle import write_bundle
+    from engine.audit.archive import Archive
+    from engine.storage.bundle import write_bundle
 
     with Archive(db, create=False) as archive:
         write_bundle(to, archive.bundle_bytes(bundle_id))

@@ -7,7 +7,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from engine.i18n import _
+from engine.core.i18n import _
 
 # ---------------------------------------------------------------- shared by several commands
 

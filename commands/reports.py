@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence
 
-from engine.i18n import _
-from engine.outdir import write_outputs
+from engine.core.i18n import _
+from engine.storage.outdir import write_outputs
 
 from .console import say
 

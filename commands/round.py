@@ -8,8 +8,9 @@ from typing import Optional, Sequence
 from rich.table import Table
 
 from engine import load_criteria
-from engine.errors import CchcError
-from engine.i18n import _, num
+from engine.core.errors import CchcError
+from engine.core.i18n import _
+from engine.core.numbers import num
 
 from .console import err, out, say, warn
 from .scoring import bundle_line
@@ -21,7 +22,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
            max_cited_mb: Optional[int]) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from engine.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
+    from engine.storage.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
     from engine.round.pool import default_workers
     from engine.round.bundle import round_bundle
     from engine.round.output import round_files
@@ -74,7 +75,7 @@ def _previous(stack: contextlib.ExitStack, archive: Optional[Path], previous_yea
               previous: Optional[Path], cs) -> Optional[Path]:
     """Last year's results: the file given with --previous, or those the archive holds (as a
     round summary the round's bundle carries as its `previous` input)."""
-    from engine.archive import previous_round_file
+    from engine.audit.archive import previous_round_file
 
     if archive is None:
         if previous_year is not None:

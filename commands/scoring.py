@@ -7,15 +7,16 @@ from typing import Optional, Sequence
 from rich.table import Table
 
 from engine import load_criteria, load_evidence
-from engine.errors import CchcError, InputError
-from engine.i18n import _, num
-from engine.outdir import write_file, write_outputs
+from engine.core.errors import CchcError, InputError
+from engine.core.i18n import _
+from engine.core.numbers import num
+from engine.storage.outdir import write_file, write_outputs
 
 from .console import out, say, warn
 
 
 def validate(files: Sequence[Path], criteria: Optional[Path]) -> None:
-    from engine.validation import check_inputs
+    from engine.inputs.validation import check_inputs
 
     checked = check_inputs(files, criteria)
     for f, cs in checked.criteria:
@@ -30,8 +31,8 @@ def validate(files: Sequence[Path], criteria: Optional[Path]) -> None:
 
 def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, rows: int, bundle: Optional[Path],
           sign: Optional[Path], max_cited_mb: Optional[int], workers: int) -> None:
-    from engine.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
-    from engine.replay import score_bundle
+    from engine.storage.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
+    from engine.audit.replay import score_bundle
     from engine.round.pool import default_workers
     from engine.round.scoring import score_run
     from rules import get_evaluator
@@ -56,8 +57,8 @@ def show(file: Path) -> None:
 
     import typer
 
-    from engine.errors import Problem
-    from engine.results import dumps
+    from engine.core.errors import Problem
+    from engine.storage.results import dumps
 
     try:
         data = file.read_bytes()
@@ -98,8 +99,8 @@ def _table(cs, results, rows: int) -> None:
 
 def midyear(criteria: Path, evidence: Sequence[Path], as_of: Optional[str], elapsed: Optional[str],
             out_dir: Optional[Path]) -> None:
-    from engine.midyear import check_targets, elapsed_from, midyear_json
-    from engine.results import dumps
+    from engine.evaluation.midyear import check_targets, elapsed_from, midyear_json
+    from engine.storage.results import dumps
 
     period = elapsed_from(as_of, elapsed)
     cs = load_criteria(criteria)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import CchcError
-from engine.i18n import _
+from engine.core.errors import CchcError
+from engine.core.i18n import _
 
 from .console import say
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 
-from .criteria import load_criteria
-from .evaluate import Evaluator, decide
-from .evidence import EvidenceSet, load_evidence
-from .model import CriteriaSet, UnitResult
+from .inputs.criteria import load_criteria
+from .evaluation.evaluate import Evaluator, decide
+from .inputs.evidence import EvidenceSet, load_evidence
+from .core.model import CriteriaSet, UnitResult
 
 __all__ = ["load_criteria", "load_evidence", "decide", "score", "CriteriaSet", "UnitResult", "EvidenceSet"]
 

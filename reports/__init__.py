@@ -2,7 +2,7 @@
 summary. Reads the JSON the engine and the annual round write; never changes them.
 
     files = unit_report_files([Path("out/units")], Path("criteria.yaml"), kinds=("html", "md"))
-    write_outputs(Path("reports/units"), files, command="report unit")   # engine.outdir: all or nothing
+    write_outputs(Path("reports/units"), files, command="report unit")   # engine.storage.outdir: all or nothing
 """
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from engine import load_criteria
-from engine.errors import CchcError, InputError, Problem
-from engine.i18n import _
-from engine.outdir import check_names
+from engine.core.errors import CchcError, InputError, Problem
+from engine.core.i18n import _
+from engine.storage.outdir import check_names
 
 from .load import check_criteria, criteria_for, find_round, load_results, load_round, result_paths
 from .province import province_context, summary_from_results
@@ -55,7 +55,7 @@ def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[
                       templates: Optional[Path] = None, report_date: Optional[str] = None,
                       profile: Optional[Path] = None) -> dict[str, bytes]:
     """One report per unit result and format: `{unit id}.{html,md,xlsx,docx,pdf}` → bytes (a unit id
-    that cannot name a file safely is refused: engine.outdir.check_names)."""
+    that cannot name a file safely is refused: engine.storage.outdir.check_names)."""
     docs = load_results(result_paths(paths))
     cs = criteria_for(criteria, docs)
     check_names({doc.unit_id: str(doc.path) for doc in docs})

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import jinja2
 
-from engine.errors import InputError, Problem
-from engine.i18n import _
+from engine.core.errors import InputError, Problem
+from engine.core.i18n import _
 
 from .office import fixed_package
 

@@ -13,8 +13,8 @@ from fractions import Fraction
 from typing import Optional, Sequence
 
 from engine import methods
-from engine.model import Category, CriteriaSet, MetricSpec, Quantity, SubCriterion
-from engine.numbers import to_fraction
+from engine.core.model import Category, CriteriaSet, MetricSpec, Quantity, SubCriterion
+from engine.core.numbers import to_fraction
 
 from .text import compact, num, vn_date
 

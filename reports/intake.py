@@ -1,6 +1,6 @@
 """The intake workbook (`cchc template`): what an agency fills for one criteria set, in Vietnamese.
 
-Sheets (layout in engine/workbook.py, which the evidence loader reads back):
+Sheets (layout in engine/inputs/workbook.py, which the evidence loader reads back):
 - `Hướng dẫn`: how to fill it, the columns, the accepted values per kind, the unit types;
 - `Số liệu`: one row per metric (per answer option for a survey-count metric), showing the codes
   and titles of the sub-criteria reading it, the unit of measure, the allowed values (enforced by
@@ -21,10 +21,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from engine import workbook as layout
-from engine.errors import InputError, Problem
-from engine.i18n import _
-from engine.model import CriteriaSet, MetricSpec
+from engine.inputs import workbook as layout
+from engine.core.errors import InputError, Problem
+from engine.core.i18n import _
+from engine.core.model import CriteriaSet, MetricSpec
 
 from .load import RESULT_FORMATS, read_json, unit_result
 from .office import put, workbook_bytes

@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from engine import load_criteria
-from engine.errors import CchcError, InputError, Problem
-from engine.i18n import _
-from engine.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet
-from engine.numbers import to_fraction
-from engine.outdir import recover
-from engine.results import RESULT_FORMAT
-from engine.schema import schema_problems
-from engine.yamlio import load_yaml
+from engine.core.errors import CchcError, InputError, Problem
+from engine.core.i18n import _
+from engine.core.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet
+from engine.core.numbers import to_fraction
+from engine.storage.outdir import recover
+from engine.storage.results import RESULT_FORMAT
+from engine.inputs.schema import schema_problems
+from engine.inputs.yamlio import load_yaml
 
 RESULT_FORMATS = ("cchc-result/",)  # `cchc score` and the annual round
 ROUND_FORMAT = "cchc-round/"

@@ -1,11 +1,11 @@
 """The words of the notes the engine writes on a decision as codes (`notes` in a unit result,
-engine/model.py `NOTES`), in the reader's language through the gettext catalogue."""
+engine/core/model.py `NOTES`), in the reader's language through the gettext catalogue."""
 from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from engine.i18n import N_, _
-from engine.model import (NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION,
+from engine.core.i18n import N_, _
+from engine.core.model import (NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION,
                           NOTE_NOT_FOR_UNIT_TYPE)
 
 WORDS = {

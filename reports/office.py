@@ -11,7 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Optional
 
-from engine.numbers import exact_text, is_terminating
+from engine.core.numbers import exact_text, is_terminating
 
 # Text starting with one of these is a formula (or the start of one) to a spreadsheet program.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

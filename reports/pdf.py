@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from engine.errors import CchcError
-from engine.i18n import _
+from engine.core.errors import CchcError
+from engine.core.i18n import _
 
 # A user stylesheet: `!important` so that it wins over the report's own (author) rules.
 PDF_CSS = """

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from engine.errors import InputError, Problem
-from engine.i18n import N_, _
-from engine.yamlio import key_position, load_yaml, position
+from engine.core.errors import InputError, Problem
+from engine.core.i18n import N_, _
+from engine.inputs.yamlio import key_position, load_yaml, position
 
 FORMAT = "cchc-profile/1"
 # key → (kind, required, meaning)

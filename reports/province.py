@@ -3,7 +3,7 @@ indices (inline SVG), and changes since last year where known.
 
 It reads the annual round's `round.json` (engine/round/). From a folder of unit results without a
 round summary (the output of `cchc score`), the same summary is built with the round's own ranking
-rules (engine/ranking.py), so both read alike.
+rules (engine/evaluation/ranking.py), so both read alike.
 """
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
 
-from engine.errors import InputError, Problem
-from engine.i18n import _
-from engine.model import CriteriaSet
-from engine.numbers import display, to_fraction
+from engine.core.errors import InputError, Problem
+from engine.core.i18n import _
+from engine.core.model import CriteriaSet
+from engine.core.numbers import display, to_fraction
 
 from .load import UnitResultDoc
 from .profile import Profile, profile_context
@@ -34,8 +34,8 @@ def _f(value) -> Optional[Fraction]:
 def summary_from_results(criteria: CriteriaSet, docs: Sequence[UnitResultDoc],
                          previous: Optional[Path] = None) -> dict:
     """The round summary's shape (as `round.json`), from unit results scored with `criteria`."""
-    from engine.ranking import UnitScore, load_previous, rank_units
-    from engine.ranking import ranking_json
+    from engine.evaluation.ranking import UnitScore, load_previous, rank_units
+    from engine.evaluation.ranking import ranking_json
 
     scores, seen = [], {}
     for doc in docs:

@@ -17,8 +17,8 @@ from typing import Any, Optional
 import jinja2
 from markupsafe import Markup
 
-from engine.errors import InputError, Problem
-from engine.i18n import _
+from engine.core.errors import InputError, Problem
+from engine.core.i18n import _
 
 from . import text
 

@@ -5,7 +5,7 @@ from datetime import date
 from fractions import Fraction
 from typing import Optional, Union
 
-from engine.numbers import display, to_fraction
+from engine.core.numbers import display, to_fraction
 
 Number = Union[Fraction, int, str]
 

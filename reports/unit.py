@@ -9,8 +9,8 @@ from fractions import Fraction
 from typing import Optional
 
 from engine import methods
-from engine.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet
-from engine.numbers import to_fraction
+from engine.core.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet
+from engine.core.numbers import to_fraction
 
 from .gaps import current, gap_report
 from .profile import Profile, profile_context

@@ -1,10 +1,10 @@
 """Criteria compiled into durable_rules rulesets, and the registry of evaluators."""
 from __future__ import annotations
 
-from engine.errors import CchcError
-from engine.evaluate import Evaluator, WholeEvaluator
-from engine.i18n import _
-from engine.reference import ReferenceEvaluator
+from engine.core.errors import CchcError
+from engine.evaluation.evaluate import Evaluator, WholeEvaluator
+from engine.core.i18n import _
+from engine.evaluation.reference import ReferenceEvaluator
 
 ENGINES = ("durable", "reference")
 

@@ -24,11 +24,11 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from engine.conditions import NEGATED, OTHERWISE, AnyOf, Not, Relation, Comparison
-from engine.errors import EngineError
-from engine.i18n import _
-from engine.model import Always, Category, CriteriaSet, Interval, SubCriterion
-from engine.numbers import exact_text
+from engine.core.conditions import NEGATED, OTHERWISE, AnyOf, Not, Relation, Comparison
+from engine.core.errors import EngineError
+from engine.core.i18n import _
+from engine.core.model import Always, Category, CriteriaSet, Interval, SubCriterion
+from engine.core.numbers import exact_text
 
 MAX_RULES_PER_RULESET = 500  # durable_rules 2.0.28 fails at 512 rules and hangs above
 EXACT_LIMIT = 2 ** 53  # integers the engine is trusted to compare exactly

@@ -8,9 +8,9 @@ from typing import Iterable, Sequence
 
 from durable import engine as durable_engine
 
-from engine.errors import EngineError
-from engine.i18n import _
-from engine.model import MISSING, Case, CriteriaSet, Verdict
+from engine.core.errors import EngineError
+from engine.core.i18n import _
+from engine.core.model import MISSING, Case, CriteriaSet, Verdict
 
 from .compile import (EXACT_LIMIT, MISSING_BRANCH, CompiledCriteria, category_key, compile_criteria,
                       consistency_owner, item_key)

@@ -169,7 +169,7 @@ def floor_us(criteria, decisions: int, seed: int = 2) -> float:
 def distinct_share(criteria, folder: Path) -> tuple[int, int]:
     """Cases the engine would be asked about, and how many distinct questions they are."""
     from engine import load_evidence
-    from engine.evaluate import plan
+    from engine.evaluation.evaluate import plan
     from rules.compile import compile_criteria
     from rules.evaluator import question
 

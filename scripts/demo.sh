@@ -16,7 +16,7 @@ CCHC="$BIN/cchc"
 cd "$ROOT"  # evidence paths in the results are relative to the repository
 
 section() { printf '\n=== %s\n' "$*"; }
-# say VIETNAMESE ENGLISH: the demo's own lines in the language cchc speaks (engine/i18n.py: English
+# say VIETNAMESE ENGLISH: the demo's own lines in the language cchc speaks (engine/core/i18n.py: English
 # only when LANGUAGE / LC_ALL / LC_MESSAGES / LANG asks for it, else Vietnamese).
 say() { case "${LANGUAGE:-${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}}" in en*) printf '%s' "$2" ;; *) printf '%s' "$1" ;; esac; }
 

@@ -9,8 +9,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from engine.errors import Location
-from engine.model import EvidenceRecord, MetricValue
+from engine.core.errors import Location
+from engine.core.model import EvidenceRecord, MetricValue
 
 UNIT_TYPES = ({"id": "department", "label": "Sở, ban, ngành"}, {"id": "commune", "label": "UBND cấp xã"})
 

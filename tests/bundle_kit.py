@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Callable, Optional
 
-from engine.bundle import Bundle, assemble, read_bundle
+from engine.storage.bundle import Bundle, assemble, read_bundle
 
 DATA = Path(__file__).parent / "data"
 

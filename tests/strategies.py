@@ -13,7 +13,7 @@ from typing import Optional
 from hypothesis import strategies as st
 
 from builders import criteria_doc, record, value
-from engine.model import EvidenceRecord, Task
+from engine.core.model import EvidenceRecord, Task
 
 UNIT_TYPES = ("department", "commune")
 QUARTER = F(1, 4)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine import load_criteria
-from engine.appraisal import allowed_problem
-from engine.errors import InputError
+from engine.evaluation.appraisal import allowed_problem
+from engine.core.errors import InputError
 from engine.round.output import round_files
 from engine.round.run import run_round
 from rules import get_evaluator

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bundle_kit import evidence_tree
-from engine.archive import (MIGRATIONS, SCHEMA_VERSION, Archive, ArchiveError, migrate, previous_results,
+from engine.audit.archive import (MIGRATIONS, SCHEMA_VERSION, Archive, ArchiveError, migrate, previous_results,
                             results_for_year)
-from engine.bundle import read_bundle
+from engine.storage.bundle import read_bundle
 from rules import get_evaluator
 
 
@@ -220,8 +220,8 @@ def test_round_takes_last_years_results_from_the_archive(cchc, tmp_path):
     db = tmp_path / "db.sqlite"
     assert cchc("archive", "add", tmp_path / "p" / "bundle.cchc", "--db", db).exit_code == 0
 
-    from engine.archive import previous_round_json
-    from engine.ranking import load_previous
+    from engine.audit.archive import previous_round_json
+    from engine.evaluation.ranking import load_previous
 
     doc = json.loads(previous_round_json(db, 2023))
     assert doc["criteria"] == {"id": "round-2022", "year": 2022}
@@ -239,7 +239,7 @@ def test_round_takes_last_years_results_from_the_archive(cchc, tmp_path):
     assert summary["previous"]["criteria"] == {"id": "round-2022", "year": 2022}
     units = {u["id"]: u for g in summary["groups"] for u in g["units"]}
     assert units["so-noi-vu"]["yoy"] == "continuing"
-    from engine.numbers import to_fraction
+    from engine.core.numbers import to_fraction
 
     assert to_fraction(units["so-noi-vu"]["previous_index"]) == prev.units["so-noi-vu"].index
     assert units["so-noi-vu"]["previous_rank"] == prev.units["so-noi-vu"].rank
@@ -284,7 +284,7 @@ def test_a_result_without_the_keys_the_archive_reads_is_refused_by_name(years, t
         parts["results/units/so-noi-vu.json"] = (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True)
                                                  + "\n").encode()
 
-    from engine.archive import index_bundle
+    from engine.audit.archive import index_bundle
 
     with pytest.raises(ArchiveError) as exc:
         index_bundle(read_bundle(rebuild(years[2023].read_bytes(), no_max)))
@@ -323,7 +323,7 @@ ADD = """
 import pathlib, sys, time
 from typer.testing import CliRunner
 from cli import app
-import engine.archive, engine.replay, rules
+import engine.audit.archive, engine.audit.replay, rules
 pathlib.Path(sys.argv[3] + ".ready").touch()
 while not pathlib.Path(sys.argv[3]).exists():  # both start at the same moment
     time.sleep(0.001)

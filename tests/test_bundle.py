@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bundle_kit import evidence_tree, rebuild
-from engine.bundle import (FRAMING, MANIFEST, SEAL, SIGNATURE, BundleError, DamagedBundleError, _encode,
+from engine.storage.bundle import (FRAMING, MANIFEST, SEAL, SIGNATURE, BundleError, DamagedBundleError, _encode,
                            _parse, extract, read_bundle)
 
 
@@ -69,9 +69,9 @@ def test_same_inputs_give_the_same_bundle_bytes(scored, cchc, tmp_path):
     assert run_score(elsewhere).read_bytes() == scored["data"]
     # through the API, twice
     from engine import load_criteria, load_evidence, score
-    from engine.replay import score_bundle
-    from engine.results import result_files
-    from engine.reference import ReferenceEvaluator
+    from engine.audit.replay import score_bundle
+    from engine.storage.results import result_files
+    from engine.evaluation.reference import ReferenceEvaluator
 
     def api() -> bytes:
         cs = load_criteria(scored["criteria"])
@@ -161,7 +161,7 @@ WRITTEN_BEFORE = Path(__file__).parent / "data" / "bundles" / "written-before-ta
 
 
 def test_the_bundle_bytes_are_pinned():
-    from engine.bundle import assemble, sha256
+    from engine.storage.bundle import assemble, sha256
 
     data = assemble(GOLDEN_META, GOLDEN_PARTS)
     assert sha256(data) == GOLDEN_SHA256 and len(data) == 8704
@@ -176,7 +176,7 @@ def test_the_bundle_bytes_are_pinned():
 def test_bundles_written_before_tarfile_are_read_as_the_same_members(scored, cchc, tmp_path):
     """The earlier writer differed only in the device-number fields of each header (zeros, where
     tarfile leaves them empty): its bundles still verify, hold the same members and replay."""
-    from engine.bundle import assemble
+    from engine.storage.bundle import assemble
 
     before = WRITTEN_BEFORE.read_bytes()
     now = assemble(GOLDEN_META, GOLDEN_PARTS)
@@ -321,7 +321,7 @@ def test_writing_refuses_unsafe_names_and_a_manifest_with_escaping_inputs(scored
     b = read_bundle(scored["data"])
     meta = {k: v for k, v in b.manifest().items() if k not in ("format", "parts")}
     meta["inputs"] = {"evidence": ["inputs/../../etc/"]}
-    from engine.bundle import assemble
+    from engine.storage.bundle import assemble
 
     with pytest.raises(BundleError) as exc:
         read_bundle(assemble(meta, dict(b.parts)))
@@ -394,7 +394,7 @@ def test_parts_that_cannot_be_extracted_are_refused(scored, tmp_path):
     """A file and a folder of the same name: the bundle reads, but extraction stops with a message."""
     b = read_bundle(scored["data"])
     meta = {k: v for k, v in b.manifest().items() if k not in ("format", "parts")}
-    from engine.bundle import assemble
+    from engine.storage.bundle import assemble
 
     clash = read_bundle(assemble(meta, {**dict(b.parts), "inputs/evidence/1/so-noi-vu.yaml/x": b"1"}))
     with pytest.raises(BundleError, match="cannot be extracted"):
@@ -404,7 +404,7 @@ def test_parts_that_cannot_be_extracted_are_refused(scored, tmp_path):
 def test_long_and_vietnamese_member_names(scored):
     b = read_bundle(scored["data"])
     meta = {k: v for k, v in b.manifest().items() if k not in ("format", "parts")}
-    from engine.bundle import assemble
+    from engine.storage.bundle import assemble
 
     long_name = "inputs/evidence/1/" + "tài-liệu-kiểm-chứng-" * 4 + "/" + "báo-cáo-" * 8 + ".pdf"
     assert 100 < len(long_name.encode()) <= 255
@@ -507,7 +507,7 @@ def test_a_stripped_signature_is_tampering(scored, cchc, tmp_path):
     parts = dict(b.parts)
     better(parts)
     manifest = b.manifest()
-    from engine.bundle import _seal, sha256
+    from engine.storage.bundle import _seal, sha256
 
     manifest["parts"] = {n: {"sha256": sha256(d), "size": len(d)} for n, d in sorted(parts.items())}
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
@@ -534,7 +534,7 @@ def test_a_stripped_signature_is_tampering(scored, cchc, tmp_path):
 def test_a_malformed_manifest_is_named_by_file_and_field(scored, change, field):
     """The manifest is checked against engine/schemas/bundle.schema.json (sealed and re-hashed
     here, so that only the field is wrong)."""
-    from engine.bundle import _seal
+    from engine.storage.bundle import _seal
 
     b = read_bundle(scored["data"])
     meta = b.manifest()
@@ -548,7 +548,7 @@ def test_a_malformed_manifest_is_named_by_file_and_field(scored, change, field):
 def test_bundles_of_the_earlier_format_are_refused_with_a_reason(scored):
     b = read_bundle(scored["data"])
     meta = {k: v for k, v in b.manifest().items() if k not in ("parts",)}
-    from engine.bundle import _seal, sha256
+    from engine.storage.bundle import _seal, sha256
 
     meta["format"] = "cchc-bundle/1"
     del meta["signer"]
@@ -668,8 +668,8 @@ _PATHISH = st.text(alphabet="ab/._- :x1'\"),;\né", max_size=12)
 @given(paths=st.lists(_PATHISH.filter(lambda p: p not in ("", ".")), min_size=1, max_size=6, unique=True),
        pieces=st.lists(st.one_of(_PATHISH, st.integers(min_value=0, max_value=5)), max_size=8))
 def test_localize_replaces_exactly_what_one_pattern_of_every_path_would(paths, pieces):
-    from engine.bundle import localize
-    from engine.results import dumps
+    from engine.storage.bundle import localize
+    from engine.storage.results import dumps
 
     names = {p: f"inputs/evidence/{i}" for i, p in enumerate(paths)}
     value = "".join(paths[x % len(paths)] if isinstance(x, int) else x for x in pieces)

@@ -243,12 +243,12 @@ def test_a_criteria_set_named_twice_is_checked_once(tmp_path, sample_criteria_pa
 
 
 def test_no_traceback_even_for_an_internal_error(tmp_path, sample_criteria_path, data_dir, cchc, monkeypatch):
-    import engine.evaluate
+    import engine.evaluation.evaluate
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("something went wrong inside")
 
-    monkeypatch.setattr(engine.evaluate, "plan", broken)
+    monkeypatch.setattr(engine.evaluation.evaluate, "plan", broken)
     monkeypatch.delenv("CCHC_DEBUG", raising=False)
     result = cchc("score", sample_criteria_path, data_dir / "evidence", "--out", tmp_path / "o")
     assert result.exit_code == 4

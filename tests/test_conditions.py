@@ -12,8 +12,8 @@ import yaml
 
 from builders import criteria_doc, record, value, write_criteria
 from engine import decide, load_criteria
-from engine.errors import CriteriaError, EngineError, EvidenceError
-from engine.reference import differences
+from engine.core.errors import CriteriaError, EngineError, EvidenceError
+from engine.evaluation.reference import differences
 from rules import evaluator as durable
 from rules import get_evaluator
 from rules.compile import MAX_FACTS_PER_RULE, compile_criteria
@@ -124,7 +124,7 @@ def test_consistency_warning_reaches_results_and_error_refuses_with_locations(tm
                                  "published = 12 (generated:published)",)
     assert got["b"].warnings == ()
     assert got["c"].warnings[0].endswith("is not checked: no value for published")
-    from engine.results import result_files
+    from engine.storage.results import result_files
     files = result_files(cs, list(got.values()), "durable", [])
     assert json.loads(files["units/a.json"])["warnings"] == list(got["a"].warnings)
     assert "warnings" not in json.loads(files["units/b.json"])
@@ -246,7 +246,7 @@ def test_fifteen_joined_metrics_still_work_in_the_engine(tmp_path):
 
 def test_an_appraiser_may_give_what_a_condition_gives(tmp_path):
     """`otherwise` points and knock-out caps are values of the item, as its bands' points are."""
-    from engine.appraisal import allowed_problem, allowed_values
+    from engine.evaluation.appraisal import allowed_problem, allowed_values
 
     cap = [{"when": {"metric": "late_files", "ge": 5}, "cap": F(1, 2), "label": "tối đa 0,5"}]
     [sub] = _set(tmp_path, [{**UNLESS_LATE, "knock_out": cap}]).sub_criteria()

@@ -31,11 +31,11 @@ from hypothesis import strategies as st
 
 from builders import value, write_criteria
 from engine import decide, load_criteria
-from engine.conditions import AllOf, AnyOf, Not, Comparison
-from engine.errors import CchcError, CriteriaError
-from engine.evaluate import plan
-from engine.reference import differences
-from engine.results import result_files
+from engine.core.conditions import AllOf, AnyOf, Not, Comparison
+from engine.core.errors import CchcError, CriteriaError
+from engine.evaluation.evaluate import plan
+from engine.evaluation.reference import differences
+from engine.storage.results import result_files
 from rules import evaluator as durable
 from rules import get_evaluator
 from strategies import scenarios
@@ -45,7 +45,7 @@ MUTANT_EXAMPLES = 60  # at most, per planted bug; the first disagreement ends th
 RAN: Counter = Counter()
 MAIN, REFERENCE = get_evaluator("durable"), get_evaluator("reference")
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = ("engine.methods", "engine.evaluate", "engine.aggregate", "rules")
+FORBIDDEN = ("engine.methods", "engine.evaluation.evaluate", "engine.core.aggregate", "rules")
 
 
 @pytest.fixture(scope="module")
@@ -206,11 +206,11 @@ def _is_forbidden(module: str) -> bool:
 
 
 def test_the_reference_imports_nothing_of_the_main_paths_scoring():
-    files = sorted((ROOT / "engine" / "reference").glob("*.py"))
+    files = sorted((ROOT / "engine" / "evaluation" / "reference").glob("*.py"))
     assert len(files) >= 2
     imported = set().union(*(_imported_modules(f) for f in files))
     assert sorted(m for m in imported if _is_forbidden(m)) == []
-    allowed = ("engine.model", "engine.conditions", "engine.errors", "engine.numbers", "engine.reference")
+    allowed = ("engine.core.model", "engine.core.conditions", "engine.core.errors", "engine.core.numbers", "engine.evaluation.reference")
     assert sorted(m for m in imported if m.split(".")[0] in ("engine", "rules")
                   and not any(m == a or m.startswith(a + ".") for a in allowed)) == []
 
@@ -230,13 +230,13 @@ def test_the_reference_runs_with_the_main_paths_scoring_absent():
         pkg = types.ModuleType("engine")
         pkg.__path__ = [{str(ROOT / "engine")!r}]
         sys.modules["engine"] = pkg
-        from engine.reference import ReferenceEvaluator, differences, score_units
+        from engine.evaluation.reference import ReferenceEvaluator, differences, score_units
         print(" ".join(sorted(m for m in sys.modules if m.startswith(("engine", "rules")))))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     loaded = done.stdout.split()
-    assert "engine.reference.score" in loaded and not [m for m in loaded if _is_forbidden(m)]
+    assert "engine.evaluation.reference.score" in loaded and not [m for m in loaded if _is_forbidden(m)]
 
 
 # ---------------------------------------------------------------- the mutation check
@@ -292,11 +292,11 @@ MUTANTS = [
            ("categories",)),
     Mutant("manual points cut to whole points", "engine.methods.manual:Manual.points",
            "return quantity", "return Fraction(int(quantity))", ("manual",)),
-    Mutant("unit type ignored", "engine.evaluate:_not_applicable",
+    Mutant("unit type ignored", "engine.evaluation.evaluate:_not_applicable",
            "if not sub.applies(rec.unit_type):", "if False:"),
-    Mutant("a not-applicable item counted in the maximum", "engine.aggregate:roll_up",
+    Mutant("a not-applicable item counted in the maximum", "engine.core.aggregate:roll_up",
            'if d.status == "not_applicable":', "if False:"),
-    Mutant("index rounded", "engine.model:Rollup.index",
+    Mutant("index rounded", "engine.core.model:Rollup.index",
            "self.points / self.max * 100", "round(self.points / self.max * 100, 1)"),
     Mutant("two counts compared the wrong way round", "rules.compile:_join",
            "op = lit[2] if m == lit[1] else FLIPPED[lit[2]]", "op = lit[2]", ("tiers",), compound=True),
@@ -305,11 +305,11 @@ MUTANTS = [
            ("categories", "pass_fail"), compound=True),
     Mutant("not (all …) read as not (any …)", "rules.compile:_literals",
            "if isinstance(cond, AnyOf) != neg:", "if isinstance(cond, AnyOf):", ("tiers",), compound=True),
-    Mutant("a knock-out's cap ignored", "engine.evaluate:_decision",
+    Mutant("a knock-out's cap ignored", "engine.evaluation.evaluate:_decision",
            "points = min([points] + [k.cap for k in held])", "points = points", ("tiers", "categories"), compound=True),
     Mutant("a condition's missing metric ignored", "rules.evaluator:_item_outcome",
            "    if missing:", "    if False:", ("tiers",), compound=True),
-    Mutant("consistency warnings dropped", "engine.evaluate:_consistency",
+    Mutant("consistency warnings dropped", "engine.evaluation.evaluate:_consistency",
            "[]).append(text)", "[])", ("tiers",), compound=True),
 ]
 
@@ -336,7 +336,7 @@ def planted(mutant: Mutant):
     holders = [owner] if owner_path else [m for name, m in list(sys.modules.items())
                                           if name.split(".")[0] in ("engine", "rules")
                                           and getattr(m, attr, None) is original]
-    assert not [h for h in holders if h.__name__.startswith("engine.reference")]
+    assert not [h for h in holders if h.__name__.startswith("engine.evaluation.reference")]
     for holder in holders:
         setattr(holder, attr, mutated)
     try:

@@ -16,13 +16,13 @@ import pytest
 
 from builders import criteria_doc, one_item, record, value, write_criteria
 from engine import decide, load_criteria, load_evidence
-from engine.errors import EngineError, IncompleteEvaluationError
-from engine.evaluate import plan, prove_complete
-from engine.model import MISSING, Case, Verdict
-from engine.numbers import display, exact_text, round_half_up, to_fraction
-from engine.reference import ReferenceEvaluator
-from engine.results import encode, result_files, summary_json, unit_json
-from engine.schema import load_schema
+from engine.core.errors import EngineError, IncompleteEvaluationError
+from engine.evaluation.evaluate import plan, prove_complete
+from engine.core.model import MISSING, Case, Verdict
+from engine.core.numbers import display, exact_text, round_half_up, to_fraction
+from engine.evaluation.reference import ReferenceEvaluator
+from engine.storage.results import encode, result_files, summary_json, unit_json
+from engine.inputs.schema import load_schema
 from rules import get_evaluator
 from rules import evaluator as durable
 from rules.compile import MAX_RULES_PER_RULESET, compile_criteria
@@ -324,7 +324,7 @@ from fractions import Fraction
 from pathlib import Path
 from builders import one_item, write_criteria
 from engine import load_criteria
-from engine.model import Case
+from engine.core.model import Case
 from rules.evaluator import DurableEvaluator
 doc = one_item({"max": 1, "method": "tiers", "params": {"tiers": [{"le": 100, "points": 1}]}},
                {"kind": "percent", "label": "Tỷ lệ"})

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from engine import load_criteria, load_evidence
-from engine.errors import EvidenceError
+from engine.core.errors import EvidenceError
 
 SAMPLE = "tests/data/sample-criteria.yaml"
 HEADER = "unit_id,unit_name,unit_type,period,metric,option,value,numerator,denominator,document,date,issuer,file,reason,not_applicable\n"

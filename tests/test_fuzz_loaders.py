@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import load_criteria, load_evidence
-from engine.appraisal import load_appraisal
-from engine.errors import InputError
-from engine.numbers import NumberError, TypedNumber, parse_number
-from engine.survey_data import load_survey
+from engine.evaluation.appraisal import load_appraisal
+from engine.core.errors import InputError
+from engine.core.numbers import NumberError, TypedNumber, parse_number
+from engine.inputs.survey_data import load_survey
 
 from test_hostile_inputs import CRITERIA, HEAD
 

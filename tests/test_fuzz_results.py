@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli import app
-from engine.errors import InputError
-from engine.ranking import load_previous
+from engine.core.errors import InputError
+from engine.evaluation.ranking import load_previous
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "sample-criteria.yaml"

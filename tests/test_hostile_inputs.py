@@ -21,9 +21,9 @@ import openpyxl
 import pytest
 
 from engine import load_criteria, load_evidence
-from engine.errors import EvidenceError, InputError
-from engine.numbers import NumberError, TypedNumber, parse_number
-from engine.yamlio import load_yaml
+from engine.core.errors import EvidenceError, InputError
+from engine.core.numbers import NumberError, TypedNumber, parse_number
+from engine.inputs.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -487,7 +487,7 @@ BOUNDED = """
 import resource, sys, time
 from pathlib import Path
 from engine import load_criteria, load_evidence
-from engine.errors import InputError
+from engine.core.errors import InputError
 criteria = load_criteria(Path(sys.argv[1]))
 started = time.process_time()  # CPU, not wall: other work on the machine must not fail the test
 try:

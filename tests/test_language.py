@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ENGLISH, VIETNAMESE
-from engine import i18n
+from engine.core import i18n
+from engine.core.numbers import num
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -52,13 +53,13 @@ def test_language_comes_from_the_environment_with_vietnamese_as_default(monkeypa
 
 def test_numbers_and_dates_for_people(monkeypatch):
     speak(monkeypatch, VIETNAMESE)
-    assert i18n.num(Fraction(1, 200)) == "0,01" and i18n.num(Fraction(-1, 200)) == "-0,01"  # half-up
-    assert i18n.num(Fraction(9354, 100)) == "93,54" and i18n.num(1) == "1,00"
+    assert num(Fraction(1, 200)) == "0,01" and num(Fraction(-1, 200)) == "-0,01"  # half-up
+    assert num(Fraction(9354, 100)) == "93,54" and num(1) == "1,00"
     assert i18n.day(date(2026, 1, 5)) == "05/01/2026"
     assert i18n.moment("2026-11-30T06:55:31+00:00") == "30/11/2026 06:55:31 UTC"
     assert i18n.moment("") == "—" and i18n.moment("không rõ") == "không rõ"  # never a crash on what is stored
     speak(monkeypatch, ENGLISH)
-    assert i18n.num(Fraction(1, 200)) == "0.01" and i18n.day("2026-01-05") == "2026-01-05"
+    assert num(Fraction(1, 200)) == "0.01" and i18n.day("2026-01-05") == "2026-01-05"
     assert i18n.moment("2026-11-30T06:55:31+00:00") == "2026-11-30 06:55:31 UTC"
 
 
@@ -108,7 +109,7 @@ def test_a_fresh_clone_without_compiled_catalogue_speaks_vietnamese(tmp_path):
     locale = tmp_path / "locale" / "vi" / "LC_MESSAGES"
     locale.mkdir(parents=True)
     (locale / "cchc.po").write_bytes((i18n.LOCALE_DIR / "vi" / "LC_MESSAGES" / "cchc.po").read_bytes())
-    code = ("import engine.i18n as i; from pathlib import Path; i.LOCALE_DIR = Path(r'%s');"
+    code = ("import engine.core.i18n as i; from pathlib import Path; i.LOCALE_DIR = Path(r'%s');"
             "print(i._('file not found'))" % (tmp_path / "locale"))
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          env={**os.environ, **VIETNAMESE})
@@ -311,7 +312,7 @@ def _raised(call) -> list[str]:
 
 
 def test_number_typing_errors_are_vietnamese(vietnamese):
-    from engine.numbers import parse_number
+    from engine.core.numbers import parse_number
 
     messages = [m for text, kw in (("2.000", {"whole": True}), ("1e5", {}), ("93,5%", {}), ("1.000.000", {}),
                                     ("", {}), ("٣", {}), ("5/0", {"percent": True}), ("x", {}))
@@ -321,7 +322,7 @@ def test_number_typing_errors_are_vietnamese(vietnamese):
 
 
 def test_criteria_loader_errors_are_vietnamese(vietnamese, tmp_path):
-    from engine.criteria import load_criteria
+    from engine.inputs.criteria import load_criteria
 
     text = (DATA / "sample-criteria.yaml").read_text("utf-8")
     broken = tmp_path / "broken.yaml"
@@ -338,8 +339,8 @@ def test_criteria_loader_errors_are_vietnamese(vietnamese, tmp_path):
 def test_table_and_excel_errors_are_vietnamese(vietnamese, tmp_path):
     import openpyxl
 
-    from engine.criteria import load_criteria
-    from engine.evidence import load_evidence
+    from engine.inputs.criteria import load_criteria
+    from engine.inputs.evidence import load_evidence
 
     criteria = load_criteria(DATA / "sample-criteria.yaml")
     table = tmp_path / "ev.csv"
@@ -362,8 +363,8 @@ def test_table_and_excel_errors_are_vietnamese(vietnamese, tmp_path):
 
 
 def test_evidence_value_errors_are_vietnamese(vietnamese, tmp_path):
-    from engine.criteria import load_criteria
-    from engine.evidence import load_evidence
+    from engine.inputs.criteria import load_criteria
+    from engine.inputs.evidence import load_evidence
 
     criteria = load_criteria(DATA / "sample-criteria.yaml")
     f = _evidence(tmp_path, "  late_reports: {value: -1}\n  online_rate: {numerator: 5, denominator: 3}\n"
@@ -372,10 +373,10 @@ def test_evidence_value_errors_are_vietnamese(vietnamese, tmp_path):
 
 
 def test_appraisal_and_survey_errors_are_vietnamese(vietnamese, tmp_path):
-    from engine.appraisal import check_appraisal, load_appraisal
-    from engine.criteria import load_criteria
-    from engine.evidence import load_evidence
-    from engine.survey_data import load_survey
+    from engine.evaluation.appraisal import check_appraisal, load_appraisal
+    from engine.inputs.criteria import load_criteria
+    from engine.inputs.evidence import load_evidence
+    from engine.inputs.survey_data import load_survey
 
     criteria = load_criteria(ROUND / "criteria.yaml")
     records = load_evidence([ROUND / "evidence"], criteria).records
@@ -396,10 +397,10 @@ def test_appraisal_and_survey_errors_are_vietnamese(vietnamese, tmp_path):
 
 
 def test_bundle_archive_outdir_and_limit_errors_are_vietnamese(vietnamese, monkeypatch, tmp_path):
-    from engine.archive import Archive
-    from engine.bundle import read_bundle
-    from engine.limits import limit
-    from engine.outdir import check_names, write_outputs
+    from engine.audit.archive import Archive
+    from engine.storage.bundle import read_bundle
+    from engine.core.limits import limit
+    from engine.storage.outdir import check_names, write_outputs
 
     busy = tmp_path / "busy"
     busy.mkdir()
@@ -414,16 +415,16 @@ def test_bundle_archive_outdir_and_limit_errors_are_vietnamese(vietnamese, monke
     monkeypatch.setenv("CCHC_MAX_ROWS", "1")
     table = tmp_path / "big.csv"
     table.write_text("unit_id,metric\n" + "a,b\n" * 5, "utf-8")
-    from engine.criteria import load_criteria
-    from engine.evidence import load_evidence
+    from engine.inputs.criteria import load_criteria
+    from engine.inputs.evidence import load_evidence
     messages += _raised(lambda: load_evidence([table], load_criteria(DATA / "sample-criteria.yaml")))
     _vietnamese_only(messages)
     assert any("CCHC_MAX_ROWS" in m and "vượt giới hạn" in m for m in messages), messages
 
 
 def test_round_warnings_are_shown_in_vietnamese_and_kept_in_english(monkeypatch):
-    from engine.errors import Problem
-    from engine.i18n import both
+    from engine.core.errors import Problem
+    from engine.core.i18n import both
 
     speak(monkeypatch, VIETNAMESE)
     message, translated = both("unit type {type!r} is in no group of criteria set {id}: its {n} unit(s) are "

@@ -11,10 +11,10 @@ import pytest
 
 from builders import one_item, record, value, write_criteria
 from engine import decide, load_criteria
-from engine.errors import CriteriaError
+from engine.core.errors import CriteriaError
 from engine.methods import REGISTRY, check, names
-from engine.model import Task
-from engine.reference import ReferenceEvaluator
+from engine.core.model import Task
+from engine.evaluation.reference import ReferenceEvaluator
 from rules import get_evaluator
 
 _files = itertools.count()

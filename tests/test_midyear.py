@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine import load_criteria, load_evidence
-from engine.errors import InputError
-from engine.midyear import check_targets, elapsed_from, midyear_json
+from engine.core.errors import InputError
+from engine.evaluation.midyear import check_targets, elapsed_from, midyear_json
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data" / "round"

@@ -11,9 +11,9 @@ import pytest
 
 from bundle_kit import evidence_tree, rebuild
 from engine import load_criteria
-from engine.errors import Location, Problem
-from engine.evidence import load_evidence
-from engine.model import NOTES
+from engine.core.errors import Location, Problem
+from engine.inputs.evidence import load_evidence
+from engine.core.model import NOTES
 from engine.round.problems import round_problems
 
 DATA = Path(__file__).parent / "data"
@@ -126,7 +126,7 @@ def test_results_keep_note_codes_and_reports_read_last_years_format_alike(scored
 
 
 def test_a_result_format_this_version_does_not_know_is_refused(tmp_path):
-    from engine.errors import InputError
+    from engine.core.errors import InputError
     from reports.load import unit_result
 
     with pytest.raises(InputError) as exc:

@@ -306,7 +306,7 @@ def test_the_shipped_criteria_sets_print_no_internal_caveat(tmp_path):
 
 
 def test_profile_errors_are_located(tmp_path):
-    from engine.errors import InputError
+    from engine.core.errors import InputError
     from reports.profile import load_profile
 
     bad = tmp_path / "p.yaml"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InputError, OutputError
-from engine.outdir import CRASH_ENV, MARKER, check_names, recover, write_file, write_outputs
+from engine.core.errors import InputError, OutputError
+from engine.storage.outdir import CRASH_ENV, MARKER, check_names, recover, write_file, write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -91,7 +91,7 @@ def test_kill_9_while_round_writes_leaves_the_old_or_the_new_results_whole(tmp_p
     replay_identical(out / "bundle.cchc")
 
 
-FALLBACK = ("import sys; import engine.outdir as o; o._exchange = lambda *a: False; from cli import app; "
+FALLBACK = ("import sys; import engine.storage.outdir as o; o._exchange = lambda *a: False; from cli import app; "
             "sys.exit(app())")
 
 
@@ -268,9 +268,9 @@ def test_a_linked_evidence_file_or_folder_is_refused_by_name(tmp_path, cchc):
 
 
 def test_a_cited_file_reached_through_a_link_is_refused_even_inside_the_folder(tmp_path):
-    from engine.errors import Location
-    from engine.evidence import _inside
-    from engine.tables import ProblemSink
+    from engine.core.errors import Location
+    from engine.inputs.evidence import _inside
+    from engine.inputs.tables import ProblemSink
 
     ev = tmp_path / "ev"
     (ev / "real").mkdir(parents=True)

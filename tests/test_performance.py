@@ -11,10 +11,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import InputError
-from engine.results import dumps, encode
-from engine.yamlio import SafeLineLoader, YamlList, YamlMap, load_yaml
-from engine import yamlio
+from engine.core.errors import InputError
+from engine.storage.results import dumps, encode
+from engine.inputs.yamlio import SafeLineLoader, YamlList, YamlMap, load_yaml
+from engine.inputs import yamlio
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_YAML = sorted([*ROOT.glob("criteria/*.yaml"), *ROOT.glob("examples/**/*.yaml")])
@@ -79,9 +79,9 @@ def _pack_cpu(folder: Path, n: int) -> float:
     """CPU seconds to lay out a folder input of `n` evidence files, each also cited."""
     import time
 
-    from engine.bundle import InputRoot, pack_inputs
-    from engine.replay import cited_files
-    from engine.model import Citation, MetricValue
+    from engine.storage.bundle import InputRoot, pack_inputs
+    from engine.audit.replay import cited_files
+    from engine.core.model import Citation, MetricValue
 
     folder.mkdir()
     files = []
@@ -150,7 +150,7 @@ def test_non_string_keys_and_huge_integers_still_encode():
 
 def _naive_localized(value, names):
     """Every input path standing whole in a string value, longest first, replaced by its bundle name."""
-    from engine.bundle import _path_ends, _path_starts
+    from engine.storage.bundle import _path_ends, _path_starts
 
     if isinstance(value, list):
         return [_naive_localized(v, names) for v in value]
@@ -183,8 +183,8 @@ localized_docs = st.recursive(st.none() | st.integers() | texts,
 def test_bundled_results_name_inputs_by_their_bundle_names_wherever_they_stand(doc, compact):
     """Input paths are replaced in string values only (keys, numbers and literals are kept), in
     compact and indented JSON alike, and the rest of the bytes are unchanged."""
-    from engine.bundle import localize
-    from engine.results import encode
+    from engine.storage.bundle import localize
+    from engine.storage.results import encode
 
     names = {"ev": "inputs/e/1", "ev/u1.yaml": "inputs/e/1/u1.yaml", "/tmp/ev/u1.yaml": "inputs/e/1/u1.yaml",
              "/tmp/ev": "inputs/e/1", "items": "inputs/i/1", "1": "inputs/one", "true": "inputs/t",
@@ -214,8 +214,8 @@ def test_score_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path, as
     """Units decided and encoded in two worker processes give the bytes one process gives (the
     bundle included), and the bytes a replay computes."""
     from engine import load_criteria, load_evidence
-    from engine.evaluate import decide
-    from engine.results import result_files
+    from engine.evaluation.evaluate import decide
+    from engine.storage.results import result_files
     from rules import get_evaluator
 
     criteria = _generated(tmp_path / "ev", 12, as_yaml)
@@ -268,8 +268,8 @@ def test_a_bundle_of_an_earlier_version_with_indented_results_still_replays(cchc
     """Bundles written before results were compact hold them indented: a replay compares the data,
     so they replay as identical."""
     from engine import load_criteria, load_evidence
-    from engine.bundle import read_bundle_file, write_bundle
-    from engine.replay import score_bundle
+    from engine.storage.bundle import read_bundle_file, write_bundle
+    from engine.audit.replay import score_bundle
 
     criteria, evidence = ROOT / "tests" / "data" / "sample-criteria.yaml", ROOT / "tests" / "data" / "evidence"
     res = cchc("score", criteria, evidence, "--out", tmp_path / "out")

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from builders import write_criteria, yaml_text
 from engine import decide, load_criteria, load_evidence
-from engine.evaluate import plan
-from engine.numbers import exact_text, is_terminating
-from engine.reference import ReferenceEvaluator
-from engine.results import result_files
+from engine.evaluation.evaluate import plan
+from engine.core.numbers import exact_text, is_terminating
+from engine.evaluation.reference import ReferenceEvaluator
+from engine.storage.results import result_files
 from rules import get_evaluator
 from strategies import scenarios
 

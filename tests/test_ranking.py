@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from engine import load_criteria
-from engine.errors import InputError
-from engine.model import Band
-from engine.ranking import (PreviousRound, PreviousUnit, UnitScore, classify, competition_ranks,
+from engine.core.errors import InputError
+from engine.core.model import Band
+from engine.evaluation.ranking import (PreviousRound, PreviousUnit, UnitScore, classify, competition_ranks,
                             load_previous, rank_units)
-from engine.ranking import standing_json
+from engine.evaluation.ranking import standing_json
 
 DATA = Path(__file__).parent / "data" / "round"
 BANDS = (Band("Tốt", Fraction(90)), Band("Khá", Fraction(80)), Band("Trung bình", Fraction(70)),

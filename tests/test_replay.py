@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bundle_kit import criteria_part, edit_criteria, evidence_tree, rebuild
-from engine.bundle import read_bundle
-from engine.bundle_kinds import BUNDLE_KINDS, get_kind, replay, what_if
-from engine.replay import Comparison, Outcome, ReplayKind, compare_results, replay_kind, standings
-from engine.reference import ReferenceEvaluator
+from engine.storage.bundle import read_bundle
+from engine.audit.bundle_kinds import BUNDLE_KINDS, get_kind, replay, what_if
+from engine.audit.replay import Comparison, Outcome, ReplayKind, compare_results, replay_kind, standings
+from engine.evaluation.reference import ReferenceEvaluator
 
 ONE_GROUP = """groups:
   - id: tat-ca
@@ -140,7 +140,7 @@ def test_a_bundle_kind_this_cchc_does_not_know(run, cchc, tmp_path):
     b = read_bundle(run["data"])
     meta = {k: v for k, v in b.manifest().items() if k not in ("format", "parts")}
     meta["kind"] = "council-minutes"
-    from engine.bundle import assemble
+    from engine.storage.bundle import assemble
 
     r = cchc("replay", write(tmp_path, assemble(meta, dict(b.parts))))
     assert r.exit_code == 2 and "cannot replay bundles of kind 'council-minutes'" in r.output
@@ -156,7 +156,7 @@ def test_bundle_kinds_are_one_explicit_table_without_a_cycle():
 
     assert sorted(BUNDLE_KINDS) == ["round", "score"]
     assert all(k.name == name and k.what_if is not None for name, k in BUNDLE_KINDS.items())
-    probe = "import sys, engine.replay; print('engine.round' in sys.modules, 'engine.bundle_kinds' in sys.modules)"
+    probe = "import sys, engine.audit.replay; print('engine.round' in sys.modules, 'engine.audit.bundle_kinds' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert r.stdout.split() == ["False", "False"]
     with pytest.raises(TypeError):
@@ -169,7 +169,7 @@ def test_a_kind_is_replayed_and_compared_generically(run):
     meta["kind"] = "test-echo"
     parts = dict(b.parts)
     parts["results/round.json"] = json.dumps({"format": "x/1", "ranks": {"a": 1, "b": 2}, "engine": "durable"}).encode()
-    from engine.bundle import assemble
+    from engine.storage.bundle import assemble
 
     bundle = read_bundle(assemble(meta, parts))
     seen = {}
@@ -247,7 +247,7 @@ def test_what_if_with_criteria_the_evidence_does_not_fit(run, cchc, tmp_path):
 
 
 def test_standings_equal_index_equal_rank_next_skips(run):
-    from engine.criteria import load_criteria
+    from engine.inputs.criteria import load_criteria
 
     cs = load_criteria(run["criteria"])
     units = [("a", "A", "department", Fraction(18), Fraction(20)), ("b", "B", "department", Fraction(9), Fraction(10)),
@@ -270,7 +270,7 @@ def test_what_if_on_a_round_bundle_shows_new_index_rank_and_class(cchc, tmp_path
     recorded and what-if standing; the what-if side equals a real round under the new set."""
     import json
 
-    from engine.round_replay import round_places
+    from engine.audit.round_replay import round_places
 
     args = ["--evidence", ROUND / "evidence", "--survey", ROUND / "survey", "--appraisal", ROUND / "appraisal",
             "--previous", ROUND / "previous" / "round-2022.json", "-j", "1"]
@@ -285,7 +285,7 @@ def test_what_if_on_a_round_bundle_shows_new_index_rank_and_class(cchc, tmp_path
     before = round_places((tmp_path / "old" / "round.json").read_bytes())
     truth = round_places((tmp_path / "new" / "round.json").read_bytes())
 
-    from engine.bundle import read_bundle_file
+    from engine.storage.bundle import read_bundle_file
     from rules import get_evaluator
 
     w = what_if(read_bundle_file(tmp_path / "old" / "bundle.cchc"), new, get_evaluator("durable"))

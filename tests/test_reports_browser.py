@@ -54,7 +54,7 @@ def browser(chromium, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def html_reports(province, tmp_path_factory) -> Path:  # noqa: F811
-    from engine.outdir import write_outputs
+    from engine.storage.outdir import write_outputs
     from reports import province_report_files, unit_report_files
 
     out = tmp_path_factory.mktemp("html")
@@ -177,7 +177,7 @@ def test_printing_gives_a4_pages(chromium, html_reports, tmp_path, name, min_pag
 
 
 def test_markup_in_a_unit_name_reads_as_text(browser, province, tmp_path):  # noqa: F811
-    from engine.outdir import write_outputs
+    from engine.storage.outdir import write_outputs
     from reports import unit_report_files
     from test_reports import hostile
 
@@ -207,7 +207,7 @@ def test_a_long_group_starts_on_the_first_printed_page(chromium, province, tmp_p
 
     import pypdf
 
-    from engine.outdir import write_outputs
+    from engine.storage.outdir import write_outputs
     from reports import province_report_files
 
     doc = json.loads((province / "round.json").read_text("utf-8"))

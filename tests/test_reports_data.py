@@ -130,7 +130,7 @@ def build_inputs(folder: Path) -> dict[str, Path]:
 def build_province(folder: Path, engine: str = "reference") -> Path:
     """Run the annual round on the inputs; return its output folder (units/*.json, round.json)."""
     from engine import load_criteria
-    from engine.outdir import write_outputs
+    from engine.storage.outdir import write_outputs
     from engine.round.output import round_files
     from engine.round.run import run_round
     from rules import get_evaluator

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine import load_criteria
-from engine.errors import InputError
+from engine.core.errors import InputError
 from engine.round.output import round_files
 from engine.round.run import run_round
 from rules import get_evaluator
@@ -234,7 +234,7 @@ def test_example_province_round(cchc, tmp_path):
     assert [r["points"] for r in items["1.3.2"]["appraisal_rounds"]] == ["1", "2"]
     assert items["1.3.2"]["points"] == "2" and items["1.4.1"]["points"] == "1.25"
     # the bundle carries every input by role, with the task lists and cited files of the evidence
-    from engine.bundle import read_bundle_file
+    from engine.storage.bundle import read_bundle_file
 
     b = read_bundle_file(out / "bundle.cchc")
     assert b.kind == "round"

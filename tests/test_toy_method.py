@@ -12,8 +12,8 @@ import pytest
 
 from builders import criteria_doc, write_criteria
 from engine import load_criteria, methods
-from engine.appraisal import allowed_problem, allowed_values
-from engine.errors import CriteriaError
+from engine.evaluation.appraisal import allowed_problem, allowed_values
+from engine.core.errors import CriteriaError
 from toy_method import Milestones
 
 RATE = {"kind": "percent", "label": "Tỷ lệ hồ sơ giải quyết đúng hạn"}
@@ -116,8 +116,8 @@ def test_score_decides_it_and_the_report_shows_its_band(province, cchc):
 
 def test_gaps_give_its_next_threshold(province):
     from engine import decide
-    from engine.evidence import load_evidence
-    from engine.results import result_files
+    from engine.inputs.evidence import load_evidence
+    from engine.storage.results import result_files
     from reports.gaps import gap_report
     from rules import get_evaluator
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from engine import load_criteria, load_evidence
-from engine.errors import CriteriaError, EvidenceError, InputError
+from engine.core.errors import CriteriaError, EvidenceError, InputError
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
 

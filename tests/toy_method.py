@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from engine.methods import LABELS, REQUIRED, Number, Param, ScoringMethod, Target, Text, interval_words
-from engine.model import Branch, Interval
+from engine.core.model import Branch, Interval
 
 PERCENT = Number(above=Fraction(0), maximum=Fraction(100))
 

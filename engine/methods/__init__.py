@@ -2,8 +2,8 @@
 `register` (nothing registers itself on import)."""
 from __future__ import annotations
 
-from ..errors import CchcError
-from ..model import METRIC_KINDS
+from ..core.errors import CchcError
+from ..core.model import METRIC_KINDS
 from .base import LABELS, ScoringMethod, Target, Wording, interval_words
 from .bonus import Bonus
 from .categories import Categories

@@ -6,9 +6,9 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, Callable, ClassVar, Optional
 
-from ..model import (BOOLEAN_CATEGORIES, DATE_CATEGORIES, Branch, Interval, MetricSpec, MetricValue, Quantity,
+from ..core.model import (BOOLEAN_CATEGORIES, DATE_CATEGORIES, Branch, Interval, MetricSpec, MetricValue, Quantity,
                      SubCriterion)
-from ..numbers import exact_text, words_number
+from ..core.numbers import exact_text, words_number
 from .params import Param, Report
 
 

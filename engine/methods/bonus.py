@@ -5,8 +5,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..model import Branch, Interval
-from ..numbers import exact_text, words_number
+from ..core.model import Branch, Interval
+from ..core.numbers import exact_text, words_number
 from .base import LABELS, ScoringMethod, Target
 from .params import ITEM_MAX, REQUIRED, Number, Param, Text
 

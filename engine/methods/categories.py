@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..model import Branch, Category, MetricSpec
+from ..core.model import Branch, Category, MetricSpec
 from .base import LABELS, ScoringMethod, Target, quantity_domain
 from .params import REQUIRED, Number, Param, Table, Text
 

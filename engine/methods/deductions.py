@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..model import Branch, Interval
-from ..numbers import exact_text, words_number
+from ..core.model import Branch, Interval
+from ..core.numbers import exact_text, words_number
 from .base import LABELS, ScoringMethod, Target
 from .params import REQUIRED, Number, Param, Text
 

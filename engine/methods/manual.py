@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..model import Always, Branch
-from ..numbers import exact_text
+from ..core.model import Always, Branch
+from ..core.numbers import exact_text
 from .base import LABELS, ScoringMethod, Target
 from .params import Number, Param, Text
 

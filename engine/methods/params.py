@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Optional, Protocol
 
-from ..errors import did_you_mean
-from ..model import MetricSpec
-from ..numbers import exact_text, to_fraction
+from ..core.errors import did_you_mean
+from ..core.model import MetricSpec
+from ..core.numbers import exact_text, to_fraction
 
 
 class _Marker:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..model import Branch, Category
+from ..core.model import Branch, Category
 from .base import LABELS, ScoringMethod, Target
 from .params import ITEM_MAX, Number, Param, Text
 

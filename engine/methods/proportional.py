@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..model import Branch, Interval
-from ..numbers import display, words_number
+from ..core.model import Branch, Interval
+from ..core.numbers import display, words_number
 from .base import LABELS, ScoringMethod, Target, interval_words
 from .params import Number, Param, Text
 

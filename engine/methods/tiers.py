@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Optional
 
-from ..model import Branch, Interval
+from ..core.model import Branch, Interval
 from .base import LABELS, ScoringMethod, Target, interval_words
 from .params import REQUIRED, Number, Param, Records, Text
 

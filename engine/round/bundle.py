@@ -1,11 +1,11 @@
 """A round's replay bundle (docs/replay.md): its inputs by role and its result files, as written.
-How a bundle of kind `round` is re-run is engine/round_replay.py."""
+How a bundle of kind `round` is re-run is engine/audit/round_replay.py."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..roundio import input_files
+from ..inputs.roundio import input_files
 from .run import RoundResult
 
 
@@ -14,7 +14,7 @@ def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
                  previous_path: Optional[Path | str] = None) -> dict:
     """The inputs of a round by role (criteria, evidence, survey, appraisal, previous), each path as
     given with every file read through it (`result.reads`) and the files its evidence cites."""
-    from ..bundle import InputRoot, cited_files, evidence_roots, input_roots
+    from ..storage.bundle import InputRoot, cited_files, evidence_roots, input_roots
 
     survey_cited = cited_files((mv.location.file, mv) for values in result.survey.values.values()
                                for mv in values.values())
@@ -30,7 +30,7 @@ def round_bundle(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
                  appraisal_paths: Sequence[Path | str] = (), previous_path: Optional[Path | str] = None,
                  key: Optional[Path] = None, max_cited: Optional[int] = None) -> bytes:
     """The replay bundle of a round: its inputs by role, its result files as written, what ran."""
-    from ..bundle import make_bundle
+    from ..storage.bundle import make_bundle
 
     cs = result.criteria
     about = {"criteria_id": cs.id, "criteria_sha256": cs.content_hash, "title": cs.title, "year": cs.year,

@@ -1,12 +1,12 @@
 """The round's JSON output: round.json (ranking, counts, warnings) and one unit file per unit."""
 from __future__ import annotations
 
-from ..appraisal import AppraisedUnit
-from ..model import CriteriaSet
-from ..numbers import display, exact_text
-from ..outdir import check_names
-from ..ranking import ROUND_FORMAT, Ranking, Standing, ranking_json, standing_json
-from ..results import display_json as _d, encode, exact_json as _x, rollup_json, unit_json
+from ..evaluation.appraisal import AppraisedUnit
+from ..core.model import CriteriaSet
+from ..core.numbers import display, exact_text
+from ..storage.outdir import check_names
+from ..evaluation.ranking import ROUND_FORMAT, Ranking, Standing, ranking_json, standing_json
+from ..storage.results import display_json as _d, encode, exact_json as _x, rollup_json, unit_json
 from .run import RoundResult
 
 
@@ -38,7 +38,7 @@ def _standings(r: Ranking) -> list[Standing]:
 
 def round_unit_json(result: RoundResult, unit: AppraisedUnit, standing: Standing, group_label: str,
                     group_size: int) -> dict:
-    """The unit JSON of `score` (engine/results.py unit_json) with final points, plus per item
+    """The unit JSON of `score` (engine/storage/results.py unit_json) with final points, plus per item
     `source`, `self_points`, `appraised_points` and `appraisal_rounds`, and the unit's standing."""
     cs = result.criteria
     doc = unit_json(cs, unit.result, result.engine)  # format cchc-result/1: every reader of unit results reads it

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
 
-from ..errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Problem
-from ..evaluate import Evaluator, decide
-from ..evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
-from ..i18n import _
-from ..model import CriteriaSet, EvidenceRecord, UnitResult
+from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Problem
+from ..evaluation.evaluate import Evaluator, decide
+from ..inputs.evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
+from ..core.i18n import _
+from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
 from .problems import where
 
 EvaluatorFactory = Callable[[str], Evaluator]
@@ -48,7 +48,7 @@ class Host:
     def load_chunk(self, files: Sequence[Path]) -> tuple[str, Any, int]:
         """Read a chunk of evidence files: ("ok", (records, every file read), n) or ("input",
         problems, n)."""
-        from ..bundle import recording_reads
+        from ..storage.bundle import recording_reads
 
         try:
             with recording_reads() as reads:  # for the bundle: task lists, whatever format named them
@@ -186,7 +186,7 @@ class Workers:
         return out
 
     def load_evidence(self, paths: Sequence[Path | str], progress: Optional[Progress] = None) -> EvidenceSet:
-        """`engine.evidence.load_evidence`, file chunks read in parallel; a unit given in two chunks
+        """`engine.inputs.evidence.load_evidence`, file chunks read in parallel; a unit given in two chunks
         is reported like a unit given twice in one."""
         files = evidence_files(paths)
         if not files:

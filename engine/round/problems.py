@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from ..errors import Location, Problem
-from ..i18n import _
-from ..model import CriteriaSet, EvidenceRecord
-from ..survey_data import mixed_metric_problems, survey_metrics
+from ..core.errors import Location, Problem
+from ..core.i18n import _
+from ..core.model import CriteriaSet, EvidenceRecord
+from ..inputs.survey_data import mixed_metric_problems, survey_metrics
 
 
 def where(rec: EvidenceRecord, location: Optional[Location]) -> Location:

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
-from ..appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
-from ..errors import InputError, Problem
-from ..evidence import EvidenceSet
-from ..i18n import both
-from ..model import CriteriaSet
-from ..ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
-from ..roundio import RoundInputError
-from ..survey_data import SurveySet, load_survey
+from ..evaluation.appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
+from ..core.errors import InputError, Problem
+from ..inputs.evidence import EvidenceSet
+from ..core.i18n import both
+from ..core.model import CriteriaSet
+from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
+from ..inputs.roundio import RoundInputError
+from ..inputs.survey_data import SurveySet, load_survey
 from .pool import EvaluatorFactory, Progress, Workers
 from .problems import round_problems
 
@@ -54,7 +54,7 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     evidence = pool.load_evidence(evidence_paths, progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
-    from ..bundle import recording_reads
+    from ..storage.bundle import recording_reads
 
     with recording_reads() as survey_reads:
         survey, survey_problems = load_survey(list(survey_paths), criteria, records, period)

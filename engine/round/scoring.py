@@ -3,7 +3,7 @@
 only what the summary and the terminal table need of a unit kept beside its encoded bytes.
 
 The bytes do not depend on the number of workers: units come back in unit-id order, each encoded
-by the same code as `engine.results.result_files` (which a replay runs: the same bytes again).
+by the same code as `engine.storage.results.result_files` (which a replay runs: the same bytes again).
 """
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from ..evaluate import Evaluator
-from ..evidence import EvidenceSet
-from ..model import CriteriaSet, Rollup, UnitResult
-from ..outdir import check_names
-from ..results import encode, summary_doc, summary_row, unit_json
+from ..evaluation.evaluate import Evaluator
+from ..inputs.evidence import EvidenceSet
+from ..core.model import CriteriaSet, Rollup, UnitResult
+from ..storage.outdir import check_names
+from ..storage.results import encode, summary_doc, summary_row, unit_json
 
 
 @dataclass(frozen=True)

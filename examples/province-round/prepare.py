@@ -31,11 +31,11 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
 from engine import load_criteria, load_evidence  # noqa: E402
-from engine.numbers import exact_text  # noqa: E402
-from engine.results import dumps  # noqa: E402
+from engine.core.numbers import exact_text  # noqa: E402
+from engine.storage.results import dumps  # noqa: E402
 from engine.round.output import round_json  # noqa: E402
 from engine.round.run import run_round
-from engine.survey_data import survey_metrics  # noqa: E402
+from engine.inputs.survey_data import survey_metrics  # noqa: E402
 from rules import get_evaluator  # noqa: E402
 
 KINDS = {

@@ -132,7 +132,7 @@ def test_a_whole_round_in_the_browser(live_url, page, tmp_path):  # noqa: F811 -
         page.click('a[href$="/bundle.cchc"]')
     bundle = tmp_path / "bundle.cchc"
     dl.value.save_as(bundle)
-    from engine.bundle import read_bundle
+    from engine.storage.bundle import read_bundle
 
     assert read_bundle(bundle.read_bytes()).results()["round.json"] == (out / "round.json").read_bytes()
     replay = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "replay", str(bundle)], cwd=REPO,

@@ -67,7 +67,7 @@ def round_world(world):
 
 
 def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_path, monkeypatch):
-    from engine.bundle import generate_key
+    from engine.storage.bundle import generate_key
     from web.workspace import audit
     from web.workspace.models import Appraisal, Assessment, Closing, Notice
 
@@ -176,7 +176,7 @@ def test_a_whole_round_gives_what_cchc_round_gives(round_world, settings, tmp_pa
     bundle.write_bytes(b"".join(resp.streaming_content))
     done = _cchc("replay", bundle)
     assert done.returncode == 0, done.stdout + done.stderr
-    from engine.bundle import read_bundle
+    from engine.storage.bundle import read_bundle
 
     b = read_bundle(bundle.read_bytes())
     assert b.signer == fingerprint and closing.signed

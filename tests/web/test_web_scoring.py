@@ -250,7 +250,7 @@ def test_the_intake_workbook_of_cchc_template_imports_into_the_form(client, worl
 
     import openpyxl
 
-    from engine import workbook as layout
+    from engine.inputs import workbook as layout
     from reports.intake import intake_unit, intake_workbook
     from web.workspace import scoring
     from web.workspace.models import Assessment

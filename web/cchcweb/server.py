@@ -26,7 +26,7 @@ def run(data: Path, host: str, port: int, *, demo: bool, threads: int, echo: Cal
         processes: int = 1) -> None:
     setup(data, host)
     if demo:
-        from engine.errors import CchcError
+        from engine.core.errors import CchcError
         from web.workspace.demo import load_demo
         from web.workspace.services import Refused
 

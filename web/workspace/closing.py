@@ -29,8 +29,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from engine import load_criteria
-from engine.bundle import BUNDLE_NAME, InputRoot, make_bundle, read_bundle, sha256, write_run
-from engine.errors import CchcError, InputError
+from engine.storage.bundle import BUNDLE_NAME, InputRoot, make_bundle, read_bundle, sha256, write_run
+from engine.core.errors import CchcError, InputError
 from engine.round.output import round_files
 from engine.round.bundle import round_inputs
 from engine.round.run import run_round
@@ -160,7 +160,7 @@ def _cite_uploads(unit, cs, doc: dict, evidence: Path) -> None:
 
 
 def _archived_previous(rc: RoundCriteria) -> Optional[bytes]:
-    from engine.archive import previous_round_json
+    from engine.audit.archive import previous_round_json
 
     if not archive_path().is_file():
         return None
@@ -198,7 +198,7 @@ def run_inputs(paths: dict, out: Path, key: Optional[Path]) -> tuple[bytes, str]
 def close(r: Round, request) -> list[Closed]:
     """Close the round: one engine round per criteria set, all or nothing (the round stays open when
     any input has a problem; the engine's located problems are returned in `CloseRefused`)."""
-    from engine.archive import Archive
+    from engine.audit.archive import Archive
 
     with _close_lock:
         r = Round.objects.get(pk=r.pk)

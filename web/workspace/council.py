@@ -1,5 +1,5 @@
 """The appraisal council's work in a round: lần 1 → the unit's giải trình → lần 2, and the survey
-files. What points an appraiser may give is the engine's answer (engine.appraisal); the final points
+files. What points an appraiser may give is the engine's answer (engine.evaluation.appraisal); the final points
 are the engine's round on the files `closing.py` writes. Every rule is checked here, whoever calls."""
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Optional
 from django.db import transaction
 from django.utils import timezone
 
-from engine.appraisal import allowed_problem, allowed_values
-from engine.model import EvidenceRecord, SubCriterion
-from engine.numbers import exact_text, parse_number, to_fraction
-from engine.survey_data import load_survey
+from engine.evaluation.appraisal import allowed_problem, allowed_values
+from engine.core.model import EvidenceRecord, SubCriterion
+from engine.core.numbers import exact_text, parse_number, to_fraction
+from engine.inputs.survey_data import load_survey
 
 from . import scoring
 from .models import SUBMITTED, Appraisal, Explanation, SurveyFile, Unit

@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from engine.bundle import BUNDLE_NAME
-from engine.errors import CchcError
+from engine.storage.bundle import BUNDLE_NAME
+from engine.core.errors import CchcError
 from reports.province import province_context
 
 from . import access, audit, closing, council, notices, scoring

@@ -14,8 +14,8 @@ from typing import Optional
 from django import forms
 from django.core.exceptions import ValidationError
 
-from engine.model import CriteriaSet, MetricSpec, SubCriterion
-from engine.numbers import parse_number
+from engine.core.model import CriteriaSet, MetricSpec, SubCriterion
+from engine.core.numbers import parse_number
 
 from .scoring import CITATION_FIELDS, TASK_FIELDS, self_assessed
 

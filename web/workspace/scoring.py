@@ -14,10 +14,10 @@ from typing import Optional
 import yaml
 
 from engine import load_criteria, load_evidence, score
-from engine.errors import CchcError, InputError, Problem
-from engine.model import CriteriaSet, EvidenceRecord, MetricValue, SubCriterion
-from engine.numbers import exact_text, parse_number
-from engine.results import unit_json
+from engine.core.errors import CchcError, InputError, Problem
+from engine.core.model import CriteriaSet, EvidenceRecord, MetricValue, SubCriterion
+from engine.core.numbers import exact_text, parse_number
+from engine.storage.results import unit_json
 from reports.gaps import GapReport, gap_report
 from rules import get_evaluator
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from engine.errors import InputError
+from engine.core.errors import InputError
 from reports.gaps import gap_report
 
 from . import access, audit, council, scoring, services, throttle, uploads

@@ -5,7 +5,7 @@ from django import forms, template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from engine.numbers import display, to_fraction
+from engine.core.numbers import display, to_fraction
 from reports.notes import item_notes
 
 register = template.Library()

@@ -1,0 +1,1 @@
+"""The auditor's tools: replaying bundles and the archive of past rounds."""

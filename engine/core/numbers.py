@@ -1,0 +1,215 @@
+"""Exact numbers: the grammar of numbers people type, canonical text, display rounding (half-up, 2
+decimals)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal
+from fractions import Fraction
+
+from .i18n import _, language
+
+Exact = Fraction
+
+
+def to_fraction(value: object) -> Fraction:
+    """An exact Fraction from an int, Decimal or numeric string; floats and bools are refused."""
+    if isinstance(value, bool):
+        raise TypeError(_("a boolean is not a number"))
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value)
+    if isinstance(value, Decimal):
+        return _from_decimal(value)
+    if isinstance(value, str):
+        text = value.strip().replace("\u00a0", "").replace(" ", "")
+        if "/" in text:
+            num, den = text.split("/", 1)
+            return Fraction(int(num), int(den))
+        return _from_decimal(Decimal(text))
+    raise TypeError(_("{kind} is not an exact number").format(kind=type(value).__name__))
+
+
+class NumberError(ValueError):
+    """A number written in a form the grammar refuses; the message says what to write instead."""
+
+
+MAX_DIGITS = 100  # per side of the decimal point; `1e-10000000` would take seconds to convert
+
+
+def check_digits(dec: Decimal) -> None:
+    """Refuse a number with more than MAX_DIGITS digits before or after the decimal point."""
+    t = dec.as_tuple()
+    if len(t.digits) + t.exponent > MAX_DIGITS or -t.exponent > MAX_DIGITS:
+        raise NumberError(_("number out of range: at most {n} digits before and after the decimal point").format(
+            n=MAX_DIGITS))
+
+
+def _from_decimal(dec: Decimal) -> Fraction:
+    if not dec.is_finite():
+        raise ValueError(_("{number} is not a finite number").format(number=dec))
+    check_digits(dec)
+    return Fraction(dec)
+
+
+class TypedNumber(str):
+    """The text of a number a spreadsheet stored as a number (not typed as text): its decimal point
+    is never a thousands separator, so the three-digit ambiguity check does not apply."""
+
+
+_GROUP_MARKS = re.compile(r"[\s_'\u00a0\u2009\u202f]")
+_PLAIN = re.compile(r"(\d+)(?:([.,])(\d+))?")
+_WHOLE = re.compile(r"\d+")
+
+
+def _ascii_suggestion(text: str) -> str:
+    """`text` with every non-ASCII digit replaced by its ASCII digit (and full-width signs folded)."""
+    out = []
+    for ch in text:
+        d = unicodedata.decimal(ch, None)
+        out.append(str(d) if d is not None else unicodedata.normalize("NFKC", ch))
+    return "".join(out)
+
+
+def _ungrouped(body: str) -> str:
+    """A grouped number without its group marks: the last separator stays as the decimal point when
+    it differs from the others (`1.234,5` → 1234.5), else all of them go (`1,000,000` → 1000000)."""
+    body = _GROUP_MARKS.sub("", body)
+    seps = [c for c in body if c in ".,"]
+    if seps and (len(seps) == 1 or seps[-1] != seps[0]):
+        head, _sep, tail = body.rpartition(seps[-1])
+        return head.replace(".", "").replace(",", "") + "." + tail
+    return body.replace(".", "").replace(",", "")
+
+
+def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fraction:
+    """Read a number as people type it in YAML, CSV or a spreadsheet cell (the grammar of
+    docs/evidence-format.md): `93.54` or `93,54`; in a percent field also `93.54%` and a ratio
+    `677/2203`, read as the share 100 × 677 ÷ 2203. Refused, with what to write instead: thousands
+    separators and digit groups (`2 203`, `1_000`, `1.000.000`), non-ASCII digits, exponents, `%`
+    anywhere but once at the end; and where a `whole` number is expected (a count), a lone
+    separator before exactly three digits (`2.000`, `1,000`: two or two thousand?). In a percent or
+    points field that form is a decimal: a thousand percent or points is out of range anyway."""
+    t = text.strip()
+    if not t:
+        raise NumberError(_("empty: write a number"))
+    if any(not ch.isascii() and not _GROUP_MARKS.match(ch) for ch in t):
+        fixed = _ascii_suggestion(t)
+        if fixed != t and fixed.isascii():
+            raise NumberError(_("{text!r} uses non-ASCII digits or signs: write {fixed}").format(text=t, fixed=fixed))
+        raise NumberError(_("{text!r} is not a number").format(text=t))
+    if "%" in t:
+        body = t.rstrip("%").rstrip()
+        if not body:
+            raise NumberError(_("{text!r} has no digits: write a number").format(text=t))
+        if t.count("%") > 1 or "%" in body:
+            raise NumberError(_("{text!r} has more than one {sign} sign: write {fixed}{sign}").format(
+                text=t, fixed=body.replace('%', ''), sign="%"))
+        if not percent and isinstance(text, TypedNumber):
+            stored = exact_text(Fraction(body) / 100)
+            raise NumberError(_("the cell stores {stored} but is formatted as a percentage (shows {shown}); this "
+                                "value is a plain number: remove the cell's percentage format").format(
+                stored=stored, shown=t))
+        if not percent:
+            raise NumberError(_("{text!r} is a percentage, but this value is a plain number: write {fixed}").format(
+                text=t, fixed=body))
+        if "/" in body:
+            raise NumberError(_("{text!r}: a ratio is already a share; write {fixed} without %").format(
+                text=t, fixed=body.replace(' ', '')))
+        t = body
+    if "/" in t:
+        return _ratio(t, percent)
+    sign = ""
+    if t[0] in "+-":
+        sign, t = t[0], t[1:].lstrip()
+    if re.fullmatch(r"\d+(?:[.,]\d+)?[eE][+-]?\d+", t):
+        try:
+            written_out = _plain(Decimal(t.replace(",", ".")))
+        except ValueError as exc:
+            raise NumberError(_("{reason}; {text!r} is in exponent notation").format(
+                reason=exc, text=sign + t)) from None
+        raise NumberError(_("{text!r} is in exponent notation: write the number out in full, like {fixed}").format(
+            text=sign + t, fixed=sign + written_out))
+    if _GROUP_MARKS.search(t) or len(re.findall(r"[.,]", t)) > 1:
+        fixed = _ungrouped(t)
+        if re.fullmatch(r"\d+(?:\.\d+)?", fixed):
+            raise NumberError(_("{text!r} has thousands separators or digit groups: write {fixed}").format(
+                text=sign + t, fixed=sign + fixed))
+        raise NumberError(_("{text!r} is not a number").format(text=sign + t))
+    m = _PLAIN.fullmatch(t)
+    if not m:
+        raise NumberError(_("{text!r} is not a number").format(text=sign + t))
+    digits, sep, frac = m.groups()
+    if (whole and sep and len(frac) == 3 and len(digits) <= 3 and digits[0] != "0"
+            and not isinstance(text, TypedNumber)):
+        instead = (_("{a} or {b}").format(a=f"{sign}{digits}{frac}", b=f"{sign}{digits}") if frac == "000"
+                   else f"{sign}{digits}{frac}")
+        raise NumberError(_("{text!r} is ambiguous: {sep!r} may be a decimal point or a thousands separator; "
+                            "write {fixed} (whole numbers have no separators)").format(text=sign + t, sep=sep, fixed=instead))
+    return _from_decimal(Decimal(sign + digits + ("." + frac if sep else "")))
+
+
+def _ratio(t: str, percent: bool) -> Fraction:
+    num, _sep, den = (s.strip() for s in t.partition("/"))
+    if not percent:
+        raise NumberError(_("{text!r}: a ratio is read only in a percent field (as a share); write the number itself").format(
+            text=t))
+    if not (_WHOLE.fullmatch(num) and _WHOLE.fullmatch(den)):
+        raise NumberError(_("{text!r}: a ratio is two whole numbers, like 677/2203").format(text=t))
+    if max(len(num), len(den)) > MAX_DIGITS:
+        raise NumberError(_("number out of range: at most {n} digits").format(n=MAX_DIGITS))
+    if int(den) == 0:
+        raise NumberError(_("{text!r}: the denominator is 0").format(text=t))
+    return Fraction(100 * int(num), int(den))
+
+
+def _plain(dec: Decimal) -> str:
+    check_digits(dec)
+    return format(dec.normalize(), "f") if dec == dec.to_integral_value() else format(dec, "f")
+
+
+def is_terminating(value: Fraction) -> bool:
+    den = value.denominator
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    return den == 1
+
+
+def exact_text(value: Fraction) -> str:
+    """Canonical exact text: a plain decimal when it terminates (`1.5`, `0.25`, `10`), else `p/q`.
+    Integer arithmetic only, so no digit is ever rounded away (a Decimal division would round
+    beyond 28 significant digits)."""
+    if not is_terminating(value):
+        return f"{value.numerator}/{value.denominator}"
+    places = 0
+    while 10 ** places % value.denominator:
+        places += 1
+    digits = str(abs(value.numerator) * (10 ** places // value.denominator)).rjust(places + 1, "0")
+    whole, frac = digits[:len(digits) - places], digits[len(digits) - places:].rstrip("0")
+    return ("-" if value < 0 else "") + whole + ("." + frac if frac else "")
+
+
+def words_number(value: Fraction) -> str:
+    """An exact number inside Vietnamese words (a generated condition label): decimal comma."""
+    return exact_text(value).replace(".", ",")
+
+
+def round_half_up(value: Fraction, places: int = 2) -> Decimal:
+    q = Decimal(1).scaleb(-places)
+    # Exact: scale, then round the exact rational half-up by integer arithmetic.
+    scaled = value * (10 ** places)
+    sign = -1 if scaled < 0 else 1
+    a = abs(scaled)
+    n = (a.numerator * 2 + a.denominator) // (2 * a.denominator)
+    return (Decimal(sign * n) * q).quantize(q)
+
+
+def display(value: Fraction, places: int = 2, *, vietnamese: bool = False) -> str:
+    """Rounded for people: half-up, fixed decimals; `93,54` with the Vietnamese comma."""
+    text = format(round_half_up(value, places), "f")
+    return text.replace(".", ",") if vietnamese else text
+
+
+def num(value: Fraction | int, places: int = 2) -> str:
+    """A number for people: rounded half-up, with the decimal comma in Vietnamese."""
+    return display(Fraction(value), places, vietnamese=language() == "vi")

@@ -1,0 +1,1 @@
+"""Readers: criteria sets, evidence (YAML, CSV, Excel), survey data and their located problems."""

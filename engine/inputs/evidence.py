@@ -1,0 +1,570 @@
+"""Evidence records from YAML, CSV and Excel, validated against a criteria set.
+
+YAML: one unit for one period per file. CSV / Excel: one row per metric value, any number of units
+(columns in `CSV_COLUMNS`). Every problem is reported at once with its file and line (CSV row and
+column, or Excel `Sheet!B7`).
+"""
+from __future__ import annotations
+
+import calendar
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from .. import methods
+from . import workbook
+from ..core.errors import EvidenceError, Location, Problem, did_you_mean
+from ..core.i18n import _, both
+from ..core.model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
+from ..core.numbers import NumberError, exact_text
+from .roundio import refuse_links
+from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, nfc,
+                     read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, text_of)
+
+CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
+               "numerator", "denominator", "document", "date", "issuer", "file", "reason",
+               "not_applicable")
+TASK_COLUMNS = ("task", "lead", "partners", "product", "deadline", "completed")
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+@dataclass
+class RawValue:
+    """One metric value before it is checked against the criteria set."""
+
+    value: Any = None
+    numerator: Any = None
+    denominator: Any = None
+    responses: Optional[dict] = None
+    tasks: Optional[list] = None  # list of (dict, Location)
+    citation: Optional[dict] = None
+    reason: str = ""
+    location: Optional[Location] = None
+    value_location: Optional[Location] = None  # where a YAML `value` stands (a table cell carries its own)
+    given: set = field(default_factory=set)  # which of value/numerator/... were present
+    key_location: Optional[Location] = None  # where its metric id is written (a YAML key), when not `location`
+
+    def value_at(self) -> Optional[Location]:
+        return text_of(self.value)[1] or self.value_location
+
+
+@dataclass
+class RawUnit:
+    unit_id: str
+    unit_name: str
+    unit_type: str
+    period: str
+    location: Location
+    source: str
+    folder: Path
+    metrics: dict[str, RawValue] = field(default_factory=dict)
+    criteria: Optional[tuple[str, Location]] = None  # the criteria set the file says it is for, and where
+    not_applicable: dict[str, tuple[str, Location]] = field(default_factory=dict)  # code -> (reason, where)
+    period_location: Optional[Location] = None
+
+
+# ---------------------------------------------------------------- reading files
+
+def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
+    loaded = load_mapping(path, name, "evidence.schema.json", _("one unit's evidence"), sink)
+    if loaded is None:
+        return []
+    doc, at = loaded
+    u = doc["unit"]
+    unit = RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at("unit"), name,
+                    path.parent, period_location=at("period"))
+    if "criteria" in doc:
+        unit.criteria = (nfc(str(doc["criteria"])), at("criteria", key=True))
+    for mid, m in (doc.get("metrics") or {}).items():
+        raw = RawValue(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"),
+                       key_location=at("metrics", mid, key=True))
+        raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
+        raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
+        if "value" in m:
+            raw.value_location = at("metrics", mid, "value")
+        if "responses" in m:
+            raw.responses = {nfc(k): (v, at("metrics", mid, "responses", k)) for k, v in m["responses"].items()}
+        if "tasks" in m:
+            raw.tasks = [(t, at("metrics", mid, "tasks", i)) for i, t in enumerate(m["tasks"])]
+        if "tasks_file" in m:
+            raw.tasks = _read_task_file(path.parent, m["tasks_file"], at("metrics", mid, "tasks_file"), sink)
+        unit.metrics[nfc(mid)] = raw
+    for code, reason in (doc.get("not_applicable") or {}).items():
+        unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code, key=True))  # the item's code
+    return [unit]
+
+
+def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
+    table = read_table(path, name, sink, CSV_COLUMNS, ("unit_id", "unit_name", "unit_type", "period"))
+    if table is None:
+        return []
+    header, rows, sheet = table
+    units: dict[tuple[str, str], RawUnit] = {}
+    for rowno, cells in rows:
+        at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
+        for needed in ("unit_id", "unit_name", "unit_type", "period"):
+            if not cells.get(needed):
+                sink.add(at(needed), _("{column} is empty").format(column=needed))
+        if any(not cells.get(n) for n in ("unit_id", "unit_name", "unit_type", "period")):
+            continue
+        key = (cells["unit_id"], cells["period"])
+        unit = units.get(key)
+        if unit is None:
+            unit = units[key] = RawUnit(cells["unit_id"], cells["unit_name"], cells["unit_type"],
+                                         cells["period"], at("unit_id"), name, path.parent,
+                                         period_location=at("period"))
+        elif (unit.unit_name, unit.unit_type) != (cells["unit_name"], cells["unit_type"]):
+            sink.add(at("unit_name"), _("unit {unit} is named or typed differently than on "
+                                        "{at}").format(unit=unit.unit_id, at=unit.location))
+        na = cells.get("not_applicable", "")
+        metric = cells.get("metric", "")
+        if na:
+            if metric:
+                sink.add(at("not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
+            elif na in unit.not_applicable:
+                sink.add(at("not_applicable"), _("item {code} is declared not applicable twice").format(code=na))
+            else:
+                unit.not_applicable[na] = (cells.get("reason", ""), at("not_applicable"))
+            continue
+        if not metric:
+            sink.add(at("metric"), _("metric is empty (or give not_applicable)"))
+            continue
+        citation = row_citation(cells, at, sink)
+        option = cells.get("option", "")
+        existing = unit.metrics.get(metric)
+        if option:
+            raw = existing or RawValue(location=at("metric"), citation=citation)
+            if existing is not None and raw.responses is None:
+                sink.add(at("option"), _("metric {metric} is given twice (see {at})").format(
+                    metric=metric, at=raw.location))
+                continue
+            raw.responses = raw.responses or {}
+            raw.given.add("responses")
+            if option in raw.responses:
+                sink.add(at("option"), _("answer option {option!r} of {metric} is given twice").format(
+                    option=option, metric=metric))
+            raw.responses[option] = (cells.get("value", ""), at("value"))
+            unit.metrics[metric] = raw
+            continue
+        if existing is not None:
+            sink.add(at("metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
+                metric=metric, unit=unit.unit_id, at=existing.location))
+            continue
+        raw = RawValue(location=at("metric"), citation=citation, reason=cells.get("reason", ""))
+        for k in ("value", "numerator", "denominator"):
+            if cells.get(k, "") != "":
+                raw.given.add(k)
+                setattr(raw, k, Cell(cells[k], at(k)))
+        unit.metrics[metric] = raw
+    return list(units.values())
+
+
+def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSink, source: str = "") -> list:
+    """A task list: a CSV / Excel file inside the evidence folder or, for a row of an intake
+    workbook whose value is `Nhiệm vụ`, that sheet of the same workbook."""
+    own_sheet = source.lower().endswith(".xlsx") and nfc(ref) == workbook.TASK_SHEET
+    target = Path(source) if own_sheet else _inside(folder, str(ref), location, sink)
+    if target is None:
+        return []
+    name = str(target)
+    sheet = ""
+    if target.suffix.lower() == ".xlsx":
+        header, rows, sheet = rows_from_xlsx(target, name, sink, workbook.TASK_SHEET if own_sheet else "")
+    else:
+        header, rows = rows_from_csv(target, name, sink)
+    missing = [c for c in ("task", "lead", "deadline") if c not in header]
+    if missing:
+        sink.add(Location(name, 1, 1), _("task list needs columns {columns}; missing: {missing}").format(
+            columns=", ".join(TASK_COLUMNS), missing=", ".join(missing)))
+        return []
+    # Extra columns (a row number, the deadline as printed…) are kept out of the score, but one that
+    # looks like a misspelt task column is an error: `complete` must not quietly score 0 %.
+    typos = [(h, close[0]) for h in header if h and h not in TASK_COLUMNS
+             for close in [difflib.get_close_matches(h, TASK_COLUMNS, n=1, cutoff=0.8)] if close]
+    for h, meant in typos:
+        sink.add(cell_loc(name, header, 1, h, sheet), _("unknown column {column!r} in a task list (did you mean "
+                                                         "{meant!r}?); expected: {columns}").format(
+            column=h, meant=meant, columns=", ".join(TASK_COLUMNS)))
+    if typos:
+        return []
+    return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""},
+             cell_loc(name, header, rowno, "task", sheet)) for rowno, cells in rows]
+
+
+def _inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Optional[Path]:
+    """Resolve a file reference inside the evidence folder; refuse anything that escapes it."""
+    if not ref or Path(ref).is_absolute():
+        sink.add(location, _("file reference {ref!r} must be a relative path inside the evidence folder").format(ref=ref))
+        return None
+    base = folder.resolve()
+    target = (base / ref).resolve()
+    if base != target and base not in target.parents:
+        sink.add(location, _("file reference {ref!r} escapes the evidence folder {folder}").format(ref=ref, folder=folder))
+        return None
+    steps = [folder.joinpath(*Path(ref).parts[:i + 1]) for i in range(len(Path(ref).parts))]
+    linked = next((p for p in steps if p.is_symlink()), None)
+    if linked is not None:
+        sink.add(location, _("file reference {ref!r}: {linked} is a symbolic link; inputs are read from real files only").format(
+            ref=ref, linked=linked))
+        return None
+    if not target.is_file():
+        sink.add(location, _("referenced file {ref!r} does not exist in {folder}").format(ref=ref, folder=folder))
+        return None
+    return target
+
+
+# ---------------------------------------------------------------- typing against the criteria
+
+
+def _deadline(text: Any, year: Optional[int]) -> date:
+    """A task deadline as the annexes write it: a date; `Quý I`…`Quý IV` or `Tháng 1`…`Tháng 12`
+    (of the period's year, or `năm 2022` / `/2022`); `Năm 2023`; or `Thường xuyên` (ongoing: judged
+    at the end of the period's year)."""
+    try:
+        return as_date(text)
+    except ValueError:
+        pass
+    t = re.sub(r"\s+năm\s+(\d{4})$", r"/\1", nfc(text).lower())
+    m = re.fullmatch(r"năm\s+(\d{4})", t)
+    if m or (t == "thường xuyên" and year):
+        y = int(m.group(1)) if m else year
+        return date(y, 12, 31)
+    m = re.fullmatch(r"quý\s+([ivx]+|[1-4])(?:\s*/\s*(\d{4}))?", t)
+    if m and year:
+        g = m.group(1)
+        q = int(g) if g.isdigit() else ROMAN.get(g)
+        if q is None:
+            raise ValueError
+        y = int(m.group(2) or year)
+        month = q * 3
+        return date(y, month, calendar.monthrange(y, month)[1])
+    m = re.fullmatch(r"tháng\s+(\d{1,2})(?:\s*/\s*(\d{4}))?", t)
+    if m and year and 1 <= int(m.group(1)) <= 12:
+        y, month = int(m.group(2) or year), int(m.group(1))
+        return date(y, month, calendar.monthrange(y, month)[1])
+    raise ValueError
+
+
+def _period_year(period: str) -> Optional[int]:
+    m = re.match(r"(\d{4})", period)
+    return int(m.group(1)) if m else None
+
+
+def _citation(raw: Optional[dict], unit: RawUnit, location: Location, sink: ProblemSink) -> Optional[Citation]:
+    if not raw:
+        return None
+    d = None
+    if raw.get("date") not in (None, ""):
+        try:
+            d = as_date(raw["date"])
+        except ValueError:
+            sink.add(location, _("citation date {date!r} is not a date (YYYY-MM-DD or dd/mm/yyyy)").format(
+                date=raw["date"]))
+    file = nfc(raw.get("file") or "")
+    if file:
+        if _inside(unit.folder, file, location, sink) is None:
+            file = ""
+    return Citation(nfc(raw["document"]), d, nfc(raw.get("issuer") or ""), file)
+
+
+def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:
+    where = raw.location
+    kind = spec.kind
+    errors_before = len(sink.problems)
+    citation = _citation(raw.citation, unit, where, sink)  # checked even when the value is wrong
+
+    def bad(message: str, at: Optional[Location] = None) -> None:
+        sink.add(at or where, f"{spec.id}: {message}")
+
+    if kind == "tasks" and raw.given == {"value"} and isinstance(raw.value, Cell):
+        # a CSV / Excel row names the unit's task list file in its value cell
+        raw.tasks = _read_task_file(unit.folder, raw.value.text, raw.value.location, sink, unit.source)
+        raw.given = {"tasks_file"}
+        if len(sink.problems) > errors_before:
+            return None
+    allowed = {"percent": {"value", "numerator", "denominator"}, "responses": {"responses"},
+               "tasks": {"tasks", "tasks_file"}}.get(kind, {"value"})
+    extra = raw.given - allowed
+    if extra:
+        bad(_("a {kind} metric does not take {keys}").format(kind=kind, keys=", ".join(sorted(extra))))
+        return None
+    if not raw.given:
+        bad(_("no value given (a {kind} metric needs {keys})").format(kind=kind, keys=_(" or ").join(sorted(allowed))))
+        return None
+    value: Any = None
+    num = den = None
+    try:
+        if kind == "percent":
+            if "numerator" in raw.given or "denominator" in raw.given:
+                if "value" in raw.given:
+                    bad(_("give either value or numerator/denominator, not both"))
+                    return None
+                try:
+                    num, den = as_int(raw.numerator), as_int(raw.denominator)
+                except (ValueError, TypeError, ArithmeticError) as exc:
+                    bad(_("numerator and denominator must both be whole numbers") + _detail(exc),
+                        text_of(raw.numerator)[1])
+                    return None
+                if num < 0 or den <= 0:
+                    bad(_("numerator must be ≥ 0 and denominator > 0, got {num}/{den}").format(num=num, den=den))
+                    return None
+                if num > den:
+                    bad(_("numerator {num} is greater than denominator {den}").format(num=num, den=den))
+                    return None
+                value = Fraction(100 * num, den)
+            else:
+                value = as_number(raw.value, percent=True)
+                if not 0 <= value <= 100:
+                    bad(_("a percent must be from 0 to 100, got {value}").format(value=exact_text(value)), text_of(raw.value)[1])
+                    return None
+        elif kind == "count":
+            value = as_int(raw.value)
+            if value < 0:
+                bad(_("a count cannot be negative, got {value}").format(value=value), text_of(raw.value)[1])
+                return None
+        elif kind == "points":
+            value = as_number(raw.value)
+            if value < 0:
+                bad(_("points cannot be negative, got {value}").format(value=exact_text(value)), text_of(raw.value)[1])
+                return None
+        elif kind == "boolean":
+            value = as_bool(raw.value)
+        elif kind == "date":
+            text, _at = text_of(raw.value)
+            value = None if text in (None, "", "not_done") else as_date(raw.value)
+        elif kind == "category":
+            text, at = text_of(raw.value)
+            value = nfc(text) if text is not None else ""
+            if value not in spec.categories:
+                bad(_("{value!r} is not one of the categories: {categories}").format(
+                    value=value, categories=", ".join(spec.categories)), at)
+                return None
+        elif kind == "responses":
+            counts = {}
+            for opt, (v, at) in (raw.responses or {}).items():
+                if opt not in spec.options:
+                    bad(_("unknown answer option {option!r}; the options are: {options}").format(
+                        option=opt, options=", ".join(spec.options)), at)
+                    continue
+                try:
+                    c = as_int(v)
+                except (ValueError, TypeError, ArithmeticError) as exc:
+                    bad(_("response count for {option!r} must be a whole number, got {value!r}").format(
+                        option=opt, value=text_of(v)[0]) + _detail(exc), at)
+                    continue
+                if c < 0:
+                    bad(_("response count for {option!r} cannot be negative").format(option=opt), at)
+                    continue
+                counts[opt] = c
+            if len(sink.problems) > errors_before:
+                return None
+            if sum(counts.values()) == 0:
+                bad(_("no responses: at least one answer must be counted"))
+                return None
+            value = {o: counts.get(o, 0) for o in spec.options}
+        elif kind == "tasks":
+            value = _tasks(raw.tasks or [], _period_year(unit.period), spec, sink, where)
+            if value is None:
+                return None
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        text, at = text_of(raw.value)[0], raw.value_at()
+        bad(_("expected a {kind} value, got {value!r}").format(kind=kind, value=text) + _detail(exc), at)
+        return None
+    if len(sink.problems) > errors_before:
+        return None
+    return MetricValue(spec.id, kind, value, citation, where, num, den, raw.reason)
+
+
+def _detail(exc: Exception) -> str:
+    """What the number grammar says about a refused number (what to write instead), if it spoke."""
+    return f": {exc}" if isinstance(exc, NumberError) else ""
+
+
+def _tasks(items: list, year: Optional[int], spec: MetricSpec, sink: ProblemSink,
+           where: Location) -> Optional[tuple[Task, ...]]:
+    tasks, ok = [], True
+    for item, at in items:
+        if not isinstance(item, dict) or not item.get("task") or not item.get("lead") or not item.get("deadline"):
+            sink.add(at, f"{spec.id}: " + _("a task needs task, lead and deadline"))
+            ok = False
+            continue
+        try:
+            deadline = _deadline(item["deadline"], year)
+        except ValueError:
+            sink.add(at, f"{spec.id}: " + _("deadline {deadline!r} is not a date, 'Quý I'–'Quý IV' or "
+                                             "'Tháng 1'–'Tháng 12'").format(deadline=item["deadline"]))
+            ok = False
+            continue
+        completed = None
+        if item.get("completed") not in (None, ""):
+            try:
+                completed = as_date(item["completed"])
+            except ValueError:
+                sink.add(at, f"{spec.id}: " + _("completed {date!r} is not a date").format(date=item["completed"]))
+                ok = False
+                continue
+        partners = item.get("partners") or ""
+        if isinstance(partners, list):
+            partners = ", ".join(nfc(p) for p in partners)
+        tasks.append(Task(nfc(item["task"]), nfc(item["lead"]), nfc(partners), nfc(item.get("product") or ""),
+                          deadline, completed))
+    if not ok:
+        return None
+    if not tasks:
+        sink.add(items[0][1] if items else where, f"{spec.id}: " + _("the task list is empty"))
+        return None
+    return tuple(tasks)
+
+
+UNIT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _fits(unit: RawUnit, criteria: CriteriaSet) -> bool:
+    return unit.unit_type in criteria.unit_type_ids() and set(unit.metrics) <= set(criteria.metrics)
+
+
+def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional[EvidenceRecord]:
+    if not UNIT_ID.match(unit.unit_id):
+        sink.add(unit.location, _("unit id {unit!r} must use only letters, digits, '.', '_' and '-' "
+                                  "(it names the unit's result file)").format(unit=unit.unit_id))
+    if unit.unit_type not in criteria.unit_type_ids():
+        sink.add(unit.location, _("unknown unit type {type!r} for criteria set {id}; declared: {types}").format(
+            type=unit.unit_type, id=criteria.id, types=", ".join(sorted(criteria.unit_type_ids()))))
+    subs = {s.code: s for s in criteria.sub_criteria()}
+    unknown = sorted(set(unit.metrics) - set(criteria.metrics))
+    if len(unknown) >= 2 and len(unknown) == len(unit.metrics):  # evidence for another criteria set
+        sink.add(unit.location, _("none of the {n} metrics of unit {unit} is in the criteria set {id} (first: "
+                                  "{first}): is this evidence for another criteria set?").format(
+            n=len(unknown), unit=unit.unit_id, id=criteria.id, first=", ".join(unknown[:3])))
+        return None
+    values = {}
+    for mid, raw in sorted(unit.metrics.items()):
+        spec = criteria.metrics.get(mid)
+        if spec is None:
+            sink.add(raw.key_location or raw.location,
+                     _("unknown metric {metric!r}: the criteria set {id} has no such metric{hint}").format(
+                         metric=mid, id=criteria.id, hint=did_you_mean(mid, criteria.metrics)
+                         or _(" (its metrics are listed in {file})").format(file=criteria.path)))
+            continue
+        mv = typed_value(spec, raw, unit, sink)
+        if mv is not None:
+            values[mid] = mv
+    for s in subs.values():
+        mv = values.get(s.metric)
+        if mv is not None:
+            problem = methods.get(s.method).check_value(s.params, s.max, mv)
+            if problem:
+                sink.add(unit.metrics[s.metric].location, _("{metric} (item {code}): {problem}").format(
+                    metric=s.metric, code=s.code, problem=problem))
+    na = {}
+    for code, (reason, at) in sorted(unit.not_applicable.items()):
+        if code not in subs:
+            sink.add(at, _("not_applicable names unknown item {code!r}{hint}").format(
+                code=code, hint=did_you_mean(code, subs)))
+        elif not reason:
+            sink.add(at, _("item {code} is declared not applicable without a reason").format(code=code))
+        else:
+            na[code] = reason
+    return EvidenceRecord(unit.unit_id, unit.unit_name, unit.unit_type, unit.period, values, na, unit.source,
+                          unit.location, unit.period_location,
+                          {code: at for code, (_reason, at) in sorted(unit.not_applicable.items()) if code in na})
+
+
+def consistency_warnings(criteria: CriteriaSet, record: EvidenceRecord) -> list[Problem]:
+    """Figures that the criteria set says must agree but do not: warnings naming both places."""
+    out = []
+    for check in criteria.checks:
+        vals = {m: record.values[m] for m in check.metrics if m in record.values}
+        label = f" ({check.label})" if check.label else ""
+        if check.kind == "sum":
+            total = record.values.get(check.total)
+            if total is None or len(vals) != len(check.metrics):
+                continue
+            parts = sum((Fraction(v.value) for v in vals.values()), Fraction(0))
+            if parts != total.value:
+                detail = " + ".join(f"{m} {exact_text(Fraction(v.value))} ({v.location})" for m, v in vals.items())
+                out.append(_warning(total.location, *both(
+                    "unit {unit}: {total} is {value} but its parts add up to {parts}: {detail}{label}",
+                    unit=record.unit_id, total=check.total, value=exact_text(Fraction(total.value)),
+                    parts=exact_text(parts), detail=detail, label=label)))
+        elif len(vals) >= 2:
+            first_id, first = next(iter(vals.items()))
+            for m, v in vals.items():
+                if Fraction(v.value) != Fraction(first.value):
+                    out.append(_warning(v.location, *both(
+                        "unit {unit}: {metric} is {value} here but {first} is {first_value} at {at}; they should "
+                        "agree{label}", unit=record.unit_id, metric=m, value=exact_text(Fraction(v.value)),
+                        first=first_id, first_value=exact_text(Fraction(first.value)), at=first.location,
+                        label=label)))
+    return out
+
+
+def _warning(location: Location, message: str, translated: str) -> Problem:
+    return Problem.at(location, message, "warning", translated)
+
+
+@dataclass(frozen=True)
+class EvidenceSet:
+    records: tuple[EvidenceRecord, ...]
+    warnings: tuple[Problem, ...]
+    files: tuple[Path, ...]
+
+
+def evidence_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The evidence files named, with folders expanded to the YAML / CSV / Excel files inside
+    (task lists referenced by `tasks_file` are skipped: they are read through their unit); links
+    are refused."""
+    paths = list(paths)
+    refuse_links(paths)
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in (".yaml", ".yml", ".csv", ".xlsx") \
+                        and not f.name.startswith(("tasks", ".")) and "tasks" not in f.parts[len(p.parts):-1]:
+                    out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> EvidenceSet:
+    """Load evidence files (or folders of them) for one criteria set; raise `EvidenceError` with
+    every problem found."""
+    sink = ProblemSink()
+    files = evidence_files(paths)
+    if not files:
+        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
+    units = read_each(files, _("evidence"), sink, lambda f, name: _read_yaml(f, name, sink),
+                      lambda f, name: _read_table(f, name, sink))
+    seen: dict[str, RawUnit] = {}
+    records = []
+    for unit in units:
+        first = seen.get(unit.unit_id)
+        if first is not None:
+            sink.add(unit.location, _("duplicate unit {unit!r}: already given at {at}").format(
+                unit=unit.unit_id, at=first.location))
+            continue
+        seen[unit.unit_id] = unit
+        if unit.criteria is not None and unit.criteria[0] != criteria.id and not _fits(unit, criteria):
+            # evidence for another set: one message at its `criteria:` line, not one per metric (a set
+            # that shares the file's metric ids and unit type, as a what-if or next year's set, reads it)
+            declared, where = unit.criteria
+            sink.add(where, _("this evidence is for the criteria set {declared}, but it is being checked against "
+                              "the criteria set {id} ({file}): give the criteria set {declared}, or correct this "
+                              "line if the file is meant for {id}").format(
+                declared=declared, id=criteria.id, file=criteria.path))
+            continue
+        rec = _record(unit, criteria, sink)
+        if rec is not None:
+            records.append(rec)
+    errors = [p for p in sink.problems if p.severity == "error"]
+    if errors:
+        raise EvidenceError(errors)
+    records.sort(key=lambda r: r.unit_id)  # before the warnings, so neither depends on file order
+    warnings = [w for r in records for w in consistency_warnings(criteria, r)]
+    return EvidenceSet(tuple(records), tuple(warnings), tuple(files))

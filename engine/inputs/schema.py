@@ -1,0 +1,129 @@
+"""JSON Schema checks on loaded YAML, with problems located by line."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from ..core.errors import Problem, did_you_mean
+from ..core.i18n import N_, _
+from .yamlio import key_position, position
+
+
+def _is_number(checker, instance) -> bool:
+    return (isinstance(instance, (int, Decimal, Fraction, float)) and not isinstance(instance, bool))
+
+
+def _is_integer(checker, instance) -> bool:
+    if isinstance(instance, bool):
+        return False
+    return isinstance(instance, int) or (isinstance(instance, Decimal) and instance == instance.to_integral_value())
+
+
+_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+    {"number": _is_number, "integer": _is_integer})
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_TYPES)
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    return json.loads(resources.files("engine").joinpath("schemas", name).read_text("utf-8"))
+
+
+def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "") -> list[Problem]:
+    """Every problem of `doc` against a schema (or against one of its `$defs`, named by `definition`)."""
+    schema = load_schema(schema_name)
+    if definition:
+        schema = {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    validator = _Validator(schema)
+    problems = []
+    for err in validator.iter_errors(doc):
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            extra = sorted(k for k in err.instance if k not in allowed)
+            for key in extra:
+                line, col = key_position(doc, path + [key])
+                problems.append(Problem(file, line, col, _("unknown key {key!r}{hint}; expected one of: {keys}").format(
+                    key=key, hint=did_you_mean(str(key), allowed), keys=", ".join(sorted(allowed)))))
+            continue
+        if err.validator == "required":
+            line, col = position(doc, path)
+        else:
+            line, col = key_position(doc, path) if path else (1, 1)
+        where = ".".join(str(p) for p in path) or _("document")
+        problems.append(Problem(file, line, col, f"{where}: {_message(err)}"))
+    return problems
+
+
+def _message(err: jsonschema.ValidationError) -> str:
+    if err.validator == "enum":
+        return _("{value} is not one of: {allowed}").format(
+            value=_show(err.instance), allowed=", ".join(map(str, err.validator_value)))
+    if err.validator == "const":
+        return _("expected {expected!r}, got {value}").format(expected=err.validator_value, value=_show(err.instance))
+    if err.validator == "type":
+        return _("expected {expected}, got {value}").format(expected=_type(err.validator_value), value=_show(err.instance))
+    if err.validator == "pattern":
+        return _("{value} is not a valid identifier or code").format(value=_show(err.instance))
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
+        return _("{key!r} is a required property").format(key=missing[0] if missing else err.validator_value[0])
+    if err.validator in ("minimum", "exclusiveMinimum", "maximum", "minLength", "maxLength", "minItems",
+                         "minProperties", "oneOf"):
+        return _(_LIMITS[err.validator]).format(limit=err.validator_value, value=_show(err.instance))
+    return err.message
+
+
+_LIMITS = {  # jsonschema's own messages are English: these say the same in the reader's language
+    "minimum": N_("{value} is less than the minimum {limit}"),
+    "exclusiveMinimum": N_("{value} must be greater than {limit}"),
+    "maximum": N_("{value} is greater than the maximum {limit}"),
+    "minLength": N_("{value} is too short: at least {limit} character(s)"),
+    "maxLength": N_("{value} is too long: at most {limit} characters"),
+    "minItems": N_("{value} has too few items: at least {limit}"),
+    "minProperties": N_("{value} is empty: at least {limit} entry is needed"),
+    "oneOf": N_("{value} does not have any of the allowed forms"),
+}
+
+
+def _type(names: Any) -> str:
+    """A JSON Schema type (or list of types) as the reader calls it."""
+    words = {"string": _("string"), "number": _("number"), "integer": _("integer"), "boolean": _("boolean"),
+             "object": _("object"), "array": _("array"), "null": _("null")}
+    return _(" or ").join(words.get(n, n) for n in ([names] if isinstance(names, str) else names))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return type(value).__name__.replace("YamlMap", _("mapping")).replace("YamlList", _("list"))
+    if isinstance(value, date):
+        return value.isoformat()
+    return repr(value)
+
+
+def json_problem(doc: Any, schema_name: str, definition: str) -> str:
+    """The first problem of a JSON document (a bundle's manifest, a result) against one of a
+    schema's `$defs`, naming the field: "the field 'total.max' is missing"; "" when it holds."""
+    schema = load_schema(schema_name)
+    validator = _Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"})
+    errors = sorted(validator.iter_errors(doc), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if not errors:
+        return ""
+    err = errors[0]
+    path = [str(p) for p in err.absolute_path]
+    if err.validator == "required":
+        missing = next(k for k in err.validator_value if k not in err.instance)
+        return f"the field {'.'.join(path + [missing])!r} is missing"
+    field = ".".join(path) or "document"
+    if err.validator in ("enum", "const", "type"):
+        return f"the field {field!r}: {_message(err)}"
+    if err.validator in ("pattern", "oneOf", "minimum", "minLength", "maxLength"):
+        return f"the field {field!r} is malformed: {_show(err.instance)}"
+    return f"the field {field!r} is malformed: {err.message}"

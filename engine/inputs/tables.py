@@ -1,0 +1,427 @@
+"""Reading located inputs: YAML mappings, CSV and Excel rows, cells typed as people write them.
+
+Every value keeps where it was read (a `Location`: `file:line:col`, CSV `file:row:col`, Excel
+`file:Sheet!B7`), so that any later check can name the place. Shared by evidence, survey and appraisal files.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import unicodedata
+import zipfile
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+from . import workbook
+from ..core.errors import InputError, Location, Problem
+from ..core.i18n import _
+from ..core.limits import check_file_size, limit, over
+from ..core.numbers import TypedNumber, parse_number, to_fraction
+from .schema import schema_problems
+from .yamlio import key_position, load_yaml, position
+
+
+def nfc(text: Any) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip()
+
+
+class ProblemSink:
+    def __init__(self):
+        self.problems: list[Problem] = []
+
+    def add(self, location: Location, message: str, severity: str = "error") -> None:
+        self.problems.append(Problem.at(location, message, severity))
+
+
+def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], list[tuple[int, dict]]]:
+    try:
+        check_file_size(path, name)
+        text = path.read_bytes().decode("utf-8-sig")
+    except InputError as exc:
+        sink.problems.extend(exc.problems)
+        return [], []
+    except UnicodeDecodeError as exc:
+        sink.add(Location(name), _("not UTF-8 text ({reason} at byte {byte})").format(
+            reason=exc.reason, byte=exc.start))
+        return [], []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    max_rows = limit("rows")
+    rows = []
+    try:
+        for row in reader:
+            if len(rows) > max_rows:
+                sink.add(Location(name, len(rows) + 1, 1), over("rows", _("more than {n} rows").format(n=max_rows)))
+                return [], []
+            rows.append(row)
+    except csv.Error as exc:
+        sink.add(Location(name, reader.line_num, 1), _("malformed CSV: {reason}").format(reason=exc))
+        return [], []
+    if not rows:
+        sink.add(Location(name, 1, 1), _("empty file: expected a header row"))
+        return [], []
+    header = _header(rows[0], name, "", sink)
+    if header is None:
+        return [], []
+    out = []
+    for i, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > len(header):
+            sink.add(Location(name, i, len(header) + 1), _("row has {n} cells, the header has {columns}").format(
+                n=len(row), columns=len(header)))
+            continue
+        cells = _cells(header, row, lambda col: Location(name, i, col), sink)
+        if cells is not None:
+            out.append((i, cells))
+    return header, out
+
+
+def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:
+    """Column names, lower-case; None (with the problems in `sink`) when a name is given twice,
+    whatever its case (`value` and `VALUE`: which one would count?), or there are too many."""
+    header = [nfc(h).lower() if h is not None else "" for h in raw]
+    where = (lambda i: Location.in_sheet(name, sheet, _column(i), 1)) if sheet else (lambda i: Location(name, 1, i))
+    if len(header) > limit("columns"):
+        sink.add(where(1), over("columns", _("the header has {n} columns").format(n=len(header))))
+        return None
+    first: dict[str, int] = {}
+    ok = True
+    for i, h in enumerate(header, start=1):
+        if h and h in first:
+            sink.add(where(i), _("column {column!r} is given twice (also column {first}; names ignore case): "
+                                 "keep one").format(column=h, first=first[h]))
+            ok = False
+        first.setdefault(h, i)
+    return header if ok else None
+
+
+def _cells(header: list[str], row: Iterable[Any], where: Callable[[int], Location], sink: ProblemSink,
+           shown: frozenset[int] = frozenset()) -> Optional[dict]:
+    """A row's cells by column name; None (with the problems in `sink`) when a text is too long or
+    a value stands in a column without a name. Columns in `shown` (1-based) only show something to
+    the person filling the sheet (engine/inputs/workbook.py) and are not read."""
+    max_chars = limit("string_chars")
+    cells: dict[str, str] = {}
+    ok = True
+    for i, (h, c) in enumerate(itertools.zip_longest(header, row, fillvalue=""), start=1):
+        text = c if isinstance(c, TypedNumber) else nfc(c)
+        if len(text) > max_chars:
+            sink.add(where(i), over("string_chars", _("a text of {n} characters").format(n=len(text))))
+            ok = False
+        elif i in shown:
+            continue
+        elif text and not h:
+            sink.add(where(i), _("the value {value!r} stands in a column without a name in the header row").format(
+                value=text[:40]))
+            ok = False
+        elif h:
+            cells[h] = text
+    return cells if ok else None
+
+
+def _column(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index)
+
+
+def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
+                   sheet: str = "") -> tuple[list[str], list[tuple[int, dict]], str]:
+    """The table on `sheet`, or on the workbook's data sheet (engine/inputs/workbook.py), read defensively:
+    the archive's declared sizes are checked before anything is inflated; the sheet read must be
+    visible; formulas are refused (values only); every row Excel shows is read, whatever the
+    stored dimension says; rows and columns are limited. Headers of the intake layout are read as
+    the columns they stand for; its rows nobody filled are skipped."""
+    import openpyxl
+
+    try:
+        check_file_size(path, name)
+        _check_archive(path, name)
+    except InputError as exc:
+        sink.problems.extend(exc.problems)
+        return [], [], ""
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a broken workbook
+        sink.add(Location(name), _("cannot read as an Excel workbook (.xlsx): {reason}").format(reason=_reason(exc)))
+        return [], [], ""
+    try:
+        title = sheet or workbook.data_sheet(wb.sheetnames)
+        if title not in wb.sheetnames:
+            sink.add(Location.in_sheet(name, wb.sheetnames[0], "A", 1), _("no sheet {sheet!r}: {expected}").format(
+                sheet=title or workbook.DATA_SHEET, expected=workbook.expected_sheet()))
+            return [], [], ""
+        ws = wb[title]
+        if ws.sheet_state != "visible":
+            sink.add(Location.in_sheet(name, ws.title, "A", 1), _("the sheet {sheet!r} is {state}: "
+                                                    "unhide it (or move the rows to a visible sheet); only what "
+                                                    "a person can see is read").format(
+                sheet=ws.title, state=_("very hidden") if ws.sheet_state == "veryHidden" else _("hidden")))
+            return [], [], ws.title
+        rows = _sheet_rows(ws, name, sink)
+    except InputError as exc:
+        sink.problems.extend(exc.problems)
+        return [], [], ""
+    except Exception as exc:  # noqa: BLE001 - a malformed sheet fails while it is parsed
+        sink.add(Location(name), _("cannot read as an Excel workbook (.xlsx): {reason}").format(reason=_reason(exc)))
+        return [], [], ""
+    finally:
+        wb.close()
+    if rows is None:
+        return [], [], ws.title
+    if not rows or rows[0][0] != 1:
+        sink.add(Location.in_sheet(name, ws.title, "A", 1), _("empty sheet: expected a header row"))
+        return [], [], ws.title
+    written = _header(rows[0][1], name, ws.title, sink)
+    if written is None:
+        return [], [], ws.title
+    header = [workbook.column_of(h) for h in written]
+    intake = header != written
+    shown = frozenset(i for i, (w, h) in enumerate(zip(written, header), start=1) if w and not h)
+    out = []
+    for i, row in rows[1:]:
+        if all(c is None or str(c).strip() == "" for c in row):
+            continue
+        values = [c.date().isoformat() if isinstance(c, datetime) else c.isoformat() if isinstance(c, date)
+                  else "" if c is None else c for c in row]
+        cells = _cells(header, values, lambda col: Location.in_sheet(name, ws.title, _column(col), i), sink, shown)
+        if cells is None or (intake and workbook.unfilled(cells)):
+            continue
+        out.append((i, cells))
+    return header, out, ws.title
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc) or type(exc).__name__
+
+
+MB = 1024 * 1024
+
+
+def _check_archive(path: Path, name: str) -> None:
+    """Refuse a workbook whose parts are too many or too large by the archive's own directory,
+    before anything is inflated; then inflate each part in small steps to check that it is no
+    larger than it declares (a zip bomb with a lying directory)."""
+    def refuse(message: str) -> None:
+        raise InputError([Problem(name, message=message)])
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            if len(infos) > limit("xlsx_parts"):
+                refuse(over("xlsx_parts", _("the workbook holds {n} files").format(n=len(infos))))
+            total = sum(i.file_size for i in infos)
+            if total > limit("xlsx_mb") * MB:
+                refuse(over("xlsx_mb", _("the workbook unpacks to {size} MB").format(size=f"{total / MB:.1f}")))
+            for info in infos:
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    refuse(_("part {part!r} is compressed in a way Excel does not use").format(part=info.filename))
+                with archive.open(info) as part:
+                    while part.read(64 * 1024):
+                        pass
+                    inflater = getattr(part, "_decompressor", None)
+                    if info.compress_type == zipfile.ZIP_DEFLATED and not getattr(inflater, "eof", True):
+                        refuse(_("part {part!r} is larger than the workbook declares").format(part=info.filename))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError,
+            ValueError, zlib.error) as exc:
+        refuse(_("cannot read as an Excel workbook (.xlsx): {reason}").format(reason=_reason(exc)))
+    except OSError as exc:
+        refuse(_("cannot read: {reason}").format(reason=exc.strerror or exc))
+
+
+def _sheet_rows(ws: Any, name: str, sink: ProblemSink) -> Optional[list[tuple[int, tuple]]]:
+    """Every stored row of the sheet with its number, not as its <dimension> claims; None (with the
+    problems in `sink`) on a formula or past a limit."""
+    ws.reset_dimensions()  # a stale or forged <dimension> must neither hide rows nor invent them
+    max_rows, max_cols = limit("rows"), limit("columns")
+    rows = []
+    formulas = 0
+    for i, row in enumerate(ws.iter_rows(), start=1):
+        if i > max_rows + 1:
+            sink.add(Location.in_sheet(name, ws.title, "A", i), over("rows", _("more than {n} rows").format(n=max_rows)))
+            return None
+        if not row:  # a row the sheet does not store
+            continue
+        last = max((c.column for c in row if getattr(c, "value", None) is not None), default=0)
+        if last > max_cols:
+            sink.add(Location.in_sheet(name, ws.title, _column(last), i), over("columns", _("a value in column {n}").format(n=last)))
+            return None
+        for c in row:
+            if getattr(c, "data_type", "") == "f":
+                formulas += 1
+                if formulas <= 20:
+                    sink.add(Location(name, cell=f"{ws.title}!{c.coordinate}"), _("a formula: cchc reads values only "
+                                                                        "(copy the cells and paste them as values)"))
+        rows.append((i, tuple(_xlsx_value(c) for c in row[:last])))
+    return None if formulas else rows
+
+
+def _xlsx_value(cell: Any) -> Any:
+    """A cell's value as the reader sees it: a number is its exact decimal text (the shortest that
+    the stored binary float rounds back to), marked as typed; a number formatted as a percentage
+    (0.9354 shown as 93,54 %) is the percentage it shows, with its % sign."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    number = Decimal(repr(value) if isinstance(value, float) else str(value))
+    if not number.is_finite():
+        return TypedNumber(str(value))
+    if "%" in (getattr(cell, "number_format", "") or ""):
+        return TypedNumber(format(number * 100, "f") + "%")
+    return TypedNumber(format(number, "f"))
+
+
+def cell_loc(name: str, header: list[str], row: int, column: str, sheet: str) -> Location:
+    """Where the cell of `column` (by its header name; the first column when it has none) stands in
+    row `row` of a CSV file or of the sheet `sheet`."""
+    idx = header.index(column) + 1 if column in header else 1
+    return Location.in_sheet(name, sheet, _column(idx), row) if sheet else Location(name, row, idx)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Text of a CSV / Excel cell with its location: typed only once the metric's kind is known."""
+
+    text: str
+    location: Location
+
+
+def text_of(v: Any) -> tuple[Any, Optional[Location]]:
+    """Unwrap a table cell to its text and own location (YAML values have none)."""
+    if isinstance(v, Cell):
+        return v.text, v.location
+    return v, None
+
+
+def as_number(v: Any, *, percent: bool = False, whole: bool = False) -> Fraction:
+    """A number in the one grammar of numbers (`parse_number`), from a YAML value or a table cell;
+    `percent` for a percent field, where `93.54%` and the share `677/2203` are read too."""
+    v, _ = text_of(v)
+    if isinstance(v, bool) or v is None:
+        raise ValueError
+    if isinstance(v, Decimal):  # a YAML decimal keeps its digits as written: `2.000` stays ambiguous
+        return parse_number(format(v, "f"), percent=percent, whole=whole)
+    if isinstance(v, str):
+        return parse_number(v, percent=percent, whole=whole)
+    return to_fraction(v)
+
+
+def as_int(v: Any) -> int:
+    f = as_number(v, whole=True)
+    if f.denominator != 1:
+        raise ValueError
+    return int(f)
+
+
+def as_date(v: Any) -> date:
+    v, _ = text_of(v)
+    if isinstance(v, date):
+        return v
+    text = str(v).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    raise ValueError
+
+
+def as_bool(v: Any) -> bool:
+    v, _ = text_of(v)
+    if isinstance(v, bool):
+        return v
+    text = str(v).strip().lower()
+    if text in ("true", "yes", "có", "co", "1", "đạt", "x"):
+        return True
+    if text in ("false", "no", "không", "khong", "0", "không đạt"):
+        return False
+    raise ValueError
+
+
+def load_mapping(path: Path, name: str, schema: str, what: str,
+                 sink: ProblemSink) -> Optional[tuple[dict, Callable[..., Location]]]:
+    """A YAML file whose top level is one mapping checked against a JSON Schema: the document and
+    a function giving the location of a key path's value in it (`key=True`: of its last key); None
+    (with the problems in `sink`) if not."""
+    doc = load_yaml(path, name)
+    if not isinstance(doc, dict):
+        sink.add(Location(name, 1, 1), _("expected a mapping ({what}) at the top level").format(what=what))
+        return None
+    problems = schema_problems(doc, schema, name)
+    if problems:
+        sink.problems.extend(problems)
+        return None
+
+    def at(*path_, key: bool = False) -> Location:
+        return Location(name, *(key_position if key else position)(doc, list(path_)))
+
+    return doc, at
+
+
+def row_citation(cells: dict, at: Callable[[str], Location], sink: ProblemSink) -> Optional[dict]:
+    """The citation a table row gives in its document / date / issuer / file columns."""
+    if cells.get("document"):
+        citation = {"document": cells["document"], "issuer": cells.get("issuer", ""), "file": cells.get("file", "")}
+        if cells.get("date"):
+            citation["date"] = cells["date"]
+        return citation
+    if cells.get("date") or cells.get("issuer") or cells.get("file"):
+        sink.add(at("document"), _("a citation needs its document number"))
+    return None
+
+
+def read_table(path: Path, name: str, sink: ProblemSink, columns: tuple[str, ...],
+               required: tuple[str, ...]) -> Optional[tuple[list[str], list[tuple[int, dict]], str]]:
+    """A CSV or Excel table whose header must use `columns` and hold `required`: (header, rows,
+    sheet — empty for a CSV), or None with every header problem in `sink`."""
+    sheet = ""
+    if path.suffix.lower() == ".xlsx":
+        header, rows, sheet = rows_from_xlsx(path, name, sink)
+    else:
+        header, rows = rows_from_csv(path, name, sink)
+    if not header:
+        return None
+    bad = False
+    for h in header:
+        if h and h not in columns:
+            sink.add(cell_loc(name, header, 1, h, sheet), _("unknown column {column!r}; expected: {columns}").format(
+                column=h, columns=", ".join(columns)))
+            bad = True
+    for needed in required:
+        if needed not in header:
+            where = _(" on sheet {sheet!r}: {expected}").format(sheet=sheet, expected=workbook.expected_sheet()) if sheet else ""
+            sink.add(cell_loc(name, header, 1, header[0], sheet), _("missing column {column}{where}").format(
+                column=workbook.label(needed), where=where))
+            bad = True
+    return None if bad else (header, rows, sheet)
+
+
+def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Callable[[Path, str], list],
+              read_table_file: Callable[[Path, str], list]) -> list:
+    """Read every file by its format (YAML, or CSV / Excel); problems of any file go to `sink`."""
+    from ..core.errors import InputError
+
+    out: list = []
+    for f in files:
+        name = str(f)
+        if not f.is_file():
+            sink.add(Location(name), _("file not found"))
+            continue
+        suffix = f.suffix.lower()
+        try:
+            if suffix in (".yaml", ".yml"):
+                out += read_yaml(f, name)
+            elif suffix in (".csv", ".xlsx"):
+                out += read_table_file(f, name)
+            else:
+                sink.add(Location(name), _("unsupported {what} format: expected .yaml, .yml, .csv or .xlsx").format(
+                    what=what))
+        except InputError as exc:
+            sink.problems.extend(exc.problems)
+    return out

@@ -1,0 +1,318 @@
+"""Safe YAML loading that keeps line numbers, exact decimals and NFC text.
+
+Mappings load as `YamlMap` (a dict) and sequences as `YamlList` (a list); both remember where each
+entry stands so any later check can report `file:line:col`. Floats load as `Decimal` built from the
+text as written, so `93.54` is exactly 93.54.
+
+Plain scalars are typed as YAML 1.2 types them, more strictly: `true`/`false` are booleans, a
+decimal integer without leading zeros is an integer, `93.54` is a decimal; everything else is text
+(`017`, `03717`, `0x1F`, `1:30`, `1_000`, `yes`, `.inf`), so ids and periods keep their digits and
+a number in a form the number grammar refuses reaches it as written. The document's size
+(aliases counted as copies), nesting depth and text lengths are limited while it is composed,
+before anything is built from it.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..core.errors import Problem
+from ..core.i18n import N_, _
+from ..core.limits import check_file_size, limit, over
+from ..core.numbers import check_digits
+
+Pos = tuple[int, int]  # 1-based line and column
+
+
+class YamlMap(dict):
+    """A mapping that remembers its own position and each key's and value's position."""
+
+    pos: Pos = (0, 0)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.key_pos: dict[Any, Pos] = {}
+        self.value_pos: dict[Any, Pos] = {}
+
+
+class YamlList(list):
+    """A sequence that remembers its own position and each item's position."""
+
+    pos: Pos = (0, 0)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.item_pos: list[Pos] = []
+
+
+def _mark(node: yaml.Node) -> Pos:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    pass
+
+
+class SafeLineLoader(yaml.SafeLoader):
+    """SafeLoader that records positions, loads floats as Decimal and normalises text to NFC; its
+    composer refuses a document over the size, depth or text-length limits as it reads it."""
+
+    def __init__(self, stream: Any):
+        super().__init__(stream)
+        self._start_limits()
+
+    def _start_limits(self) -> None:
+        self._depth = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> node count with aliases expanded
+        self._limits = {name: limit(name) for name in ("yaml_nodes", "yaml_depth", "string_chars")}
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:  # type: ignore[override]
+        mark = self.peek_event().start_mark
+        alias = self.check_event(yaml.AliasEvent)
+        self._depth += 1
+        if self._depth > self._limits["yaml_depth"]:
+            raise yaml.composer.ComposerError(None, None, over("yaml_depth", _("nesting is too deep")), mark)
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        if alias:
+            if id(node) not in self._sizes:
+                raise yaml.composer.ComposerError(None, None, _("an alias refers to a node that contains it"), mark)
+            return node
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > self._limits["string_chars"]:
+                raise yaml.composer.ComposerError(
+                    None, None, over("string_chars", _("a text of {n} characters").format(n=len(node.value))), mark)
+            size = 1
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(self._sizes[id(child)] for child in node.value)
+        else:
+            size = 1 + sum(self._sizes[id(k)] + self._sizes[id(v)] for k, v in node.value)
+        if size > self._limits["yaml_nodes"]:
+            raise yaml.composer.ComposerError(
+                None, None, over("yaml_nodes", _("the document is too large (aliases counted as copies)")), mark)
+        self._sizes[id(node)] = size
+        return node
+
+    def construct_yaml_map(self, node: yaml.MappingNode):  # type: ignore[override]
+        data = YamlMap()
+        data.pos = _mark(node)
+        yield data
+        self.flatten_mapping(node)
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
+                key = str(key)
+            if key in data:
+                raise DuplicateKey(
+                    "while constructing a mapping", node.start_mark,
+                    _("duplicate key {key}: given twice in the same mapping").format(key=repr(key)),
+                    key_node.start_mark)
+            data[key] = self.construct_object(value_node, deep=True)
+            data.key_pos[key] = _mark(key_node)
+            data.value_pos[key] = _mark(value_node)
+
+    def construct_yaml_seq(self, node: yaml.SequenceNode):  # type: ignore[override]
+        data = YamlList()
+        data.pos = _mark(node)
+        yield data
+        for child in node.value:
+            data.append(self.construct_object(child, deep=True))
+            data.item_pos.append(_mark(child))
+
+    def construct_yaml_str(self, node: yaml.ScalarNode) -> str:  # type: ignore[override]
+        return unicodedata.normalize("NFC", super().construct_yaml_str(node))
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:  # type: ignore[override]
+        text = str(self.construct_scalar(node))
+        try:
+            value = Decimal(text) if _DECIMAL.fullmatch(text) else Decimal("NaN")
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if value.is_nan():
+            raise yaml.constructor.ConstructorError(
+                None, None, _("not a decimal number: {text!r}").format(text=text), node.start_mark) from None
+        return self._in_range(value, node)
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
+        text = str(self.construct_scalar(node))
+        if not _INTEGER.fullmatch(text):  # an explicit `!!int 017` or `!!int 0x1F`
+            raise yaml.constructor.ConstructorError(
+                None, None, _("not a decimal integer: {text!r}").format(text=text), node.start_mark)
+        self._in_range(Decimal(text), node)  # check the length before Python converts it
+        return int(text)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode):  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:  # 2023-31-12 looks like a date to YAML but is none
+            raise yaml.constructor.ConstructorError(
+                None, None, _("not a valid date {value!r}: {reason}").format(value=node.value, reason=exc),
+                node.start_mark) from None
+
+    @staticmethod
+    def _in_range(value: Decimal, node: yaml.ScalarNode) -> Decimal:
+        """Infinity, NaN and absurdly long numbers are refused where they stand (NaN would even
+        break comparisons in the schema check)."""
+        try:
+            if not value.is_finite():
+                raise ValueError(_("{value} is not a finite number").format(value=node.value))
+            check_digits(value)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
+        return value
+
+
+_INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
+# YAML 1.2 types for plain scalars (PyYAML implements YAML 1.1: octal `017`, sexagesimal `1:30`,
+# `1_000`, `yes`/`no`/`on`/`off` booleans): the 1.1 resolvers for these tags are replaced.
+SafeLineLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+SafeLineLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
+SafeLineLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(f"^{_INTEGER.pattern}$"),
+                                 list("-+0123456789"))
+SafeLineLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(f"^{_DECIMAL.pattern}$"),
+                                 list("-+0123456789"))
+SafeLineLoader.add_constructor("tag:yaml.org,2002:map", SafeLineLoader.construct_yaml_map)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:seq", SafeLineLoader.construct_yaml_seq)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:str", SafeLineLoader.construct_yaml_str)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:float", SafeLineLoader.construct_yaml_float)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:int", SafeLineLoader.construct_yaml_int)
+SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.construct_yaml_timestamp)
+
+
+if yaml.__with_libyaml__:
+    class CSafeLineLoader(SafeLineLoader, yaml.cyaml.CParser):  # type: ignore[misc]
+        """SafeLineLoader on libyaml's scanner and parser (C): its events are composed by SafeLineLoader's
+        composer (so every size, depth and length limit holds), resolved and constructed as there:
+        the same data and positions, several times faster. A document it refuses is read again by
+        SafeLineLoader alone, so that the message and position a person sees do not depend on the
+        parser."""
+
+        check_event = yaml.cyaml.CParser.check_event
+        peek_event = yaml.cyaml.CParser.peek_event
+        get_event = yaml.cyaml.CParser.get_event
+
+        def __init__(self, stream: str):
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._start_limits()
+
+    FastSafeLoader: type = CSafeLineLoader
+else:  # PyYAML built without libyaml
+    FastSafeLoader = SafeLineLoader
+
+
+def load_yaml(path: Path, display: str | None = None) -> Any:
+    """Load one YAML document; every failure becomes a located `Problem` list (raised as
+    `InputError` by the caller)."""
+    from ..core.errors import InputError
+
+    name = display or str(path)
+    check_file_size(path, name)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([Problem(name, message=_("file not found"))]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError([Problem(name, message=_("not UTF-8 text ({reason} at byte {byte})").format(
+            reason=exc.reason, byte=exc.start))]) from None
+    except OSError as exc:
+        raise InputError([Problem(name, message=_("cannot read: {reason}").format(reason=exc.strerror))]) from None
+    try:
+        try:
+            return yaml.load(text, Loader=FastSafeLoader)  # noqa: S506 - a SafeLoader on libyaml
+        except yaml.YAMLError:
+            if FastSafeLoader is SafeLineLoader:
+                raise
+        return yaml.load(text, Loader=SafeLineLoader)  # noqa: S506 - the pure-Python one says where and why
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        message = exc.problem or str(exc)
+        if "could not determine a constructor" in message or exc.__class__.__name__ == "ConstructorError" and "tag" in message:
+            message = _("{message} (custom YAML tags are refused; only plain YAML is read)").format(message=message)
+        if not isinstance(exc, (yaml.constructor.ConstructorError, DuplicateKey)):  # the parser's words, plainly
+            message = plain_syntax_message(message, isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)))
+        raise InputError([Problem(name, line, col, message, excerpt=caret_excerpt(text, line, col))]) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(name, message=_("invalid YAML: {reason}").format(reason=exc))]) from None
+    except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
+        raise InputError([Problem(name, message=over("yaml_depth", _("nesting is too deep to read")))]) from None
+
+
+# What the YAML parser says (its own English words, matched by a phrase of them) in plain words.
+_SYNTAX = (
+    ("mapping values are not allowed", N_("a ':' where none can stand: a value that contains ': ' must be put in "
+                                       "quotes")),
+    ("could not find expected ':'", N_("a key without its ':' (each entry of a mapping is written `key: value`)")),
+    ("found character '\\t'", N_("a tab: YAML is indented with spaces only")),
+    ("did not find expected key", N_("this line is not indented like the lines of its mapping")),
+    ("did not find expected '-' indicator", N_("this line is not indented like the items of its list")),
+    ("expected <block end>", N_("this line is not indented like the lines above it")),
+    ("found unexpected end of stream", N_("the file ends inside a quoted text: a closing quote is missing")),
+    ("found undefined alias", N_("an alias (*name) without an anchor (&name) before it")),
+    ("found unknown escape character", N_("an unknown escape in a text in double quotes (write \\\\ for a "
+                                       "backslash, or use single quotes)")),
+    ("found unexpected ':'", N_("a ':' where none can stand: a value that contains ': ' must be put in quotes")),
+    ("expected ',' or ']'", N_("a list in brackets [...] that is not closed")),
+    ("expected ',' or '}'", N_("a mapping in braces {...} that is not closed")),
+)
+
+
+def plain_syntax_message(problem: str, syntax: bool = True) -> str:
+    """A YAML syntax error in plain words, in the reader's language (`problem` itself when it is not
+    one the parser words: a limit, an alias that contains itself)."""
+    for start, plain in _SYNTAX:
+        if start in problem:
+            return _("YAML syntax: {what}").format(what=_(plain))
+    return _("YAML syntax: {what}").format(what=problem) if syntax else problem
+
+
+def caret_excerpt(text: str, line: int, col: int) -> str:
+    """The offending line, and a caret under its column."""
+    lines = text.splitlines()
+    if not 0 < line <= len(lines):
+        return ""
+    shown = lines[line - 1]
+    pad = "".join("\t" if c == "\t" else " " for c in shown[:col - 1])
+    return f"    {shown}\n    {pad}^"
+
+
+def position(doc: Any, path: tuple | list) -> Pos:
+    """Best position for a path of keys/indexes inside a loaded document: the deepest node reached."""
+    node, best = doc, getattr(doc, "pos", (0, 0))
+    for step in path:
+        if isinstance(node, YamlMap) and step in node:
+            best = node.value_pos.get(step, best)
+            node = node[step]
+        elif isinstance(node, YamlList) and isinstance(step, int) and 0 <= step < len(node):
+            best = node.item_pos[step] if step < len(node.item_pos) else best
+            node = node[step]
+        else:
+            break
+    return best
+
+
+def key_position(doc: Any, path: tuple | list) -> Pos:
+    """Position of the key that ends a path (so a message points at `key:` rather than its value)."""
+    *head, last = path
+    parent = doc
+    for step in head:
+        try:
+            parent = parent[step]
+        except (KeyError, IndexError, TypeError):
+            return position(doc, path)
+    if isinstance(parent, YamlMap) and last in parent.key_pos:
+        return parent.key_pos[last]
+    return position(doc, path)

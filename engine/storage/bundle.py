@@ -1,0 +1,998 @@
+"""Bundles: one file holding everything a run read and wrote, so that an auditor can replay it.
+
+A bundle is a canonical POSIX ustar archive (see docs/replay.md):
+
+    manifest.json       what ran (kind, engine, versions), its inputs by role, the sha256 of every part,
+                        whether it is signed and by which key, cited files kept out by hash
+    manifest.sha256     the sha256 of manifest.json, then a seal line: the sha256 of that first line
+    signature.json      optional: an Ed25519 signature of manifest.json
+    inputs/<role>/<n>/… the bytes of every input file, under its path relative to its root folder
+    results/…           the result files exactly as the run wrote them
+
+Members are regular files only, in that order (parts sorted by name), with mode 0644, uid/gid 0,
+mtime 0 and no user names, so the same inputs give the same bytes; the standard library's
+`tarfile` writes and reads the headers. Reading is strict: framing,
+member names, the seal, the manifest and every part's hash are checked, and the archive must be the
+canonical encoding of its members, so a single flipped byte anywhere is found and named.
+"""
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import json
+import os
+import platform
+import re
+import sys
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+
+from ..core.errors import CchcError, OutputError
+from ..core.i18n import N_, _
+from .outdir import write_outputs
+from ..core.model import MetricValue
+from .results import dumps
+
+if TYPE_CHECKING:
+    from ..inputs.evidence import EvidenceSet
+
+BUNDLE_FORMAT = "cchc-bundle/2"  # /2: the manifest seals whether (and by which key) the bundle is signed
+BUNDLE_NAME = "bundle.cchc"
+MANIFEST = "manifest.json"
+SEAL = "manifest.sha256"
+SIGNATURE = "signature.json"
+RESERVED = (MANIFEST, SEAL, SIGNATURE)
+FRAMING = N_("container framing")
+BLOCK = 512
+_ZERO = bytes(BLOCK)
+
+
+class BundleError(CchcError):
+    """A bundle cannot be written, or cannot be trusted when read. `part` names the member (or
+    `manifest.json`, `manifest.sha256`, `signature.json`, `container framing`) at fault; `bundle`
+    the file it was read from, when known."""
+
+    def __init__(self, part: str, message: str, *, bundle: str = ""):
+        self.part, self.detail, self.bundle = part, message, bundle
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        return f"{self.bundle + ': ' if self.bundle else ''}{_(self.part)}: {self.detail}"
+
+
+class DamagedBundleError(BundleError):
+    """A byte of the bundle is not what was written: a hash, the seal or the framing fails."""
+
+    def _text(self) -> str:
+        head = _("{bundle} is damaged or was altered").format(bundle=self.bundle) if self.bundle else _("damaged bundle")
+        return f"{head}: {_(self.part)}: {self.detail}"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
+    """(sha256, size) of a file, read in chunks: a scan of any size is never held in memory."""
+    h, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+# ---------------------------------------------------------------- member names
+
+def check_name(name: str) -> str:
+    """A member name must be a plain relative POSIX path: no absolute path, no `..`, no empty or
+    `.` segments, no backslashes or control characters."""
+    problem = ""
+    if not name:
+        problem = _("empty member name")
+    elif name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        problem = _("absolute member name")
+    elif "\\" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        problem = _("member name with a backslash or a control character")
+    else:
+        segments = name.split("/")
+        if ".." in segments:
+            problem = _("member name with '..' (it would escape the folder it is extracted to)")
+        elif any(s in ("", ".") for s in segments):
+            problem = _("member name with an empty or '.' segment")
+    if problem:
+        raise BundleError(name, _("refused: {problem}").format(problem=problem))
+    return name
+
+
+# ---------------------------------------------------------------- the tar encoding (tarfile)
+
+_MAX_SIZE = 8 ** 11 - 1  # what the 11 octal digits of a ustar size field hold
+# (field, offset, length) of a ustar header: names the field of a header that is not canonical
+_FIELDS = (("name", 0, 100), ("mode", 100, 8), ("uid", 108, 8), ("gid", 116, 8), ("size", 124, 12),
+           ("mtime", 136, 12), ("checksum", 148, 8), ("type", 156, 1), ("linkname", 157, 100),
+           ("magic", 257, 6), ("version", 263, 2), ("uname", 265, 32), ("gname", 297, 32),
+           ("devmajor", 329, 8), ("devminor", 337, 8), ("prefix", 345, 155), ("padding", 500, 12))
+
+
+def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
+    """The fixed header of every member: a regular file, mode 0644, owner 0:0 without user or
+    group names, mtime 0 — so the same members give the same bytes anywhere, at any time."""
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.type = tarfile.REGTYPE
+    info.mode, info.mtime = 0o644, 0
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    return info
+
+
+def _header(name: str, size: int) -> bytes:
+    """A member's ustar header, as `tarfile` writes it (a long name split into prefix and name)."""
+    if size > _MAX_SIZE:
+        raise BundleError(name, _("file too large for a bundle ({size} bytes)").format(size=size))
+    try:
+        return _tarinfo(name, size).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+    except UnicodeEncodeError:
+        raise BundleError(name.encode("utf-8", "replace").decode("utf-8"), _("the file name is not valid UTF-8")) from None
+    except ValueError:
+        raise BundleError(name, _("path too long for a bundle (at most 255 bytes, and 100 after a '/')")) from None
+
+
+def _before_tarfile(header: bytes) -> bytes:
+    """The same header as cchc wrote it before it wrote bundles through `tarfile`: the device
+    numbers as zero octal fields (tarfile leaves them empty for a regular file). Bundles written
+    then are still read and replayed."""
+    h = bytearray(header)
+    h[329:345] = b"0000000\0" * 2
+    h[148:156] = b" " * 8
+    h[148:156] = b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
+def _encode(members: Sequence[tuple[str, bytes]], *, before_tarfile: bool = False) -> bytes:
+    """The canonical archive of `members`, in the order given: each header, the data, zero padding
+    to a 512-byte block; then the end-of-archive marker (two zero blocks) and nothing after it
+    (tarfile's writer would pad to a 10 KiB record, which no reader needs)."""
+    chunks = []
+    for name, data in members:
+        header = _header(name, len(data))
+        chunks += [_before_tarfile(header) if before_tarfile else header, data, bytes(-len(data) % BLOCK)]
+    chunks.append(_ZERO * 2)
+    return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class _Member:
+    name: str
+    data: bytes
+    offset: int  # where its header starts
+
+
+def _parse(data: bytes) -> list[_Member]:
+    """Read the archive with `tarfile`, member by member, and hold it to the canonical encoding:
+    only regular files with safe names, each header exactly the one `_encode` writes, zero
+    padding, the end-of-archive marker last. Every deviation is a `DamagedBundleError` naming the
+    framing (or a refusal naming the member)."""
+    members: list[_Member] = []
+    names: set[str] = set()
+    off = 0
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:", encoding="utf-8") as tar:
+            for info in tar:
+                if info.offset != off:  # tarfile consumed extension headers (pax, GNU) on the way
+                    raise DamagedBundleError(FRAMING, f"the header of member #{len(members) + 1} at byte {off} "
+                                                      "is not a plain ustar header")
+                members.append(_member(data, info, len(members) + 1, names))
+                names.add(info.name)
+                off = members[-1].offset + BLOCK + len(members[-1].data)
+                off += -off % BLOCK
+    except (tarfile.TarError, UnicodeDecodeError) as exc:
+        raise DamagedBundleError(FRAMING, f"not a readable archive at byte {off} ({exc})") from None
+    if data[off:] != _ZERO * 2:
+        if len(data) - off < 2 * BLOCK:
+            problem = _("the archive ends at byte {size} without its end-of-archive marker (truncated)").format(size=len(data))
+        elif data[off:off + BLOCK] != _ZERO:
+            problem = (f"the header of member #{len(members) + 1} at byte {off} is damaged (it fails its checksum "
+                       "or is not a ustar header)")
+        else:
+            problem = _("the end-of-archive marker at byte {offset} is damaged or followed by extra bytes").format(offset=off)
+        raise DamagedBundleError(FRAMING, problem)
+    return members
+
+
+def _member(data: bytes, info: tarfile.TarInfo, number: int, seen: set[str]) -> _Member:
+    """One member as `tarfile` read it, checked: type, name, canonical header, data, padding."""
+    off, name = info.offset, info.name
+    where = f"the header of member #{number} ({name!r}) at byte {off}"
+    if not info.isreg():
+        raise BundleError(name, _("refused: links, folders and special files are not allowed in a bundle, "
+                                  "only regular files"))
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DamagedBundleError(FRAMING, f"{where} is unreadable") from None
+    check_name(name)
+    block = data[off:off + BLOCK]
+    try:
+        canonical = _header(name, info.size)
+    except BundleError:
+        canonical = b""
+    if block not in (canonical, _before_tarfile(canonical) if canonical else b""):
+        which = next((f for f, o, n in _FIELDS if canonical[o:o + n] != block[o:o + n]), "size")
+        raise DamagedBundleError(FRAMING, f"{where} is not in canonical form (field {which})")
+    start = off + BLOCK
+    end = start + info.size
+    padded = end + (-info.size % BLOCK)
+    if padded > len(data):
+        raise DamagedBundleError(FRAMING, _("member {name!r} is cut short (truncated archive)").format(name=name))
+    if data[end:padded].strip(b"\0"):
+        raise DamagedBundleError(FRAMING, f"the padding after member {name!r} (bytes {end}–{padded - 1}) "
+                                          "is not zero")
+    if name in seen:
+        raise BundleError(name, _("refused: the name occurs twice in the archive"))
+    return _Member(name, data[start:end], off)
+
+
+# ---------------------------------------------------------------- the seal and the signature
+
+def _seal(manifest: bytes) -> bytes:
+    line = f"{sha256(manifest)}  {MANIFEST}\n"
+    return (line + f"# seal {sha256(line.encode('ascii'))}\n").encode("ascii")
+
+
+def _check_seal(seal: bytes, manifest: bytes) -> None:
+    m = re.fullmatch(rb"([0-9a-f]{64})  manifest\.json\n# seal ([0-9a-f]{64})\n", seal)
+    first = seal.split(b"\n", 1)[0] + b"\n"
+    if m is None or sha256(first) != m.group(2).decode():
+        raise DamagedBundleError(SEAL, _("the manifest's own hash is damaged (its seal line does not match)"))
+    if m.group(1).decode() != sha256(manifest):
+        raise DamagedBundleError(MANIFEST, _("does not match the sha256 recorded in manifest.sha256"))
+
+
+def key_fingerprint(public_raw: bytes) -> str:
+    """A short name for a public key: the first 16 hex digits of its sha256."""
+    return sha256(public_raw)[:16]
+
+
+def _crypto():
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise CchcError(_("signing needs the 'cryptography' package (pip install cryptography)")) from None
+    return ed25519, serialization, InvalidSignature
+
+
+def generate_key(path: Path, *, force: bool = False) -> tuple[Path, str]:
+    """Write a new Ed25519 private key (PEM, readable by its owner only) to `path` and its public
+    key to `path.pub`; return the public key's path and fingerprint."""
+    ed25519, serialization, _invalid = _crypto()
+    pub_path = path.with_name(path.name + ".pub")
+    for p in (path, pub_path):
+        if p.exists() and not force:
+            raise CchcError(_("{path} already exists (use --force to replace it)").format(path=p))
+    key = ed25519.Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private)
+    os.chmod(path, 0o600)
+    pub_path.write_bytes(public)
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return pub_path, key_fingerprint(raw)
+
+
+def _load_private(path: Path):
+    ed25519, serialization, _invalid = _crypto()
+    try:
+        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    except OSError as exc:
+        raise CchcError(_("cannot read signing key {path}: {reason}").format(path=path, reason=exc.strerror)) from None
+    except (ValueError, TypeError):
+        raise CchcError(_("{path} is not an unencrypted PEM private key (make one with `cchc keygen`)").format(
+            path=path)) from None
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise CchcError(_("{path} is not an Ed25519 key (make one with `cchc keygen`)").format(path=path))
+    return key
+
+
+def load_public_key(path: Path) -> bytes:
+    """The raw 32 bytes of an Ed25519 public key file (PEM, as written by `cchc keygen`)."""
+    ed25519, serialization, _invalid = _crypto()
+    try:
+        key = serialization.load_pem_public_key(Path(path).read_bytes())
+    except OSError as exc:
+        raise CchcError(_("cannot read public key {path}: {reason}").format(path=path, reason=exc.strerror)) from None
+    except (ValueError, TypeError):
+        raise CchcError(_("{path} is not a PEM public key").format(path=path)) from None
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise CchcError(_("{path} is not an Ed25519 public key").format(path=path))
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _public_raw(key) -> bytes:
+    _ed25519, serialization, _invalid = _crypto()
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def _sign(manifest: bytes, key) -> bytes:
+    raw = _public_raw(key)
+    return dumps({"algorithm": "ed25519", "signed": MANIFEST,
+                  "public_key": base64.b64encode(raw).decode("ascii"),
+                  "signature": base64.b64encode(key.sign(manifest)).decode("ascii")})
+
+
+def _verify_signature(doc_bytes: bytes, manifest: bytes) -> str:
+    ed25519, _serialization, InvalidSignature = _crypto()
+    try:
+        doc = json.loads(doc_bytes.decode("utf-8"))
+        if doc.get("algorithm") != "ed25519" or doc.get("signed") != MANIFEST:
+            raise ValueError
+        raw = base64.b64decode(doc["public_key"], validate=True)
+        sig = base64.b64decode(doc["signature"], validate=True)
+        if dumps(doc) != doc_bytes or base64.b64encode(raw).decode("ascii") != doc["public_key"] \
+                or base64.b64encode(sig).decode("ascii") != doc["signature"]:
+            raise ValueError  # not the one canonical text (e.g. unused bits of base64 set)
+        ed25519.Ed25519PublicKey.from_public_bytes(raw).verify(sig, manifest)
+    except InvalidSignature:
+        raise DamagedBundleError(SIGNATURE, _("bad signature: manifest.json is not what the key signed")) from None
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise DamagedBundleError(SIGNATURE, _("damaged: not a readable Ed25519 signature record")) from None
+    return key_fingerprint(raw)
+
+
+# ---------------------------------------------------------------- writing
+
+def versions() -> dict[str, str]:
+    """The versions that can change a result: cchc, the rule engine and Python."""
+    from importlib import metadata
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {"cchc": version("cchc"), "durable_rules": version("durable-rules"),
+            "python": platform.python_version()}
+
+
+def assemble(meta: Mapping[str, Any], parts: Mapping[str, bytes], *, key: Optional[Path] = None) -> bytes:
+    """Encode a bundle from its metadata (kind, engine, versions, inputs, about, unpacked) and its
+    parts. The manifest gets the sha256 and size of every part and the fingerprint of the signing
+    key (or null); the seal the manifest's hash; the signature (with `key`) signs the manifest."""
+    for name in parts:
+        check_name(name)
+        if name in RESERVED:
+            raise BundleError(name, _("this name is reserved for the bundle's own records"))
+    signing = _load_private(key) if key is not None else None
+    manifest = dict(meta)
+    manifest["format"] = BUNDLE_FORMAT
+    # sealed with the rest: removing the signature afterwards is tampering, not "unsigned"
+    manifest["signer"] = key_fingerprint(_public_raw(signing)) if signing is not None else None
+    manifest.setdefault("unpacked", {})
+    manifest["parts"] = {n: {"sha256": sha256(d), "size": len(d)} for n, d in sorted(parts.items())}
+    manifest_bytes = dumps(manifest)
+    members = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
+    if signing is not None:
+        members.append((SIGNATURE, _sign(manifest_bytes, signing)))
+    members += sorted(parts.items(), key=lambda kv: kv[0].encode("utf-8"))
+    return _encode(members)
+
+
+# A cited file (tài liệu kiểm chứng: a scan, a signed PDF) larger than this is not packed: the
+# manifest keeps its sha256 and size only (`unpacked`). Raise it with `--max-cited-mb` or
+# $CCHC_MAX_CITED_MB (docs/replay.md).
+DEFAULT_MAX_CITED = 50 * 1024 * 1024
+
+
+def max_cited_size(megabytes: Optional[int] = None) -> int:
+    """The cited-file limit in bytes: `megabytes` (MiB) when given, else $CCHC_MAX_CITED_MB, else
+    the default of 50 MiB."""
+    if megabytes is None:
+        env = os.environ.get("CCHC_MAX_CITED_MB", "").strip()
+        if not env:
+            return DEFAULT_MAX_CITED
+        if not env.isdigit():
+            raise CchcError(_("CCHC_MAX_CITED_MB must be a whole number of MiB, not {value!r}").format(value=env))
+        megabytes = int(env)
+    if megabytes < 0:
+        raise CchcError(_("the cited-file limit must be 0 MiB or more"))
+    return megabytes * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class InputRoot:
+    """One input as given on the command line (a file or a folder) and every file read through
+    it: for a folder, the files found in it and the files they reference; for a file, itself and
+    the files it references (which sit beside it or below). `cited` are the files its evidence
+    cites: packed up to the cited-file limit, above it recorded by hash only."""
+
+    path: Path
+    files: tuple[Path, ...]
+    cited: tuple[Path, ...] = ()
+
+    @property
+    def base(self) -> Path:
+        return self.path if self.path.is_dir() else self.path.parent
+
+    def holds(self, f: Path) -> bool:
+        """Whether `f` lies in this input's folder (as named, or once links are resolved)."""
+        base = self.base
+        for a, b in ((os.path.abspath(f), os.path.abspath(base)), (os.path.realpath(f), os.path.realpath(base))):
+            rel = os.path.relpath(a, b)
+            if not (rel == ".." or rel.startswith(".." + os.sep)):
+                return True
+        return False
+
+
+# ---------------------------------------------------------------- every file read
+
+_READS: list[set[str]] = []  # the open recorders (a stack: recordings may nest)
+_HOOKED: list[bool] = []
+_CODE = (".py", ".pyc", ".pyd", ".so", ".pth")  # modules imported on the way are not inputs
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event != "open" or not _READS:
+        return
+    try:
+        path, mode, flags = args
+        if isinstance(path, int) or path is None:
+            return
+        if mode is None:
+            if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+                return
+        elif any(c in str(mode) for c in "wax+"):
+            return
+        name = os.path.abspath(os.fsdecode(path))
+        if name.endswith(_CODE) or f"{os.sep}__pycache__{os.sep}" in name:
+            return
+        for reads in _READS:
+            reads.add(name)
+    except Exception:  # noqa: BLE001 - an audit hook must never break the open it watches
+        return
+
+
+@contextlib.contextmanager
+def recording_reads() -> Iterator[set[str]]:
+    """Record the absolute path of every file opened for reading inside the block, however it was
+    named (a folder's listing, a YAML key, a CSV or Excel cell): a bundle then packs every file a
+    run read, not only the ones its formats are known to name."""
+    if not _HOOKED:
+        sys.addaudithook(_audit)
+        _HOOKED.append(True)
+    reads: set[str] = set()
+    _READS.append(reads)
+    try:
+        yield reads
+    finally:
+        _READS.remove(reads)
+
+
+def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path] = (),
+               siblings: Sequence[Path | str] = ()) -> tuple[Path, ...]:
+    """The files of `first` and then, sorted, the recorded `reads` that lie in `root`'s folder
+    (for a file input: the folder it sits in) — unless one of the `siblings` (the other inputs of
+    the role) has a deeper folder that holds them: a file goes with the innermost input(s)."""
+    holder = InputRoot(Path(root), ())
+    depth = _depth(holder)
+    inner = [o for o in (InputRoot(Path(p), ()) for p in siblings) if _depth(o) > depth]
+    out = list(dict.fromkeys(Path(f) for f in first))
+    seen = {os.path.abspath(f) for f in out}
+    for name in sorted(reads):
+        f = Path(name)
+        if name not in seen and f.is_file() and holder.holds(f) and not any(o.holds(f) for o in inner):
+            out.append(f)
+            seen.add(name)
+    return tuple(out)
+
+
+def input_roots(paths: Sequence[Path | str], reads: Sequence[str] | set[str], found: Callable[[list], list],
+                cited: Sequence[Path] = ()) -> list[InputRoot]:
+    """The inputs of one role as given (`paths`), each with the files `found([path])` lists first,
+    then the recorded `reads` it holds (see `read_under`), and the `cited` files in its folder."""
+    out = []
+    for p in map(Path, paths):
+        holder = InputRoot(p, ())
+        out.append(InputRoot(p, read_under(p, reads, found([p]), paths), tuple(c for c in cited if holder.holds(c))))
+    return out
+
+
+def _depth(root: InputRoot) -> int:
+    return len(Path(os.path.abspath(root.base)).parts)
+
+
+# ---------------------------------------------------------------- laying inputs out
+
+@dataclass(frozen=True)
+class Packed:
+    """Inputs laid out for a bundle: role → bundle paths (folders end with '/'), the parts, the
+    cited files kept out by hash, and how each input file was named on disk → its bundle name."""
+
+    roles: dict[str, list[str]]
+    parts: dict[str, bytes]
+    unpacked: dict[str, dict]
+    names: dict[str, str]
+
+
+def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional[int] = None) -> Packed:
+    """Lay inputs out for a bundle: input n of a role lives in folder `inputs/<role>/<n>/` (n from
+    1), each file under its path relative to the input's folder (a file input's folder is the one
+    it sits in). A cited file above `max_cited` bytes is hashed in chunks and listed in `unpacked`
+    instead of being packed."""
+    limit = max_cited_size() if max_cited is None else max_cited
+    out_roles: dict[str, list[str]] = {}
+    parts: dict[str, bytes] = {}
+    unpacked: dict[str, dict] = {}
+    names: dict[str, str] = {}
+    for role, roots in roles.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_-]*", role):
+            raise BundleError(_("role {role!r}").format(role=role), _("a role name uses lower-case letters, digits, '_' and '-'"))
+        out_roles[role] = []
+        for n, root in enumerate(roots, start=1):
+            base = root.base
+            prefix = f"inputs/{role}/{n}"
+            if root.path.is_dir():
+                out_roles[role].append(prefix + "/")
+                for shown in (str(root.path), os.path.abspath(root.path), os.path.realpath(root.path)):
+                    names.setdefault(shown, prefix)
+            else:
+                out_roles[role].append(f"{prefix}/{root.path.name}")
+            files = list(dict.fromkeys([*root.files, *([] if root.path.is_dir() else [root.path])]))
+            read = set(files)  # sets, not lists: a national run packs tens of thousands of files
+            cited_only = {c for c in root.cited if c not in read}
+            for f in files + [c for c in dict.fromkeys(root.cited) if c in cited_only]:
+                name = check_name(f"{prefix}/{_relative(f, base)}")
+                for shown in (str(f), os.path.abspath(f), os.path.realpath(f)):
+                    names.setdefault(shown, name)
+                if name in parts or name in unpacked:
+                    continue
+                try:
+                    if f in cited_only and os.path.getsize(f) > limit:
+                        digest, size = file_sha256(f)
+                        unpacked[name] = {"sha256": digest, "size": size}
+                    else:
+                        parts[name] = f.read_bytes()
+                except OSError as exc:
+                    raise BundleError(str(f), _("cannot read the input file: {reason}").format(
+                        reason=exc.strerror)) from None
+    return Packed(out_roles, parts, unpacked, names)
+
+
+def _relative(f: Path, base: Path) -> str:
+    """`f` relative to `base`, lexically (so a link keeps the name it was read under); an input
+    outside its folder cannot be packed."""
+    rel = os.path.normpath(os.path.relpath(os.path.abspath(f), os.path.abspath(base)))
+    if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
+        real = os.path.relpath(os.path.realpath(f), os.path.realpath(base))
+        if real == ".." or real.startswith(".." + os.sep):
+            raise BundleError(str(f), _("the file lies outside its input folder {folder}").format(folder=base))
+        rel = real
+    return PurePosixPath(*Path(rel).parts).as_posix()
+
+
+_PATH_END = frozenset("/:'\"),;")
+
+
+def _path_starts(value: str, i: int) -> bool:
+    """No word character, dot, slash or dash before `i`: a path may begin there."""
+    if i == 0:
+        return True
+    c = value[i - 1]
+    return not (c.isalnum() or c in "_./-")
+
+
+def _path_ends(value: str, j: int) -> bool:
+    return j == len(value) or value[j] in _PATH_END or value[j].isspace()
+
+
+_JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"(:?)')  # a JSON string, and the ':' after it when it is a key
+
+
+def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str, bytes]:
+    """The result files with every input path as the run was given it (relative, absolute, through
+    a link) replaced by the input's name in the bundle, so that the same inputs give the same
+    bundle bytes from any working folder. Only JSON is rewritten, and in it only string values
+    (never keys); every other byte is kept.
+
+    At each place a path may start, the longest input path that stands there whole is replaced;
+    candidates are found by their first characters, so the cost does not grow with the number of
+    inputs (one regular expression of every path did: quadratic in the number of units)."""
+    keys = {k for k in names if k not in ("", ".")}
+    if not keys:
+        return dict(results)
+    width = min(len(k) for k in keys)
+    heads = {k[:width] for k in keys}
+    longest = max(len(k) for k in keys)
+
+    def replace(value: str) -> str:
+        out, last, i, n = [], 0, 0, len(value)
+        while i <= n - width:
+            if value[i:i + width] in heads and _path_starts(value, i):
+                for j in range(min(n, i + longest), i + width - 1, -1):
+                    if value[i:j] in keys and _path_ends(value, j):
+                        out += [value[last:i], names[value[i:j]]]
+                        last = i = j
+                        break
+                else:
+                    i += 1
+                continue
+            i += 1
+        return "".join(out) + value[last:] if out else value
+
+    fixed: dict[bytes, bytes] = {}  # results repeat their strings (titles, labels, file names) unit after unit
+
+    def string(m: re.Match) -> bytes:
+        whole = m.group(0)
+        if m.group(2):  # a key
+            return whole
+        if whole not in fixed:
+            raw = m.group(1)
+            value = json.loads(whole) if b"\\" in raw else raw.decode("utf-8")
+            new = replace(value)
+            fixed[whole] = whole if new == value else _json_string(new)
+        return fixed[whole]
+
+    starts = _starts_pattern(heads)
+
+    def plain(text: str) -> str:
+        """`replace` on every string value of a JSON text without escapes: only where an input
+        path may begin (found in C), inside a string (an odd number of quotes before it), and
+        not in a key (no ':' after the string)."""
+        out, last, quotes, counted = [], 0, 0, 0
+        for m in starts.finditer(text):
+            i = m.start()
+            if i < last:
+                continue
+            quotes += text.count('"', counted, i)
+            counted = i
+            if quotes % 2 == 0 or not _path_starts(text, i):
+                continue
+            end = text.index('"', i)
+            if text.startswith(":", end + 1):
+                continue
+            for j in range(min(end, i + longest), i + width - 1, -1):
+                if text[i:j] in keys and _path_ends(text, j):
+                    out += [text[last:i], names[text[i:j]]]
+                    last = j
+                    break
+        return "".join(out) + text[last:] if out else text
+
+    import orjson
+
+    out: dict[str, bytes] = {}
+    for name, data in results.items():
+        try:
+            orjson.loads(data)
+        except orjson.JSONDecodeError:
+            try:  # what orjson refuses and the standard library reads (integers beyond 64 bits)
+                json.loads(data.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                out[name] = data
+                continue
+        if b"\\" in data:  # escapes: string by string
+            out[name] = _JSON_STRING.sub(string, data)
+        else:
+            out[name] = plain(data.decode("utf-8")).encode("utf-8")
+    return out
+
+
+def _starts_pattern(heads: set[str]) -> "re.Pattern[str]":
+    """A pattern that finds, in C, every place one of `heads` begins (overlapping ones too), on
+    prefixes short enough that there are at most 64 of them (the heads of 20,000 files in one
+    folder share their first characters)."""
+    width = min(len(h) for h in heads)
+    while width > 1 and len({h[:width] for h in heads}) > 64:
+        width -= 1
+    prefixes = sorted({h[:width] for h in heads})
+    return re.compile("(?=" + "|".join(map(re.escape, prefixes)) + ")")
+
+
+def _json_string(value: str) -> bytes:
+    import orjson
+
+    return orjson.dumps(value)
+
+
+def make_bundle(kind: str, inputs: Mapping[str, Sequence[InputRoot]], results: Mapping[str, bytes],
+                engine: str, *, about: Optional[Mapping[str, Any]] = None,
+                key: Optional[Path] = None, max_cited: Optional[int] = None) -> bytes:
+    """A bundle of one run: `kind` names the replay handler (engine.audit.replay), `inputs` the files by
+    role, `results` the result files as written (names relative to the output folder; the input
+    paths they quote are recorded as the inputs' names in the bundle)."""
+    packed = pack_inputs(inputs, max_cited=max_cited)
+    parts = dict(packed.parts)
+    for name, data in localize(results, packed.names).items():
+        parts[check_name(f"results/{name}")] = data
+    meta = {"kind": kind, "engine": engine, "versions": versions(), "inputs": packed.roles,
+            "about": dict(about or {}), "unpacked": packed.unpacked}
+    return assemble(meta, parts, key=key)
+
+
+def write_bundle(path: Path, data: bytes) -> Path:
+    """Write a bundle atomically (a temporary file beside it, then a rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bundle: bytes, *,
+              command: str) -> list[Path]:
+    """Write a run's result files and its bundle. A bundle inside `out_dir` is written with the
+    results, all or nothing; one elsewhere is staged first and put in place after them."""
+    out_dir, bundle_path = Path(out_dir), Path(bundle_path)
+    if bundle_path.is_dir():
+        raise BundleError(str(bundle_path), _("is a folder; --bundle names the bundle file to write"))
+    try:
+        rel = bundle_path.resolve().relative_to(out_dir.resolve())
+    except ValueError:
+        rel = None
+    if rel is not None:
+        rel_name = rel.as_posix()
+        if rel_name in files:
+            raise BundleError(str(bundle_path), _("the bundle would overwrite a result file"))
+        return write_outputs(out_dir, {**files, rel_name: bundle}, command=command)
+    try:
+        bundle_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=bundle_path.parent)
+    except OSError as exc:
+        raise OutputError(_("cannot write the bundle {path}: {reason}").format(
+            path=bundle_path, reason=exc.strerror or exc)) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bundle)
+        written = write_outputs(out_dir, dict(files), command=command)
+        os.replace(tmp, bundle_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return written + [bundle_path]
+
+
+# ---------------------------------------------------------------- reading
+
+@dataclass(frozen=True)
+class Bundle:
+    """A verified bundle: every hash, the seal, the framing and (when present) the signature hold."""
+
+    sha256: str  # of the whole bundle: its fingerprint
+    size: int
+    manifest_bytes: bytes
+    parts: tuple[tuple[str, bytes], ...]
+    signer: Optional[str] = None  # fingerprint of the key that signed it
+    data: bytes = field(default=b"", repr=False, compare=False)  # the bundle file's bytes
+
+    def manifest(self) -> dict:
+        return json.loads(self.manifest_bytes.decode("utf-8"))
+
+    @property
+    def kind(self) -> str:
+        return self.manifest()["kind"]
+
+    @property
+    def engine(self) -> str:
+        return self.manifest()["engine"]
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return dict(self.manifest()["versions"])
+
+    @property
+    def inputs(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self.manifest()["inputs"].items()}
+
+    @property
+    def about(self) -> dict:
+        return dict(self.manifest().get("about") or {})
+
+    @property
+    def unpacked(self) -> dict[str, dict]:
+        """Cited files recorded by sha256 and size only (above the cited-file limit)."""
+        return dict(self.manifest().get("unpacked") or {})
+
+    def part(self, name: str) -> bytes:
+        for n, data in self.parts:
+            if n == name:
+                return data
+        raise KeyError(name)
+
+    def results(self) -> dict[str, bytes]:
+        """The recorded result files, named relative to the output folder."""
+        return {n[len("results/"):]: d for n, d in self.parts if n.startswith("results/")}
+
+
+def _manifest_problem(message: str) -> DamagedBundleError:
+    return DamagedBundleError(MANIFEST, message)
+
+
+def _check_manifest(doc: Any) -> None:
+    """The manifest against its schema (engine/schemas/bundle.schema.json), then what a schema
+    cannot say: safe member names, and every input of a role a part of the bundle."""
+    from ..inputs.schema import json_problem
+
+    found = doc.get("format") if isinstance(doc, dict) else None
+    if found == "cchc-bundle/1":
+        raise _manifest_problem(_("a cchc-bundle/1 bundle of an earlier cchc, whose manifest does not seal "
+                                  "whether it was signed: score the inputs again to make a {format}").format(
+            format=BUNDLE_FORMAT))
+    if found != BUNDLE_FORMAT:
+        raise _manifest_problem(_("not a {format} manifest (format {found!r})").format(
+            format=BUNDLE_FORMAT, found=found))
+    problem = json_problem(doc, "bundle.schema.json", "manifest")
+    if problem:
+        raise _manifest_problem(problem)
+    unpacked = doc.get("unpacked", {})
+    for name in [*doc["parts"], *unpacked]:
+        check_name(name)
+    for name in unpacked:
+        if name in doc["parts"]:
+            raise _manifest_problem(_("unpacked cited file {name!r} must be an input and not also a part").format(
+                name=name))
+    for role, paths in doc["inputs"].items():
+        for p in paths:
+            check_name(p.rstrip("/"))
+            if p.endswith("/"):
+                if not p.startswith("inputs/"):
+                    raise _manifest_problem(_("input folder {name!r} lies outside inputs/").format(name=p))
+            elif p not in doc["parts"]:
+                raise _manifest_problem(_("input {name!r} of role {role!r} is not a part of the bundle").format(
+                    name=p, role=role))
+
+
+def _check_signer(declared: Optional[str], found: Optional[str]) -> None:
+    """The manifest (sealed, and signed with it) says whether the bundle is signed and by which
+    key: a signature removed, added or swapped afterwards is tampering."""
+    if declared is not None and found is None:
+        raise DamagedBundleError(SIGNATURE, _("missing: manifest.json says the bundle was signed by key {key}, "
+                                              "but its signature was removed").format(key=declared))
+    if declared is None and found is not None:
+        raise DamagedBundleError(SIGNATURE, _("added afterwards: manifest.json says the bundle was not signed, "
+                                              "but it carries a signature by key {key}").format(key=found))
+    if declared != found:
+        raise DamagedBundleError(SIGNATURE, _("made with key {found}, but manifest.json names key {declared}").format(
+            found=found, declared=declared))
+
+
+def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
+    """Verify and open a bundle. Raises `DamagedBundleError` naming the part at fault, or
+    `BundleError` for a refused member name; with `public_key` (raw Ed25519), the bundle must be
+    signed by that key."""
+    members = _parse(data)
+    by_name = {m.name: m.data for m in members}
+    if MANIFEST not in by_name or SEAL not in by_name:
+        raise DamagedBundleError(MANIFEST if MANIFEST not in by_name else SEAL,
+                                 _("missing: this is not a cchc bundle, or its first member is damaged"))
+    manifest_bytes = by_name[MANIFEST]
+    _check_seal(by_name[SEAL], manifest_bytes)
+    try:
+        doc = json.loads(manifest_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise _manifest_problem(_("not readable JSON")) from None
+    parts = [(m.name, m.data) for m in members if m.name not in RESERVED]
+    _check_manifest(doc)
+    listed = doc["parts"]
+    for name, content in parts:
+        entry = listed.get(name)
+        if entry is None:
+            raise DamagedBundleError(name, _("is not listed in the manifest"))
+        if sha256(content) != entry["sha256"] or len(content) != entry["size"]:
+            raise DamagedBundleError(name, _("does not match its sha256 in the manifest "
+                                             "(recorded {recorded}…, found {found}…)").format(
+                                                 recorded=entry['sha256'][:12], found=sha256(content)[:12]))
+    missing = sorted(set(listed) - {n for n, _ in parts})
+    if missing:
+        raise DamagedBundleError(missing[0], _("is listed in the manifest but missing from the bundle"))
+    signer = None
+    if SIGNATURE in by_name:
+        signer = _verify_signature(by_name[SIGNATURE], manifest_bytes)
+    _check_signer(doc["signer"], signer)
+    order = [(MANIFEST, manifest_bytes), (SEAL, by_name[SEAL])]
+    if SIGNATURE in by_name:
+        order.append((SIGNATURE, by_name[SIGNATURE]))
+    order += sorted(parts, key=lambda kv: kv[0].encode("utf-8"))
+    before_tarfile = data[:BLOCK] != _header(MANIFEST, len(manifest_bytes))  # in the earlier form
+    if _encode(order, before_tarfile=before_tarfile) != data:
+        raise DamagedBundleError(FRAMING, _("the members are not in canonical order (or their headers not all "
+                                            "of one form)"))
+    if public_key is not None:
+        if signer is None:
+            raise BundleError(SIGNATURE, _("missing: the bundle is not signed, but a signer's key was required"))
+        if signer != key_fingerprint(public_key):
+            raise BundleError(SIGNATURE, _("signed by key {signer}, not by the required key "
+                                           "{required}").format(signer=signer, required=key_fingerprint(public_key)))
+    return Bundle(sha256(data), len(data), manifest_bytes, tuple(parts), signer, data)
+
+
+def read_bundle_file(path: Path, *, public_key: Optional[bytes] = None) -> Bundle:
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise CchcError(_("{path} is a folder, not a bundle file").format(path=path)) from None
+    except OSError as exc:
+        raise CchcError(_("cannot read bundle {path}: {reason}").format(path=path, reason=exc.strerror)) from None
+    try:
+        return read_bundle(data, public_key=public_key)
+    except BundleError as exc:
+        raise type(exc)(exc.part, exc.detail, bundle=str(path)) from None
+
+
+def extract(bundle: Bundle, dest: Path, *, prefix: str = "inputs/") -> dict[str, list[Path]]:
+    """Write the parts under `prefix` into `dest` (rebuilding the input folders; an unpacked cited
+    file becomes an empty stand-in) and return each role's inputs as paths in `dest`."""
+    dest = Path(dest)
+    base = dest.resolve()
+    for name, data in bundle.parts:
+        if not name.startswith(prefix):
+            continue
+        target = (dest / check_name(name))
+        if base not in target.resolve().parents:
+            raise BundleError(name, _("refused: it would be written outside the extraction folder"))
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as exc:
+            raise BundleError(name, _("cannot be extracted: {reason}").format(reason=exc.strerror)) from None
+    for name in bundle.unpacked if prefix == "inputs/" else ():
+        # scoring only checks that a cited file exists: an empty stand-in takes the place of a
+        # file kept out of the bundle by hash
+        target = dest / check_name(name)
+        if base not in target.resolve().parents or target.exists():
+            raise BundleError(name, _("refused: an unpacked cited file cannot be placed there"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"")
+    roles: dict[str, list[Path]] = {}
+    for role, paths in bundle.inputs.items():
+        roles[role] = []
+        for p in paths:
+            target = dest / p.rstrip("/")
+            if p.endswith("/"):
+                target.mkdir(parents=True, exist_ok=True)
+            roles[role].append(target)
+    return roles
+
+
+# ---------------------------------------------------------------- what a run packs
+
+def cited_files(values: Iterable[tuple[str, MetricValue]]) -> list[Path]:
+    """The files cited (`citation.file`) by metric values, each given with the evidence file it was
+    read from, resolved beside that file (the loader has checked they stay inside its folder)."""
+    out: dict[Path, None] = {}  # ordered and looked up in constant time: a run cites thousands
+    seen: set[Path] = set()
+    for source, v in values:
+        if v.citation and v.citation.file:
+            p = Path(source).parent / v.citation.file
+            if p not in seen:
+                seen.add(p)
+                if p.is_file():
+                    out[p] = None
+    return list(out)
+
+
+def evidence_roots(paths: Sequence[Path | str], evidence: "EvidenceSet", reads: Iterable[str]) -> list[InputRoot]:
+    """Each evidence path as given, with the evidence files found through it, every other file read
+    while loading it (task lists named by YAML, CSV or Excel) and the files its evidence cites."""
+    cited = cited_files((rec.source, v) for rec in evidence.records for _, v in sorted(rec.values.items()))
+    from ..inputs.evidence import evidence_files
+
+    return input_roots(paths, set(reads), evidence_files, cited)

@@ -1,0 +1,421 @@
+"""Output folders written all or nothing, and file names made from data (docs/results.md).
+
+A run never writes into its output folder OUT. It writes every file into a fresh staging folder
+beside OUT (`.OUT.cchc-new-XXXXXXXX`, same file system), syncs it to disk, then puts it in OUT's
+place in one step:
+
+- on Linux, by exchanging the two folders (renameat2 RENAME_EXCHANGE): OUT always names either the
+  complete previous results or the complete new ones; the previous ones, now at the staging name,
+  are then removed;
+- elsewhere (or on a file system that cannot exchange), by two renames: OUT to
+  `.OUT.cchc-old-XXXXXXXX`, then the staging folder to OUT.
+
+Recovery rule, applied under a lock before every write and by readers that find OUT missing:
+a staging folder no live run holds is removed; an `-old-` folder is renamed back to OUT when OUT
+is missing (the interrupted run had not finished: its results are dropped), else removed.
+
+A run replaces only a folder it may own: a new or empty one, or one whose `.cchc-out.json` says
+the same command wrote exactly the files in it. Links are never followed: OUT may not be a link,
+and a link (or any other unlisted entry) inside OUT makes it a folder cchc does not own.
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+from typing import Iterator, Mapping, Optional
+
+from ..core.errors import InputError, OutputError, Problem
+from ..core.i18n import N_, _
+
+MARKER = ".cchc-out.json"
+MARKER_FORMAT = "cchc-out/1"
+CRASH_ENV = "CCHC_CRASH_AT"  # testing: the process kills itself (SIGKILL) at this named point
+_RENAME_EXCHANGE = 2
+
+
+# ---------------------------------------------------------------- file names made from data
+
+_PORTABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(10)}
+
+
+def name_problem(name: object) -> Optional[str]:
+    """Why `name` cannot be the stem of a file name on every common system, or None."""
+    if not isinstance(name, str) or not _PORTABLE.fullmatch(name):
+        return _("a file name made from it must be 1 to 100 ASCII letters, digits, '.', '_' or '-', "
+                 "starting with a letter or digit")
+    if name.split(".")[0].lower() in _RESERVED:
+        return _("it is a reserved device name on Windows (CON, PRN, AUX, NUL, COM0-9, LPT0-9)")
+    if name.endswith("."):
+        return _("a file name made from it would end with a dot, which Windows drops")
+    return None
+
+
+def check_names(names: Mapping[str, str], what: str = N_("unit id")) -> None:
+    """Refuse data that would name a file badly: `names` maps each name to where it was read.
+    Names that differ only in case are refused too (one file on Windows, macOS and FAT drives)."""
+    problems, seen = [], {}
+    for name, where in names.items():
+        shown = repr(name if len(name) <= 60 else name[:60] + "…") if isinstance(name, str) else repr(name)
+        why = name_problem(name)
+        if why:
+            problems.append(Problem(where, message=_("{what} {name} cannot name a file: {reason}").format(
+                what=_(what), name=shown, reason=why)))
+            continue
+        first = seen.setdefault(name.lower(), (name, where))
+        if first[0] != name:
+            problems.append(Problem(where, message=_("{what} {name} and {other!r} (in {where}) differ only "
+                                                     "in case: their files would be one on Windows, macOS and FAT "
+                                                     "drives").format(what=_(what), name=shown, other=first[0],
+                                                                      where=first[1])))
+    if problems:
+        raise InputError(problems)
+
+
+def _member(rel: str) -> PurePosixPath:
+    """A file of a run: a plain relative path, no `..`, no hidden or empty segment."""
+    p = PurePosixPath(rel)
+    if (not rel or p.is_absolute() or "\\" in rel or "\x00" in rel
+            or any(part in ("", ".", "..") or part.startswith(".") for part in rel.split("/"))):
+        raise OutputError(_("cannot write {name!r}: an output file must be a plain relative path").format(name=rel))
+    return p
+
+
+# ---------------------------------------------------------------- writing
+
+def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: str) -> list[Path]:
+    """Replace the folder `out_dir` by one holding exactly `files` (relative POSIX name → bytes),
+    all or nothing. `command` names what wrote it (`score`, `round`, …): a folder another command
+    wrote is not replaced."""
+    out = Path(os.path.abspath(out_dir))
+    members = {_member(rel): data for rel, data in files.items()}
+    if not out.name or out.parent == out:
+        raise OutputError(_("--out {out}: name a folder to write into").format(out=out_dir))
+    _check_target(out)
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _os_error(exc, parent) from None
+    if not parent.is_dir():
+        raise OutputError(_("--out {out}: {parent} is not a folder").format(out=out_dir, parent=parent))
+    try:
+        try:  # early, so that a refused folder costs no writing; again below, under the lock
+            _check_replaceable(out, command)
+        except FileNotFoundError:
+            pass  # another run is putting its results in place right now: the check under the lock decides
+        with _open_dir(parent) as pfd:
+            staging, lock = _stage(parent, pfd, out.name, members, command)
+            try:
+                _crash("staged")
+                with _locked(pfd):
+                    _recover(parent, out.name, pfd)
+                    _check_replaceable(out, command)
+                    _swap(pfd, staging.name, out.name)
+            finally:
+                if os.path.lexists(staging):
+                    shutil.rmtree(staging, ignore_errors=True)
+                os.close(lock)
+    except OSError as exc:
+        raise _os_error(exc, out) from None
+    return [out / str(m) for m in members]
+
+
+def write_file(path: Path | str, data: bytes) -> Path:
+    """Write one file (`--out FILE`) all or nothing: a temporary file beside it, synced, then
+    renamed over it. A link or a folder at `path` is refused, never followed or replaced."""
+    target = Path(os.path.abspath(path))
+    if target.is_symlink():
+        raise OutputError(_("--out {out} is a symbolic link: cchc writes only to a real file").format(out=path))
+    if target.is_dir():
+        raise OutputError(_("--out {out} is a folder: name the file to write").format(out=path))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.cchc-", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise _os_error(exc, target) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise _os_error(exc, target) from None
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _os_error(exc: OSError, where: Path) -> OutputError:
+    name = exc.filename if exc.filename else where
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason += _(" (choose a folder you can write in)")
+    return OutputError(_("cannot write the results to {where}: {name}: {reason}").format(
+        where=where, name=name, reason=reason))
+
+
+def _check_target(out: Path) -> None:
+    if out.is_symlink():
+        raise OutputError(_("--out {out} is a symbolic link: cchc writes results only into a real folder").format(
+            out=out))
+    if out.exists() and not out.is_dir():
+        raise OutputError(_("--out {out} is a file, not a folder: name a new or empty folder").format(out=out))
+
+
+@contextmanager
+def _open_dir(path: Path) -> Iterator[int]:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _locked(fd: int) -> Iterator[None]:
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _crash(point: str) -> None:
+    if os.environ.get(CRASH_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _stage(parent: Path, pfd: int, name: str, members: Mapping[PurePosixPath, bytes],
+           command: str) -> tuple[Path, int]:
+    """Every file in a new staging folder, synced, and the descriptor that keeps it locked (flock)
+    until closed, so that a concurrent run's recovery leaves it alone. The folder is made and locked
+    under the parent's lock: a recovery never sees it unlocked."""
+    with _locked(pfd):
+        while True:
+            staging = parent / f".{name}.cchc-new-{secrets.token_hex(4)}"
+            try:
+                os.mkdir(staging, 0o777)  # the umask applies, as to any folder the user makes
+                break
+            except FileExistsError:
+                continue
+        lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        folders = {PurePosixPath(".")}
+        listed = sorted(str(m) for m in members)
+        marker = json.dumps({"format": MARKER_FORMAT, "command": command, "files": listed},
+                            ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+        items = sorted(members.items()) + [(PurePosixPath(MARKER), marker.encode("utf-8"))]
+        for i, (rel, data) in enumerate(items):
+            for d in reversed(rel.parents[:-1]):
+                if d not in folders:
+                    os.mkdir(staging / d)
+                    folders.add(d)
+            fd = os.open(staging / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                if _syncfs is None:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            if i == len(items) // 2:
+                _crash("writing")
+        if _syncfs is not None and _syncfs(lock) != 0:  # one flush for every file, not one per file
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(staging))
+        for d in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            with _open_dir(staging / d) as dfd:
+                os.fsync(dfd)
+    except BaseException:
+        os.close(lock)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging, lock
+
+
+def _libc_syncfs():
+    """Linux's syncfs(2): every written file of the staging folder's file system reaches the disk in
+    one call (20,000 result files synced one by one take most of a minute)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _libc_syncfs()
+
+
+def _libc_renameat2():
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+
+
+_renameat2 = _libc_renameat2()
+
+
+def _exchange(pfd: int, a: str, b: str) -> bool:
+    """Exchange two names in one folder atomically; False when this system cannot."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(pfd, os.fsencode(a), pfd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), b)
+
+
+def _swap(pfd: int, staging: str, name: str) -> None:
+    if not _lexists(pfd, name):
+        os.rename(staging, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+        os.fsync(pfd)
+        return
+    if _exchange(pfd, staging, name):
+        os.fsync(pfd)
+        _crash("swapped")
+        _remove(pfd, staging)  # now the previous results
+        return
+    old = f".{name}.cchc-old-{secrets.token_hex(4)}"
+    os.rename(name, old, src_dir_fd=pfd, dst_dir_fd=pfd)
+    os.fsync(pfd)
+    _crash("aside")
+    os.rename(staging, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+    os.fsync(pfd)
+    _crash("swapped")
+    _remove(pfd, old)
+
+
+def _lexists(pfd: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=pfd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _remove(pfd: int, name: str) -> None:
+    shutil.rmtree(name, dir_fd=pfd)
+    os.fsync(pfd)
+
+
+# ---------------------------------------------------------------- recovery
+
+def _leftovers(parent_entries: list[str], name: str) -> tuple[list[str], list[str]]:
+    pattern = re.compile(rf"\.{re.escape(name)}\.cchc-(new|old)-[0-9a-f]{{8}}")
+    new, old = [], []
+    for e in sorted(parent_entries):
+        m = pattern.fullmatch(e)
+        if m:
+            (new if m.group(1) == "new" else old).append(e)
+    return new, old
+
+
+def _busy(pfd: int, name: str) -> bool:
+    """A staging folder another live run holds."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=pfd)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _recover(parent: Path, name: str, pfd: int) -> None:
+    new, old = _leftovers(os.listdir(pfd), name)
+    if old and not _lexists(pfd, name):
+        if len(old) > 1:
+            raise OutputError(_("{path} is missing and {n} earlier results wait beside it "
+                                "({names}): keep the one you want as {name} and remove the others").format(
+                path=parent / name, n=len(old), names=", ".join(old), name=name))
+        os.rename(old.pop(), name, src_dir_fd=pfd, dst_dir_fd=pfd)
+        os.fsync(pfd)
+    for leftover in old + [n for n in new if not _busy(pfd, n)]:
+        _remove(pfd, leftover)
+
+
+def recover(path: Path | str) -> None:
+    """Before reading `path`: if it, or a folder above it, is missing because a run was interrupted
+    between its two renames, put the previous results back. Nothing happens when `path` exists."""
+    p = Path(os.path.abspath(path))
+    for folder in [p, *p.parents]:
+        if os.path.lexists(folder):
+            return
+        if folder.parent.is_dir():
+            try:
+                with _open_dir(folder.parent) as pfd, _locked(pfd):
+                    _recover(folder.parent, folder.name, pfd)
+            except OSError:
+                return  # a reader that may not write: it reports the file as missing
+            if os.path.lexists(p):
+                return
+
+
+# ---------------------------------------------------------------- what may be replaced
+
+def _entries(out: Path) -> tuple[set[str], list[str]]:
+    """Files under `out` (relative POSIX names) and anything that is neither a file nor a folder."""
+    files, odd = set(), []
+    stack = [PurePosixPath(".")]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(out / rel) as it:
+            for e in it:
+                name = (rel / e.name).as_posix()
+                st = e.stat(follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(rel / e.name)
+                elif stat.S_ISREG(st.st_mode):
+                    files.add(name)
+                else:
+                    odd.append(name + (_(" (a symbolic link)") if stat.S_ISLNK(st.st_mode) else ""))
+    return files, sorted(odd)
+
+
+def _check_replaceable(out: Path, command: str) -> None:
+    _check_target(out)
+    if not out.exists():
+        return
+    files, odd = _entries(out)
+    if not files and not odd:
+        return
+    whole = N_("cchc replaces its --out folder whole: choose a new or empty folder, or remove this one")
+    if odd:
+        raise OutputError(_("--out {out} holds {names}, which no cchc run writes: {whole}").format(
+            out=out, names=", ".join(odd[:5]), whole=_(whole)))
+    try:
+        marker = json.loads((out / MARKER).read_text("utf-8"))
+        listed, wrote = set(marker["files"]), marker["command"]
+        if marker.get("format") != MARKER_FORMAT or not isinstance(wrote, str):
+            raise ValueError
+    except FileNotFoundError:
+        raise OutputError(_("--out {out} is not empty and was not written by cchc (no {marker}): {whole}").format(
+            out=out, marker=MARKER, whole=_(whole))) from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise OutputError(_("--out {out}: {marker} is damaged: {whole}").format(out=out, marker=MARKER, whole=_(whole))) from None
+    if wrote != command:
+        raise OutputError(_("--out {out} holds the output of `cchc {wrote}`; `cchc {command}` would replace it: "
+                            "choose another folder").format(out=out, wrote=wrote, command=command))
+    extra = sorted(files - listed - {MARKER})
+    if extra:
+        raise OutputError(_("--out {out} holds files cchc did not write there ({names}): {whole}").format(
+            out=out, names=", ".join(extra[:5]) + (", …" if len(extra) > 5 else ""), whole=_(whole)))

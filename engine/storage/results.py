@@ -1,0 +1,144 @@
+"""The JSON result of a unit (schema: engine/schemas/result.schema.json), canonically encoded:
+compact by default (`encode`), indented for people (`dumps`, what `cchc show` prints)."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Optional, Sequence
+
+import orjson
+
+from ..core.model import Citation, CriteriaSet, Decision, Rollup, UnitResult
+from ..core.numbers import display, exact_text
+from .outdir import check_names
+
+RESULT_FORMAT = "cchc-result/2"  # /2: notes are codes (`notes`), a not-applicable reason is `reason`
+_ORJSON_CANONICAL = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+_ORJSON_COMPACT = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
+
+
+def dumps(obj: Any) -> bytes:
+    """Canonical JSON: sorted keys, UTF-8, two-space indent, trailing newline. Encoded in C by
+    orjson, whose bytes are the standard library's for these options and the values results hold
+    (strings, integers, booleans, null; exact numbers are strings, never binary floats, whose
+    exponent orjson would write unpadded); what orjson refuses (integers beyond 64 bits, non-string
+    keys) goes through the standard library."""
+    try:
+        return orjson.dumps(obj, option=_ORJSON_CANONICAL)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return (json.dumps(obj, sort_keys=True, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def encode(obj: Any) -> bytes:
+    """Compact canonical JSON, how result files are written: sorted keys, UTF-8, no whitespace
+    between tokens, trailing newline (a third of the indented size). The same bytes as the
+    standard library's `separators=(",", ":")`; `dumps` gives the indented form of the same data."""
+    try:
+        return orjson.dumps(obj, option=_ORJSON_COMPACT)
+    except TypeError:
+        return (json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+# Results repeat a few hundred distinct numbers (points, maxima, indexes) unit after unit: each is
+# written out once. Keyed by the exact value and its type, so 1 and Fraction(1) stay apart.
+@lru_cache(maxsize=65536)
+def _exact_cached(value: Fraction, _kind: type) -> str:
+    return exact_text(value)
+
+
+@lru_cache(maxsize=65536)
+def _display_cached(value: Fraction, _kind: type) -> str:
+    return display(value)
+
+
+def exact_json(value: Optional[Fraction]) -> Optional[str]:
+    """Exact text of a figure in a result (None stays None)."""
+    return None if value is None else _exact_cached(value, type(value))
+
+
+def display_json(value: Optional[Fraction]) -> Optional[str]:
+    """Rounded display text of a figure in a result (None stays None)."""
+    if value is None:
+        return None
+    return _display_cached(value, type(value))
+
+
+def rollup_json(r: Rollup) -> dict:
+    idx = r.index
+    return {"code": r.code, "title": r.title, "points": exact_json(r.points),
+            "points_display": display_json(r.points), "max": exact_json(r.max),
+            "index": exact_json(idx), "index_display": display_json(idx)}
+
+
+def _citation(c: Optional[Citation]) -> Optional[dict]:
+    if c is None:
+        return None
+    return {"document": c.document, "date": c.date.isoformat() if c.date else None,
+            "issuer": c.issuer, "file": c.file}
+
+
+def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dict:
+    return {
+        "code": d.code, "title": titles[d.code], "method": d.method, "status": d.status,
+        "points": exact_json(d.points), "points_display": display_json(d.points), "max": exact_json(d.max),
+        "condition": d.condition, "notes": list(d.notes), "reason": d.reason,
+        **({"note_values": dict(d.note_values)} if d.note_values else {}),
+        "quantity": None if d.quantity is None else exact_json(d.quantity) if isinstance(d.quantity, Fraction)
+        else d.quantity,
+        "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
+                    "citation": _citation(i.citation), "location": str(i.location)} for i in d.inputs],
+    }
+
+
+def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
+    titles = {s.code: s.title for s in criteria.sub_criteria()}
+    counts = {s: sum(1 for d in result.decisions if d.status == s)
+              for s in ("scored", "not_applicable", "missing_evidence", "no_matching_band")}
+    return {
+        "format": RESULT_FORMAT,
+        "criteria": {"id": criteria.id, "title": criteria.title, "year": criteria.year,
+                     "decision": criteria.decision, "sha256": criteria.content_hash},
+        "engine": engine,
+        "unit": {"id": result.unit_id, "name": result.unit_name, "type": result.unit_type},
+        "period": result.period,
+        "evidence_source": result.evidence_source,
+        "items": [_decision(d, titles, criteria) for d in result.decisions],
+        "criteria_rollup": [rollup_json(r) for r in result.criteria],
+        "areas": [rollup_json(r) for r in result.areas],
+        "total": rollup_json(result.total),
+        "status_counts": counts,
+        **({"warnings": list(result.warnings)} if result.warnings else {}),
+    }
+
+
+def summary_row(r: UnitResult) -> dict:
+    """A unit's line in summary.json."""
+    return {"id": r.unit_id, "name": r.unit_name, "type": r.unit_type, "period": r.period,
+            **{k: v for k, v in rollup_json(r.total).items() if k not in ("code", "title")}}
+
+
+def summary_doc(criteria: CriteriaSet, rows: Sequence[dict], engine: str, warnings: Sequence[str]) -> dict:
+    """summary.json from its units' lines (`summary_row`), in unit order."""
+    return {
+        "format": "cchc-summary/1",
+        "criteria": {"id": criteria.id, "title": criteria.title, "year": criteria.year,
+                     "sha256": criteria.content_hash},
+        "engine": engine,
+        "units": list(rows),
+        "warnings": list(warnings),
+    }
+
+
+def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
+                 warnings: Sequence[str]) -> dict:
+    return summary_doc(criteria, [summary_row(r) for r in results], engine,
+                       list(warnings) + [w for r in results for w in r.warnings])
+
+
+def result_files(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
+                 warnings: Sequence[str]) -> dict[str, bytes]:
+    check_names({r.unit_id: r.evidence_source for r in results})
+    files = {f"units/{r.unit_id}.json": encode(unit_json(criteria, r, engine)) for r in results}
+    files["summary.json"] = encode(summary_json(criteria, results, engine, warnings))
+    return files
