@@ -206,8 +206,11 @@ class DurableEvaluator:
                 if key[1] == "x":
                     fired = set()
                     for f in compound_facts(key, f"q{n}", sid):
-                        if self._assert(h, rs, f, what, f["q"], fired):
-                            used.add(rs)
+                        self._assert(h, rs, f, what, f["q"], fired)
+                    # Facts held for a join that never completed do not make a state deletable: deleting
+                    # a state in which no rule fired aborts the process (durable_rules 2.0.28).
+                    if fired:
+                        used.add(rs)
                     answers[key] = fired
                     continue
                 f = question_fact(key, f"q{n}", sid)
