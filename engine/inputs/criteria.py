@@ -10,6 +10,7 @@ from typing import Any
 from .. import methods
 from ..core.conditions import parse_consistency, parse_item_conditions
 from ..core.errors import CriteriaError, InputError, Problem
+from ..core.i18n import _
 from ..methods.base import Domain
 from ..core.model import (Area, Band, Check, Criterion, CriteriaSet, Group, Interval, MetricSpec,
                     Provenance, SubCriterion, TASK_MEASURES, UnitType)
@@ -34,13 +35,13 @@ def load_criteria(path: Path | str) -> CriteriaSet:
     try:
         raw_bytes = path.read_bytes()
     except OSError:
-        raise CriteriaError([Problem(name, message="file not found or unreadable")]) from None
+        raise CriteriaError([Problem(name, message=_("file not found or unreadable"))]) from None
     try:
         doc = load_yaml(path, name)
     except InputError as exc:
         raise CriteriaError(exc.problems) from None
     if not isinstance(doc, dict):
-        raise CriteriaError([Problem(name, 1, 1, "expected a mapping (a criteria set) at the top level")])
+        raise CriteriaError([Problem(name, 1, 1, _("expected a mapping (a criteria set) at the top level"))])
     problems = schema_problems(doc, "criteria.schema.json", name)
     if problems:
         raise CriteriaError(problems)
@@ -56,7 +57,7 @@ def _date(value: Any, path: tuple, col: _Collector):
         return None
     if isinstance(value, date):
         return value
-    col.at(path, f"expected a date written YYYY-MM-DD, got {value!r}")
+    col.at(path, _("expected a date written YYYY-MM-DD, got {value!r}").format(value=value))
     return None
 
 
@@ -65,7 +66,7 @@ def _build(doc: dict, col: _Collector, name: str, content_hash: str) -> Criteria
     type_ids = [t.id for t in unit_types]
     for i, t in enumerate(type_ids):
         if t in type_ids[:i]:
-            col.at(("unit_types", i, "id"), f"duplicate unit type {t!r}")
+            col.at(("unit_types", i, "id"), _("duplicate unit type {type!r}").format(type=t))
     known_types = set(type_ids)
 
     metrics: dict[str, MetricSpec] = {}
@@ -74,17 +75,17 @@ def _build(doc: dict, col: _Collector, name: str, content_hash: str) -> Criteria
         cats = tuple(m.get("categories") or ())
         opts = tuple(m.get("options") or ())
         if kind == "category" and not cats:
-            col.at(("metrics", mid), f"metric {mid!r} of kind category needs categories")
+            col.at(("metrics", mid), _("metric {metric!r} of kind category needs categories").format(metric=mid))
         if cats and kind != "category":
-            col.at(("metrics", mid, "categories"), "categories belong to a metric of kind category")
+            col.at(("metrics", mid, "categories"), _("categories belong to a metric of kind category"))
         if kind == "responses" and not opts:
-            col.at(("metrics", mid), f"metric {mid!r} of kind responses needs options")
+            col.at(("metrics", mid), _("metric {metric!r} of kind responses needs options").format(metric=mid))
         if opts and kind != "responses":
-            col.at(("metrics", mid, "options"), "options belong to a metric of kind responses")
+            col.at(("metrics", mid, "options"), _("options belong to a metric of kind responses"))
         if "deadline" in m and kind != "date":
-            col.at(("metrics", mid, "deadline"), "deadline belongs to a metric of kind date")
+            col.at(("metrics", mid, "deadline"), _("deadline belongs to a metric of kind date"))
         if len(set(cats)) != len(cats) or len(set(opts)) != len(opts):
-            col.at(("metrics", mid), "categories / options must not repeat")
+            col.at(("metrics", mid), _("categories / options must not repeat"))
         metrics[mid] = MetricSpec(mid, kind, m["label"], cats, opts,
                                   _date(m.get("deadline"), ("metrics", mid, "deadline"), col))
 
@@ -97,11 +98,13 @@ def _build(doc: dict, col: _Collector, name: str, content_hash: str) -> Criteria
     def code_ok(code: str, path: tuple, parent: str | None) -> None:
         if code in seen_codes:
             line = position(col.doc, list(seen_codes[code]))[0]
-            col.at(path + ("code",), f"duplicate code {code!r} (first used on line {line})")
+            col.at(path + ("code",), _("duplicate code {code!r} (first used on line {line})").format(
+                code=code, line=line))
         else:
             seen_codes[code] = path + ("code",)
         if parent is not None and not code.startswith(parent + "."):
-            col.at(path + ("code",), f"code {code!r} does not sit under its parent {parent!r}")
+            col.at(path + ("code",), _("code {code!r} does not sit under its parent {parent!r}").format(
+                code=code, parent=parent))
 
     areas = []
     for ai, a in enumerate(doc["areas"]):
@@ -120,14 +123,14 @@ def _build(doc: dict, col: _Collector, name: str, content_hash: str) -> Criteria
                     subs.append(sub)
             crit = Criterion(c["code"], c["title"], to_fraction(c["max"]), tuple(subs))
             _adds_up(crit.max, [to_fraction(s["max"]) for s in c["sub_criteria"]], cpath, col,
-                     f"criterion {c['code']}", "sub-criteria")
+                     _("criterion {code}").format(code=c["code"]), _("sub-criteria"))
             crits.append(crit)
         area = Area(a["code"], a["title"], to_fraction(a["max"]), tuple(crits))
         _adds_up(area.max, [to_fraction(c["max"]) for c in a["criteria"]], apath, col,
-                 f"area {a['code']}", "criteria")
+                 _("area {code}").format(code=a["code"]), _("criteria"))
         areas.append(area)
     total = to_fraction(doc["max"])
-    _adds_up(total, [to_fraction(a["max"]) for a in doc["areas"]], (), col, "the criteria set", "areas")
+    _adds_up(total, [to_fraction(a["max"]) for a in doc["areas"]], (), col, _("the criteria set"), _("areas"))
 
     issued = doc["issued_by"]
     return CriteriaSet(
@@ -140,8 +143,8 @@ def _build(doc: dict, col: _Collector, name: str, content_hash: str) -> Criteria
 def _adds_up(parent: Fraction, parts: list[Fraction], path: tuple, col: _Collector, what: str, kids: str) -> None:
     total = sum(parts, Fraction(0))
     if total != parent:
-        col.at(path + ("max",), f"{what} has max {exact_text(parent)} but its {kids} add up to "
-                                f"{exact_text(total)}", key=True)
+        col.at(path + ("max",), _("{what} has max {max} but its {parts} add up to {total}").format(
+            what=what, max=exact_text(parent), parts=kids, total=exact_text(total)), key=True)
 
 
 def _groups(doc: dict, col: _Collector, known_types: set[str]) -> tuple[Group, ...]:
@@ -149,24 +152,26 @@ def _groups(doc: dict, col: _Collector, known_types: set[str]) -> tuple[Group, .
     for gi, g in enumerate(doc.get("groups") or ()):
         for ti, t in enumerate(g["unit_types"]):
             if t not in known_types:
-                col.at(("groups", gi, "unit_types", ti), f"unknown unit type {t!r}; declared: {', '.join(sorted(known_types))}")
+                col.at(("groups", gi, "unit_types", ti), _("unknown unit type {type!r}; declared: {types}").format(
+                    type=t, types=", ".join(sorted(known_types))))
             elif t in grouped:
-                col.at(("groups", gi, "unit_types", ti), f"unit type {t!r} is already in group {grouped[t]!r}")
+                col.at(("groups", gi, "unit_types", ti), _("unit type {type!r} is already in group {group!r}").format(
+                    type=t, group=grouped[t]))
             else:
                 grouped[t] = g["id"]
         bands = [Band(b["label"], to_fraction(b["min"])) for b in g["bands"]]
         for bi in range(1, len(bands)):
             if bands[bi].min >= bands[bi - 1].min:
                 col.at(("groups", gi, "bands", bi, "min"),
-                       "bands must be listed from the highest minimum down, without repeats")
+                       _("bands must be listed from the highest minimum down, without repeats"))
         for bi, b in enumerate(bands):
             if not 0 <= b.min <= 100:
-                col.at(("groups", gi, "bands", bi, "min"), "a band minimum is a percent from 0 to 100")
+                col.at(("groups", gi, "bands", bi, "min"), _("a band minimum is a percent from 0 to 100"))
         groups.append(Group(g["id"], g["label"], tuple(g["unit_types"]), tuple(bands)))
     ids = [g.id for g in groups]
     for gi, gid in enumerate(ids):
         if gid in ids[:gi]:
-            col.at(("groups", gi, "id"), f"duplicate group {gid!r}")
+            col.at(("groups", gi, "id"), _("duplicate group {group!r}").format(group=gid))
     return tuple(groups)
 
 
@@ -176,13 +181,14 @@ def _checks(doc: dict, col: _Collector, metrics: dict[str, MetricSpec]) -> tuple
         names = list(k["metrics"]) + ([k["total"]] if k.get("total") else [])
         for m in names:
             if m not in metrics:
-                col.at(("checks", ki), f"unknown metric {m!r} in a consistency check")
+                col.at(("checks", ki), _("unknown metric {metric!r} in a consistency check").format(metric=m))
             elif metrics[m].kind not in ("count", "percent"):
-                col.at(("checks", ki), f"metric {m!r} is of kind {metrics[m].kind}; checks compare counts or percents")
+                col.at(("checks", ki), _("metric {metric!r} is of kind {kind}; checks compare counts or percents").format(
+                    metric=m, kind=metrics[m].kind))
         if k["kind"] == "sum" and not k.get("total"):
-            col.at(("checks", ki), "a sum check needs a total")
+            col.at(("checks", ki), _("a sum check needs a total"))
         if k["kind"] == "equal" and len(k["metrics"]) < 2:
-            col.at(("checks", ki), "an equal check needs at least two metrics")
+            col.at(("checks", ki), _("an equal check needs at least two metrics"))
         checks.append(Check(k["kind"], tuple(k["metrics"]), k.get("total", ""), k.get("label", "")))
     return tuple(checks)
 
@@ -197,26 +203,30 @@ def _sub(s: dict, spath: tuple, col: _Collector, metrics: dict[str, MetricSpec],
         return None
     metric = metrics.get(s["metric"])
     if metric is None:
-        col.at(spath + ("metric",), f"unknown metric {s['metric']!r}; declared metrics: {', '.join(sorted(metrics))}")
+        col.at(spath + ("metric",), _("unknown metric {metric!r}; declared metrics: {metrics}").format(
+            metric=s["metric"], metrics=", ".join(sorted(metrics))))
         return None
     if metric.kind not in method.metric_kinds:
-        col.at(spath + ("metric",), f"method {method.name} reads metrics of kind "
-                                    f"{' / '.join(method.metric_kinds)}, but {metric.id!r} is {metric.kind}")
+        col.at(spath + ("metric",), _("method {method} reads metrics of kind {kinds}, but {metric!r} is {kind}").format(
+            method=method.name, kinds=" / ".join(method.metric_kinds), metric=metric.id, kind=metric.kind))
         return None
     measure = s.get("measure", "")
     if metric.kind == "tasks" and measure not in TASK_MEASURES:
-        col.at(spath, f"item {code} reads a task list and needs measure: {' or '.join(TASK_MEASURES)}")
+        col.at(spath, _("item {code} reads a task list and needs measure: {measures}").format(
+            code=code, measures=_(" or ").join(TASK_MEASURES)))
         return None
     if measure and metric.kind != "tasks":
-        col.at(spath + ("measure",), "measure applies to a task-list metric only")
+        col.at(spath + ("measure",), _("measure applies to a task-list metric only"))
         return None
     applies = s.get("applies_to")
     for ti, t in enumerate(applies or ()):
         if t not in known_types:
-            col.at(spath + ("applies_to", ti), f"unknown unit type {t!r}; declared: {', '.join(sorted(known_types))}")
+            col.at(spath + ("applies_to", ti), _("unknown unit type {type!r}; declared: {types}").format(
+                    type=t, types=", ".join(sorted(known_types))))
     source = s.get("source", "survey" if method.survey_only else "self")
     if method.survey_only and source != "survey":
-        col.at(spath + ("source",), f"method {method.name} is scored from survey data; source must be survey")
+        col.at(spath + ("source",), _("method {method} is scored from survey data; source must be survey").format(
+            method=method.name))
     sub_max = to_fraction(s["max"])
     params_raw = s.get("params") or {}
     ppath = spath + ("params",)
@@ -270,8 +280,9 @@ def _coverage(branches, domain: Domain, spath: tuple, col: _Collector, code: str
             overlaps.append((q, hits))
     if gaps:
         shown = ", ".join(exact_text(g) for g in gaps[:5])
-        col.at(spath + ("params",), f"{code}: the bands leave a gap: no band for value(s) {shown}", key=True)
+        col.at(spath + ("params",), f"{code}: " + _("the bands leave a gap: no band for value(s) {values}").format(
+            values=shown), key=True)
     if overlaps:
         q, hits = overlaps[0]
-        col.at(spath + ("params",), f"{code}: the bands overlap: value {exact_text(q)} falls in "
-                                    f"{' and '.join(repr(h.label) for h in hits)}", key=True)
+        col.at(spath + ("params",), f"{code}: " + _("the bands overlap: value {value} falls in {bands}").format(
+            value=exact_text(q), bands=_(" and ").join(repr(h.label) for h in hits)), key=True)
