@@ -115,6 +115,10 @@ def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: s
             _check_replaceable(out, command)
         except FileNotFoundError:
             pass  # another run is putting its results in place right now: the check under the lock decides
+        except OutputError:  # seen unlocked, perhaps halfway through another run's swap: look again, locked
+            with _open_dir(parent) as pfd, _locked(pfd):
+                _recover(parent, out.name, pfd)
+                _check_replaceable(out, command)
         with _open_dir(parent) as pfd:
             staging, lock = _stage(parent, pfd, out.name, members, command)
             try:
