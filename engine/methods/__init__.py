@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.errors import CchcError
+from ..core.i18n import _
 from ..core.model import METRIC_KINDS
 from .base import LABELS, ScoringMethod, Target, Wording, interval_words
 from .bonus import Bonus
@@ -34,7 +35,8 @@ def get(name: str) -> ScoringMethod:
         return REGISTRY[name]
     except KeyError:
         raise UnknownMethodError(
-            f"unknown scoring method {name!r}; valid methods: {', '.join(sorted(REGISTRY))}") from None
+            _("unknown scoring method {method!r}; valid methods: {methods}").format(
+                method=name, methods=", ".join(sorted(REGISTRY)))) from None
 
 
 def names() -> list[str]:

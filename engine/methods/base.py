@@ -8,6 +8,7 @@ from typing import Any, Callable, ClassVar, Optional
 
 from ..core.model import (BOOLEAN_CATEGORIES, DATE_CATEGORIES, Branch, Interval, MetricSpec, MetricValue, Quantity,
                      SubCriterion)
+from ..core.i18n import _
 from ..core.numbers import exact_text, words_number
 from .params import Param, Report
 
@@ -107,8 +108,9 @@ class ScoringMethod:
         """Why an appraiser cannot give `points` (already within [0, max]) under this rule, or None."""
         values = self.point_values(sub)
         if values is not None and points not in values:
-            return (f"{exact_text(points)} points is not a value the rule of item {sub.code} ({sub.method}) "
-                    f"gives; allowed: {', '.join(exact_text(v) for v in values)}")
+            return _("{points} points is not a value the rule of item {code} ({method}) gives; allowed: "
+                     "{allowed}").format(points=exact_text(points), code=sub.code, method=sub.method,
+                                         allowed=", ".join(exact_text(v) for v in values))
         return None
 
     def best_points(self, sub: SubCriterion) -> Fraction:

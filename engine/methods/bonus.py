@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.model import Branch, Interval
+from ..core.i18n import N_, _
 from ..core.numbers import exact_text, words_number
 from .base import LABELS, ScoringMethod, Target
 from .params import ITEM_MAX, REQUIRED, Number, Param, Text
@@ -22,9 +23,9 @@ class Bonus(ScoringMethod):
     name = "bonus"
     metric_kinds = ("count",)
     parameters = (
-        Param("per_occurrence", Number(above=Fraction(0)), "points for each occurrence (> 0)", REQUIRED),
-        Param("cap", Number(points=True), "the most the item can give (default: its maximum)", ITEM_MAX),
-        Param("label", Text(), "the criteria's words for one occurrence", "Mỗi thành tích"),
+        Param("per_occurrence", Number(above=Fraction(0)), N_("points for each occurrence (> 0)"), REQUIRED),
+        Param("cap", Number(points=True), N_("the most the item can give (default: its maximum)"), ITEM_MAX),
+        Param("label", Text(), N_("the criteria's words for one occurrence"), "Mỗi thành tích"),
     )
 
     def build(self, values, sub_max, metric, report):
@@ -45,8 +46,9 @@ class Bonus(ScoringMethod):
     def appraisal_problem(self, sub, points):
         p = sub.params
         if points != p.cap and (points > p.cap or points % p.per_occurrence):
-            return (f"{exact_text(points)} points cannot result from item {sub.code}'s bonus: allowed "
-                    f"k × {exact_text(p.per_occurrence)} (k = 0, 1, …) up to {exact_text(p.cap)}")
+            return _("{points} points cannot result from item {code}'s bonus: allowed "
+                     "k × {per} (k = 0, 1, …) up to {cap}").format(
+                points=exact_text(points), code=sub.code, per=exact_text(p.per_occurrence), cap=exact_text(p.cap))
         return None
 
     def best_points(self, sub):

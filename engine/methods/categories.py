@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.model import Branch, Category, MetricSpec
+from ..core.i18n import N_
 from .base import LABELS, ScoringMethod, Target, quantity_domain
 from .params import REQUIRED, Number, Param, Table, Text
 
@@ -26,12 +27,12 @@ class Categories(ScoringMethod):
     name = "categories"
     metric_kinds = ("category", "date", "boolean")
     parameters = (
-        Param("points", Table(Number(points=True), "a mapping of category to points", keys=metric_categories,
-                              key_words="category", every=True,
-                              missing_words="has no points (gap: every category must be scored)"),
+        Param("points", Table(Number(points=True), N_("a mapping of category to points"), keys=metric_categories,
+                              key_words=N_("category"), every=True,
+                              missing_words=N_("has no points (gap: every category must be scored)")),
               "mapping category -> points; every category of the metric must be given", REQUIRED),
-        Param("labels", Table(Text(), "a mapping of category to the criteria's words", keys=metric_categories,
-                              key_words="category"),
+        Param("labels", Table(Text(), N_("a mapping of category to the criteria's words"), keys=metric_categories,
+                              key_words=N_("category")),
               "optional mapping category -> the criteria's own words"),
     )
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.model import Branch, Interval
+from ..core.i18n import N_, _
 from ..core.numbers import exact_text, words_number
 from .base import LABELS, ScoringMethod, Target
 from .params import REQUIRED, Number, Param, Text
@@ -21,9 +22,9 @@ class Deductions(ScoringMethod):
     name = "deductions"
     metric_kinds = ("count",)
     parameters = (
-        Param("per_occurrence", Number(above=Fraction(0)), "points taken off for each occurrence (> 0)", REQUIRED),
-        Param("floor", Number(points=True), "the lowest the item can go (default 0)", 0),
-        Param("label", Text(), "the criteria's words for one occurrence", "Mỗi lần vi phạm"),
+        Param("per_occurrence", Number(above=Fraction(0)), N_("points taken off for each occurrence (> 0)"), REQUIRED),
+        Param("floor", Number(points=True), N_("the lowest the item can go (default 0)"), 0),
+        Param("label", Text(), N_("the criteria's words for one occurrence"), "Mỗi lần vi phạm"),
     )
 
     def build(self, values, sub_max, metric, report):
@@ -46,9 +47,10 @@ class Deductions(ScoringMethod):
     def appraisal_problem(self, sub, points):
         p, mx = sub.params, sub.max
         if points != p.floor and (points < p.floor or (mx - points) % p.per_occurrence):
-            return (f"{exact_text(points)} points cannot result from item {sub.code}'s deductions: allowed "
-                    f"{exact_text(mx)} − k × {exact_text(p.per_occurrence)} (k = 0, 1, …) down to "
-                    f"{exact_text(p.floor)}")
+            return _("{points} points cannot result from item {code}'s deductions: allowed "
+                     "{max} − k × {per} (k = 0, 1, …) down to {floor}").format(
+                points=exact_text(points), code=sub.code, max=exact_text(mx), per=exact_text(p.per_occurrence),
+                floor=exact_text(p.floor))
         return None
 
     def best(self, sub, wording=LABELS):

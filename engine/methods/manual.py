@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.model import Always, Branch
+from ..core.i18n import N_, _
 from ..core.numbers import exact_text
 from .base import LABELS, ScoringMethod, Target
 from .params import Number, Param, Text
@@ -20,8 +21,8 @@ class Manual(ScoringMethod):
     name = "manual"
     metric_kinds = ("points",)
     parameters = (
-        Param("step", Number(above=Fraction(0)), "allowed step of the entered points (default 0.25)", Fraction(1, 4)),
-        Param("label", Text(), "the criteria's words for how the points are judged",
+        Param("step", Number(above=Fraction(0)), N_("allowed step of the entered points (default 0.25)"), Fraction(1, 4)),
+        Param("label", Text(), N_("the criteria's words for how the points are judged"),
               "Điểm do người chấm nhập, có lý do và tài liệu kiểm chứng"),
     )
 
@@ -37,19 +38,21 @@ class Manual(ScoringMethod):
     def check_value(self, params, sub_max, value):
         pts = value.value
         if pts > sub_max:
-            return f"manual points {exact_text(pts)} exceed the item's maximum {exact_text(sub_max)}"
+            return _("manual points {points} exceed the item's maximum {max}").format(
+                points=exact_text(pts), max=exact_text(sub_max))
         if pts % params.step:
-            return f"manual points {exact_text(pts)} are not a multiple of the step {exact_text(params.step)}"
+            return _("manual points {points} are not a multiple of the step {step}").format(
+                points=exact_text(pts), step=exact_text(params.step))
         if not value.reason:
-            return "manual points need a reason"
+            return _("manual points need a reason")
         if value.citation is None:
-            return "manual points need a citation (tài liệu kiểm chứng)"
+            return _("manual points need a citation (tài liệu kiểm chứng)")
         return None
 
     def appraisal_problem(self, sub, points):
         if points % sub.params.step:
-            return (f"{exact_text(points)} points is not a multiple of the step {exact_text(sub.params.step)} "
-                    f"of item {sub.code} (manual)")
+            return _("{points} points is not a multiple of the step {step} of item {code} (manual)").format(
+                points=exact_text(points), step=exact_text(sub.params.step), code=sub.code)
         return None
 
     def next_target(self, sub, points, quantity, wording=LABELS):

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any, Callable, Optional, Protocol
 
 from ..core.errors import did_you_mean
+from ..core.i18n import _
 from ..core.model import MetricSpec
 from ..core.numbers import exact_text, to_fraction
 
@@ -47,11 +48,11 @@ class Context:
 
 
 def _and_list(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    return words[0] if len(words) == 1 else _("{first} and {last}").format(first=", ".join(words[:-1]), last=words[-1])
 
 
 def _shown(raw: Any) -> str:
-    return "a mapping" if isinstance(raw, dict) else "a list" if isinstance(raw, list) else repr(raw)
+    return _("a mapping") if isinstance(raw, dict) else _("a list") if isinstance(raw, list) else repr(raw)
 
 
 @dataclass(frozen=True)
@@ -70,24 +71,26 @@ class Number:
         try:
             value = to_fraction(raw)
         except (TypeError, ValueError, ArithmeticError):
-            ctx.report(path, f"expected an exact number, got {raw!r}")
+            ctx.report(path, _("expected an exact number, got {value!r}").format(value=raw))
             return INVALID
         if ((self.minimum is not None and value < self.minimum) or (self.above is not None and value <= self.above)
                 or (self.maximum is not None and value > self.maximum)):
-            ctx.report(path, f"{self.range_words or f'{name} must be {self.range()}'}, got {exact_text(value)}")
+            wanted = _(self.range_words) if self.range_words else _("{name} must be {range}").format(
+                name=name, range=self.range())
+            ctx.report(path, _("{wanted}, got {value}").format(wanted=wanted, value=exact_text(value)))
             return INVALID
         if self.points and value > ctx.sub_max:
-            ctx.report(path, f"worth {exact_text(value)} points, more than the item's maximum of "
-                             f"{exact_text(ctx.sub_max)}")
+            ctx.report(path, _("worth {points} points, more than the item's maximum of {max}").format(
+                points=exact_text(value), max=exact_text(ctx.sub_max)))
             return INVALID
         return value
 
     def range(self) -> str:
-        parts = ([f"above {exact_text(self.above)}"] if self.above is not None else
+        parts = ([_("above {n}").format(n=exact_text(self.above))] if self.above is not None else
                  [f"≥ {exact_text(self.minimum)}"] if self.minimum is not None else [])
         if self.maximum is not None:
-            parts.append(f"at most {exact_text(self.maximum)}")
-        return " and ".join(parts) or "any number"
+            parts.append(_("at most {n}").format(n=exact_text(self.maximum)))
+        return _(" and ").join(parts) or _("any number")
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class Text:
 
     def read(self, raw: Any, name: str, path: tuple, ctx: Context) -> Any:
         if isinstance(raw, (dict, list)) or raw is None or isinstance(raw, bool):
-            ctx.report(path, f"{name}: expected text, got {_shown(raw)}")
+            ctx.report(path, _("{name}: expected text, got {value}").format(name=name, value=_shown(raw)))
             return INVALID
         return str(raw)
 
@@ -116,13 +119,14 @@ class Table:
 
     def read(self, raw: Any, name: str, path: tuple, ctx: Context) -> Any:
         if not isinstance(raw, dict) or not raw:
-            ctx.report(path, f"{name}: expected {self.what}")
+            ctx.report(path, _("{name}: expected {what}").format(name=name, what=_(self.what)))
             return INVALID
         allowed = self.keys(ctx.metric) if self.keys else None
         out, ok = {}, True
         for key, value in raw.items():
             if allowed is not None and key not in allowed:
-                ctx.report(path + (key,), f"unknown {self.key_words} {key!r}; the metric allows: {', '.join(allowed)}")
+                ctx.report(path + (key,), _("unknown {what} {key!r}; the metric allows: {allowed}").format(
+                    what=_(self.key_words), key=key, allowed=", ".join(allowed)))
                 ok = False
                 continue
             got = self.values.read(value, f"{name}.{key}", path + (key,), ctx)
@@ -130,7 +134,8 @@ class Table:
             out[key] = got
         for key in allowed if self.every and allowed is not None else ():
             if key not in raw:
-                ctx.report(path, f"{self.key_words} {key!r} {self.missing_words}")
+                ctx.report(path, _("{what} {key!r} {missing}").format(what=_(self.key_words), key=key,
+                                                                        missing=_(self.missing_words)))
                 ok = False
         return out if ok else INVALID
 
@@ -149,22 +154,22 @@ class Records:
 
     def read(self, raw: Any, name: str, path: tuple, ctx: Context) -> Any:
         if not isinstance(raw, list) or not raw:
-            ctx.report(path, f"{name}: expected a non-empty list of {self.what}s")
+            ctx.report(path, _("{name}: expected a non-empty list of {what}s").format(name=name, what=_(self.what)))
             return INVALID
         names = [f.name for f in self.fields]
-        shape = f"a mapping with {self.shape or _and_list(names)}"
+        shape = _("a mapping with {fields}").format(fields=_(self.shape) if self.shape else _and_list(names))
         out, ok = [], True
         for i, item in enumerate(raw):
             at = path + (i,)
             if not isinstance(item, dict):
-                ctx.report(at, f"expected {shape}")
+                ctx.report(at, _("expected {shape}").format(shape=shape))
                 ok = False
                 continue
             stray = [str(k) for k in item if k not in names]
             if stray:
-                note = f" ({self.note})" if self.note else ""
-                ctx.report(at, f"unknown key(s) in a {self.what}: {', '.join(stray)}; a {self.what} has "
-                               f"{_and_list(names)}{note}")
+                note = f" ({_(self.note)})" if self.note else ""
+                ctx.report(at, _("unknown key(s) in a {what}: {keys}; a {what} has {fields}").format(
+                    what=_(self.what), keys=", ".join(stray), fields=_and_list(names)) + note)
                 ok = False
                 continue
             values = _read_fields(self.fields, item, at, ctx)
@@ -195,15 +200,15 @@ def _read_fields(fields: tuple[Param, ...], raw: dict, path: tuple, ctx: Context
     for p in fields:
         applies = not p.kinds or ctx.metric.kind in p.kinds
         if p.name in raw and not applies:
-            ctx.report(path + (p.name,), f"{p.name} applies to a metric of kind {' / '.join(p.kinds)}; "
-                                         f"{ctx.metric.id!r} is {ctx.metric.kind}", key=True)
+            ctx.report(path + (p.name,), _("{name} applies to a metric of kind {kinds}; {metric!r} is {kind}").format(
+                name=p.name, kinds=" / ".join(p.kinds), metric=ctx.metric.id, kind=ctx.metric.kind), key=True)
             ok = False
         elif p.name in raw:
             value = p.type.read(raw[p.name], p.name, path + (p.name,), ctx)
             ok = ok and value is not INVALID
             out[p.name] = value
         elif p.default is REQUIRED and applies:
-            ctx.report(path + (p.name,), f"{p.name} is missing: {p.doc}")
+            ctx.report(path + (p.name,), _("{name} is missing: {doc}").format(name=p.name, doc=_(p.doc)))
             ok = False
         else:  # a declared default, read like a given value (numbers become exact)
             default = ctx.sub_max if p.default is ITEM_MAX else None if p.default is REQUIRED else p.default
@@ -219,9 +224,9 @@ def read_params(method, raw: dict, sub_max: Fraction, metric: MetricSpec, report
     unknown = False
     for key in raw:
         if key not in known:
-            listed = ", ".join(known) if known else "none"
-            report((key,), f"method {method.name} has no parameter {key!r}{did_you_mean(str(key), known)}; "
-                           f"its parameters: {listed}", key=True)
+            listed = ", ".join(known) if known else _("none")
+            report((key,), _("method {method} has no parameter {key!r}{hint}; its parameters: {keys}").format(
+                method=method.name, key=key, hint=did_you_mean(str(key), known), keys=listed), key=True)
             unknown = True
     ctx = Context(sub_max, metric, report)
     values = _read_fields(tuple(method.parameters), raw, (), ctx)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.model import Branch, Category
+from ..core.i18n import N_
 from .base import LABELS, ScoringMethod, Target
 from .params import ITEM_MAX, Number, Param, Text
 
@@ -21,10 +22,10 @@ class PassFail(ScoringMethod):
     name = "pass_fail"
     metric_kinds = ("boolean",)
     parameters = (
-        Param("pass", Number(points=True), "points when met (default: the item's maximum)", ITEM_MAX),
-        Param("fail", Number(points=True), "points when not met (default 0)", 0),
-        Param("pass_label", Text(), "the criteria's words for met", "Đạt"),
-        Param("fail_label", Text(), "the words for not met", "Không đạt"),
+        Param("pass", Number(points=True), N_("points when met (default: the item's maximum)"), ITEM_MAX),
+        Param("fail", Number(points=True), N_("points when not met (default 0)"), 0),
+        Param("pass_label", Text(), N_("the criteria's words for met"), "Đạt"),
+        Param("fail_label", Text(), N_("the words for not met"), "Không đạt"),
     )
 
     def build(self, values, sub_max, metric, report):

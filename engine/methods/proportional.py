@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..core.model import Branch, Interval
+from ..core.i18n import N_
 from ..core.numbers import display, words_number
 from .base import LABELS, ScoringMethod, Target, interval_words
 from .params import Number, Param, Text
@@ -25,8 +26,8 @@ class Proportional(ScoringMethod):
     name = "proportional"
     metric_kinds = ("percent", "tasks")
     parameters = (
-        Param("full_at", FULL_AT, "value (percent) from which the maximum is reached (default 100)", 100),
-        Param("label", Text(), "the criteria's words for the value (default: Tỷ lệ đạt)",
+        Param("full_at", FULL_AT, N_("value (percent) from which the maximum is reached (default 100)"), 100),
+        Param("label", Text(), N_("the criteria's words for the value (default: Tỷ lệ đạt)"),
               "Tỷ lệ đạt (%)"),
     )
 

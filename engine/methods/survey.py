@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from ..core.i18n import N_
 from .base import base_quantity
 from .params import REQUIRED, Number, Param, Table, Text
 from .proportional import FULL_AT, Proportional
@@ -24,13 +25,13 @@ class Survey(Proportional):
     metric_kinds = ("responses", "percent")
     survey_only = True
     parameters = (
-        Param("weights", Table(Number(maximum=Fraction(100), range_words="a weight is a percent from 0 to 100"),
+        Param("weights", Table(Number(maximum=Fraction(100), range_words=N_("a weight is a percent from 0 to 100")),
                                "a mapping of answer option to percent", keys=lambda metric: metric.options,
-                               key_words="answer option", every=True, missing_words="has no weight"),
+                               key_words=N_("answer option"), every=True, missing_words=N_("has no weight")),
               "responses metric: mapping answer option -> percent (0–100); every option needed", REQUIRED,
               kinds=("responses",)),
-        Param("full_at", FULL_AT, "score (percent) from which the maximum is reached (default 100)", 100),
-        Param("label", Text(), "the criteria's words for the score", "Điểm khảo sát (%)"),
+        Param("full_at", FULL_AT, N_("score (percent) from which the maximum is reached (default 100)"), 100),
+        Param("label", Text(), N_("the criteria's words for the score"), "Điểm khảo sát (%)"),
     )
 
     def build(self, values, sub_max, metric, report):

@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import Optional
 
 from ..core.model import Branch, Interval
+from ..core.i18n import N_, _
 from .base import LABELS, ScoringMethod, Target, interval_words
 from .params import REQUIRED, Number, Param, Records, Text
 
@@ -37,15 +38,15 @@ def band_problem(band: dict) -> Optional[str]:
     """What is wrong with one band's bounds, if anything."""
     given = [k for k in BOUND_KEYS if band[k] is not None]
     if not given:
-        return "a band needs at least one bound: gt, ge, lt, le or eq"
+        return _("a band needs at least one bound: gt, ge, lt, le or eq")
     if "eq" in given and len(given) > 1:
-        return "eq cannot be combined with other bounds"
+        return _("eq cannot be combined with other bounds")
     if ("gt" in given and "ge" in given) or ("lt" in given and "le" in given):
-        return "a band has two lower or two upper bounds"
+        return _("a band has two lower or two upper bounds")
     iv = band_interval(band)
     if iv.lo is not None and iv.hi is not None and (
             iv.lo > iv.hi or (iv.lo == iv.hi and not (iv.lo_closed and iv.hi_closed))):
-        return f"band {interval_words(iv)} is empty"
+        return _("band {band} is empty").format(band=interval_words(iv))
     return None
 
 
@@ -63,9 +64,9 @@ class Tiers(ScoringMethod):
     parameters = (
         Param("tiers", Records(
             tuple(Param(k, Number(minimum=None), f"the value is {BOUND_WORDS[k]} this") for k in BOUND_KEYS)
-            + (Param("points", Number(points=True), "points of the band", REQUIRED),
-               Param("label", Text(), "the criteria's own words for the band (default: its bounds)")),
-            "band", shape="bounds, points and label", note="quote a label that has a comma", check=band_problem),
+            + (Param("points", Number(points=True), N_("points of the band"), REQUIRED),
+               Param("label", Text(), N_("the criteria's own words for the band (default: its bounds)"))),
+            N_("band"), shape=N_("bounds, points and label"), note=N_("quote a label that has a comma"), check=band_problem),
               "list of bands; each has bounds (gt, ge, lt, le or eq), points, and label "
               "(the criteria's own words)", REQUIRED),
     )
