@@ -9,7 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from engine.core.i18n import _, install_for_libraries, ngettext
+from commands.language import install_for_libraries
+from engine.core.i18n import _, ngettext
 
 install_for_libraries()  # before typer and click look up their own texts (help, usage errors)
 

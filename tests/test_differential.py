@@ -180,8 +180,11 @@ def test_enough_cases_ran():
         assert {m: RAN[f"{m} scored"] for m in methods if RAN[f"{m} scored"] < 50} == {}
         assert {s: RAN[s] for s in ("not_applicable", "missing_evidence", "no_matching_band") if RAN[s] < 50} == {}
         compound = ("items with conditions", "knocked out", "band requirement not met", "condition metric missing",
-                    "consistency rules", "consistency warnings", "refused by a consistency error")
+                    "consistency rules", "consistency warnings")
         assert {s: RAN[s] for s in compound if RAN[s] < 50} == {}
+        # a refusal is rarer (one broken error rule refuses the whole set) and its count varies with
+        # how hypothesis explores (39 to 88 per 1,000 sets measured): at least 25 show both refuse alike
+        assert RAN["refused by a consistency error"] >= 25
 
 
 # ---------------------------------------------------------------- the reference shares no scoring code

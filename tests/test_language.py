@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ENGLISH, VIETNAMESE
 from engine.core import i18n
+from commands.language import library_text
 from engine.core.numbers import num
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -455,12 +456,12 @@ def test_usage_help_and_usage_errors_in_vietnamese_and_english(args):
 
 def test_library_text_translates_only_what_it_knows(monkeypatch):
     speak(monkeypatch, VIETNAMESE)
-    assert i18n.library_text("Missing option '--criteria' / '-c'.") == "Thiếu tùy chọn '--criteria' / '-c'."
-    assert i18n.library_text("No such option: --x (Possible options: --out, --rows)") == \
+    assert library_text("Missing option '--criteria' / '-c'.") == "Thiếu tùy chọn '--criteria' / '-c'."
+    assert library_text("No such option: --x (Possible options: --out, --rows)") == \
         "Không có tùy chọn: --x (Các tùy chọn có thể dùng: --out, --rows)"
-    assert i18n.library_text("something else entirely") == "something else entirely"
+    assert library_text("something else entirely") == "something else entirely"
     speak(monkeypatch, ENGLISH)
-    assert i18n.library_text("Missing option '--criteria' / '-c'.") == "Missing option '--criteria' / '-c'."
+    assert library_text("Missing option '--criteria' / '-c'.") == "Missing option '--criteria' / '-c'."
 
 
 # ---------------------------------------------------------------- the catalogue itself

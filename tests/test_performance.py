@@ -80,7 +80,7 @@ def _pack_cpu(folder: Path, n: int) -> float:
     import time
 
     from engine.storage.bundle import InputRoot, pack_inputs
-    from engine.audit.replay import cited_files
+    from engine.storage.bundle import cited_files
     from engine.core.model import Citation, MetricValue
 
     folder.mkdir()
