@@ -175,7 +175,7 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
         "gaps": [{
             "code": g.code, "title": g.title, "points": num(g.points), "max": num(g.max),
             "best": num(g.best), "value": g.value, "target": g.target, "gain": num(g.gain),
-            "stake": num(g.stake), "survey": g.survey,
+            "stake": num(g.stake), "survey": g.survey, "limit": g.limit,
             "needs_data": g.status in ("missing_evidence", "no_matching_band"),
         } for g in gaps.gaps],
         "gap_total": {
