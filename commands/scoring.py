@@ -120,7 +120,7 @@ def midyear(criteria: Path, evidence: Sequence[Path], as_of: Optional[str], elap
             table.add_row(u.unit_id, c.code, c.title,
                           num(c.value) if c.value is not None else "—",
                           num(c.projected) if c.projected is not None else "—",
-                          c.target, labels[c.status])
+                          f"{c.target} ({c.limit})" if c.limit else c.target, labels[c.status])
     out.print(table)
     at_risk = sum(u.count("at_risk") for u in units)
     summary = _("{units} unit(s), {at_risk} target(s) at risk").format(units=len(units), at_risk=at_risk)

@@ -4,6 +4,11 @@ of the criteria set, and the points at stake. Pure computation on exact numbers;
 The unit's result gives the points and the exact quantity each condition was tested on; the criteria
 set gives the thresholds. A quantity is used only if it reproduces the self-assessed points, so an
 edited or mismatched result never drives the analysis.
+
+An item's conditions (docs/criteria-format.md, "Compound conditions") count as its result tells them:
+a knock-out that holds for the unit caps what the item can still give, and the gap says so by name;
+a band reached without its extra requirement makes that requirement the next step; a target band
+that has a requirement names it.
 """
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from fractions import Fraction
 from typing import Optional, Sequence
 
 from engine import methods
-from engine.core.model import Category, CriteriaSet, MetricSpec, Quantity, SubCriterion
+from engine.core.conditions import BandRequirement, KnockOut, limit_words, lowest_cap
+from engine.core.model import NOTE_KNOCKED_OUT, Category, CriteriaSet, MetricSpec, Quantity, SubCriterion
 from engine.core.numbers import to_fraction
 
 from .text import compact, num, vn_date
@@ -43,6 +49,7 @@ class Gap:
     target: str  # the next threshold, in the criteria's words
     gain: Fraction  # points reaching the next threshold adds
     survey: bool  # scored from the sociological survey, not by the unit
+    limit: str = ""  # why `best` is below what the criteria give the item (knock-outs that hold), if it is
 
     @property
     def stake(self) -> Fraction:
@@ -61,10 +68,39 @@ def _unit_suffix(metric: MetricSpec) -> str:
     return " %" if metric.kind in ("percent", "tasks", "responses") else ""
 
 
-def _points_for(sub: SubCriterion, q: Quantity) -> Optional[Fraction]:
+@dataclass(frozen=True)
+class Outcome:
+    """What the unit's figures gave an item before any knock-out, as its result tells: the words of
+    the outcome, its points (the self-assessed ones), the requirement of the band the value is in
+    when it failed, and the knock-outs that hold."""
+
+    label: str
+    points: Fraction
+    failed: Optional[BandRequirement] = None
+    held: tuple[KnockOut, ...] = ()
+
+
+def outcome(sub: SubCriterion, item: dict) -> Outcome:
+    self_points = to_fraction(item.get("self_points") or item["points"])
+    label = item.get("condition") or ""
+    conds = sub.conditions
+    if conds is None:
+        return Outcome(label, self_points)
+    held: tuple[KnockOut, ...] = ()
+    if NOTE_KNOCKED_OUT in (item.get("notes") or ()):
+        told = item.get("note_values") or {}
+        held = conds.named(told.get("labels", ""))
+        label, given = told.get("band", ""), _fraction(told.get("points", ""))
+        self_points = self_points if given is None else given
+    return Outcome(label, self_points, conds.failed_requirement(label), held)
+
+
+def _points_for(sub: SubCriterion, q: Quantity, failed: Optional[BandRequirement] = None) -> Optional[Fraction]:
     branch = next((b for b in sub.branches if b.condition.contains(q)), None)
     if branch is None:
         return None
+    if failed is not None and failed.branch == branch.key:
+        return failed.points
     return methods.get(sub.method).points(sub.params, sub.max, branch.key, q)
 
 
@@ -92,8 +128,8 @@ def current(sub: SubCriterion, metric: MetricSpec, item: dict) -> Current:
     if given is None:
         return Current(None, raw)
     q: Optional[Quantity] = str(given) if metric.kind in ("date", "boolean", "category") else _fraction(str(given))
-    self_points = to_fraction(item.get("self_points") or item["points"])
-    if q is None or (item["status"] != "no_matching_band" and _points_for(sub, q) != self_points):
+    was = outcome(sub, item)
+    if q is None or (item["status"] != "no_matching_band" and _points_for(sub, q, was.failed) != was.points):
         return Current(None, raw)
     return Current(q, _describe(sub, metric, q, raw))
 
@@ -121,26 +157,31 @@ def _wording(metric: MetricSpec) -> methods.Wording:
     return methods.Wording(compact, _unit_suffix(metric))
 
 
-def gap_for(sub: SubCriterion, metric: MetricSpec, item: dict) -> Optional[Gap]:
-    """The gap on one item, or None when it is not applicable or already at its best."""
+def gap_for(sub: SubCriterion, metric: MetricSpec, item: dict, names: Optional[dict] = None) -> Optional[Gap]:
+    """The gap on one item, or None when it is not applicable or already at its best. An item a
+    knock-out holds below its best is a gap too, with nothing reachable: the gap says why.
+    `names`: words for the metrics its conditions read."""
     if item["status"] == "not_applicable":
         return None
     points = to_fraction(item["points"])
     method = methods.get(sub.method)
-    best = method.best_points(sub)
-    if points >= best:
+    if points >= method.best_points(sub):
         return None
+    was = outcome(sub, item) if item["status"] == "scored" else Outcome("", points)
+    best = max(method.reachable(sub, was.held), points)  # an appraiser may have given more than a cap
     cur = current(sub, metric, item)
+    wording = _wording(metric)
     if item["status"] in NEEDS_DATA:
         verb = ("bổ sung số liệu và tài liệu kiểm chứng" if item["status"] == "missing_evidence"
                 else "rà soát số liệu (giá trị không thuộc mức điểm nào)")
-        highest = method.best(sub, _wording(metric)).words
+        highest = method.best_reachable(sub, (), wording, names).words
         target, gain = f"{verb.capitalize()}; mức cao nhất: {highest}", best - points
     else:
-        nearest = method.next_target(sub, points, cur.quantity, _wording(metric))
-        target, gain = nearest.words, nearest.points - points
+        nearest = method.next_reachable(sub, points, cur.quantity, was.held, was.failed, wording, names)
+        target, gain = nearest.words, max(nearest.points - points, Fraction(0))
+    limit = limit_words(was.held, wording.number) if was.held and lowest_cap(was.held) < method.best_points(sub) else ""
     return Gap(sub.code, sub.title, sub.method, item["status"], points, to_fraction(item["max"]), best,
-               cur.text, target, gain, sub.source == "survey")
+               cur.text, target, gain, sub.source == "survey", limit)
 
 
 def gap_report(criteria: CriteriaSet, items: Sequence[dict]) -> GapReport:
@@ -148,10 +189,11 @@ def gap_report(criteria: CriteriaSet, items: Sequence[dict]) -> GapReport:
     order), with the total still reachable."""
     subs = {s.code: s for s in criteria.sub_criteria()}
     order = {code: i for i, code in enumerate(subs)}
+    names = {mid: spec.label for mid, spec in criteria.metrics.items()}
     gaps = []
     for item in items:
         sub = subs[item["code"]]
-        g = gap_for(sub, criteria.metrics[sub.metric], item)
+        g = gap_for(sub, criteria.metrics[sub.metric], item, names)
         if g is not None:
             gaps.append(g)
     gaps.sort(key=lambda g: (-g.stake, -g.gain, order[g.code]))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from engine.core.i18n import N_, _
+from engine.core.i18n import N_, _, language
 from engine.core.model import (NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION,
                           NOTE_NOT_FOR_UNIT_TYPE)
+from engine.core.numbers import to_fraction
+
+from .text import compact
 
 WORDS = {
     NOTE_NOT_FOR_UNIT_TYPE: N_("not applicable to units of type {unit_type}"),
@@ -26,7 +29,18 @@ def note_text(code: str, unit_type: str = "", values: Optional[Mapping[str, str]
     if not words:
         return code
     values = {"metric": "", "labels": "", "band": "", "points": "", **(values or {})}
+    if values["points"]:
+        values["points"] = _points(values["points"])
     return _(words).format(unit_type=unit_type, **values)
+
+
+def _points(exact: str) -> str:
+    """Points as a reader writes them: `0,5` in Vietnamese, `0.5` in English, a third as `0,33`."""
+    try:
+        text = compact(to_fraction(exact))
+    except (TypeError, ValueError, ArithmeticError):
+        return exact
+    return text if language() == "vi" else text.replace(",", ".")
 
 
 def item_notes(item: dict, unit_type: str = "") -> str:

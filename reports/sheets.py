@@ -140,6 +140,14 @@ def unit_workbook(ctx: dict) -> bytes:
             put(ws, row, 1, f"[{c['no']}]").font = Font(name=FONT)
             ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=width)
             put(ws, row, 2, c["text"]).font = Font(name=FONT)
+    if ctx.get("warnings"):  # what the criteria set's consistency rules say of the unit's figures
+        row += 1
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        put(ws, row, 1, "Cảnh báo về tính nhất quán của số liệu").font = Font(name=FONT, bold=True)
+        for w in ctx["warnings"]:
+            row += 1
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+            put(ws, row, 1, w).font = Font(name=FONT)
     _page_setup(ws, header_rows, landscape=True)
     return workbook_bytes(wb)
 

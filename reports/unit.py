@@ -9,10 +9,12 @@ from fractions import Fraction
 from typing import Optional
 
 from engine import methods
-from engine.core.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet
+from engine.core.model import (NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION,
+                               NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet)
 from engine.core.numbers import to_fraction
 
-from .gaps import current, gap_report
+from .gaps import current, gap_report, outcome
+from .notes import note_text
 from .profile import Profile, profile_context
 from .text import basis, long_date, num, percent, roman, signed, vn_date
 
@@ -20,6 +22,8 @@ NEEDS_EXPLANATION = {  # by the engine's note code: what the unit owes
     NOTE_MISSING: "Thiếu số liệu, tài liệu kiểm chứng: giải trình lý do, bổ sung tài liệu.",
     NOTE_NO_BAND: "Kết quả không thuộc mức điểm nào của tiêu chí: giải trình, rà soát số liệu.",
     NOTE_NO_CITATION: "Chưa có tài liệu kiểm chứng: giải trình, bổ sung tài liệu.",
+    NOTE_CONDITION_MISSING: "Thiếu số liệu chỉ tiêu «{metric}» mà điều kiện của tiêu chí cần: giải trình lý do, "
+                            "bổ sung số liệu.",
 }
 
 
@@ -171,7 +175,7 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
         "gaps": [{
             "code": g.code, "title": g.title, "points": num(g.points), "max": num(g.max),
             "best": num(g.best), "value": g.value, "target": g.target, "gain": num(g.gain),
-            "stake": num(g.stake), "survey": g.survey,
+            "stake": num(g.stake), "survey": g.survey, "limit": g.limit,
             "needs_data": g.status in ("missing_evidence", "no_matching_band"),
         } for g in gaps.gaps],
         "gap_total": {
@@ -181,6 +185,8 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
             "next_index": percent((final_total + gaps.next_gain) / t_max * 100) if t_max else "—",
         },
         "source": {"engine": doc.get("engine", ""), "evidence": doc.get("evidence_source", "")},
+        # what the criteria set's consistency rules say of the unit's figures (scores stand as given)
+        "warnings": list(doc.get("warnings") or ()),
     }
 
 
@@ -207,7 +213,10 @@ def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_typ
     evidence = [citation_text(i["citation"]) for i in item.get("inputs", []) if i.get("citation")]
     notes, reason = item["notes"], item["reason"]
     explanation: list[str] = []
-    owed = [NEEDS_EXPLANATION[code] for code in notes if code in NEEDS_EXPLANATION][:1]
+    told = item.get("note_values") or {}
+    metric = criteria.metrics.get(told.get("metric", ""))
+    owed = [NEEDS_EXPLANATION[code].format(metric=metric.label if metric else told.get("metric", ""))
+            for code in notes if code in NEEDS_EXPLANATION][:1]
     needs = not na and bool(owed)
     if na:
         if NOTE_NOT_FOR_UNIT_TYPE in notes:
@@ -215,6 +224,9 @@ def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_typ
         explanation.append(reason or "Không áp dụng.")
     else:
         explanation += owed + ([reason] if reason else [])
+    if NOTE_KNOCKED_OUT in notes:  # the knock-out that capped the item, and what the figures alone gave
+        knocked = note_text(NOTE_KNOCKED_OUT, unit_type, told)
+        explanation.insert(0, knocked[:1].upper() + knocked[1:] + ".")
     for r in item.get("appraisal_rounds") or ():
         if isinstance(r, dict):
             explanation += round_lines(r)
@@ -224,7 +236,7 @@ def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_typ
         parts = []
         if cur.text:
             parts.append(f"Kết quả: {cur.text}")
-        band = methods.get(sub.method).band_words(sub, item.get("condition") or "")
+        band = methods.get(sub.method).band_words(sub, outcome(sub, item).label)
         if band:  # the band, in the criteria's words, where the result alone does not say it
             parts.append(f"Mức: {band}")
         result = "; ".join(parts)

@@ -131,7 +131,7 @@ def test_midyear_json_keys(criteria, units):
     t = doc["units"][0]["targets"][0]
     assert set(t) == {"code", "title", "metric", "kind", "method", "rule", "status", "target", "best_points",
                       "max", "value", "value_display", "projected", "projected_display", "projected_points",
-                      "projected_points_display", "condition", "location"}
+                      "projected_points_display", "condition", "location", "limit"}
 
 
 def test_midyear_bad_option_exits_2(cchc):

@@ -13,9 +13,10 @@ Both evaluators (the rule engine and the reference) read these models; neither s
 evaluates them. The words here are part of the result documents, so both write them alike."""
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from .errors import did_you_mean
 from .numbers import exact_text, to_fraction, words_number
@@ -102,6 +103,31 @@ class ItemConditions:
     def requirement(self, branch: str) -> Optional[BandRequirement]:
         return next((r for r in self.requirements if r.branch == branch), None)
 
+    def failed_requirement(self, label: str) -> Optional[BandRequirement]:
+        """The requirement whose `otherwise` outcome a decision's words (`label`) are: its band's
+        value was reached, its condition was not."""
+        return next((r for r in self.requirements if r.label == label), None)
+
+    def held(self, values: Mapping[str, Any]) -> tuple[KnockOut, ...]:
+        """The knock-outs that hold on `values` (each metric they read, as its quantity)."""
+        return tuple(k for k in self.knock_outs if holds(k.when, values))
+
+    def named(self, labels: str) -> tuple[KnockOut, ...]:
+        """The knock-outs a `knocked_out` note names (its `labels`: the labels of those that hold,
+        in the set's order, joined by `; `), told apart even when a label itself holds `; `."""
+        def match(rest: str, start: int) -> Optional[list[int]]:
+            for n in range(start, len(self.knock_outs)):
+                label = self.knock_outs[n].label
+                if rest == label:
+                    return [n]
+                if rest.startswith(label + "; "):
+                    tail = match(rest[len(label) + 2:], n + 1)
+                    if tail is not None:
+                        return [n] + tail
+            return None
+
+        return tuple(self.knock_outs[n] for n in match(labels, 0) or ())
+
 
 @dataclass(frozen=True)
 class ConsistencyRule:
@@ -125,18 +151,56 @@ def metrics_of(cond: Cond) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m for p in cond.parts for m in metrics_of(p)))
 
 
-def describe(cond: Cond) -> str:
-    """A condition in words, as results show it."""
+def describe(cond: Cond, names: Optional[Mapping[str, str]] = None) -> str:
+    """A condition in words, as results show it (`names`: words for the metrics, else their ids)."""
+    def name(metric: str) -> str:
+        return (names or {}).get(metric, metric)
+
     if isinstance(cond, Comparison):
         if cond.op == "is":
-            return f"{cond.metric} là {cond.value}"
-        return f"{cond.metric} {SYMBOLS[cond.op]} {words_number(cond.value)}"
+            return f"{name(cond.metric)} là {cond.value}"
+        return f"{name(cond.metric)} {SYMBOLS[cond.op]} {words_number(cond.value)}"
     if isinstance(cond, Relation):
-        return f"{cond.metric} {SYMBOLS[cond.op]} {cond.other}"
+        return f"{name(cond.metric)} {SYMBOLS[cond.op]} {name(cond.other)}"
     if isinstance(cond, Not):
-        return f"không ({describe(cond.part)})"
+        return f"không ({describe(cond.part, names)})"
     joiner = " và " if isinstance(cond, AllOf) else " hoặc "
-    return "(" + joiner.join(describe(p) for p in cond.parts) + ")"
+    return "(" + joiner.join(describe(p, names) for p in cond.parts) + ")"
+
+
+COMPARE = {"gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le, "eq": operator.eq,
+           "ne": operator.ne}
+
+
+def holds(cond: Cond, values: Mapping[str, Any]) -> bool:
+    """Whether a condition holds on a unit's quantities (`values`: each metric it reads, as a number
+    or a category: `yes` / `no`, `on_time` / `late` / `not_done`, a declared category). What reports
+    and the mid-year check ask of figures already decided or projected; the evaluators decide
+    conditions by themselves."""
+    if isinstance(cond, Comparison):
+        value = values[cond.metric]
+        return value == cond.value if cond.op == "is" else COMPARE[cond.op](value, cond.value)
+    if isinstance(cond, Relation):
+        return COMPARE[cond.op](values[cond.metric], values[cond.other])
+    if isinstance(cond, Not):
+        return not holds(cond.part, values)
+    test = all if isinstance(cond, AllOf) else any
+    return test(holds(p, values) for p in cond.parts)
+
+
+def lowest_cap(held: Sequence[KnockOut]) -> Optional[Fraction]:
+    """The most an item scores while these knock-outs hold (None when none does)."""
+    return min((k.cap for k in held), default=None)
+
+
+def limit_words(held: Sequence[KnockOut], number: Callable[[Fraction], str] = words_number) -> str:
+    """Why an item cannot score more than the lowest cap of the knock-outs that hold, for a reader."""
+    return f"điều kiện loại trừ: {'; '.join(k.label for k in held)} (tối đa {number(lowest_cap(held))} điểm)"
+
+
+def requirement_words(req: BandRequirement, names: Optional[Mapping[str, str]] = None) -> str:
+    """The extra condition a band needs, for a reader (`names`: words for the metrics, else their ids)."""
+    return f"kèm điều kiện: {describe(req.require, names)}"
 
 
 def unchecked_text(rule: ConsistencyRule, unit_id: str, metric: str) -> str:

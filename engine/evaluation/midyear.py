@@ -11,8 +11,12 @@ of the year elapsed, each item's value is projected to the year's end:
 - a percentage (a rate or share, e.g. files handled on time) does not accumulate: the rate itself is
   the projection.
 
-The projection is scored with the item's own rule; the item is `on_track` when that gives its best
-points, else `at_risk`; `no_data` when the year-to-date evidence has no value for it.
+The projection is scored with the item's own rule and its conditions (docs/criteria-format.md,
+"Compound conditions"), the metrics they read projected by the same rules (other kinds as they are);
+the item is `on_track` when that gives its best points, else `at_risk`; `no_data` when the
+year-to-date evidence has no value for it or for a metric its conditions read. A knock-out that
+already holds on the year-to-date figures caps the best points still reachable, and `limit` says
+why; the target names the extra requirement of the best band.
 """
 from __future__ import annotations
 
@@ -23,10 +27,12 @@ from fractions import Fraction
 from typing import Optional, Sequence
 
 from .. import methods
+from ..core.conditions import holds, limit_words, lowest_cap
 from ..core.errors import InputError, Problem
 from ..core.i18n import _
-from ..core.model import CriteriaSet, EvidenceRecord, SubCriterion
+from ..core.model import CriteriaSet, EvidenceRecord, Quantity, SubCriterion
 from ..core.numbers import display, exact_text, to_fraction
+from .evaluate import condition_quantities
 
 MIDYEAR_FORMAT = "cchc-midyear/1"
 PROJECTED_KINDS = ("percent", "count", "tasks")
@@ -81,7 +87,7 @@ class TargetCheck:
     method: str
     rule: str  # "extrapolated" (counts, task lists) or "rate" (percentages)
     target: str  # the values that give the item's best points
-    best_points: Fraction
+    best_points: Fraction  # the most the item can still give (a knock-out that holds caps it)
     max: Fraction
     status: str  # on_track / at_risk / no_data
     value: Optional[Fraction] = None  # year to date
@@ -89,6 +95,7 @@ class TargetCheck:
     projected_points: Optional[Fraction] = None
     condition: str = ""  # the item's words for the band the projection falls in
     location: str = ""
+    limit: str = ""  # why `best_points` is below the item's best: the knock-outs that hold
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,14 @@ def targets(criteria: CriteriaSet) -> list[SubCriterion]:
             if s.source == "self" and criteria.metrics[s.metric].kind in PROJECTED_KINDS]
 
 
+def project(kind: str, value: Quantity, elapsed: Elapsed) -> Quantity:
+    """A year-to-date value at the end of the period, at the current pace (see the module's rules)."""
+    if kind == "percent" or not isinstance(value, Fraction):
+        return value
+    projected = value / elapsed.fraction
+    return min(projected, Fraction(100)) if kind == "tasks" else projected
+
+
 def check_unit(criteria: CriteriaSet, rec: EvidenceRecord, elapsed: Elapsed) -> UnitMidyear:
     checks = []
     for sub in targets(criteria):
@@ -117,23 +132,50 @@ def check_unit(criteria: CriteriaSet, rec: EvidenceRecord, elapsed: Elapsed) -> 
         spec = criteria.metrics[sub.metric]
         rule = "rate" if spec.kind == "percent" else "extrapolated"
         method = methods.get(sub.method)
-        best = method.best(sub, TARGET_WORDING)
+        conds = sub.conditions
+        now = dict(condition_quantities(criteria, conds.metrics(), rec)) if conds else {}
+        absent = next((m for m, q in now.items() if q is None), None)
+        held = conds.held(now) if conds and absent is None else ()
+        best = method.best_reachable(sub, held, TARGET_WORDING)
         base = dict(code=sub.code, title=sub.title, metric=sub.metric, kind=spec.kind, method=sub.method, rule=rule,
-                    target=best.values, best_points=best.points, max=sub.max)
+                    target=best.values, best_points=best.points, max=sub.max,
+                    limit=limit_words(held, TARGET_WORDING.number) if best.points < method.best_points(sub) else "")
         value = rec.values.get(sub.metric)
         if value is None:
             checks.append(TargetCheck(status="no_data", **base))
             continue
         q = method.quantity(sub.params, spec, value, sub.measure)
-        projected = q if rule == "rate" else q / elapsed.fraction
-        if spec.kind == "tasks":
-            projected = min(projected, Fraction(100))
+        projected = project(spec.kind, q, elapsed)
+        if absent is not None:
+            checks.append(TargetCheck(status="no_data", value=q, projected=projected, location=str(value.location),
+                                      condition=f"thiếu số liệu chỉ tiêu {absent} mà điều kiện của tiêu chí cần",
+                                      **base))
+            continue
         hits = [b for b in sub.branches if b.condition.contains(projected)]
-        points = method.points(sub.params, sub.max, hits[0].key, projected) if len(hits) == 1 else None
-        status = "on_track" if points is not None and points >= best.points else "at_risk"
+        points, label = None, ""
+        if len(hits) == 1:
+            paced = {m: project(criteria.metrics[m].kind, v, elapsed) for m, v in now.items()}
+            points, label = _scored(sub, method, hits[0], projected, paced, held)
+        status = "on_track" if points is not None and points >= method.best_points(sub) else "at_risk"
         checks.append(TargetCheck(status=status, value=q, projected=projected, projected_points=points,
-                                  condition=hits[0].label if len(hits) == 1 else "", location=str(value.location), **base))
+                                  condition=label, location=str(value.location), **base))
     return UnitMidyear(rec.unit_id, rec.unit_name, rec.unit_type, rec.period, tuple(checks))
+
+
+def _scored(sub: SubCriterion, method, branch, projected: Quantity, paced: dict, held: tuple) -> tuple[Fraction, str]:
+    """The points and words of a projection in `branch`, under the item's conditions read on the
+    projected figures (`paced`); `held`: the knock-outs that hold already."""
+    points, label = method.points(sub.params, sub.max, branch.key, projected), branch.label
+    conds = sub.conditions
+    if conds is None:
+        return points, label
+    required = conds.requirement(branch.key)
+    if required is not None and not holds(required.require, paced):
+        points, label = required.points, required.label
+    knocked = tuple(k for k in conds.knock_outs if k in held or k in conds.held(paced))
+    if knocked:
+        points, label = min(points, lowest_cap(knocked)), "; ".join(k.label for k in knocked)
+    return points, label
 
 
 def check_targets(criteria: CriteriaSet, records: Sequence[EvidenceRecord], elapsed: Elapsed) -> list[UnitMidyear]:
@@ -167,7 +209,7 @@ def midyear_json(criteria: CriteriaSet, units: Sequence[UnitMidyear], elapsed: E
                 "value": _x(c.value), "value_display": _d(c.value),
                 "projected": _x(c.projected), "projected_display": _d(c.projected),
                 "projected_points": _x(c.projected_points), "projected_points_display": _d(c.projected_points),
-                "condition": c.condition, "location": c.location,
+                "condition": c.condition, "location": c.location, "limit": c.limit,
             } for c in u.checks],
         } for u in units],
     }

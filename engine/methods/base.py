@@ -4,8 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import Any, Callable, ClassVar, Optional
+from typing import Any, Callable, ClassVar, Mapping, Optional, Sequence
 
+from ..core.conditions import BandRequirement, KnockOut, describe, limit_words, lowest_cap, requirement_words
 from ..core.model import (BOOLEAN_CATEGORIES, DATE_CATEGORIES, Branch, Interval, MetricSpec, MetricValue, Quantity,
                      SubCriterion)
 from ..core.i18n import _
@@ -59,11 +60,13 @@ def interval_words(iv: Interval, wording: Wording = LABELS, toward: Optional[Fra
 @dataclass(frozen=True)
 class Target:
     """An outcome a unit can aim for on an item: its points, the values that reach it in symbols
-    (`≥ 98`: what a projection is compared with) and in the criteria's words (what a reader is told)."""
+    (`≥ 98`: what a projection is compared with) and in the criteria's words (what a reader is told);
+    `branch`: the key of the band it names, when it names one (its `when` requirement is then told)."""
 
     points: Fraction
     values: str
     words: str
+    branch: str = ""
 
 
 class ScoringMethod:
@@ -128,10 +131,61 @@ class ScoringMethod:
         decided on, None when unknown). Asked only while `points` is below the best points."""
         return self.best(sub, wording)
 
+    # -------------------- the same questions under the item's conditions (not overridden by methods)
+
+    def reachable(self, sub: SubCriterion, held: Sequence[KnockOut] = ()) -> Fraction:
+        """The most the item can give while the knock-outs `held` hold: its best points, at most
+        their lowest cap."""
+        cap = lowest_cap(held)
+        best = self.best_points(sub)
+        return best if cap is None else min(best, cap)
+
+    def best_reachable(self, sub: SubCriterion, held: Sequence[KnockOut] = (), wording: Wording = LABELS,
+                       names: Optional[Mapping[str, str]] = None) -> Target:
+        """`best` under the item's conditions: the requirement of its band named, capped by `held`."""
+        return _under_conditions(sub, self.best(sub, wording), held, wording, names)
+
+    def next_reachable(self, sub: SubCriterion, points: Fraction, quantity: Optional[Quantity],
+                       held: Sequence[KnockOut] = (), failed: Optional[BandRequirement] = None,
+                       wording: Wording = LABELS, names: Optional[Mapping[str, str]] = None) -> Target:
+        """`next_target` under the item's conditions. `held`: the knock-outs that hold (nothing above
+        their cap is promised; at the cap, the target says so and adds nothing); `failed`: the
+        requirement of the band the value is in, when it failed (meeting it is the next step)."""
+        cap = lowest_cap(held)
+        if cap is not None and points >= cap:
+            return Target(points, "", f"Không thể đạt thêm điểm: {limit_words(held, wording.number)}")
+        if failed is not None and isinstance(quantity, (Fraction, str)):
+            band = self.points(sub.params, sub.max, failed.branch, quantity)
+            if band > points:
+                return _under_conditions(sub, Target(band, "", f"Mức «{failed.band_label}»", failed.branch), held,
+                                         wording, names)
+        return _under_conditions(sub, self.next_target(sub, points, quantity, wording), held, wording, names)
+
     def band_words(self, sub: SubCriterion, condition: str) -> str:
         """The band a decision fell in, for a reader, when the result alone does not say it (the
         decision's `condition`: its branch's label); empty otherwise."""
         return ""
+
+
+def _under_conditions(sub: SubCriterion, target: Target, held: Sequence[KnockOut], wording: Wording,
+                      names: Optional[Mapping[str, str]]) -> Target:
+    """A method's target with what the item's conditions add: the requirement of the band it names
+    (of every band whose failed requirement gives less, when it names none), and the cap of `held`."""
+    conds = sub.conditions
+    if conds is None:
+        return target
+    if target.branch:
+        needed = [r for r in conds.requirements if r.branch == target.branch]
+    else:
+        needed = [r for r in conds.requirements if r.points < target.points]
+    values, words, points = target.values, target.words, target.points
+    for r in needed:
+        values = f"{values} và {describe(r.require)}" if values else describe(r.require)
+        words = f"{words}, {requirement_words(r, names)}"
+    cap = lowest_cap(held)
+    if cap is not None and cap < points:
+        points, words = cap, f"{words}; {limit_words(held, wording.number)}"
+    return Target(points, values, words, target.branch)
 
 
 def quantity_domain(metric: MetricSpec) -> Domain:

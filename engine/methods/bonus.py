@@ -63,7 +63,7 @@ class Bonus(ScoringMethod):
         p = sub.params
         need = math.ceil(p.cap / p.per_occurrence)
         return Target(p.cap, f"≥ {wording.number(p.cap / p.per_occurrence)}",
-                      f"Đạt {need} lần ({self._occurrences(sub, wording)})")
+                      f"Đạt {need} lần ({self._occurrences(sub, wording)})", "cap")
 
     def next_target(self, sub, points, quantity, wording=LABELS):
         best = self.best(sub, wording)
@@ -71,5 +71,5 @@ class Bonus(ScoringMethod):
         if isinstance(quantity, Fraction) and quantity < need:
             more = wording.number(need - quantity)
             return Target(best.points, best.values,
-                          f"Thêm {more} lần, đạt {need} lần ({self._occurrences(sub, wording)})")
+                          f"Thêm {more} lần, đạt {need} lần ({self._occurrences(sub, wording)})", best.branch)
         return best

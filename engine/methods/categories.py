@@ -56,9 +56,9 @@ class Categories(ScoringMethod):
     def best(self, sub, wording=LABELS):
         cat, pts = max(sub.params.points, key=lambda cp: cp[1])
         label = dict(sub.params.labels)[cat]
-        return Target(pts, label, label)
+        return Target(pts, label, label, cat)
 
     def next_target(self, sub, points, quantity, wording=LABELS):
         cat, pts = min(((c, v) for c, v in sub.params.points if v > points), key=lambda cv: cv[1])
         label = dict(sub.params.labels)[cat]
-        return Target(pts, label, label)
+        return Target(pts, label, label, cat)

@@ -56,7 +56,8 @@ class Deductions(ScoringMethod):
     def best(self, sub, wording=LABELS):
         p = sub.params
         return Target(sub.max, f"= {wording.number(Fraction(0))}",
-                      f"Không có lần nào ({p.words}: trừ {wording.number(p.per_occurrence)} điểm)")
+                      f"Không có lần nào ({p.words}: trừ {wording.number(p.per_occurrence)} điểm)",
+                      "deduct" if sub.max > p.floor else "floor")  # the band of no occurrence
 
     def next_target(self, sub, points, quantity, wording=LABELS):
         best = self.best(sub, wording)
@@ -64,4 +65,4 @@ class Deductions(ScoringMethod):
             return best
         p = sub.params
         return Target(best.points, best.values, f"Giảm {wording.number(quantity)} lần, còn 0 lần ({p.words}: "
-                                                f"trừ {wording.number(p.per_occurrence)} điểm)")
+                                                f"trừ {wording.number(p.per_occurrence)} điểm)", best.branch)

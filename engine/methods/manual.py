@@ -57,4 +57,4 @@ class Manual(ScoringMethod):
 
     def next_target(self, sub, points, quantity, wording=LABELS):
         most = wording.number(sub.max)
-        return Target(sub.max, "điểm tối đa", f"Điểm do Hội đồng thẩm định đánh giá, tối đa {most} điểm")
+        return Target(sub.max, "điểm tối đa", f"Điểm do Hội đồng thẩm định đánh giá, tối đa {most} điểm", "entered")

@@ -42,7 +42,7 @@ class PassFail(ScoringMethod):
         return tuple(sorted({sub.params.passed, sub.params.failed}, reverse=True))
 
     def best(self, sub, wording=LABELS):
-        return Target(self.best_points(sub), sub.params.pass_label, sub.params.pass_label)
+        return Target(self.best_points(sub), sub.params.pass_label, sub.params.pass_label, "yes")
 
     def next_target(self, sub, points, quantity, wording=LABELS):
-        return Target(sub.params.passed, sub.params.pass_label, sub.params.pass_label)
+        return Target(sub.params.passed, sub.params.pass_label, sub.params.pass_label, "yes")

@@ -48,11 +48,11 @@ class Proportional(ScoringMethod):
     def best(self, sub, wording=LABELS):
         p = sub.params
         return Target(sub.max, interval_words(Interval(lo=p.full_at), wording),
-                      f"{p.words} ≥ {wording.number(p.full_at)}: điểm tối đa")
+                      f"{p.words} ≥ {wording.number(p.full_at)}: điểm tối đa", "full")
 
     def next_target(self, sub, points, quantity, wording=LABELS):
         best = self.best(sub, wording)
         if isinstance(quantity, Fraction) and quantity < sub.params.full_at:
             short = display(sub.params.full_at - quantity, vietnamese=True)
-            return Target(best.points, best.values, f"{best.words} (cần thêm {short} điểm phần trăm)")
+            return Target(best.points, best.values, f"{best.words} (cần thêm {short} điểm phần trăm)", best.branch)
         return best

@@ -86,19 +86,19 @@ class Tiers(ScoringMethod):
 
     def best(self, sub, wording=LABELS):
         best = self.best_points(sub)
-        top = max(sub.params.tiers, key=lambda t: t.points)
+        n, top = max(enumerate(sub.params.tiers, start=1), key=lambda nt: nt[1].points)
         return Target(best, " hoặc ".join(interval_words(t.interval, wording) for t in sub.params.tiers
                                           if t.points == best),
-                      f"{top.label} ({interval_words(top.interval, wording)})")
+                      f"{top.label} ({interval_words(top.interval, wording)})", f"t{n}")
 
     def next_target(self, sub, points, quantity, wording=LABELS):
-        better = [t for t in sub.params.tiers if t.points > points]
+        better = [(n, t) for n, t in enumerate(sub.params.tiers, start=1) if t.points > points]
         if not better:
             return self.best(sub, wording)
         known = isinstance(quantity, Fraction)
-        nearest = min(better, key=lambda t: (t.points, _distance(t.interval, quantity) if known else 0))
+        n, nearest = min(better, key=lambda nt: (nt[1].points, _distance(nt[1].interval, quantity) if known else 0))
         bound = interval_words(nearest.interval, wording, toward=quantity if known else None)
-        return Target(nearest.points, bound, f"{nearest.label} ({bound})")
+        return Target(nearest.points, bound, f"{nearest.label} ({bound})", f"t{n}")
 
     def band_words(self, sub, condition):
         return condition

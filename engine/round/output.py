@@ -28,7 +28,8 @@ def round_json(result: RoundResult) -> dict:
                    "appraised_units": sum(1 for u in result.units if u.rounds),
                    "new_units": sum(1 for st in _standings(r) if st.yoy == "new"),
                    "vanished_units": len(r.vanished)},
-        "warnings": [str(w) for w in result.warnings],
+        # the round's own warnings, then what the criteria set's consistency rules say of each unit
+        "warnings": [str(w) for w in result.warnings] + [w for u in result.units for w in u.result.warnings],
     }
 
 
