@@ -6,6 +6,7 @@ import re
 import unicodedata
 from decimal import Decimal
 from fractions import Fraction
+from typing import Optional
 
 from .i18n import _, language
 
@@ -59,6 +60,7 @@ class TypedNumber(str):
 _GROUP_MARKS = re.compile(r"[\s_'\u00a0\u2009\u202f]")
 _PLAIN = re.compile(r"(\d+)(?:([.,])(\d+))?")
 _WHOLE = re.compile(r"\d+")
+_EXPONENT = re.compile(r"\d+(?:[.,]\d+)?[eE][+-]?\d+")
 
 
 def _ascii_suggestion(text: str) -> str:
@@ -92,7 +94,7 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
     t = text.strip()
     if not t:
         raise NumberError(_("empty: write a number"))
-    if any(not ch.isascii() and not _GROUP_MARKS.match(ch) for ch in t):
+    if not t.isascii() and any(not ch.isascii() and not _GROUP_MARKS.match(ch) for ch in t):
         fixed = _ascii_suggestion(t)
         if fixed != t and fixed.isascii():
             raise NumberError(_("{text!r} uses non-ASCII digits or signs: write {fixed}").format(text=t, fixed=fixed))
@@ -121,7 +123,7 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
     sign = ""
     if t[0] in "+-":
         sign, t = t[0], t[1:].lstrip()
-    if re.fullmatch(r"\d+(?:[.,]\d+)?[eE][+-]?\d+", t):
+    if _EXPONENT.fullmatch(t):
         try:
             written_out = _plain(Decimal(t.replace(",", ".")))
         except ValueError as exc:
@@ -129,7 +131,7 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
                 reason=exc, text=sign + t)) from None
         raise NumberError(_("{text!r} is in exponent notation: write the number out in full, like {fixed}").format(
             text=sign + t, fixed=sign + written_out))
-    if _GROUP_MARKS.search(t) or len(re.findall(r"[.,]", t)) > 1:
+    if _GROUP_MARKS.search(t) or t.count(".") + t.count(",") > 1:
         fixed = _ungrouped(t)
         if re.fullmatch(r"\d+(?:\.\d+)?", fixed):
             raise NumberError(_("{text!r} has thousands separators or digit groups: write {fixed}").format(
@@ -145,7 +147,17 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
                    else f"{sign}{digits}{frac}")
         raise NumberError(_("{text!r} is ambiguous: {sep!r} may be a decimal point or a thousands separator; "
                             "write {fixed} (whole numbers have no separators)").format(text=sign + t, sep=sep, fixed=instead))
-    return _from_decimal(Decimal(sign + digits + ("." + frac if sep else "")))
+    return decimal_fraction(sign, digits, frac or "")
+
+
+def decimal_fraction(sign: str, digits: str, frac: str) -> Fraction:
+    """The exact value of the decimal `{sign}{digits}.{frac}` (ASCII digits), as
+    `_from_decimal(Decimal(...))` gives it (the same refusal past MAX_DIGITS) without the Decimal."""
+    significant = len((digits + frac).lstrip("0")) or 1  # a Decimal keeps one digit for zero
+    if significant - len(frac) > MAX_DIGITS or len(frac) > MAX_DIGITS:
+        raise NumberError(_("number out of range: at most {n} digits before and after the decimal point").format(
+            n=MAX_DIGITS))
+    return Fraction(int(sign + digits + frac), 10 ** len(frac))
 
 
 def _ratio(t: str, percent: bool) -> Fraction:
@@ -168,22 +180,27 @@ def _plain(dec: Decimal) -> str:
 
 
 def is_terminating(value: Fraction) -> bool:
-    den = value.denominator
-    for p in (2, 5):
-        while den % p == 0:
-            den //= p
-    return den == 1
+    return _decimal_places(value.denominator) is not None
+
+
+def _decimal_places(den: int) -> Optional[int]:
+    """How many decimal places 1/den has when it terminates (den = 2^a × 5^b: max(a, b)), else None."""
+    twos = (den & -den).bit_length() - 1
+    den >>= twos
+    fives = 0
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    return max(twos, fives) if den == 1 else None
 
 
 def exact_text(value: Fraction) -> str:
     """Canonical exact text: a plain decimal when it terminates (`1.5`, `0.25`, `10`), else `p/q`.
     Integer arithmetic only, so no digit is ever rounded away (a Decimal division would round
     beyond 28 significant digits)."""
-    if not is_terminating(value):
+    places = _decimal_places(value.denominator)
+    if places is None:
         return f"{value.numerator}/{value.denominator}"
-    places = 0
-    while 10 ** places % value.denominator:
-        places += 1
     digits = str(abs(value.numerator) * (10 ** places // value.denominator)).rjust(places + 1, "0")
     whole, frac = digits[:len(digits) - places], digits[len(digits) - places:].rstrip("0")
     return ("-" if value < 0 else "") + whole + ("." + frac if frac else "")

@@ -22,8 +22,9 @@ from ..core.i18n import _, both
 from ..core.model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from ..core.numbers import NumberError, exact_text
 from .roundio import refuse_links
-from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, load_mapping, nfc,
-                     read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx, text_of)
+from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, cell_locator,
+                     load_mapping, nfc, read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx,
+                     text_of)
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -103,13 +104,14 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     if table is None:
         return []
     header, rows, sheet = table
+    locate = cell_locator(name, header, sheet)
     units: dict[tuple[str, str], RawUnit] = {}
     for rowno, cells in rows:
-        at = lambda col: cell_loc(name, header, rowno, col, sheet)  # noqa: E731
-        for needed in ("unit_id", "unit_name", "unit_type", "period"):
-            if not cells.get(needed):
-                sink.add(at(needed), _("{column} is empty").format(column=needed))
-        if any(not cells.get(n) for n in ("unit_id", "unit_name", "unit_type", "period")):
+        at = lambda col: locate(rowno, col)  # noqa: E731
+        empty = [n for n in ("unit_id", "unit_name", "unit_type", "period") if not cells.get(n)]
+        for needed in empty:
+            sink.add(at(needed), _("{column} is empty").format(column=needed))
+        if empty:
             continue
         key = (cells["unit_id"], cells["period"])
         unit = units.get(key)
@@ -271,6 +273,11 @@ def _citation(raw: Optional[dict], unit: RawUnit, location: Location, sink: Prob
     return Citation(nfc(raw["document"]), d, nfc(raw.get("issuer") or ""), file)
 
 
+ALLOWED_KEYS = {"percent": frozenset({"value", "numerator", "denominator"}), "responses": frozenset({"responses"}),
+                "tasks": frozenset({"tasks", "tasks_file"})}  # what each kind of metric takes; else a value
+VALUE_ONLY = frozenset({"value"})
+
+
 def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:
     where = raw.location
     kind = spec.kind
@@ -286,8 +293,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
         raw.given = {"tasks_file"}
         if len(sink.problems) > errors_before:
             return None
-    allowed = {"percent": {"value", "numerator", "denominator"}, "responses": {"responses"},
-               "tasks": {"tasks", "tasks_file"}}.get(kind, {"value"})
+    allowed = ALLOWED_KEYS.get(kind, VALUE_ONLY)
     extra = raw.given - allowed
     if extra:
         bad(_("a {kind} metric does not take {keys}").format(kind=kind, keys=", ".join(sorted(extra))))

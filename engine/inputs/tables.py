@@ -6,8 +6,10 @@ Every value keeps where it was read (a `Location`: `file:line:col`, CSV `file:ro
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
+import re
 import unicodedata
 import zipfile
 import zlib
@@ -28,7 +30,9 @@ from .yamlio import key_position, load_yaml, position
 
 
 def nfc(text: Any) -> str:
-    return unicodedata.normalize("NFC", str(text)).strip()
+    """The text in Unicode NFC, stripped. ASCII text is already NFC: it skips the normalisation."""
+    text = str(text)
+    return (text if text.isascii() else unicodedata.normalize("NFC", text)).strip()
 
 
 class ProblemSink:
@@ -69,6 +73,7 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
     if header is None:
         return [], []
     out = []
+    max_chars = _limit_once("string_chars")
     for i, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
@@ -76,7 +81,7 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
             sink.add(Location(name, i, len(header) + 1), _("row has {n} cells, the header has {columns}").format(
                 n=len(row), columns=len(header)))
             continue
-        cells = _cells(header, row, lambda col: Location(name, i, col), sink)
+        cells = _cells(header, row, lambda col: Location(name, i, col), sink, max_chars)
         if cells is not None:
             out.append((i, cells))
     return header, out
@@ -101,17 +106,26 @@ def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Opt
     return header if ok else None
 
 
+def _limit_once(name: str) -> Callable[[], int]:
+    """The limit `name`, read from the environment when first asked for and then kept: a table's
+    rows all ask for it, and a file read with none of them does not read (or refuse) it."""
+    return functools.cache(lambda: limit(name))
+
+
 def _cells(header: list[str], row: Iterable[Any], where: Callable[[int], Location], sink: ProblemSink,
-           shown: frozenset[int] = frozenset()) -> Optional[dict]:
-    """A row's cells by column name; None (with the problems in `sink`) when a text is too long or
-    a value stands in a column without a name. Columns in `shown` (1-based) only show something to
-    the person filling the sheet (engine/inputs/workbook.py) and are not read."""
-    max_chars = limit("string_chars")
+           max_chars: Callable[[], int], shown: frozenset[int] = frozenset()) -> Optional[dict]:
+    """A row's cells by column name; None (with the problems in `sink`) when a text is longer than
+    `max_chars()` or a value stands in a column without a name. Columns in `shown` (1-based) only
+    show something to the person filling the sheet (engine/inputs/workbook.py) and are not read."""
+    most = max_chars()
     cells: dict[str, str] = {}
     ok = True
     for i, (h, c) in enumerate(itertools.zip_longest(header, row, fillvalue=""), start=1):
-        text = c if isinstance(c, TypedNumber) else nfc(c)
-        if len(text) > max_chars:
+        if c.__class__ is str and c.isascii():  # most cells: already NFC (and `nfc` costs a call)
+            text = c.strip()
+        else:
+            text = c if isinstance(c, TypedNumber) else nfc(c)
+        if len(text) > most:
             sink.add(where(i), over("string_chars", _("a text of {n} characters").format(n=len(text))))
             ok = False
         elif i in shown:
@@ -185,12 +199,14 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
     intake = header != written
     shown = frozenset(i for i, (w, h) in enumerate(zip(written, header), start=1) if w and not h)
     out = []
+    max_chars = _limit_once("string_chars")
     for i, row in rows[1:]:
         if all(c is None or str(c).strip() == "" for c in row):
             continue
         values = [c.date().isoformat() if isinstance(c, datetime) else c.isoformat() if isinstance(c, date)
                   else "" if c is None else c for c in row]
-        cells = _cells(header, values, lambda col: Location.in_sheet(name, ws.title, _column(col), i), sink, shown)
+        cells = _cells(header, values, lambda col: Location.in_sheet(name, ws.title, _column(col), i), sink, max_chars,
+                       shown)
         if cells is None or (intake and workbook.unfilled(cells)):
             continue
         out.append((i, cells))
@@ -280,8 +296,19 @@ def _xlsx_value(cell: Any) -> Any:
 def cell_loc(name: str, header: list[str], row: int, column: str, sheet: str) -> Location:
     """Where the cell of `column` (by its header name; the first column when it has none) stands in
     row `row` of a CSV file or of the sheet `sheet`."""
-    idx = header.index(column) + 1 if column in header else 1
-    return Location.in_sheet(name, sheet, _column(idx), row) if sheet else Location(name, row, idx)
+    return cell_locator(name, header, sheet)(row, column)
+
+
+def cell_locator(name: str, header: list[str], sheet: str) -> Callable[[int, str], Location]:
+    """`cell_loc` for the many cells of one table: its columns are looked up once."""
+    index: dict[str, int] = {}
+    for i, h in enumerate(header, start=1):
+        index.setdefault(h, i)
+    if sheet:
+        letters = {h: _column(i) for h, i in index.items()}
+        first = _column(1)
+        return lambda row, column: Location.in_sheet(name, sheet, letters.get(column, first), row)
+    return lambda row, column: Location(name, row, index.get(column, 1))
 
 
 @dataclass(frozen=True)
@@ -319,12 +346,33 @@ def as_int(v: Any) -> int:
     return int(f)
 
 
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+# The two forms as people write them in ASCII digits (`2023-05-02`, `2/5/2023`), read without
+# strptime; anything else (other digits, spaces, ...) is left to strptime, which decides as before.
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_DMY_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
 def as_date(v: Any) -> date:
+    """A date written `YYYY-MM-DD` or `dd/mm/yyyy` (or a date already); ValueError if not."""
     v, _ = text_of(v)
     if isinstance(v, date):
         return v
     text = str(v).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+    m = _ISO_DATE.fullmatch(text)
+    if m:
+        return date(int(m[1]), int(m[2]), int(m[3]))  # ValueError for a day the month does not have
+    m = _DMY_DATE.fullmatch(text)
+    if m:
+        return date(int(m[3]), int(m[2]), int(m[1]))
+    if "-" not in text and "/" not in text:  # both forms need their separator (`Quý I` is no date)
+        raise ValueError
+    return strptime_date(text)
+
+
+def strptime_date(text: str) -> date:
+    """`text` read by strptime in the accepted forms, in their order; ValueError if none fits."""
+    for fmt in DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
