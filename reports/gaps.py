@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 from engine import methods
 from engine.core.model import Category, CriteriaSet, MetricSpec, Quantity, SubCriterion
 from engine.core.numbers import to_fraction
+from engine.storage.documents import ResultItem
 
 from .text import compact, num, vn_date
 
@@ -82,18 +83,17 @@ def _fraction(text: str) -> Optional[Fraction]:
         return None
 
 
-def current(sub: SubCriterion, metric: MetricSpec, item: dict) -> Current:
+def current(sub: SubCriterion, metric: MetricSpec, item: ResultItem) -> Current:
     """The unit's current value on an item: the exact quantity its result says the condition was
     tested on, kept only if it gives the self-assessed points back."""
-    if item["status"] == "missing_evidence":
+    if item.status == "missing_evidence":
         return Current(None, "Chưa có số liệu")
-    raw = item["inputs"][0]["value"] if item.get("inputs") else ""
-    given = item.get("quantity")
+    raw = item.inputs[0].value if item.inputs else ""
+    given = item.quantity
     if given is None:
         return Current(None, raw)
-    q: Optional[Quantity] = str(given) if metric.kind in ("date", "boolean", "category") else _fraction(str(given))
-    self_points = to_fraction(item.get("self_points") or item["points"])
-    if q is None or (item["status"] != "no_matching_band" and _points_for(sub, q) != self_points):
+    q: Optional[Quantity] = given if metric.kind in ("date", "boolean", "category") else _fraction(given)
+    if q is None or (item.status != "no_matching_band" and _points_for(sub, q) != item.own_points):
         return Current(None, raw)
     return Current(q, _describe(sub, metric, q, raw))
 
@@ -121,36 +121,36 @@ def _wording(metric: MetricSpec) -> methods.Wording:
     return methods.Wording(compact, _unit_suffix(metric))
 
 
-def gap_for(sub: SubCriterion, metric: MetricSpec, item: dict) -> Optional[Gap]:
+def gap_for(sub: SubCriterion, metric: MetricSpec, item: ResultItem) -> Optional[Gap]:
     """The gap on one item, or None when it is not applicable or already at its best."""
-    if item["status"] == "not_applicable":
+    if item.status == "not_applicable":
         return None
-    points = to_fraction(item["points"])
+    points = item.points
     method = methods.get(sub.method)
     best = method.best_points(sub)
     if points >= best:
         return None
     cur = current(sub, metric, item)
-    if item["status"] in NEEDS_DATA:
-        verb = ("bổ sung số liệu và tài liệu kiểm chứng" if item["status"] == "missing_evidence"
+    if item.status in NEEDS_DATA:
+        verb = ("bổ sung số liệu và tài liệu kiểm chứng" if item.status == "missing_evidence"
                 else "rà soát số liệu (giá trị không thuộc mức điểm nào)")
         highest = method.best(sub, _wording(metric)).words
         target, gain = f"{verb.capitalize()}; mức cao nhất: {highest}", best - points
     else:
         nearest = method.next_target(sub, points, cur.quantity, _wording(metric))
         target, gain = nearest.words, nearest.points - points
-    return Gap(sub.code, sub.title, sub.method, item["status"], points, to_fraction(item["max"]), best,
+    return Gap(sub.code, sub.title, sub.method, item.status, points, item.max, best,
                cur.text, target, gain, sub.source == "survey")
 
 
-def gap_report(criteria: CriteriaSet, items: Sequence[dict]) -> GapReport:
+def gap_report(criteria: CriteriaSet, items: Sequence[ResultItem]) -> GapReport:
     """Every gap of a unit, most points at stake first (then the larger next step, then the criteria's
     order), with the total still reachable."""
     subs = {s.code: s for s in criteria.sub_criteria()}
     order = {code: i for i, code in enumerate(subs)}
     gaps = []
     for item in items:
-        sub = subs[item["code"]]
+        sub = subs[item.code]
         g = gap_for(sub, criteria.metrics[sub.metric], item)
         if g is not None:
             gaps.append(g)
