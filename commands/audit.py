@@ -1,7 +1,6 @@
 """`cchc replay`, `keygen` and `archive …`: an auditor's view of bundles (docs/replay.md)."""
 from __future__ import annotations
 
-from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -214,20 +213,17 @@ def _show_bundle(archive, bid: int) -> None:
     _results_table(archive.results(bundle_id=bid), _("Results"))
 
 
-def _items_table(unit: str, year: int, bid: int, data: dict) -> None:
-    from reports.load import unit_result
+def _items_table(unit: str, year: int, bid: int, doc) -> None:
     from reports.notes import item_notes
 
-    doc = unit_result(Path(f"#{bid}:results/units/{unit}.json"), data)
     table = Table(title=_("{unit}, {year} (bundle #{id})").format(unit=unit, year=year, id=bid))
     for col in (_("Code"), _("Criterion"), _("Status"), _("Points"), _("Max"), _("Level reached")):
         table.add_column(col)
     statuses = {"scored": _("scored"), "not_applicable": _("not applicable"),
                 "missing_evidence": _("missing evidence"), "no_matching_band": _("no matching band")}
     for it in doc.items:
-        points = "—" if it.get("points") is None else num(Fraction(it["points"]))
-        table.add_row(it["code"], it["title"], statuses.get(it["status"], it["status"]), points,
-                      num(Fraction(it["max"])), it.get("condition") or item_notes(it, doc.unit_type))
+        table.add_row(it.code, it.title, statuses.get(it.status, it.status), num(it.points), num(it.max),
+                      it.condition or item_notes(it, doc.unit_type))
     out.print(table)
 
 

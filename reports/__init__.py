@@ -68,7 +68,7 @@ def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[
             raise InputError([Problem(str(doc.path), message=_("unit {unit!r} is also in {other}: one result per unit").format(
                 unit=uid, other=seen[uid]))])
         seen[uid] = doc.path
-        ctx = unit_context(cs, doc.data, report_date=report_date, profile=who)
+        ctx = unit_context(cs, doc, report_date=report_date, profile=who)
         for kind in kinds:
             files[f"{uid}.{kind}"] = produce("unit", kind, ctx, templates)
     return files

@@ -21,6 +21,7 @@ from engine import methods
 from engine.core.conditions import BandRequirement, KnockOut, limit_words, lowest_cap
 from engine.core.model import NOTE_KNOCKED_OUT, Category, CriteriaSet, MetricSpec, Quantity, SubCriterion
 from engine.core.numbers import to_fraction
+from engine.storage.documents import ResultItem
 
 from .text import compact, num, vn_date
 
@@ -80,15 +81,15 @@ class Outcome:
     held: tuple[KnockOut, ...] = ()
 
 
-def outcome(sub: SubCriterion, item: dict) -> Outcome:
-    self_points = to_fraction(item.get("self_points") or item["points"])
-    label = item.get("condition") or ""
+def outcome(sub: SubCriterion, item: ResultItem) -> Outcome:
+    self_points = item.own_points
+    label = item.condition
     conds = sub.conditions
     if conds is None:
         return Outcome(label, self_points)
     held: tuple[KnockOut, ...] = ()
-    if NOTE_KNOCKED_OUT in (item.get("notes") or ()):
-        told = item.get("note_values") or {}
+    if NOTE_KNOCKED_OUT in item.notes:
+        told = item.note_values
         held = conds.named(told.get("labels", ""))
         label, given = told.get("band", ""), _fraction(told.get("points", ""))
         self_points = self_points if given is None else given
@@ -118,18 +119,18 @@ def _fraction(text: str) -> Optional[Fraction]:
         return None
 
 
-def current(sub: SubCriterion, metric: MetricSpec, item: dict) -> Current:
+def current(sub: SubCriterion, metric: MetricSpec, item: ResultItem) -> Current:
     """The unit's current value on an item: the exact quantity its result says the condition was
     tested on, kept only if it gives the self-assessed points back."""
-    if item["status"] == "missing_evidence":
+    if item.status == "missing_evidence":
         return Current(None, "Chưa có số liệu")
-    raw = item["inputs"][0]["value"] if item.get("inputs") else ""
-    given = item.get("quantity")
+    raw = item.inputs[0].value if item.inputs else ""
+    given = item.quantity
     if given is None:
         return Current(None, raw)
-    q: Optional[Quantity] = str(given) if metric.kind in ("date", "boolean", "category") else _fraction(str(given))
+    q: Optional[Quantity] = given if metric.kind in ("date", "boolean", "category") else _fraction(given)
     was = outcome(sub, item)
-    if q is None or (item["status"] != "no_matching_band" and _points_for(sub, q, was.failed) != was.points):
+    if q is None or (item.status != "no_matching_band" and _points_for(sub, q, was.failed) != was.points):
         return Current(None, raw)
     return Current(q, _describe(sub, metric, q, raw))
 
@@ -157,22 +158,22 @@ def _wording(metric: MetricSpec) -> methods.Wording:
     return methods.Wording(compact, _unit_suffix(metric))
 
 
-def gap_for(sub: SubCriterion, metric: MetricSpec, item: dict, names: Optional[dict] = None) -> Optional[Gap]:
+def gap_for(sub: SubCriterion, metric: MetricSpec, item: ResultItem, names: Optional[dict] = None) -> Optional[Gap]:
     """The gap on one item, or None when it is not applicable or already at its best. An item a
     knock-out holds below its best is a gap too, with nothing reachable: the gap says why.
     `names`: words for the metrics its conditions read."""
-    if item["status"] == "not_applicable":
+    if item.status == "not_applicable":
         return None
-    points = to_fraction(item["points"])
+    points = item.points
     method = methods.get(sub.method)
     if points >= method.best_points(sub):
         return None
-    was = outcome(sub, item) if item["status"] == "scored" else Outcome("", points)
+    was = outcome(sub, item) if item.status == "scored" else Outcome("", points)
     best = max(method.reachable(sub, was.held), points)  # an appraiser may have given more than a cap
     cur = current(sub, metric, item)
     wording = _wording(metric)
-    if item["status"] in NEEDS_DATA:
-        verb = ("bổ sung số liệu và tài liệu kiểm chứng" if item["status"] == "missing_evidence"
+    if item.status in NEEDS_DATA:
+        verb = ("bổ sung số liệu và tài liệu kiểm chứng" if item.status == "missing_evidence"
                 else "rà soát số liệu (giá trị không thuộc mức điểm nào)")
         highest = method.best_reachable(sub, (), wording, names).words
         target, gain = f"{verb.capitalize()}; mức cao nhất: {highest}", best - points
@@ -180,11 +181,11 @@ def gap_for(sub: SubCriterion, metric: MetricSpec, item: dict, names: Optional[d
         nearest = method.next_reachable(sub, points, cur.quantity, was.held, was.failed, wording, names)
         target, gain = nearest.words, max(nearest.points - points, Fraction(0))
     limit = limit_words(was.held, wording.number) if was.held and lowest_cap(was.held) < method.best_points(sub) else ""
-    return Gap(sub.code, sub.title, sub.method, item["status"], points, to_fraction(item["max"]), best,
+    return Gap(sub.code, sub.title, sub.method, item.status, points, item.max, best,
                cur.text, target, gain, sub.source == "survey", limit)
 
 
-def gap_report(criteria: CriteriaSet, items: Sequence[dict]) -> GapReport:
+def gap_report(criteria: CriteriaSet, items: Sequence[ResultItem]) -> GapReport:
     """Every gap of a unit, most points at stake first (then the larger next step, then the criteria's
     order), with the total still reachable."""
     subs = {s.code: s for s in criteria.sub_criteria()}
@@ -192,7 +193,7 @@ def gap_report(criteria: CriteriaSet, items: Sequence[dict]) -> GapReport:
     names = {mid: spec.label for mid, spec in criteria.metrics.items()}
     gaps = []
     for item in items:
-        sub = subs[item["code"]]
+        sub = subs[item.code]
         g = gap_for(sub, criteria.metrics[sub.metric], item, names)
         if g is not None:
             gaps.append(g)

@@ -81,9 +81,9 @@ def previous_values(path: Optional[Path], unit_id: str) -> tuple[IntakeUnit, dic
                 unit=result.unit_id, expected=unit_id))])
         values: dict[str, str] = {}
         for item in result.items:
-            for i in item["inputs"]:
-                if i["value"] != "":
-                    values.setdefault(i["metric"], i["value"])
+            for i in item.inputs:
+                if i.value != "":
+                    values.setdefault(i.metric, i.value)
         return IntakeUnit(result.unit_id, result.unit_name, result.unit_type), values
     if fmt.startswith("cchc-round/"):
         units = [u for g in doc.get("groups", []) for u in g.get("units", [])] + \

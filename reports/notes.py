@@ -2,12 +2,13 @@
 engine/core/model.py `NOTES`), in the reader's language through the gettext catalogue."""
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
 
 from engine.core.i18n import N_, _, language
 from engine.core.model import (NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION,
                           NOTE_NOT_FOR_UNIT_TYPE)
 from engine.core.numbers import to_fraction
+from engine.storage.documents import ResultItem
 
 from .text import compact
 
@@ -43,9 +44,14 @@ def _points(exact: str) -> str:
     return text if language() == "vi" else text.replace(",", ".")
 
 
-def item_notes(item: dict, unit_type: str = "") -> str:
-    """An item's notes in words and the unit's own reason, `; `-separated (empty when none)."""
-    texts = [note_text(code, unit_type, item.get("note_values")) for code in item.get("notes") or ()]
-    if item.get("reason"):
-        texts.append(item["reason"])
+def item_notes(item: Union[ResultItem, Mapping], unit_type: str = "") -> str:
+    """An item's notes in words and the unit's own reason, `; `-separated (empty when none); the
+    item typed (`engine.storage.documents.ResultItem`) or as the engine's decision mapping."""
+    if isinstance(item, ResultItem):
+        notes, values, reason = item.notes, item.note_values, item.reason
+    else:
+        notes, values, reason = item.get("notes") or (), item.get("note_values"), item.get("reason")
+    texts = [note_text(code, unit_type, values) for code in notes]
+    if reason:
+        texts.append(reason)
     return "; ".join(texts)

@@ -12,6 +12,7 @@ from engine import methods
 from engine.core.model import (NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION,
                                NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet)
 from engine.core.numbers import to_fraction
+from engine.storage.documents import AppraisalRound, ResultCitation, ResultItem, ResultRollup, UnitResultDoc
 
 from .gaps import current, gap_report, outcome
 from .notes import note_text
@@ -31,38 +32,35 @@ def _f(value) -> Optional[Fraction]:
     return None if value is None else to_fraction(value)
 
 
-def citation_text(c: dict) -> str:
+def citation_text(c: ResultCitation) -> str:
     """`12/KH-SNV ngày 20/01/2023 của Sở Nội vụ (tệp: ke-hoach.pdf)`."""
-    parts = [c.get("document") or ""]
-    if c.get("date"):
-        parts.append(f"ngày {vn_date(c['date'])}")
-    if c.get("issuer"):
-        parts.append(f"của {c['issuer']}")
+    parts = [c.document]
+    if c.date:
+        parts.append(f"ngày {vn_date(c.date)}")
+    if c.issuer:
+        parts.append(f"của {c.issuer}")
     out = " ".join(p for p in parts if p)
-    if c.get("file"):
-        out += f" (tệp: {c['file']})"
+    if c.file:
+        out += f" (tệp: {c.file})"
     return out
 
 
-def round_lines(r: dict) -> list[str]:
+def round_lines(r: AppraisalRound) -> list[str]:
     """One appraisal round as a reader reads it: the unit's explanation it considered, then the
     council's word (`Thẩm định lần 1 (05/12/2023): điều chỉnh thành 0,25 điểm — lý do`)."""
     lines = []
-    n = r.get("round")
-    if r.get("explanation"):
-        lines.append(f"Giải trình của đơn vị{f' (lần {n})' if n is not None else ''}: {r['explanation']}")
-    label = f"Thẩm định lần {n}" if n is not None else "Thẩm định"
-    if r.get("date"):
-        label += f" ({vn_date(r['date'])})"
-    pts = r.get("points")
-    if pts is None:
-        text = label
-    elif r.get("accepted"):
-        text = f"{label}: công nhận {num(pts)} điểm"
+    n = r.round
+    if r.explanation:
+        lines.append(f"Giải trình của đơn vị (lần {n}): {r.explanation}")
+    label = f"Thẩm định lần {n}"
+    if r.date:
+        label += f" ({vn_date(r.date)})"
+    if r.accepted:
+        text = f"{label}: công nhận {num(r.points)} điểm"
     else:
-        text = f"{label}: điều chỉnh thành {num(pts)} điểm"
-    if r.get("reason"):
-        text += f" — {r['reason']}"
+        text = f"{label}: điều chỉnh thành {num(r.points)} điểm"
+    if r.reason:
+        text += f" — {r.reason}"
     lines.append(text)
     return lines
 
@@ -81,21 +79,20 @@ def number_citations(rows: list[dict]) -> list[dict]:
     return [{"no": n, "text": text} for text, n in numbers.items()]
 
 
-def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str] = None,
+def unit_context(criteria: CriteriaSet, doc: UnitResultDoc, *, report_date: Optional[str] = None,
                  profile: Optional[Profile] = None) -> dict:
     """Everything the unit templates show, as display text (Vietnamese numbers and dates); exact
     values for spreadsheets under each row's and the total's `values`."""
-    items = {i["code"]: i for i in doc["items"]}
-    crit_roll = {r["code"]: r for r in doc["criteria_rollup"]}
-    area_roll = {r["code"]: r for r in doc["areas"]}
+    items = {i.code: i for i in doc.items}
+    crit_roll = {r.code: r for r in doc.criteria_rollup}
+    area_roll = {r.code: r for r in doc.areas}
     type_labels = {t.id: t.label for t in criteria.unit_types}
-    unit = doc["unit"]
     # Appraised: the council named at least one item (an annual round's result). Then the appraised
     # column shows every applicable item's final points (an item it did not name keeps its own).
-    appraised = any(i.get("appraised_points") is not None for i in doc["items"])
+    appraised = any(i.appraised_points is not None for i in doc.items)
 
-    def self_pts(i: dict) -> Fraction:
-        return to_fraction(i["self_points"] if i.get("self_points") is not None else i["points"])
+    def self_pts(i: ResultItem) -> Fraction:
+        return i.own_points
 
     rows: list[dict] = []
     n_explain = n_na = n_items = 0
@@ -110,20 +107,20 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
             for sub in crit.sub_criteria:
                 item = items[sub.code]
                 n_items += 1
-                row = _item_row(criteria, sub, item, self_pts(item), appraised, type_labels, unit["type"])
+                row = _item_row(criteria, sub, item, self_pts(item), appraised, type_labels, doc.unit_type)
                 n_explain += row["needs_explanation"]
                 n_na += row["not_applicable"]
                 rows.append(row)
 
-    total = doc["total"]
-    t_max = to_fraction(total["max"])
-    applicable = [i for i in doc["items"] if i["status"] != "not_applicable"]
+    total = doc.total
+    t_max = total.max
+    applicable = [i for i in doc.items if i.status != "not_applicable"]
     self_total = _sum(self_pts(i) for i in applicable)
-    final_total = to_fraction(total["points"])
-    gaps = gap_report(criteria, doc["items"])
+    final_total = total.points
+    gaps = gap_report(criteria, doc.items)
     reachable_index = (final_total + gaps.reachable) / t_max * 100 if t_max else None
-    year = doc.get("period") or str(criteria.year)
-    st = doc.get("standing") or None
+    year = doc.period or str(criteria.year)
+    st = doc.data.get("standing") or None
     standing = None
     if st and st.get("group"):
         text = (f"{st['rank'] if st.get('rank') is not None else '—'}/{st.get('group_size') or '—'} trong nhóm "
@@ -143,8 +140,8 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
         "title": f"BẢNG TỰ ĐÁNH GIÁ, CHẤM ĐIỂM CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {year}",
         "profile": profile_context(profile),
         "citations": citations,
-        "unit": {"id": unit["id"], "name": unit["name"], "name_upper": unit["name"].upper(),
-                 "type": unit["type"], "type_label": type_labels.get(unit["type"], unit["type"])},
+        "unit": {"id": doc.unit_id, "name": doc.unit_name, "name_upper": doc.unit_name.upper(),
+                 "type": doc.unit_type, "type_label": type_labels.get(doc.unit_type, doc.unit_type)},
         "period": year,
         "criteria": {"id": criteria.id, "title": criteria.title, "decision": criteria.decision,
                      "issuer": criteria.issuer, "year": criteria.year, "max": num(criteria.max),
@@ -164,8 +161,8 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
             # no applicable item: no index (shown as a dash)
             "self_index": percent(self_total / t_max * 100) if t_max else "—",
             "appraised_index": (percent(final_total / t_max * 100) if t_max else "—") if appraised else "",
-            "index": percent(to_fraction(total["index"])) if total.get("index") is not None else "—",
-            "index_number": num(to_fraction(total["index"])) if total.get("index") is not None else "—",
+            "index": percent(total.index) if total.index is not None else "—",
+            "index_number": num(total.index) if total.index is not None else "—",
             "criteria_max": num(criteria.max),
             "excluded_max": num(criteria.max - t_max),
             "values": {"max": t_max, "self": self_total, "appraised": final_total if appraised else None,
@@ -184,36 +181,36 @@ def unit_context(criteria: CriteriaSet, doc: dict, *, report_date: Optional[str]
             "reachable_index": percent(reachable_index) if reachable_index is not None else "—",
             "next_index": percent((final_total + gaps.next_gain) / t_max * 100) if t_max else "—",
         },
-        "source": {"engine": doc.get("engine", ""), "evidence": doc.get("evidence_source", "")},
+        "source": {"engine": doc.engine, "evidence": doc.data["evidence_source"]},
         # what the criteria set's consistency rules say of the unit's figures (scores stand as given)
-        "warnings": list(doc.get("warnings") or ()),
+        "warnings": list(doc.data.get("warnings") or ()),
     }
 
 
-def _group_row(kind, stt, code, title, nominal_max, rollup, group_items, self_pts, appraised) -> dict:
-    applicable = [i for i in group_items if i["status"] != "not_applicable"]
-    mx = to_fraction(rollup["max"])
+def _group_row(kind, stt, code, title, nominal_max, rollup: ResultRollup, group_items, self_pts, appraised) -> dict:
+    applicable = [i for i in group_items if i.status != "not_applicable"]
+    mx = rollup.max
     return {
         "kind": kind, "stt": stt, "code": code, "title": title,
         "max": num(mx), "nominal_max": num(nominal_max), "reduced": mx != nominal_max,
         "self": num(_sum(self_pts(i) for i in applicable)) if applicable else "",
-        "appraised": num(to_fraction(rollup["points"])) if appraised and applicable else "",
+        "appraised": num(rollup.points) if appraised and applicable else "",
         "not_applicable": not applicable, "needs_explanation": False, "survey": False, "adjusted": False,
         "result": "", "evidence": [], "explanation": [],
-        "index": percent(to_fraction(rollup["index"])) if rollup.get("index") is not None else "",
+        "index": percent(rollup.index) if rollup.index is not None else "",
         "values": {"max": mx if applicable else nominal_max,
                    "self": _sum(self_pts(i) for i in applicable) if applicable else None,
-                   "appraised": to_fraction(rollup["points"]) if appraised and applicable else None},
+                   "appraised": rollup.points if appraised and applicable else None},
     }
 
 
-def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_type) -> dict:
-    status = item["status"]
+def _item_row(criteria, sub, item: ResultItem, self_points, appraised, type_labels, unit_type) -> dict:
+    status = item.status
     na = status == "not_applicable"
-    evidence = [citation_text(i["citation"]) for i in item.get("inputs", []) if i.get("citation")]
-    notes, reason = item["notes"], item["reason"]
+    evidence = [citation_text(i.citation) for i in item.inputs if i.citation]
+    notes, reason = item.notes, item.reason
     explanation: list[str] = []
-    told = item.get("note_values") or {}
+    told = item.note_values
     metric = criteria.metrics.get(told.get("metric", ""))
     owed = [NEEDS_EXPLANATION[code].format(metric=metric.label if metric else told.get("metric", ""))
             for code in notes if code in NEEDS_EXPLANATION][:1]
@@ -227,9 +224,8 @@ def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_typ
     if NOTE_KNOCKED_OUT in notes:  # the knock-out that capped the item, and what the figures alone gave
         knocked = note_text(NOTE_KNOCKED_OUT, unit_type, told)
         explanation.insert(0, knocked[:1].upper() + knocked[1:] + ".")
-    for r in item.get("appraisal_rounds") or ():
-        if isinstance(r, dict):
-            explanation += round_lines(r)
+    for r in item.appraisal_rounds:
+        explanation += round_lines(r)
     result = ""
     if not na and status != "missing_evidence":
         cur = current(sub, criteria.metrics[sub.metric], item)
@@ -242,14 +238,14 @@ def _item_row(criteria, sub, item, self_points, appraised, type_labels, unit_typ
         result = "; ".join(parts)
     return {
         "kind": "item", "stt": sub.code, "code": sub.code, "title": sub.title,
-        "max": num(to_fraction(item["max"])), "nominal_max": num(sub.max), "reduced": False,
+        "max": num(item.max), "nominal_max": num(sub.max), "reduced": False,
         "self": "" if na else num(self_points),
-        "appraised": num(to_fraction(item["points"])) if appraised and not na else "",
-        "adjusted": appraised and not na and to_fraction(item["points"]) != self_points,
+        "appraised": num(item.points) if appraised and not na else "",
+        "adjusted": appraised and not na and item.points != self_points,
         "not_applicable": na, "needs_explanation": needs, "survey": sub.source == "survey",
         "status": status, "result": result, "evidence": evidence, "explanation": explanation,
         "index": "",
-        "values": {"max": to_fraction(item["max"]), "self": None if na else self_points,
-                   "appraised": to_fraction(item["points"]) if appraised and not na else None},
+        "values": {"max": item.max, "self": None if na else self_points,
+                   "appraised": item.points if appraised and not na else None},
     }
 

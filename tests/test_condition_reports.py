@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from fractions import Fraction as F
 
 import pytest
@@ -14,6 +15,7 @@ from engine import decide, load_criteria
 from engine.evaluation.midyear import check_unit, elapsed_from, midyear_json
 from engine.round.output import round_files
 from engine.round.run import run_round
+from engine.storage.documents import UnitResultDoc, unit_result
 from engine.storage.results import unit_json
 from reports.gaps import gap_report
 from reports.render import produce
@@ -57,16 +59,16 @@ def _unit(uid, **values):
                         for m, v in values.items()})
 
 
-def _doc(criteria, rec, engine="durable") -> dict:
+def _doc(criteria, rec, engine="durable") -> UnitResultDoc:
     [result] = decide(criteria, [rec], get_evaluator(engine))
-    return json.loads(json.dumps(unit_json(criteria, result, engine)))
+    return unit_result(Path("units/u.json"), json.loads(json.dumps(unit_json(criteria, result, engine))))
 
 
 @pytest.mark.parametrize("engine", ["durable", "reference"])
 def test_gaps_never_promise_more_than_a_knock_out_allows_and_say_why(criteria, engine):
     doc = _doc(criteria, _unit("a", on_time_rate=80, late_files=6, head_disciplined=True, on_portal=3,
                                published=3), engine)
-    gaps = {g.code: g for g in gap_report(criteria, doc["items"]).gaps}
+    gaps = {g.code: g for g in gap_report(criteria, doc.items).gaps}
     zeroed, capped, required = gaps["1.1.1"], gaps["1.1.2"], gaps["1.1.3"]
     # at its cap already: listed with nothing reachable, and why
     assert (zeroed.points, zeroed.best, zeroed.stake, zeroed.gain) == (0, 0, 0, 0)
@@ -78,13 +80,13 @@ def test_gaps_never_promise_more_than_a_knock_out_allows_and_say_why(criteria, e
     # the band reached names the requirement it also needs
     assert (required.best, required.gain) == (2, 2)
     assert required.target == "Trên 90% (> 90 %), kèm điều kiện: Số hồ sơ trễ hạn = 0"
-    report = gap_report(criteria, doc["items"])
+    report = gap_report(criteria, doc.items)
     assert report.reachable == F(1, 2) + 2 and report.next_gain == F(1, 2) + 2
 
 
 def test_a_band_reached_without_its_requirement_makes_the_requirement_the_next_step(criteria):
     doc = _doc(criteria, _unit("b", on_time_rate=95, late_files=1, head_disciplined=False, on_portal=3, published=3))
-    gaps = {g.code: g for g in gap_report(criteria, doc["items"]).gaps}
+    gaps = {g.code: g for g in gap_report(criteria, doc.items).gaps}
     assert set(gaps) == {"1.1.3"}  # 1.1.1 and 1.1.2 are at their best
     g = gaps["1.1.3"]
     assert (g.points, g.best, g.gain, g.value) == (1, 2, 1, "95,00 %")  # the value is still read from the result
@@ -119,9 +121,9 @@ def test_the_unit_report_shows_consistency_warnings_and_knock_outs_in_words(crit
     monkeypatch.setenv("LANGUAGE", "vi")  # the notes are in the reader's language
     doc = _doc(criteria, _unit("a", on_time_rate=95, late_files=0, head_disciplined=True, on_portal=10,
                                published=12))
-    assert doc["warnings"]
+    assert doc.data["warnings"]
     ctx = unit_context(criteria, doc)
-    assert ctx["warnings"] == doc["warnings"]
+    assert ctx["warnings"] == doc.data["warnings"]
     row = next(r for r in ctx["rows"] if r.get("code") == "1.1.1")
     assert row["explanation"][0] == (f"Điều kiện loại trừ: {DISCIPLINED}; theo số liệu đạt mức «Trên 90%» = 2 điểm.")
     assert row["result"] == "Kết quả: 95,00 %; Mức: Trên 90%"  # the band the figures reached, not the knock-out
@@ -134,7 +136,7 @@ def test_the_unit_report_shows_consistency_warnings_and_knock_outs_in_words(crit
 
     sheet = load_workbook(BytesIO(produce("unit", "xlsx", ctx, None))).active
     cells = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
-    assert "Cảnh báo về tính nhất quán của số liệu" in cells and doc["warnings"][0] in cells
+    assert "Cảnh báo về tính nhất quán của số liệu" in cells and doc.data["warnings"][0] in cells
     clean = unit_context(criteria, _doc(criteria, _unit("b", on_time_rate=95, late_files=0, head_disciplined=False,
                                                         on_portal=12, published=12)))
     assert clean["warnings"] == [] and "Cảnh báo" not in produce("unit", "md", clean, None).decode("utf-8")

@@ -175,9 +175,10 @@ def test_reports_are_byte_identical_for_the_same_inputs(cchc, tmp_path, province
 
 def gaps_of(doc: dict):
     from engine import load_criteria
+    from engine.storage.documents import unit_result
     from reports.gaps import gap_report
 
-    return gap_report(load_criteria(CRITERIA), doc["items"])
+    return gap_report(load_criteria(CRITERIA), unit_result(Path("u.json"), doc).items)
 
 
 def test_gaps_sorted_by_points_at_stake_and_total_reachable(province):
@@ -223,14 +224,18 @@ def test_missing_evidence_gap_names_the_best_outcome(province):
 
 def test_a_misread_value_is_never_used(province):
     """The current value is kept only if it gives the self-assessed points back."""
+    import dataclasses
+
     from engine import load_criteria
+    from engine.storage.documents import ResultInput, ResultItem
     from reports.gaps import current
 
     cs = load_criteria(CRITERIA)
     sub = next(s for s in cs.sub_criteria() if s.code == "2.1.1")
-    item = {"status": "scored", "points": "2", "inputs": [{"value": "99"}], "quantity": "99"}  # 99 % gives 3
+    item = ResultItem("2.1.1", "", "tiers", "scored", Fraction(2), Fraction(3), "", (), {}, "",
+                      (ResultInput("on_time_rate", "", "99", None, ""),), "99")  # 99 % gives 3
     assert current(sub, cs.metrics[sub.metric], item).quantity is None
-    item["quantity"] = "93.5"
+    item = dataclasses.replace(item, quantity="93.5")
     assert current(sub, cs.metrics[sub.metric], item).quantity == Fraction(187, 2)
 
 
@@ -367,15 +372,16 @@ def test_bad_inputs_exit_2_with_a_clear_message(cchc, tmp_path, province):
 
 def test_a_unit_with_no_applicable_item_has_no_index(province):
     from engine import load_criteria
+    from engine.storage.documents import unit_result
     from reports import render, unit_context
 
     doc = json.loads((province / "units" / "xa-an-binh.json").read_text("utf-8"))
     for i in doc["items"]:
-        i.update(status="not_applicable", points="0", note="Không phát sinh", inputs=[], self_points=None,
-                 appraised_points=None, appraisal_rounds=[])
+        i.update(status="not_applicable", points="0", notes=[], reason="Không phát sinh", inputs=[],
+                 self_points=None, appraised_points=None, appraisal_rounds=[])
     for r in doc["areas"] + doc["criteria_rollup"] + [doc["total"]]:
         r.update(points="0", max="0", index=None, index_display=None)
-    ctx = unit_context(load_criteria(CRITERIA), doc)
+    ctx = unit_context(load_criteria(CRITERIA), unit_result(Path("xa-an-binh.json"), doc))
     md = render("unit", "md", ctx).decode("utf-8")
     assert "- Chỉ số CCHC: **—**" in md and "- Điểm tối đa áp dụng: **0,00**" in md
     assert row(md, "**I**")[2:4] == ["(8,00)", "Không áp dụng"]

@@ -117,6 +117,7 @@ def test_score_decides_it_and_the_report_shows_its_band(province, cchc):
 def test_gaps_give_its_next_threshold(province):
     from engine import decide
     from engine.inputs.evidence import load_evidence
+    from engine.storage.documents import unit_result_bytes
     from engine.storage.results import result_files
     from reports.gaps import gap_report
     from rules import get_evaluator
@@ -125,7 +126,7 @@ def test_gaps_give_its_next_threshold(province):
     evaluator = get_evaluator("durable")
     results = decide(cs, load_evidence([province / "evidence"], cs).records, evaluator)
     files = result_files(cs, results, evaluator.name, [])
-    gaps = {u: gap_report(cs, json.loads(files[f"units/{u}.json"])["items"]).gaps
+    gaps = {u: gap_report(cs, unit_result_bytes(u, files[f"units/{u}.json"]).items).gaps
             for u in ("so-a", "so-b", "so-c")}
     assert gaps["so-a"] == ()
     [b], [c] = gaps["so-b"], gaps["so-c"]

@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from ..evaluation.evaluate import Evaluator
 
 from ..storage.bundle import Bundle, BundleError, load_public_key, read_bundle
-from ..core.errors import CchcError
+from ..core.errors import CchcError, InputError
 from ..core.i18n import _
 from ..core.numbers import exact_text, to_fraction
+from ..storage.documents import UnitResultDoc, unit_result, unit_result_bytes
 from ..storage.results import dumps
 from ..inputs.schema import json_problem
 
@@ -83,11 +84,10 @@ class BundleIndex:
     units: tuple[UnitIndex, ...]
 
 
-def index_bundle(bundle: Bundle) -> BundleIndex:
-    """Year, criteria and per-unit totals of a bundle, from its manifest and its unit results
-    (every result file in the `cchc-result/…` format)."""
-    about = bundle.about
-    units, criteria = [], {}
+def unit_results(bundle: Bundle) -> list[tuple[str, UnitResultDoc]]:
+    """The unit results of a bundle (its result files in the `cchc-result/…` format), by file name,
+    each read through the result schema; one that does not match it is refused by name."""
+    out = []
     for name, data in sorted(bundle.results().items()):
         try:
             doc = json.loads(data.decode("utf-8"))
@@ -98,15 +98,23 @@ def index_bundle(bundle: Bundle) -> BundleIndex:
         problem = json_problem(doc, "bundle.schema.json", "indexed_result")
         if problem:
             raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name}: {problem}")
-        criteria = criteria or doc.get("criteria") or {}
-        u, total = doc["unit"], doc["total"]
         try:
-            pts, mx = to_fraction(total["points"]), to_fraction(total["max"])
-        except (TypeError, ValueError, ZeroDivisionError):
-            raise ArchiveError(_("bundle {bundle}: result {name}: the field 'total' holds no exact points and "
-                                 "maximum").format(bundle=bundle.sha256[:12], name=name)) from None
-        units.append(UnitIndex(u["id"], str(u.get("name", "")), str(u.get("type", "")),
-                               str(doc.get("period", "")), exact_text(pts), exact_text(mx),
+            out.append((name, unit_result(Path(name), doc)))
+        except InputError as exc:
+            shown = "; ".join(str(p) for p in exc.problems[:3])
+            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {shown}") from None
+    return out
+
+
+def index_bundle(bundle: Bundle) -> BundleIndex:
+    """Year, criteria and per-unit totals of a bundle, from its manifest and its unit results
+    (every result file in the `cchc-result/…` format)."""
+    about = bundle.about
+    units, criteria = [], {}
+    for name, doc in unit_results(bundle):
+        criteria = criteria or dict(doc.data["criteria"])
+        pts, mx = doc.points, doc.max
+        units.append(UnitIndex(doc.unit_id, doc.unit_name, doc.unit_type, doc.period, exact_text(pts), exact_text(mx),
                                exact_text(pts / mx * 100) if mx else None))
     year = about.get("year", criteria.get("year"))
     return BundleIndex(bundle.kind, int(year) if year is not None else None,
@@ -334,7 +342,6 @@ class Archive:
     def _admit(self, name: str, b: Bundle, factory: EvaluatorFactory, required: Sequence[str]) -> str:
         """Refuse a bundle signed by no required key, or whose own inputs do not reproduce its
         results (the same replay as `cchc replay`); else say how it was verified."""
-        from ..core.errors import InputError
         from .bundle_kinds import replay
 
         if required and b.signer not in required:
@@ -459,9 +466,10 @@ class Archive:
                 return row
         raise ArchiveError(f"no bundle #{bundle_id} in {self.path}")
 
-    def unit_result(self, bundle_id: int, unit_id: str) -> dict:
-        """A unit's result document (every item) as its archived bundle recorded it."""
-        return json.loads(self.bundle(bundle_id).part(f"results/units/{unit_id}.json"))
+    def unit_result(self, bundle_id: int, unit_id: str) -> UnitResultDoc:
+        """A unit's result (every item) as its archived bundle recorded it."""
+        return unit_result_bytes(f"#{bundle_id}:results/units/{unit_id}.json",
+                                 self.bundle(bundle_id).part(f"results/units/{unit_id}.json"))
 
     def bundle_bytes(self, bundle_id: int) -> bytes:
         self.bundle(bundle_id)

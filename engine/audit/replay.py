@@ -24,6 +24,7 @@ from ..inputs.evidence import EvidenceSet, load_evidence
 from ..core.i18n import N_, _
 from ..core.model import CriteriaSet, UnitResult
 from ..core.numbers import display, exact_text, to_fraction
+from ..storage.documents import ResultItem, ResultRollup, UnitResultDoc, unit_result
 from ..storage.results import RESULT_FORMAT, result_files
 
 # Fields that name places (paths, lines) or the evaluator rather than decide anything: a replay
@@ -169,38 +170,38 @@ def _load_json(data: bytes) -> Any:
         return None
 
 
-def _item_outcome(item: dict) -> Outcome:
-    return Outcome(str(item.get("status", "")), str(item.get("points", "")), str(item.get("max", "")),
-                   str(item.get("condition", "")))
+def _item_outcome(item: ResultItem) -> Outcome:
+    return Outcome(item.status, exact_text(item.points), exact_text(item.max), item.condition)
 
 
-def _rollup_outcome(r: dict) -> Outcome:
-    return Outcome("", str(r.get("points", "")), str(r.get("max", "")), "", r.get("index"))
+def _rollup_outcome(r: ResultRollup) -> Outcome:
+    return Outcome("", exact_text(r.points), exact_text(r.max), "", None if r.index is None else exact_text(r.index))
 
 
-def _inputs_text(item: dict) -> str:
-    parts = []
-    for i in item.get("inputs") or []:
-        cit = i.get("citation") or {}
-        doc = f" [{cit.get('document', '')}]" if cit else ""
-        parts.append(f"{i.get('metric')} = {i.get('value')}{doc}")
-    note = "; ".join(item.get("notes") or ()) or item.get("reason") or ""
+def _line_outcome(line: dict) -> Outcome:
+    """A unit's line in summary.json, as an outcome (not typed: the summary is no unit result)."""
+    return Outcome("", str(line.get("points", "")), str(line.get("max", "")), "", line.get("index"))
+
+
+def _inputs_text(item: ResultItem) -> str:
+    parts = [f"{i.metric} = {i.value}" + (f" [{i.citation.document}]" if i.citation else "") for i in item.inputs]
+    note = "; ".join(item.notes) or item.reason
     return "; ".join(parts) + (f" ({note})" if note else "") or _("no inputs")
 
 
-def _compare_unit(name: str, rec: dict, rep: dict, diffs: list[Difference]) -> int:
-    unit = str((rec.get("unit") or {}).get("id") or (rep.get("unit") or {}).get("id") or name)
-    rc, pc = (rec.get("criteria") or {}).get("sha256"), (rep.get("criteria") or {}).get("sha256")
-    if rc != pc:
-        diffs.append(Difference(name, "criteria", recorded=str(rc), replayed=str(pc)))
-    for key in ("name", "type"):
-        a, b = (rec.get("unit") or {}).get(key), (rep.get("unit") or {}).get(key)
+def _compare_unit(name: str, rec: UnitResultDoc, rep: UnitResultDoc, diffs: list[Difference]) -> int:
+    """Two schema-valid unit results, decision by decision. Two items differ in their outcome
+    (status, points, maximum, condition) or, outcome alike, in anything else but where their
+    inputs were read."""
+    unit = rec.unit_id or rep.unit_id or name
+    if rec.criteria_sha256 != rep.criteria_sha256:
+        diffs.append(Difference(name, "criteria", recorded=rec.criteria_sha256, replayed=rep.criteria_sha256))
+    for key, a, b in (("name", rec.unit_name, rep.unit_name), ("type", rec.unit_type, rep.unit_type),
+                      ("period", rec.period, rep.period)):
         if a != b:
-            diffs.append(Difference(name, "unit", unit, key, str(a), str(b)))
-    if rec.get("period") != rep.get("period"):
-        diffs.append(Difference(name, "unit", unit, "period", str(rec.get("period")), str(rep.get("period"))))
-    r_items = {str(i.get("code")): i for i in rec.get("items") or []}
-    p_items = {str(i.get("code")): i for i in rep.get("items") or []}
+            diffs.append(Difference(name, "unit", unit, key, a, b))
+    r_items = {i.code: i for i in rec.items}
+    p_items = {i.code: i for i in rep.items}
     order = list(r_items) + [c for c in p_items if c not in r_items]
     for code in order:
         a, b = r_items.get(code), p_items.get(code)
@@ -210,24 +211,25 @@ def _compare_unit(name: str, rec: dict, rep: dict, diffs: list[Difference]) -> i
             continue
         if _item_outcome(a) != _item_outcome(b):
             diffs.append(Difference(name, "item", unit, code, _item_outcome(a), _item_outcome(b)))
-        elif _strip(a) != _strip(b):
+        elif a != b:
             diffs.append(Difference(name, "input", unit, code, _inputs_text(a), _inputs_text(b)))
     for key, kind in (("criteria_rollup", "criterion"), ("areas", "area")):
-        ra = {str(r.get("code")): r for r in rec.get(key) or []}
-        pa = {str(r.get("code")): r for r in rep.get(key) or []}
+        ra = {r.code: r for r in getattr(rec, key)}
+        pa = {r.code: r for r in getattr(rep, key)}
         for code in list(ra) + [c for c in pa if c not in ra]:
             a, b = ra.get(code), pa.get(code)
             if a is None or b is None or _rollup_outcome(a) != _rollup_outcome(b):
                 diffs.append(Difference(name, kind, unit, code, _rollup_outcome(a) if a else None,
                                         _rollup_outcome(b) if b else None))
-    ta, tb = rec.get("total") or {}, rep.get("total") or {}
-    if _rollup_outcome(ta) != _rollup_outcome(tb):
-        diffs.append(Difference(name, "total", unit, "", _rollup_outcome(ta), _rollup_outcome(tb)))
-    _compare_json(name, {k: v for k, v in (rec.get("criteria") or {}).items() if k != "sha256"},
-                  {k: v for k, v in (rep.get("criteria") or {}).items() if k != "sha256"}, diffs, unit, "criteria")
+    ta, tb = _rollup_outcome(rec.total), _rollup_outcome(rep.total)
+    if ta != tb:
+        diffs.append(Difference(name, "total", unit, "", ta, tb))
+    rd, pd = rec.data, rep.data
+    _compare_json(name, {k: v for k, v in rd["criteria"].items() if k != "sha256"},
+                  {k: v for k, v in pd["criteria"].items() if k != "sha256"}, diffs, unit, "criteria")
     known = {"format", "criteria", "unit", "period", "items", "criteria_rollup", "areas", "total"}
-    _compare_json(name, {k: v for k, v in rec.items() if k not in known},
-                  {k: v for k, v in rep.items() if k not in known}, diffs, unit)
+    _compare_json(name, {k: v for k, v in rd.items() if k not in known},
+                  {k: v for k, v in pd.items() if k not in known}, diffs, unit)
     return len(order)
 
 
@@ -242,7 +244,7 @@ def _compare_summary(name: str, rec: dict, rep: dict, diffs: list[Difference]) -
         if a is None or b is None:
             diffs.append(Difference(name, "missing" if b is None else "extra", uid))
         elif _strip(a) != _strip(b):
-            ra, rb = _rollup_outcome(a), _rollup_outcome(b)
+            ra, rb = _line_outcome(a), _line_outcome(b)
             if ra != rb and (uid, ra, rb) not in totals:
                 diffs.append(Difference(name, "summary", uid, "", ra, rb))
             other = sorted(k for k in set(a) | set(b) if k not in _TOTAL_KEYS and a.get(k) != b.get(k))
@@ -305,9 +307,10 @@ def compare_results(recorded: Mapping[str, bytes], replayed: Mapping[str, bytes]
                                         _("other bytes")))
             continue
         fmt = str(ra.get("format", "")) if isinstance(ra, dict) else ""
-        if fmt.startswith("cchc-result/") and isinstance(rb, dict):
+        typed = _unit_results(name, ra, rb) if fmt.startswith("cchc-result/") else None
+        if typed is not None:
             units += 1
-            decisions += _compare_unit(name, ra, rb, diffs)
+            decisions += _compare_unit(name, *typed, diffs)
         elif fmt.startswith("cchc-summary/") and isinstance(rb, dict):
             _compare_summary(name, ra, rb, diffs)
         else:
@@ -320,6 +323,15 @@ def compare_results(recorded: Mapping[str, bytes], replayed: Mapping[str, bytes]
             seen.add(key)
             unique.append(d)
     return Comparison(tuple(unique), units, decisions)
+
+
+def _unit_results(name: str, recorded: Any, replayed: Any) -> Optional[tuple[UnitResultDoc, UnitResultDoc]]:
+    """Both sides as unit results; None when either does not match the result schema (then they are
+    compared field by field, as any other JSON)."""
+    try:
+        return unit_result(Path(name), recorded), unit_result(Path(name), replayed)
+    except InputError:
+        return None
 
 
 def _unit_of(name: str) -> str:
@@ -488,8 +500,8 @@ def _recorded_units(bundle: Bundle) -> list[tuple[str, str, str, Fraction, Fract
     for name, data in sorted(bundle.results().items()):
         doc = _load_json(data)
         if isinstance(doc, dict) and str(doc.get("format", "")).startswith("cchc-result/"):
-            u, total = doc["unit"], doc["total"]
-            units.append((u["id"], u["name"], u["type"], to_fraction(total["points"]), to_fraction(total["max"])))
+            r = unit_result(Path(f"results/{name}"), doc)
+            units.append((r.unit_id, r.unit_name, r.unit_type, r.points, r.max))
     return units
 
 

@@ -17,6 +17,7 @@ from engine import load_criteria, load_evidence, score
 from engine.core.errors import CchcError, InputError, Problem
 from engine.core.model import CriteriaSet, EvidenceRecord, MetricValue, SubCriterion
 from engine.core.numbers import exact_text, parse_number
+from engine.storage.documents import unit_result
 from engine.storage.results import unit_json
 from reports.gaps import GapReport, gap_report
 from rules import get_evaluator
@@ -193,7 +194,7 @@ def evaluate(unit, cs: CriteriaSet, values: dict, not_applicable: dict) -> Outco
                                         for p in exc.problems])
         warnings = [{"field": _field_of(w, lines), "message": w.message} for w in ev.warnings]
     result = unit_json(cs, results[0], ENGINE)
-    return Outcome(result, gap_report(cs, result["items"]), warnings)
+    return Outcome(result, gap_report(cs, unit_result(Path(f"{results[0].unit_id}.json"), result).items), warnings)
 
 
 # ---------------------------------------------------------------- evidence record -> form values

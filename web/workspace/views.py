@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engine.core.errors import InputError
+from engine.storage.documents import unit_result
 from reports.gaps import gap_report
 
 from . import access, audit, council, scoring, services, throttle, uploads
@@ -135,7 +136,7 @@ def _unit_page(request, unit):
     cs = form.cs
     result = a.result
     decisions = {d["code"]: d for d in (result or {}).get("items", [])}
-    gaps = gap_report(cs, result["items"]) if result else None
+    gaps = gap_report(cs, unit_result(Path(f"{unit.code}.json"), result).items) if result else None
     files: dict[str, list] = {}
     for f in unit.files.all():
         files.setdefault(f.item, []).append(f)
