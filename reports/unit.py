@@ -10,7 +10,7 @@ from typing import Optional
 
 from engine import methods
 from engine.core.model import (NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION,
-                               NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet)
+                               NOTE_NOT_FOR_UNIT_TYPE, CriteriaSet, index_of)
 from engine.core.numbers import to_fraction
 from engine.storage.documents import AppraisalRound, ResultCitation, ResultItem, ResultRollup, UnitResultDoc
 
@@ -118,7 +118,7 @@ def unit_context(criteria: CriteriaSet, doc: UnitResultDoc, *, report_date: Opti
     self_total = _sum(self_pts(i) for i in applicable)
     final_total = total.points
     gaps = gap_report(criteria, doc.items)
-    reachable_index = (final_total + gaps.reachable) / t_max * 100 if t_max else None
+    reachable_index = index_of(final_total + gaps.reachable, t_max)
     year = doc.period or str(criteria.year)
     st = doc.data.get("standing") or None
     standing = None
@@ -159,15 +159,15 @@ def unit_context(criteria: CriteriaSet, doc: UnitResultDoc, *, report_date: Opti
             "appraised": num(final_total) if appraised else "",
             "points": num(final_total),
             # no applicable item: no index (shown as a dash)
-            "self_index": percent(self_total / t_max * 100) if t_max else "—",
-            "appraised_index": (percent(final_total / t_max * 100) if t_max else "—") if appraised else "",
+            "self_index": percent(index_of(self_total, t_max)) if t_max else "—",
+            "appraised_index": (percent(index_of(final_total, t_max)) if t_max else "—") if appraised else "",
             "index": percent(total.index) if total.index is not None else "—",
             "index_number": num(total.index) if total.index is not None else "—",
             "criteria_max": num(criteria.max),
             "excluded_max": num(criteria.max - t_max),
             "values": {"max": t_max, "self": self_total, "appraised": final_total if appraised else None,
-                       "self_index": self_total / t_max * 100 if t_max else None,
-                       "appraised_index": (final_total / t_max * 100 if t_max else None) if appraised else None},
+                       "self_index": index_of(self_total, t_max),
+                       "appraised_index": index_of(final_total, t_max) if appraised else None},
         },
         "gaps": [{
             "code": g.code, "title": g.title, "points": num(g.points), "max": num(g.max),
@@ -179,7 +179,7 @@ def unit_context(criteria: CriteriaSet, doc: UnitResultDoc, *, report_date: Opti
             "reachable": num(gaps.reachable), "next_gain": num(gaps.next_gain),
             "count": len(gaps.gaps),
             "reachable_index": percent(reachable_index) if reachable_index is not None else "—",
-            "next_index": percent((final_total + gaps.next_gain) / t_max * 100) if t_max else "—",
+            "next_index": percent(index_of(final_total + gaps.next_gain, t_max)) if t_max else "—",
         },
         "source": {"engine": doc.engine, "evidence": doc.data["evidence_source"]},
         # what the criteria set's consistency rules say of the unit's figures (scores stand as given)

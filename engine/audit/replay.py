@@ -22,7 +22,7 @@ from ..core.errors import CchcError, InputError
 from ..evaluation.evaluate import Evaluator, decide
 from ..inputs.evidence import EvidenceSet, load_evidence
 from ..core.i18n import N_, _
-from ..core.model import CriteriaSet, UnitResult
+from ..core.model import CriteriaSet, UnitResult, index_of
 from ..core.numbers import display, exact_text, to_fraction
 from ..storage.documents import ResultItem, ResultRollup, UnitResultDoc, unit_result
 from ..storage.results import RESULT_FORMAT, result_files
@@ -448,7 +448,7 @@ class Place:
 
     @property
     def index(self) -> Optional[Fraction]:
-        return self.points / self.max * 100 if self.max else None
+        return index_of(self.points, self.max)
 
 
 @dataclass(frozen=True)

@@ -308,6 +308,11 @@ class Decision:
     note_values: tuple[tuple[str, str], ...] = ()  # named values the notes' words show (metric, band, …)
 
 
+def index_of(points: Fraction, maximum: Fraction) -> Optional[Fraction]:
+    """The PAR index: points ÷ applicable maximum × 100, exact; None when nothing applies."""
+    return points / maximum * 100 if maximum else None
+
+
 @dataclass(frozen=True)
 class Rollup:
     code: str
@@ -317,7 +322,7 @@ class Rollup:
 
     @property
     def index(self) -> Optional[Fraction]:
-        return self.points / self.max * 100 if self.max else None
+        return index_of(self.points, self.max)
 
 
 @dataclass(frozen=True)

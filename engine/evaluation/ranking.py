@@ -21,7 +21,7 @@ from typing import Mapping, Optional, Sequence
 
 from ..core.errors import InputError, Problem
 from ..core.i18n import _
-from ..core.model import Band, CriteriaSet, Group
+from ..core.model import Band, CriteriaSet, Group, index_of
 from ..core.numbers import display, exact_text, to_fraction
 from ..storage.outdir import recover
 from ..storage.results import display_json as _d, exact_json as _x
@@ -43,11 +43,11 @@ class UnitScore:
 
     @property
     def index(self) -> Optional[Fraction]:
-        return self.points / self.max * 100 if self.max else None
+        return index_of(self.points, self.max)
 
     @property
     def self_index(self) -> Optional[Fraction]:
-        return self.self_points / self.max * 100 if self.max else None
+        return index_of(self.self_points, self.max)
 
 
 @dataclass(frozen=True)
