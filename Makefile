@@ -16,6 +16,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/pybabel --quiet compile -d engine/locale -D cchc
+	@# bytecode written now, so no command pays for compiling the sources at start-up
+	$(BIN)/python -m compileall -q cli.py commands engine rules reports web >/dev/null
 	@touch $@
 
 install: $(BIN)/.installed
