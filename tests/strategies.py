@@ -3,6 +3,7 @@ decimal bounds, bands given in any order, items limited to some unit types) and 
 values sit exactly on, or right next to, the bounds of the items that read them."""
 from __future__ import annotations
 
+import functools
 import math
 import string
 from dataclasses import dataclass, field
@@ -21,6 +22,34 @@ STEPS = [F(1, 10), F(1, 4), F(3, 10), F(1, 2), F(1), F(1, 20), F(1, 8), F(3, 4)]
 DEADLINE = date(2023, 6, 30)
 
 
+@functools.lru_cache(maxsize=None)
+def ints(lo: int, hi: int) -> st.SearchStrategy[int]:
+    """`st.integers(lo, hi)`, built once: building and validating a strategy on every draw costs
+    more than the draw (the differential test draws a few hundred values per example)."""
+    return st.integers(lo, hi)
+
+
+BOOLS = st.booleans()
+
+
+# Strategies that do not depend on what was drawn before, built once.
+COUNT_CUTS = st.lists(st.one_of(st.integers(0, 25).map(F), st.integers(0, 50).map(lambda n: F(n, 2))),
+                      min_size=1, max_size=4, unique=True)
+PERCENT_CUTS = st.lists(st.one_of(st.sampled_from([F(0), F(50), F(90), F(100)]),
+                                  st.integers(0, 10000).map(lambda n: F(n, 100))), min_size=1, max_size=4, unique=True)
+CATEGORY_LISTS = st.lists(st.sampled_from(["full", "partial", "none", "late", "x1"]), min_size=2, max_size=4,
+                          unique=True)
+APPLIES_TO = st.lists(st.sampled_from(UNIT_TYPES), min_size=1, max_size=2, unique=True)
+LABELS = st.text(alphabet="abc đạt mức ", min_size=1, max_size=12)
+UNIT_ID_LETTERS = st.lists(st.sampled_from(string.ascii_lowercase), min_size=1, max_size=3)
+
+
+def pick(draw, options):
+    """One of `options` (any sequence), like `st.sampled_from`, drawn as an index."""
+    options = tuple(options)
+    return options[draw(ints(0, len(options) - 1))]
+
+
 @dataclass
 class Plan:
     """What the evidence generator needs to know about a generated criteria set."""
@@ -33,28 +62,24 @@ class Plan:
 
 
 def multiple_of_quarter(draw, top: F) -> F:
-    return draw(st.integers(0, int(top / QUARTER))) * QUARTER
+    return draw(ints(0, int(top / QUARTER))) * QUARTER
 
 
-@st.composite
 def tiers_params(draw, kind: str, sub_max: F, plan_points: set, *, monotone: bool = False) -> dict:
     """Bands with exact bounds that cover the metric's domain once: cut points, and at each cut
     the value goes up (`lt c` | `ge c`), down (`le c` | `gt c`) or gets a band of its own (`eq c`)."""
     if kind == "count":
-        raw = draw(st.lists(st.one_of(st.integers(0, 25).map(F), st.integers(0, 50).map(lambda n: F(n, 2))),
-                            min_size=1, max_size=4, unique=True))
+        raw = draw(COUNT_CUTS)
     else:
-        raw = draw(st.lists(st.one_of(st.sampled_from([F(0), F(50), F(90), F(100)]),
-                                      st.integers(0, 10000).map(lambda n: F(n, 100))),
-                            min_size=1, max_size=4, unique=True))
+        raw = draw(PERCENT_CUTS)
     cuts = sorted(set(raw))
     plan_points.update(cuts)
     bands: list[dict] = []
     lower: dict = {}
-    if kind != "count" and cuts[0] > 0 and draw(st.booleans()):
+    if kind != "count" and cuts[0] > 0 and draw(BOOLS):
         lower = {"ge": F(0)}
     for c in cuts:
-        mode = draw(st.sampled_from(["up", "down", "eq"]))
+        mode = pick(draw, ["up", "down", "eq"])
         if mode == "down":
             bands.append({**lower, "le": c})
             lower = {"gt": c}
@@ -65,7 +90,7 @@ def tiers_params(draw, kind: str, sub_max: F, plan_points: set, *, monotone: boo
                 lower = {"gt": c}
             else:
                 lower = {"ge": c}
-    if kind != "count" and cuts[-1] < 100 and draw(st.booleans()):
+    if kind != "count" and cuts[-1] < 100 and draw(BOOLS):
         lower = {**lower, "le": F(100)}
     bands.append(lower)
     pts = [multiple_of_quarter(draw, sub_max) for _ in bands]
@@ -74,34 +99,32 @@ def tiers_params(draw, kind: str, sub_max: F, plan_points: set, *, monotone: boo
     out = []
     for band, p in zip(bands, pts):
         item = {**band, "points": p}
-        if draw(st.integers(0, 3)) == 0:
-            item["label"] = draw(st.text(alphabet="abc đạt mức ", min_size=1, max_size=12)).strip() or "Mức"
+        if draw(ints(0, 3)) == 0:
+            item["label"] = draw(LABELS).strip() or "Mức"
         out.append(item)
     return {"tiers": draw(st.permutations(out)) if not monotone else out}
 
 
-@st.composite
 def sub_criterion(draw, plan: Plan, *, monotone: bool = False, methods=None) -> dict:
     """One sub-criterion (without its code) reading a metric that is declared in `plan` on the fly."""
-    method = draw(st.sampled_from(methods or ["tiers", "tiers", "categories", "pass_fail", "proportional",
-                                              "deductions", "bonus", "survey", "manual"]))
-    sub_max = draw(st.sampled_from([F(1, 2), F(1), F(3, 2), F(2), F(9, 4), F(3)]))
+    method = pick(draw, methods or ["tiers", "tiers", "categories", "pass_fail", "proportional",
+                                              "deductions", "bonus", "survey", "manual"])
+    sub_max = pick(draw, [F(1, 2), F(1), F(3, 2), F(2), F(9, 4), F(3)])
     kinds = {"tiers": ["percent", "count", "tasks"], "categories": ["category", "date", "boolean"],
              "pass_fail": ["boolean"], "proportional": ["percent", "tasks"], "deductions": ["count"],
              "bonus": ["count"], "survey": ["responses", "percent"], "manual": ["points"]}[method]
-    kind = draw(st.sampled_from(kinds))
+    kind = pick(draw, kinds)
     same_kind = [m for m, spec in plan.metrics.items() if spec["kind"] == kind]
-    if same_kind and draw(st.integers(0, 2)) == 0:
-        metric = draw(st.sampled_from(same_kind))
+    if same_kind and draw(ints(0, 2)) == 0:
+        metric = pick(draw, same_kind)
     else:
         metric = f"m{len(plan.metrics)}"
         spec: dict = {"kind": kind, "label": f"Chỉ số {metric}"}
         if kind == "category":
-            spec["categories"] = draw(st.lists(st.sampled_from(["full", "partial", "none", "late", "x1"]),
-                                               min_size=2, max_size=4, unique=True))
+            spec["categories"] = draw(CATEGORY_LISTS)
         elif kind == "responses":
-            spec["options"] = list("ABCDE"[:draw(st.integers(2, 5))])
-        elif kind == "date" and draw(st.booleans()):
+            spec["options"] = list("ABCDE"[:draw(ints(2, 5))])
+        elif kind == "date" and draw(BOOLS):
             spec["deadline"] = DEADLINE
         plan.metrics[metric] = spec
         plan.points_of[metric] = set()
@@ -109,47 +132,47 @@ def sub_criterion(draw, plan: Plan, *, monotone: bool = False, methods=None) -> 
     interesting = plan.points_of[metric]
     sub: dict = {"max": sub_max, "method": method, "metric": metric}
     if kind == "tasks":
-        sub["measure"] = draw(st.sampled_from(["completion_rate", "on_time_rate"]))
+        sub["measure"] = pick(draw, ["completion_rate", "on_time_rate"])
     params: dict = {}
     if method == "tiers":
-        params = draw(tiers_params(kind, sub_max, interesting, monotone=monotone))
+        params = tiers_params(draw, kind, sub_max, interesting, monotone=monotone)
     elif method == "categories":
         cats = {"boolean": ["yes", "no"], "date": ["on_time", "late", "not_done"]}.get(kind) or spec["categories"]
         params = {"points": {c: multiple_of_quarter(draw, sub_max) for c in cats}}
-    elif method == "pass_fail" and draw(st.booleans()):
+    elif method == "pass_fail" and draw(BOOLS):
         params = {"pass": multiple_of_quarter(draw, sub_max), "fail": multiple_of_quarter(draw, sub_max)}
     elif method in ("proportional", "survey"):
-        if draw(st.booleans()):
-            params["full_at"] = F(draw(st.integers(1, 10000)), 100)
+        if draw(BOOLS):
+            params["full_at"] = F(draw(ints(1, 10000)), 100)
         interesting.add(params.get("full_at", F(100)))
         if kind == "responses":
-            params["weights"] = {o: draw(st.sampled_from([0, 20, 25, 50, 60, 100, F("33.3")]))
+            params["weights"] = {o: pick(draw, [0, 20, 25, 50, 60, 100, F("33.3")])
                                  for o in spec["options"]}
         if method == "survey":
             sub["source"] = "survey"
     elif method in ("deductions", "bonus"):
-        per = draw(st.sampled_from(STEPS))
+        per = pick(draw, STEPS)
         params["per_occurrence"] = per
         if method == "deductions":
-            floor = multiple_of_quarter(draw, sub_max) if draw(st.booleans()) else F(0)
+            floor = multiple_of_quarter(draw, sub_max) if draw(BOOLS) else F(0)
             if floor:
                 params["floor"] = floor
             limit = (sub_max - floor) / per
         else:
-            cap = multiple_of_quarter(draw, sub_max) if draw(st.booleans()) else sub_max
+            cap = multiple_of_quarter(draw, sub_max) if draw(BOOLS) else sub_max
             if cap != sub_max:
                 params["cap"] = cap
             limit = cap / per
         interesting.update({F(math.floor(limit)), F(math.ceil(limit))})
     elif method == "manual":
-        step = draw(st.sampled_from([None, F(1, 4), F(1, 2), F(1, 10)]))
+        step = pick(draw, [None, F(1, 4), F(1, 2), F(1, 10)])
         if step is not None:
             params["step"] = step
         plan.manual_steps.setdefault(metric, []).append((step or QUARTER, sub_max))
     if params:
         sub["params"] = params
-    if draw(st.integers(0, 3)) == 0:
-        sub["applies_to"] = draw(st.lists(st.sampled_from(UNIT_TYPES), min_size=1, max_size=2, unique=True))
+    if draw(ints(0, 3)) == 0:
+        sub["applies_to"] = draw(APPLIES_TO)
     return sub
 
 
@@ -162,48 +185,47 @@ BRANCH_KEYS = {"categories": None, "pass_fail": ["yes", "no"], "proportional": [
 def condition_metric(draw, plan: Plan) -> str:
     """A metric a condition can read: one already declared, or a new one."""
     usable = [m for m, spec in plan.metrics.items() if spec["kind"] in CONDITION_KINDS]
-    if usable and draw(st.booleans()):
-        return draw(st.sampled_from(usable))
+    if usable and draw(BOOLS):
+        return pick(draw, usable)
     metric = f"m{len(plan.metrics)}"
-    kind = draw(st.sampled_from(CONDITION_KINDS))
+    kind = pick(draw, CONDITION_KINDS)
     spec: dict = {"kind": kind, "label": f"Chỉ số {metric}"}
     if kind == "category":
         spec["categories"] = ["full", "partial", "none"]
-    elif kind == "date" and draw(st.booleans()):
+    elif kind == "date" and draw(BOOLS):
         spec["deadline"] = DEADLINE
     plan.metrics[metric] = spec
     plan.points_of[metric] = set()
     return metric
 
 
-@st.composite
 def condition(draw, plan: Plan, depth: int = 0) -> dict:
     """A random condition: a test of one metric, two counts compared, or all / any / not of them."""
-    shape = draw(st.integers(0, 5 if depth < 2 else 2))
+    shape = draw(ints(0, 5 if depth < 2 else 2))
     if shape >= 3:
         if shape == 5:
-            return {"not": draw(condition(plan, depth + 1))}
-        return {"all" if shape == 3 else "any": draw(st.lists(condition(plan, depth + 1), min_size=1, max_size=3))}
+            return {"not": condition(draw, plan, depth + 1)}
+        return {"all" if shape == 3 else "any": [condition(draw, plan, depth + 1) for _ in range(draw(ints(1, 3)))]}
     metric = condition_metric(draw, plan)
     spec = plan.metrics[metric]
     kind = spec["kind"]
     if kind in ("boolean", "date", "category"):
         cats = {"boolean": ["yes", "no"], "date": ["on_time", "late", "not_done"]}.get(kind) or spec["categories"]
-        return {"metric": metric, "is": draw(st.sampled_from(cats))}
-    op = draw(st.sampled_from(["gt", "ge", "lt", "le", "eq", "ne"]))
+        return {"metric": metric, "is": pick(draw, cats)}
+    op = pick(draw, ["gt", "ge", "lt", "le", "eq", "ne"])
     counts = [m for m, sp in plan.metrics.items() if sp["kind"] == "count" and m != metric]
     if kind == "count" and counts and shape == 0:
-        other = draw(st.sampled_from(counts))
+        other = pick(draw, counts)
         plan.related.update({metric, other})
         return {"metric": metric, op: {"metric": other}}
-    bound = F(draw(st.integers(0, 30))) if kind == "count" else F(draw(st.integers(0, 10000)), 100)
+    bound = F(draw(ints(0, 30))) if kind == "count" else F(draw(ints(0, 10000)), 100)
     plan.points_of[metric].add(bound)
     return {"metric": metric, op: bound}
 
 
 def add_conditions(draw, sub: dict, plan: Plan) -> None:
     """Now and then: a requirement on one of the item's bands, and knock-outs."""
-    if draw(st.integers(0, 2)) == 0:
+    if draw(ints(0, 2)) == 0:
         method = sub["method"]
         if method == "tiers":
             keys = [f"t{i}" for i in range(1, len(sub["params"]["tiers"]) + 1)]
@@ -211,34 +233,33 @@ def add_conditions(draw, sub: dict, plan: Plan) -> None:
             keys = list(sub["params"]["points"])
         else:
             keys = BRANCH_KEYS[method]
-        entry: dict = {"band": draw(st.sampled_from(keys)), "require": draw(condition(plan))}
-        if draw(st.booleans()):
+        entry: dict = {"band": pick(draw, keys), "require": condition(draw, plan)}
+        if draw(BOOLS):
             entry["otherwise"] = {"points": multiple_of_quarter(draw, sub["max"]), "label": "ngoại lệ"}
         sub["when"] = [entry]
-    if draw(st.integers(0, 3)) == 0:
-        sub["knock_out"] = [{"when": draw(condition(plan)), "cap": multiple_of_quarter(draw, sub["max"]),
-                             "label": f"loại trừ {i}"} for i in range(draw(st.integers(1, 2)))]
+    if draw(ints(0, 3)) == 0:
+        sub["knock_out"] = [{"when": condition(draw, plan), "cap": multiple_of_quarter(draw, sub["max"]),
+                             "label": f"loại trừ {i}"} for i in range(draw(ints(1, 2)))]
 
 
-@st.composite
 def consistency_rules(draw, plan: Plan) -> list:
-    return [{"id": f"k{i}", "label": f"nhất quán {i}", "severity": draw(st.sampled_from(["warning"] * 5 + ["error"])),
-             "require": draw(condition(plan))} for i in range(draw(st.integers(0, 2)))]
+    return [{"id": f"k{i}", "label": f"nhất quán {i}", "severity": pick(draw, ["warning"] * 5 + ["error"]),
+             "require": condition(draw, plan)} for i in range(draw(ints(0, 2)))]
 
 
 @st.composite
 def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=None,
                   compound: bool = False) -> tuple[dict, Plan]:
     plan = Plan()
-    n_areas = draw(st.integers(1, 3))
+    n_areas = draw(ints(1, 3))
     tree = []
     budget = max_items
     for _ in range(n_areas):
         crits = []
-        for _ in range(draw(st.integers(1, 2))):
-            n = draw(st.integers(1, max(1, min(4, budget))))
+        for _ in range(draw(ints(1, 2))):
+            n = draw(ints(1, max(1, min(4, budget))))
             budget = max(1, budget - n)
-            subs = [draw(sub_criterion(plan, monotone=monotone, methods=methods)) for _ in range(n)]
+            subs = [sub_criterion(draw, plan, monotone=monotone, methods=methods) for _ in range(n)]
             if compound:
                 for sub in subs:
                     add_conditions(draw, sub, plan)
@@ -246,7 +267,7 @@ def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=
         tree.append(crits)
     doc = criteria_doc(tree, plan.metrics, set_id="random")
     if compound:
-        rules = draw(consistency_rules(plan))
+        rules = consistency_rules(draw, plan)
         if rules:
             doc["consistency"] = rules
     plan.codes = [s["code"] for a in doc["areas"] for c in a["criteria"] for s in c["sub_criteria"]]
@@ -255,77 +276,76 @@ def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=
 
 def _near(draw, points: set, lo: F, hi: Optional[F], integer: bool) -> F:
     """A value on a bound, or just next to one, or anywhere."""
-    choice = draw(st.integers(0, 9))
+    choice = draw(ints(0, 9))
     if points and choice < 6:
-        p = draw(st.sampled_from(sorted(points)))
-        delta = draw(st.sampled_from([F(0)] * 6 + [F(1, 100), F(-1, 100), F(1, 3), F(-1, 3), F(1), F(-1),
-                                                   F(1, 10 ** 9), F(-1, 10 ** 9)]))
+        p = pick(draw, sorted(points))
+        delta = pick(draw, [F(0)] * 6 + [F(1, 100), F(-1, 100), F(1, 3), F(-1, 3), F(1), F(-1),
+                                                   F(1, 10 ** 9), F(-1, 10 ** 9)])
         v = p + delta
     elif choice < 8:
-        v = draw(st.sampled_from([lo, hi if hi is not None else F(10 ** 20)]))
+        v = pick(draw, [lo, hi if hi is not None else F(10 ** 20)])
     else:
-        v = F(draw(st.integers(0, 10000)), 100) if hi is not None else F(draw(st.integers(0, 60)))
+        v = F(draw(ints(0, 10000)), 100) if hi is not None else F(draw(ints(0, 60)))
     if integer:
-        v = F(math.floor(v) if draw(st.booleans()) else math.ceil(v))
+        v = F(math.floor(v) if draw(BOOLS) else math.ceil(v))
     v = max(lo, v)
     return min(v, hi) if hi is not None else v
 
 
-@st.composite
 def metric_value(draw, metric: str, spec: dict, plan: Plan):
     kind = spec["kind"]
     points = plan.points_of.get(metric, set())
     if kind == "percent":
         target = _near(draw, points, F(0), F(100), False)
-        if draw(st.booleans()):  # as a ratio num/den, landing on or beside the target
-            den = draw(st.sampled_from([1, 3, 7, 100, 2203, 10 ** 6]))
-            num = min(den, max(0, math.floor(target * den / 100) + draw(st.sampled_from([0, 0, 1]))))
+        if draw(BOOLS):  # as a ratio num/den, landing on or beside the target
+            den = pick(draw, [1, 3, 7, 100, 2203, 10 ** 6])
+            num = min(den, max(0, math.floor(target * den / 100) + pick(draw, [0, 0, 1])))
             return value(metric, kind, F(100 * num, den), numerator=num, denominator=den)
         return value(metric, kind, target)
     if kind == "count":
-        if metric not in plan.related and draw(st.integers(0, 20)) == 0:
-            return value(metric, kind, F(draw(st.sampled_from([2 ** 53 - 1, 2 ** 53, 2 ** 53 + 1, 10 ** 30]))))
+        if metric not in plan.related and draw(ints(0, 20)) == 0:
+            return value(metric, kind, F(pick(draw, [2 ** 53 - 1, 2 ** 53, 2 ** 53 + 1, 10 ** 30])))
         return value(metric, kind, _near(draw, points, F(0), F(10 ** 6) if metric in plan.related else None, True))
     if kind == "tasks":
-        n = draw(st.integers(1, 8))
-        done = draw(st.integers(0, n))
-        on_time = draw(st.integers(0, done))
+        n = draw(ints(1, 8))
+        done = draw(ints(0, n))
+        on_time = draw(ints(0, done))
         tasks = tuple(Task(f"Nhiệm vụ {i}", "Sở Nội vụ", "", "", DEADLINE,
                            None if i >= done else DEADLINE - timedelta(days=i % 2) if i < on_time
                            else DEADLINE + timedelta(days=1 + i)) for i in range(n))
         return value(metric, kind, draw(st.permutations(tasks)))
     if kind == "responses":
-        counts = {o: draw(st.integers(0, 12)) for o in spec["options"]}
+        counts = {o: draw(ints(0, 12)) for o in spec["options"]}
         if not any(counts.values()):
             counts[spec["options"][0]] = 1
         return value(metric, kind, counts)
     if kind == "boolean":
-        return value(metric, kind, draw(st.booleans()))
+        return value(metric, kind, draw(BOOLS))
     if kind == "category":
-        return value(metric, kind, draw(st.sampled_from(spec["categories"])))
+        return value(metric, kind, pick(draw, spec["categories"]))
     if kind == "date":
-        return value(metric, kind, draw(st.sampled_from([None, DEADLINE - timedelta(days=3), DEADLINE,
-                                                         DEADLINE + timedelta(days=1)])))
+        return value(metric, kind, pick(draw, [None, DEADLINE - timedelta(days=3), DEADLINE,
+                                                         DEADLINE + timedelta(days=1)]))
     # points, for manual items: a multiple of every step that reads it, within every maximum
     steps = plan.manual_steps[metric]
     step = F(math.lcm(*(s.numerator for s, _ in steps)), math.gcd(*(s.denominator for s, _ in steps)))
     top = min(m for _, m in steps)
-    return value(metric, kind, draw(st.integers(0, int(top / step))) * step,
+    return value(metric, kind, draw(ints(0, int(top / step))) * step,
                  reason="Đánh giá của Hội đồng", citation=None)
 
 
 @st.composite
 def units(draw, plan: Plan, *, min_size: int = 1, max_size: int = 6) -> list[EvidenceRecord]:
     out = []
-    for i in range(draw(st.integers(min_size, max_size))):
+    for i in range(draw(ints(min_size, max_size))):
         values = {}
         for metric, spec in plan.metrics.items():
-            if draw(st.integers(0, 9)) == 0:
+            if draw(ints(0, 9)) == 0:
                 continue  # missing evidence
-            values[metric] = draw(metric_value(metric, spec, plan))
-        na = {code: "Không áp dụng theo giải trình" for code in plan.codes if draw(st.integers(0, 11)) == 0}
-        uid = "".join(draw(st.lists(st.sampled_from(string.ascii_lowercase), min_size=1, max_size=3))) + f"-{i}"
-        out.append(record(uid, values, unit_type=draw(st.sampled_from(UNIT_TYPES)), not_applicable=na))
+            values[metric] = metric_value(draw, metric, spec, plan)
+        na = {code: "Không áp dụng theo giải trình" for code in plan.codes if draw(ints(0, 11)) == 0}
+        uid = "".join(draw(UNIT_ID_LETTERS)) + f"-{i}"
+        out.append(record(uid, values, unit_type=pick(draw, UNIT_TYPES), not_applicable=na))
     return out
 
 
