@@ -31,7 +31,7 @@ test: install
 	@bash scripts/ensure_pdf.sh
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 	@echo "the workspace tests again, on PostgreSQL (scripts/pg.sh starts a throwaway server and stops it)"
-	bash scripts/pg.sh run $(BIN)/python -m pytest tests/web
+	bash scripts/pg.sh run $(BIN)/python -m pytest -n 2 --dist loadfile tests/web
 
 bench: install
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
