@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -89,6 +90,9 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> tuple[str, int]:
 
 # ---------------------------------------------------------------- member names
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 def check_name(name: str) -> str:
     """A member name must be a plain relative POSIX path: no absolute path, no `..`, no empty or
     `.` segments, no backslashes or control characters."""
@@ -97,7 +101,7 @@ def check_name(name: str) -> str:
         problem = _("empty member name")
     elif name.startswith("/") or re.match(r"^[A-Za-z]:", name):
         problem = _("absolute member name")
-    elif "\\" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    elif "\\" in name or _CONTROL.search(name):
         problem = _("member name with a backslash or a control character")
     else:
         segments = name.split("/")
@@ -132,6 +136,7 @@ def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
+@functools.lru_cache(maxsize=4096)  # a bundle read again (verify, replay, show) builds the same headers
 def _header(name: str, size: int) -> bytes:
     """A member's ustar header, as `tarfile` writes it (a long name split into prefix and name)."""
     if size > _MAX_SIZE:
@@ -223,7 +228,7 @@ def _member(data: bytes, info: tarfile.TarInfo, number: int, seen: set[str]) -> 
         canonical = _header(name, info.size)
     except BundleError:
         canonical = b""
-    if block not in (canonical, _before_tarfile(canonical) if canonical else b""):
+    if block != canonical and (not canonical or block != _before_tarfile(canonical)):
         which = next((f for f, o, n in _FIELDS if canonical[o:o + n] != block[o:o + n]), "size")
         raise DamagedBundleError(FRAMING, f"{where} is not in canonical form (field {which})")
     start = off + BLOCK
