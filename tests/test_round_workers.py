@@ -29,9 +29,16 @@ def result():
                      previous_path=DATA / "previous" / "round-2022.json", workers=2)
 
 
-def test_round_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path):
+def test_round_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path, monkeypatch):
     """Survey data, two appraisal rounds and last year's round: the result folder and the bundle are
-    byte-identical with one and two workers, and a replay of the two-worker bundle is identical."""
+    byte-identical with one and two workers (started before the evidence is read, as for a large
+    round), and a replay of the two-worker bundle is identical."""
+    from engine.round import pool, run
+
+    started = []
+    start = pool.Workers.start
+    monkeypatch.setattr(run, "EARLY_START_BYTES", 0)
+    monkeypatch.setattr(pool.Workers, "start", lambda self: started.append(self.workers) or start(self))
     outs = []
     for n in (1, 2):
         res = cchc("round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--survey", DATA / "survey",
@@ -39,7 +46,7 @@ def test_round_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path):
                    "--out", tmp_path / f"w{n}", "--workers", n, "--rows", 0)
         assert res.exit_code == 0, res.stderr
         outs.append(_folder(tmp_path / f"w{n}"))
-    assert outs[0] == outs[1]
+    assert outs[0] == outs[1] and started == [1, 2]
     assert sum(1 for name in outs[0] if name.startswith("units/")) == 7
     assert b'"appraisal_rounds":[{' in b"".join(outs[0].values())  # appraised in the workers
     rep = cchc("replay", tmp_path / "w2" / "bundle.cchc")
@@ -82,3 +89,17 @@ def test_a_unit_whose_text_holds_the_standing_marker_is_encoded_whole(result):
         assert (ru.doc is not None) == whole, name
         standing = {"group": "g", "rank": 1, "yoy": None}
         assert ru.file(standing) == encode({**round_unit_doc(cs, unit, result.engine), "standing": standing})
+
+
+
+def test_only_large_evidence_starts_the_workers_before_it_is_read(tmp_path):
+    from engine.round.run import EARLY_START_BYTES, _large
+
+    (tmp_path / "ev").mkdir()
+    (tmp_path / "ev" / "a.csv").write_bytes(b"x" * (EARLY_START_BYTES - 1))
+    assert not _large([tmp_path / "ev"])
+    (tmp_path / "ev" / "tasks").mkdir()  # task lists are read through their units, not counted
+    (tmp_path / "ev" / "tasks" / "t.csv").write_bytes(b"x" * EARLY_START_BYTES)
+    assert not _large([tmp_path / "ev"])
+    (tmp_path / "ev" / "b.yaml").write_bytes(b"x")
+    assert _large([tmp_path / "ev"]) and not _large([tmp_path / "missing"])

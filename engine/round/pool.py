@@ -88,6 +88,10 @@ def _start_worker(parent: int, host: Host) -> None:
     _PROCESS_HOST.append(host)
 
 
+def _ready() -> None:
+    _PROCESS_HOST[0].evaluator()
+
+
 def _in_worker(task: str, index: int, chunk: Any) -> tuple[int, str, Any, int]:
     return (index, *getattr(_PROCESS_HOST[0], task)(chunk))
 
@@ -150,6 +154,13 @@ class Workers:
                     process.terminate()
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+    def start(self) -> None:
+        """Start every worker process now (each builds its evaluator) rather than when the first
+        chunk is sent, so that their start-up runs while this process reads the evidence."""
+        if self._pool is not None:
+            for _ in range(self.workers):
+                self._pool.submit(_ready)
 
     def stream(self, task: str, chunks: Sequence[Any]) -> Iterator[tuple[str, Any, int]]:
         """The host's `task` ("load_chunk" or "decide_chunk") on every chunk: (kind, payload, n)

@@ -13,7 +13,7 @@ from typing import Iterable, Mapping, Optional
 
 from ..evaluation.appraisal import AppraisalSet, load_appraisal, valid_appraisal
 from ..core.errors import InputError, Problem
-from ..inputs.evidence import EvidenceSet
+from ..inputs.evidence import EvidenceSet, evidence_files
 from ..core.i18n import both
 from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
@@ -49,9 +49,23 @@ def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
                     list(appraisal_paths), previous_path, progress)
 
 
+EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used
+
+
+def _large(evidence_paths: list) -> bool:
+    """Evidence large enough that the workers are started before it is read (their start-up then
+    runs beside the reading); a small round starts them only if it sends them units."""
+    try:
+        return sum(f.stat().st_size for f in evidence_files(evidence_paths)) >= EARLY_START_BYTES
+    except (InputError, OSError):  # reported when the evidence is read
+        return False
+
+
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
          progress: Optional[Progress]) -> RoundResult:
+    if _large(evidence_paths):
+        pool.start()
     evidence = pool.load_evidence(evidence_paths, progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
