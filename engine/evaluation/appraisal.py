@@ -325,6 +325,9 @@ def apply_appraisal(criteria: CriteriaSet, results: Sequence[UnitResult],
                                               e.appraiser, e.explanation, e.date, e.location))
             rounds[d.code] = tuple(applied)
             decisions.append(replace(d, points=applied[-1].points))
+        if not rounds:  # nothing appraised: the self-assessment is final, roll-ups and all
+            out.append(AppraisedUnit(res, res, {}))
+            continue
         crit, areas, total = roll_up(criteria, decisions)
         final = replace(res, decisions=tuple(decisions), criteria=crit, areas=areas, total=total)
         out.append(AppraisedUnit(final, res, dict(sorted(rounds.items()))))

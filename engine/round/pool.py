@@ -57,9 +57,10 @@ class Host:
             return "input", exc.problems, len(files)
         return "ok", (ev.records, tuple(sorted(reads))), len(files)
 
-    def decide_chunk(self, records: Sequence[EvidenceRecord]) -> tuple[str, Any, int]:
+    def decide_chunk(self, records: Sequence[EvidenceRecord], *given: Any) -> tuple[str, Any, int]:
         """Decide a chunk of units: ("ok", results, n), or the failure as plain data ("incomplete",
-        (missing, duplicated)) / ("engine", message) — exceptions do not all cross processes."""
+        (missing, duplicated)) / ("engine", message) — exceptions do not all cross processes.
+        `finish` is handed `given` after the results."""
         n = len(records)
         try:
             results = decide(self.criteria, records, self.evaluator())
@@ -68,8 +69,13 @@ class Host:
         except EngineError as exc:
             return "engine", str(exc), n
         if self.finish is not None:
-            return "ok", self.finish(self.criteria, results, self.evaluator().name), n
+            return "ok", self.finish(self.criteria, results, self.evaluator().name, *given), n
         return "ok", results, n
+
+    def decide_given(self, chunk: tuple[Sequence[EvidenceRecord], Any]) -> tuple[str, Any, int]:
+        """`decide_chunk` of a chunk sent with what its `finish` needs besides the results (the
+        round: the appraisal of the chunk's units)."""
+        return self.decide_chunk(chunk[0], chunk[1])
 
 
 # A worker process's own host, set once when the process starts; the process that runs the pool
@@ -80,6 +86,10 @@ _PROCESS_HOST: list[Host] = []
 def _start_worker(parent: int, host: Host) -> None:
     _end_with_parent(parent)
     _PROCESS_HOST.append(host)
+
+
+def _ready() -> None:
+    _PROCESS_HOST[0].evaluator()
 
 
 def _in_worker(task: str, index: int, chunk: Any) -> tuple[int, str, Any, int]:
@@ -144,6 +154,13 @@ class Workers:
                     process.terminate()
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+    def start(self) -> None:
+        """Start every worker process now (each builds its evaluator) rather than when the first
+        chunk is sent, so that their start-up runs while this process reads the evidence."""
+        if self._pool is not None:
+            for _ in range(self.workers):
+                self._pool.submit(_ready)
 
     def stream(self, task: str, chunks: Sequence[Any]) -> Iterator[tuple[str, Any, int]]:
         """The host's `task` ("load_chunk" or "decide_chunk") on every chunk: (kind, payload, n)
@@ -215,20 +232,24 @@ class Workers:
         warnings = [w for r in records for w in consistency_warnings(self.criteria, r)]
         return EvidenceSet(tuple(records), tuple(warnings), tuple(files))
 
-    def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> Iterator[Any]:
+    def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None,
+                given: Optional[Callable[[Sequence[EvidenceRecord]], Any]] = None) -> Iterator[Any]:
         """Decide every unit, in the order given, chunk by chunk: each chunk's payload (its
-        results, or what `finish` made of them) as soon as it is ready. A unit left undecided
-        or decided twice, or an engine failure, raises once every chunk is done."""
+        results, or what `finish` made of them and of `given(chunk)`) as soon as it is ready. A unit
+        left undecided or decided twice, or an engine failure, raises once every chunk is done."""
         total = len(records)
         # 4 to 256 units, about four chunks per worker: the rule engine is asked each distinct question
         # once per chunk, and a chunk's results are all that waits in memory at a time
         size = max(4, min(256, -(-total // (self.workers * 4))))
-        chunks = [records[i:i + size] for i in range(0, total, size)]
+        chunks: list[Any] = [records[i:i + size] for i in range(0, total, size)]
+        task = "decide_chunk"
+        if given is not None:
+            chunks, task = [(chunk, given(chunk)) for chunk in chunks], "decide_given"
         tick = _ticker(progress, "units", total)
         if progress:
             progress("units", 0, total)
         missing, duplicated, failures = [], [], []
-        for kind, payload, n in self.stream("decide_chunk", chunks):
+        for kind, payload, n in self.stream(task, chunks):
             if kind == "ok":
                 yield payload
             elif kind == "incomplete":

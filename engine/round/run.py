@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
-from ..evaluation.appraisal import AppraisalSet, AppraisedUnit, apply_appraisal, load_appraisal, valid_appraisal
+from ..evaluation.appraisal import AppraisalSet, load_appraisal, valid_appraisal
 from ..core.errors import InputError, Problem
-from ..inputs.evidence import EvidenceSet
+from ..inputs.evidence import EvidenceSet, evidence_files
 from ..core.i18n import both
 from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
@@ -21,6 +21,7 @@ from ..inputs.roundio import RoundInputError
 from ..inputs.survey_data import SurveySet, load_survey
 from .pool import EvaluatorFactory, Progress, Workers
 from .problems import round_problems
+from .units import RoundUnit, appraisal_of, decided_units
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class RoundResult:
     criteria: CriteriaSet
     engine: str
     period: str
-    units: tuple[AppraisedUnit, ...]  # by unit id
+    units: tuple[RoundUnit, ...]  # by unit id, decided, appraised and encoded but for their standing
     ranking: Ranking
     warnings: tuple[Problem, ...]  # kept in the code's language, shown in the reader's
     evidence: EvidenceSet
@@ -43,14 +44,28 @@ def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
               previous_path: Optional[Path | str] = None, workers: int = 1,
               progress: Optional[Progress] = None) -> RoundResult:
     """Score a whole round; raise `InputError` with every problem of the inputs found."""
-    with Workers(criteria, factory, engine, workers) as pool:
+    with Workers(criteria, factory, engine, workers, finish=decided_units) as pool:
         return _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
                     list(appraisal_paths), previous_path, progress)
+
+
+EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used
+
+
+def _large(evidence_paths: list) -> bool:
+    """Evidence large enough that the workers are started before it is read (their start-up then
+    runs beside the reading); a small round starts them only if it sends them units."""
+    try:
+        return sum(f.stat().st_size for f in evidence_files(evidence_paths)) >= EARLY_START_BYTES
+    except (InputError, OSError):  # reported when the evidence is read
+        return False
 
 
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
          progress: Optional[Progress]) -> RoundResult:
+    if _large(evidence_paths):
+        pool.start()
     evidence = pool.load_evidence(evidence_paths, progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
@@ -78,14 +93,18 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
                       not_applicable=dict(sorted({**r.not_applicable,
                                                   **survey.not_applicable.get(r.unit_id, {})}.items())))
               for r in records]
-    decided = pool.decide(merged, progress)
-    units, appraisal_errors = apply_appraisal(criteria, decided, appraisal)
+    units: list[RoundUnit] = []
+    appraisal_errors: list[Problem] = []
+    for chunk_units, chunk_problems in pool.decided(merged, progress, appraisal_of(appraisal)):
+        units += chunk_units
+        appraisal_errors += chunk_problems
+    units.sort(key=lambda u: u.unit_id)
     errors = [p for p in problems + appraisal_errors if p.severity == "error"]
     if errors:
         raise RoundInputError(errors)
 
-    scores = [UnitScore(u.result.unit_id, u.result.unit_name, u.result.unit_type, u.result.total.points,
-                        u.result.total.max, u.self_result.total.points, len(u.rounds)) for u in units]
+    scores = [UnitScore(u.unit_id, u.unit_name, u.unit_type, u.points, u.max, u.self_points, u.appraised_items)
+              for u in units]
     ranking = rank_units(criteria, scores, previous)
     warnings = list(evidence.warnings)
     for t in sorted({st.score.type for st in ranking.ungrouped}):

@@ -1,0 +1,100 @@
+"""A round's units as they leave the worker that decided them: appraised there, and each unit's
+file encoded there up to its standing (rank, class, change since last year), which only the whole
+round can give. What comes back is what the ranking and round.json need, and those bytes.
+
+The parent finishes a unit file by writing its standing between the two parts: compact canonical
+JSON (sorted keys, no whitespace) is the same bytes whether a value is encoded inside its document
+or on its own, so the file is the one `encode` gives for the whole document.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Optional, Sequence
+
+from ..core.errors import Problem
+from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
+from ..core.numbers import display, exact_text
+from ..evaluation.appraisal import AppraisalEntry, AppraisalSet, AppraisedUnit, apply_appraisal
+from ..storage.results import display_json as _d, encode, exact_json as _x, rollup_json, unit_json
+
+# Where a unit's standing goes in its encoded file: a string no input can make collide unseen (a
+# unit file holding it anywhere else is encoded whole by the parent instead).
+_STANDING = "\x00cchc:standing\x00"
+_STANDING_BYTES = encode(_STANDING)[:-1]
+
+
+@dataclass(frozen=True)
+class RoundUnit:
+    """What a round keeps of a decided, appraised unit."""
+
+    unit_id: str
+    unit_name: str
+    unit_type: str
+    points: Fraction  # final (appraised) total
+    max: Fraction  # applicable maximum
+    self_points: Fraction  # self-assessed total
+    appraised_items: int  # items with an appraisal round
+    evidence_source: str
+    warnings: tuple[str, ...]  # what the criteria set's consistency rules say of the unit
+    head: bytes  # the unit file up to its standing's value…
+    tail: bytes  # …and after it; `doc` instead when the two could not be told apart
+    doc: Optional[dict] = None
+
+    def file(self, standing: dict) -> bytes:
+        """The unit file with its standing (`engine.round.output.round_unit_json`'s bytes)."""
+        if self.doc is not None:
+            return encode({**self.doc, "standing": standing})
+        return self.head + encode(standing)[:-1] + self.tail
+
+
+def round_unit_doc(criteria: CriteriaSet, unit: AppraisedUnit, engine: str) -> dict:
+    """The unit JSON of `score` (engine/storage/results.py unit_json) with final points, plus per item
+    `source`, `self_points`, `appraised_points` and `appraisal_rounds`: the unit file but its standing."""
+    doc = unit_json(criteria, unit.result, engine)  # format cchc-result/1: every reader of unit results reads it
+    subs = {s.code: s for s in criteria.sub_criteria()}
+    own = {d.code: d for d in unit.self_result.decisions}
+    for item in doc["items"]:
+        code = item["code"]
+        survey = subs[code].source == "survey"
+        self_pts = None if survey else own[code].points
+        appraised = unit.appraised_points(code)
+        item["source"] = subs[code].source
+        item["self_points"], item["self_points_display"] = _x(self_pts), _d(self_pts)
+        item["appraised_points"], item["appraised_points_display"] = _x(appraised), _d(appraised)
+        item["appraisal_rounds"] = [{
+            "round": a.round, "points": exact_text(a.points), "points_display": display(a.points),
+            "accepted": a.accepted, "reason": a.reason, "appraiser": a.appraiser, "explanation": a.explanation,
+            "date": a.date.isoformat() if a.date else None, "location": str(a.location),
+        } for a in unit.rounds.get(code, ())]
+    doc["self_total"] = rollup_json(unit.self_result.total)
+    return doc
+
+
+def round_unit(criteria: CriteriaSet, unit: AppraisedUnit, engine: str) -> RoundUnit:
+    r = unit.result
+    doc = round_unit_doc(criteria, unit, engine)
+    data = encode({**doc, "standing": _STANDING})
+    head, found, tail = data.partition(_STANDING_BYTES)
+    whole = not found or _STANDING_BYTES in tail
+    return RoundUnit(r.unit_id, r.unit_name, r.unit_type, r.total.points, r.total.max,
+                     unit.self_result.total.points, len(unit.rounds), r.evidence_source, tuple(r.warnings),
+                     b"" if whole else head, b"" if whole else tail, doc if whole else None)
+
+
+def decided_units(criteria: CriteriaSet, results: list[UnitResult], engine: str,
+                  appraisal: tuple[AppraisalEntry, ...]) -> tuple[list[RoundUnit], list[Problem]]:
+    """A decided chunk as it leaves its worker (the pool's `finish`): its units appraised with the
+    (valid) appraisal entries of the chunk's units, and the problems of those that adjust points
+    without a reason."""
+    units, problems = apply_appraisal(criteria, results, AppraisalSet(appraisal, ()))
+    return [round_unit(criteria, u, engine) for u in units], problems
+
+
+def appraisal_of(appraisal: AppraisalSet) -> Callable[[Sequence[EvidenceRecord]], tuple[AppraisalEntry, ...]]:
+    """What `decided_units` is given with a chunk of records: the appraisal entries of their
+    units, in the order `appraisal` gives them."""
+    by_unit: dict[str, list[AppraisalEntry]] = {}
+    for e in appraisal.entries:
+        by_unit.setdefault(e.unit_id, []).append(e)
+    return lambda records: tuple(e for r in records for e in by_unit.get(r.unit_id, ()))
