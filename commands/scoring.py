@@ -31,24 +31,26 @@ def validate(files: Sequence[Path], criteria: Optional[Path]) -> None:
 
 def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, rows: int, bundle: Optional[Path],
           sign: Optional[Path], max_cited_mb: Optional[int], workers: int) -> None:
-    from engine.storage.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
-    from engine.audit.replay import score_bundle
+    from engine.audit.replay import score_about, score_roles
     from engine.round.pool import default_workers
     from engine.round.scoring import score_run
+    from engine.storage.bundle import BUNDLE_NAME, evidence_input_roots, finish_run, max_cited_size
+    from engine.storage.outdir import Staging
     from rules import get_evaluator
 
     evaluator = get_evaluator(engine)
     max_cited = max_cited_size(max_cited_mb)
     cs = load_criteria(criteria)
-    run = score_run(cs, evidence, get_evaluator, engine, workers=workers or default_workers(),
-                    warn=lambda ev: warn(ev.warnings))  # every file read goes into the bundle
-    bundle_bytes = score_bundle(criteria, evidence, cs, run.evidence, run.files, evaluator.name, key=sign,
-                                reads=run.reads, max_cited=max_cited)
-    write_run(out_dir, run.files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
+    bundle_path = bundle or out_dir / BUNDLE_NAME
+    with Staging(out_dir, command="score") as staged:  # each unit's file written as soon as it is decided
+        run = score_run(cs, evidence, get_evaluator, engine, staged, workers=workers or default_workers(), warn=warn)
+        inputs = score_roles(criteria, evidence_input_roots(evidence, run.cited, run.reads))  # every file read
+        _written, digest = finish_run(staged, bundle_path, "score", inputs, run.files, evaluator.name,
+                                      about=score_about(cs), key=sign, max_cited=max_cited)
     _table(cs, run.lines, rows)
     say(_("{units} unit(s), {decisions} decisions ({engine} engine) → {out}/units/*.json, {out}/summary.json")
         .format(units=len(run.lines), decisions=run.decisions, engine=evaluator.name, out=out_dir))
-    bundle_line(bundle or out_dir / BUNDLE_NAME, sha256(bundle_bytes), sign)
+    bundle_line(bundle_path, digest, sign)
 
 
 def show(file: Path) -> None:

@@ -1,9 +1,12 @@
-"""`score` as one run: evidence read and units decided by the worker processes
-(engine/round/pool.py, one or more), each unit's result JSON encoded where it was decided, and
-only what the summary and the terminal table need of a unit kept beside its encoded bytes.
+"""`score` as one run, streamed: evidence read in pieces and units decided by the worker
+processes (engine/round/pool.py, one or more), each unit's result JSON encoded where it was
+decided and written straight into the output's staging folder (engine.storage.outdir.Staging).
+What stays in memory grows with the pieces in flight, not with the units: only each unit's
+summary line (`UnitLine`), its warnings, and the files read and cited (for the bundle).
 
-The bytes do not depend on the number of workers: units come back in unit-id order, each encoded
-by the same code as `engine.storage.results.result_files` (which a replay runs: the same bytes again).
+The bytes do not depend on the number of workers: the pieces are fixed by the evidence alone and
+come back in order, each unit is encoded by the same code as `engine.storage.results.result_files`
+(which a replay runs: the same bytes again), and the summary is sorted by unit id.
 """
 from __future__ import annotations
 
@@ -11,11 +14,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
+from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Problem
+from ..core.i18n import _
 from ..evaluation.evaluate import Evaluator
-from ..inputs.evidence import EvidenceSet
+from ..inputs.evidence import evidence_pieces
+from ..inputs.tables import ProblemSink
 from ..core.model import CriteriaSet, Rollup, UnitResult
-from ..storage.outdir import check_names
+from ..storage.outdir import Staging, check_names, name_problem
 from ..storage.results import encode, summary_doc, summary_row, unit_json
+
+UNITS_PER_PIECE = 64  # units of a CSV file read, decided and written per task (fixed: see the module's doc)
+FILES_PER_PIECE = 64  # other evidence files (YAML, Excel) per task
+AHEAD = 2  # tasks waiting per worker: what is in memory at a time is about (workers × AHEAD + 1) pieces
 
 
 @dataclass(frozen=True)
@@ -43,10 +53,11 @@ def encoded(criteria: CriteriaSet, results: list[UnitResult], engine: str) -> li
 
 @dataclass(frozen=True)
 class ScoreRun:
-    evidence: EvidenceSet
-    reads: frozenset[str]  # every file read while loading the evidence (the bundle packs them)
     lines: tuple[UnitLine, ...]  # by unit id
-    files: dict[str, bytes]  # units/<id>.json and summary.json, as written
+    warnings: tuple[Problem, ...]  # the evidence's, by unit id
+    files: tuple[str, ...]  # written into the staging folder: units/<id>.json, then summary.json
+    reads: frozenset[str]  # every file read while reading the evidence (the bundle packs them)
+    cited: tuple[Path, ...]  # the files the evidence cites
 
     @property
     def decisions(self) -> int:
@@ -54,23 +65,69 @@ class ScoreRun:
 
 
 def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],
-              engine: str, *, workers: int = 1, warn: Optional[Callable[[EvidenceSet], None]] = None) -> ScoreRun:
-    """Read, decide and encode every unit with `workers` processes. `warn` sees the evidence's
-    warnings as soon as it is read."""
+              engine: str, staged: Staging, *, workers: int = 1,
+              warn: Optional[Callable[[tuple[Problem, ...]], None]] = None) -> ScoreRun:
+    """Read, decide and encode every unit with `workers` processes, each unit's result file written
+    into `staged` as soon as its piece is back. Every problem of the evidence is reported, in
+    whichever piece it stands: after the first, pieces are still read (for their problems) but no
+    longer decided or written. `warn` sees the evidence's warnings once it has all read well."""
     from .pool import Workers
 
     name = factory(engine).name
+    sink = ProblemSink()
+    _files, pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
+    problems = list(sink.problems)
+    tasks = [[piece, True] for piece in pieces]  # the flag is read when a task is sent: see `stop`
+    firsts: dict[str, tuple[str, str]] = {}  # unit id -> (where it is first given, its evidence file)
+    lines: list[UnitLine] = []
+    warnings: list[tuple[str, tuple[Problem, ...]]] = []
+    reads: set[str] = set()
+    cited: dict[Path, None] = {}
+    written: set[str] = set()  # unit ids written, in lower case
+    refused = False  # a unit id that cannot name a file was met
+    missing, duplicated, failures = [], [], []
     with Workers(criteria, factory, engine, workers, finish=encoded) as pool:
-        ev = pool.load_evidence(list(evidence_paths))
-        if warn is not None:
-            warn(ev)
-        check_names({r.unit_id: r.source for r in ev.records})
-        files: dict[str, bytes] = {}
-        lines: list[UnitLine] = []
-        for chunk in pool.decided(ev.records):
-            for line, data in chunk:
-                files[f"units/{line.unit_id}.json"] = data
-                lines.append(line)
-    files["summary.json"] = encode(summary_doc(criteria, [u.summary for u in lines], name,
-                                               [str(w) for w in ev.warnings] + [w for u in lines for w in u.warnings]))
-    return ScoreRun(ev, frozenset(pool.reads), tuple(lines), files)
+        for i, (kind, (read, payload), _n) in enumerate(pool.stream("score_piece", tasks, AHEAD)):
+            problems += read.problems
+            for unit, at, source in read.firsts:
+                if unit in firsts:
+                    problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
+                        unit=unit, at=firsts[unit][0])))
+                else:
+                    firsts[unit] = (str(at), source)
+            reads.update(read.reads)
+            cited.update(dict.fromkeys(read.cited))
+            warnings += read.warnings
+            if kind == "incomplete":
+                missing += payload[0]
+                duplicated += payload[1]
+            elif kind == "engine":
+                failures.append(payload)
+            elif kind == "ok" and not problems and not refused:
+                for line, data in payload:
+                    if name_problem(line.unit_id) or line.unit_id.lower() in written:
+                        refused = True  # a name check_names refuses below: never written
+                        continue
+                    staged.add(f"units/{line.unit_id}.json", data)
+                    written.add(line.unit_id.lower())
+                    lines.append(line)
+            if problems or refused:
+                for rest in tasks[i + 1:]:  # not yet sent: read only
+                    rest[1] = False
+    if problems:
+        raise EvidenceError(problems)
+    warnings.sort(key=lambda w: w[0])
+    evidence_warnings = tuple(w for _unit, ws in warnings for w in ws)
+    if warn is not None:
+        warn(evidence_warnings)
+    check_names({unit: source for unit, (_at, source) in sorted(firsts.items())})
+    if failures:
+        raise EngineError(failures[0])
+    if missing or duplicated:
+        raise IncompleteEvaluationError(missing, duplicated)
+    lines.sort(key=lambda u: u.unit_id)
+    staged.add("summary.json", encode(summary_doc(criteria, [u.summary for u in lines], name,
+                                                  [str(w) for w in evidence_warnings]
+                                                  + [w for u in lines for w in u.warnings])))
+    files = tuple(f"units/{u.unit_id}.json" for u in lines) + ("summary.json",)
+    return ScoreRun(tuple(lines), evidence_warnings, files, frozenset(reads), tuple(cited))

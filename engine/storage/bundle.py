@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, M
 from ..core.errors import CchcError, OutputError
 from ..core.i18n import N_, _
 from .outdir import Staging, write_outputs
-from ..core.model import MetricValue
+from ..core.model import EvidenceRecord, MetricValue
 from .results import dumps
 
 if TYPE_CHECKING:
@@ -1143,10 +1143,19 @@ def cited_files(values: Iterable[tuple[str, MetricValue]]) -> list[Path]:
     return list(out)
 
 
+def evidence_cited(records: Iterable[EvidenceRecord]) -> list[Path]:
+    """The files the records' evidence cites (see `cited_files`)."""
+    return cited_files((rec.source, v) for rec in records for _, v in sorted(rec.values.items()))
+
+
 def evidence_roots(paths: Sequence[Path | str], evidence: "EvidenceSet", reads: Iterable[str]) -> list[InputRoot]:
     """Each evidence path as given, with the evidence files found through it, every other file read
     while loading it (task lists named by YAML, CSV or Excel) and the files its evidence cites."""
-    cited = cited_files((rec.source, v) for rec in evidence.records for _, v in sorted(rec.values.items()))
+    return evidence_input_roots(paths, evidence_cited(evidence.records), reads)
+
+
+def evidence_input_roots(paths: Sequence[Path | str], cited: Sequence[Path], reads: Iterable[str]) -> list[InputRoot]:
+    """`evidence_roots` of evidence read piece by piece: the files it cites given."""
     from ..inputs.evidence import evidence_files
 
     return input_roots(paths, set(reads), evidence_files, cited)

@@ -153,6 +153,7 @@ class Staging:
     def _discard(self) -> None:
         if self.path is not None and os.path.lexists(self.path):
             shutil.rmtree(self.path, ignore_errors=True)
+        self.path = None
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
