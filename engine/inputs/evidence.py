@@ -7,9 +7,9 @@ column, or Excel `Sheet!B7`).
 from __future__ import annotations
 
 import calendar
-from array import array
 import difflib
 import re
+from array import array
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -644,8 +644,11 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
         keys = list(units)
         for i in range(0, len(keys), units_per_piece):
             some = keys[i:i + units_per_piece]
-            spans = sorted(tuple(spans[j:j + 3]) for k in some for spans in (units.pop(k),)
-                           for j in range(0, len(spans), 3))
+            spans: list[Span] = []
+            for key in some:
+                flat = units.pop(key)
+                spans += [(flat[j], flat[j + 1], flat[j + 2]) for j in range(0, len(flat), 3)]
+            spans.sort()  # rows in file order, as a whole-file read meets them
             pieces.append(TableUnits(f, tuple(header), tuple(spans), len(some)))
     if others:
         pieces.append(tuple(others))

@@ -119,6 +119,8 @@ class Staging:
         self._folders = {PurePosixPath(".")}
         self._files: list[str] = []
         self._scratch: list[Path] = []
+        self._made: list[Path] = []  # the folders above OUT that had to be made
+        self._finished = False
 
     def __enter__(self) -> "Staging":
         out = self.out
@@ -126,29 +128,42 @@ class Staging:
             raise OutputError(_("--out {out}: name a folder to write into").format(out=self.out_dir))
         _check_target(out)
         parent = out.parent
+        self._made = [p for p in [parent, *parent.parents] if not os.path.lexists(p)]
+        try:
+            self._open(out, parent)
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, None)
+            if isinstance(exc, OSError):
+                raise _os_error(exc, out) from None
+            raise
+        return self
+
+    def _open(self, out: Path, parent: Path) -> None:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _os_error(exc, parent) from None
         if not parent.is_dir():
             raise OutputError(_("--out {out}: {parent} is not a folder").format(out=self.out_dir, parent=parent))
-        try:
-            try:  # early, so that a refused folder costs no writing; again in `finish`, under the lock
+        try:  # early, so that a refused folder costs no writing; again in `finish`, under the lock
+            _check_replaceable(out, self.command)
+        except FileNotFoundError:
+            pass  # another run is putting its results in place right now: the check under the lock decides
+        except OutputError:  # seen unlocked, perhaps halfway through another run's swap: look again, locked
+            with _open_dir(parent) as pfd, _locked(pfd):
+                _recover(parent, out.name, pfd)
                 _check_replaceable(out, self.command)
-            except FileNotFoundError:
-                pass  # another run is putting its results in place right now: the check under the lock decides
-            except OutputError:  # seen unlocked, perhaps halfway through another run's swap: look again, locked
-                with _open_dir(parent) as pfd, _locked(pfd):
-                    _recover(parent, out.name, pfd)
-                    _check_replaceable(out, self.command)
-            with _open_dir(parent) as pfd:
-                self.path, self._lock = _new_staging(parent, pfd, out.name)
-        except OSError as exc:
-            raise _os_error(exc, out) from None
-        return self
+        with _open_dir(parent) as pfd:
+            self.path, self._lock = _new_staging(parent, pfd, out.name)
 
     def __exit__(self, *exc) -> None:
-        self._discard()
+        if not self._finished:  # the folders made for it go too
+            self._discard()
+            for folder in self._made:
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
 
     def _discard(self) -> None:
         if self.path is not None and os.path.lexists(self.path):
@@ -229,6 +244,7 @@ class Staging:
             raise _os_error(exc, out) from None
         finally:
             self._discard()
+        self._finished = True
         return [out / m for m in listed]
 
 
