@@ -43,13 +43,14 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
     cs = load_criteria(criteria)
     bundle_path = bundle or out_dir / BUNDLE_NAME
     with Staging(out_dir, command="score") as staged:  # each unit's file written as soon as it is decided
-        run = score_run(cs, evidence, get_evaluator, engine, staged, workers=workers or default_workers(), warn=warn)
+        run = score_run(cs, evidence, get_evaluator, engine, staged, workers=workers or default_workers(), keep=rows,
+                        warn=warn)
         inputs = score_roles(criteria, evidence_input_roots(evidence, run.cited, run.reads))  # every file read
         _written, digest = finish_run(staged, bundle_path, "score", inputs, run.files, evaluator.name,
                                       about=score_about(cs), key=sign, max_cited=max_cited)
-    _table(cs, run.lines, rows)
+    _table(cs, run.lines, run.units)
     say(_("{units} unit(s), {decisions} decisions ({engine} engine) → {out}/units/*.json, {out}/summary.json")
-        .format(units=len(run.lines), decisions=run.decisions, engine=evaluator.name, out=out_dir))
+        .format(units=run.units, decisions=run.decisions, engine=evaluator.name, out=out_dir))
     bundle_line(bundle_path, digest, sign)
 
 
@@ -83,20 +84,21 @@ def bundle_line(path: Path, digest: str, sign: Optional[Path]) -> None:
     say(text.format(path=path, digest=digest))
 
 
-def _table(cs, results, rows: int) -> None:
+def _table(cs, lines, units: int) -> None:
+    """The first units' lines (`lines`) of the `units` scored."""
     table = Table(title=cs.title, show_lines=False)
     for col, just in ((_("Unit id"), "left"), (_("Unit name"), "left"), (_("Type"), "left"),
                       (_("Points"), "right"), (_("Max"), "right"), (_("Index (%)"), "right"),
                       (_("Missing evidence"), "right")):
         table.add_column(col, justify=just)
     types = {t.id: t.label for t in cs.unit_types}
-    for r in results[:rows]:
+    for r in lines:
         idx = r.total.index
         table.add_row(r.unit_id, r.unit_name, types.get(r.unit_type, r.unit_type), num(r.total.points),
                       num(r.total.max), num(idx) if idx is not None else "—", str(r.missing))
     out.print(table)
-    if len(results) > rows:
-        out.print(_("… and {n} more unit(s) in the JSON results").format(n=len(results) - rows))
+    if units > len(lines):
+        out.print(_("… and {n} more unit(s) in the JSON results").format(n=units - len(lines)))
 
 
 def midyear(criteria: Path, evidence: Sequence[Path], as_of: Optional[str], elapsed: Optional[str],

@@ -204,5 +204,5 @@ def test_units_in_memory_are_bounded_by_the_piece_not_by_the_run(tmp_path, monke
     with Staging(tmp_path / "out", command="score") as staged:
         run = scoring.score_run(cs, [tmp_path / "ev"], get_evaluator, "durable", staged, workers=1)
         staged.finish()
-    assert len(run.lines) == 120 and len(list((tmp_path / "out" / "units").iterdir())) == 120
+    assert run.units == 120 and len(list((tmp_path / "out" / "units").iterdir())) == 120
     assert 0 < most[EvidenceRecord] <= 8 and 0 < most[UnitResult] <= 8, most

@@ -10,9 +10,11 @@ come back in order, each unit is encoded by the same code as `engine.storage.res
 """
 from __future__ import annotations
 
+import io
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import BinaryIO, Callable, Optional, Sequence
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Problem
 from ..core.i18n import _
@@ -53,24 +55,31 @@ def encoded(criteria: CriteriaSet, results: list[UnitResult], engine: str) -> li
 
 @dataclass(frozen=True)
 class ScoreRun:
-    lines: tuple[UnitLine, ...]  # by unit id
+    units: int
+    decisions: int
+    lines: tuple[UnitLine, ...]  # the first ones by unit id (as many as asked for)
     warnings: tuple[Problem, ...]  # the evidence's, by unit id
     files: tuple[str, ...]  # written into the staging folder: units/<id>.json, then summary.json
     reads: frozenset[str]  # every file read while reading the evidence (the bundle packs them)
     cited: tuple[Path, ...]  # the files the evidence cites
 
-    @property
-    def decisions(self) -> int:
-        return sum(u.decisions for u in self.lines)
-
 
 def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],
-              engine: str, staged: Staging, *, workers: int = 1,
+              engine: str, staged: Staging, *, workers: int = 1, keep: int = 0,
               warn: Optional[Callable[[tuple[Problem, ...]], None]] = None) -> ScoreRun:
     """Read, decide and encode every unit with `workers` processes, each unit's result file written
-    into `staged` as soon as its piece is back. Every problem of the evidence is reported, in
-    whichever piece it stands: after the first, pieces are still read (for their problems) but no
-    longer decided or written. `warn` sees the evidence's warnings once it has all read well."""
+    into `staged` as soon as its piece is back, its line (`UnitLine`) into a scratch file until
+    summary.json is written; the first `keep` lines are returned. Every problem of the evidence is
+    reported, in whichever piece it stands: after the first, pieces are still read (for their
+    problems) but no longer decided or written. `warn` sees the evidence's warnings once it has
+    all read well."""
+    with staged.scratch() as spool:
+        return _score_run(criteria, evidence_paths, factory, engine, staged, spool, workers, keep, warn)
+
+
+def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],
+               engine: str, staged: Staging, spool: BinaryIO, workers: int, keep: int,
+               warn: Optional[Callable[[tuple[Problem, ...]], None]]) -> ScoreRun:
     from .pool import Workers
 
     name = factory(engine).name
@@ -79,7 +88,9 @@ def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], facto
     problems = list(sink.problems)
     tasks = [[piece, True] for piece in pieces]  # the flag is read when a task is sent: see `stop`
     firsts: dict[str, tuple[str, str]] = {}  # unit id -> (where it is first given, its evidence file)
-    lines: list[UnitLine] = []
+    sources: dict[str, str] = {}  # each evidence file's name once
+    lines: list[tuple[str, int, int]] = []  # each unit's line in `spool`: (unit id, offset, size)
+    decisions = 0
     warnings: list[tuple[str, tuple[Problem, ...]]] = []
     reads: set[str] = set()
     cited: dict[Path, None] = {}
@@ -94,7 +105,7 @@ def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], facto
                     problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
                         unit=unit, at=firsts[unit][0])))
                 else:
-                    firsts[unit] = (str(at), source)
+                    firsts[unit] = (str(at), sources.setdefault(source, source))
             reads.update(read.reads)
             cited.update(dict.fromkeys(read.cited))
             warnings += read.warnings
@@ -110,7 +121,10 @@ def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], facto
                         continue
                     staged.add(f"units/{line.unit_id}.json", data)
                     written.add(line.unit_id.lower())
-                    lines.append(line)
+                    kept = pickle.dumps(line, pickle.HIGHEST_PROTOCOL)
+                    lines.append((line.unit_id, spool.seek(0, io.SEEK_END), len(kept)))
+                    spool.write(kept)
+                    decisions += line.decisions
             if problems or refused:
                 for rest in tasks[i + 1:]:  # not yet sent: read only
                     rest[1] = False
@@ -125,9 +139,24 @@ def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], facto
         raise EngineError(failures[0])
     if missing or duplicated:
         raise IncompleteEvaluationError(missing, duplicated)
-    lines.sort(key=lambda u: u.unit_id)
-    staged.add("summary.json", encode(summary_doc(criteria, [u.summary for u in lines], name,
-                                                  [str(w) for w in evidence_warnings]
-                                                  + [w for u in lines for w in u.warnings])))
-    files = tuple(f"units/{u.unit_id}.json" for u in lines) + ("summary.json",)
-    return ScoreRun(tuple(lines), evidence_warnings, files, frozenset(reads), tuple(cited))
+    lines.sort()
+    shown: list[UnitLine] = []
+    unit_warnings: list[str] = []
+    with staged.create("summary.json") as fh:
+        # summary.json as `encode(summary_doc(...))` writes it, its units' lines streamed in
+        before = encode(summary_doc(criteria, [], name, [])).split(_NO_UNITS)[0]
+        fh.write(before + _NO_UNITS[:-1])
+        for i, (_unit, at, size) in enumerate(lines):
+            spool.seek(at)
+            line = pickle.loads(spool.read(size))
+            fh.write((b"," if i else b"") + encode(line.summary)[:-1])
+            unit_warnings += line.warnings
+            if i < keep:
+                shown.append(line)
+        everything = encode(summary_doc(criteria, [], name, [str(w) for w in evidence_warnings] + unit_warnings))
+        fh.write(b"]" + everything.split(_NO_UNITS)[1])
+    files = tuple(f"units/{unit}.json" for unit, _at, _size in lines) + ("summary.json",)
+    return ScoreRun(len(lines), decisions, tuple(shown), evidence_warnings, files, frozenset(reads), tuple(cited))
+
+
+_NO_UNITS = b'"units":[]'  # in compact JSON, only where the summary's units stand: a string's quotes are escaped
