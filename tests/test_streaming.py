@@ -97,8 +97,8 @@ def test_a_bundle_written_elsewhere_and_signed_is_the_in_memory_bundle(cchc, tmp
 
 
 def _broken(folder: Path) -> None:
-    """Problems spread over the whole file (so over every piece), and a unit given again in a
-    second file: an empty unit name, a value that is no number, a row with too many cells, a
+    """Problems spread over the whole file (so over every piece), and a unit given again (with a
+    wrong value) in a second file: an empty unit name, a value that is no number, a row with too many cells, a
     unit given for a second period, a metric given twice."""
     csv_file = folder / "units.csv"
     header, *rows = csv_file.read_text("utf-8").splitlines(keepends=True)
@@ -113,8 +113,10 @@ def _broken(folder: Path) -> None:
     twice = [c for c in cells if c[0] == "huyen-000009"][1]
     cells.append(again[:3] + ["2024"] + again[4:])
     cells.append(list(twice))
+    first = [list(c) for c in cells if c[0] == "huyen-000000"]
+    # more.csv comes first: units.csv gives huyen-000000 again, wrongly, and only the duplicate counts
+    next(c for c in cells if c[0] == "huyen-000000" and c[4] == "late_reports")[6] = "-3"
     csv_file.write_text(header + "".join(",".join(c) + "\n" for c in cells), "utf-8")
-    first = [c for c in cells if c[0] == "huyen-000000"]
     (folder / "more.csv").write_text(header + "".join(",".join(c) + "\n" for c in first), "utf-8")
 
 

@@ -547,13 +547,20 @@ def evidence_files(paths: Iterable[Path | str]) -> list[Path]:
     return out
 
 
+def found_evidence_files(paths: Iterable[Path | str]) -> list[Path]:
+    """`evidence_files`; an `EvidenceError` when there are none."""
+    paths = list(paths)
+    files = evidence_files(paths)
+    if not files:
+        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
+    return files
+
+
 def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> EvidenceSet:
     """Load evidence files (or folders of them) for one criteria set; raise `EvidenceError` with
     every problem found."""
     sink = ProblemSink()
-    files = evidence_files(paths)
-    if not files:
-        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
+    files = found_evidence_files(paths)
     records = _records(_read_files(files, sink), criteria, sink)
     errors = [p for p in sink.problems if p.severity == "error"]
     if errors:
@@ -609,24 +616,23 @@ class TableUnits:
     header: tuple[str, ...]
     spans: tuple[Span, ...]
     units: int
+    given: frozenset[str] = frozenset()  # its units an earlier CSV file gives: read (a duplicate), never typed
 
 
 EvidencePiece = Union[tuple[Path, ...], TableUnits]  # some evidence files, or some units of one CSV file
 
 
 def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per_piece: int,
-                    sink: ProblemSink) -> tuple[list[Path], list[EvidencePiece]]:
-    """The evidence files named, and their contents in pieces that can be read one at a time
+                    sink: ProblemSink) -> list[EvidencePiece]:
+    """The contents of the evidence files named, in pieces that can be read one at a time
     (`read_piece`): a CSV file is indexed (where each unit's rows stand: merged byte spans, no
     rows) and its units cut into pieces of `units_per_piece`, in the order they first appear;
     other files go `files_per_piece` to a piece. The problems of a CSV file's header, or of the
     file as a whole, go to `sink` (its rows are then only checked, never read into units)."""
-    paths = list(paths)
-    files = evidence_files(paths)
-    if not files:
-        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
+    files = found_evidence_files(paths)
     pieces: list[EvidencePiece] = []
     others: list[Path] = []
+    earlier: set[str] = set()  # the units of the CSV files before
     for f in files:
         if f.suffix.lower() != ".csv" or not f.is_file():
             others.append(f)
@@ -649,10 +655,11 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
                 flat = units.pop(key)
                 spans += [(flat[j], flat[j + 1], flat[j + 2]) for j in range(0, len(flat), 3)]
             spans.sort()  # rows in file order, as a whole-file read meets them
-            pieces.append(TableUnits(f, tuple(header), tuple(spans), len(some)))
+            pieces.append(TableUnits(f, tuple(header), tuple(spans), len(some), frozenset(earlier.intersection(some))))
+        earlier.update(keys)
     if others:
         pieces.append(tuple(others))
-    return files, pieces
+    return pieces
 
 
 def _index_table(path: Path, name: str, sink: ProblemSink) -> Optional[tuple[list[str], dict[str, array]]]:
@@ -708,5 +715,7 @@ def read_piece(piece: EvidencePiece, criteria: CriteriaSet) -> tuple[list[Eviden
     else:
         units = _read_files(piece, sink)
     firsts: list[tuple[str, Location, str]] = []
-    records = _records(units, criteria, sink, firsts)
+    given = piece.given if isinstance(piece, TableUnits) else frozenset()
+    firsts += [(u.unit_id, u.location, u.source) for u in units if u.unit_id in given]
+    records = _records([u for u in units if u.unit_id not in given], criteria, sink, firsts)
     return records, [p for p in sink.problems if p.severity == "error"], firsts

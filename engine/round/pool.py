@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Location, Problem
 from ..evaluation.evaluate import Evaluator, decide
-from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings, evidence_files, load_evidence,
-                               read_piece)
+from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings, found_evidence_files,
+                               load_evidence, read_piece)
 from ..core.i18n import _
 from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
 from .problems import where
@@ -221,9 +221,7 @@ class Workers:
     def load_evidence(self, paths: Sequence[Path | str], progress: Optional[Progress] = None) -> EvidenceSet:
         """`engine.inputs.evidence.load_evidence`, file chunks read in parallel; a unit given in two chunks
         is reported like a unit given twice in one."""
-        files = evidence_files(paths)
-        if not files:
-            raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
+        files = found_evidence_files(paths)
         chunks = [files[i:i + FILES_PER_CHUNK] for i in range(0, len(files), FILES_PER_CHUNK)]
         problems: list[Problem] = []
         records: list[EvidenceRecord] = []

@@ -84,7 +84,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
 
     name = factory(engine).name
     sink = ProblemSink()
-    _files, pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
+    pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
     problems = list(sink.problems)
     tasks = [[piece, True] for piece in pieces]  # the flag is read when a task is sent: see `stop`
     firsts: dict[str, tuple[str, str]] = {}  # unit id -> (where it is first given, its evidence file)
