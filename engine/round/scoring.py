@@ -1,8 +1,9 @@
 """`score` as one run, streamed: evidence read in pieces and units decided by the worker
 processes (engine/round/pool.py, one or more), each unit's result JSON encoded where it was
-decided and written straight into the output's staging folder (engine.storage.outdir.Staging).
-What stays in memory grows with the pieces in flight, not with the units: only each unit's
-summary line (`UnitLine`), its warnings, and the files read and cited (for the bundle).
+decided and written straight into the output's staging folder (engine.storage.outdir.Staging),
+its summary line (`UnitLine`) into a scratch file there until summary.json is written. What is in
+memory is the pieces in flight; of each unit only its id, where it was first given and what it
+read and cites (for the bundle).
 
 The bytes do not depend on the number of workers: the pieces are fixed by the evidence alone and
 come back in order, each unit is encoded by the same code as `engine.storage.results.result_files`
@@ -86,7 +87,8 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     sink = ProblemSink()
     pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
     problems = list(sink.problems)
-    tasks = [[piece, True] for piece in pieces]  # the flag is read when a task is sent: see `stop`
+    tasks = [[piece, True] for piece in pieces]  # [piece, deciding]: read when the task is sent
+    deciding = True
     firsts: dict[str, tuple[str, str]] = {}  # unit id -> (where it is first given, its evidence file)
     sources: dict[str, str] = {}  # each evidence file's name once
     lines: list[tuple[str, int, int]] = []  # each unit's line in `spool`: (unit id, offset, size)
@@ -125,8 +127,9 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                     lines.append((line.unit_id, spool.seek(0, io.SEEK_END), len(kept)))
                     spool.write(kept)
                     decisions += line.decisions
-            if problems or refused:
-                for rest in tasks[i + 1:]:  # not yet sent: read only
+            if deciding and (problems or refused):  # the run fails: the tasks not yet sent only read
+                deciding = False
+                for rest in tasks[i + 1:]:
                     rest[1] = False
     if problems:
         raise EvidenceError(problems)
