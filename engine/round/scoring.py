@@ -87,8 +87,8 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     sink = ProblemSink()
     pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
     problems = list(sink.problems)
-    tasks = [[piece, True] for piece in pieces]  # [piece, deciding]: read when the task is sent
-    deciding = True
+    deciding = not problems  # a header already refused: every piece is only read, for its problems
+    tasks = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
     firsts: dict[str, tuple[str, str]] = {}  # unit id -> (where it is first given, its evidence file)
     sources: dict[str, str] = {}  # each evidence file's name once
     lines: list[tuple[str, int, int]] = []  # each unit's line in `spool`: (unit id, offset, size)
