@@ -81,7 +81,6 @@ def test_a_bundle_written_elsewhere_and_signed_is_the_in_memory_bundle(cchc, tmp
     """`--bundle` outside the output folder, signed: spooled in the staging folder, written beside
     its place, renamed in after the results; the same bytes as the bundle built in memory."""
     from engine.audit.replay import score_bundle
-    from engine.storage.results import result_files  # noqa: F401 - the files come from the run
 
     criteria = _generated(tmp_path / "ev", 7)
     assert cchc("keygen", tmp_path / "key.pem").exit_code == 0
