@@ -31,24 +31,27 @@ def validate(files: Sequence[Path], criteria: Optional[Path]) -> None:
 
 def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, rows: int, bundle: Optional[Path],
           sign: Optional[Path], max_cited_mb: Optional[int], workers: int) -> None:
-    from engine.storage.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
-    from engine.audit.replay import score_bundle
+    from engine.audit.replay import score_about, score_roles
     from engine.round.pool import default_workers
     from engine.round.scoring import score_run
+    from engine.storage.bundle import BUNDLE_NAME, evidence_input_roots, finish_run, max_cited_size
+    from engine.storage.outdir import Staging
     from rules import get_evaluator
 
     evaluator = get_evaluator(engine)
     max_cited = max_cited_size(max_cited_mb)
     cs = load_criteria(criteria)
-    run = score_run(cs, evidence, get_evaluator, engine, workers=workers or default_workers(),
-                    warn=lambda ev: warn(ev.warnings))  # every file read goes into the bundle
-    bundle_bytes = score_bundle(criteria, evidence, cs, run.evidence, run.files, evaluator.name, key=sign,
-                                reads=run.reads, max_cited=max_cited)
-    write_run(out_dir, run.files, bundle or out_dir / BUNDLE_NAME, bundle_bytes, command="score")
-    _table(cs, run.lines, rows)
+    bundle_path = bundle or out_dir / BUNDLE_NAME
+    with Staging(out_dir, command="score") as staged:  # each unit's file written as soon as it is decided
+        run = score_run(cs, evidence, get_evaluator, engine, staged, workers=workers or default_workers(), keep=rows,
+                        warn=warn)
+        inputs = score_roles(criteria, evidence_input_roots(evidence, run.cited, run.reads))  # every file read
+        _written, digest = finish_run(staged, bundle_path, "score", inputs, run.files, evaluator.name,
+                                      about=score_about(cs), key=sign, max_cited=max_cited)
+    _table(cs, run.lines, run.units)
     say(_("{units} unit(s), {decisions} decisions ({engine} engine) → {out}/units/*.json, {out}/summary.json")
-        .format(units=len(run.lines), decisions=run.decisions, engine=evaluator.name, out=out_dir))
-    bundle_line(bundle or out_dir / BUNDLE_NAME, sha256(bundle_bytes), sign)
+        .format(units=run.units, decisions=run.decisions, engine=evaluator.name, out=out_dir))
+    bundle_line(bundle_path, digest, sign)
 
 
 def show(file: Path) -> None:
@@ -81,20 +84,21 @@ def bundle_line(path: Path, digest: str, sign: Optional[Path]) -> None:
     say(text.format(path=path, digest=digest))
 
 
-def _table(cs, results, rows: int) -> None:
+def _table(cs, lines, units: int) -> None:
+    """The first units' lines (`lines`) of the `units` scored."""
     table = Table(title=cs.title, show_lines=False)
     for col, just in ((_("Unit id"), "left"), (_("Unit name"), "left"), (_("Type"), "left"),
                       (_("Points"), "right"), (_("Max"), "right"), (_("Index (%)"), "right"),
                       (_("Missing evidence"), "right")):
         table.add_column(col, justify=just)
     types = {t.id: t.label for t in cs.unit_types}
-    for r in results[:rows]:
+    for r in lines:
         idx = r.total.index
         table.add_row(r.unit_id, r.unit_name, types.get(r.unit_type, r.unit_type), num(r.total.points),
                       num(r.total.max), num(idx) if idx is not None else "—", str(r.missing))
     out.print(table)
-    if len(results) > rows:
-        out.print(_("… and {n} more unit(s) in the JSON results").format(n=len(results) - rows))
+    if units > len(lines):
+        out.print(_("… and {n} more unit(s) in the JSON results").format(n=units - len(lines)))
 
 
 def midyear(criteria: Path, evidence: Sequence[Path], as_of: Optional[str], elapsed: Optional[str],

@@ -411,8 +411,18 @@ def score_inputs(criteria_path: Path, evidence_paths: Sequence[Path], evidence: 
         with recording_reads() as recorded:
             load_evidence(evidence_paths, load_criteria(criteria_path))
         reads = recorded
-    return {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))],
-            "evidence": evidence_roots(evidence_paths, evidence, reads)}
+    return score_roles(criteria_path, evidence_roots(evidence_paths, evidence, reads))
+
+
+def score_roles(criteria_path: Path, evidence: list[InputRoot]) -> dict[str, list[InputRoot]]:
+    """The inputs of a `score` run by role, its evidence laid out (`engine.storage.bundle.evidence_roots`)."""
+    return {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))], "evidence": evidence}
+
+
+def score_about(criteria: CriteriaSet) -> dict:
+    """What a `score` bundle says of the criteria set it scored against."""
+    return {"criteria_id": criteria.id, "criteria_sha256": criteria.content_hash,
+            "title": criteria.title, "year": criteria.year}
 
 
 def score_bundle(criteria_path: Path, evidence_paths: Sequence[Path], criteria: CriteriaSet,
@@ -420,10 +430,8 @@ def score_bundle(criteria_path: Path, evidence_paths: Sequence[Path], criteria: 
                  *, key: Optional[Path] = None, reads: Optional[Iterable[str]] = None,
                  max_cited: Optional[int] = None) -> bytes:
     """The bundle of a `score` run: its inputs, its result files as written, what ran."""
-    about = {"criteria_id": criteria.id, "criteria_sha256": criteria.content_hash,
-             "title": criteria.title, "year": criteria.year}
     return make_bundle("score", score_inputs(criteria_path, evidence_paths, evidence, reads), files, engine,
-                       about=about, key=key, max_cited=max_cited)
+                       about=score_about(criteria), key=key, max_cited=max_cited)
 
 
 def replay_score(ctx: Context) -> dict[str, bytes]:

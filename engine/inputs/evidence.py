@@ -9,11 +9,12 @@ from __future__ import annotations
 import calendar
 import difflib
 import re
+from array import array
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Union
 
 from .. import methods
 from . import workbook
@@ -22,9 +23,9 @@ from ..core.i18n import _, both
 from ..core.model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from ..core.numbers import NumberError, exact_text
 from .roundio import refuse_links
-from .tables import (Cell, ProblemSink, as_bool, as_date, as_int, as_number, cell_loc, cell_locator,
-                     load_mapping, nfc, read_each, read_table, row_citation, rows_from_csv, rows_from_xlsx,
-                     text_of)
+from .tables import (Cell, ProblemSink, Span, as_bool, as_date, as_int, as_number, cell_loc, cell_locator,
+                     columns_fit, load_mapping, nfc, read_each, read_table, row_citation, rows_from_csv,
+                     rows_from_xlsx, scan_csv, span_rows, table_rows, text_of)
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -99,11 +100,19 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     return [unit]
 
 
+REQUIRED_COLUMNS = ("unit_id", "unit_name", "unit_type", "period")
+
+
 def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
-    table = read_table(path, name, sink, CSV_COLUMNS, ("unit_id", "unit_name", "unit_type", "period"))
+    table = read_table(path, name, sink, CSV_COLUMNS, REQUIRED_COLUMNS)
     if table is None:
         return []
-    header, rows, sheet = table
+    return _table_units(path, name, *table, sink)
+
+
+def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[int, dict]], sheet: str,
+                 sink: ProblemSink) -> list[RawUnit]:
+    """The units of a table's rows (all of its rows, or every row of some of its units)."""
     locate = cell_locator(name, header, sheet)
     units: dict[tuple[str, str], RawUnit] = {}
     for rowno, cells in rows:
@@ -538,15 +547,38 @@ def evidence_files(paths: Iterable[Path | str]) -> list[Path]:
     return out
 
 
+def found_evidence_files(paths: Iterable[Path | str]) -> list[Path]:
+    """`evidence_files`; an `EvidenceError` when there are none."""
+    paths = list(paths)
+    files = evidence_files(paths)
+    if not files:
+        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
+    return files
+
+
 def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> EvidenceSet:
     """Load evidence files (or folders of them) for one criteria set; raise `EvidenceError` with
     every problem found."""
     sink = ProblemSink()
-    files = evidence_files(paths)
-    if not files:
-        raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
-    units = read_each(files, _("evidence"), sink, lambda f, name: _read_yaml(f, name, sink),
-                      lambda f, name: _read_table(f, name, sink))
+    files = found_evidence_files(paths)
+    records = _records(_read_files(files, sink), criteria, sink)
+    errors = [p for p in sink.problems if p.severity == "error"]
+    if errors:
+        raise EvidenceError(errors)
+    records.sort(key=lambda r: r.unit_id)  # before the warnings, so neither depends on file order
+    warnings = [w for r in records for w in consistency_warnings(criteria, r)]
+    return EvidenceSet(tuple(records), tuple(warnings), tuple(files))
+
+
+def _read_files(files: Iterable[Path], sink: ProblemSink) -> list[RawUnit]:
+    return read_each(files, _("evidence"), sink, lambda f, name: _read_yaml(f, name, sink),
+                     lambda f, name: _read_table(f, name, sink))
+
+
+def _records(units: Iterable[RawUnit], criteria: CriteriaSet, sink: ProblemSink,
+             firsts: Optional[list[tuple[str, Location, str]]] = None) -> list[EvidenceRecord]:
+    """The records of units read, in their order: a unit given twice is reported at its second
+    place; every unit's first place goes to `firsts` (unit id, where, evidence file)."""
     seen: dict[str, RawUnit] = {}
     records = []
     for unit in units:
@@ -556,6 +588,8 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
                 unit=unit.unit_id, at=first.location))
             continue
         seen[unit.unit_id] = unit
+        if firsts is not None:
+            firsts.append((unit.unit_id, unit.location, unit.source))
         if unit.criteria is not None and unit.criteria[0] != criteria.id and not _fits(unit, criteria):
             # evidence for another set: one message at its `criteria:` line, not one per metric (a set
             # that shares the file's metric ids and unit type, as a what-if or next year's set, reads it)
@@ -568,9 +602,120 @@ def load_evidence(paths: Iterable[Path | str], criteria: CriteriaSet) -> Evidenc
         rec = _record(unit, criteria, sink)
         if rec is not None:
             records.append(rec)
-    errors = [p for p in sink.problems if p.severity == "error"]
-    if errors:
-        raise EvidenceError(errors)
-    records.sort(key=lambda r: r.unit_id)  # before the warnings, so neither depends on file order
-    warnings = [w for r in records for w in consistency_warnings(criteria, r)]
-    return EvidenceSet(tuple(records), tuple(warnings), tuple(files))
+    return records
+
+
+# ---------------------------------------------------------------- evidence read in pieces
+
+@dataclass(frozen=True)
+class TableUnits:
+    """Some units of a CSV evidence file, to be read from where their rows stand (byte spans, in
+    file order, found by `evidence_pieces`) rather than from the whole file."""
+
+    path: Path
+    header: tuple[str, ...]
+    spans: tuple[Span, ...]
+    units: int
+    given: frozenset[str] = frozenset()  # its units an earlier CSV file gives: read (a duplicate), never typed
+
+
+EvidencePiece = Union[tuple[Path, ...], TableUnits]  # some evidence files, or some units of one CSV file
+
+
+def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per_piece: int,
+                    sink: ProblemSink) -> list[EvidencePiece]:
+    """The contents of the evidence files named, in pieces that can be read one at a time
+    (`read_piece`): a CSV file is indexed (where each unit's rows stand: merged byte spans, no
+    rows) and its units cut into pieces of `units_per_piece`, in the order they first appear;
+    other files go `files_per_piece` to a piece. The problems of a CSV file's header, or of the
+    file as a whole, go to `sink` (its rows are then only checked, never read into units)."""
+    files = found_evidence_files(paths)
+    pieces: list[EvidencePiece] = []
+    others: list[Path] = []
+    earlier: set[str] = set()  # the units of the CSV files before
+    for f in files:
+        if f.suffix.lower() != ".csv" or not f.is_file():
+            others.append(f)
+            if len(others) == files_per_piece:
+                pieces.append(tuple(others))
+                others = []
+            continue
+        if others:
+            pieces.append(tuple(others))
+            others = []
+        index = _index_table(f, str(f), sink)
+        if index is None:
+            continue
+        header, units = index
+        keys = list(units)
+        for i in range(0, len(keys), units_per_piece):
+            some = keys[i:i + units_per_piece]
+            spans: list[Span] = []
+            for key in some:
+                flat = units.pop(key)
+                spans += [(flat[j], flat[j + 1], flat[j + 2]) for j in range(0, len(flat), 3)]
+            spans.sort()  # rows in file order, as a whole-file read meets them
+            pieces.append(TableUnits(f, tuple(header), tuple(spans), len(some), frozenset(earlier.intersection(some))))
+        earlier.update(keys)
+    if others:
+        pieces.append(tuple(others))
+    return pieces
+
+
+def _index_table(path: Path, name: str, sink: ProblemSink) -> Optional[tuple[list[str], dict[str, array]]]:
+    """Where each unit's rows stand in a CSV evidence file, by the text of its unit_id cell in the
+    order units first appear: flat (start byte, end byte, first row) triples, the rows that follow
+    each other merged. None (the problems in `sink`) when the file or its header is refused."""
+    units: dict[str, array] = {}
+    column: list[Optional[int]] = [None]
+    last: list[Any] = [None, 0, 0]  # the unit of the row before; where the data rows start and end
+
+    def visit(n: int, start: int, end: int, row: list[str]) -> None:
+        if n == 1:
+            names = [nfc(h).lower() for h in row]
+            column[0] = names.index("unit_id") if "unit_id" in names else None
+            last[1] = end
+            return
+        last[2] = end
+        if not any(c.strip() for c in row):  # a blank row: skipped by every reader
+            return
+        col = column[0]
+        unit = nfc(row[col]) if col is not None and col < len(row) else ""
+        spans = units.get(unit)
+        if spans is None:
+            spans = units[unit] = array("q")
+        elif last[0] == unit and spans[-2] == start:
+            spans[-2] = end
+            return
+        spans.extend((start, end, n))
+        last[0] = unit
+
+    header = scan_csv(path, name, sink, visit)
+    if header is None:
+        return None
+    if not columns_fit(header, name, sink, CSV_COLUMNS, REQUIRED_COLUMNS):
+        if last[2] > last[1]:  # every row is still checked, as when the file is read whole
+            for _row in table_rows(header, span_rows(path, [(last[1], last[2], 2)]), name, sink):
+                pass
+        return None
+    return header, units
+
+
+def read_piece(piece: EvidencePiece, criteria: CriteriaSet) -> tuple[list[EvidenceRecord], list[Problem],
+                                                                     list[tuple[str, Location, str]]]:
+    """Read and type one piece of evidence (see `evidence_pieces`): its records, the problems found
+    (errors only), and the first place of every unit read (unit id, where, evidence file), whether
+    or not it could be typed — so that a unit also given in another piece is found."""
+    sink = ProblemSink()
+    if isinstance(piece, TableUnits):
+        name = str(piece.path)
+        header = list(piece.header)
+        units = _table_units(piece.path, name, header, table_rows(header, span_rows(piece.path, piece.spans), name, sink),
+                             "", sink)
+    else:
+        units = _read_files(piece, sink)
+    firsts: list[tuple[str, Location, str]] = []
+    given = piece.given if isinstance(piece, TableUnits) else frozenset()
+    firsts += [(u.unit_id, u.location, u.source) for u in units if u.unit_id in given]
+    records = _records([u for u in units if u.unit_id not in given], criteria, sink, firsts)
+    return records, [p for p in sink.problems if p.severity == "error"], firsts

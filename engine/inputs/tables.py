@@ -5,6 +5,7 @@ Every value keeps where it was read (a `Location`: `file:line:col`, CSV `file:ro
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import io
@@ -18,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional
 
 from . import workbook
 from ..core.errors import InputError, Location, Problem
@@ -44,37 +45,99 @@ class ProblemSink:
 
 
 def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], list[tuple[int, dict]]]:
-    try:
-        check_file_size(path, name)
-        text = path.read_bytes().decode("utf-8-sig")
-    except InputError as exc:
-        sink.problems.extend(exc.problems)
-        return [], []
-    except UnicodeDecodeError as exc:
-        sink.add(Location(name), _("not UTF-8 text ({reason} at byte {byte})").format(
-            reason=exc.reason, byte=exc.start))
-        return [], []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    max_rows = limit("rows")
-    rows = []
-    try:
-        for row in reader:
-            if len(rows) > max_rows:
-                sink.add(Location(name, len(rows) + 1, 1), over("rows", _("more than {n} rows").format(n=max_rows)))
-                return [], []
-            rows.append(row)
-    except csv.Error as exc:
-        sink.add(Location(name, reader.line_num, 1), _("malformed CSV: {reason}").format(reason=exc))
-        return [], []
-    if not rows:
-        sink.add(Location(name, 1, 1), _("empty file: expected a header row"))
-        return [], []
-    header = _header(rows[0], name, "", sink)
+    rows: list[list[str]] = []
+    header = scan_csv(path, name, sink, lambda n, start, end, row: rows.append(row) if n > 1 else None)
     if header is None:
         return [], []
-    out = []
+    return header, list(table_rows(header, enumerate(rows, start=2), name, sink))
+
+
+class _Lines:
+    """The lines of a CSV file as text, read one at a time (never the whole file), as
+    `io.StringIO(text, newline="")` would give them; `at` is the byte offset after the last line
+    given. A byte that is not UTF-8 ends the lines; `error` then says what and where."""
+
+    def __init__(self, fh: BinaryIO):
+        self.fh, self.at = fh, 0
+        self.error: Optional[tuple[str, int]] = None
+        self._bom = 0
+
+    def __iter__(self) -> Iterator[str]:
+        if self.error is not None:
+            return
+        for line in self.fh:
+            if self.at == 0 and line.startswith(codecs.BOM_UTF8):
+                self._bom = self.at = len(codecs.BOM_UTF8)
+                line = line[self._bom:]
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:  # the byte as the whole file's decoding names it
+                self.error = (exc.reason, self.at - self._bom + exc.start)
+                return
+            if "\r" not in text:
+                self.at += len(line)
+                yield text
+                continue
+            for part in io.StringIO(text, newline=""):  # a lone CR ends a line too
+                self.at += len(part.encode("utf-8"))
+                yield part
+
+    def drain(self) -> None:
+        """Read the rest, for its decoding only."""
+        for _line in self:
+            pass
+
+
+def scan_csv(path: Path, name: str, sink: ProblemSink,
+             visit: Callable[[int, int, int, list[str]], None]) -> Optional[list[str]]:
+    """Read a CSV file once, row by row, never whole: `visit(row number, start byte, end byte,
+    cells)` sees each row (the header is row 1). Returns the header's column names once the whole
+    file is UTF-8 CSV within the limits; else None, with the problem in `sink` (and whatever
+    `visit` saw is to be dropped)."""
+    try:
+        check_file_size(path, name)
+    except InputError as exc:
+        sink.problems.extend(exc.problems)
+        return None
+    first: Optional[list[str]] = None
+    problem: Optional[tuple[Location, str]] = None
+    max_rows = limit("rows")
+    with open(path, "rb") as fh:
+        lines = _Lines(fh)
+        reader = csv.reader(lines)
+        n, start = 0, lines.at
+        try:
+            for row in reader:
+                n += 1
+                if n > max_rows + 1:
+                    problem = (Location(name, n, 1), over("rows", _("more than {n} rows").format(n=max_rows)))
+                    break
+                if n == 1:
+                    first = row
+                visit(n, start, lines.at, row)
+                start = lines.at
+        except csv.Error as exc:
+            problem = (Location(name, reader.line_num, 1), _("malformed CSV: {reason}").format(reason=exc))
+        lines.drain()  # a file that is not UTF-8 is refused as a whole, whatever else is wrong in it
+    if lines.error is not None:
+        reason, byte = lines.error
+        sink.add(Location(name), _("not UTF-8 text ({reason} at byte {byte})").format(reason=reason, byte=byte))
+        return None
+    if problem is not None:
+        sink.add(*problem)
+        return None
+    if first is None:
+        sink.add(Location(name, 1, 1), _("empty file: expected a header row"))
+        return None
+    return _header(first, name, "", sink)
+
+
+def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], name: str,
+               sink: ProblemSink) -> Iterator[tuple[int, dict]]:
+    """The CSV rows given (with their numbers) as cells by column name; a blank row is skipped, a
+    row with a problem reported in `sink` and left out."""
     max_chars = _limit_once("string_chars")
-    for i, row in enumerate(rows[1:], start=2):
+    for i, row in rows:
         if not any(c.strip() for c in row):
             continue
         if len(row) > len(header):
@@ -83,8 +146,19 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
             continue
         cells = _cells(header, row, lambda col: Location(name, i, col), sink, max_chars)
         if cells is not None:
-            out.append((i, cells))
-    return header, out
+            yield i, cells
+
+
+Span = tuple[int, int, int]  # (start byte, end byte, number of its first row): rows that follow each other
+
+
+def span_rows(path: Path, spans: Iterable[Span]) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a CSV file that stand in `spans` (found by `scan_csv`), with their numbers."""
+    with open(path, "rb") as fh:
+        for start, end, first in spans:
+            fh.seek(start)
+            text = fh.read(end - start).decode("utf-8")
+            yield from enumerate(csv.reader(io.StringIO(text, newline="")), start=first)
 
 
 def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:
@@ -435,6 +509,12 @@ def read_table(path: Path, name: str, sink: ProblemSink, columns: tuple[str, ...
         header, rows = rows_from_csv(path, name, sink)
     if not header:
         return None
+    return (header, rows, sheet) if columns_fit(header, name, sink, columns, required, sheet) else None
+
+
+def columns_fit(header: list[str], name: str, sink: ProblemSink, columns: tuple[str, ...], required: tuple[str, ...],
+                sheet: str = "") -> bool:
+    """Whether a table's header uses only `columns` and holds `required`; each problem in `sink`."""
     bad = False
     for h in header:
         if h and h not in columns:
@@ -447,7 +527,7 @@ def read_table(path: Path, name: str, sink: ProblemSink, columns: tuple[str, ...
             sink.add(cell_loc(name, header, 1, header[0], sheet), _("missing column {column}{where}").format(
                 column=workbook.label(needed), where=where))
             bad = True
-    return None if bad else (header, rows, sheet)
+    return not bad
 
 
 def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Callable[[Path, str], list],

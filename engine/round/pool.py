@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
 
-from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Problem
+from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Location, Problem
 from ..evaluation.evaluate import Evaluator, decide
-from ..inputs.evidence import EvidenceSet, consistency_warnings, evidence_files, load_evidence
+from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings, found_evidence_files,
+                               load_evidence, read_piece)
 from ..core.i18n import _
 from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
 from .problems import where
@@ -57,6 +58,24 @@ class Host:
             return "input", exc.problems, len(files)
         return "ok", (ev.records, tuple(sorted(reads))), len(files)
 
+    def score_piece(self, task: tuple[EvidencePiece, bool]) -> tuple[str, Any, int]:
+        """Read a piece of evidence (engine.inputs.evidence.read_piece) and, when it reads without
+        a problem and `deciding` (the task's second item) holds, decide its units: (kind, (what was
+        read: a `PieceRead`, what `decide_chunk` gave or None), units read), kind "read" when
+        nothing was decided."""
+        from ..storage.bundle import evidence_cited, recording_reads
+
+        piece, deciding = task
+        with recording_reads() as reads:  # for the bundle: task lists, whatever format named them
+            records, problems, firsts = read_piece(piece, self.criteria)
+        read = PieceRead(tuple(problems), tuple(firsts), tuple(sorted(reads)), tuple(evidence_cited(records)),
+                         tuple((r.unit_id, tuple(w)) for r in records
+                               for w in [consistency_warnings(self.criteria, r)] if w))
+        if problems or not deciding:
+            return "read", (read, None), len(firsts)
+        kind, payload, _n = self.decide_chunk(records)
+        return kind, (read, payload), len(firsts)
+
     def decide_chunk(self, records: Sequence[EvidenceRecord], *given: Any) -> tuple[str, Any, int]:
         """Decide a chunk of units: ("ok", results, n), or the failure as plain data ("incomplete",
         (missing, duplicated)) / ("engine", message) — exceptions do not all cross processes.
@@ -76,6 +95,19 @@ class Host:
         """`decide_chunk` of a chunk sent with what its `finish` needs besides the results (the
         round: the appraisal of the chunk's units)."""
         return self.decide_chunk(chunk[0], chunk[1])
+
+
+@dataclass(frozen=True)
+class PieceRead:
+    """What reading a piece of evidence gave besides its records: every problem (errors), the
+    first place of each unit read (unit id, where, evidence file), every file read, the files its
+    evidence cites, and the evidence's warnings by unit id."""
+
+    problems: tuple[Problem, ...]
+    firsts: tuple[tuple[str, Location, str], ...]
+    reads: tuple[str, ...]
+    cited: tuple[Path, ...]
+    warnings: tuple[tuple[str, tuple[Problem, ...]], ...]
 
 
 # A worker process's own host, set once when the process starts; the process that runs the pool
@@ -162,10 +194,11 @@ class Workers:
             for _ in range(self.workers):
                 self._pool.submit(_ready)
 
-    def stream(self, task: str, chunks: Sequence[Any]) -> Iterator[tuple[str, Any, int]]:
-        """The host's `task` ("load_chunk" or "decide_chunk") on every chunk: (kind, payload, n)
-        per chunk, in chunk order, each as soon as it and every chunk before it are done (at most
-        a few chunks per worker are waiting at any time, so memory does not grow with the run)."""
+    def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4) -> Iterator[tuple[str, Any, int]]:
+        """The host's `task` ("load_chunk", "decide_chunk" or "score_piece") on every chunk: (kind,
+        payload, n) per chunk, in chunk order, each as soon as it and every chunk before it are
+        done (at most `ahead` chunks per worker are waiting at any time, so memory does not grow
+        with the run). A chunk is taken from `chunks` only when it is sent to a worker."""
         if self._pool is None or len(chunks) <= 1:
             run = getattr(self.host, task)
             for chunk in chunks:
@@ -174,7 +207,7 @@ class Workers:
         from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
-        ahead = self.workers * 4
+        ahead *= self.workers
         pending: dict[int, Any] = {}
         done: dict[int, tuple[str, Any, int]] = {}
         submitted = 0
@@ -205,9 +238,7 @@ class Workers:
     def load_evidence(self, paths: Sequence[Path | str], progress: Optional[Progress] = None) -> EvidenceSet:
         """`engine.inputs.evidence.load_evidence`, file chunks read in parallel; a unit given in two chunks
         is reported like a unit given twice in one."""
-        files = evidence_files(paths)
-        if not files:
-            raise EvidenceError([Problem(", ".join(map(str, paths)) or "(none)", message=_("no evidence files found"))])
+        files = found_evidence_files(paths)
         chunks = [files[i:i + FILES_PER_CHUNK] for i in range(0, len(files), FILES_PER_CHUNK)]
         problems: list[Problem] = []
         records: list[EvidenceRecord] = []

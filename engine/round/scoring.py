@@ -1,21 +1,34 @@
-"""`score` as one run: evidence read and units decided by the worker processes
-(engine/round/pool.py, one or more), each unit's result JSON encoded where it was decided, and
-only what the summary and the terminal table need of a unit kept beside its encoded bytes.
+"""`score` as one run, streamed: evidence read in pieces and units decided by the worker
+processes (engine/round/pool.py, one or more), each unit's result JSON encoded where it was
+decided and written straight into the output's staging folder (engine.storage.outdir.Staging),
+its summary line (`UnitLine`) into a scratch file there until summary.json is written. What is in
+memory is the pieces in flight; of each unit only its id, where it was first given and what it
+read and cites (for the bundle).
 
-The bytes do not depend on the number of workers: units come back in unit-id order, each encoded
-by the same code as `engine.storage.results.result_files` (which a replay runs: the same bytes again).
+The bytes do not depend on the number of workers: the pieces are fixed by the evidence alone and
+come back in order, each unit is encoded by the same code as `engine.storage.results.result_files`
+(which a replay runs: the same bytes again), and the summary is sorted by unit id.
 """
 from __future__ import annotations
 
+import io
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import BinaryIO, Callable, Optional, Sequence
 
+from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Problem
+from ..core.i18n import _
 from ..evaluation.evaluate import Evaluator
-from ..inputs.evidence import EvidenceSet
+from ..inputs.evidence import evidence_pieces
+from ..inputs.tables import ProblemSink
 from ..core.model import CriteriaSet, Rollup, UnitResult
-from ..storage.outdir import check_names
+from ..storage.outdir import Staging, check_names, name_problem
 from ..storage.results import encode, summary_doc, summary_row, unit_json
+
+UNITS_PER_PIECE = 64  # units of a CSV file read, decided and written per task (fixed: see the module's doc)
+FILES_PER_PIECE = 64  # other evidence files (YAML, Excel) per task
+AHEAD = 2  # tasks waiting per worker: what is in memory at a time is about (workers × AHEAD + 1) pieces
 
 
 @dataclass(frozen=True)
@@ -43,34 +56,110 @@ def encoded(criteria: CriteriaSet, results: list[UnitResult], engine: str) -> li
 
 @dataclass(frozen=True)
 class ScoreRun:
-    evidence: EvidenceSet
-    reads: frozenset[str]  # every file read while loading the evidence (the bundle packs them)
-    lines: tuple[UnitLine, ...]  # by unit id
-    files: dict[str, bytes]  # units/<id>.json and summary.json, as written
-
-    @property
-    def decisions(self) -> int:
-        return sum(u.decisions for u in self.lines)
+    units: int
+    decisions: int
+    lines: tuple[UnitLine, ...]  # the first ones by unit id (as many as asked for)
+    warnings: tuple[Problem, ...]  # the evidence's, by unit id
+    files: tuple[str, ...]  # written into the staging folder: units/<id>.json, then summary.json
+    reads: frozenset[str]  # every file read while reading the evidence (the bundle packs them)
+    cited: tuple[Path, ...]  # the files the evidence cites
 
 
 def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],
-              engine: str, *, workers: int = 1, warn: Optional[Callable[[EvidenceSet], None]] = None) -> ScoreRun:
-    """Read, decide and encode every unit with `workers` processes. `warn` sees the evidence's
-    warnings as soon as it is read."""
+              engine: str, staged: Staging, *, workers: int = 1, keep: int = 0,
+              warn: Optional[Callable[[tuple[Problem, ...]], None]] = None) -> ScoreRun:
+    """Read, decide and encode every unit with `workers` processes, each unit's result file written
+    into `staged` as soon as its piece is back, its line (`UnitLine`) into a scratch file until
+    summary.json is written; the first `keep` lines are returned. Every problem of the evidence is
+    reported, in whichever piece it stands: after the first, pieces are still read (for their
+    problems) but no longer decided or written. `warn` sees the evidence's warnings once it has
+    all read well."""
+    with staged.scratch() as spool:
+        return _score_run(criteria, evidence_paths, factory, engine, staged, spool, workers, keep, warn)
+
+
+def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],
+               engine: str, staged: Staging, spool: BinaryIO, workers: int, keep: int,
+               warn: Optional[Callable[[tuple[Problem, ...]], None]]) -> ScoreRun:
     from .pool import Workers
 
     name = factory(engine).name
+    sink = ProblemSink()
+    pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
+    problems = list(sink.problems)
+    deciding = not problems  # a header already refused: every piece is only read, for its problems
+    tasks = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
+    firsts: dict[str, tuple[str, str]] = {}  # unit id -> (where it is first given, its evidence file)
+    sources: dict[str, str] = {}  # each evidence file's name once
+    lines: list[tuple[str, int, int]] = []  # each unit's line in `spool`: (unit id, offset, size)
+    decisions = 0
+    warnings: list[tuple[str, tuple[Problem, ...]]] = []
+    reads: set[str] = set()
+    cited: dict[Path, None] = {}
+    written: set[str] = set()  # unit ids written, in lower case
+    refused = False  # a unit id that cannot name a file was met
+    missing, duplicated, failures = [], [], []
     with Workers(criteria, factory, engine, workers, finish=encoded) as pool:
-        ev = pool.load_evidence(list(evidence_paths))
-        if warn is not None:
-            warn(ev)
-        check_names({r.unit_id: r.source for r in ev.records})
-        files: dict[str, bytes] = {}
-        lines: list[UnitLine] = []
-        for chunk in pool.decided(ev.records):
-            for line, data in chunk:
-                files[f"units/{line.unit_id}.json"] = data
-                lines.append(line)
-    files["summary.json"] = encode(summary_doc(criteria, [u.summary for u in lines], name,
-                                               [str(w) for w in ev.warnings] + [w for u in lines for w in u.warnings]))
-    return ScoreRun(ev, frozenset(pool.reads), tuple(lines), files)
+        for i, (kind, (read, payload), _n) in enumerate(pool.stream("score_piece", tasks, AHEAD)):
+            problems += read.problems
+            for unit, at, source in read.firsts:
+                if unit in firsts:
+                    problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
+                        unit=unit, at=firsts[unit][0])))
+                else:
+                    firsts[unit] = (str(at), sources.setdefault(source, source))
+            reads.update(read.reads)
+            cited.update(dict.fromkeys(read.cited))
+            warnings += read.warnings
+            if kind == "incomplete":
+                missing += payload[0]
+                duplicated += payload[1]
+            elif kind == "engine":
+                failures.append(payload)
+            elif kind == "ok" and not problems and not refused:
+                for line, data in payload:
+                    if name_problem(line.unit_id) or line.unit_id.lower() in written:
+                        refused = True  # a name check_names refuses below: never written
+                        continue
+                    staged.add(f"units/{line.unit_id}.json", data)
+                    written.add(line.unit_id.lower())
+                    kept = pickle.dumps(line, pickle.HIGHEST_PROTOCOL)
+                    lines.append((line.unit_id, spool.seek(0, io.SEEK_END), len(kept)))
+                    spool.write(kept)
+                    decisions += line.decisions
+            if deciding and (problems or refused):  # the run fails: the tasks not yet sent only read
+                deciding = False
+                for rest in tasks[i + 1:]:
+                    rest[1] = False
+    if problems:
+        raise EvidenceError(problems)
+    warnings.sort(key=lambda w: w[0])
+    evidence_warnings = tuple(w for _unit, ws in warnings for w in ws)
+    if warn is not None:
+        warn(evidence_warnings)
+    check_names({unit: source for unit, (_at, source) in sorted(firsts.items())})
+    if failures:
+        raise EngineError(failures[0])
+    if missing or duplicated:
+        raise IncompleteEvaluationError(missing, duplicated)
+    lines.sort()
+    shown: list[UnitLine] = []
+    unit_warnings: list[str] = []
+    with staged.create("summary.json") as fh:
+        # summary.json as `encode(summary_doc(...))` writes it, its units' lines streamed in
+        before = encode(summary_doc(criteria, [], name, [])).split(_NO_UNITS)[0]
+        fh.write(before + _NO_UNITS[:-1])
+        for i, (_unit, at, size) in enumerate(lines):
+            spool.seek(at)
+            line = pickle.loads(spool.read(size))
+            fh.write((b"," if i else b"") + encode(line.summary)[:-1])
+            unit_warnings += line.warnings
+            if i < keep:
+                shown.append(line)
+        everything = encode(summary_doc(criteria, [], name, [str(w) for w in evidence_warnings] + unit_warnings))
+        fh.write(b"]" + everything.split(_NO_UNITS)[1])
+    files = tuple(f"units/{unit}.json" for unit, _at, _size in lines) + ("summary.json",)
+    return ScoreRun(len(lines), decisions, tuple(shown), evidence_warnings, files, frozenset(reads), tuple(cited))
+
+
+_NO_UNITS = b'"units":[]'  # in compact JSON, only where the summary's units stand: a string's quotes are escaped

@@ -31,12 +31,12 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import CchcError, OutputError
 from ..core.i18n import N_, _
-from .outdir import write_outputs
-from ..core.model import MetricValue
+from .outdir import Staging, write_outputs
+from ..core.model import EvidenceRecord, MetricValue
 from .results import dumps
 
 if TYPE_CHECKING:
@@ -375,25 +375,94 @@ def versions() -> dict[str, str]:
 
 def assemble(meta: Mapping[str, Any], parts: Mapping[str, bytes], *, key: Optional[Path] = None) -> bytes:
     """Encode a bundle from its metadata (kind, engine, versions, inputs, about, unpacked) and its
-    parts. The manifest gets the sha256 and size of every part and the fingerprint of the signing
-    key (or null); the seal the manifest's hash; the signature (with `key`) signs the manifest."""
-    for name in parts:
+    parts, in memory (see `BundleWriter`)."""
+    writer = BundleWriter(io.BytesIO())
+    for name, data in parts.items():
+        writer.add(name, data)
+    out = io.BytesIO()
+    writer.write(meta, out, key=key)
+    return out.getvalue()
+
+
+class BundleWriter:
+    """A bundle built part by part, never whole in memory: each part is copied into `spool` (a
+    scratch file, or a BytesIO for a bundle built in memory) as it comes and hashed on the way,
+    and only its place, size and sha256 are kept. `write` then streams the archive in one pass:
+    the manifest (the sha256 and size of every part, the fingerprint of the signing key or null),
+    the seal (the manifest's hash), the signature (with a key) of the manifest, then the parts in
+    the order of their UTF-8 names, copied from the spool."""
+
+    COPY = 1 << 20  # bytes per read while copying
+
+    def __init__(self, spool: BinaryIO):
+        self._spool = spool
+        self._parts: dict[str, tuple[int, int, str]] = {}  # name -> (offset in the spool, size, sha256)
+
+    def _start(self, name: str) -> int:
         check_name(name)
         if name in RESERVED:
             raise BundleError(name, _("this name is reserved for the bundle's own records"))
-    signing = _load_private(key) if key is not None else None
-    manifest = dict(meta)
-    manifest["format"] = BUNDLE_FORMAT
-    # sealed with the rest: removing the signature afterwards is tampering, not "unsigned"
-    manifest["signer"] = key_fingerprint(_public_raw(signing)) if signing is not None else None
-    manifest.setdefault("unpacked", {})
-    manifest["parts"] = {n: {"sha256": sha256(d), "size": len(d)} for n, d in sorted(parts.items())}
-    manifest_bytes = dumps(manifest)
-    members = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
-    if signing is not None:
-        members.append((SIGNATURE, _sign(manifest_bytes, signing)))
-    members += sorted(parts.items(), key=lambda kv: kv[0].encode("utf-8"))
-    return _encode(members)
+        if name in self._parts:
+            raise BundleError(name, _("refused: the name occurs twice in the archive"))
+        return self._spool.seek(0, io.SEEK_END)
+
+    def add(self, name: str, data: bytes) -> None:
+        offset = self._start(name)
+        self._spool.write(data)
+        self._parts[name] = (offset, len(data), sha256(data))
+
+    def add_file(self, name: str, path: Path) -> None:
+        """The bytes of the file at `path`, read in blocks."""
+        offset = self._start(name)
+        h, size = hashlib.sha256(), 0
+        try:
+            with open(path, "rb") as fh:
+                while block := fh.read(self.COPY):
+                    h.update(block)
+                    self._spool.write(block)
+                    size += len(block)
+        except OSError as exc:
+            self._spool.truncate(offset)
+            raise BundleError(str(path), _("cannot read the input file: {reason}").format(reason=exc.strerror)) from None
+        self._parts[name] = (offset, size, h.hexdigest())
+
+    def write(self, meta: Mapping[str, Any], out: BinaryIO, *, key: Optional[Path] = None) -> str:
+        """Write the bundle to `out`; return its sha256."""
+        signing = _load_private(key) if key is not None else None
+        manifest = dict(meta)
+        manifest["format"] = BUNDLE_FORMAT
+        # sealed with the rest: removing the signature afterwards is tampering, not "unsigned"
+        manifest["signer"] = key_fingerprint(_public_raw(signing)) if signing is not None else None
+        manifest.setdefault("unpacked", {})
+        manifest["parts"] = {n: {"sha256": digest, "size": size} for n, (_at, size, digest) in sorted(self._parts.items())}
+        manifest_bytes = dumps(manifest)
+        head = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
+        if signing is not None:
+            head.append((SIGNATURE, _sign(manifest_bytes, signing)))
+        whole = hashlib.sha256()
+
+        def emit(data: bytes) -> None:
+            whole.update(data)
+            out.write(data)
+
+        for name, data in head:
+            emit(_header(name, len(data)))
+            emit(data)
+            emit(bytes(-len(data) % BLOCK))
+        for name in sorted(self._parts, key=lambda n: n.encode("utf-8")):
+            offset, size, _digest = self._parts[name]
+            emit(_header(name, size))
+            self._spool.seek(offset)
+            left = size
+            while left:
+                block = self._spool.read(min(self.COPY, left))
+                if not block:
+                    raise BundleError(name, _("the part changed while the bundle was written"))
+                emit(block)
+                left -= len(block)
+            emit(bytes(-size % BLOCK))
+        emit(_ZERO * 2)
+        return whole.hexdigest()
 
 
 # A cited file (tài liệu kiểm chứng: a scan, a signed PDF) larger than this is not packed: the
@@ -522,9 +591,25 @@ def _depth(root: InputRoot) -> int:
 # ---------------------------------------------------------------- laying inputs out
 
 @dataclass(frozen=True)
+class Layout:
+    """Inputs laid out for a bundle: role → bundle paths (folders end with '/'), each part's file
+    on disk by its bundle name, the cited files kept out by hash, and how each input file was
+    named on disk → its bundle name."""
+
+    roles: dict[str, list[str]]
+    files: dict[str, Path]
+    unpacked: dict[str, dict]
+    names: dict[str, str]
+
+    def meta(self, kind: str, engine: str, about: Optional[Mapping[str, Any]]) -> dict:
+        """What a bundle of these inputs records beside its parts (see `BundleWriter.write`)."""
+        return {"kind": kind, "engine": engine, "versions": versions(), "inputs": self.roles,
+                "about": dict(about or {}), "unpacked": self.unpacked}
+
+
+@dataclass(frozen=True)
 class Packed:
-    """Inputs laid out for a bundle: role → bundle paths (folders end with '/'), the parts, the
-    cited files kept out by hash, and how each input file was named on disk → its bundle name."""
+    """Inputs laid out for a bundle (see `Layout`), with the bytes of every part."""
 
     roles: dict[str, list[str]]
     parts: dict[str, bytes]
@@ -533,13 +618,25 @@ class Packed:
 
 
 def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional[int] = None) -> Packed:
+    """`lay_out_inputs`, with every part read."""
+    layout = lay_out_inputs(roles, max_cited=max_cited)
+    parts = {}
+    for name, f in layout.files.items():
+        try:
+            parts[name] = f.read_bytes()
+        except OSError as exc:
+            raise BundleError(str(f), _("cannot read the input file: {reason}").format(reason=exc.strerror)) from None
+    return Packed(layout.roles, parts, layout.unpacked, layout.names)
+
+
+def lay_out_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional[int] = None) -> Layout:
     """Lay inputs out for a bundle: input n of a role lives in folder `inputs/<role>/<n>/` (n from
     1), each file under its path relative to the input's folder (a file input's folder is the one
     it sits in). A cited file above `max_cited` bytes is hashed in chunks and listed in `unpacked`
     instead of being packed."""
     limit = max_cited_size() if max_cited is None else max_cited
     out_roles: dict[str, list[str]] = {}
-    parts: dict[str, bytes] = {}
+    parts: dict[str, Path] = {}
     unpacked: dict[str, dict] = {}
     names: dict[str, str] = {}
     for role, roots in roles.items():
@@ -569,11 +666,11 @@ def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional
                         digest, size = file_sha256(f)
                         unpacked[name] = {"sha256": digest, "size": size}
                     else:
-                        parts[name] = f.read_bytes()
+                        parts[name] = f
                 except OSError as exc:
                     raise BundleError(str(f), _("cannot read the input file: {reason}").format(
                         reason=exc.strerror)) from None
-    return Packed(out_roles, parts, unpacked, names)
+    return Layout(out_roles, parts, unpacked, names)
 
 
 def _relative(f: Path, base: Path) -> str:
@@ -609,15 +706,21 @@ _JSON_STRING = re.compile(rb'"((?:[^"\\]|\\.)*)"(:?)')  # a JSON string, and the
 def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str, bytes]:
     """The result files with every input path as the run was given it (relative, absolute, through
     a link) replaced by the input's name in the bundle, so that the same inputs give the same
-    bundle bytes from any working folder. Only JSON is rewritten, and in it only string values
-    (never keys); every other byte is kept.
+    bundle bytes from any working folder (see `localizer`)."""
+    one = localizer(names)
+    return {name: one(data) for name, data in results.items()}
+
+
+def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
+    """`localize` for one result file at a time, the input paths looked up once for all of them.
+    Only JSON is rewritten, and in it only string values (never keys); every other byte is kept.
 
     At each place a path may start, the longest input path that stands there whole is replaced;
     candidates are found by their first characters, so the cost does not grow with the number of
     inputs (one regular expression of every path did: quadratic in the number of units)."""
     keys = {k for k in names if k not in ("", ".")}
     if not keys:
-        return dict(results)
+        return lambda data: data
     width = min(len(k) for k in keys)
     heads = {k[:width] for k in keys}
     longest = max(len(k) for k in keys)
@@ -644,6 +747,8 @@ def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str
         if m.group(2):  # a key
             return whole
         if whole not in fixed:
+            if len(fixed) > 100_000:  # a national run's strings: the cache stays bounded
+                fixed.clear()
             raw = m.group(1)
             value = json.loads(whole) if b"\\" in raw else raw.decode("utf-8")
             new = replace(value)
@@ -677,21 +782,19 @@ def localize(results: Mapping[str, bytes], names: Mapping[str, str]) -> dict[str
 
     import orjson
 
-    out: dict[str, bytes] = {}
-    for name, data in results.items():
+    def one(data: bytes) -> bytes:
         try:
             orjson.loads(data)
         except orjson.JSONDecodeError:
             try:  # what orjson refuses and the standard library reads (integers beyond 64 bits)
                 json.loads(data.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
-                out[name] = data
-                continue
+                return data
         if b"\\" in data:  # escapes: string by string
-            out[name] = _JSON_STRING.sub(string, data)
-        else:
-            out[name] = plain(data.decode("utf-8")).encode("utf-8")
-    return out
+            return _JSON_STRING.sub(string, data)
+        return plain(data.decode("utf-8")).encode("utf-8")
+
+    return one
 
 
 def _starts_pattern(heads: set[str]) -> "re.Pattern[str]":
@@ -714,16 +817,28 @@ def _json_string(value: str) -> bytes:
 def make_bundle(kind: str, inputs: Mapping[str, Sequence[InputRoot]], results: Mapping[str, bytes],
                 engine: str, *, about: Optional[Mapping[str, Any]] = None,
                 key: Optional[Path] = None, max_cited: Optional[int] = None) -> bytes:
-    """A bundle of one run: `kind` names the replay handler (engine.audit.replay), `inputs` the files by
-    role, `results` the result files as written (names relative to the output folder; the input
-    paths they quote are recorded as the inputs' names in the bundle)."""
-    packed = pack_inputs(inputs, max_cited=max_cited)
-    parts = dict(packed.parts)
-    for name, data in localize(results, packed.names).items():
-        parts[check_name(f"results/{name}")] = data
-    meta = {"kind": kind, "engine": engine, "versions": versions(), "inputs": packed.roles,
-            "about": dict(about or {}), "unpacked": packed.unpacked}
-    return assemble(meta, parts, key=key)
+    """A bundle of one run, in memory (see `write_run_bundle`)."""
+    out = io.BytesIO()
+    write_run_bundle(out, io.BytesIO(), kind, inputs, results.items(), engine, about=about, key=key,
+                     max_cited=max_cited)
+    return out.getvalue()
+
+
+def write_run_bundle(out: BinaryIO, spool: BinaryIO, kind: str, inputs: Mapping[str, Sequence[InputRoot]],
+                     results: Iterable[tuple[str, bytes]], engine: str, *, about: Optional[Mapping[str, Any]] = None,
+                     key: Optional[Path] = None, max_cited: Optional[int] = None) -> str:
+    """Write the bundle of one run to `out`, its parts spooled in `spool` (`BundleWriter`); return its
+    sha256. `kind` names the replay handler (engine.audit.replay), `inputs` the files by role,
+    `results` the result files as written (names relative to the output folder), taken one at a
+    time: the input paths they quote are recorded as the inputs' names in the bundle."""
+    layout = lay_out_inputs(inputs, max_cited=max_cited)
+    writer = BundleWriter(spool)
+    for name, f in layout.files.items():
+        writer.add_file(name, f)
+    local = localizer(layout.names)
+    for name, data in results:
+        writer.add(f"results/{name}", local(data))
+    return writer.write(layout.meta(kind, engine, about), out, key=key)
 
 
 def write_bundle(path: Path, data: bytes) -> Path:
@@ -742,37 +857,76 @@ def write_bundle(path: Path, data: bytes) -> Path:
     return path
 
 
+def _inside(out_dir: Path, bundle_path: Path, results: Iterable[str]) -> Optional[str]:
+    """The bundle's name inside the output folder, or None when it is written elsewhere."""
+    if bundle_path.is_dir():
+        raise BundleError(str(bundle_path), _("is a folder; --bundle names the bundle file to write"))
+    try:
+        rel = bundle_path.resolve().relative_to(Path(out_dir).resolve())
+    except ValueError:
+        return None
+    if rel.as_posix() in results:
+        raise BundleError(str(bundle_path), _("the bundle would overwrite a result file"))
+    return rel.as_posix()
+
+
+@contextlib.contextmanager
+def _written_beside(path: Path) -> Iterator[BinaryIO]:
+    """A new file for `path`, written beside it and renamed into place when the block ends
+    without an error (else removed)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(_("cannot write the bundle {path}: {reason}").format(
+            path=path, reason=exc.strerror or exc)) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bundle: bytes, *,
               command: str) -> list[Path]:
     """Write a run's result files and its bundle. A bundle inside `out_dir` is written with the
     results, all or nothing; one elsewhere is staged first and put in place after them."""
     out_dir, bundle_path = Path(out_dir), Path(bundle_path)
-    if bundle_path.is_dir():
-        raise BundleError(str(bundle_path), _("is a folder; --bundle names the bundle file to write"))
-    try:
-        rel = bundle_path.resolve().relative_to(out_dir.resolve())
-    except ValueError:
-        rel = None
-    if rel is not None:
-        rel_name = rel.as_posix()
-        if rel_name in files:
-            raise BundleError(str(bundle_path), _("the bundle would overwrite a result file"))
-        return write_outputs(out_dir, {**files, rel_name: bundle}, command=command)
-    try:
-        bundle_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=bundle_path.parent)
-    except OSError as exc:
-        raise OutputError(_("cannot write the bundle {path}: {reason}").format(
-            path=bundle_path, reason=exc.strerror or exc)) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(bundle)
+    inside = _inside(out_dir, bundle_path, files)
+    if inside is not None:
+        return write_outputs(out_dir, {**files, inside: bundle}, command=command)
+    with _written_beside(bundle_path) as fh:
+        fh.write(bundle)
         written = write_outputs(out_dir, dict(files), command=command)
-        os.replace(tmp, bundle_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return written + [bundle_path]
+
+
+def finish_run(staged: Staging, bundle_path: Path, kind: str, inputs: Mapping[str, Sequence[InputRoot]],
+               results: Sequence[str], engine: str, *, about: Optional[Mapping[str, Any]] = None,
+               key: Optional[Path] = None, max_cited: Optional[int] = None) -> tuple[list[Path], str]:
+    """Put a run written file by file (`staged`, whose result files are `results`) in place with its
+    bundle: one inside the output folder goes in with the results, all or nothing; one elsewhere
+    is written beside its place first and renamed there after them. The result files are read back
+    one at a time for the bundle, its parts spooled in the staging folder. Returns the files
+    written and the bundle's sha256."""
+    bundle_path = Path(bundle_path)
+    inside = _inside(staged.out, bundle_path, results)
+    parts = ((name, (staged.path / name).read_bytes()) for name in results)  # type: ignore[operator]
+    with staged.scratch() as spool:
+        if inside is not None:
+            with staged.create(inside) as fh:
+                digest = write_run_bundle(fh, spool, kind, inputs, parts, engine, about=about, key=key,
+                                          max_cited=max_cited)
+            spool.close()
+            return staged.finish(), digest
+        with _written_beside(bundle_path) as fh:
+            digest = write_run_bundle(fh, spool, kind, inputs, parts, engine, about=about, key=key,
+                                      max_cited=max_cited)
+            spool.close()
+            written = staged.finish()
+    return written + [bundle_path], digest
 
 
 # ---------------------------------------------------------------- reading
@@ -994,10 +1148,19 @@ def cited_files(values: Iterable[tuple[str, MetricValue]]) -> list[Path]:
     return list(out)
 
 
+def evidence_cited(records: Iterable[EvidenceRecord]) -> list[Path]:
+    """The files the records' evidence cites (see `cited_files`)."""
+    return cited_files((rec.source, v) for rec in records for _, v in sorted(rec.values.items()))
+
+
 def evidence_roots(paths: Sequence[Path | str], evidence: "EvidenceSet", reads: Iterable[str]) -> list[InputRoot]:
     """Each evidence path as given, with the evidence files found through it, every other file read
     while loading it (task lists named by YAML, CSV or Excel) and the files its evidence cites."""
-    cited = cited_files((rec.source, v) for rec in evidence.records for _, v in sorted(rec.values.items()))
+    return evidence_input_roots(paths, evidence_cited(evidence.records), reads)
+
+
+def evidence_input_roots(paths: Sequence[Path | str], cited: Sequence[Path], reads: Iterable[str]) -> list[InputRoot]:
+    """`evidence_roots` of evidence read piece by piece: the files it cites given."""
     from ..inputs.evidence import evidence_files
 
     return input_roots(paths, set(reads), evidence_files, cited)

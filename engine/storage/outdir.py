@@ -33,7 +33,7 @@ import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Iterator, Mapping, Optional
+from typing import BinaryIO, Iterator, Mapping, Optional
 
 from ..core.errors import InputError, OutputError, Problem
 from ..core.i18n import N_, _
@@ -98,42 +98,154 @@ def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: s
     """Replace the folder `out_dir` by one holding exactly `files` (relative POSIX name → bytes),
     all or nothing. `command` names what wrote it (`score`, `round`, …): a folder another command
     wrote is not replaced."""
-    out = Path(os.path.abspath(out_dir))
     members = {_member(rel): data for rel, data in files.items()}
-    if not out.name or out.parent == out:
-        raise OutputError(_("--out {out}: name a folder to write into").format(out=out_dir))
-    _check_target(out)
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _os_error(exc, parent) from None
-    if not parent.is_dir():
-        raise OutputError(_("--out {out}: {parent} is not a folder").format(out=out_dir, parent=parent))
-    try:
-        try:  # early, so that a refused folder costs no writing; again below, under the lock
-            _check_replaceable(out, command)
+    with Staging(out_dir, command=command) as staged:
+        for rel, data in sorted(members.items()):
+            staged.add(str(rel), data)
+        return staged.finish()
+
+
+class Staging:
+    """An output folder written file by file (`add`, `create`) into its staging folder, then put in
+    `out_dir`'s place by `finish` (see `write_outputs`: the same checks, lock, sync and exchange).
+    Leaving the block without `finish` (an error, Ctrl-C) removes the staging folder: nothing
+    half-written is left. Its scratch files (`scratch`) are removed before it is put in place."""
+
+    def __init__(self, out_dir: Path | str, *, command: str):
+        self.out_dir, self.command = out_dir, command
+        self.out = Path(os.path.abspath(out_dir))
+        self.path: Optional[Path] = None  # the staging folder, once made
+        self._lock: Optional[int] = None
+        self._folders = {PurePosixPath(".")}
+        self._files: list[str] = []
+        self._scratch: list[Path] = []
+        self._made: list[Path] = []  # the folders above OUT that had to be made
+        self._finished = False
+
+    def __enter__(self) -> "Staging":
+        out = self.out
+        if not out.name or out.parent == out:
+            raise OutputError(_("--out {out}: name a folder to write into").format(out=self.out_dir))
+        _check_target(out)
+        parent = out.parent
+        self._made = [p for p in [parent, *parent.parents] if not os.path.lexists(p)]
+        try:
+            self._open(out, parent)
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, None)
+            if isinstance(exc, OSError):
+                raise _os_error(exc, out) from None
+            raise
+        return self
+
+    def _open(self, out: Path, parent: Path) -> None:
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _os_error(exc, parent) from None
+        if not parent.is_dir():
+            raise OutputError(_("--out {out}: {parent} is not a folder").format(out=self.out_dir, parent=parent))
+        try:  # early, so that a refused folder costs no writing; again in `finish`, under the lock
+            _check_replaceable(out, self.command)
         except FileNotFoundError:
             pass  # another run is putting its results in place right now: the check under the lock decides
         except OutputError:  # seen unlocked, perhaps halfway through another run's swap: look again, locked
             with _open_dir(parent) as pfd, _locked(pfd):
                 _recover(parent, out.name, pfd)
-                _check_replaceable(out, command)
+                _check_replaceable(out, self.command)
         with _open_dir(parent) as pfd:
-            staging, lock = _stage(parent, pfd, out.name, members, command)
-            try:
-                _crash("staged")
-                with _locked(pfd):
-                    _recover(parent, out.name, pfd)
-                    _check_replaceable(out, command)
-                    _swap(pfd, staging.name, out.name)
-            finally:
-                if os.path.lexists(staging):
-                    shutil.rmtree(staging, ignore_errors=True)
-                os.close(lock)
-    except OSError as exc:
-        raise _os_error(exc, out) from None
-    return [out / str(m) for m in members]
+            self.path, self._lock = _new_staging(parent, pfd, out.name)
+
+    def __exit__(self, *exc) -> None:
+        if not self._finished:  # the folders made for it go too
+            self._discard()
+            for folder in self._made:
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+
+    def _discard(self) -> None:
+        if self.path is not None and os.path.lexists(self.path):
+            shutil.rmtree(self.path, ignore_errors=True)
+        self.path = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    @contextmanager
+    def create(self, rel: str) -> Iterator[BinaryIO]:
+        """A new file of the output, open for writing."""
+        member = _member(rel)
+        with self._new_file(member) as fh:
+            yield fh
+        self._files.append(str(member))
+        if len(self._files) == 2:
+            _crash("writing")
+
+    @contextmanager
+    def _new_file(self, member: PurePosixPath) -> Iterator[BinaryIO]:
+        assert self.path is not None, "a Staging is used inside its with-block"
+        try:
+            for d in reversed(member.parents[:-1]):
+                if d not in self._folders:
+                    os.mkdir(self.path / d)
+                    self._folders.add(d)
+            fd = os.open(self.path / member, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+            with os.fdopen(fd, "wb") as fh:
+                yield fh
+                if _syncfs is None:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+        except OSError as exc:
+            raise _os_error(exc, self.out) from None
+
+    def add(self, rel: str, data: bytes) -> None:
+        """A file of the output, with these bytes."""
+        with self.create(rel) as fh:
+            fh.write(data)
+
+    def scratch(self, suffix: str = "") -> BinaryIO:
+        """A temporary file inside the staging folder (same file system, removed with it): not
+        part of the output."""
+        assert self.path is not None, "a Staging is used inside its with-block"
+        try:
+            fd, name = tempfile.mkstemp(prefix=".scratch-", suffix=suffix, dir=self.path)
+        except OSError as exc:
+            raise _os_error(exc, self.out) from None
+        self._scratch.append(Path(name))
+        return os.fdopen(fd, "w+b")
+
+    def finish(self) -> list[Path]:
+        """The marker written, everything synced, the folder put in place of `out_dir`."""
+        assert self.path is not None and self._lock is not None, "a Staging is finished inside its with-block"
+        out, staging = self.out, self.path
+        try:
+            for f in self._scratch:
+                if os.path.lexists(f):
+                    os.unlink(f)
+            listed = sorted(self._files)
+            marker = json.dumps({"format": MARKER_FORMAT, "command": self.command, "files": listed},
+                                ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+            with self._new_file(PurePosixPath(MARKER)) as fh:
+                fh.write(marker.encode("utf-8"))
+            if _syncfs is not None and _syncfs(self._lock) != 0:  # one flush for every file, not one per file
+                err = ctypes.get_errno()
+                raise OSError(err, os.strerror(err), str(staging))
+            for d in sorted(self._folders, key=lambda p: len(p.parts), reverse=True):
+                with _open_dir(staging / d) as dfd:
+                    os.fsync(dfd)
+            _crash("staged")
+            with _open_dir(out.parent) as pfd, _locked(pfd):
+                _recover(out.parent, out.name, pfd)
+                _check_replaceable(out, self.command)
+                _swap(pfd, staging.name, out.name)
+        except OSError as exc:
+            raise _os_error(exc, out) from None
+        finally:
+            self._discard()
+        self._finished = True
+        return [out / m for m in listed]
 
 
 def write_file(path: Path | str, data: bytes) -> Path:
@@ -203,10 +315,9 @@ def _crash(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _stage(parent: Path, pfd: int, name: str, members: Mapping[PurePosixPath, bytes],
-           command: str) -> tuple[Path, int]:
-    """Every file in a new staging folder, synced, and the descriptor that keeps it locked (flock)
-    until closed, so that a concurrent run's recovery leaves it alone. The folder is made and locked
+def _new_staging(parent: Path, pfd: int, name: str) -> tuple[Path, int]:
+    """A new staging folder beside OUT and the descriptor that keeps it locked (flock) until
+    closed, so that a concurrent run's recovery leaves it alone. The folder is made and locked
     under the parent's lock: a recovery never sees it unlocked."""
     with _locked(pfd):
         while True:
@@ -218,35 +329,6 @@ def _stage(parent: Path, pfd: int, name: str, members: Mapping[PurePosixPath, by
                 continue
         lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY)
         fcntl.flock(lock, fcntl.LOCK_EX)
-    try:
-        folders = {PurePosixPath(".")}
-        listed = sorted(str(m) for m in members)
-        marker = json.dumps({"format": MARKER_FORMAT, "command": command, "files": listed},
-                            ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        items = sorted(members.items()) + [(PurePosixPath(MARKER), marker.encode("utf-8"))]
-        for i, (rel, data) in enumerate(items):
-            for d in reversed(rel.parents[:-1]):
-                if d not in folders:
-                    os.mkdir(staging / d)
-                    folders.add(d)
-            fd = os.open(staging / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                if _syncfs is None:
-                    fh.flush()
-                    os.fsync(fh.fileno())
-            if i == len(items) // 2:
-                _crash("writing")
-        if _syncfs is not None and _syncfs(lock) != 0:  # one flush for every file, not one per file
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), str(staging))
-        for d in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-            with _open_dir(staging / d) as dfd:
-                os.fsync(dfd)
-    except BaseException:
-        os.close(lock)
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return staging, lock
 
 

@@ -42,12 +42,12 @@ def encode(obj: Any) -> bytes:
 
 # Results repeat a few hundred distinct numbers (points, maxima, indexes) unit after unit: each is
 # written out once. Keyed by the exact value and its type, so 1 and Fraction(1) stay apart.
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _exact_cached(value: Fraction, _kind: type) -> str:
     return exact_text(value)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _display_cached(value: Fraction, _kind: type) -> str:
     return display(value)
 
