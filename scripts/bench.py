@@ -171,8 +171,16 @@ def floor_us(criteria, decisions: int, seed: int = 2) -> float:
     return (time.process_time() - start) / decisions * 1e6
 
 
-def distinct_share(criteria, folder: Path) -> tuple[int, int]:
-    """Cases the engine would be asked about, and how many distinct questions they are."""
+def distinct_share(folder: Path) -> tuple[int, int]:
+    """Cases the engine would be asked about, and how many distinct questions they are — counted in
+    a child process: loading the evidence here would grow this process, and a child's peak memory
+    as the kernel reports it includes the memory of the process that started it."""
+    out = subprocess.run([sys.executable, __file__, "--distinct", str(folder)], check=True, capture_output=True,
+                         text=True, env={**os.environ, **LIMITS}).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+def count_distinct(criteria, folder: Path) -> tuple[int, int]:
     from engine import load_evidence
     from engine.evaluation.evaluate import plan
     from rules.compile import compile_criteria
@@ -323,7 +331,11 @@ def main() -> None:
                                                          "2 workers (0: no)")
     ap.add_argument("--workers", type=int, default=1, help="worker processes of each `cchc score` (default 1)")
     ap.add_argument("--doc", action="store_true", help="write the figures into docs/performance.md and the plot")
+    ap.add_argument("--distinct", type=Path, help=argparse.SUPPRESS)  # the child of `distinct_share`
     args = ap.parse_args()
+    if args.distinct:
+        print(*count_distinct(load_criteria(CRITERIA), args.distinct))
+        return
     engines = args.engines.split(",")
     # bytecode written once, so no run pays for compiling the sources (PYTHONDONTWRITEBYTECODE may be set)
     subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in COMPILED)], check=True,
@@ -341,7 +353,7 @@ def main() -> None:
             row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units == args.round and not as_yaml,
                              args.workers)
             if not rows:
-                row["share"] = distinct_share(criteria, Path(tmp) / f"evidence-{units}-{'yaml' if as_yaml else 'csv'}")
+                row["share"] = distinct_share(Path(tmp) / f"evidence-{units}-{'yaml' if as_yaml else 'csv'}")
             print_row(row, engines)
             rows.append(row)
         one = one_unit(criteria, Path(tmp))
