@@ -198,12 +198,15 @@ def exact_text(value: Fraction) -> str:
     """Canonical exact text: a plain decimal when it terminates (`1.5`, `0.25`, `10`), else `p/q`.
     Integer arithmetic only, so no digit is ever rounded away (a Decimal division would round
     beyond 28 significant digits)."""
-    places = _decimal_places(value.denominator)
+    n, d = value.numerator, value.denominator
+    if d == 1:  # a whole number (most points and maxima)
+        return str(n)
+    places = _decimal_places(d)
     if places is None:
-        return f"{value.numerator}/{value.denominator}"
-    digits = str(abs(value.numerator) * (10 ** places // value.denominator)).rjust(places + 1, "0")
+        return f"{n}/{d}"
+    digits = str(abs(n) * (10 ** places // d)).rjust(places + 1, "0")
     whole, frac = digits[:len(digits) - places], digits[len(digits) - places:].rstrip("0")
-    return ("-" if value < 0 else "") + whole + ("." + frac if frac else "")
+    return ("-" if n < 0 else "") + whole + ("." + frac if frac else "")
 
 
 def words_number(value: Fraction) -> str:
