@@ -61,6 +61,7 @@ _GROUP_MARKS = re.compile(r"[\s_'\u00a0\u2009\u202f]")
 _PLAIN = re.compile(r"(\d+)(?:([.,])(\d+))?")
 _WHOLE = re.compile(r"\d+")
 _EXPONENT = re.compile(r"\d+(?:[.,]\d+)?[eE][+-]?\d+")
+_SIMPLE = re.compile(r"([0-9]{1,50})(?:[.,]([0-9]{1,50}))?")  # the most common form, short of MAX_DIGITS
 
 
 def _ascii_suggestion(text: str) -> str:
@@ -91,6 +92,16 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
     anywhere but once at the end; and where a `whole` number is expected (a count), a lone
     separator before exactly three digits (`2.000`, `1,000`: two or two thousand?). In a percent or
     points field that form is a decimal: a thousand percent or points is out of range anyway."""
+    m = _SIMPLE.fullmatch(text.strip())
+    if m is not None and not (whole and m[2] is not None):
+        # the commonest form, read as `read_number` reads it: ASCII digits, at most one separator
+        frac = m[2]
+        return Fraction(int(m[1])) if frac is None else Fraction(int(m[1] + frac), 10 ** len(frac))
+    return read_number(text, percent=percent, whole=whole)
+
+
+def read_number(text: str, *, percent: bool = False, whole: bool = False) -> Fraction:
+    """`parse_number` by the whole grammar, step by step."""
     t = text.strip()
     if not t:
         raise NumberError(_("empty: write a number"))

@@ -74,17 +74,30 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
         return [], []
     out = []
     max_chars = _limit_once("string_chars")
+    named = "" not in header
     for i, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
+        joined = "\n".join(row)
+        if not joined.strip():  # no cell holds anything but white space
             continue
         if len(row) > len(header):
             sink.add(Location(name, i, len(header) + 1), _("row has {n} cells, the header has {columns}").format(
                 n=len(row), columns=len(header)))
             continue
+        if named and len(row) == len(header) and _plain_row(joined, row, max_chars()):
+            out.append((i, dict(zip(header, [c.strip() for c in row]))))
+            continue
         cells = _cells(header, row, lambda col: Location(name, i, col), sink, max_chars)
         if cells is not None:
             out.append((i, cells))
     return header, out
+
+
+def _plain_row(joined: str, row: list[str], most: int) -> bool:
+    """Whether `_cells` would take every cell of a CSV row as it stands, stripped: each is in NFC
+    (checked on the row joined by line breaks, which NFC never composes across) and none is longer
+    than `most`; with every column named, a row of the header's width then has nothing to report."""
+    return ((joined.isascii() or unicodedata.is_normalized("NFC", joined))
+            and (len(joined) - len(row) + 1 <= most or max(map(len, row)) <= most))
 
 
 def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:
