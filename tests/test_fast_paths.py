@@ -259,3 +259,69 @@ def _districts():
 
 
 _LOADED: list = []
+
+
+# ---------------------------------------------------------------- YAML composed in C
+
+yaml_piece = st.sampled_from(["a", "b", "k", "x: ", "- ", "[", "]", "{", "}", ", ", ": ", "\n", "  ", "&a ", "*a",
+                              "&b ", "*b", "1.5", "017", "true", '"é"', "<<: *a", "!!int ", "'q'", "#c", "long text",
+                              "2023-02-30", "[[[", "]]]", "- - - ", "{a: {b: "])
+yaml_text = st.lists(yaml_piece, max_size=30).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(yaml_text, st.sampled_from([None, ("CCHC_MAX_YAML_DEPTH", "3"), ("CCHC_MAX_YAML_NODES", "6"),
+                                   ("CCHC_MAX_STRING_CHARS", "4")]))
+def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit):
+    """Data, positions, and every refusal (limits included) are the same with either composer."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from engine.core.errors import InputError
+    from engine.inputs import yamlio
+
+    def load(loader):
+        saved = yamlio.FastSafeLoader
+        yamlio.FastSafeLoader = loader
+        try:
+            return "ok", yamlio.load_yaml(path)
+        except InputError as exc:
+            return "refused", [(p.line, p.col, p.message) for p in exc.problems]
+        finally:
+            yamlio.FastSafeLoader = saved
+
+    if not hasattr(yamlio, "CSafeLineLoader"):
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "d.yaml"
+        path.write_text(text, encoding="utf-8")
+        old = os.environ.get(limit[0]) if limit else None
+        if limit:
+            os.environ[limit[0]] = limit[1]
+        try:
+            by_python, by_c = load(yamlio.SafeLineLoader), load(yamlio.CSafeLineLoader)
+        finally:
+            if limit:
+                os.environ.pop(limit[0]) if old is None else os.environ.__setitem__(limit[0], old)
+    assert by_python[0] == by_c[0]
+    if by_python[0] == "ok":
+        _same_yaml(by_python[1], by_c[1])
+    else:
+        assert by_python[1] == by_c[1]
+
+
+def _same_yaml(a, b):
+    from engine.inputs.yamlio import YamlList, YamlMap
+
+    assert type(a) is type(b)
+    if isinstance(a, YamlMap):
+        assert (a.pos, a.key_pos, a.value_pos, list(a)) == (b.pos, b.key_pos, b.value_pos, list(b))
+        for k in a:
+            _same_yaml(a[k], b[k])
+    elif isinstance(a, YamlList):
+        assert (a.pos, a.item_pos, len(a)) == (b.pos, b.item_pos, len(b))
+        for x, y in zip(a, b):
+            _same_yaml(x, y)
+    else:
+        assert a == b

@@ -191,11 +191,12 @@ SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.con
 
 if yaml.__with_libyaml__:
     class CSafeLineLoader(SafeLineLoader, yaml.cyaml.CParser):  # type: ignore[misc]
-        """SafeLineLoader on libyaml's scanner and parser (C): its events are composed by SafeLineLoader's
-        composer (so every size, depth and length limit holds), resolved and constructed as there:
-        the same data and positions, several times faster. A document it refuses is read again by
-        SafeLineLoader alone, so that the message and position a person sees do not depend on the
-        parser."""
+        """SafeLineLoader on libyaml (C) up to the node graph: scanned, parsed and composed in C
+        (tags resolved by SafeLineLoader's resolvers, libyaml nests at most 1,000 levels), then
+        checked against the size, depth and length limits, and constructed as there: the same data
+        and positions, several times faster. A document it refuses, or that may pass a limit, is
+        read again by SafeLineLoader alone, so that the decision, message and position a person
+        sees do not depend on the parser."""
 
         check_event = yaml.cyaml.CParser.check_event
         peek_event = yaml.cyaml.CParser.peek_event
@@ -207,6 +208,49 @@ if yaml.__with_libyaml__:
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self._start_limits()
+
+        def get_single_node(self) -> Any:
+            node = yaml.cyaml.CParser.get_single_node(self)
+            if node is not None:
+                self._check_graph(node)
+            return node
+
+        def _check_graph(self, root: yaml.Node) -> None:
+            """Refuse (for SafeLineLoader to word it) a graph that may pass a limit: counted as
+            SafeLineLoader's composer counts (an alias as a copy of its node), except that a node
+            reached through an alias counts its depth there too (a deeper count can only send a
+            document to SafeLineLoader, which decides), and a node that contains itself."""
+            most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
+            done: dict[int, tuple[int, int]] = {}  # id(node) -> (height, size)
+            open_: set[int] = set()
+            stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+            while stack:
+                node, finished = stack.pop()
+                key = id(node)
+                if finished:
+                    open_.discard(key)
+                    kids = _children(node)
+                    height = 1 + max((done[id(k)][0] for k in kids), default=0)
+                    size = 1 + sum(done[id(k)][1] for k in kids)
+                    if height > most_depth or size > most_nodes:
+                        raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
+                    done[key] = (height, size)
+                elif key not in done:
+                    if key in open_:
+                        raise yaml.composer.ComposerError(None, None, "a node contains itself", node.start_mark)
+                    if isinstance(node, yaml.ScalarNode):
+                        if len(node.value) > most_chars:
+                            raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
+                        done[key] = (1, 1)
+                        continue
+                    open_.add(key)
+                    stack.append((node, True))
+                    stack.extend((k, False) for k in _children(node))
+
+    def _children(node: yaml.Node) -> list:
+        if isinstance(node, yaml.MappingNode):
+            return [n for pair in node.value for n in pair]
+        return node.value if isinstance(node, yaml.SequenceNode) else []
 
     FastSafeLoader: type = CSafeLineLoader
 else:  # PyYAML built without libyaml
