@@ -265,12 +265,12 @@ _LOADED: list = []
 
 yaml_piece = st.sampled_from(["a", "b", "k", "x: ", "- ", "[", "]", "{", "}", ", ", ": ", "\n", "  ", "&a ", "*a",
                               "&b ", "*b", "1.5", "017", "true", '"é"', "<<: *a", "!!int ", "'q'", "#c", "long text",
-                              "2023-02-30", "[[[", "]]]", "- - - ", "{a: {b: "])
+                              "2023-02-30", "[[[", "]]]", "- - - ", "{a: {b: ", "[a, b, a, b]"])
 yaml_text = st.lists(yaml_piece, max_size=30).map("".join)
 
 
 @settings(max_examples=600, deadline=None)
-@given(yaml_text, st.sampled_from([None, ("CCHC_MAX_YAML_DEPTH", "3"), ("CCHC_MAX_YAML_NODES", "6"),
+@given(yaml_text, st.sampled_from([None, ("CCHC_MAX_YAML_DEPTH", "3"), ("CCHC_MAX_YAML_NODES", "4"),
                                    ("CCHC_MAX_STRING_CHARS", "4")]))
 def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit):
     """Data, positions, and every refusal (limits included) are the same with either composer."""
@@ -325,3 +325,28 @@ def _same_yaml(a, b):
             _same_yaml(x, y)
     else:
         assert a == b
+
+
+@settings(max_examples=400, deadline=None)
+@given(yaml_text)
+def test_scalars_built_straight_from_their_constructor_are_what_construct_object_builds(text):
+    import yaml
+
+    from engine.inputs import yamlio
+
+    class Generic(yamlio.SafeLineLoader):
+        def _construct(self, node):
+            return self.construct_object(node, deep=True)
+
+    def load(loader):
+        try:
+            return "ok", yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders
+        except yaml.YAMLError as exc:
+            return "refused", str(exc)
+
+    quick, generic = load(yamlio.SafeLineLoader), load(Generic)
+    assert quick[0] == generic[0]
+    if quick[0] == "ok":
+        _same_yaml(quick[1], generic[1])
+    else:
+        assert quick[1] == generic[1]

@@ -103,8 +103,9 @@ class SafeLineLoader(yaml.SafeLoader):
         data.pos = _mark(node)
         yield data
         self.flatten_mapping(node)
+        key_pos, value_pos = data.key_pos, data.value_pos
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = self._construct(key_node)
             if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
                 key = str(key)
             if key in data:
@@ -112,20 +113,31 @@ class SafeLineLoader(yaml.SafeLoader):
                     "while constructing a mapping", node.start_mark,
                     _("duplicate key {key}: given twice in the same mapping").format(key=repr(key)),
                     key_node.start_mark)
-            data[key] = self.construct_object(value_node, deep=True)
-            data.key_pos[key] = _mark(key_node)
-            data.value_pos[key] = _mark(value_node)
+            data[key] = self._construct(value_node)
+            key_pos[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            value_pos[key] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
 
     def construct_yaml_seq(self, node: yaml.SequenceNode):  # type: ignore[override]
         data = YamlList()
         data.pos = _mark(node)
         yield data
         for child in node.value:
-            data.append(self.construct_object(child, deep=True))
+            data.append(self._construct(child))
             data.item_pos.append(_mark(child))
 
+    def _construct(self, node: yaml.Node) -> Any:
+        """`construct_object(node, deep=True)`; a plain scalar (text, number, boolean, null, date)
+        straight from its constructor, which is all construct_object does for one (a scalar reached
+        twice through an alias is built twice: equal values of immutable types)."""
+        if node.__class__ is yaml.ScalarNode:
+            build = _SCALAR_CONSTRUCTORS.get(node.tag)
+            if build is not None:
+                return build(self, node)
+        return self.construct_object(node, deep=True)
+
     def construct_yaml_str(self, node: yaml.ScalarNode) -> str:  # type: ignore[override]
-        return unicodedata.normalize("NFC", super().construct_yaml_str(node))
+        text = super().construct_yaml_str(node)
+        return text if text.isascii() else unicodedata.normalize("NFC", text)
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:  # type: ignore[override]
         text = str(self.construct_scalar(node))
@@ -187,6 +199,9 @@ SafeLineLoader.add_constructor("tag:yaml.org,2002:str", SafeLineLoader.construct
 SafeLineLoader.add_constructor("tag:yaml.org,2002:float", SafeLineLoader.construct_yaml_float)
 SafeLineLoader.add_constructor("tag:yaml.org,2002:int", SafeLineLoader.construct_yaml_int)
 SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.construct_yaml_timestamp)
+_SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")}
 
 
 if yaml.__with_libyaml__:
@@ -216,41 +231,34 @@ if yaml.__with_libyaml__:
             return node
 
         def _check_graph(self, root: yaml.Node) -> None:
-            """Refuse (for SafeLineLoader to word it) a graph that may pass a limit: counted as
-            SafeLineLoader's composer counts (an alias as a copy of its node), except that a node
-            reached through an alias counts its depth there too (a deeper count can only send a
-            document to SafeLineLoader, which decides), and a node that contains itself."""
+            """Refuse (for SafeLineLoader to word it) a graph that may pass a limit. Nodes are counted
+            as SafeLineLoader's composer counts them (an alias as a copy of its node); a node reached
+            through an alias counts its depth there too, so a deeper count can only send a document
+            to SafeLineLoader, which decides (a node that contains itself is too deep at once). The
+            walk stops at the first limit passed: its work is bounded by the limits."""
             most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
-            done: dict[int, tuple[int, int]] = {}  # id(node) -> (height, size)
-            open_: set[int] = set()
-            stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-            while stack:
-                node, finished = stack.pop()
-                key = id(node)
-                if finished:
-                    open_.discard(key)
-                    kids = _children(node)
-                    height = 1 + max((done[id(k)][0] for k in kids), default=0)
-                    size = 1 + sum(done[id(k)][1] for k in kids)
-                    if height > most_depth or size > most_nodes:
-                        raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
-                    done[key] = (height, size)
-                elif key not in done:
-                    if key in open_:
-                        raise yaml.composer.ComposerError(None, None, "a node contains itself", node.start_mark)
-                    if isinstance(node, yaml.ScalarNode):
-                        if len(node.value) > most_chars:
-                            raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
-                        done[key] = (1, 1)
-                        continue
-                    open_.add(key)
-                    stack.append((node, True))
-                    stack.extend((k, False) for k in _children(node))
+            counted = [0]
+            scalar, mapping = yaml.ScalarNode, yaml.MappingNode
 
-    def _children(node: yaml.Node) -> list:
-        if isinstance(node, yaml.MappingNode):
-            return [n for pair in node.value for n in pair]
-        return node.value if isinstance(node, yaml.SequenceNode) else []
+            def walk(node: yaml.Node, depth: int) -> None:
+                counted[0] += 1
+                if depth > most_depth or counted[0] > most_nodes:
+                    raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
+                if node.__class__ is scalar:
+                    if len(node.value) > most_chars:
+                        raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
+                elif node.__class__ is mapping:
+                    for key, value in node.value:
+                        walk(key, depth + 1)
+                        walk(value, depth + 1)
+                else:
+                    for child in node.value:
+                        walk(child, depth + 1)
+
+            try:
+                walk(root, 1)
+            except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
+                raise yaml.composer.ComposerError(None, None, "over a limit", root.start_mark) from None
 
     FastSafeLoader: type = CSafeLineLoader
 else:  # PyYAML built without libyaml
