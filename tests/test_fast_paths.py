@@ -350,3 +350,32 @@ def test_scalars_built_straight_from_their_constructor_are_what_construct_object
         _same_yaml(quick[1], generic[1])
     else:
         assert quick[1] == generic[1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(yaml_text)
+def test_tags_looked_up_once_and_merges_skipped_without_merge_keys_load_as_before(text):
+    """A loader that resolves every scalar afresh and flattens every mapping loads the same."""
+    import yaml
+
+    from engine.inputs import yamlio
+
+    class Afresh(yamlio.SafeLineLoader):
+        def resolve(self, kind, value, implicit):
+            return yaml.resolver.Resolver.resolve(self, kind, value, implicit)
+
+        def _plain_keys(self, stream):
+            self._flat = False
+
+    def load(loader):
+        try:
+            return "ok", yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders
+        except yaml.YAMLError as exc:
+            return "refused", str(exc)
+
+    quick, afresh = load(yamlio.SafeLineLoader), load(Afresh)
+    assert quick[0] == afresh[0]
+    if quick[0] == "ok":
+        _same_yaml(quick[1], afresh[1])
+    else:
+        assert quick[1] == afresh[1]

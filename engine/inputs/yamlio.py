@@ -54,6 +54,9 @@ def _mark(node: yaml.Node) -> Pos:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_SCALAR_TAGS: dict[tuple, str] = {}  # (resolvers, text, how it was written) -> the tag they give it
+
+
 class DuplicateKey(yaml.MarkedYAMLError):
     pass
 
@@ -65,6 +68,26 @@ class SafeLineLoader(yaml.SafeLoader):
     def __init__(self, stream: Any):
         super().__init__(stream)
         self._start_limits()
+        self._plain_keys(stream)
+
+    def _plain_keys(self, stream: Any) -> None:
+        # A merge (`<<`) or value (`=`) key needs those characters, or a tag (`!`): without any of
+        # them no mapping has one to flatten.
+        self._flat = isinstance(stream, str) and not any(c in stream for c in ("<<", "=", "!"))
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """The tag of a node, as the resolver finds it; a scalar's depends only on its text and how
+        it was written (there are no path resolvers), so it is looked up once per text."""
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        key = (id(self.yaml_implicit_resolvers), value, implicit)
+        tag = _SCALAR_TAGS.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_SCALAR_TAGS) >= 20_000:
+                _SCALAR_TAGS.clear()
+            _SCALAR_TAGS[key] = tag
+        return tag
 
     def _start_limits(self) -> None:
         self._depth = 0
@@ -102,7 +125,8 @@ class SafeLineLoader(yaml.SafeLoader):
         data = YamlMap()
         data.pos = _mark(node)
         yield data
-        self.flatten_mapping(node)
+        if not self._flat:
+            self.flatten_mapping(node)
         key_pos, value_pos = data.key_pos, data.value_pos
         for key_node, value_node in node.value:
             key = self._construct(key_node)
@@ -223,6 +247,7 @@ if yaml.__with_libyaml__:
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self._start_limits()
+            self._plain_keys(stream)
 
         def get_single_node(self) -> Any:
             node = yaml.cyaml.CParser.get_single_node(self)
