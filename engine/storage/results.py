@@ -143,9 +143,13 @@ _PARTS: list[_Parts] = []  # the parts of the criteria set last encoded
 
 
 def _parts(criteria: CriteriaSet) -> _Parts:
-    if not _PARTS or _PARTS[0].criteria is not criteria:
-        _PARTS[:] = [_Parts(criteria)]
-    return _PARTS[0]
+    """The parts of `criteria` (the one checked here is the one returned, whatever another thread
+    puts in `_PARTS` meanwhile)."""
+    parts = _PARTS[0] if _PARTS else None
+    if parts is None or parts.criteria is not criteria:
+        parts = _Parts(criteria)
+        _PARTS[:] = [parts]
+    return parts
 
 
 def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
