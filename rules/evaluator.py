@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import itertools
 from fractions import Fraction
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from durable import engine as durable_engine
 
@@ -71,9 +71,9 @@ def question(case: Case, scale: int) -> tuple:
     if q is None:
         return (case.code, "missing")
     if isinstance(q, Fraction):
-        scaled = q * scale
-        vf = scaled.numerator // scaled.denominator
-        vc = -((-scaled.numerator) // scaled.denominator)
+        n, d = q.numerator * scale, q.denominator  # q × scale, floor and ceiling, in integers
+        vf = n // d
+        vc = -((-n) // d)
         # Every compiled bound B has |B| < EXACT_LIMIT, so a value beyond it compares with every
         # bound exactly as its saturated value ±EXACT_LIMIT does (and that one is exact in a double).
         return (case.code, "value", _saturate(vf), _saturate(vc))
@@ -152,9 +152,12 @@ class DurableEvaluator:
     name = "durable"
     STATE_SIZE = 64  # facts held in one engine state before it is deleted
 
+    KEPT = 100_000  # answers remembered across calls (chunks of one run), by ruleset and question
+
     def __init__(self) -> None:
         self.asked = 0  # cases in the last call
         self.distinct = 0  # distinct questions the engine was asked in the last call
+        self._answers: dict[tuple, Any] = {}
 
     def verdicts(self, criteria: CriteriaSet, cases: Sequence[Case]) -> list[Verdict]:
         compiled = compile_criteria(criteria)
@@ -162,12 +165,16 @@ class DurableEvaluator:
         subs = {s.code: s for s in criteria.sub_criteria()}
         keys = [compound_question(case, compiled) if subs[case.code].conditions else
                 question(case, compiled.scale[case.code]) for case in cases]
-        answers = self._ask(compiled, dict.fromkeys(keys))
+        answers = self._remembered(compiled, dict.fromkeys(keys))
         self.asked, self.distinct = len(cases), len(answers)
         out = []
         for case, key in zip(cases, keys):
             if key[1] != "x":
-                out += [Verdict(case.unit_id, case.code, branch) for branch in answers[key]]
+                branches = answers[key]
+                if len(branches) == 1:  # most questions: one branch
+                    out.append(Verdict(case.unit_id, case.code, branches[0]))
+                else:
+                    out += [Verdict(case.unit_id, case.code, branch) for branch in branches]
                 continue
             out += [Verdict(case.unit_id, case.code, branch, kos, missing)
                     for branch, kos, missing in _item_outcome(subs[case.code], answers[key])]
@@ -188,6 +195,26 @@ class DurableEvaluator:
             missing = [m for m in rule.metrics() if f"m:{m}" in fired]
             out.append((not missing and "v" in fired, missing[0] if missing else ""))
         return out
+
+    def _remembered(self, compiled: CompiledCriteria, questions: Iterable[tuple]) -> dict[tuple, Any]:
+        """`_ask`, for the questions not already answered in an earlier call: a ruleset is named by
+        the hash of its rules, so the same ruleset and question get the same answer in every chunk."""
+        kept = self._answers
+        answers, new = {}, []
+        for key in questions:
+            found = kept.get((compiled.owner[key[0]], key))
+            if found is None:
+                new.append(key)
+            else:
+                answers[key] = found
+        if new:
+            asked = self._ask(compiled, new)
+            if len(kept) + len(asked) > self.KEPT:
+                kept.clear()
+            for key, answer in asked.items():
+                kept[(compiled.owner[key[0]], key)] = answer
+            answers.update(asked)
+        return answers
 
     def _ask(self, compiled: CompiledCriteria, questions: Iterable[tuple]) -> dict[tuple, list]:
         """Branches each question's fact fired (None: no band matched, several: overlapping bands,

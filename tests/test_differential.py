@@ -296,7 +296,7 @@ MUTANTS = [
            ("categories", "pass_fail"), compound=True),
     Mutant("not (all …) read as not (any …)", "rules.compile:_literals",
            "if isinstance(cond, AnyOf) != neg:", "if isinstance(cond, AnyOf):", ("tiers",), compound=True),
-    Mutant("a knock-out's cap ignored", "engine.evaluation.evaluate:_decision",
+    Mutant("a knock-out's cap ignored", "engine.evaluation.evaluate:_outcome",
            "points = min([points] + [k.cap for k in held])", "points = points", ("tiers", "categories"), compound=True),
     Mutant("a condition's missing metric ignored", "rules.evaluator:_item_outcome",
            "    if missing:", "    if False:", ("tiers",), compound=True),

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.core import limits
-from engine.core.numbers import NumberError, _from_decimal, decimal_fraction, exact_text
+from engine.core.numbers import NumberError, TypedNumber, _from_decimal, decimal_fraction, exact_text, parse_number, read_number
 from engine.inputs import tables
 from engine.inputs.tables import ProblemSink, as_date, nfc, rows_from_csv, strptime_date
 
@@ -116,3 +116,266 @@ def test_a_cell_over_the_text_limit_is_still_refused(tmp_path, monkeypatch):
     header, rows = rows_from_csv(f, "t.csv", sink)
     assert [r for r, _cells in rows] == [3]
     assert len(sink.problems) == 1 and "CCHC_MAX_STRING_CHARS" in sink.problems[0].message
+
+
+# ---------------------------------------------------------------- numbers, rows, schemas, sums
+
+number_text = (st.lists(st.sampled_from(["0", "7", "12", "007", "93", "54", "000", "1234567890", ".", ",", " ", "%",
+                                         "-", "+", "/", "e", "\u00a0", "٣", "_", "x"]), max_size=6).map("".join)
+               | st.text("0123456789.,", max_size=60) | st.text(max_size=8)
+               | st.tuples(st.text("0123456789", min_size=1, max_size=4), st.sampled_from(".,"),
+                           st.text("0123456789", min_size=1, max_size=4)).map("".join))
+
+
+@SETTINGS
+@given(number_text, st.booleans(), st.booleans(), st.booleans())
+def test_the_quick_number_reader_reads_as_the_whole_grammar(text, percent, whole, typed):
+    text = TypedNumber(text) if typed else text
+    assert outcome(lambda t: parse_number(t, percent=percent, whole=whole), text) == \
+        outcome(lambda t: read_number(t, percent=percent, whole=whole), text)
+
+
+row_cell = st.text(st.sampled_from("ab9 ,\t\u00a0e\u0301é\u1ec7\u0323\u0302\n\"ſ"), max_size=7)
+
+
+@SETTINGS
+@given(st.lists(row_cell, min_size=1, max_size=5), st.integers(1, 8), st.booleans())
+def test_a_plain_csv_row_is_read_as_cell_by_cell(row, most, unnamed):
+    """Where the quick test finds a row plain, `_cells` takes every cell as it stands, stripped."""
+    header = ["a", "b", "c", "d", "e"][:len(row)]
+    if unnamed:
+        header[-1] = ""
+    joined = "\n".join(row)
+    if "" not in header and tables._plain_row(joined, row, most):
+        sink = ProblemSink()
+        assert tables._cells(header, row, lambda col: col, sink, lambda: most) == \
+            dict(zip(header, [c.strip() for c in row]))
+        assert not sink.problems
+
+
+@SETTINGS
+@given(st.lists(row_cell, max_size=5))
+def test_a_csv_file_reads_as_cell_by_cell(rows):
+    """rows_from_csv (with its quick path) gives the cells and problems `_cells` gives row by row."""
+    import csv
+    import io
+    import tempfile
+    from pathlib import Path
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows([["a", "b"]] + [[c, c[::-1]] for c in rows])
+    with tempfile.TemporaryDirectory() as folder:
+        f = Path(folder) / "t.csv"
+        f.write_bytes(buf.getvalue().encode("utf-8"))
+        sink = ProblemSink()
+        header, got = rows_from_csv(f, "t.csv", sink)
+    expected = []
+    for i, c in enumerate(rows, start=2):
+        if (c + c[::-1]).strip():
+            expected.append((i, tables._cells(["a", "b"], [c, c[::-1]], lambda col: col, ProblemSink(),
+                                              lambda: 10 ** 6)))
+    assert header == ["a", "b"] and got == expected and not sink.problems
+
+
+yaml_scalar = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([Decimal("1.5"), Decimal("2.0")]),
+                        st.sampled_from(["", "x", "cchc-evidence/1", "0/BC-UBND", "district"]),
+                        st.dates(date(2023, 1, 1), date(2023, 1, 3)))
+CITATION_KEYS = ["document", "date", "issuer", "file", "page"]
+METRIC_KEYS = ["value", "numerator", "denominator", "responses", "tasks", "tasks_file", "citation", "reason", "x"]
+
+
+def _mapping(keys, values):
+    return st.dictionaries(st.sampled_from(keys), values, max_size=4)
+
+
+yaml_value = st.recursive(yaml_scalar, lambda inner: st.lists(inner, max_size=3)
+                          | _mapping(["task", "lead", "deadline", "partners", "A", "document", "id"], inner), max_leaves=8)
+citation_doc = _mapping(CITATION_KEYS, yaml_value) | yaml_scalar
+metric_doc = st.fixed_dictionaries({}, optional={
+    "value": yaml_value, "numerator": yaml_value, "denominator": yaml_value,
+    "responses": _mapping(["A", "B"], yaml_value) | yaml_scalar,
+    "tasks": st.lists(_mapping(["task", "lead", "deadline", "partners", "product", "other"], yaml_value), max_size=2),
+    "tasks_file": yaml_value, "citation": citation_doc, "reason": yaml_value, "x": yaml_value}) | yaml_scalar
+evidence_doc = st.fixed_dictionaries({}, optional={
+    "format": st.sampled_from(["cchc-evidence/1", "cchc-evidence/2"]) | yaml_scalar,
+    "criteria": yaml_scalar,
+    "unit": _mapping(["id", "name", "type", "other"], yaml_scalar) | yaml_scalar,
+    "period": yaml_scalar,
+    "metrics": st.dictionaries(st.sampled_from(["m1", "m2", "m3"]), metric_doc, max_size=3) | yaml_scalar,
+    "not_applicable": _mapping(["1.1", "1.2"], yaml_scalar) | yaml_scalar,
+    "extra": yaml_scalar})
+
+
+@settings(max_examples=1500, deadline=None)
+@given(evidence_doc)
+def test_the_quick_schema_check_holds_exactly_when_jsonschema_finds_nothing(doc):
+    from engine.inputs import schema
+
+    full = schema.load_schema("evidence.schema.json")
+    assert schema._plain_schema("evidence.schema.json", "")
+    assert schema._holds(full, doc, full) == (not list(schema._Validator(full).iter_errors(doc)))
+
+
+def test_a_schema_with_other_keywords_is_left_to_jsonschema():
+    from engine.inputs import schema
+
+    assert not schema._plain_schema("criteria.schema.json", "")  # enum, pattern …: jsonschema alone
+    assert schema._plain_schema("evidence.schema.json", "")
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.fractions(min_value=0, max_value=50, max_denominator=12),
+                          st.sampled_from(["scored", "not_applicable", "missing_evidence"])), min_size=53, max_size=53))
+def test_roll_ups_sum_as_fractions_do(items):
+    from engine import load_criteria
+    from engine.core.aggregate import roll_up
+    from engine.core.model import Decision
+
+    cs = _districts()
+    decisions = [Decision("u", s.code, status, s.method, points, s.max + points)
+                 for s, (points, status) in zip(cs.sub_criteria(), items)]
+    crit, areas, total = roll_up(cs, decisions)
+    counted = {d.code: d for d in decisions if d.status != "not_applicable"}
+
+    def summed(subs):
+        return (sum((counted[s.code].points for s in subs if s.code in counted), Fraction(0)),
+                sum((counted[s.code].max for s in subs if s.code in counted), Fraction(0)))
+
+    assert [(r.points, r.max) for r in crit] == [summed(c.sub_criteria) for a in cs.areas for c in a.criteria]
+    assert [(r.points, r.max) for r in areas] == [summed([s for c in a.criteria for s in c.sub_criteria])
+                                                 for a in cs.areas]
+    assert (total.points, total.max) == summed(cs.sub_criteria())
+    assert all(type(r.points) is Fraction and type(r.max) is Fraction for r in (*crit, *areas, total))
+
+
+def _districts():
+    from pathlib import Path
+
+    from engine import load_criteria
+
+    if not _LOADED:
+        _LOADED.append(load_criteria(Path(__file__).parent.parent / "criteria" / "tien-giang-2023-districts.yaml"))
+    return _LOADED[0]
+
+
+_LOADED: list = []
+
+
+# ---------------------------------------------------------------- YAML composed in C
+
+yaml_piece = st.sampled_from(["a", "b", "k", "x: ", "- ", "[", "]", "{", "}", ", ", ": ", "\n", "  ", "&a ", "*a",
+                              "&b ", "*b", "1.5", "017", "true", '"é"', "<<: *a", "!!int ", "'q'", "#c", "long text",
+                              "2023-02-30", "[[[", "]]]", "- - - ", "{a: {b: ", "[a, b, a, b]"])
+yaml_text = st.lists(yaml_piece, max_size=30).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(yaml_text, st.sampled_from([None, ("CCHC_MAX_YAML_DEPTH", "3"), ("CCHC_MAX_YAML_NODES", "4"),
+                                   ("CCHC_MAX_STRING_CHARS", "4")]))
+def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit):
+    """Data, positions, and every refusal (limits included) are the same with either composer."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from engine.core.errors import InputError
+    from engine.inputs import yamlio
+
+    def load(loader):
+        saved = yamlio.FastSafeLoader
+        yamlio.FastSafeLoader = loader
+        try:
+            return "ok", yamlio.load_yaml(path)
+        except InputError as exc:
+            return "refused", [(p.line, p.col, p.message) for p in exc.problems]
+        finally:
+            yamlio.FastSafeLoader = saved
+
+    if not hasattr(yamlio, "CSafeLineLoader"):
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "d.yaml"
+        path.write_text(text, encoding="utf-8")
+        old = os.environ.get(limit[0]) if limit else None
+        if limit:
+            os.environ[limit[0]] = limit[1]
+        try:
+            by_python, by_c = load(yamlio.SafeLineLoader), load(yamlio.CSafeLineLoader)
+        finally:
+            if limit:
+                os.environ.pop(limit[0]) if old is None else os.environ.__setitem__(limit[0], old)
+    assert by_python[0] == by_c[0]
+    if by_python[0] == "ok":
+        _same_yaml(by_python[1], by_c[1])
+    else:
+        assert by_python[1] == by_c[1]
+
+
+def _same_yaml(a, b):
+    from engine.inputs.yamlio import YamlList, YamlMap
+
+    assert type(a) is type(b)
+    if isinstance(a, YamlMap):
+        assert (a.pos, a.key_pos, a.value_pos, list(a)) == (b.pos, b.key_pos, b.value_pos, list(b))
+        for k in a:
+            _same_yaml(a[k], b[k])
+    elif isinstance(a, YamlList):
+        assert (a.pos, a.item_pos, len(a)) == (b.pos, b.item_pos, len(b))
+        for x, y in zip(a, b):
+            _same_yaml(x, y)
+    else:
+        assert a == b
+
+
+@settings(max_examples=400, deadline=None)
+@given(yaml_text)
+def test_scalars_built_straight_from_their_constructor_are_what_construct_object_builds(text):
+    import yaml
+
+    from engine.inputs import yamlio
+
+    class Generic(yamlio.SafeLineLoader):
+        def _construct(self, node):
+            return self.construct_object(node, deep=True)
+
+    def load(loader):
+        try:
+            return "ok", yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders
+        except yaml.YAMLError as exc:
+            return "refused", str(exc)
+
+    quick, generic = load(yamlio.SafeLineLoader), load(Generic)
+    assert quick[0] == generic[0]
+    if quick[0] == "ok":
+        _same_yaml(quick[1], generic[1])
+    else:
+        assert quick[1] == generic[1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(yaml_text)
+def test_tags_looked_up_once_and_merges_skipped_without_merge_keys_load_as_before(text):
+    """A loader that resolves every scalar afresh and flattens every mapping loads the same."""
+    import yaml
+
+    from engine.inputs import yamlio
+
+    class Afresh(yamlio.SafeLineLoader):
+        def resolve(self, kind, value, implicit):
+            return yaml.resolver.Resolver.resolve(self, kind, value, implicit)
+
+        def _plain_keys(self, stream):
+            self._flat = False
+
+    def load(loader):
+        try:
+            return "ok", yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders
+        except yaml.YAMLError as exc:
+            return "refused", str(exc)
+
+    quick, afresh = load(yamlio.SafeLineLoader), load(Afresh)
+    assert quick[0] == afresh[0]
+    if quick[0] == "ok":
+        _same_yaml(quick[1], afresh[1])
+    else:
+        assert quick[1] == afresh[1]

@@ -8,6 +8,7 @@ from typing import Any, Optional, Union
 
 from .errors import Location
 from .conditions import ConsistencyRule, ItemConditions
+from .numbers import exact_text
 
 METRIC_KINDS = ("percent", "count", "boolean", "date", "category", "responses", "points", "tasks")
 DATE_CATEGORIES = ("on_time", "late", "not_done")
@@ -212,10 +213,10 @@ class MetricValue:
 
     def text(self) -> str:
         """The input as a person would read it in a trace."""
-        from .numbers import exact_text
-
         if self.numerator is not None:
             return f"{self.numerator}/{self.denominator}"
+        if self.value.__class__ in (str, bool, int):  # before the checks below, which these all fail
+            return str(self.value)
         if isinstance(self.value, Fraction):
             return exact_text(self.value)
         if isinstance(self.value, dict):

@@ -61,6 +61,7 @@ _GROUP_MARKS = re.compile(r"[\s_'\u00a0\u2009\u202f]")
 _PLAIN = re.compile(r"(\d+)(?:([.,])(\d+))?")
 _WHOLE = re.compile(r"\d+")
 _EXPONENT = re.compile(r"\d+(?:[.,]\d+)?[eE][+-]?\d+")
+_SIMPLE = re.compile(r"([0-9]{1,50})(?:[.,]([0-9]{1,50}))?")  # the most common form, short of MAX_DIGITS
 
 
 def _ascii_suggestion(text: str) -> str:
@@ -91,6 +92,16 @@ def parse_number(text: str, *, percent: bool = False, whole: bool = False) -> Fr
     anywhere but once at the end; and where a `whole` number is expected (a count), a lone
     separator before exactly three digits (`2.000`, `1,000`: two or two thousand?). In a percent or
     points field that form is a decimal: a thousand percent or points is out of range anyway."""
+    m = _SIMPLE.fullmatch(text.strip())
+    if m is not None and not (whole and m[2] is not None):
+        # the commonest form, read as `read_number` reads it: ASCII digits, at most one separator
+        frac = m[2]
+        return Fraction(int(m[1])) if frac is None else Fraction(int(m[1] + frac), 10 ** len(frac))
+    return read_number(text, percent=percent, whole=whole)
+
+
+def read_number(text: str, *, percent: bool = False, whole: bool = False) -> Fraction:
+    """`parse_number` by the whole grammar, step by step."""
     t = text.strip()
     if not t:
         raise NumberError(_("empty: write a number"))
@@ -198,12 +209,15 @@ def exact_text(value: Fraction) -> str:
     """Canonical exact text: a plain decimal when it terminates (`1.5`, `0.25`, `10`), else `p/q`.
     Integer arithmetic only, so no digit is ever rounded away (a Decimal division would round
     beyond 28 significant digits)."""
-    places = _decimal_places(value.denominator)
+    n, d = value.numerator, value.denominator
+    if d == 1:  # a whole number (most points and maxima)
+        return str(n)
+    places = _decimal_places(d)
     if places is None:
-        return f"{value.numerator}/{value.denominator}"
-    digits = str(abs(value.numerator) * (10 ** places // value.denominator)).rjust(places + 1, "0")
+        return f"{n}/{d}"
+    digits = str(abs(n) * (10 ** places // d)).rjust(places + 1, "0")
     whole, frac = digits[:len(digits) - places], digits[len(digits) - places:].rstrip("0")
-    return ("-" if value < 0 else "") + whole + ("." + frac if frac else "")
+    return ("-" if n < 0 else "") + whole + ("." + frac if frac else "")
 
 
 def words_number(value: Fraction) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from fractions import Fraction
-from typing import Iterable, Protocol, Sequence
+from operator import attrgetter
+from typing import Iterable, Optional, Protocol, Sequence
 
 from .. import methods
 from ..core.aggregate import roll_up
@@ -15,6 +16,9 @@ from ..methods.base import base_quantity
 from ..core.model import (MISSING, NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, Case,
                     CriteriaSet, Decision, EvidenceRecord, Input, SubCriterion, UnitResult, Verdict)
 from ..core.numbers import exact_text
+
+
+_ZERO = Fraction(0)
 
 
 class Evaluator(Protocol):
@@ -37,20 +41,20 @@ class WholeEvaluator(Protocol):
 def plan(criteria: CriteriaSet, records: Iterable[EvidenceRecord]) -> tuple[list[Case], list[Decision]]:
     """Every (unit, sub-criterion): a case for the evaluator, or a not-applicable decision."""
     cases, not_applicable = [], []
-    subs = criteria.sub_criteria()
+    subs = [(sub, methods.get(sub.method).quantity) for sub in criteria.sub_criteria()]
     for rec in records:
-        for sub in subs:
+        values = rec.values
+        for sub, quantity_of in subs:
             reason = _not_applicable(sub, rec)
             if reason:
                 not_applicable.append(Decision(rec.unit_id, sub.code, "not_applicable", sub.method,
-                                               Fraction(0), sub.max, **reason))
+                                               _ZERO, sub.max, **reason))
                 continue
-            value = rec.values.get(sub.metric)
+            value = values.get(sub.metric)
             quantity = None
             if value is not None:
-                m = methods.get(sub.method)
-                quantity = m.quantity(sub.params, criteria.metrics[sub.metric], value, sub.measure)
-            cases.append(Case(rec.unit_id, sub.code, quantity, _extra(criteria, sub, rec)))
+                quantity = quantity_of(sub.params, criteria.metrics[sub.metric], value, sub.measure)
+            cases.append(Case(rec.unit_id, sub.code, quantity, _extra(criteria, sub, rec) if sub.conditions else ()))
     return cases, not_applicable
 
 
@@ -78,8 +82,9 @@ def _not_applicable(sub: SubCriterion, rec: EvidenceRecord) -> dict:
 
 def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> None:
     """Every case has exactly one verdict and no verdict answers a case not asked."""
-    asked = Counter((c.unit_id, c.code) for c in cases)
-    answered = Counter((v.unit_id, v.code) for v in verdicts)
+    key = attrgetter("unit_id", "code")
+    asked = Counter(map(key, cases))
+    answered = Counter(map(key, verdicts))
     missing = [k for k in asked if answered[k] < asked[k]]
     duplicated = [k for k, n in answered.items() if n > asked.get(k, 0)]
     if missing or duplicated:
@@ -102,14 +107,17 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
         by_unit[d.unit_id].append(d)
     quantities = {(c.unit_id, c.code): c.quantity for c in cases}
     recs = {r.unit_id: r for r in records}
+    outcomes: dict[tuple, tuple] = {}  # what a verdict makes of a quantity, worked out once per call
     for v in verdicts:
         sub = subs[v.code]
-        by_unit[v.unit_id].append(_decision(criteria, sub, recs[v.unit_id], v, quantities[(v.unit_id, v.code)]))
+        by_unit[v.unit_id].append(_decision(criteria, sub, recs[v.unit_id], v, quantities[(v.unit_id, v.code)],
+                                            outcomes))
     order = {code: i for i, code in enumerate(subs)}
     results = []
+    rollups: dict = {}  # roll-ups the units share, made once per call
     for rec in sorted(records, key=lambda r: r.unit_id):
         decisions = tuple(sorted(by_unit[rec.unit_id], key=lambda d: order[d.code]))
-        crit, areas, total = roll_up(criteria, decisions)
+        crit, areas, total = roll_up(criteria, decisions, rollups)
         results.append(UnitResult(rec.unit_id, rec.unit_name, rec.unit_type, rec.period, decisions, crit, areas,
                                   total, rec.source, warnings.get(rec.unit_id, ())))
     return results
@@ -144,7 +152,11 @@ def _first_location(rule, rec: EvidenceRecord) -> Location:
     return next((rec.values[m].location for m in rule.metrics() if m in rec.values), rule.location)
 
 
-def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: Verdict, quantity) -> Decision:
+def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: Verdict, quantity,
+              outcomes: Optional[dict] = None) -> Decision:
+    """The unit's decision on an item from the evaluator's verdict. What a verdict makes of a
+    quantity (status, points, label, notes) depends on nothing of the unit else: with `outcomes`
+    it is worked out once for all units that share it, and only the inputs are the unit's own."""
     value = rec.values.get(sub.metric)
     inputs = ()
     notes: tuple[str, ...] = ()
@@ -152,22 +164,43 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
         text = value.text()
         if sub.measure:
             text = f"{sub.measure} = {exact_text(quantity)} % ({text})"
-        elif isinstance(quantity, Fraction) and value.kind == "responses":
+        elif quantity.__class__ is Fraction and value.kind == "responses":
             text = f"{text} → {exact_text(quantity)} %"
-        elif isinstance(quantity, str) and value.kind == "date":
+        elif quantity.__class__ is str and value.kind == "date":
             text = f"{text} ({quantity})"
-        inputs = (Input(sub.metric, text, value.citation, value.location),) + _condition_inputs(criteria, sub, rec)
-        if any(i.citation is None for i in inputs):
+        inputs = (Input(sub.metric, text, value.citation, value.location),)
+        if sub.conditions:
+            inputs += _condition_inputs(criteria, sub, rec)
+        if value.citation is None or (len(inputs) > 1 and any(i.citation is None for i in inputs)):
             notes = (NOTE_NO_CITATION,)
     if v.branch == MISSING:
         if v.missing_metric:
-            return Decision(rec.unit_id, sub.code, "missing_evidence", sub.method, Fraction(0), sub.max,
+            return Decision(rec.unit_id, sub.code, "missing_evidence", sub.method, _ZERO, sub.max,
                             notes=(NOTE_CONDITION_MISSING,), note_values=(("metric", v.missing_metric),))
-        return Decision(rec.unit_id, sub.code, "missing_evidence", sub.method, Fraction(0), sub.max,
+        return Decision(rec.unit_id, sub.code, "missing_evidence", sub.method, _ZERO, sub.max,
                         notes=(NOTE_MISSING,))
     if v.branch is None:
-        return Decision(rec.unit_id, sub.code, "no_matching_band", sub.method, Fraction(0), sub.max,
+        return Decision(rec.unit_id, sub.code, "no_matching_band", sub.method, _ZERO, sub.max,
                         inputs=inputs, notes=(NOTE_NO_BAND,), quantity=quantity)
+    if outcomes is None:
+        points, label, knocked = _outcome(sub, rec, v, quantity)
+    else:
+        # Fractions hash slowly: one is keyed by its two integers (equal values, equal keys)
+        q = (quantity.numerator, quantity.denominator) if quantity.__class__ is Fraction else quantity
+        key = (sub.code, v.branch, v.knock_outs, q)
+        found = outcomes.get(key)
+        if found is None:
+            found = outcomes[key] = _outcome(sub, rec, v, quantity)
+        points, label, knocked = found
+    if knocked is not None:
+        return Decision(rec.unit_id, sub.code, "scored", sub.method, points, sub.max, label, inputs,
+                        (NOTE_KNOCKED_OUT,) + notes, quantity, note_values=knocked)
+    return Decision(rec.unit_id, sub.code, "scored", sub.method, points, sub.max, label, inputs, notes, quantity)
+
+
+def _outcome(sub: SubCriterion, rec: EvidenceRecord, v: Verdict, quantity) -> tuple:
+    """A matched branch's points and label, and the words of the knock-outs that capped them (None
+    when none held)."""
     key = v.branch[:-len(OTHERWISE)] if v.branch.endswith(OTHERWISE) else v.branch
     branch = next((b for b in sub.branches if b.key == key), None)
     requirement = sub.conditions.requirement(key) if sub.conditions else None
@@ -187,9 +220,8 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
         knocked = knock_out_note(held, label, points)
         points = min([points] + [k.cap for k in held])
         label = "; ".join(k.label for k in held)
-        return Decision(rec.unit_id, sub.code, "scored", sub.method, points, sub.max, label, inputs,
-                        (NOTE_KNOCKED_OUT,) + notes, quantity, note_values=knocked)
-    return Decision(rec.unit_id, sub.code, "scored", sub.method, points, sub.max, label, inputs, notes, quantity)
+        return points, label, knocked
+    return points, label, None
 
 
 def _condition_inputs(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord) -> tuple[Input, ...]:

@@ -265,9 +265,30 @@ def _period_year(period: str) -> Optional[int]:
     return int(m.group(1)) if m else None
 
 
+_CITATIONS: dict[tuple, Citation] = {}  # citations without a file, by what was written: rows repeat them
+
+
 def _citation(raw: Optional[dict], unit: RawUnit, location: Location, sink: ProblemSink) -> Optional[Citation]:
     if not raw:
         return None
+    if not raw.get("file"):
+        document, issuer, when = key = (raw.get("document"), raw.get("issuer"), raw.get("date"))
+        if (document.__class__ is str and (issuer is None or issuer.__class__ is str)
+                and (when is None or when.__class__ in (str, date))):
+            found = _CITATIONS.get(key)
+            if found is None:
+                errors_before = len(sink.problems)
+                found = _written_citation(raw, unit, location, sink)
+                if len(sink.problems) > errors_before:
+                    return found
+                if len(_CITATIONS) >= 10_000:
+                    _CITATIONS.clear()
+                _CITATIONS[key] = found
+            return found
+    return _written_citation(raw, unit, location, sink)
+
+
+def _written_citation(raw: dict, unit: RawUnit, location: Location, sink: ProblemSink) -> Citation:
     d = None
     if raw.get("date") not in (None, ""):
         try:
@@ -333,7 +354,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                 value = Fraction(100 * num, den)
             else:
                 value = as_number(raw.value, percent=True)
-                if not 0 <= value <= 100:
+                if not 0 <= value.numerator <= 100 * value.denominator:  # 0 ≤ value ≤ 100, in integers
                     bad(_("a percent must be from 0 to 100, got {value}").format(value=exact_text(value)), text_of(raw.value)[1])
                     return None
         elif kind == "count":

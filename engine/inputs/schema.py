@@ -41,6 +41,8 @@ def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "")
     schema = load_schema(schema_name)
     if definition:
         schema = {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
+    if _plain_schema(schema_name, definition) and _holds(schema, doc, schema):
+        return []  # most documents hold: jsonschema is asked only to say what is wrong
     validator = _Validator(schema)
     problems = []
     for err in validator.iter_errors(doc):
@@ -60,6 +62,93 @@ def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "")
         where = ".".join(str(p) for p in path) or _("document")
         problems.append(Problem(file, line, col, f"{where}: {_message(err)}"))
     return problems
+
+
+# The keywords `_holds` reads, as JSON Schema 2020-12 (and `_Validator`'s types) define them; a
+# schema with any other keyword is checked by jsonschema alone.
+_PLAIN_KEYWORDS = frozenset({"$schema", "$id", "$defs", "title", "description", "type", "required", "properties",
+                             "additionalProperties", "items", "minItems", "minProperties", "minLength", "minimum",
+                             "const", "$ref"})
+_TYPE_TESTS = {"string": lambda v: isinstance(v, str), "object": lambda v: isinstance(v, dict),
+               "array": lambda v: isinstance(v, list), "boolean": lambda v: isinstance(v, bool),
+               "null": lambda v: v is None, "number": lambda v: _is_number(None, v),
+               "integer": lambda v: _is_integer(None, v)}
+
+
+@lru_cache(maxsize=None)
+def _plain_schema(schema_name: str, definition: str) -> bool:
+    """Whether the schema uses only keywords `_holds` reads (a `const` only of a text, `$ref` only
+    to the schema's own `$defs`)."""
+    def plain(node: Any) -> bool:
+        if isinstance(node, bool):
+            return True
+        if not isinstance(node, dict) or not set(node) <= _PLAIN_KEYWORDS:
+            return False
+        if "const" in node and not isinstance(node["const"], str):
+            return False
+        if "$ref" in node and not str(node["$ref"]).startswith("#/$defs/"):
+            return False
+        if "type" in node and not set([node["type"]] if isinstance(node["type"], str) else node["type"]) <= set(_TYPE_TESTS):
+            return False
+        subs = [*node.get("properties", {}).values(), *node.get("$defs", {}).values()]
+        subs += [node[k] for k in ("additionalProperties", "items") if k in node]
+        return all(plain(sub) for sub in subs)
+
+    return plain(load_schema(schema_name))
+
+
+def _holds(schema: Any, instance: Any, root: dict) -> bool:
+    """Whether `instance` is valid against a plain schema (`_plain_schema`): the same answer as
+    `_Validator` gives, without its errors; anything unexpected answers False (then jsonschema
+    decides, and says why)."""
+    try:
+        return _valid(schema, instance, root)
+    except Exception:  # noqa: BLE001 - e.g. a comparison that raises: jsonschema reports it as before
+        return False
+
+
+def _valid(schema: Any, instance: Any, root: dict) -> bool:
+    if schema is True or schema is False:
+        return schema
+    t = schema.get("type")
+    if t is not None and not (_TYPE_TESTS[t](instance) if isinstance(t, str) else any(_TYPE_TESTS[n](instance) for n in t)):
+        return False
+    if "const" in schema and not (isinstance(instance, str) and instance == schema["const"]):
+        return False
+    if "$ref" in schema and not _valid(_defined(root, schema["$ref"]), instance, root):
+        return False
+    if isinstance(instance, dict):
+        props = schema.get("properties", {})
+        if any(k not in instance for k in schema.get("required", ())):
+            return False
+        if len(instance) < schema.get("minProperties", 0):
+            return False
+        extra = schema.get("additionalProperties", True)
+        for key, value in instance.items():
+            sub = props.get(key) if isinstance(key, str) else None
+            if sub is None:
+                if key in props:  # a key equal to a property name without being a text (never from YAML)
+                    return False
+                if extra is not True and not _valid(extra, value, root):
+                    return False
+            elif not _valid(sub, value, root):
+                return False
+    elif isinstance(instance, list):
+        if len(instance) < schema.get("minItems", 0):
+            return False
+        items = schema.get("items", True)
+        if items is not True and not all(_valid(items, item, root) for item in instance):
+            return False
+    elif isinstance(instance, str):
+        if len(instance) < schema.get("minLength", 0):
+            return False
+    elif "minimum" in schema and _is_number(None, instance) and instance < schema["minimum"]:
+        return False
+    return True
+
+
+def _defined(root: dict, ref: str) -> Any:
+    return root["$defs"][ref[len("#/$defs/"):]]
 
 
 def _message(err: jsonschema.ValidationError) -> str:

@@ -137,12 +137,17 @@ def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], name: s
     """The CSV rows given (with their numbers) as cells by column name; a blank row is skipped, a
     row with a problem reported in `sink` and left out."""
     max_chars = _limit_once("string_chars")
+    named = "" not in header
     for i, row in rows:
-        if not any(c.strip() for c in row):
+        joined = "\n".join(row)
+        if not joined.strip():  # no cell holds anything but white space
             continue
         if len(row) > len(header):
             sink.add(Location(name, i, len(header) + 1), _("row has {n} cells, the header has {columns}").format(
                 n=len(row), columns=len(header)))
+            continue
+        if named and len(row) == len(header) and _plain_row(joined, row, max_chars()):
+            yield i, dict(zip(header, [c.strip() for c in row]))
             continue
         cells = _cells(header, row, lambda col: Location(name, i, col), sink, max_chars)
         if cells is not None:
@@ -159,6 +164,14 @@ def span_rows(path: Path, spans: Iterable[Span]) -> Iterator[tuple[int, list[str
             fh.seek(start)
             text = fh.read(end - start).decode("utf-8")
             yield from enumerate(csv.reader(io.StringIO(text, newline="")), start=first)
+
+
+def _plain_row(joined: str, row: list[str], most: int) -> bool:
+    """Whether `_cells` would take every cell of a CSV row as it stands, stripped: each is in NFC
+    (checked on the row joined by line breaks, which NFC never composes across) and none is longer
+    than `most`; with every column named, a row of the header's width then has nothing to report."""
+    return ((joined.isascii() or unicodedata.is_normalized("NFC", joined))
+            and (len(joined) - len(row) + 1 <= most or max(map(len, row)) <= most))
 
 
 def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:

@@ -54,6 +54,9 @@ def _mark(node: yaml.Node) -> Pos:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_SCALAR_TAGS: dict[tuple, str] = {}  # (resolvers, text, how it was written) -> the tag they give it
+
+
 class DuplicateKey(yaml.MarkedYAMLError):
     pass
 
@@ -65,6 +68,26 @@ class SafeLineLoader(yaml.SafeLoader):
     def __init__(self, stream: Any):
         super().__init__(stream)
         self._start_limits()
+        self._plain_keys(stream)
+
+    def _plain_keys(self, stream: Any) -> None:
+        # A merge (`<<`) or value (`=`) key needs those characters, or a tag (`!`): without any of
+        # them no mapping has one to flatten.
+        self._flat = isinstance(stream, str) and not any(c in stream for c in ("<<", "=", "!"))
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """The tag of a node, as the resolver finds it; a scalar's depends only on its text and how
+        it was written (there are no path resolvers), so it is looked up once per text."""
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        key = (id(self.yaml_implicit_resolvers), value, implicit)
+        tag = _SCALAR_TAGS.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_SCALAR_TAGS) >= 20_000:
+                _SCALAR_TAGS.clear()
+            _SCALAR_TAGS[key] = tag
+        return tag
 
     def _start_limits(self) -> None:
         self._depth = 0
@@ -102,9 +125,11 @@ class SafeLineLoader(yaml.SafeLoader):
         data = YamlMap()
         data.pos = _mark(node)
         yield data
-        self.flatten_mapping(node)
+        if not self._flat:
+            self.flatten_mapping(node)
+        key_pos, value_pos = data.key_pos, data.value_pos
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
+            key = self._construct(key_node)
             if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
                 key = str(key)
             if key in data:
@@ -112,20 +137,31 @@ class SafeLineLoader(yaml.SafeLoader):
                     "while constructing a mapping", node.start_mark,
                     _("duplicate key {key}: given twice in the same mapping").format(key=repr(key)),
                     key_node.start_mark)
-            data[key] = self.construct_object(value_node, deep=True)
-            data.key_pos[key] = _mark(key_node)
-            data.value_pos[key] = _mark(value_node)
+            data[key] = self._construct(value_node)
+            key_pos[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            value_pos[key] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
 
     def construct_yaml_seq(self, node: yaml.SequenceNode):  # type: ignore[override]
         data = YamlList()
         data.pos = _mark(node)
         yield data
         for child in node.value:
-            data.append(self.construct_object(child, deep=True))
+            data.append(self._construct(child))
             data.item_pos.append(_mark(child))
 
+    def _construct(self, node: yaml.Node) -> Any:
+        """`construct_object(node, deep=True)`; a plain scalar (text, number, boolean, null, date)
+        straight from its constructor, which is all construct_object does for one (a scalar reached
+        twice through an alias is built twice: equal values of immutable types)."""
+        if node.__class__ is yaml.ScalarNode:
+            build = _SCALAR_CONSTRUCTORS.get(node.tag)
+            if build is not None:
+                return build(self, node)
+        return self.construct_object(node, deep=True)
+
     def construct_yaml_str(self, node: yaml.ScalarNode) -> str:  # type: ignore[override]
-        return unicodedata.normalize("NFC", super().construct_yaml_str(node))
+        text = super().construct_yaml_str(node)
+        return text if text.isascii() else unicodedata.normalize("NFC", text)
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:  # type: ignore[override]
         text = str(self.construct_scalar(node))
@@ -187,15 +223,19 @@ SafeLineLoader.add_constructor("tag:yaml.org,2002:str", SafeLineLoader.construct
 SafeLineLoader.add_constructor("tag:yaml.org,2002:float", SafeLineLoader.construct_yaml_float)
 SafeLineLoader.add_constructor("tag:yaml.org,2002:int", SafeLineLoader.construct_yaml_int)
 SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.construct_yaml_timestamp)
+_SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")}
 
 
 if yaml.__with_libyaml__:
     class CSafeLineLoader(SafeLineLoader, yaml.cyaml.CParser):  # type: ignore[misc]
-        """SafeLineLoader on libyaml's scanner and parser (C): its events are composed by SafeLineLoader's
-        composer (so every size, depth and length limit holds), resolved and constructed as there:
-        the same data and positions, several times faster. A document it refuses is read again by
-        SafeLineLoader alone, so that the message and position a person sees do not depend on the
-        parser."""
+        """SafeLineLoader on libyaml (C) up to the node graph: scanned, parsed and composed in C
+        (tags resolved by SafeLineLoader's resolvers, libyaml nests at most 1,000 levels), then
+        checked against the size, depth and length limits, and constructed as there: the same data
+        and positions, several times faster. A document it refuses, or that may pass a limit, is
+        read again by SafeLineLoader alone, so that the decision, message and position a person
+        sees do not depend on the parser."""
 
         check_event = yaml.cyaml.CParser.check_event
         peek_event = yaml.cyaml.CParser.peek_event
@@ -207,6 +247,43 @@ if yaml.__with_libyaml__:
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self._start_limits()
+            self._plain_keys(stream)
+
+        def get_single_node(self) -> Any:
+            node = yaml.cyaml.CParser.get_single_node(self)
+            if node is not None:
+                self._check_graph(node)
+            return node
+
+        def _check_graph(self, root: yaml.Node) -> None:
+            """Refuse (for SafeLineLoader to word it) a graph that may pass a limit. Nodes are counted
+            as SafeLineLoader's composer counts them (an alias as a copy of its node); a node reached
+            through an alias counts its depth there too, so a deeper count can only send a document
+            to SafeLineLoader, which decides (a node that contains itself is too deep at once). The
+            walk stops at the first limit passed: its work is bounded by the limits."""
+            most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
+            counted = [0]
+            scalar, mapping = yaml.ScalarNode, yaml.MappingNode
+
+            def walk(node: yaml.Node, depth: int) -> None:
+                counted[0] += 1
+                if depth > most_depth or counted[0] > most_nodes:
+                    raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
+                if node.__class__ is scalar:
+                    if len(node.value) > most_chars:
+                        raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
+                elif node.__class__ is mapping:
+                    for key, value in node.value:
+                        walk(key, depth + 1)
+                        walk(value, depth + 1)
+                else:
+                    for child in node.value:
+                        walk(child, depth + 1)
+
+            try:
+                walk(root, 1)
+            except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
+                raise yaml.composer.ComposerError(None, None, "over a limit", root.start_mark) from None
 
     FastSafeLoader: type = CSafeLineLoader
 else:  # PyYAML built without libyaml

@@ -225,4 +225,4 @@ def base_quantity(metric: MetricSpec, value: MetricValue, measure: str) -> Quant
         return "yes" if v else "no"
     if metric.kind == "category":
         return v
-    return Fraction(v)
+    return v if v.__class__ is Fraction else Fraction(v)  # a Fraction is immutable: kept as it is

@@ -756,14 +756,25 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
         return fixed[whole]
 
     starts = _starts_pattern(heads)
+    common = os.path.commonprefix(list(heads))
+
+    def places(text: str) -> Iterator[int]:
+        """Every place one of `heads` may begin, overlapping ones too: where their common prefix
+        begins (found by a plain search, in C), else where the pattern of their prefixes matches."""
+        if not common:
+            yield from (m.start() for m in starts.finditer(text))
+            return
+        i = text.find(common)
+        while i != -1:
+            yield i
+            i = text.find(common, i + 1)
 
     def plain(text: str) -> str:
         """`replace` on every string value of a JSON text without escapes: only where an input
         path may begin (found in C), inside a string (an odd number of quotes before it), and
         not in a key (no ':' after the string)."""
         out, last, quotes, counted = [], 0, 0, 0
-        for m in starts.finditer(text):
-            i = m.start()
+        for i in places(text):
             if i < last:
                 continue
             quotes += text.count('"', counted, i)

@@ -78,23 +78,86 @@ def _citation(c: Optional[Citation]) -> Optional[dict]:
             "issuer": c.issuer, "file": c.file}
 
 
-def _decision(d: Decision, titles: dict[str, str], criteria: CriteriaSet) -> dict:
-    return {
-        "code": d.code, "title": titles[d.code], "method": d.method, "status": d.status,
-        "points": exact_json(d.points), "points_display": display_json(d.points), "max": exact_json(d.max),
-        "condition": d.condition, "notes": list(d.notes), "reason": d.reason,
-        **({"note_values": dict(d.note_values)} if d.note_values else {}),
-        "quantity": None if d.quantity is None else exact_json(d.quantity) if isinstance(d.quantity, Fraction)
-        else d.quantity,
-        "inputs": [{"metric": i.metric, "label": criteria.metrics[i.metric].label, "value": i.value,
-                    "citation": _citation(i.citation), "location": str(i.location)} for i in d.inputs],
-    }
+def _number_key(value: Any) -> tuple:
+    """A dict key for an exact number: a Fraction by its two integers (its own hash is slow)."""
+    return (value.numerator, value.denominator) if value.__class__ is Fraction else (value.__class__, value)
+
+
+class _Parts:
+    """What result documents repeat, unit after unit, for one criteria set: an item's fields given
+    its outcome (status, points, notes …), a roll-up's fields, a quantity's text — each made once.
+    Only the items' quantities and inputs are the unit's own. Bounded: emptied past `LIMIT` entries."""
+
+    LIMIT = 20_000
+
+    def __init__(self, criteria: CriteriaSet) -> None:
+        self.criteria = criteria
+        self.titles = {s.code: s.title for s in criteria.sub_criteria()}
+        self.labels = {mid: m.label for mid, m in criteria.metrics.items()}
+        self.items: dict[tuple, dict] = {}
+        self.rollups: dict[tuple, dict] = {}
+        self.quantities: dict[tuple, Any] = {}
+
+    def item(self, d: Decision) -> dict:
+        key = (d.code, d.status, d.method, _number_key(d.points), _number_key(d.max), d.condition, d.notes,
+               d.reason, d.note_values)
+        fixed = self.items.get(key)
+        if fixed is None:
+            self._bound(self.items)
+            fixed = self.items[key] = {
+                "code": d.code, "title": self.titles[d.code], "method": d.method, "status": d.status,
+                "points": exact_json(d.points), "points_display": display_json(d.points),
+                "max": exact_json(d.max), "condition": d.condition, "reason": d.reason}
+        q = d.quantity
+        if q is None:
+            quantity = None
+        elif isinstance(q, Fraction):
+            qk = _number_key(q)
+            quantity = self.quantities.get(qk)
+            if quantity is None:
+                self._bound(self.quantities)
+                quantity = self.quantities[qk] = exact_json(q)
+        else:
+            quantity = q
+        labels = self.labels
+        return {**fixed, "notes": list(d.notes),
+                **({"note_values": dict(d.note_values)} if d.note_values else {}),
+                "quantity": quantity,
+                "inputs": [{"metric": i.metric, "label": labels[i.metric], "value": i.value,
+                            "citation": _citation(i.citation), "location": str(i.location)} for i in d.inputs]}
+
+    def rollup(self, r: Rollup) -> dict:
+        key = (r.code, _number_key(r.points), _number_key(r.max))
+        found = self.rollups.get(key)
+        if found is None:
+            self._bound(self.rollups)
+            found = self.rollups[key] = rollup_json(r)
+        return dict(found)
+
+    def _bound(self, memo: dict) -> None:
+        if len(memo) >= self.LIMIT:
+            memo.clear()
+
+
+_PARTS: list[_Parts] = []  # the parts of the criteria set last encoded
+
+
+def _parts(criteria: CriteriaSet) -> _Parts:
+    """The parts of `criteria` (the one checked here is the one returned, whatever another thread
+    puts in `_PARTS` meanwhile)."""
+    parts = _PARTS[0] if _PARTS else None
+    if parts is None or parts.criteria is not criteria:
+        parts = _Parts(criteria)
+        _PARTS[:] = [parts]
+    return parts
 
 
 def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
-    titles = {s.code: s.title for s in criteria.sub_criteria()}
-    counts = {s: sum(1 for d in result.decisions if d.status == s)
-              for s in ("scored", "not_applicable", "missing_evidence", "no_matching_band")}
+    parts = _parts(criteria)
+    counts = {s: 0 for s in ("scored", "not_applicable", "missing_evidence", "no_matching_band")}
+    for d in result.decisions:
+        if d.status in counts:
+            counts[d.status] += 1
     return {
         "format": RESULT_FORMAT,
         "criteria": {"id": criteria.id, "title": criteria.title, "year": criteria.year,
@@ -103,10 +166,10 @@ def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
         "unit": {"id": result.unit_id, "name": result.unit_name, "type": result.unit_type},
         "period": result.period,
         "evidence_source": result.evidence_source,
-        "items": [_decision(d, titles, criteria) for d in result.decisions],
-        "criteria_rollup": [rollup_json(r) for r in result.criteria],
-        "areas": [rollup_json(r) for r in result.areas],
-        "total": rollup_json(result.total),
+        "items": [parts.item(d) for d in result.decisions],
+        "criteria_rollup": [parts.rollup(r) for r in result.criteria],
+        "areas": [parts.rollup(r) for r in result.areas],
+        "total": parts.rollup(result.total),
         "status_counts": counts,
         **({"warnings": list(result.warnings)} if result.warnings else {}),
     }
