@@ -315,6 +315,26 @@ def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit
         assert by_python[1] == by_c[1]
 
 
+def _loads_alike(text, loader):
+    """`text` loads (or is refused) alike with the project's loader and with `loader`."""
+    import yaml
+
+    from engine.inputs import yamlio
+
+    def load(cls):
+        try:
+            return "ok", yaml.load(text, Loader=cls)  # noqa: S506 - safe loaders
+        except yaml.YAMLError as exc:
+            return "refused", str(exc)
+
+    quick, other = load(yamlio.SafeLineLoader), load(loader)
+    assert quick[0] == other[0]
+    if quick[0] == "ok":
+        _same_yaml(quick[1], other[1])
+    else:
+        assert quick[1] == other[1]
+
+
 def _same_yaml(a, b):
     from engine.inputs.yamlio import YamlList, YamlMap
 
@@ -342,18 +362,7 @@ def test_scalars_built_straight_from_their_constructor_are_what_construct_object
         def _construct(self, node):
             return self.construct_object(node, deep=True)
 
-    def load(loader):
-        try:
-            return "ok", yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders
-        except yaml.YAMLError as exc:
-            return "refused", str(exc)
-
-    quick, generic = load(yamlio.SafeLineLoader), load(Generic)
-    assert quick[0] == generic[0]
-    if quick[0] == "ok":
-        _same_yaml(quick[1], generic[1])
-    else:
-        assert quick[1] == generic[1]
+    _loads_alike(text, Generic)
 
 
 @settings(max_examples=400, deadline=None)
@@ -371,15 +380,4 @@ def test_tags_looked_up_once_and_merges_skipped_without_merge_keys_load_as_befor
         def _plain_keys(self, stream):
             self._flat = False
 
-    def load(loader):
-        try:
-            return "ok", yaml.load(text, Loader=loader)  # noqa: S506 - safe loaders
-        except yaml.YAMLError as exc:
-            return "refused", str(exc)
-
-    quick, afresh = load(yamlio.SafeLineLoader), load(Afresh)
-    assert quick[0] == afresh[0]
-    if quick[0] == "ok":
-        _same_yaml(quick[1], afresh[1])
-    else:
-        assert quick[1] == afresh[1]
+    _loads_alike(text, Afresh)

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from builders import generated_evidence
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -195,20 +197,6 @@ def test_bundled_results_name_inputs_by_their_bundle_names_wherever_they_stand(d
     assert out["r.txt"] == b"ev/u1.yaml"
 
 
-def _generated(folder: Path, units: int, as_yaml: bool):
-    import sys
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import bench
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    from engine import load_criteria
-
-    bench.generate(folder, load_criteria(bench.CRITERIA), units, as_yaml)
-    return bench.CRITERIA
-
-
 @pytest.mark.parametrize("as_yaml", [False, True], ids=["one CSV", "a YAML file per unit"])
 def test_score_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path, as_yaml):
     """Units decided and encoded in two worker processes give the bytes one process gives (the
@@ -218,7 +206,7 @@ def test_score_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path, as
     from engine.storage.results import result_files
     from rules import get_evaluator
 
-    criteria = _generated(tmp_path / "ev", 12, as_yaml)
+    criteria = generated_evidence(tmp_path / "ev", 12, as_yaml)
     outs = []
     for n in (1, 2):
         res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / f"w{n}", "--workers", n, "--rows", 3)

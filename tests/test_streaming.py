@@ -10,25 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from builders import generated_evidence
+
 from engine import load_criteria, load_evidence
 from engine.core.errors import EvidenceError, OutputError
 from engine.core.model import EvidenceRecord, UnitResult
 from engine.round import scoring
 from engine.storage.outdir import Staging
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _generated(folder: Path, units: int) -> Path:
-    import sys
-
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import bench
-    finally:
-        sys.path.remove(str(ROOT / "scripts"))
-    bench.generate(folder, load_criteria(bench.CRITERIA), units, False)
-    return bench.CRITERIA
 
 
 def _shuffled(csv_file: Path, seed: int = 7) -> None:
@@ -60,7 +48,7 @@ def test_a_csv_with_scattered_unsorted_units_scores_the_same_bytes_as_read_whole
     from engine.storage.results import result_files
     from rules import get_evaluator
 
-    criteria = _generated(tmp_path / "ev", 12)
+    criteria = generated_evidence(tmp_path / "ev", 12)
     _shuffled(tmp_path / "ev" / "units.csv")
     outs = []
     for n in (1, 2):
@@ -82,7 +70,7 @@ def test_a_bundle_written_elsewhere_and_signed_is_the_in_memory_bundle(cchc, tmp
     its place, renamed in after the results; the same bytes as the bundle built in memory."""
     from engine.audit.replay import score_bundle
 
-    criteria = _generated(tmp_path / "ev", 7)
+    criteria = generated_evidence(tmp_path / "ev", 7)
     assert cchc("keygen", tmp_path / "key.pem").exit_code == 0
     res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / "out", "--bundle", tmp_path / "b" / "run.cchc",
                "--sign", tmp_path / "key.pem", "--workers", 1)
@@ -125,7 +113,7 @@ def test_every_problem_of_every_piece_is_reported_as_when_read_whole(tmp_path, s
     files whole, from every piece (not only the first that fails); nothing is left on disk."""
     from rules import get_evaluator
 
-    criteria = _generated(tmp_path / "ev", 12)
+    criteria = generated_evidence(tmp_path / "ev", 12)
     _broken(tmp_path / "ev")
     cs = load_criteria(criteria)
     with pytest.raises(EvidenceError) as whole:
@@ -144,7 +132,7 @@ def test_every_problem_of_every_piece_is_reported_as_when_read_whole(tmp_path, s
 
 
 def test_a_bad_unit_in_a_late_piece_fails_the_run_and_leaves_nothing(cchc, tmp_path, small_pieces):
-    criteria = _generated(tmp_path / "ev", 12)
+    criteria = generated_evidence(tmp_path / "ev", 12)
     _broken(tmp_path / "ev")
     res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / "out", "--workers", 1)
     assert res.exit_code == 2
@@ -157,7 +145,7 @@ def test_a_failure_while_writing_leaves_no_folder_and_no_temporary_file(tmp_path
     staging folder with every file in it is removed, the previous results stay as they were."""
     from rules import get_evaluator
 
-    criteria = _generated(tmp_path / "ev", 12)
+    criteria = generated_evidence(tmp_path / "ev", 12)
     cs = load_criteria(criteria)
     (tmp_path / "out").mkdir()
     written = []
@@ -184,7 +172,7 @@ def test_units_in_memory_are_bounded_by_the_piece_not_by_the_run(tmp_path, monke
     from rules import get_evaluator
 
     monkeypatch.setattr(scoring, "UNITS_PER_PIECE", 8)
-    criteria = _generated(tmp_path / "ev", 120)
+    criteria = generated_evidence(tmp_path / "ev", 120)
     cs = load_criteria(criteria)
     live = {EvidenceRecord: 0, UnitResult: 0}
     most = dict(live)
