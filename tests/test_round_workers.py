@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import load_criteria
+from engine import load_criteria, load_evidence
 from engine.evaluation.appraisal import apply_appraisal
 from engine.round.output import round_files, standing_part
+from engine.round.pool import with_survey
 from engine.round.run import run_round
 from engine.round.units import round_unit, round_unit_doc
 from engine.storage.results import encode
@@ -64,10 +65,8 @@ def test_a_unit_file_is_its_whole_document_encoded_at_once(result):
     evaluator = get_evaluator("reference")
     from engine.evaluation.evaluate import decide
 
-    records = [replace(r, values=dict(sorted({**r.values, **result.survey.values.get(r.unit_id, {})}.items())),
-                       not_applicable=dict(sorted({**r.not_applicable,
-                                                   **result.survey.not_applicable.get(r.unit_id, {})}.items())))
-               for r in result.evidence.records]
+    records = [with_survey(r, result.survey.values.get(r.unit_id, {}), result.survey.not_applicable.get(r.unit_id, {}))
+               for r in load_evidence([DATA / "evidence"], cs).records]
     units, problems = apply_appraisal(cs, decide(cs, records, evaluator), result.appraisal)
     assert not problems and any(u.rounds for u in units)
     for u in units:
@@ -81,7 +80,7 @@ def test_a_unit_whose_text_holds_the_standing_marker_is_encoded_whole(result):
     cs = result.criteria
     from engine.evaluation.evaluate import decide
 
-    res = decide(cs, result.evidence.records[:1], get_evaluator("reference"))[0]
+    res = decide(cs, load_evidence([DATA / "evidence"], cs).records[:1], get_evaluator("reference"))[0]
     marker = "\x00cchc:standing\x00"
     for name, whole in ((marker, True), ('"' + marker, True), ("Xã " + marker, False), ("Xã", False)):
         (unit,), _ = apply_appraisal(cs, [replace(res, unit_name=name, evidence_source=name)], result.appraisal)
