@@ -31,14 +31,18 @@ def result():
 
 
 def test_round_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path, monkeypatch):
-    """Survey data, two appraisal rounds and last year's round: the result folder and the bundle are
-    byte-identical with one and two workers (started before the evidence is read, as for a large
-    round), and a replay of the two-worker bundle is identical."""
+    """Survey data, two appraisal rounds and last year's round, the evidence in several pieces: the
+    result folder and the bundle are byte-identical with one and two workers (started before the
+    evidence is read, as for a large round), and a replay of the two-worker bundle is identical."""
     from engine.round import pool, run
 
     started = []
     start = pool.Workers.start
     monkeypatch.setattr(run, "EARLY_START_BYTES", 0)
+    # five pieces (the CSV's two units one by one, the YAML files two by two): each read, kept and
+    # decided by the worker its number names
+    monkeypatch.setattr(run, "UNITS_PER_PIECE", 1)
+    monkeypatch.setattr(run, "FILES_PER_PIECE", 2)
     monkeypatch.setattr(pool.Workers, "start", lambda self: started.append(self.workers) or start(self))
     outs = []
     for n in (1, 2):
@@ -102,3 +106,30 @@ def test_only_large_evidence_starts_the_workers_before_it_is_read(tmp_path):
     assert not _large([tmp_path / "ev"])
     (tmp_path / "ev" / "b.yaml").write_bytes(b"x")
     assert _large([tmp_path / "ev"]) and not _large([tmp_path / "missing"])
+
+
+def test_a_round_reads_and_types_each_evidence_file_once(cchc, tmp_path, monkeypatch):
+    """Each evidence file is parsed once in a whole `cchc round` (the bundle included): a YAML file
+    read once, a CSV file scanned once for where its units stand and each unit typed once."""
+    from collections import Counter
+
+    from engine.inputs import evidence
+
+    calls: Counter = Counter()
+
+    def counted(name, real):
+        def call(*args, **kw):
+            calls[(name, str(args[0].unit_id if name == "_record" else args[0]))] += 1
+            return real(*args, **kw)
+        monkeypatch.setattr(evidence, name, call)
+
+    for name in ("_read_yaml", "scan_csv", "_record", "load_evidence"):
+        counted(name, getattr(evidence, name))
+    res = cchc("round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--survey", DATA / "survey",
+               "--appraisal", DATA / "appraisal", "--out", tmp_path / "out", "--workers", 1, "--rows", 0)
+    assert res.exit_code == 0, res.stderr
+    files = sorted((DATA / "evidence").iterdir())
+    units = [name[:-len(".json")] for name in sorted(p.name for p in (tmp_path / "out" / "units").iterdir())]
+    assert calls == Counter({**{("_read_yaml", str(f)): 1 for f in files if f.suffix == ".yaml"},
+                             **{("scan_csv", str(f)): 1 for f in files if f.suffix == ".csv"},
+                             **{("_record", u): 1 for u in units}})
