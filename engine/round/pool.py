@@ -15,7 +15,8 @@ from typing import Any, Callable, Collection, Iterator, Mapping, Optional, Seque
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..evaluation.evaluate import Evaluator, decide
-from ..inputs.evidence import EvidencePiece, EvidenceSet, consistency_warnings, evidence_files, evidence_pieces, read_piece
+from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings, evidence_pieces, found_evidence_files,
+                               read_piece)
 from ..inputs.tables import ProblemSink
 from ..core.i18n import _
 from ..core.model import CriteriaSet, EvidenceRecord, MetricValue, UnitResult
@@ -276,8 +277,9 @@ class Workers:
         warnings; `reads` and `cited` say what the bundle packs. A unit given twice, in one piece or
         in two, is reported as `engine.inputs.evidence.load_evidence` reports it; every problem of
         every piece raises `EvidenceError` once all are read."""
+        files = found_evidence_files(paths)
         sink = ProblemSink()
-        pieces = evidence_pieces(paths, units_per_piece, files_per_piece, sink)
+        pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once
         problems = list(sink.problems)
         records: list[EvidenceRecord] = []
         firsts: dict[str, Location] = {}
@@ -304,7 +306,7 @@ class Workers:
         warnings.sort(key=lambda w: w[0])
         cites.sort(key=lambda c: c[0])
         self.cited = tuple(dict.fromkeys(path for _unit, paths in cites for path in paths))
-        return EvidenceSet(tuple(records), tuple(w for _unit, ws in warnings for w in ws), tuple(evidence_files(paths)))
+        return EvidenceSet(tuple(records), tuple(w for _unit, ws in warnings for w in ws), tuple(files))
 
     def decided_kept(self, given: Callable[[Sequence[str]], tuple], progress: Optional[Progress] = None) -> Iterator[Any]:
         """`decided` of the records `read_evidence` kept, each piece in the worker that read it,
