@@ -96,16 +96,17 @@ def test_a_unit_whose_text_holds_the_standing_marker_is_encoded_whole(result):
 
 
 def test_only_large_evidence_starts_the_workers_before_it_is_read(tmp_path):
+    from engine.inputs.evidence import evidence_files
     from engine.round.run import EARLY_START_BYTES, _large
 
     (tmp_path / "ev").mkdir()
     (tmp_path / "ev" / "a.csv").write_bytes(b"x" * (EARLY_START_BYTES - 1))
-    assert not _large([tmp_path / "ev"])
+    assert not _large(evidence_files([tmp_path / "ev"]))
     (tmp_path / "ev" / "tasks").mkdir()  # task lists are read through their units, not counted
     (tmp_path / "ev" / "tasks" / "t.csv").write_bytes(b"x" * EARLY_START_BYTES)
-    assert not _large([tmp_path / "ev"])
+    assert not _large(evidence_files([tmp_path / "ev"]))
     (tmp_path / "ev" / "b.yaml").write_bytes(b"x")
-    assert _large([tmp_path / "ev"]) and not _large([tmp_path / "missing"])
+    assert _large(evidence_files([tmp_path / "ev"])) and not _large(evidence_files([tmp_path / "missing"]))
 
 
 def test_a_round_reads_and_types_each_evidence_file_once(cchc, tmp_path, monkeypatch):

@@ -2,8 +2,10 @@
 
 With one worker everything runs in this process; with more, spawned processes each build their own
 evaluator (and so their own rule-engine host: no rule-engine state is ever shared or copied).
-Results never depend on the number of workers: files are read in fixed chunks taken back in order,
-every unit is decided on its own, and everything is sorted by unit id afterwards.
+Results never depend on the number of workers: evidence is read in fixed pieces taken back in
+order, every unit is decided on its own, and everything is sorted by unit id afterwards. Task k
+always runs in worker k mod N, so a round's worker keeps the records of the pieces it read until it
+is sent them to decide.
 """
 from __future__ import annotations
 
@@ -131,7 +133,8 @@ def checked_record(record: EvidenceRecord, survey: Collection[str]) -> EvidenceR
     return replace(record, values={m: v for m, v in record.values.items() if m in survey})
 
 
-def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue], not_applicable: Mapping[str, str]) -> EvidenceRecord:
+def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
+                not_applicable: Mapping[str, str]) -> EvidenceRecord:
     """A unit's record with its survey values and the survey items declared not applicable to it."""
     return replace(record, values=dict(sorted({**record.values, **values}.items())),
                    not_applicable=dict(sorted({**record.not_applicable, **not_applicable}.items())))
@@ -261,14 +264,6 @@ class Workers:
             raise EngineError(_("a worker process stopped before it finished; run again with --workers 1 "
                                 "to see why")) from None
 
-    def run(self, task: str, chunks: Sequence[Any], on_done: Callable[[int], None]) -> list[tuple[str, Any]]:
-        """`stream`, gathered: (kind, payload) per chunk, in chunk order."""
-        out = []
-        for kind, payload, n in self.stream(task, chunks):
-            out.append((kind, payload))
-            on_done(n)
-        return out
-
     def read_evidence(self, paths: Sequence[Path | str], units_per_piece: int, files_per_piece: int,
                       progress: Optional[Progress] = None) -> EvidenceSet:
         """Read the evidence in pieces (engine.inputs.evidence.evidence_pieces), each in the worker
@@ -279,7 +274,7 @@ class Workers:
         every piece raises `EvidenceError` once all are read."""
         files = found_evidence_files(paths)
         sink = ProblemSink()
-        pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once
+        pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once here
         problems = list(sink.problems)
         records: list[EvidenceRecord] = []
         firsts: dict[str, Location] = {}
@@ -308,7 +303,8 @@ class Workers:
         self.cited = tuple(dict.fromkeys(path for _unit, paths in cites for path in paths))
         return EvidenceSet(tuple(records), tuple(w for _unit, ws in warnings for w in ws), tuple(files))
 
-    def decided_kept(self, given: Callable[[Sequence[str]], tuple], progress: Optional[Progress] = None) -> Iterator[Any]:
+    def decided_kept(self, given: Callable[[Sequence[str]], tuple],
+                     progress: Optional[Progress] = None) -> Iterator[Any]:
         """`decided` of the records `read_evidence` kept, each piece in the worker that read it,
         sent with `given(its unit ids)`: (survey values by unit id, not-applicable marks by unit
         id, what `finish` is handed besides the results)."""

@@ -13,7 +13,7 @@ from typing import Iterable, Mapping, Optional
 
 from ..evaluation.appraisal import AppraisalSet, load_appraisal, valid_appraisal
 from ..core.errors import InputError, Problem
-from ..inputs.evidence import EvidenceSet, evidence_files
+from ..inputs.evidence import EvidenceSet, found_evidence_files
 from ..core.i18n import both
 from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
@@ -54,21 +54,22 @@ def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
 EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used
 
 
-def _large(evidence_paths: list) -> bool:
-    """Evidence large enough that the workers are started before it is read (their start-up then
-    runs beside the reading); a small round starts them only if it sends them units."""
+def _large(files: list[Path]) -> bool:
+    """Evidence files large enough that the workers are started before they are read (their
+    start-up then runs beside the indexing); a small round starts them only if it sends them units."""
     try:
-        return sum(f.stat().st_size for f in evidence_files(evidence_paths)) >= EARLY_START_BYTES
-    except (InputError, OSError):  # reported when the evidence is read
+        return sum(f.stat().st_size for f in files) >= EARLY_START_BYTES
+    except OSError:  # reported when the evidence is read
         return False
 
 
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
          progress: Optional[Progress]) -> RoundResult:
-    if _large(evidence_paths):
+    files = found_evidence_files(evidence_paths)  # the folders listed once
+    if _large(files):
         pool.start()
-    evidence = pool.read_evidence(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, progress)
+    evidence = pool.read_evidence(files, UNITS_PER_PIECE, FILES_PER_PIECE, progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
     from ..storage.bundle import recording_reads
