@@ -134,3 +134,26 @@ def test_a_round_reads_and_types_each_evidence_file_once(cchc, tmp_path, monkeyp
     assert calls == Counter({**{("_read_yaml", str(f)): 1 for f in files if f.suffix == ".yaml"},
                              **{("scan_csv", str(f)): 1 for f in files if f.suffix == ".csv"},
                              **{("_record", u): 1 for u in units}})
+
+
+def test_a_problem_in_the_last_piece_is_reported_as_with_one_worker(cchc, tmp_path, monkeypatch):
+    """The evidence in one piece per file: a period other than the round's, given in the last
+    piece (read and kept by the second worker), is reported at its line, the same with one and
+    two workers, and nothing is written."""
+    import shutil
+
+    from engine.round import run
+
+    monkeypatch.setattr(run, "UNITS_PER_PIECE", 1)
+    monkeypatch.setattr(run, "FILES_PER_PIECE", 1)
+    shutil.copytree(DATA / "evidence", tmp_path / "ev")
+    last = tmp_path / "ev" / "so-xay-dung.yaml"
+    last.write_text(last.read_text("utf-8").replace('period: "2023"', 'period: "2022"'), "utf-8")
+    errors = []
+    for n in (1, 2):
+        res = cchc("round", DATA / "criteria.yaml", "--evidence", tmp_path / "ev", "--survey", DATA / "survey",
+                   "--appraisal", DATA / "appraisal", "--out", tmp_path / f"w{n}", "--workers", n)
+        assert res.exit_code == 2 and not (tmp_path / f"w{n}").exists(), res.stderr
+        errors.append(res.stderr)
+    assert errors[0] == errors[1]
+    assert f"{last}:4:" in errors[0] and "'2022'" in errors[0]
