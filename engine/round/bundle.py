@@ -14,12 +14,12 @@ def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
                  previous_path: Optional[Path | str] = None) -> dict:
     """The inputs of a round by role (criteria, evidence, survey, appraisal, previous), each path as
     given with every file read through it (`result.reads`) and the files its evidence cites."""
-    from ..storage.bundle import InputRoot, cited_files, evidence_roots, input_roots
+    from ..storage.bundle import InputRoot, cited_files, evidence_input_roots, input_roots
 
     survey_cited = cited_files((mv.location.file, mv) for values in result.survey.values.values()
                                for mv in values.values())
     return {"criteria": [InputRoot(Path(criteria_path), (Path(criteria_path),))],
-            "evidence": evidence_roots(evidence_paths, result.evidence, result.reads.get("evidence", ())),
+            "evidence": evidence_input_roots(evidence_paths, result.cited, result.reads.get("evidence", ())),
             "survey": input_roots(survey_paths, result.reads.get("survey", ()), input_files, survey_cited),
             "appraisal": input_roots(appraisal_paths, result.reads.get("appraisal", ()), input_files),
             "previous": [InputRoot(Path(previous_path), (Path(previous_path),))] if previous_path else []}

@@ -2,28 +2,29 @@
 
 With one worker everything runs in this process; with more, spawned processes each build their own
 evaluator (and so their own rule-engine host: no rule-engine state is ever shared or copied).
-Results never depend on the number of workers: files are read in fixed chunks taken back in order,
-every unit is decided on its own, and everything is sorted by unit id afterwards.
+Results never depend on the number of workers: evidence is read in fixed pieces taken back in
+order, every unit is decided on its own, and everything is sorted by unit id afterwards. Task k
+always runs in worker k mod N, so a round's worker keeps the records of the pieces it read until it
+is sent them to decide.
 """
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Collection, Iterator, Mapping, Optional, Sequence
 
-from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, InputError, Location, Problem
+from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..evaluation.evaluate import Evaluator, decide
-from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings, found_evidence_files,
-                               load_evidence, read_piece)
+from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings, evidence_pieces, found_evidence_files,
+                               read_piece)
+from ..inputs.tables import ProblemSink
 from ..core.i18n import _
-from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
-from .problems import where
+from ..core.model import CriteriaSet, EvidenceRecord, MetricValue, UnitResult
 
 EvaluatorFactory = Callable[[str], Evaluator]
 Progress = Callable[[str, int, int], None]  # (phase: "evidence" | "units", done, in all)
-FILES_PER_CHUNK = 8  # evidence files read per task: fixed, so problems never depend on the workers
 
 
 @dataclass
@@ -37,44 +38,64 @@ class Host:
     engine: str
     finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None
     _evaluator: Optional[Evaluator] = field(default=None, repr=False)
+    _kept: dict[int, list[EvidenceRecord]] = field(default_factory=dict, repr=False)  # by piece number
 
-    def __getstate__(self) -> dict:  # a worker process builds its own evaluator
-        return {**self.__dict__, "_evaluator": None}
+    def __getstate__(self) -> dict:  # a worker process builds its own evaluator and keeps its own records
+        return {**self.__dict__, "_evaluator": None, "_kept": {}}
 
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
             self._evaluator = self.factory(self.engine)
         return self._evaluator
 
-    def load_chunk(self, files: Sequence[Path]) -> tuple[str, Any, int]:
-        """Read a chunk of evidence files: ("ok", (records, every file read), n) or ("input",
-        problems, n)."""
-        from ..storage.bundle import recording_reads
+    def _read(self, piece: EvidencePiece) -> tuple["PieceRead", list[EvidenceRecord]]:
+        from ..storage.bundle import evidence_cited, recording_reads
 
-        try:
-            with recording_reads() as reads:  # for the bundle: task lists, whatever format named them
-                ev = load_evidence(list(files), self.criteria)
-        except InputError as exc:  # its constructor takes the problems: sent as plain data
-            return "input", exc.problems, len(files)
-        return "ok", (ev.records, tuple(sorted(reads))), len(files)
+        with recording_reads() as reads:  # for the bundle: task lists, whatever format named them
+            records, problems, firsts = read_piece(piece, self.criteria)
+        read = PieceRead(tuple(problems), tuple(firsts), tuple(sorted(reads)), tuple(evidence_cited(records)),
+                         tuple((r.unit_id, tuple(w)) for r in records
+                               for w in [consistency_warnings(self.criteria, r)] if w))
+        return read, records
 
     def score_piece(self, task: tuple[EvidencePiece, bool]) -> tuple[str, Any, int]:
         """Read a piece of evidence (engine.inputs.evidence.read_piece) and, when it reads without
         a problem and `deciding` (the task's second item) holds, decide its units: (kind, (what was
         read: a `PieceRead`, what `decide_chunk` gave or None), units read), kind "read" when
         nothing was decided."""
-        from ..storage.bundle import evidence_cited, recording_reads
-
         piece, deciding = task
-        with recording_reads() as reads:  # for the bundle: task lists, whatever format named them
-            records, problems, firsts = read_piece(piece, self.criteria)
-        read = PieceRead(tuple(problems), tuple(firsts), tuple(sorted(reads)), tuple(evidence_cited(records)),
-                         tuple((r.unit_id, tuple(w)) for r in records
-                               for w in [consistency_warnings(self.criteria, r)] if w))
-        if problems or not deciding:
-            return "read", (read, None), len(firsts)
+        read, records = self._read(piece)
+        if read.problems or not deciding:
+            return "read", (read, None), len(read.firsts)
         kind, payload, _n = self.decide_chunk(records)
-        return kind, (read, payload), len(firsts)
+        return kind, (read, payload), len(read.firsts)
+
+    def keep_piece(self, task: tuple[int, EvidencePiece]) -> tuple[str, Any, int]:
+        """Read piece number `task[0]` of the evidence and keep its records in this process until
+        `decide_kept` is sent the same number: ("read", (a `PieceRead`, the records as the round's
+        checks see them: `checked_record`, the files each unit's evidence cites), units read).
+        What crosses processes is small; the records' values stay where they were read."""
+        from ..inputs.survey_data import survey_metrics
+        from ..storage.bundle import evidence_cited
+
+        number, piece = task
+        read, records = self._read(piece)
+        if not read.problems:
+            self._kept[number] = records
+        survey = survey_metrics(self.criteria)
+        checked = [checked_record(r, survey) for r in records]
+        cites = tuple((r.unit_id, tuple(evidence_cited([r]))) for r in records)
+        return "read", (read, checked, cites), len(read.firsts)
+
+    def decide_kept(self, task: tuple[int, Mapping, Mapping, Any]) -> tuple[str, Any, int]:
+        """Decide the records kept for piece number `task[0]` (`keep_piece`), each given the survey
+        values and not-applicable marks of its unit (`task[1]`, `task[2]`: unit id -> ...), and
+        let them go; `finish` is handed the rest of the task (the round: the appraisal of the
+        piece's units)."""
+        number, values, not_applicable, *given = task
+        records = [with_survey(r, values.get(r.unit_id, {}), not_applicable.get(r.unit_id, {}))
+                   for r in self._kept.pop(number)]
+        return self.decide_chunk(records, *given)
 
     def decide_chunk(self, records: Sequence[EvidenceRecord], *given: Any) -> tuple[str, Any, int]:
         """Decide a chunk of units: ("ok", results, n), or the failure as plain data ("incomplete",
@@ -91,11 +112,6 @@ class Host:
             return "ok", self.finish(self.criteria, results, self.evaluator().name, *given), n
         return "ok", results, n
 
-    def decide_given(self, chunk: tuple[Sequence[EvidenceRecord], Any]) -> tuple[str, Any, int]:
-        """`decide_chunk` of a chunk sent with what its `finish` needs besides the results (the
-        round: the appraisal of the chunk's units)."""
-        return self.decide_chunk(chunk[0], chunk[1])
-
 
 @dataclass(frozen=True)
 class PieceRead:
@@ -108,6 +124,20 @@ class PieceRead:
     reads: tuple[str, ...]
     cited: tuple[Path, ...]
     warnings: tuple[tuple[str, tuple[Problem, ...]], ...]
+
+
+def checked_record(record: EvidenceRecord, survey: Collection[str]) -> EvidenceRecord:
+    """A record as a round's checks before deciding need it (engine.round.problems.round_problems,
+    load_survey, valid_appraisal): all but its metric values, of which only those of `survey`
+    metrics are kept (a unit may not give them)."""
+    return replace(record, values={m: v for m, v in record.values.items() if m in survey})
+
+
+def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
+                not_applicable: Mapping[str, str]) -> EvidenceRecord:
+    """A unit's record with its survey values and the survey items declared not applicable to it."""
+    return replace(record, values=dict(sorted({**record.values, **values}.items())),
+                   not_applicable=dict(sorted({**record.not_applicable, **not_applicable}.items())))
 
 
 # A worker process's own host, set once when the process starts; the process that runs the pool
@@ -160,46 +190,52 @@ def default_workers() -> int:
 
 class Workers:
     """Where evidence is read and units are decided: with workers > 1, spawned processes (started
-    only as tasks need them); with 1, this process. Results come back in task order, so nothing
-    depends on the number of workers or on which task finishes first."""
+    only as tasks need them), task number k always sent to process k mod workers (so that what a
+    process keeps of a task, `Host.keep_piece`, is there for a later task of the same number);
+    with 1, this process. Results come back in task order, so nothing depends on the number of
+    workers or on which task finishes first."""
 
     def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1, *,
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self.host = Host(criteria, factory, engine, finish)
-        self._pool: Any = None  # a ProcessPoolExecutor, loaded only when there are several workers
-        self.reads: set[str] = set()  # every file read while loading the evidence
+        self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per worker, when there are several
+        self.reads: set[str] = set()  # every file read while reading the evidence (`read_evidence`)
+        self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
+        self._kept: list[tuple[str, ...]] = []  # the units of each piece kept by `read_evidence`
 
     def __enter__(self) -> "Workers":
         if self.workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, initargs=(os.getpid(), self.host))
+            self._pools = [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                               initializer=_start_worker, initargs=(os.getpid(), self.host))
+                           for _ in range(self.workers)]
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
-        if self._pool is not None:
+        self.host._kept.clear()
+        for pool in self._pools:
             if exc_type is not None:  # interrupted or failed: the workers' running tasks are not awaited
-                for process in list((getattr(self._pool, "_processes", None) or {}).values()):
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
                     process.terminate()
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+            pool.shutdown(cancel_futures=True)
+        self._pools = []
 
     def start(self) -> None:
         """Start every worker process now (each builds its evaluator) rather than when the first
         chunk is sent, so that their start-up runs while this process reads the evidence."""
-        if self._pool is not None:
-            for _ in range(self.workers):
-                self._pool.submit(_ready)
+        for pool in self._pools:
+            pool.submit(_ready)
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4) -> Iterator[tuple[str, Any, int]]:
-        """The host's `task` ("load_chunk", "decide_chunk" or "score_piece") on every chunk: (kind,
+        """The host's `task` ("decide_chunk", "score_piece", "keep_piece", "decide_kept") on every
+        chunk, chunk k in worker k mod workers: (kind,
         payload, n) per chunk, in chunk order, each as soon as it and every chunk before it are
         done (at most `ahead` chunks per worker are waiting at any time, so memory does not grow
         with the run). A chunk is taken from `chunks` only when it is sent to a worker."""
-        if self._pool is None or len(chunks) <= 1:
+        if not self._pools or len(chunks) <= 1:
             run = getattr(self.host, task)
             for chunk in chunks:
                 yield run(chunk)
@@ -214,7 +250,8 @@ class Workers:
         try:
             for i in range(len(chunks)):
                 while submitted < len(chunks) and submitted < i + ahead:
-                    pending[submitted] = self._pool.submit(_in_worker, task, submitted, chunks[submitted])
+                    pending[submitted] = self._pools[submitted % self.workers].submit(_in_worker, task, submitted,
+                                                                                       chunks[submitted])
                     submitted += 1
                 while i not in done:
                     for future in as_completed(list(pending.values())):
@@ -227,60 +264,74 @@ class Workers:
             raise EngineError(_("a worker process stopped before it finished; run again with --workers 1 "
                                 "to see why")) from None
 
-    def run(self, task: str, chunks: Sequence[Any], on_done: Callable[[int], None]) -> list[tuple[str, Any]]:
-        """`stream`, gathered: (kind, payload) per chunk, in chunk order."""
-        out = []
-        for kind, payload, n in self.stream(task, chunks):
-            out.append((kind, payload))
-            on_done(n)
-        return out
-
-    def load_evidence(self, paths: Sequence[Path | str], progress: Optional[Progress] = None) -> EvidenceSet:
-        """`engine.inputs.evidence.load_evidence`, file chunks read in parallel; a unit given in two chunks
-        is reported like a unit given twice in one."""
+    def read_evidence(self, paths: Sequence[Path | str], units_per_piece: int, files_per_piece: int,
+                      progress: Optional[Progress] = None) -> EvidenceSet:
+        """Read the evidence in pieces (engine.inputs.evidence.evidence_pieces), each in the worker
+        that will decide it (`Host.keep_piece`, then `decided_kept`): the evidence set of the
+        records as the round's checks see them (`checked_record`), by unit id, with the evidence's
+        warnings; `reads` and `cited` say what the bundle packs. A unit given twice, in one piece or
+        in two, is reported as `engine.inputs.evidence.load_evidence` reports it; every problem of
+        every piece raises `EvidenceError` once all are read."""
         files = found_evidence_files(paths)
-        chunks = [files[i:i + FILES_PER_CHUNK] for i in range(0, len(files), FILES_PER_CHUNK)]
-        problems: list[Problem] = []
+        sink = ProblemSink()
+        pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once here
+        problems = list(sink.problems)
         records: list[EvidenceRecord] = []
-        first: dict[str, EvidenceRecord] = {}
-        for kind, payload in self.run("load_chunk", chunks, _ticker(progress, "evidence", len(files))):
-            if kind != "ok":
-                problems += payload
-                continue
-            chunk_records, reads = payload
-            self.reads.update(reads)
-            for rec in chunk_records:
-                if rec.unit_id in first:
-                    given = first[rec.unit_id]
-                    problems.append(Problem.at(where(rec, rec.location), _("duplicate unit {unit!r}: already given at {at}").format(
-                                                   unit=rec.unit_id, at=where(given, given.location))))
-                    continue
-                first[rec.unit_id] = rec
-                records.append(rec)
+        firsts: dict[str, Location] = {}
+        warnings: list[tuple[str, tuple[Problem, ...]]] = []
+        cites: list[tuple[str, tuple[Path, ...]]] = []
+        tick = _ticker(progress, "evidence", len(pieces))
+        for kind, (read, checked, cited), n in self.stream("keep_piece", list(enumerate(pieces))):
+            problems += read.problems
+            for unit, at, _source in read.firsts:
+                if unit in firsts:
+                    problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
+                        unit=unit, at=firsts[unit])))
+                else:
+                    firsts[unit] = at
+            self.reads.update(read.reads)
+            self._kept.append(tuple(r.unit_id for r in checked))
+            records += checked
+            warnings += read.warnings
+            cites += cited
+            tick(1)
         if problems:
             raise EvidenceError(problems)
         records.sort(key=lambda r: r.unit_id)
-        warnings = [w for r in records for w in consistency_warnings(self.criteria, r)]
-        return EvidenceSet(tuple(records), tuple(warnings), tuple(files))
+        warnings.sort(key=lambda w: w[0])
+        cites.sort(key=lambda c: c[0])
+        self.cited = tuple(dict.fromkeys(path for _unit, paths in cites for path in paths))
+        return EvidenceSet(tuple(records), tuple(w for _unit, ws in warnings for w in ws), tuple(files))
 
-    def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None,
-                given: Optional[Callable[[Sequence[EvidenceRecord]], Any]] = None) -> Iterator[Any]:
+    def decided_kept(self, given: Callable[[Sequence[str]], tuple],
+                     progress: Optional[Progress] = None) -> Iterator[Any]:
+        """`decided` of the records `read_evidence` kept, each piece in the worker that read it,
+        sent with `given(its unit ids)`: (survey values by unit id, not-applicable marks by unit
+        id, what `finish` is handed besides the results)."""
+        tasks = [(number, *given(units)) for number, units in enumerate(self._kept)]
+        total = sum(len(units) for units in self._kept)
+        self._kept = []
+        return self._gathered(self.stream("decide_kept", tasks), total, progress)
+
+    def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> Iterator[Any]:
         """Decide every unit, in the order given, chunk by chunk: each chunk's payload (its
-        results, or what `finish` made of them and of `given(chunk)`) as soon as it is ready. A unit
-        left undecided or decided twice, or an engine failure, raises once every chunk is done."""
+        results, or what `finish` made of them) as soon as it is ready. A unit left undecided or
+        decided twice, or an engine failure, raises once every chunk is done."""
         total = len(records)
         # 4 to 256 units, about four chunks per worker: the rule engine is asked each distinct question
         # once per chunk, and a chunk's results are all that waits in memory at a time
         size = max(4, min(256, -(-total // (self.workers * 4))))
-        chunks: list[Any] = [records[i:i + size] for i in range(0, total, size)]
-        task = "decide_chunk"
-        if given is not None:
-            chunks, task = [(chunk, given(chunk)) for chunk in chunks], "decide_given"
+        chunks = [records[i:i + size] for i in range(0, total, size)]
+        return self._gathered(self.stream("decide_chunk", chunks), total, progress)
+
+    @staticmethod
+    def _gathered(decided: Iterator[tuple[str, Any, int]], total: int,
+                  progress: Optional[Progress]) -> Iterator[Any]:
         tick = _ticker(progress, "units", total)
         if progress:
             progress("units", 0, total)
         missing, duplicated, failures = [], [], []
-        for kind, payload, n in self.stream(task, chunks):
+        for kind, payload, n in decided:
             if kind == "ok":
                 yield payload
             elif kind == "incomplete":

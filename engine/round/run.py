@@ -1,19 +1,19 @@
 """The annual round's orchestration: self-assessment from evidence, survey data, appraisal rounds,
 ranking and classification per group, and the comparison with last year's round.
 
-    evidence ─► self-assessed decisions (read and decided in parallel: engine/round/pool.py)
+    evidence ─► self-assessed decisions (each piece read, kept and decided by one worker: engine/round/pool.py)
     survey data ─► survey items
     appraisal rounds ─► final points ─► ranking and classification ─► year over year
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
 from ..evaluation.appraisal import AppraisalSet, load_appraisal, valid_appraisal
 from ..core.errors import InputError, Problem
-from ..inputs.evidence import EvidenceSet, evidence_files
+from ..inputs.evidence import EvidenceSet, found_evidence_files
 from ..core.i18n import both
 from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
@@ -21,7 +21,8 @@ from ..inputs.roundio import RoundInputError
 from ..inputs.survey_data import SurveySet, load_survey
 from .pool import EvaluatorFactory, Progress, Workers
 from .problems import round_problems
-from .units import RoundUnit, appraisal_of, decided_units
+from .scoring import FILES_PER_PIECE, UNITS_PER_PIECE
+from .units import RoundUnit, decided_units, piece_inputs
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,11 @@ class RoundResult:
     units: tuple[RoundUnit, ...]  # by unit id, decided, appraised and encoded but for their standing
     ranking: Ranking
     warnings: tuple[Problem, ...]  # kept in the code's language, shown in the reader's
-    evidence: EvidenceSet
+    evidence: EvidenceSet  # its records as the round's checks see them (engine.round.pool.checked_record)
     survey: SurveySet
     appraisal: AppraisalSet
     reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role → every file read for it
+    cited: tuple[Path, ...] = ()  # the files the evidence cites
 
 
 def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
@@ -52,21 +54,22 @@ def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
 EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used
 
 
-def _large(evidence_paths: list) -> bool:
-    """Evidence large enough that the workers are started before it is read (their start-up then
-    runs beside the reading); a small round starts them only if it sends them units."""
+def _large(files: list[Path]) -> bool:
+    """Evidence files large enough that the workers are started before they are read (their
+    start-up then runs beside the indexing); a small round starts them only if it sends them units."""
     try:
-        return sum(f.stat().st_size for f in evidence_files(evidence_paths)) >= EARLY_START_BYTES
-    except (InputError, OSError):  # reported when the evidence is read
+        return sum(f.stat().st_size for f in files) >= EARLY_START_BYTES
+    except OSError:  # reported when the evidence is read
         return False
 
 
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
          progress: Optional[Progress]) -> RoundResult:
-    if _large(evidence_paths):
+    files = found_evidence_files(evidence_paths)  # the folders listed once
+    if _large(files):
         pool.start()
-    evidence = pool.load_evidence(evidence_paths, progress)
+    evidence = pool.read_evidence(files, UNITS_PER_PIECE, FILES_PER_PIECE, progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
     from ..storage.bundle import recording_reads
@@ -89,13 +92,9 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
 
     # Decided even when other inputs have problems: an adjustment without a reason is found only
     # against the self-assessed points, and every problem is reported at once.
-    merged = [replace(r, values=dict(sorted({**r.values, **survey.values.get(r.unit_id, {})}.items())),
-                      not_applicable=dict(sorted({**r.not_applicable,
-                                                  **survey.not_applicable.get(r.unit_id, {})}.items())))
-              for r in records]
     units: list[RoundUnit] = []
     appraisal_errors: list[Problem] = []
-    for chunk_units, chunk_problems in pool.decided(merged, progress, appraisal_of(appraisal)):
+    for chunk_units, chunk_problems in pool.decided_kept(piece_inputs(survey, appraisal), progress):
         units += chunk_units
         appraisal_errors += chunk_problems
     units.sort(key=lambda u: u.unit_id)
@@ -113,4 +112,4 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
                                    "reported as ungrouped, without rank or class", type=t, id=criteria.id, n=n)
         warnings.append(Problem(criteria.path, message=message, severity="warning", translated=translated))
     return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
-                       survey, appraisal, reads)
+                       survey, appraisal, reads, pool.cited)

@@ -13,9 +13,10 @@ from fractions import Fraction
 from typing import Callable, Optional, Sequence
 
 from ..core.errors import Problem
-from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
+from ..core.model import CriteriaSet, UnitResult
 from ..core.numbers import display, exact_text
 from ..evaluation.appraisal import AppraisalEntry, AppraisalSet, AppraisedUnit, apply_appraisal
+from ..inputs.survey_data import SurveySet
 from ..storage.results import display_json as _d, encode, exact_json as _x, rollup_json, unit_json
 
 # Where a unit's standing goes in its encoded file: a string no input can make collide unseen (a
@@ -91,10 +92,17 @@ def decided_units(criteria: CriteriaSet, results: list[UnitResult], engine: str,
     return [round_unit(criteria, u, engine) for u in units], problems
 
 
-def appraisal_of(appraisal: AppraisalSet) -> Callable[[Sequence[EvidenceRecord]], tuple[AppraisalEntry, ...]]:
-    """What `decided_units` is given with a chunk of records: the appraisal entries of their
-    units, in the order `appraisal` gives them."""
+def piece_inputs(survey: SurveySet, appraisal: AppraisalSet) -> Callable[[Sequence[str]], tuple]:
+    """What a piece of kept records is sent with (engine.round.pool.Workers.decided_kept), given
+    its unit ids: their survey values and survey items declared not applicable, by unit id, and
+    for `decided_units` the appraisal entries of those units, in the order `appraisal` gives them."""
     by_unit: dict[str, list[AppraisalEntry]] = {}
     for e in appraisal.entries:
         by_unit.setdefault(e.unit_id, []).append(e)
-    return lambda records: tuple(e for r in records for e in by_unit.get(r.unit_id, ()))
+
+    def inputs(units: Sequence[str]) -> tuple:
+        return ({u: survey.values[u] for u in units if u in survey.values},
+                {u: survey.not_applicable[u] for u in units if u in survey.not_applicable},
+                tuple(e for u in units for e in by_unit.get(u, ())))
+
+    return inputs
