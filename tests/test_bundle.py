@@ -573,8 +573,8 @@ sys.exit(r.exit_code)
 """
 
 
-def test_a_3_gib_cited_scan_is_streamed_and_kept_out_by_hash(scored, tmp_path):
-    """A sparse 3 GiB scan cited by the evidence, under a 1.5 GiB address-space limit: hashed in
+def test_a_2_gib_cited_scan_is_streamed_and_kept_out_by_hash(scored, tmp_path):
+    """A sparse 2 GiB scan cited by the evidence, under a 1.5 GiB address-space limit: hashed in
     chunks, recorded in the manifest as unpacked, the bundle small; replay still identical."""
     import hashlib
     import subprocess
@@ -586,7 +586,7 @@ def test_a_3_gib_cited_scan_is_streamed_and_kept_out_by_hash(scored, tmp_path):
     criteria, evidence = evidence_tree(root)
     scan = root / "so-tu-phap" / "scan" / "05-KH-STP.pdf"
     with open(scan, "r+b") as fh:
-        fh.truncate(3 * 1024 ** 3)
+        fh.truncate(2 * 1024 ** 3)
     repo = Path(__file__).parent.parent
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-c", LARGE_SCAN, str(1536 * 1024 ** 2), "score", str(criteria),
@@ -602,7 +602,7 @@ def test_a_3_gib_cited_scan_is_streamed_and_kept_out_by_hash(scored, tmp_path):
     with open(scan, "rb") as fh:
         while block := fh.read(1 << 24):
             h.update(block)
-    assert b.unpacked == {name: {"sha256": h.hexdigest(), "size": 3 * 1024 ** 3}}
+    assert b.unpacked == {name: {"sha256": h.hexdigest(), "size": 2 * 1024 ** 3}}
     proc = subprocess.run([sys.executable, "-c", LARGE_SCAN, str(1536 * 1024 ** 2), "replay",
                            str(out / "bundle.cchc")], cwd=repo, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and "identical" in proc.stdout, proc.stdout + proc.stderr
