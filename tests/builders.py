@@ -108,3 +108,32 @@ def generated_evidence(folder: Path, units: int, as_yaml: bool = False) -> Path:
         sys.path.remove(scripts)
     bench.generate(folder, load_criteria(bench.CRITERIA), units, as_yaml)
     return bench.CRITERIA
+
+
+def file_tree(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` by its relative POSIX path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def scored_alike_by_one_and_two_workers(cchc, criteria: Path, evidence: Path, out: Path, units: int, rows: int):
+    """`cchc score` with one and with two workers: both succeed and write the same bytes, and the
+    result files are those the in-memory path (decide, result_files) gives. Returns the files
+    written, the result files, the criteria set and the evidence."""
+    from engine import load_criteria, load_evidence
+    from engine.evaluation.evaluate import decide
+    from engine.storage.results import result_files
+    from rules import get_evaluator
+
+    outs = []
+    for n in (1, 2):
+        res = cchc("score", criteria, evidence, "--out", out / f"w{n}", "--workers", n, "--rows", rows)
+        assert res.exit_code == 0, res.stderr
+        assert f"{units} unit(s), {units * 53} decisions (durable engine)" in res.stdout
+        outs.append(file_tree(out / f"w{n}"))
+    assert outs[0] == outs[1]
+    cs = load_criteria(criteria)
+    ev = load_evidence([evidence], cs)
+    files = result_files(cs, decide(cs, ev.records, get_evaluator("durable")), "durable", [str(w) for w in ev.warnings])
+    assert {k: v for k, v in outs[0].items() if k in files} == files
+    assert set(outs[0]) == set(files) | {"bundle.cchc", ".cchc-out.json"}
+    return outs[0], files, cs, ev

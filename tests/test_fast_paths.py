@@ -308,11 +308,7 @@ def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit
         finally:
             if limit:
                 os.environ.pop(limit[0]) if old is None else os.environ.__setitem__(limit[0], old)
-    assert by_python[0] == by_c[0]
-    if by_python[0] == "ok":
-        _same_yaml(by_python[1], by_c[1])
-    else:
-        assert by_python[1] == by_c[1]
+    _same_outcome(by_python, by_c)
 
 
 def _loads_alike(text, loader):
@@ -327,12 +323,16 @@ def _loads_alike(text, loader):
         except yaml.YAMLError as exc:
             return "refused", str(exc)
 
-    quick, other = load(yamlio.SafeLineLoader), load(loader)
-    assert quick[0] == other[0]
-    if quick[0] == "ok":
-        _same_yaml(quick[1], other[1])
+    _same_outcome(load(yamlio.SafeLineLoader), load(loader))
+
+
+def _same_outcome(a, b):
+    """Two loads of one text: both refused with the same message, or the same data at the same places."""
+    assert a[0] == b[0]
+    if a[0] == "ok":
+        _same_yaml(a[1], b[1])
     else:
-        assert quick[1] == other[1]
+        assert a[1] == b[1]
 
 
 def _same_yaml(a, b):

@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-
-from builders import generated_evidence
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from builders import generated_evidence, scored_alike_by_one_and_two_workers
 
 from engine.core.errors import InputError
 from engine.storage.results import dumps, encode
@@ -201,25 +201,8 @@ def test_bundled_results_name_inputs_by_their_bundle_names_wherever_they_stand(d
 def test_score_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path, as_yaml):
     """Units decided and encoded in two worker processes give the bytes one process gives (the
     bundle included), and the bytes a replay computes."""
-    from engine import load_criteria, load_evidence
-    from engine.evaluation.evaluate import decide
-    from engine.storage.results import result_files
-    from rules import get_evaluator
-
     criteria = generated_evidence(tmp_path / "ev", 12, as_yaml)
-    outs = []
-    for n in (1, 2):
-        res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / f"w{n}", "--workers", n, "--rows", 3)
-        assert res.exit_code == 0, res.stderr
-        assert f"12 unit(s), {12 * 53} decisions (durable engine)" in res.stdout
-        outs.append({p.relative_to(tmp_path / f"w{n}").as_posix(): p.read_bytes()
-                     for p in sorted((tmp_path / f"w{n}").rglob("*")) if p.is_file()})
-    assert outs[0] == outs[1]
-    cs = load_criteria(criteria)
-    ev = load_evidence([tmp_path / "ev"], cs)
-    files = result_files(cs, decide(cs, ev.records, get_evaluator("durable")), "durable", [str(w) for w in ev.warnings])
-    assert {k: v for k, v in outs[0].items() if k in files} == files
-    assert set(outs[0]) == set(files) | {"bundle.cchc", ".cchc-out.json"}
+    scored_alike_by_one_and_two_workers(cchc, criteria, tmp_path / "ev", tmp_path, 12, 3)
     rep = cchc("replay", tmp_path / "w2" / "bundle.cchc", "--engine", "reference")
     assert rep.exit_code == 0 and "identical" in rep.stdout, rep.stdout
 

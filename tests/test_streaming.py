@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import generated_evidence
+from builders import file_tree, generated_evidence, scored_alike_by_one_and_two_workers
 
 from engine import load_criteria, load_evidence
 from engine.core.errors import EvidenceError, OutputError
@@ -29,10 +29,6 @@ def _shuffled(csv_file: Path, seed: int = 7) -> None:
     csv_file.write_text(header + "".join(rows), "utf-8", newline="")
 
 
-def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture
 def small_pieces(monkeypatch):
     """Pieces of 5 units, so that a dozen units are read, decided and written in several."""
@@ -44,25 +40,11 @@ def test_a_csv_with_scattered_unsorted_units_scores_the_same_bytes_as_read_whole
     """One and two workers, and the in-memory path a replay runs, give the same result files and
     the same bundle, byte for byte, when each unit's rows are scattered through the CSV file."""
     from engine.audit.replay import score_bundle
-    from engine.evaluation.evaluate import decide
-    from engine.storage.results import result_files
-    from rules import get_evaluator
 
     criteria = generated_evidence(tmp_path / "ev", 12)
     _shuffled(tmp_path / "ev" / "units.csv")
-    outs = []
-    for n in (1, 2):
-        res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / f"w{n}", "--workers", n, "--rows", 0)
-        assert res.exit_code == 0, res.stderr
-        assert f"12 unit(s), {12 * 53} decisions" in res.stdout
-        outs.append(_tree(tmp_path / f"w{n}"))
-    assert outs[0] == outs[1]
-    cs = load_criteria(criteria)
-    ev = load_evidence([tmp_path / "ev"], cs)
-    files = result_files(cs, decide(cs, ev.records, get_evaluator("durable")), "durable", [str(w) for w in ev.warnings])
-    assert {k: v for k, v in outs[0].items() if k in files} == files
-    assert set(outs[0]) == set(files) | {"bundle.cchc", ".cchc-out.json"}
-    assert outs[0]["bundle.cchc"] == score_bundle(criteria, [tmp_path / "ev"], cs, ev, files, "durable")
+    written, files, cs, ev = scored_alike_by_one_and_two_workers(cchc, criteria, tmp_path / "ev", tmp_path, 12, 0)
+    assert written["bundle.cchc"] == score_bundle(criteria, [tmp_path / "ev"], cs, ev, files, "durable")
 
 
 def test_a_bundle_written_elsewhere_and_signed_is_the_in_memory_bundle(cchc, tmp_path, small_pieces):
@@ -75,7 +57,7 @@ def test_a_bundle_written_elsewhere_and_signed_is_the_in_memory_bundle(cchc, tmp
     res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / "out", "--bundle", tmp_path / "b" / "run.cchc",
                "--sign", tmp_path / "key.pem", "--workers", 1)
     assert res.exit_code == 0, res.stderr
-    files = {k: v for k, v in _tree(tmp_path / "out").items() if k != ".cchc-out.json"}
+    files = {k: v for k, v in file_tree(tmp_path / "out").items() if k != ".cchc-out.json"}
     cs = load_criteria(criteria)
     ev = load_evidence([tmp_path / "ev"], cs)
     expected = score_bundle(criteria, [tmp_path / "ev"], cs, ev, files, "durable", key=tmp_path / "key.pem")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from functools import lru_cache
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import orjson
 
@@ -41,27 +40,35 @@ def encode(obj: Any) -> bytes:
 
 
 # Results repeat a few hundred distinct numbers (points, maxima, indexes) unit after unit: each is
-# written out once. Keyed by the exact value and its type, so 1 and Fraction(1) stay apart.
-@lru_cache(maxsize=4096)
-def _exact_cached(value: Fraction, _kind: type) -> str:
-    return exact_text(value)
+# written out once. Keyed by `_number_key`, so 1 and Fraction(1) stay apart; emptied when full.
+_NUMBER_TEXTS = 4096
+_EXACT: dict[tuple, str] = {}
+_DISPLAY: dict[tuple, str] = {}
 
 
-@lru_cache(maxsize=4096)
-def _display_cached(value: Fraction, _kind: type) -> str:
-    return display(value)
+def _number_key(value: Any) -> tuple:
+    """A dict key for an exact number: a Fraction by its two integers (its own hash is slow)."""
+    return (value.numerator, value.denominator) if value.__class__ is Fraction else (value.__class__, value)
+
+
+def _text(memo: dict[tuple, str], write: Callable[[Any], str], value: Any) -> str:
+    key = _number_key(value)
+    text = memo.get(key)
+    if text is None:
+        if len(memo) >= _NUMBER_TEXTS:
+            memo.clear()
+        text = memo[key] = write(value)
+    return text
 
 
 def exact_json(value: Optional[Fraction]) -> Optional[str]:
     """Exact text of a figure in a result (None stays None)."""
-    return None if value is None else _exact_cached(value, type(value))
+    return None if value is None else _text(_EXACT, exact_text, value)
 
 
 def display_json(value: Optional[Fraction]) -> Optional[str]:
     """Rounded display text of a figure in a result (None stays None)."""
-    if value is None:
-        return None
-    return _display_cached(value, type(value))
+    return None if value is None else _text(_DISPLAY, display, value)
 
 
 def rollup_json(r: Rollup) -> dict:
@@ -78,14 +85,9 @@ def _citation(c: Optional[Citation]) -> Optional[dict]:
             "issuer": c.issuer, "file": c.file}
 
 
-def _number_key(value: Any) -> tuple:
-    """A dict key for an exact number: a Fraction by its two integers (its own hash is slow)."""
-    return (value.numerator, value.denominator) if value.__class__ is Fraction else (value.__class__, value)
-
-
 class _Parts:
     """What result documents repeat, unit after unit, for one criteria set: an item's fields given
-    its outcome (status, points, notes …), a roll-up's fields, a quantity's text — each made once.
+    its outcome (status, points, notes …) and a roll-up's fields — each made once.
     Only the items' quantities and inputs are the unit's own. Bounded: emptied past `LIMIT` entries."""
 
     LIMIT = 20_000
@@ -96,7 +98,6 @@ class _Parts:
         self.labels = {mid: m.label for mid, m in criteria.metrics.items()}
         self.items: dict[tuple, dict] = {}
         self.rollups: dict[tuple, dict] = {}
-        self.quantities: dict[tuple, Any] = {}
 
     def item(self, d: Decision) -> dict:
         key = (d.code, d.status, d.method, _number_key(d.points), _number_key(d.max), d.condition, d.notes,
@@ -109,16 +110,7 @@ class _Parts:
                 "points": exact_json(d.points), "points_display": display_json(d.points),
                 "max": exact_json(d.max), "condition": d.condition, "reason": d.reason}
         q = d.quantity
-        if q is None:
-            quantity = None
-        elif isinstance(q, Fraction):
-            qk = _number_key(q)
-            quantity = self.quantities.get(qk)
-            if quantity is None:
-                self._bound(self.quantities)
-                quantity = self.quantities[qk] = exact_json(q)
-        else:
-            quantity = q
+        quantity = exact_json(q) if isinstance(q, Fraction) else q
         labels = self.labels
         return {**fixed, "notes": list(d.notes),
                 **({"note_values": dict(d.note_values)} if d.note_values else {}),
