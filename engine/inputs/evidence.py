@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import calendar
 import difflib
+import os
 import re
+import stat
 from array import array
 from dataclasses import dataclass, field
 from datetime import date
@@ -117,22 +119,23 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
     units: dict[tuple[str, str], RawUnit] = {}
     for rowno, cells in rows:
         at = lambda col: locate(rowno, col)  # noqa: E731
-        empty = [n for n in ("unit_id", "unit_name", "unit_type", "period") if not cells.get(n)]
-        for needed in empty:
-            sink.add(at(needed), _("{column} is empty").format(column=needed))
-        if empty:
+        get = cells.get
+        unit_id, unit_name, unit_type, period = get("unit_id"), get("unit_name"), get("unit_type"), get("period")
+        if not (unit_id and unit_name and unit_type and period):
+            for needed in REQUIRED_COLUMNS:
+                if not get(needed):
+                    sink.add(at(needed), _("{column} is empty").format(column=needed))
             continue
-        key = (cells["unit_id"], cells["period"])
+        key = (unit_id, period)
         unit = units.get(key)
         if unit is None:
-            unit = units[key] = RawUnit(cells["unit_id"], cells["unit_name"], cells["unit_type"],
-                                         cells["period"], at("unit_id"), name, path.parent,
+            unit = units[key] = RawUnit(unit_id, unit_name, unit_type, period, at("unit_id"), name, path.parent,
                                          period_location=at("period"))
-        elif (unit.unit_name, unit.unit_type) != (cells["unit_name"], cells["unit_type"]):
+        elif unit.unit_name != unit_name or unit.unit_type != unit_type:
             sink.add(at("unit_name"), _("unit {unit} is named or typed differently than on "
                                         "{at}").format(unit=unit.unit_id, at=unit.location))
-        na = cells.get("not_applicable", "")
-        metric = cells.get("metric", "")
+        na = get("not_applicable", "")
+        metric = get("metric", "")
         if na:
             if metric:
                 sink.add(at("not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
@@ -165,11 +168,11 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
             sink.add(at("metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
                 metric=metric, unit=unit.unit_id, at=existing.location))
             continue
-        raw = RawValue(location=at("metric"), citation=citation, reason=cells.get("reason", ""))
+        raw = RawValue(location=at("metric"), citation=citation, reason=get("reason", ""))
         for k in ("value", "numerator", "denominator"):
-            if cells.get(k, "") != "":
+            if get(k, "") != "":
                 raw.given.add(k)
-                setattr(raw, k, Cell(cells[k], at(k)))
+                setattr(raw, k, Cell(cells[k], locate, rowno, k))  # located when a problem names it
         unit.metrics[metric] = raw
     return list(units.values())
 
@@ -202,12 +205,16 @@ def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSin
             column=h, meant=meant, columns=", ".join(TASK_COLUMNS)))
     if typos:
         return []
-    return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""},
-             cell_loc(name, header, rowno, "task", sheet)) for rowno, cells in rows]
+    locate = cell_locator(name, header, sheet)
+    return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""}, locate(rowno, "task"))
+            for rowno, cells in rows]
 
 
 def _inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Optional[Path]:
     """Resolve a file reference inside the evidence folder; refuse anything that escapes it."""
+    plain = _plainly_inside(folder, ref)
+    if plain is not None:
+        return plain
     if not ref or Path(ref).is_absolute():
         sink.add(location, _("file reference {ref!r} must be a relative path inside the evidence folder").format(ref=ref))
         return None
@@ -228,13 +235,50 @@ def _inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Op
     return target
 
 
+def _plainly_inside(folder: Path, ref: str) -> Optional[Path]:
+    """What `_inside` gives for a reference made of plain names (no `..`, `.` or empty step) to a
+    regular file, no step of it a symbolic link: the file under the resolved folder, with a system
+    call per step instead of paths built and resolved. None when it is not so plain (the general
+    checks then decide and speak)."""
+    parts = ref.split("/")
+    if not ref or "" in parts or "." in parts or ".." in parts:
+        return None
+    step = str(folder)
+    for part in parts:
+        step = os.path.join(step, part)
+        try:
+            mode = os.lstat(step).st_mode
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISLNK(mode):
+            return None
+    return Path(os.path.realpath(folder), *parts) if stat.S_ISREG(mode) else None
+
+
 # ---------------------------------------------------------------- typing against the criteria
+
+
+_DEADLINES: dict[tuple[str, Optional[int]], date] = {}  # deadlines read, by (text, year): task lists repeat them
 
 
 def _deadline(text: Any, year: Optional[int]) -> date:
     """A task deadline as the annexes write it: a date; `Quý I`…`Quý IV` or `Tháng 1`…`Tháng 12`
     (of the period's year, or `năm 2022` / `/2022`); `Năm 2023`; or `Thường xuyên` (ongoing: judged
     at the end of the period's year)."""
+    if text.__class__ is not str:
+        return read_deadline(text, year)
+    key = (text, year)
+    found = _DEADLINES.get(key)
+    if found is None:
+        found = read_deadline(text, year)
+        if len(_DEADLINES) >= 10_000:
+            _DEADLINES.clear()
+        _DEADLINES[key] = found
+    return found
+
+
+def read_deadline(text: Any, year: Optional[int]) -> date:
+    """`_deadline` read afresh."""
     try:
         return as_date(text)
     except ValueError:
@@ -308,7 +352,36 @@ ALLOWED_KEYS = {"percent": frozenset({"value", "numerator", "denominator"}), "re
 VALUE_ONLY = frozenset({"value"})
 
 
+_TYPED: dict[tuple[str, str], Any] = {}  # clean values by (kind, text) of a lone value: tables repeat them
+TYPED_BY_TEXT = frozenset({"percent", "count", "points", "boolean", "date"})  # kinds whose value is its text's alone
+_UNTYPED = object()
+
+
 def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:
+    """`spec`'s value in `raw`, checked; None with the problems in `sink`. A lone value written as
+    text whose (kind, text) was typed cleanly before takes that value again, its citation still checked."""
+    written = raw.value
+    text = written.text if written.__class__ is Cell else written
+    if text.__class__ is not str or spec.kind not in TYPED_BY_TEXT or raw.given != VALUE_ONLY:
+        return typed_anew(spec, raw, unit, sink)
+    key = (spec.kind, text)
+    value = _TYPED.get(key, _UNTYPED)
+    if value is _UNTYPED:
+        typed = typed_anew(spec, raw, unit, sink)
+        if typed is not None:
+            if len(_TYPED) >= 50_000:
+                _TYPED.clear()
+            _TYPED[key] = typed.value
+        return typed
+    errors_before = len(sink.problems)
+    citation = _citation(raw.citation, unit, raw.location, sink)
+    if len(sink.problems) > errors_before:
+        return None
+    return MetricValue(spec.id, spec.kind, value, citation, raw.location, None, None, raw.reason)
+
+
+def typed_anew(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:
+    """`typed_value` by every check, whatever was typed before."""
     where = raw.location
     kind = spec.kind
     errors_before = len(sink.problems)

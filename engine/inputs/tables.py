@@ -14,7 +14,6 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -132,6 +131,21 @@ def scan_csv(path: Path, name: str, sink: ProblemSink,
     return _header(first, name, "", sink)
 
 
+def plain_csv_rows(text: str) -> Optional[list[list[str]]]:
+    """The rows `csv.reader` reads in `text` (whole lines) when none needs the reader: no quote, no
+    carriage return, every line shorter than the reader's field limit — then each line is its
+    cells split at commas (an empty line is the empty row). None otherwise."""
+    if '"' in text or "\r" in text:
+        return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    most = csv.field_size_limit()
+    if len(text) >= most and max(map(len, lines)) >= most:
+        return None
+    return [line.split(",") if line else [] for line in lines]
+
+
 def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], name: str,
                sink: ProblemSink) -> Iterator[tuple[int, dict]]:
     """The CSV rows given (with their numbers) as cells by column name; a blank row is skipped, a
@@ -147,7 +161,7 @@ def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], name: s
                 n=len(row), columns=len(header)))
             continue
         if named and len(row) == len(header) and _plain_row(joined, row, max_chars()):
-            yield i, dict(zip(header, [c.strip() for c in row]))
+            yield i, dict(zip(header, map(str.strip, row)))
             continue
         cells = _cells(header, row, lambda col: Location(name, i, col), sink, max_chars)
         if cells is not None:
@@ -163,7 +177,8 @@ def span_rows(path: Path, spans: Iterable[Span]) -> Iterator[tuple[int, list[str
         for start, end, first in spans:
             fh.seek(start)
             text = fh.read(end - start).decode("utf-8")
-            yield from enumerate(csv.reader(io.StringIO(text, newline="")), start=first)
+            rows = plain_csv_rows(text)
+            yield from enumerate(csv.reader(io.StringIO(text, newline="")) if rows is None else rows, start=first)
 
 
 def _plain_row(joined: str, row: list[str], most: int) -> bool:
@@ -398,12 +413,20 @@ def cell_locator(name: str, header: list[str], sheet: str) -> Callable[[int, str
     return lambda row, column: Location(name, row, index.get(column, 1))
 
 
-@dataclass(frozen=True)
 class Cell:
-    """Text of a CSV / Excel cell with its location: typed only once the metric's kind is known."""
+    """Text of a CSV / Excel cell with its location: typed only once the metric's kind is known.
+    Given a table's `cell_locator` (with the row and column) instead of a `Location`, it builds its
+    location only when asked: most cells are clean and never name their place."""
 
-    text: str
-    location: Location
+    __slots__ = ("text", "_where", "_row", "_column")
+
+    def __init__(self, text: str, where: Location | Callable[[int, str], Location], row: int = 0, column: str = ""):
+        self.text, self._where, self._row, self._column = text, where, row, column
+
+    @property
+    def location(self) -> Location:
+        where = self._where
+        return where if where.__class__ is Location else where(self._row, self._column)
 
 
 def text_of(v: Any) -> tuple[Any, Optional[Location]]:
