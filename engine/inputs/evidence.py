@@ -212,9 +212,11 @@ def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSin
 
 def _inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Optional[Path]:
     """Resolve a file reference inside the evidence folder; refuse anything that escapes it."""
-    plain = _plainly_inside(folder, ref)
-    if plain is not None:
-        return plain
+    return _plainly_inside(folder, ref) or checked_inside(folder, ref, location, sink)
+
+
+def checked_inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Optional[Path]:
+    """`_inside` by every check, in the order their problems are told."""
     if not ref or Path(ref).is_absolute():
         sink.add(location, _("file reference {ref!r} must be a relative path inside the evidence folder").format(ref=ref))
         return None
