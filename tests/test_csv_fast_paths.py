@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.core.errors import Location
@@ -47,7 +47,8 @@ def test_a_plain_text_splits_into_the_rows_the_csv_reader_reads(text, field_limi
         assert quick == general
 
 
-VALUE_KINDS = ["percent", "count", "points", "boolean", "date", "category"]
+SPECS = [MetricSpec("m", kind, "m") for kind in ("percent", "count", "points", "boolean", "date")] + [
+    MetricSpec("m", "category", "m", categories=("a", "b")), MetricSpec("m", "category", "m", categories=("b",))]
 value_text = st.sampled_from(["12", "12.5", "93,54", "93.54%", "677/2203", "2.000", "-1", "101", "0", " 7 ", "1e3",
                               "x", "có", "true", "Không", "2023-05-02", "31/02/2023", "2/5/2023", "not_done", "",
                               "a", "b", "１２"])
@@ -55,19 +56,27 @@ citation = st.none() | st.fixed_dictionaries({"document": st.sampled_from(["", "
     "date": st.sampled_from(["", "2023-01-02", "2023-02-30", "hôm qua"]), "issuer": st.sampled_from(["", "UBND"])})
 
 
+around = st.tuples(citation, st.sampled_from([{"value"}, {"value", "numerator"}]), st.sampled_from(["", "ước tính"]))
+
+
 @SETTINGS
-@given(st.lists(st.tuples(st.sampled_from(VALUE_KINDS), value_text, st.booleans(), citation,
-                          st.sampled_from([{"value"}, {"value", "numerator"}])), min_size=1, max_size=12))
+@given(st.lists(st.tuples(st.sampled_from(SPECS), value_text, st.booleans(), around), min_size=1, max_size=8))
+@example([(SPECS[1], "2.000", True, (None, {"value"}, ""))])  # two thousand from a spreadsheet, ambiguous as text
+@example([(SPECS[5], "a", False, (None, {"value"}, "")), (SPECS[6], "a", False, (None, {"value"}, ""))])
 def test_a_value_typed_once_per_text_is_what_every_check_gives(items):
     """Values as rows give them (texts repeat, some typed by a spreadsheet, some wrong, some cited
-    wrongly): the value and the problems are those of the whole check, every time."""
+    wrongly, some given with other fields, some with a reason): the value and the problems are those
+    of the whole check, every time. Each value comes again with the next one's citation, fields
+    and reason, typed the same way and the other way."""
     evidence._TYPED.clear()
     unit = RawUnit("u1", "U", "district", "2023", Location("e.csv", 2, 1), "e.csv", Path("."))
     locate = cell_locator("e.csv", ["unit_id", "metric", "value"], "")
-    for row, (kind, text, typed, cited, given) in enumerate(items, start=2):
-        spec = MetricSpec("m", kind, "m", categories=("a", "b"))
+    shifted = [(k, t, typed, items[(i + 1) % len(items)][3]) for i, (k, t, typed, _a) in enumerate(items)]
+    flipped = [(k, t, not typed, a) for k, t, typed, a in shifted]
+    for row, (spec, text, typed, (cited, given, reason)) in enumerate(items + shifted + flipped + items, start=2):
         raws = [RawValue(value=Cell(TypedNumber(text) if typed else text, locate, row, "value"),
-                         location=locate(row, "metric"), citation=cited, given=set(given)) for _ in range(2)]
+                         location=locate(row, "metric"), citation=cited, given=set(given), reason=reason)
+                for _ in range(2)]
         quick, general = ProblemSink(), ProblemSink()
         assert typed_value(spec, raws[0], unit, quick) == typed_anew(spec, raws[1], unit, general)
         assert quick.problems == general.problems
@@ -114,6 +123,9 @@ ref_step = st.sampled_from(["a.csv", "tasks", "b.csv", "link.csv", "linked", "ou
 
 @SETTINGS
 @given(st.lists(ref_step, min_size=1, max_size=3).map("/".join), st.booleans(), st.booleans())
+@example("linked/b.csv", False, False)
+@example("tasks/../a.csv", False, True)
+@example("tasks/./b.csv", False, False)
 def test_a_plain_file_reference_resolves_as_every_check_resolves_it(evidence_folder, ref, absolute, through_link):
     folder = evidence_folder / ("ev-link" if through_link else "ev")
     ref = "/" + ref if absolute else ref
@@ -128,7 +140,7 @@ def test_a_plain_file_reference_resolves_as_every_check_resolves_it(evidence_fol
 
 def test_a_file_reference_that_is_not_plain_is_still_refused_as_before(evidence_folder):
     folder = evidence_folder / "ev"
-    for ref, says in (("link.csv", "is a symbolic link"), ("../outside.csv", "escapes the evidence folder"),
+    for ref, says in (("link.csv", "is a symbolic link"), ("linked/b.csv", "is a symbolic link"), ("../outside.csv", "escapes the evidence folder"),
                       ("out.csv", "escapes the evidence folder"), ("tasks", "does not exist"),
                       ("/etc/passwd", "must be a relative path")):
         sink = ProblemSink()
