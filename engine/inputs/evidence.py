@@ -168,11 +168,12 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
             sink.add(at("metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
                 metric=metric, unit=unit.unit_id, at=existing.location))
             continue
-        raw = RawValue(location=at("metric"), citation=citation, reason=get("reason", ""))
+        raw = RawValue(location=locate(rowno, "metric"), citation=citation, reason=get("reason", ""))
         for k in ("value", "numerator", "denominator"):
-            if get(k, "") != "":
+            text = get(k, "")
+            if text != "":
                 raw.given.add(k)
-                setattr(raw, k, Cell(cells[k], locate, rowno, k))  # located when a problem names it
+                setattr(raw, k, Cell(text, locate, rowno, k))  # located when a problem names it
         unit.metrics[metric] = raw
     return list(units.values())
 
@@ -773,7 +774,7 @@ def _index_table(path: Path, name: str, sink: ProblemSink) -> Optional[tuple[lis
             last[1] = end
             return
         last[2] = end
-        if not any(c.strip() for c in row):  # a blank row: skipped by every reader
+        if not "".join(row).strip():  # a blank row (no cell holds anything but white space): skipped by every reader
             return
         col = column[0]
         unit = nfc(row[col]) if col is not None and col < len(row) else ""

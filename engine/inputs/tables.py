@@ -151,17 +151,18 @@ def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], name: s
     """The CSV rows given (with their numbers) as cells by column name; a blank row is skipped, a
     row with a problem reported in `sink` and left out."""
     max_chars = _limit_once("string_chars")
-    named = "" not in header
+    width = len(header) if "" not in header else -1  # rows of this width may be plain (every column named)
     for i, row in rows:
         joined = "\n".join(row)
         if not joined.strip():  # no cell holds anything but white space
             continue
+        if len(row) == width and (joined.isascii() and len(joined) - width < max_chars()
+                                  or _plain_row(joined, row, max_chars())):
+            yield i, dict(zip(header, map(str.strip, row)))
+            continue
         if len(row) > len(header):
             sink.add(Location(name, i, len(header) + 1), _("row has {n} cells, the header has {columns}").format(
                 n=len(row), columns=len(header)))
-            continue
-        if named and len(row) == len(header) and _plain_row(joined, row, max_chars()):
-            yield i, dict(zip(header, map(str.strip, row)))
             continue
         cells = _cells(header, row, lambda col: Location(name, i, col), sink, max_chars)
         if cells is not None:
