@@ -123,7 +123,7 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
 
 
 _SHARED: list = []  # [criteria, outcomes, roll-ups] of the criteria set last decided
-_SHARED_LIMIT = 50_000  # entries of each, past which it is emptied
+_SHARED_LIMIT = 20_000  # entries of each, past which it is emptied
 
 
 def _shared(criteria: CriteriaSet) -> tuple[dict, dict]:

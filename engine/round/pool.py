@@ -53,7 +53,7 @@ class Host:
     def _read(self, piece: EvidencePiece) -> tuple["PieceRead", list[EvidenceRecord]]:
         from ..storage.bundle import evidence_cited, recording_reads
 
-        with recording_reads() as reads:  # for the bundle: task lists, whatever format named them
+        with recording_reads() as reads, fewer_collections():  # reads: task lists, whatever format named them
             records, problems, firsts = read_piece(piece, self.criteria)
         read = PieceRead(tuple(problems), tuple(firsts), tuple(sorted(reads)), tuple(evidence_cited(records)),
                          tuple((r.unit_id, tuple(w)) for r in records
@@ -119,9 +119,9 @@ class Host:
 @contextmanager
 def fewer_collections(young: int = 50_000) -> Iterator[None]:
     """Python's cycle collector run less often inside the block (after `young` new objects, not
-    700): deciding and encoding a chunk makes hundreds of thousands of small objects, none of them
-    in a cycle, and every collection of the older generations walks everything the process holds
-    (a tenth of the CPU of a run)."""
+    700): reading, deciding and encoding a piece make hundreds of thousands of small objects, none
+    of them in a cycle, and every collection of the older generations walks everything the process
+    holds (a tenth of the CPU of a run)."""
     before = gc.get_threshold()
     gc.set_threshold(max(young, before[0]), *before[1:])
     try:
