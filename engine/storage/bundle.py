@@ -504,11 +504,13 @@ class InputRoot:
     def holds(self, f: Path) -> bool:
         """Whether `f` lies in this input's folder (as named, or once links are resolved)."""
         base = self.base
-        for a, b in ((os.path.abspath(f), os.path.abspath(base)), (os.path.realpath(f), os.path.realpath(base))):
-            rel = os.path.relpath(a, b)
-            if not (rel == ".." or rel.startswith(".." + os.sep)):
-                return True
-        return False
+        return _within(os.path.abspath(f), os.path.abspath(base)) or \
+            _within(os.path.realpath(f), os.path.realpath(base))  # links resolved only when needed
+
+
+def _within(path: str, folder: str) -> bool:
+    rel = os.path.relpath(path, folder)
+    return not (rel == ".." or rel.startswith(".." + os.sep))
 
 
 # ---------------------------------------------------------------- every file read
