@@ -677,3 +677,33 @@ def test_localize_replaces_exactly_what_one_pattern_of_every_path_would(paths, p
     got = json.loads(localize({"r.json": dumps(doc)}, names)["r.json"])
     want = _localized_by_one_pattern(value, names)
     assert got == {"note": want, "inputs": [want, {"file": want}]}
+
+
+_PREFIXES = st.sampled_from(["", "/tmp/ev/", "/tmp/ew/", "/tmp/", "/home/x/", "crit/", "c", "ab"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(paths=st.lists(st.tuples(_PREFIXES, _PATHISH).map("".join).filter(lambda p: p not in ("", ".")),
+                      min_size=1, max_size=40, unique=True),
+       pieces=st.lists(st.one_of(_PATHISH, st.integers(min_value=0, max_value=39)), max_size=12))
+def test_localize_finds_paths_of_many_folders_as_one_pattern_does(paths, pieces):
+    """Paths under several folders, sharing or not their first characters (searched for by a few
+    anchors, or past `_ANCHORS` of them by one pattern): the same replacements as one pattern."""
+    from engine.storage.bundle import localize
+    from engine.storage.results import dumps, encode
+
+    names = {p: f"inputs/evidence/{i}" for i, p in enumerate(paths)}
+    value = "".join(paths[x % len(paths)] if isinstance(x, int) else x for x in pieces)
+    doc = {"note": value, "inputs": [value, {"file": value}]}
+    for enc in (dumps, encode):
+        got = json.loads(localize({"r.json": enc(doc)}, names)["r.json"])
+        want = _localized_by_one_pattern(value, names)
+        assert got == {"note": want, "inputs": [want, {"file": want}]}
+
+
+def test_anchors_split_folders_until_each_is_distinctive():
+    from engine.storage.bundle import _ANCHORS, _anchors
+
+    heads = {"/tmp/ev1000/u", "/tmp/ev1000/t", "/work/crit", "criteria/t"}
+    assert sorted(_anchors(heads)) == ["/tmp/ev1000/", "/work/crit", "criteria/t"]
+    assert _anchors({f"{c}x" for c in "abcdefghijklmnopqrstuvwxyz"[:_ANCHORS + 1]}) is None

@@ -236,8 +236,12 @@ def round_half_up(value: Fraction, places: int = 2) -> Decimal:
 
 
 def display(value: Fraction, places: int = 2, *, vietnamese: bool = False) -> str:
-    """Rounded for people: half-up, fixed decimals; `93,54` with the Vietnamese comma."""
-    text = format(round_half_up(value, places), "f")
+    """Rounded for people: half-up, fixed decimals; `93,54` with the Vietnamese comma. The text
+    `round_half_up` gives, made from its integer without a Decimal."""
+    n, d = value.numerator, value.denominator
+    rounded = (abs(n) * 10 ** places * 2 + d) // (2 * d)  # |value| × 10^places, half-up
+    digits = str(rounded).rjust(places + 1, "0")
+    text = ("-" if n < 0 and rounded else "") + (digits[:-places] + "." + digits[-places:] if places else digits)
     return text.replace(".", ",") if vietnamese else text
 
 

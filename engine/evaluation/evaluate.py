@@ -107,20 +107,37 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
         by_unit[d.unit_id].append(d)
     quantities = {(c.unit_id, c.code): c.quantity for c in cases}
     recs = {r.unit_id: r for r in records}
-    outcomes: dict[tuple, tuple] = {}  # what a verdict makes of a quantity, worked out once per call
+    outcomes, rollups = _shared(criteria)
     for v in verdicts:
         sub = subs[v.code]
         by_unit[v.unit_id].append(_decision(criteria, sub, recs[v.unit_id], v, quantities[(v.unit_id, v.code)],
                                             outcomes))
     order = {code: i for i, code in enumerate(subs)}
     results = []
-    rollups: dict = {}  # roll-ups the units share, made once per call
     for rec in sorted(records, key=lambda r: r.unit_id):
         decisions = tuple(sorted(by_unit[rec.unit_id], key=lambda d: order[d.code]))
         crit, areas, total = roll_up(criteria, decisions, rollups)
         results.append(UnitResult(rec.unit_id, rec.unit_name, rec.unit_type, rec.period, decisions, crit, areas,
                                   total, rec.source, warnings.get(rec.unit_id, ())))
     return results
+
+
+_SHARED: list = []  # [criteria, outcomes, roll-ups] of the criteria set last decided
+_SHARED_LIMIT = 20_000  # entries of each, past which it is emptied
+
+
+def _shared(criteria: CriteriaSet) -> tuple[dict, dict]:
+    """What the units decided against `criteria` share, kept from call to call (the pieces of one
+    run): what a verdict makes of a quantity (`_decision`) and the roll-ups (`roll_up`), each
+    worked out once. Both depend on the criteria set and their keys alone, never on a unit."""
+    shared = _SHARED[0] if _SHARED else None
+    if shared is None or shared[0] is not criteria:
+        shared = [criteria, {}, {}]
+        _SHARED[:] = [shared]
+    for memo in shared[1:]:
+        if len(memo) > _SHARED_LIMIT:
+            memo.clear()
+    return shared[1], shared[2]
 
 
 def _consistency(criteria: CriteriaSet, records: Sequence[EvidenceRecord], evaluator) -> dict[str, tuple]:

@@ -504,11 +504,13 @@ class InputRoot:
     def holds(self, f: Path) -> bool:
         """Whether `f` lies in this input's folder (as named, or once links are resolved)."""
         base = self.base
-        for a, b in ((os.path.abspath(f), os.path.abspath(base)), (os.path.realpath(f), os.path.realpath(base))):
-            rel = os.path.relpath(a, b)
-            if not (rel == ".." or rel.startswith(".." + os.sep)):
-                return True
-        return False
+        return _within(os.path.abspath(f), os.path.abspath(base)) or \
+            _within(os.path.realpath(f), os.path.realpath(base))  # links resolved only when needed
+
+
+def _within(path: str, folder: str) -> bool:
+    rel = os.path.relpath(path, folder)
+    return not (rel == ".." or rel.startswith(".." + os.sep))
 
 
 # ---------------------------------------------------------------- every file read
@@ -723,14 +725,15 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
         return lambda data: data
     width = min(len(k) for k in keys)
     heads = {k[:width] for k in keys}
-    longest = max(len(k) for k in keys)
+    sizes = sorted({len(k) for k in keys}, reverse=True)  # the lengths a path standing at a place may have
 
     def replace(value: str) -> str:
         out, last, i, n = [], 0, 0, len(value)
         while i <= n - width:
             if value[i:i + width] in heads and _path_starts(value, i):
-                for j in range(min(n, i + longest), i + width - 1, -1):
-                    if value[i:j] in keys and _path_ends(value, j):
+                for size in sizes:
+                    j = i + size
+                    if j <= n and value[i:j] in keys and _path_ends(value, j):
                         out += [value[last:i], names[value[i:j]]]
                         last = i = j
                         break
@@ -755,19 +758,24 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
             fixed[whole] = whole if new == value else _json_string(new)
         return fixed[whole]
 
-    starts = _starts_pattern(heads)
-    common = os.path.commonprefix(list(heads))
+    anchors = _anchors(heads)
+    starts = _starts_pattern(heads) if anchors is None else None
 
-    def places(text: str) -> Iterator[int]:
-        """Every place one of `heads` may begin, overlapping ones too: where their common prefix
-        begins (found by a plain search, in C), else where the pattern of their prefixes matches."""
-        if not common:
-            yield from (m.start() for m in starts.finditer(text))
-            return
-        i = text.find(common)
-        while i != -1:
-            yield i
-            i = text.find(common, i + 1)
+    def places(text: str) -> Iterable[int]:
+        """Every place one of `heads` may begin, overlapping ones too, in order: where one of their
+        `_anchors` begins (each found by a plain search, in C), else where the pattern of their
+        prefixes matches."""
+        if starts is not None:
+            return [m.start() for m in starts.finditer(text)]
+        found = []
+        for anchor in anchors:
+            i = text.find(anchor)
+            while i != -1:
+                found.append(i)
+                i = text.find(anchor, i + 1)
+        if len(anchors) > 1:
+            found.sort()  # no two anchors begin at one place: none is a prefix of another
+        return found
 
     def plain(text: str) -> str:
         """`replace` on every string value of a JSON text without escapes: only where an input
@@ -784,8 +792,9 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
             end = text.index('"', i)
             if text.startswith(":", end + 1):
                 continue
-            for j in range(min(end, i + longest), i + width - 1, -1):
-                if text[i:j] in keys and _path_ends(text, j):
+            for size in sizes:
+                j = i + size
+                if j <= end and text[i:j] in keys and _path_ends(text, j):
                     out += [text[last:i], names[text[i:j]]]
                     last = j
                     break
@@ -793,19 +802,48 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
 
     import orjson
 
-    def one(data: bytes) -> bytes:
-        try:
-            orjson.loads(data)
-        except orjson.JSONDecodeError:
-            try:  # what orjson refuses and the standard library reads (integers beyond 64 bits)
-                json.loads(data.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                return data
+    def one(data: bytes, encoded: bool = False) -> bytes:
+        """`data` localized when it is JSON (`encoded`: known to be, as this program's encoder wrote
+        it), else unchanged."""
+        if not encoded:
+            try:
+                orjson.loads(data)
+            except orjson.JSONDecodeError:
+                try:  # what orjson refuses and the standard library reads (integers beyond 64 bits)
+                    json.loads(data.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError):
+                    return data
         if b"\\" in data:  # escapes: string by string
             return _JSON_STRING.sub(string, data)
         return plain(data.decode("utf-8")).encode("utf-8")
 
     return one
+
+
+_ANCHOR = 4  # characters an anchor needs to be searched for by itself
+_ANCHORS = 16  # anchors searched for one by one at most; past them, one pattern
+
+
+def _anchors(heads: set[str]) -> Optional[list[str]]:
+    """A few prefixes, none a prefix of another, such that every one of `heads` begins with one:
+    each group of heads is split by its next character until the group's common prefix has
+    `_ANCHOR` characters or the group is one head (`/tmp/ev/...`, `criteria/...`, `/home/...`).
+    None when more than `_ANCHORS` would be needed."""
+    anchors: list[str] = []
+    groups = [sorted(heads)]
+    while groups:
+        group = groups.pop()
+        common = os.path.commonprefix(group)
+        if len(common) >= _ANCHOR or len(group) == 1:
+            anchors.append(common)
+            if len(anchors) > _ANCHORS:
+                return None
+            continue
+        split: dict[str, list[str]] = {}
+        for h in group:  # heads have one length: none ends at `common`, which two of them differ after
+            split.setdefault(h[len(common)], []).append(h)
+        groups += split.values()
+    return anchors
 
 
 def _starts_pattern(heads: set[str]) -> "re.Pattern[str]":
@@ -837,18 +875,19 @@ def make_bundle(kind: str, inputs: Mapping[str, Sequence[InputRoot]], results: M
 
 def write_run_bundle(out: BinaryIO, spool: BinaryIO, kind: str, inputs: Mapping[str, Sequence[InputRoot]],
                      results: Iterable[tuple[str, bytes]], engine: str, *, about: Optional[Mapping[str, Any]] = None,
-                     key: Optional[Path] = None, max_cited: Optional[int] = None) -> str:
+                     key: Optional[Path] = None, max_cited: Optional[int] = None, encoded: bool = False) -> str:
     """Write the bundle of one run to `out`, its parts spooled in `spool` (`BundleWriter`); return its
     sha256. `kind` names the replay handler (engine.audit.replay), `inputs` the files by role,
     `results` the result files as written (names relative to the output folder), taken one at a
-    time: the input paths they quote are recorded as the inputs' names in the bundle."""
+    time: the input paths they quote are recorded as the inputs' names in the bundle (`encoded`:
+    every result is JSON this program encoded, not to be parsed to find out)."""
     layout = lay_out_inputs(inputs, max_cited=max_cited)
     writer = BundleWriter(spool)
     for name, f in layout.files.items():
         writer.add_file(name, f)
     local = localizer(layout.names)
     for name, data in results:
-        writer.add(f"results/{name}", local(data))
+        writer.add(f"results/{name}", local(data, encoded))
     return writer.write(layout.meta(kind, engine, about), out, key=key)
 
 
@@ -919,9 +958,9 @@ def finish_run(staged: Staging, bundle_path: Path, kind: str, inputs: Mapping[st
                key: Optional[Path] = None, max_cited: Optional[int] = None) -> tuple[list[Path], str]:
     """Put a run written file by file (`staged`, whose result files are `results`) in place with its
     bundle: one inside the output folder goes in with the results, all or nothing; one elsewhere
-    is written beside its place first and renamed there after them. The result files are read back
-    one at a time for the bundle, its parts spooled in the staging folder. Returns the files
-    written and the bundle's sha256."""
+    is written beside its place first and renamed there after them. The result files (JSON, as
+    `engine.storage.results.encode` wrote them) are read back one at a time for the bundle, its parts
+    spooled in the staging folder. Returns the files written and the bundle's sha256."""
     bundle_path = Path(bundle_path)
     inside = _inside(staged.out, bundle_path, results)
     parts = ((name, (staged.path / name).read_bytes()) for name in results)  # type: ignore[operator]
@@ -929,12 +968,12 @@ def finish_run(staged: Staging, bundle_path: Path, kind: str, inputs: Mapping[st
         if inside is not None:
             with staged.create(inside) as fh:
                 digest = write_run_bundle(fh, spool, kind, inputs, parts, engine, about=about, key=key,
-                                          max_cited=max_cited)
+                                          max_cited=max_cited, encoded=True)
             spool.close()
             return staged.finish(), digest
         with _written_beside(bundle_path) as fh:
             digest = write_run_bundle(fh, spool, kind, inputs, parts, engine, about=about, key=key,
-                                      max_cited=max_cited)
+                                      max_cited=max_cited, encoded=True)
             spool.close()
             written = staged.finish()
     return written + [bundle_path], digest
