@@ -3,6 +3,7 @@
     python scripts/bench.py                          # 1,000, 5,000 and 20,000 units, both engines
     python scripts/bench.py --units 1000,5000        # the full 20,000-unit run is optional
     python scripts/bench.py --units 1000 --round 1000   # also `cchc round` of 1,000 units, 1 and 2 workers
+    python scripts/bench.py --workers 1                 # each `cchc score` with one worker only (default: 1 and 2)
 
 Every run is the real command line (`cchc score …`) in a child process, so wall time
 includes start-up and the child's own CPU time and peak memory (`os.wait4`'s resource usage of
@@ -18,6 +19,7 @@ import csv
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -192,20 +194,22 @@ def count_distinct(criteria, folder: Path) -> tuple[int, int]:
 
 
 def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir: Path, with_round: bool,
-               workers: int = 1) -> dict:
+               workers: tuple[int, ...] = (1,)) -> dict:
     label = f"{units}-{'yaml' if as_yaml else 'csv'}"
     folder = workdir / f"evidence-{label}"
     generate(folder, criteria, units, as_yaml)
     decisions = units * len(criteria.sub_criteria())
     row = {"units": units, "format": "YAML files" if as_yaml else "CSV", "decisions": decisions,
            "floor_us": floor_us(criteria, decisions)}
-    for engine in engines:
-        m = run(["score", str(CRITERIA), str(folder), "--out", str(workdir / f"out-{label}-{engine}"), "-e", engine,
-                 "--rows", "0", "--workers", str(workers)], workdir)
+    for engine, n in runs(engines, workers):
+        out = workdir / f"out-{label}-{engine}-{n}"
+        m = run(["score", str(CRITERIA), str(folder), "--out", str(out), "-e", engine, "--rows", "0",
+                 "--workers", str(n)], workdir)
+        shutil.rmtree(out)  # a 20,000-unit output is about a gigabyte
         expected = f"{units} unit(s), {decisions} decisions ({engine} engine)"
         if expected not in m["stdout"]:
             raise SystemExit(f"bench: `cchc score` did not report {expected!r}")
-        row[engine] = m
+        row[(engine, n)] = m
     if with_round:
         generate(workdir / f"round-evidence-{label}", criteria, units, as_yaml, survey=False)
         for workers in (1, 2):
@@ -213,6 +217,11 @@ def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir:
                                           str(workdir / f"round-{label}-{workers}"), "-j", str(workers), "--no-survey",
                                           "--rows", "0"], workdir)
     return row
+
+
+def runs(engines: list[str], workers: tuple[int, ...]) -> list[tuple[str, int]]:
+    """Each engine with each number of worker processes."""
+    return [(e, n) for e in engines for n in workers]
 
 
 def one_unit(criteria, workdir: Path, times: int = 5) -> dict:
@@ -227,13 +236,13 @@ def one_unit(criteria, workdir: Path, times: int = 5) -> dict:
             "rss_mb": max(r["rss_mb"] for r in runs), "times": times}
 
 
-def print_row(row: dict, engines: list[str]) -> None:
+def print_row(row: dict, engines: list[str], workers: tuple[int, ...]) -> None:
     print(f"\n{row['units']:,} units ({row['format']}), {row['decisions']:,} decisions;"
           f" plain-Python floor {row['floor_us']:.3f} µs/decision")
-    for engine in engines:
-        m = row[engine]
+    for engine, n in runs(engines, workers):
+        m = row[(engine, n)]
         us = m["cpu"] / row["decisions"] * 1e6
-        print(f"  {engine:<9} wall {m['wall']:7.2f} s  CPU {m['cpu']:7.2f} s  peak {m['rss_mb']:7.0f} MB"
+        print(f"  {engine:<9} -j{n}  wall {m['wall']:7.2f} s  CPU {m['cpu']:7.2f} s  peak {m['rss_mb']:7.0f} MB"
               f"  {us:7.2f} µs/decision (CPU)  {us / row['floor_us']:6.0f}× the floor")
     if "round1" in row:
         r1, r2 = row["round1"], row["round2"]
@@ -246,14 +255,17 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
 
 
-def svg_plot(rows: list[dict], engines: list[str]) -> str:
-    """Wall time and peak memory against the number of units (CSV runs), one line per engine."""
+def svg_plot(rows: list[dict], engines: list[str], workers: tuple[int, ...]) -> str:
+    """Wall time and peak memory against the number of units (CSV runs), one line per engine and
+    number of workers."""
     pts = sorted((r for r in rows if r["format"] == "CSV"), key=lambda r: r["units"])
     w, h, pad = 360, 240, 48
-    colours = {"durable": "#1f5fa8", "reference": "#c05a00"}
+    colours = {("durable", 1): "#1f5fa8", ("reference", 1): "#c05a00", ("durable", 2): "#5fa81f",
+               ("reference", 2): "#a81f5f"}
+    lines = runs(engines, workers)
 
     def panel(x0: int, title: str, key: str, unit: str) -> list[str]:
-        top = max(r[e][key] for r in pts for e in engines) * 1.1 or 1
+        top = max(r[e][key] for r in pts for e in lines) * 1.1 or 1
         nmax = max(r["units"] for r in pts)
         sx = lambda n: x0 + pad + (w - 2 * pad) * n / nmax  # noqa: E731
         sy = lambda v: h - pad + 10 - (h - 2 * pad) * v / top  # noqa: E731
@@ -268,13 +280,13 @@ def svg_plot(rows: list[dict], engines: list[str]) -> str:
         for i in range(5):
             v = top * i / 4
             out.append(f'<text x="{sx(0) - 4:.1f}" y="{sy(v) + 3:.1f}" text-anchor="end" font-size="10">{v:.0f}</text>')
-        for j, e in enumerate(engines):
+        for j, e in enumerate(lines):
             line = " ".join(f"{sx(r['units']):.1f},{sy(r[e][key]):.1f}" for r in pts)
             out.append(f'<polyline points="{line}" fill="none" stroke="{colours.get(e, "#333")}" stroke-width="2"/>')
             out.extend(f'<circle cx="{sx(r["units"]):.1f}" cy="{sy(r[e][key]):.1f}" r="3" fill="{colours.get(e, "#333")}"/>'
                        for r in pts)
             out.append(f'<text x="{x0 + pad + 8}" y="{sy(top) + 14 + 14 * j:.1f}" fill="{colours.get(e, "#333")}" '
-                       f'font-size="11">{e}</text>')
+                       f'font-size="11">{e[0]} -j{e[1]}</text>')
         return out
 
     body = panel(0, "Wall time of `cchc score`", "wall", "s") + panel(w, "Peak memory", "rss_mb", "MB")
@@ -282,19 +294,20 @@ def svg_plot(rows: list[dict], engines: list[str]) -> str:
             f'font-size="12">\n<rect width="100%" height="100%" fill="#fff"/>\n' + "\n".join(body) + "\n</svg>\n")
 
 
-def markdown(rows: list[dict], engines: list[str], when: str, where: str, how: str, one: dict) -> str:
+def markdown(rows: list[dict], engines: list[str], workers: tuple[int, ...], when: str, where: str, how: str,
+             one: dict) -> str:
     lines = [f"Measured {when} on {where}{how} by `make bench` (`scripts/bench.py`), evidence generated for "
              f"`{CRITERIA.relative_to(ROOT)}` ({rows[0]['decisions'] // rows[0]['units']} sub-criteria per unit). "
              "CPU is user + system time of the `cchc score` process and its worker processes; peak memory is "
              "the largest of those processes' peaks; µs per decision is the CPU time "
              "divided by the decisions; the floor is plain Python picking bands by integer comparison only.", "",
-             "| units | evidence | engine | wall s | CPU s | peak MB | µs/decision (CPU) | × floor |",
-             "|---:|---|---|---:|---:|---:|---:|---:|"]
+             "| units | evidence | engine | workers | wall s | CPU s | peak MB | µs/decision (CPU) | × floor |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        for e in engines:
-            m = r[e]
+        for e, n in runs(engines, workers):
+            m = r[(e, n)]
             us = m["cpu"] / r["decisions"] * 1e6
-            lines.append(f"| {r['units']:,} | {r['format']} | {e} | {m['wall']:.2f} | {m['cpu']:.2f} | "
+            lines.append(f"| {r['units']:,} | {r['format']} | {e} | {n} | {m['wall']:.2f} | {m['cpu']:.2f} | "
                          f"{m['rss_mb']:.0f} | {us:.2f} | {us / r['floor_us']:.0f} |")
     for r in rows:
         if "round1" in r:
@@ -329,7 +342,8 @@ def main() -> None:
     ap.add_argument("--yaml", type=int, default=1000, help="also score this many units as one YAML file each (0: no)")
     ap.add_argument("--round", type=int, default=0, help="also time `cchc round` of this many units with 1 and "
                                                          "2 workers (0: no)")
-    ap.add_argument("--workers", type=int, default=1, help="worker processes of each `cchc score` (default 1)")
+    ap.add_argument("--workers", default="1,2", help="comma-separated worker processes of `cchc score`: each run "
+                                                     "with each (default 1,2)")
     ap.add_argument("--doc", action="store_true", help="write the figures into docs/performance.md and the plot")
     ap.add_argument("--distinct", type=Path, help=argparse.SUPPRESS)  # the child of `distinct_share`
     args = ap.parse_args()
@@ -337,13 +351,14 @@ def main() -> None:
         print(*count_distinct(load_criteria(CRITERIA), args.distinct))
         return
     engines = args.engines.split(",")
+    workers = tuple(int(n) for n in args.workers.split(","))
     # bytecode written once, so no run pays for compiling the sources (PYTHONDONTWRITEBYTECODE may be set)
     subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in COMPILED)], check=True,
                    stdout=subprocess.DEVNULL)
     criteria = load_criteria(CRITERIA)
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     where = machine()
-    how = (f", `cchc score --workers {args.workers}`, load average "
+    how = (f", `cchc score --workers` {' and '.join(map(str, workers))}, load average "
            f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
     print(f"cchc bench — {when} — {where}{how}")
     rows = []
@@ -351,10 +366,10 @@ def main() -> None:
         sizes = [(int(u), False) for u in args.units.split(",") if u] + ([(args.yaml, True)] if args.yaml else [])
         for units, as_yaml in sizes:
             row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units == args.round and not as_yaml,
-                             args.workers)
+                             workers)
             if not rows:
                 row["share"] = distinct_share(Path(tmp) / f"evidence-{units}-{'yaml' if as_yaml else 'csv'}")
-            print_row(row, engines)
+            print_row(row, engines, workers)
             rows.append(row)
         one = one_unit(criteria, Path(tmp))
     print(f"\none unit (`cchc score` of one YAML file, start-up included, median of {one['times']}): "
@@ -364,7 +379,7 @@ def main() -> None:
         print(f"\ndistinct rule-engine questions: {distinct:,} of {asked:,} cases ({distinct / asked:.1%})")
     if args.doc:
         how += f" and {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end"
-        write_doc(markdown(rows, engines, when, where, how, one), svg_plot(rows, engines))
+        write_doc(markdown(rows, engines, workers, when, where, how, one), svg_plot(rows, engines, workers))
         print("wrote docs/performance.md and docs/performance.svg")
 
 

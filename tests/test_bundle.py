@@ -707,3 +707,24 @@ def test_anchors_split_folders_until_each_is_distinctive():
     heads = {"/tmp/ev1000/u", "/tmp/ev1000/t", "/work/crit", "criteria/t"}
     assert sorted(_anchors(heads)) == ["/tmp/ev1000/", "/work/crit", "criteria/t"]
     assert _anchors({f"{c}x" for c in "abcdefghijklmnopqrstuvwxyz"[:_ANCHORS + 1]}) is None
+
+
+_NAMES = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(meta=st.dictionaries(st.sampled_from(["about", "engine", "inputs", "kind", "unpacked", "zeta", "a"]),
+                            st.one_of(st.none(), _NAMES, st.dictionaries(_NAMES, _NAMES, max_size=3),
+                                      st.just({"parts": {}}), st.just('\n  "parts": {}')), max_size=5),
+       parts=st.dictionaries(_NAMES, st.tuples(st.binary(min_size=32, max_size=32), st.integers(0, 2 ** 62)),
+                             max_size=6))
+def test_a_manifest_written_part_by_part_is_the_manifest_encoded_whole(meta, parts):
+    """The manifest's parts are written out one by one (no dict of every part first): the same
+    bytes as `dumps` of the whole manifest, whatever else the manifest holds (a nested `parts`, a
+    string that looks like its place)."""
+    from engine.storage.bundle import manifest_json
+    from engine.storage.results import dumps
+
+    listed = sorted((n, d.hex(), size) for n, (d, size) in parts.items())
+    whole = dumps({**meta, "parts": {n: {"sha256": d, "size": size} for n, d, size in listed}})
+    assert manifest_json(meta, listed) == whole

@@ -177,3 +177,19 @@ def test_units_in_memory_are_bounded_by_the_piece_not_by_the_run(tmp_path, monke
         staged.finish()
     assert run.units == 120 and len(list((tmp_path / "out" / "units").iterdir())) == 120
     assert 0 < most[EvidenceRecord] <= 8 and 0 < most[UnitResult] <= 8, most
+
+
+@pytest.mark.parametrize("first, second", [("huyen-000002", "HUYEN-000002"), ("Huyen-000002", "huyen-000002"),
+                                           ("HUYEN-000002", "Huyen-000002")])
+def test_unit_ids_differing_only_in_case_in_different_pieces_are_refused(cchc, tmp_path, small_pieces, first, second):
+    """Two ids that would name one file on Windows, macOS and FAT drives, whichever piece and case
+    comes first: refused by name with both places, nothing written, with one and two workers."""
+    criteria = generated_evidence(tmp_path / "ev", 12)
+    table = tmp_path / "ev" / "units.csv"
+    text = table.read_text("utf-8").replace("huyen-000002,", f"{first},").replace("huyen-000011,", f"{second},")
+    table.write_text(text, "utf-8")
+    for n in (1, 2):
+        res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / f"out{n}", "--workers", n)
+        assert res.exit_code == 2, res.output
+        assert "differ only in case" in res.stderr and first in res.stderr and second in res.stderr, res.stderr
+        assert not (tmp_path / f"out{n}").exists()

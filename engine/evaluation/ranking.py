@@ -226,21 +226,25 @@ def standing_json(st: Standing) -> dict:
     }
 
 
-def ranking_json(r: Ranking) -> dict:
+def ranking_json(r: Ranking, standings: Optional[Mapping[str, dict]] = None) -> dict:
     """The ranking part of round.json: groups with their bands, standings and class counts, the
-    ungrouped units and the units gone since last year."""
+    ungrouped units and the units gone since last year (`standings`: each unit's `standing_json`,
+    if already made)."""
+    def one(st: Standing) -> dict:
+        return standing_json(st) if standings is None else standings[st.score.unit_id]
+
     return {
         "groups": [{
             "id": g.group.id, "label": g.group.label, "unit_types": list(g.group.unit_types),
             "bands": [{"label": b.label, "min": exact_text(b.min), "min_display": display(b.min)}
                       for b in g.group.bands],
             "size": len(g.standings),
-            "units": [standing_json(st) for st in g.standings],
+            "units": [one(st) for st in g.standings],
             "class_counts": [{"class": label, "count": n} for label, n in g.class_counts],
             "unclassified": g.unclassified,
         } for g in r.groups],
         "ungrouped": {"unit_types": sorted({st.score.type for st in r.ungrouped}),
-                      "units": [standing_json(st) for st in r.ungrouped]},
+                      "units": [one(st) for st in r.ungrouped]},
         "vanished": [_vanished_json(u) for u in r.vanished],
     }
 

@@ -1,6 +1,8 @@
 """The round's JSON output: round.json (ranking, counts, warnings) and one unit file per unit."""
 from __future__ import annotations
 
+from typing import Mapping, Optional
+
 from ..core.model import CriteriaSet
 from ..storage.outdir import check_names
 from ..evaluation.ranking import ROUND_FORMAT, Ranking, Standing, ranking_json, standing_json
@@ -12,7 +14,8 @@ def _criteria_json(cs: CriteriaSet) -> dict:
     return {"id": cs.id, "title": cs.title, "year": cs.year, "decision": cs.decision, "sha256": cs.content_hash}
 
 
-def round_json(result: RoundResult) -> dict:
+def round_json(result: RoundResult, standings: Optional[Mapping[str, dict]] = None) -> dict:
+    """round.json's document; `standings`: each unit's `standing_json`, if already made."""
     r, prev = result.ranking, result.ranking.previous
     return {
         "format": ROUND_FORMAT,
@@ -21,7 +24,7 @@ def round_json(result: RoundResult) -> dict:
         "period": result.period,
         "previous": None if prev is None else {"criteria": {"id": prev.criteria_id, "year": prev.year},
                                                "period": prev.period},
-        **ranking_json(r),
+        **ranking_json(r, standings),
         "counts": {"units": len(result.units),
                    "appraised_units": sum(1 for u in result.units if u.appraised_items),
                    "new_units": sum(1 for st in _standings(r) if st.yoy == "new"),
@@ -35,9 +38,10 @@ def _standings(r: Ranking) -> list[Standing]:
     return [st for g in r.groups for st in g.standings] + list(r.ungrouped)
 
 
-def standing_part(standing: Standing, group_label: str, group_size: int) -> dict:
-    """A unit file's `standing`: its group, rank, class and change since last year."""
-    st = standing_json(standing)
+def standing_part(standing: Standing, group_label: str, group_size: int, st: Optional[dict] = None) -> dict:
+    """A unit file's `standing`: its group, rank, class and change since last year (`st`: the
+    standing's `standing_json`, if already made)."""
+    st = standing_json(standing) if st is None else st
     return {"group": standing.group, "group_label": group_label, "group_size": group_size,
             **{k: st[k] for k in ("rank", "class", "previous_index", "previous_index_display", "index_change",
                                   "index_change_display", "previous_rank", "previous_class", "rank_change", "yoy")}}
@@ -53,6 +57,8 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
     for st in result.ranking.ungrouped:
         where[st.score.unit_id] = (st, "", 0)
     check_names({u.unit_id: u.evidence_source for u in result.units})
-    files = {f"units/{u.unit_id}.json": u.file(standing_part(*where[u.unit_id])) for u in result.units}
-    files["round.json"] = encode(round_json(result))
+    made = {unit: standing_json(st) for unit, (st, _label, _size) in where.items()}  # once for both files
+    files = {f"units/{u.unit_id}.json": u.file(standing_part(*where[u.unit_id], made[u.unit_id]))
+             for u in result.units}
+    files["round.json"] = encode(round_json(result, made))
     return files

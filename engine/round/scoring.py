@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import io
 import pickle
+import sys
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Optional, Sequence
@@ -89,14 +91,16 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     problems = list(sink.problems)
     deciding = not problems  # a header already refused: every piece is only read, for its problems
     tasks = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
-    firsts: dict[str, tuple[str, str]] = {}  # unit id -> (where it is first given, its evidence file)
-    sources: dict[str, str] = {}  # each evidence file's name once
-    lines: list[tuple[str, int, int]] = []  # each unit's line in `spool`: (unit id, offset, size)
+    # What is kept per unit, compactly (a national run has tens of thousands of them):
+    firsts: dict[str, tuple[str, int]] = {}  # unit id -> (where it is first given, its file's number in `sources`)
+    sources: dict[str, int] = {}  # each evidence file's name, numbered
+    written: list[str] = []  # the units written, in the order they were
+    spans = array("q")  # the place of each written unit's line in `spool`: offset, size
+    folded: set[str] = set()  # the lower-case forms of written ids that are not lower case themselves
     decisions = 0
     warnings: list[tuple[str, tuple[Problem, ...]]] = []
     reads: set[str] = set()
     cited: dict[Path, None] = {}
-    written: set[str] = set()  # unit ids written, in lower case
     refused = False  # a unit id that cannot name a file was met
     missing, duplicated, failures = [], [], []
     with Workers(criteria, factory, engine, workers, finish=encoded) as pool:
@@ -107,7 +111,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                     problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
                         unit=unit, at=firsts[unit][0])))
                 else:
-                    firsts[unit] = (str(at), sources.setdefault(source, source))
+                    firsts[sys.intern(unit)] = (str(at), sources.setdefault(source, len(sources)))
             reads.update(read.reads)
             cited.update(dict.fromkeys(read.cited))
             warnings += read.warnings
@@ -118,13 +122,17 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                 failures.append(payload)
             elif kind == "ok" and not problems and not refused:
                 for line, data in payload:
-                    if name_problem(line.unit_id) or line.unit_id.lower() in written:
-                        refused = True  # a name check_names refuses below: never written
+                    unit = sys.intern(line.unit_id)  # the same string as the key in `firsts`
+                    low = unit.lower()
+                    if name_problem(unit) or low in folded or (low != unit and low in firsts):
+                        refused = True  # a name check_names refuses below (ids that differ only in case): never written
                         continue
-                    staged.add(f"units/{line.unit_id}.json", data)
-                    written.add(line.unit_id.lower())
+                    staged.add(f"units/{unit}.json", data)
+                    if low != unit:
+                        folded.add(low)
                     kept = pickle.dumps(line, pickle.HIGHEST_PROTOCOL)
-                    lines.append((line.unit_id, spool.seek(0, io.SEEK_END), len(kept)))
+                    written.append(unit)
+                    spans.extend((spool.seek(0, io.SEEK_END), len(kept)))
                     spool.write(kept)
                     decisions += line.decisions
             if deciding and (problems or refused):  # the run fails: the tasks not yet sent only read
@@ -137,29 +145,30 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     evidence_warnings = tuple(w for _unit, ws in warnings for w in ws)
     if warn is not None:
         warn(evidence_warnings)
-    check_names({unit: source for unit, (_at, source) in sorted(firsts.items())})
+    names = list(sources)
+    check_names({unit: names[source] for unit, (_at, source) in sorted(firsts.items())})
     if failures:
         raise EngineError(failures[0])
     if missing or duplicated:
         raise IncompleteEvaluationError(missing, duplicated)
-    lines.sort()
+    order = sorted(range(len(written)), key=written.__getitem__)
     shown: list[UnitLine] = []
     unit_warnings: list[str] = []
     with staged.create("summary.json") as fh:
         # summary.json as `encode(summary_doc(...))` writes it, its units' lines streamed in
         before = encode(summary_doc(criteria, [], name, [])).split(_NO_UNITS)[0]
         fh.write(before + _NO_UNITS[:-1])
-        for i, (_unit, at, size) in enumerate(lines):
-            spool.seek(at)
-            line = pickle.loads(spool.read(size))
+        for i, k in enumerate(order):
+            spool.seek(spans[2 * k])
+            line = pickle.loads(spool.read(spans[2 * k + 1]))
             fh.write((b"," if i else b"") + encode(line.summary)[:-1])
             unit_warnings += line.warnings
             if i < keep:
                 shown.append(line)
         everything = encode(summary_doc(criteria, [], name, [str(w) for w in evidence_warnings] + unit_warnings))
         fh.write(b"]" + everything.split(_NO_UNITS)[1])
-    files = tuple(f"units/{unit}.json" for unit, _at, _size in lines) + ("summary.json",)
-    return ScoreRun(len(lines), decisions, tuple(shown), evidence_warnings, files, frozenset(reads), tuple(cited))
+    files = tuple(f"units/{written[k]}.json" for k in order) + ("summary.json",)
+    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, frozenset(reads), tuple(cited))
 
 
 _NO_UNITS = b'"units":[]'  # in compact JSON, only where the summary's units stand: a string's quotes are escaped

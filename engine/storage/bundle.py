@@ -29,6 +29,7 @@ import re
 import sys
 import tarfile
 import tempfile
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
@@ -384,6 +385,18 @@ def assemble(meta: Mapping[str, Any], parts: Mapping[str, bytes], *, key: Option
     return out.getvalue()
 
 
+def manifest_json(manifest: Mapping[str, Any], parts: Iterable[tuple[str, str, int]]) -> bytes:
+    """`dumps` of `manifest` with `"parts"`: {name: {"sha256", "size"}} for each of `parts` (given
+    sorted by name), the parts written out one by one rather than made into one large dict first.
+    Indented JSON has `"parts"` two spaces in once, at the top level (deeper keys are indented more,
+    a string's quotes are escaped)."""
+    head, _parts, tail = dumps({**manifest, "parts": {}}).partition(b'\n  "parts": {}')
+    lines = [b'    %s: {\n      "sha256": "%s",\n      "size": %d\n    }' % (_json_string(n), d.encode(), size)
+             for n, d, size in parts]
+    middle = b'\n  "parts": {\n' + b",\n".join(lines) + b"\n  }" if lines else b'\n  "parts": {}'
+    return head + middle + tail
+
+
 class BundleWriter:
     """A bundle built part by part, never whole in memory: each part is copied into `spool` (a
     scratch file, or a BytesIO for a bundle built in memory) as it comes and hashed on the way,
@@ -396,7 +409,11 @@ class BundleWriter:
 
     def __init__(self, spool: BinaryIO):
         self._spool = spool
-        self._parts: dict[str, tuple[int, int, str]] = {}  # name -> (offset in the spool, size, sha256)
+        # kept compactly (a national run's bundle has tens of thousands of parts): each part's
+        # number by name, and by number its offset in the spool, its size and its raw sha256
+        self._parts: dict[str, int] = {}
+        self._places = array("q")  # offset, size of each part
+        self._digests = bytearray()  # 32 bytes each
 
     def _start(self, name: str) -> int:
         check_name(name)
@@ -409,7 +426,12 @@ class BundleWriter:
     def add(self, name: str, data: bytes) -> None:
         offset = self._start(name)
         self._spool.write(data)
-        self._parts[name] = (offset, len(data), sha256(data))
+        self._keep(name, offset, len(data), hashlib.sha256(data).digest())
+
+    def _keep(self, name: str, offset: int, size: int, digest: bytes) -> None:
+        self._parts[name] = len(self._parts)
+        self._places.extend((offset, size))
+        self._digests += digest
 
     def add_file(self, name: str, path: Path) -> None:
         """The bytes of the file at `path`, read in blocks."""
@@ -424,7 +446,7 @@ class BundleWriter:
         except OSError as exc:
             self._spool.truncate(offset)
             raise BundleError(str(path), _("cannot read the input file: {reason}").format(reason=exc.strerror)) from None
-        self._parts[name] = (offset, size, h.hexdigest())
+        self._keep(name, offset, size, h.digest())
 
     def write(self, meta: Mapping[str, Any], out: BinaryIO, *, key: Optional[Path] = None) -> str:
         """Write the bundle to `out`; return its sha256."""
@@ -434,8 +456,8 @@ class BundleWriter:
         # sealed with the rest: removing the signature afterwards is tampering, not "unsigned"
         manifest["signer"] = key_fingerprint(_public_raw(signing)) if signing is not None else None
         manifest.setdefault("unpacked", {})
-        manifest["parts"] = {n: {"sha256": digest, "size": size} for n, (_at, size, digest) in sorted(self._parts.items())}
-        manifest_bytes = dumps(manifest)
+        manifest_bytes = manifest_json(manifest, ((n, self._digests[32 * i:32 * i + 32].hex(), self._places[2 * i + 1])
+                                                  for n, i in sorted(self._parts.items())))
         head = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
         if signing is not None:
             head.append((SIGNATURE, _sign(manifest_bytes, signing)))
@@ -450,7 +472,8 @@ class BundleWriter:
             emit(data)
             emit(bytes(-len(data) % BLOCK))
         for name in sorted(self._parts, key=lambda n: n.encode("utf-8")):
-            offset, size, _digest = self._parts[name]
+            i = self._parts[name]
+            offset, size = self._places[2 * i], self._places[2 * i + 1]
             emit(_header(name, size))
             self._spool.seek(offset)
             left = size
