@@ -10,6 +10,7 @@ from durable import engine as durable_engine
 
 from engine.core.errors import EngineError
 from engine.core.i18n import _
+from engine.core.memo import remember
 from engine.core.model import MISSING, Case, CriteriaSet, Verdict
 
 from .compile import (EXACT_LIMIT, MISSING_BRANCH, CompiledCriteria, category_key, compile_criteria,
@@ -152,7 +153,6 @@ class DurableEvaluator:
     name = "durable"
     STATE_SIZE = 64  # facts held in one engine state before it is deleted
 
-    KEPT = 100_000  # answers remembered across calls (chunks of one run), by ruleset and question
 
     def __init__(self) -> None:
         self.asked = 0  # cases in the last call
@@ -209,10 +209,8 @@ class DurableEvaluator:
                 answers[key] = found
         if new:
             asked = self._ask(compiled, new)
-            if len(kept) + len(asked) > self.KEPT:
-                kept.clear()
             for key, answer in asked.items():
-                kept[(compiled.owner[key[0]], key)] = answer
+                remember(kept, (compiled.owner[key[0]], key), answer)
             answers.update(asked)
         return answers
 

@@ -73,7 +73,7 @@ def test_outcomes_and_roll_ups_kept_between_pieces_are_what_each_unit_would_get_
     """Pieces of units decided one after the other, against two criteria sets in turn (the same
     items in other words), with what they share kept from piece to piece (and emptied when full):
     the same results as each unit decided by itself."""
-    monkeypatch.setattr(evaluate, "_SHARED_LIMIT", limit)
+    monkeypatch.setattr(evaluate, "MEMO_ENTRIES", limit)
     doc, records = scenario
     sets = [(load_criteria(write_criteria(workdir / f"c-{next(_files)}.yaml", d)), records)
             for d in (doc, _reworded(doc))]

@@ -12,6 +12,7 @@ from ..core.aggregate import roll_up
 from ..core.conditions import OTHERWISE, broken_text, knock_out_note, unchecked_text
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..core.i18n import _
+from ..core.memo import ENTRIES as MEMO_ENTRIES
 from ..methods.base import base_quantity
 from ..core.model import (MISSING, NOTE_CONDITION_MISSING, NOTE_KNOCKED_OUT, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE, Case,
                     CriteriaSet, Decision, EvidenceRecord, Input, SubCriterion, UnitResult, Verdict)
@@ -123,7 +124,6 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
 
 
 _SHARED: list = []  # [criteria, outcomes, roll-ups] of the criteria set last decided
-_SHARED_LIMIT = 20_000  # entries of each, past which it is emptied
 
 
 def _shared(criteria: CriteriaSet) -> tuple[dict, dict]:
@@ -134,9 +134,9 @@ def _shared(criteria: CriteriaSet) -> tuple[dict, dict]:
     if shared is None or shared[0] is not criteria:
         shared = [criteria, {}, {}]
         _SHARED[:] = [shared]
-    for memo in shared[1:]:
-        if len(memo) > _SHARED_LIMIT:
-            memo.clear()
+    for kept in shared[1:]:  # bounded (engine.core.memo), checked once a call: a call adds one piece's worth
+        if len(kept) >= MEMO_ENTRIES:
+            kept.clear()
     return shared[1], shared[2]
 
 

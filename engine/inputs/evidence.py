@@ -22,6 +22,7 @@ from .. import methods
 from . import workbook
 from ..core.errors import EvidenceError, Location, Problem, did_you_mean
 from ..core.i18n import _, both
+from ..core.memo import remember
 from ..core.model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from ..core.numbers import NumberError, exact_text
 from .roundio import refuse_links
@@ -273,10 +274,7 @@ def _deadline(text: Any, year: Optional[int]) -> date:
     key = (text, year)
     found = _DEADLINES.get(key)
     if found is None:
-        found = read_deadline(text, year)
-        if len(_DEADLINES) >= 10_000:
-            _DEADLINES.clear()
-        _DEADLINES[key] = found
+        found = remember(_DEADLINES, key, read_deadline(text, year))
     return found
 
 
@@ -328,9 +326,7 @@ def _citation(raw: Optional[dict], unit: RawUnit, location: Location, sink: Prob
                 found = _written_citation(raw, unit, location, sink)
                 if len(sink.problems) > errors_before:
                     return found
-                if len(_CITATIONS) >= 10_000:
-                    _CITATIONS.clear()
-                _CITATIONS[key] = found
+                remember(_CITATIONS, key, found)
             return found
     return _written_citation(raw, unit, location, sink)
 
@@ -372,9 +368,7 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
     if value is _UNTYPED:
         typed = typed_anew(spec, raw, unit, sink)
         if typed is not None:
-            if len(_TYPED) >= 50_000:
-                _TYPED.clear()
-            _TYPED[key] = typed.value
+            remember(_TYPED, key, typed.value)
         return typed
     errors_before = len(sink.problems)
     citation = _citation(raw.citation, unit, raw.location, sink)

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, M
 
 from ..core.errors import CchcError, OutputError
 from ..core.i18n import N_, _
+from ..core.memo import remember
 from .outdir import Staging, write_outputs
 from ..core.model import EvidenceRecord, MetricValue
 from .results import dumps
@@ -772,14 +773,13 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
         whole = m.group(0)
         if m.group(2):  # a key
             return whole
-        if whole not in fixed:
-            if len(fixed) > 100_000:  # a national run's strings: the cache stays bounded
-                fixed.clear()
+        found = fixed.get(whole)
+        if found is None:
             raw = m.group(1)
             value = json.loads(whole) if b"\\" in raw else raw.decode("utf-8")
             new = replace(value)
-            fixed[whole] = whole if new == value else _json_string(new)
-        return fixed[whole]
+            found = remember(fixed, whole, whole if new == value else _json_string(new))
+        return found
 
     anchors = _anchors(heads)
     starts = _starts_pattern(heads) if anchors is None else None

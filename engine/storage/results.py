@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import orjson
 
+from ..core.memo import remember
 from ..core.model import Citation, CriteriaSet, Decision, Rollup, UnitResult
 from ..core.numbers import display, exact_text
 from .outdir import check_names
@@ -40,8 +41,7 @@ def encode(obj: Any) -> bytes:
 
 
 # Results repeat a few hundred distinct numbers (points, maxima, indexes) unit after unit: each is
-# written out once. Keyed by `_number_key`, so 1 and Fraction(1) stay apart; emptied when full.
-_NUMBER_TEXTS = 4096
+# written out once. Keyed by `_number_key`, so 1 and Fraction(1) stay apart; bounded (engine.core.memo).
 _EXACT: dict[tuple, str] = {}
 _DISPLAY: dict[tuple, str] = {}
 
@@ -55,9 +55,7 @@ def _text(memo: dict[tuple, str], write: Callable[[Any], str], value: Any) -> st
     key = _number_key(value)
     text = memo.get(key)
     if text is None:
-        if len(memo) >= _NUMBER_TEXTS:
-            memo.clear()
-        text = memo[key] = write(value)
+        text = remember(memo, key, write(value))
     return text
 
 
@@ -88,9 +86,7 @@ def _citation(c: Optional[Citation]) -> Optional[dict]:
 class _Parts:
     """What result documents repeat, unit after unit, for one criteria set: an item's fields given
     its outcome (status, points, notes …) and a roll-up's fields — each made once.
-    Only the items' quantities and inputs are the unit's own. Bounded: emptied past `LIMIT` entries."""
-
-    LIMIT = 20_000
+    Only the items' quantities and inputs are the unit's own. Bounded (engine.core.memo)."""
 
     def __init__(self, criteria: CriteriaSet) -> None:
         self.criteria = criteria
@@ -104,11 +100,10 @@ class _Parts:
                d.reason, d.note_values)
         fixed = self.items.get(key)
         if fixed is None:
-            self._bound(self.items)
-            fixed = self.items[key] = {
+            fixed = remember(self.items, key, {
                 "code": d.code, "title": self.titles[d.code], "method": d.method, "status": d.status,
                 "points": exact_json(d.points), "points_display": display_json(d.points),
-                "max": exact_json(d.max), "condition": d.condition, "reason": d.reason}
+                "max": exact_json(d.max), "condition": d.condition, "reason": d.reason})
         q = d.quantity
         quantity = exact_json(q) if isinstance(q, Fraction) else q
         labels = self.labels
@@ -122,13 +117,8 @@ class _Parts:
         key = (r.code, _number_key(r.points), _number_key(r.max))
         found = self.rollups.get(key)
         if found is None:
-            self._bound(self.rollups)
-            found = self.rollups[key] = rollup_json(r)
+            found = remember(self.rollups, key, rollup_json(r))
         return dict(found)
-
-    def _bound(self, memo: dict) -> None:
-        if len(memo) >= self.LIMIT:
-            memo.clear()
 
 
 _PARTS: list[_Parts] = []  # the parts of the criteria set last encoded
