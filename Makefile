@@ -29,9 +29,8 @@ demo: install
 test: install
 	@bash scripts/ensure_browser.sh
 	@bash scripts/ensure_pdf.sh
-	$(BIN)/python -m pytest -n 2 --dist loadfile
-	@echo "the workspace tests again, on PostgreSQL (scripts/pg.sh starts a throwaway server and stops it)"
-	bash scripts/pg.sh run $(BIN)/python -m pytest -n 2 --dist loadfile tests/web
+	@# all tests on two workers, and the workspace tests again on PostgreSQL alongside them
+	bash scripts/run_tests.sh $(BIN)
 
 bench: install
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)

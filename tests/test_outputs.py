@@ -29,6 +29,17 @@ def run(*args, env: dict | None = None, script: str = CLI) -> subprocess.Complet
                           text=True, env={**os.environ, **(env or {})}, timeout=300)
 
 
+def here(*args) -> subprocess.CompletedProcess:
+    """The command line in this process: for the runs that are not killed (a process's start-up
+    costs more than a small run)."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    r = CliRunner().invoke(app, [str(a) for a in args])
+    return subprocess.CompletedProcess(args, r.exit_code, r.stdout, r.stderr)
+
+
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -38,7 +49,7 @@ def leftovers(out: Path) -> list[str]:
 
 
 def replay_identical(bundle: Path) -> None:
-    r = run("replay", bundle)
+    r = here("replay", bundle)
     assert r.returncode == 0 and "identical" in r.stdout, r.stdout + r.stderr
 
 
@@ -49,8 +60,8 @@ def scored(tmp_path_factory):
     """Earlier results (two units) and what a new run (one unit) writes, each in its own folder."""
     base = tmp_path_factory.mktemp("scored")
     old, new = base / "old", base / "new"
-    assert run("score", SAMPLE, DATA / "evidence", "--out", old).returncode == 0
-    assert run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", new).returncode == 0
+    assert here("score", SAMPLE, DATA / "evidence", "--out", old).returncode == 0
+    assert here("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", new).returncode == 0
     assert "units/xa-an-binh.json" in tree(old) and "units/xa-an-binh.json" not in tree(new)
     return tree(old), tree(new)
 
@@ -59,13 +70,13 @@ def scored(tmp_path_factory):
 def test_kill_9_while_score_writes_leaves_the_old_or_the_new_results_whole(tmp_path, scored, point, survives):
     old, new = scored
     out = tmp_path / "out"
-    assert run("score", SAMPLE, DATA / "evidence", "--out", out).returncode == 0
+    assert here("score", SAMPLE, DATA / "evidence", "--out", out).returncode == 0
     r = run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out, env={CRASH_ENV: point})
     assert r.returncode == -signal.SIGKILL
     assert tree(out) == (old if survives == "old" else new)  # every file, byte for byte; no stale unit file
     replay_identical(out / "bundle.cchc")
     assert leftovers(out)  # what the killed run left beside OUT …
-    assert run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out).returncode == 0
+    assert here("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out).returncode == 0
     assert tree(out) == new and leftovers(out) == []  # … the next run clears
 
 
@@ -80,9 +91,9 @@ def test_kill_9_while_round_writes_leaves_the_old_or_the_new_results_whole(tmp_p
     shutil.copytree(ROUND / "evidence", fewer)
     (fewer / "kho-bac.yaml").unlink()
     out, ref = tmp_path / "out", tmp_path / "ref"
-    assert run(*_round_args(ROUND / "evidence"), "--out", out).returncode == 0
+    assert here(*_round_args(ROUND / "evidence"), "--out", out).returncode == 0
     old = tree(out)
-    assert run(*_round_args(fewer), "--out", ref).returncode == 0
+    assert here(*_round_args(fewer), "--out", ref).returncode == 0
     new = tree(ref)
     assert "units/kho-bac.json" in old and "units/kho-bac.json" not in new
     r = run(*_round_args(fewer), "--out", out, env={CRASH_ENV: point})
@@ -100,7 +111,7 @@ def test_without_an_atomic_exchange_a_kill_between_the_two_renames_is_recovered(
     between, OUT is missing; the next reader (or writer) puts the previous results back."""
     old, new = scored
     out = tmp_path / "out"
-    assert run("score", SAMPLE, DATA / "evidence", "--out", out).returncode == 0
+    assert here("score", SAMPLE, DATA / "evidence", "--out", out).returncode == 0
     r = run("score", SAMPLE, DATA / "evidence" / "so-noi-vu.yaml", "--out", out, env={CRASH_ENV: "aside"},
             script=FALLBACK)
     assert r.returncode == -signal.SIGKILL and not out.exists()

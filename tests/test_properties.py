@@ -193,7 +193,8 @@ def _write_evidence(folder: Path, records, seed: int) -> list[Path]:
     files, tables = [], {"a.csv": [], "b.csv": []}
     for rec in records:
         has_tasks = any(mv.kind == "tasks" for mv in rec.values.values())
-        if has_tasks or sum(map(ord, rec.unit_id)) % 3 == 0:
+        empty = not rec.values and not rec.not_applicable  # no row of a CSV would name the unit
+        if has_tasks or empty or sum(map(ord, rec.unit_id)) % 3 == 0:
             path = folder / f"{rec.unit_id}.yaml"
             path.write_text(yaml_text(_yaml_doc(rec)) + "\n", encoding="utf-8")
             files.append(path)
