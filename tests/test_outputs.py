@@ -322,8 +322,8 @@ def test_workers_end_when_the_round_is_killed(tmp_path, sig):
     ev = tmp_path / "ev"
     ev.mkdir()
     text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
-    for i in range(400):
-        (ev / f"u{i:03}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:03}"), "utf-8")
+    for i in range(3000):  # far more than the round can do before it is signalled (it is never let finish)
+        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
     proc = subprocess.Popen([sys.executable, "-c", CLI, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
                              "--no-survey", "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -333,7 +333,8 @@ def test_workers_end_when_the_round_is_killed(tmp_path, sig):
         workers |= {c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()}
         time.sleep(0.05)
     assert len(workers) >= 2, "the round ended before its workers were seen"
-    time.sleep(1.0)  # the workers are busy now
+    time.sleep(0.5)  # the workers are busy now
+    assert proc.poll() is None, "the round ended before it was signalled"
     proc.send_signal(sig)
     proc.wait(timeout=60)
     deadline = time.monotonic() + 15
