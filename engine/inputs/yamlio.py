@@ -226,6 +226,9 @@ SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.con
 _SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")}
+_MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> its tag, for CSafeLineLoader
+_BUILT: dict[tuple[str, str], Any] = {}  # (tag, text) -> the scalar's value, for CSafeLineLoader._build
 
 
 if yaml.__with_libyaml__:
@@ -240,6 +243,10 @@ if yaml.__with_libyaml__:
         check_event = yaml.cyaml.CParser.check_event
         peek_event = yaml.cyaml.CParser.peek_event
         get_event = yaml.cyaml.CParser.get_event
+        # The composer calls these for every node; without path resolvers they keep nothing, and a
+        # C callable that takes the same arguments and does nothing costs less than a Python method.
+        descend_resolver = staticmethod(slice)  # (parent, index) -> a throwaway slice
+        ascend_resolver = staticmethod(tuple)  # () -> ()
 
         def __init__(self, stream: str):
             yaml.cyaml.CParser.__init__(self, stream)
@@ -249,11 +256,102 @@ if yaml.__with_libyaml__:
             self._start_limits()
             self._plain_keys(stream)
 
-        def get_single_node(self) -> Any:
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            """As SafeLineLoader resolves (it has no path resolvers): a plain scalar's tag looked up
+            by its text alone, any other node's the default of its kind."""
+            if kind is not yaml.ScalarNode:
+                return self.DEFAULT_MAPPING_TAG if kind is yaml.MappingNode else self.DEFAULT_SEQUENCE_TAG
+            if not implicit[0]:
+                return self.DEFAULT_SCALAR_TAG
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = SafeLineLoader.resolve(self, kind, value, implicit)
+                if len(_PLAIN_TAGS) >= 20_000:
+                    _PLAIN_TAGS.clear()
+                _PLAIN_TAGS[value] = tag
+            return tag
+
+        def get_single_data(self) -> Any:
             node = yaml.cyaml.CParser.get_single_node(self)
-            if node is not None:
-                self._check_graph(node)
-            return node
+            if node is None:
+                return None
+            if self._tree:
+                return self._build(node)
+            self._check_graph(node)
+            return self.construct_document(node)
+
+        def _plain_keys(self, stream: Any) -> None:
+            super()._plain_keys(stream)
+            # Without an anchor (`&`) no node is reached twice: the graph is a tree.
+            self._tree = self._flat and "&" not in stream
+
+        def _build(self, root: yaml.Node) -> Any:
+            """The data of a tree (no anchor, alias, tag, merge or value key) in one walk: checked
+            against the limits as `_check_graph` checks it and built as `construct_document` builds
+            it (a scalar's value depends only on its tag and text: built once per run). Anything
+            else (a limit passed, a value refused) is refused, for SafeLineLoader to word it."""
+            most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
+            counted = 0
+            built, constructors = _BUILT, _SCALAR_CONSTRUCTORS
+            scalar, mapping, sequence = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
+            def refuse(node: yaml.Node) -> yaml.YAMLError:
+                return yaml.composer.ComposerError(None, None, "over a limit or not plain", node.start_mark)
+
+            def build(node: yaml.Node, depth: int) -> Any:
+                nonlocal counted
+                counted += 1
+                if depth > most_depth or counted > most_nodes:
+                    raise refuse(node)
+                kind = node.__class__
+                if kind is scalar:
+                    text = node.value
+                    if len(text) > most_chars:
+                        raise refuse(node)
+                    key = (node.tag, text)
+                    value = built.get(key, built)
+                    if value is built:
+                        construct = constructors.get(node.tag)
+                        if construct is None:
+                            raise refuse(node)
+                        value = construct(self, node)
+                        if len(built) >= 20_000:
+                            built.clear()
+                        built[key] = value
+                    return value
+                mark = node.start_mark
+                depth += 1
+                if kind is mapping and node.tag == _MAP_TAG:
+                    data = YamlMap()
+                    data.pos = (mark.line + 1, mark.column + 1)
+                    key_pos, value_pos = data.key_pos, data.value_pos
+                    for key_node, value_node in node.value:
+                        key = build(key_node, depth)
+                        if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
+                            key = str(key)
+                        if key in data:
+                            raise refuse(key_node)
+                        data[key] = build(value_node, depth)
+                        mark = key_node.start_mark
+                        key_pos[key] = (mark.line + 1, mark.column + 1)
+                        mark = value_node.start_mark
+                        value_pos[key] = (mark.line + 1, mark.column + 1)
+                    return data
+                if kind is sequence and node.tag == _SEQ_TAG:
+                    items = YamlList()
+                    items.pos = (mark.line + 1, mark.column + 1)
+                    item_pos = items.item_pos
+                    for child in node.value:
+                        items.append(build(child, depth))
+                        mark = child.start_mark
+                        item_pos.append((mark.line + 1, mark.column + 1))
+                    return items
+                raise refuse(node)
+
+            try:
+                return build(root, 1)
+            except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
+                raise refuse(root) from None
 
         def _check_graph(self, root: yaml.Node) -> None:
             """Refuse (for SafeLineLoader to word it) a graph that may pass a limit. Nodes are counted
