@@ -354,6 +354,7 @@ def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit
 @example("[[[a]]]", ("CCHC_MAX_YAML_DEPTH", "3")).via("one level over the limit")
 @example("[a, b, c]", ("CCHC_MAX_YAML_NODES", "4")).via("as many nodes as the limit")
 @example("[a, b, c, d]", ("CCHC_MAX_YAML_NODES", "4")).via("one node over the limit")
+@example("{a: b, c: d}", ("CCHC_MAX_YAML_NODES", "4")).via("a key and its value over the limit")
 @example("[abcd, abcde]", ("CCHC_MAX_STRING_CHARS", "4")).via("a text one character over the limit")
 def test_a_tree_built_in_one_walk_loads_and_refuses_as_the_constructor_builds_it(text, limit):
     """The C loader's one walk over a tree (no anchor, tag or merge key) and its general path (the

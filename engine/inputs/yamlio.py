@@ -228,7 +228,7 @@ _SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")}
 _MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> its tag, for CSafeLineLoader
-_BUILT: dict[tuple[str, str], Any] = {}  # (tag, text) -> the scalar's value, for CSafeLineLoader._build
+_BUILT: dict[tuple[str, str], Any] = {}  # (tag, text) -> the scalar's value, for CSafeLineLoader._built
 
 
 if yaml.__with_libyaml__:
@@ -272,11 +272,11 @@ if yaml.__with_libyaml__:
             return tag
 
         def get_single_data(self) -> Any:
+            if self._tree:
+                return self._built()
             node = yaml.cyaml.CParser.get_single_node(self)
             if node is None:
                 return None
-            if self._tree:
-                return self._build(node)
             self._check_graph(node)
             return self.construct_document(node)
 
@@ -285,73 +285,100 @@ if yaml.__with_libyaml__:
             # Without an anchor (`&`) no node is reached twice: the graph is a tree.
             self._tree = self._flat and "&" not in stream
 
-        def _build(self, root: yaml.Node) -> Any:
-            """The data of a tree (no anchor, alias, tag, merge or value key) in one walk: checked
-            against the limits as `_check_graph` checks it and built as `construct_document` builds
-            it (a scalar's value depends only on its tag and text: built once per run). Anything
-            else (a limit passed, a value refused) is refused, for SafeLineLoader to word it."""
+        def _built(self) -> Any:
+            """The data of a tree (no anchor, alias, tag, merge or value key) built straight from the
+            parser's events, without its node graph: composed as the composer composes it, checked
+            against the limits as `_check_graph` checks the graph, and built as `construct_document`
+            builds it (a scalar's value depends only on its tag and text: built once per run).
+            Anything else (a limit passed, a value refused) is refused, for SafeLineLoader to word."""
             most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
             counted = 0
-            built, constructors = _BUILT, _SCALAR_CONSTRUCTORS
-            scalar, mapping, sequence = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+            get = self.get_event
+            built, tags, constructors = _BUILT, _PLAIN_TAGS, _SCALAR_CONSTRUCTORS
+            scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+            mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+            str_tag = self.DEFAULT_SCALAR_TAG
 
-            def refuse(node: yaml.Node) -> yaml.YAMLError:
-                return yaml.composer.ComposerError(None, None, "over a limit or not plain", node.start_mark)
+            def refuse(event: yaml.Event) -> yaml.YAMLError:
+                return yaml.composer.ComposerError(None, None, "over a limit or not plain", event.start_mark)
 
-            def build(node: yaml.Node, depth: int) -> Any:
+            def scalar(event: yaml.ScalarEvent) -> Any:
+                text = event.value
+                if len(text) > most_chars or event.tag is not None or event.anchor is not None:
+                    raise refuse(event)
+                tag = (tags.get(text) or self.resolve(yaml.ScalarNode, text, event.implicit)) if event.implicit[0] else str_tag
+                value = built.get((tag, text), built)
+                if value is built:
+                    construct = constructors.get(tag)
+                    if construct is None:
+                        raise refuse(event)
+                    value = construct(self, yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style))
+                    if len(built) >= 20_000:
+                        built.clear()
+                    built[(tag, text)] = value
+                return value
+
+            def node(event: yaml.Event, depth: int) -> Any:
+                """A node at `depth`, counted by its caller."""
                 nonlocal counted
-                counted += 1
-                if depth > most_depth or counted > most_nodes:
-                    raise refuse(node)
-                kind = node.__class__
-                if kind is scalar:
-                    text = node.value
-                    if len(text) > most_chars:
-                        raise refuse(node)
-                    key = (node.tag, text)
-                    value = built.get(key, built)
-                    if value is built:
-                        construct = constructors.get(node.tag)
-                        if construct is None:
-                            raise refuse(node)
-                        value = construct(self, node)
-                        if len(built) >= 20_000:
-                            built.clear()
-                        built[key] = value
-                    return value
-                mark = node.start_mark
-                depth += 1
-                if kind is mapping and node.tag == _MAP_TAG:
+                kind = event.__class__
+                if kind is scalar_event:
+                    return scalar(event)
+                if kind is not mapping_start and kind is not sequence_start or event.tag is not None \
+                        or event.anchor is not None:  # an alias, a tag, an anchor
+                    raise refuse(event)
+                mark = event.start_mark
+                depth += 1  # of its children
+                if kind is mapping_start:
                     data = YamlMap()
                     data.pos = (mark.line + 1, mark.column + 1)
                     key_pos, value_pos = data.key_pos, data.value_pos
-                    for key_node, value_node in node.value:
-                        key = build(key_node, depth)
+                    event = get()
+                    while event.__class__ is not mapping_end:
+                        counted += 2
+                        if depth > most_depth or counted > most_nodes:
+                            raise refuse(event)
+                        key_mark = event.start_mark
+                        key = scalar(event) if event.__class__ is scalar_event else node(event, depth)
                         if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
                             key = str(key)
                         if key in data:
-                            raise refuse(key_node)
-                        data[key] = build(value_node, depth)
-                        mark = key_node.start_mark
-                        key_pos[key] = (mark.line + 1, mark.column + 1)
-                        mark = value_node.start_mark
+                            raise refuse(event)
+                        event = get()
+                        mark = event.start_mark
+                        data[key] = scalar(event) if event.__class__ is scalar_event else node(event, depth)
+                        key_pos[key] = (key_mark.line + 1, key_mark.column + 1)
                         value_pos[key] = (mark.line + 1, mark.column + 1)
+                        event = get()
                     return data
-                if kind is sequence and node.tag == _SEQ_TAG:
-                    items = YamlList()
-                    items.pos = (mark.line + 1, mark.column + 1)
-                    item_pos = items.item_pos
-                    for child in node.value:
-                        items.append(build(child, depth))
-                        mark = child.start_mark
-                        item_pos.append((mark.line + 1, mark.column + 1))
-                    return items
-                raise refuse(node)
+                items = YamlList()
+                items.pos = (mark.line + 1, mark.column + 1)
+                item_pos = items.item_pos
+                event = get()
+                while event.__class__ is not sequence_end:
+                    counted += 1
+                    if depth > most_depth or counted > most_nodes:
+                        raise refuse(event)
+                    mark = event.start_mark
+                    items.append(scalar(event) if event.__class__ is scalar_event else node(event, depth))
+                    item_pos.append((mark.line + 1, mark.column + 1))
+                    event = get()
+                return items
 
+            get()  # the stream's start
+            event = get()
+            if event.__class__ is yaml.StreamEndEvent:
+                return None
+            counted = 1
             try:
-                return build(root, 1)
+                data = node(get(), 1)  # after the document's start; limits are at least 1
             except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
-                raise refuse(root) from None
+                raise refuse(event) from None
+            get()  # the document's end
+            event = get()
+            if event.__class__ is not yaml.StreamEndEvent:
+                raise refuse(event)  # a second document
+            return data
 
         def _check_graph(self, root: yaml.Node) -> None:
             """Refuse (for SafeLineLoader to word it) a graph that may pass a limit. Nodes are counted
