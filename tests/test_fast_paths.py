@@ -331,7 +331,7 @@ yaml_piece = st.sampled_from(["a", "b", "k", "x: ", "- ", "[", "]", "{", "}", ",
                               "0x1F", "1_000", "1:30", "yes", "off", ".inf", "-.5", "1e3", "+7", "-0", "0.50", "~",
                               "null", "False", "2023-02-06", "2023-2-6", "2023-02-06 10:30:00+07:00",
                               "1234567890123456789012345678901", "e\u0301", "'e\u0301'", "|\n  a\n", "? k\n: v",
-                              "{a: 1, a: 2}", "{1: a, 1.0: b, true: c, ~: d, 2023-01-01: e}", "[1, 1.5, x]: y"])
+                              "{a: 1, a: 2}", "'true'", '"1.5"', "{1: a, 1.0: b, true: c, ~: d, 2023-01-01: e}", "[1, 1.5, x]: y"])
 yaml_text = st.lists(yaml_piece, max_size=30).map("".join)
 
 
@@ -356,6 +356,7 @@ def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit
 @example("[a, b, c, d]", ("CCHC_MAX_YAML_NODES", "4")).via("one node over the limit")
 @example("{a: b, c: d}", ("CCHC_MAX_YAML_NODES", "4")).via("a key and its value over the limit")
 @example("[abcd, abcde]", ("CCHC_MAX_STRING_CHARS", "4")).via("a text one character over the limit")
+@example("[true, 'true', 1.5, \"1.5\", ~, '~', 2023-01-02, '2023-01-02']", None).via("plain and quoted alike")
 def test_a_tree_built_in_one_walk_loads_and_refuses_as_the_constructor_builds_it(text, limit):
     """The C loader's one walk over a tree (no anchor, tag or merge key) and its general path (the
     graph checked against the limits, then constructed) give the same data, positions and refusals."""

@@ -228,7 +228,8 @@ _SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")}
 _MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> its tag, for CSafeLineLoader
-_BUILT: dict[tuple[str, str], Any] = {}  # (tag, text) -> the scalar's value, for CSafeLineLoader._built
+# Whether a scalar is plain -> its text -> its value, for CSafeLineLoader._built
+_BUILT: dict[bool, dict[str, Any]] = {True: {}, False: {}}
 
 
 if yaml.__with_libyaml__:
@@ -286,36 +287,37 @@ if yaml.__with_libyaml__:
             self._tree = self._flat and "&" not in stream
 
         def _built(self) -> Any:
-            """The data of a tree (no anchor, alias, tag, merge or value key) built straight from the
-            parser's events, without its node graph: composed as the composer composes it, checked
+            """The data of a tree (no anchor, alias, tag, merge or value key: the text has no `&`, `!`,
+            `<<` or `=`, so no event has an anchor or a tag) built straight from the parser's events,
+            without its node graph: composed as the composer composes it, checked
             against the limits as `_check_graph` checks the graph, and built as `construct_document`
             builds it (a scalar's value depends only on its tag and text: built once per run).
             Anything else (a limit passed, a value refused) is refused, for SafeLineLoader to word."""
             most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
             counted = 0
             get = self.get_event
-            built, tags, constructors = _BUILT, _PLAIN_TAGS, _SCALAR_CONSTRUCTORS
+            built, constructors = _BUILT, _SCALAR_CONSTRUCTORS
             scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
             mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
-            str_tag = self.DEFAULT_SCALAR_TAG
 
             def refuse(event: yaml.Event) -> yaml.YAMLError:
                 return yaml.composer.ComposerError(None, None, "over a limit or not plain", event.start_mark)
 
             def scalar(event: yaml.ScalarEvent) -> Any:
                 text = event.value
-                if len(text) > most_chars or event.tag is not None or event.anchor is not None:
+                if len(text) > most_chars:
                     raise refuse(event)
-                tag = (tags.get(text) or self.resolve(yaml.ScalarNode, text, event.implicit)) if event.implicit[0] else str_tag
-                value = built.get((tag, text), built)
-                if value is built:
+                known = built[event.implicit[0]]  # a plain scalar's tag depends on its text, any other's is str
+                value = known.get(text, known)
+                if value is known:
+                    tag = self.resolve(yaml.ScalarNode, text, event.implicit)
                     construct = constructors.get(tag)
                     if construct is None:
                         raise refuse(event)
                     value = construct(self, yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style))
-                    if len(built) >= 20_000:
-                        built.clear()
-                    built[(tag, text)] = value
+                    if len(known) >= 20_000:
+                        known.clear()
+                    known[text] = value
                 return value
 
             def node(event: yaml.Event, depth: int) -> Any:
@@ -324,8 +326,7 @@ if yaml.__with_libyaml__:
                 kind = event.__class__
                 if kind is scalar_event:
                     return scalar(event)
-                if kind is not mapping_start and kind is not sequence_start or event.tag is not None \
-                        or event.anchor is not None:  # an alias, a tag, an anchor
+                if kind is not mapping_start and kind is not sequence_start:  # an alias (of no anchor)
                     raise refuse(event)
                 mark = event.start_mark
                 depth += 1  # of its children
