@@ -136,6 +136,11 @@ def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
         return None
     if schema is False:
         return _never
+    checking = _CHECKING & set(schema)
+    if checking == {"type"} and isinstance(schema["type"], str):  # a leaf: its type test alone
+        return _TYPE_TESTS[schema["type"]]
+    if checking == {"$ref"} and schema["$ref"][len("#/$defs/"):] in defs:  # a definition compiled before
+        return defs[schema["$ref"][len("#/$defs/"):]]
     t = schema.get("type")
     type_tests = [_TYPE_TESTS[n] for n in ([t] if isinstance(t, str) else t)] if t is not None else []
     type_ok = type_tests[0] if len(type_tests) == 1 else (lambda v: any(test(v) for test in type_tests)) if type_tests else None
