@@ -226,7 +226,6 @@ SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.con
 _SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")}
-_MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> its tag, for CSafeLineLoader
 # Whether a scalar is plain -> its text -> its value, for CSafeLineLoader._built
 _BUILT: dict[bool, dict[str, Any]] = {True: {}, False: {}}
@@ -289,12 +288,11 @@ if yaml.__with_libyaml__:
         def _built(self) -> Any:
             """The data of a tree (no anchor, alias, tag, merge or value key: the text has no `&`, `!`,
             `<<` or `=`, so no event has an anchor or a tag) built straight from the parser's events,
-            without its node graph: composed as the composer composes it, checked
-            against the limits as `_check_graph` checks the graph, and built as `construct_document`
-            builds it (a scalar's value depends only on its tag and text: built once per run).
+            without its node graph: composed as the composer composes it, checked against the limits
+            as `_check_graph` checks the graph, and built as `construct_document` builds it (a
+            scalar's value depends only on its text and whether it is plain: built once per run).
             Anything else (a limit passed, a value refused) is refused, for SafeLineLoader to word."""
             most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
-            counted = 0
             get = self.get_event
             built, constructors = _BUILT, _SCALAR_CONSTRUCTORS
             scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
