@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from engine.core import limits
@@ -221,14 +221,77 @@ def test_the_quick_schema_check_holds_exactly_when_jsonschema_finds_nothing(doc)
 
     full = schema.load_schema("evidence.schema.json")
     assert schema._plain_schema("evidence.schema.json", "")
-    assert schema._holds(full, doc, full) == (not list(schema._Validator(full).iter_errors(doc)))
+    assert schema._quick_check("evidence.schema.json", "")(doc) == (not list(schema._Validator(full).iter_errors(doc)))
+
+
+def _near(schema, defs):
+    """Documents shaped by a plain schema, most of them valid, the others wrong in a place or two
+    (a value of another kind, a required key left out, a key the schema does not know)."""
+    return _mostly(_shaped(schema, defs), st.one_of(yaml_scalar, yaml_value))
+
+
+def _mostly(usual, other, one_in=20):
+    return st.integers(1, one_in).flatmap(lambda i: other if i == 1 else usual)
+
+
+def _shaped(schema, defs):
+    if schema is True or not set(schema) - {"description", "title", "$schema", "$id", "$defs"}:
+        return yaml_value
+    if "$ref" in schema:
+        return st.deferred(lambda: _near(defs[schema["$ref"].split("/")[-1]], defs))
+    if "const" in schema:
+        return _mostly(st.just(schema["const"]), st.just(schema["const"] + "x"))
+    kinds = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+    return st.one_of(*[_of_kind(kind, schema, defs) for kind in kinds])
+
+
+def _of_kind(kind, schema, defs):
+    if kind == "object":
+        props = schema.get("properties", {})
+        required = {k: _near(props[k], defs) for k in schema.get("required", ())}
+        optional = {k: _near(sub, defs) for k, sub in props.items() if k not in required}
+        extra = schema.get("additionalProperties", True)
+        shaped = st.fixed_dictionaries(required, optional=optional)
+        if isinstance(extra, dict):
+            more = _mostly(st.dictionaries(st.sampled_from(["a", "b", "1.1"]), _near(extra, defs), min_size=1,
+                                           max_size=3), st.just({}))
+            shaped = st.tuples(shaped, more).map(lambda both: {**both[1], **both[0]})
+        wrong = st.tuples(shaped, st.sampled_from([*props, "zz"]), yaml_scalar).map(
+            lambda t: {k: v for k, v in t[0].items() if k != t[1]} if t[1] in t[0] else {**t[0], t[1]: t[2]})
+        return _mostly(shaped, wrong)
+    if kind == "array":
+        return _mostly(st.lists(_near(schema.get("items", True), defs), min_size=1, max_size=3), st.just([]))
+    return {"string": _mostly(st.sampled_from(["x", "0/BC-UBND"]), st.just("")), "boolean": st.booleans(),
+            "null": st.none(), "integer": _mostly(st.integers(1, 3) | st.just(Decimal("2.0")),
+                                                  st.integers(-2, 0) | st.just(Decimal("1.5"))),
+            "number": st.integers(-2, 3) | st.sampled_from([Decimal("2.0"), Decimal("0.5")])}[kind]
+
+
+PLAIN_SCHEMAS = ["evidence.schema.json", "appraisal.schema.json", "survey.schema.json"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.data())
+def test_the_quick_schema_check_of_documents_shaped_by_each_plain_schema_agrees_with_jsonschema(data):
+    from engine.inputs import schema
+
+    name = data.draw(st.sampled_from(PLAIN_SCHEMAS))
+    full = schema.load_schema(name)
+    definitions = ["", *full.get("$defs", {})]
+    definition = data.draw(st.sampled_from(definitions))
+    target = full["$defs"][definition] if definition else full
+    doc = data.draw(_near(target, full.get("$defs", {})))
+    jsonschema_finds = list(schema._Validator({"$defs": full.get("$defs", {}), "$ref": f"#/$defs/{definition}"}
+                                              if definition else full).iter_errors(doc))
+    assert schema._quick_check(name, definition)(doc) == (not jsonschema_finds)
 
 
 def test_a_schema_with_other_keywords_is_left_to_jsonschema():
     from engine.inputs import schema
 
     assert not schema._plain_schema("criteria.schema.json", "")  # enum, pattern …: jsonschema alone
-    assert schema._plain_schema("evidence.schema.json", "")
+    assert schema._quick_check("criteria.schema.json", "") is None
+    assert all(schema._plain_schema(name, "") for name in PLAIN_SCHEMAS)
 
 
 # points n/d in [0, 50] with d ≤ 12, drawn as two integers (st.fractions costs ten times more per draw)
@@ -277,7 +340,12 @@ _LOADED: list = []
 
 yaml_piece = st.sampled_from(["a", "b", "k", "x: ", "- ", "[", "]", "{", "}", ", ", ": ", "\n", "  ", "&a ", "*a",
                               "&b ", "*b", "1.5", "017", "true", '"é"', "<<: *a", "!!int ", "'q'", "#c", "long text",
-                              "2023-02-30", "[[[", "]]]", "- - - ", "{a: {b: ", "[a, b, a, b]"])
+                              "2023-02-30", "[[[", "]]]", "- - - ", "{a: {b: ", "[a, b, a, b]",
+                              # scalars YAML 1.1 reads otherwise, dates and times, NFC, keys of every kind
+                              "0x1F", "1_000", "1:30", "yes", "off", ".inf", "-.5", "1e3", "+7", "-0", "0.50", "~",
+                              "null", "False", "2023-02-06", "2023-2-6", "2023-02-06 10:30:00+07:00",
+                              "1234567890123456789012345678901", "e\u0301", "'e\u0301'", "|\n  a\n", "? k\n: v",
+                              "{a: 1, a: 2}", "'true'", '"1.5"', "{1: a, 1.0: b, true: c, ~: d, 2023-01-01: e}", "[1, 1.5, x]: y"])
 yaml_text = st.lists(yaml_piece, max_size=30).map("".join)
 
 
@@ -286,6 +354,42 @@ yaml_text = st.lists(yaml_piece, max_size=30).map("".join)
                                    ("CCHC_MAX_STRING_CHARS", "4")]))
 def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit):
     """Data, positions, and every refusal (limits included) are the same with either composer."""
+    from engine.inputs import yamlio
+
+    if not hasattr(yamlio, "CSafeLineLoader"):
+        return
+    _same_outcome(*_loaded_by(text, limit, yamlio.SafeLineLoader, yamlio.CSafeLineLoader))
+
+
+@settings(max_examples=600, deadline=None)
+@given(yaml_text, st.sampled_from([None, ("CCHC_MAX_YAML_DEPTH", "3"), ("CCHC_MAX_YAML_NODES", "4"),
+                                   ("CCHC_MAX_STRING_CHARS", "4")]))
+@example("[[a]]", ("CCHC_MAX_YAML_DEPTH", "3")).via("one level under the limit")
+@example("[[[a]]]", ("CCHC_MAX_YAML_DEPTH", "3")).via("one level over the limit")
+@example("[a, b, c]", ("CCHC_MAX_YAML_NODES", "4")).via("as many nodes as the limit")
+@example("[a, b, c, d]", ("CCHC_MAX_YAML_NODES", "4")).via("one node over the limit")
+@example("{a: b, c: d}", ("CCHC_MAX_YAML_NODES", "4")).via("a key and its value over the limit")
+@example("[abcd, abcde]", ("CCHC_MAX_STRING_CHARS", "4")).via("a text one character over the limit")
+@example("[true, 'true', 1.5, \"1.5\", ~, '~', 2023-01-02, '2023-01-02']", None).via("plain and quoted alike")
+def test_a_tree_built_in_one_walk_loads_and_refuses_as_the_constructor_builds_it(text, limit):
+    """The C loader's one walk over a tree (no anchor, tag or merge key) and its general path (the
+    graph checked against the limits, then constructed) give the same data, positions and refusals."""
+    from engine.inputs import yamlio
+
+    if not hasattr(yamlio, "CSafeLineLoader"):
+        return
+
+    class General(yamlio.CSafeLineLoader):
+        def _plain_keys(self, stream):
+            super()._plain_keys(stream)
+            self._tree = False
+
+    _same_outcome(*_loaded_by(text, limit, General, yamlio.CSafeLineLoader))
+
+
+def _loaded_by(text, limit, *loaders):
+    """`text` read by `load_yaml` with each loader as its fast one (under a limit, if given): its
+    data or the problems it reports."""
     import os
     import tempfile
     from pathlib import Path
@@ -303,8 +407,6 @@ def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit
         finally:
             yamlio.FastSafeLoader = saved
 
-    if not hasattr(yamlio, "CSafeLineLoader"):
-        return
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "d.yaml"
         path.write_text(text, encoding="utf-8")
@@ -312,11 +414,10 @@ def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit
         if limit:
             os.environ[limit[0]] = limit[1]
         try:
-            by_python, by_c = load(yamlio.SafeLineLoader), load(yamlio.CSafeLineLoader)
+            return [load(loader) for loader in loaders]
         finally:
             if limit:
                 os.environ.pop(limit[0]) if old is None else os.environ.__setitem__(limit[0], old)
-    _same_outcome(by_python, by_c)
 
 
 def _loads_alike(text, loader):

@@ -78,28 +78,35 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     loaded = load_mapping(path, name, "evidence.schema.json", _("one unit's evidence"), sink)
     if loaded is None:
         return []
-    doc, at = loaded
+    doc = loaded[0]  # its mappings and lists (the schema holds) know where each entry stands
+
+    def at(positions: Any, key: Any) -> Location:
+        return Location(name, *positions[key])
+
     u = doc["unit"]
-    unit = RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at("unit"), name,
-                    path.parent, period_location=at("period"))
+    unit = RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at(doc.value_pos, "unit"), name,
+                    path.parent, period_location=at(doc.value_pos, "period"))
     if "criteria" in doc:
-        unit.criteria = (nfc(str(doc["criteria"])), at("criteria", key=True))
-    for mid, m in (doc.get("metrics") or {}).items():
-        raw = RawValue(location=at("metrics", mid), reason=nfc(m.get("reason", "")), citation=m.get("citation"),
-                       key_location=at("metrics", mid, key=True))
+        unit.criteria = (nfc(str(doc["criteria"])), at(doc.key_pos, "criteria"))
+    metrics = doc.get("metrics") or {}
+    for mid, m in metrics.items():
+        raw = RawValue(location=at(metrics.value_pos, mid), reason=nfc(m.get("reason", "")),
+                       citation=m.get("citation"), key_location=at(metrics.key_pos, mid))
         raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
         raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
         if "value" in m:
-            raw.value_location = at("metrics", mid, "value")
+            raw.value_location = at(m.value_pos, "value")
         if "responses" in m:
-            raw.responses = {nfc(k): (v, at("metrics", mid, "responses", k)) for k, v in m["responses"].items()}
+            responses = m["responses"]
+            raw.responses = {nfc(k): (v, at(responses.value_pos, k)) for k, v in responses.items()}
         if "tasks" in m:
-            raw.tasks = [(t, at("metrics", mid, "tasks", i)) for i, t in enumerate(m["tasks"])]
+            raw.tasks = [(t, at(m["tasks"].item_pos, i)) for i, t in enumerate(m["tasks"])]
         if "tasks_file" in m:
-            raw.tasks = _read_task_file(path.parent, m["tasks_file"], at("metrics", mid, "tasks_file"), sink)
+            raw.tasks = _read_task_file(path.parent, m["tasks_file"], at(m.value_pos, "tasks_file"), sink)
         unit.metrics[nfc(mid)] = raw
-    for code, reason in (doc.get("not_applicable") or {}).items():
-        unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code, key=True))  # the item's code
+    not_applicable = doc.get("not_applicable") or {}
+    for code, reason in not_applicable.items():
+        unit.not_applicable[nfc(code)] = (nfc(reason), at(not_applicable.key_pos, code))  # the item's code
     return [unit]
 
 

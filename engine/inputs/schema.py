@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Callable, Optional
 
 import jsonschema
 
@@ -41,7 +41,8 @@ def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "")
     schema = load_schema(schema_name)
     if definition:
         schema = {"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"}
-    if _plain_schema(schema_name, definition) and _holds(schema, doc, schema):
+    holds = _quick_check(schema_name, definition)
+    if holds is not None and holds(doc):
         return []  # most documents hold: jsonschema is asked only to say what is wrong
     validator = _Validator(schema)
     problems = []
@@ -64,7 +65,7 @@ def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "")
     return problems
 
 
-# The keywords `_holds` reads, as JSON Schema 2020-12 (and `_Validator`'s types) define them; a
+# The keywords `_quick_check` reads, as JSON Schema 2020-12 (and `_Validator`'s types) define them; a
 # schema with any other keyword is checked by jsonschema alone.
 _PLAIN_KEYWORDS = frozenset({"$schema", "$id", "$defs", "title", "description", "type", "required", "properties",
                              "additionalProperties", "items", "minItems", "minProperties", "minLength", "minimum",
@@ -77,7 +78,7 @@ _TYPE_TESTS = {"string": lambda v: isinstance(v, str), "object": lambda v: isins
 
 @lru_cache(maxsize=None)
 def _plain_schema(schema_name: str, definition: str) -> bool:
-    """Whether the schema uses only keywords `_holds` reads (a `const` only of a text, `$ref` only
+    """Whether the schema uses only keywords `_quick_check` reads (a `const` only of a text, `$ref` only
     to the schema's own `$defs`)."""
     def plain(node: Any) -> bool:
         if isinstance(node, bool):
@@ -97,58 +98,104 @@ def _plain_schema(schema_name: str, definition: str) -> bool:
     return plain(load_schema(schema_name))
 
 
-def _holds(schema: Any, instance: Any, root: dict) -> bool:
-    """Whether `instance` is valid against a plain schema (`_plain_schema`): the same answer as
-    `_Validator` gives, without its errors; anything unexpected answers False (then jsonschema
-    decides, and says why)."""
-    try:
-        return _valid(schema, instance, root)
-    except Exception:  # noqa: BLE001 - e.g. a comparison that raises: jsonschema reports it as before
-        return False
+@lru_cache(maxsize=None)
+def _quick_check(schema_name: str, definition: str) -> Optional[Callable[[Any], bool]]:
+    """For a plain schema (`_plain_schema`), a function saying whether a document is valid against
+    it (or against one of its `$defs`): the same answer as `_Validator` gives, without its errors;
+    anything unexpected answers False (then jsonschema decides, and says why). None for another
+    schema."""
+    if not _plain_schema(schema_name, definition):
+        return None
+    full = load_schema(schema_name)
+    defs: dict[str, Optional[Callable[[Any], bool]]] = {}
+    for name, sub in full.get("$defs", {}).items():
+        defs[name] = _compiled(sub, defs)
+    check = _compiled({"$ref": f"#/$defs/{definition}"} if definition else full, defs)
+
+    def holds(doc: Any) -> bool:
+        try:
+            return check is None or check(doc)
+        except Exception:  # noqa: BLE001 - e.g. a comparison that raises: jsonschema reports it as before
+            return False
+
+    return holds
 
 
-def _valid(schema: Any, instance: Any, root: dict) -> bool:
-    if schema is True or schema is False:
-        return schema
+_CHECKING = _PLAIN_KEYWORDS - {"$schema", "$id", "$defs", "title", "description"}
+_ABSENT = object()
+
+
+def _never(instance: Any) -> bool:
+    return False
+
+
+def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
+    """A plain (sub)schema as one function of an instance, the keywords read once; None for one
+    every instance is valid against. `$ref`s are looked up in `defs` (compiled `$defs`) when used."""
+    if schema is True or (isinstance(schema, dict) and not _CHECKING & set(schema)):
+        return None
+    if schema is False:
+        return _never
+    checking = _CHECKING & set(schema)
+    if checking == {"type"} and isinstance(schema["type"], str):  # a leaf: its type test alone
+        return _TYPE_TESTS[schema["type"]]
+    if checking == {"$ref"} and schema["$ref"][len("#/$defs/"):] in defs:  # a definition compiled before
+        return defs[schema["$ref"][len("#/$defs/"):]]
     t = schema.get("type")
-    if t is not None and not (_TYPE_TESTS[t](instance) if isinstance(t, str) else any(_TYPE_TESTS[n](instance) for n in t)):
-        return False
-    if "const" in schema and not (isinstance(instance, str) and instance == schema["const"]):
-        return False
-    if "$ref" in schema and not _valid(_defined(root, schema["$ref"]), instance, root):
-        return False
-    if isinstance(instance, dict):
-        props = schema.get("properties", {})
-        if any(k not in instance for k in schema.get("required", ())):
+    type_tests = [_TYPE_TESTS[n] for n in ([t] if isinstance(t, str) else t)] if t is not None else []
+    type_ok = type_tests[0] if len(type_tests) == 1 else (lambda v: any(test(v) for test in type_tests)) if type_tests else None
+    const = schema.get("const", _ABSENT)
+    ref = schema["$ref"][len("#/$defs/"):] if "$ref" in schema else None
+    required = tuple(schema.get("required", ()))
+    min_properties = schema.get("minProperties", 0)
+    props = {key: _compiled(sub, defs) for key, sub in schema.get("properties", {}).items()}
+    extra = schema.get("additionalProperties", True)
+    any_extra = extra is True
+    extra_ok = None if any_extra else _compiled(extra, defs)
+    min_items = schema.get("minItems", 0)
+    items_ok = _compiled(schema.get("items", True), defs)
+    min_length = schema.get("minLength", 0)
+    minimum = schema.get("minimum", _ABSENT)
+
+    def valid(v: Any) -> bool:
+        if type_ok is not None and not type_ok(v):
             return False
-        if len(instance) < schema.get("minProperties", 0):
+        if const is not _ABSENT and not (isinstance(v, str) and v == const):
             return False
-        extra = schema.get("additionalProperties", True)
-        for key, value in instance.items():
-            sub = props.get(key) if isinstance(key, str) else None
-            if sub is None:
-                if key in props:  # a key equal to a property name without being a text (never from YAML)
-                    return False
-                if extra is not True and not _valid(extra, value, root):
-                    return False
-            elif not _valid(sub, value, root):
+        if ref is not None:
+            check = defs[ref]
+            if check is not None and not check(v):
                 return False
-    elif isinstance(instance, list):
-        if len(instance) < schema.get("minItems", 0):
+        if isinstance(v, dict):
+            for key in required:
+                if key not in v:
+                    return False
+            if len(v) < min_properties:
+                return False
+            for key, value in v.items():
+                if key in props:
+                    if not isinstance(key, str):  # equal to a property name without being a text (never from YAML)
+                        return False
+                    check = props[key]
+                    if check is not None and not check(value):
+                        return False
+                elif not any_extra and extra_ok is not None and not extra_ok(value):
+                    return False
+        elif isinstance(v, list):
+            if len(v) < min_items:
+                return False
+            if items_ok is not None:
+                for item in v:
+                    if not items_ok(item):
+                        return False
+        elif isinstance(v, str):
+            if len(v) < min_length:
+                return False
+        elif minimum is not _ABSENT and _is_number(None, v) and v < minimum:
             return False
-        items = schema.get("items", True)
-        if items is not True and not all(_valid(items, item, root) for item in instance):
-            return False
-    elif isinstance(instance, str):
-        if len(instance) < schema.get("minLength", 0):
-            return False
-    elif "minimum" in schema and _is_number(None, instance) and instance < schema["minimum"]:
-        return False
-    return True
+        return True
 
-
-def _defined(root: dict, ref: str) -> Any:
-    return root["$defs"][ref[len("#/$defs/"):]]
+    return valid
 
 
 def _message(err: jsonschema.ValidationError) -> str:

@@ -226,6 +226,9 @@ SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.con
 _SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")}
+_PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> its tag, for CSafeLineLoader
+# Whether a scalar is plain -> its text -> its value, for CSafeLineLoader._built
+_BUILT: dict[bool, dict[str, Any]] = {True: {}, False: {}}
 
 
 if yaml.__with_libyaml__:
@@ -240,6 +243,10 @@ if yaml.__with_libyaml__:
         check_event = yaml.cyaml.CParser.check_event
         peek_event = yaml.cyaml.CParser.peek_event
         get_event = yaml.cyaml.CParser.get_event
+        # The composer calls these for every node; without path resolvers they keep nothing, and a
+        # C callable that takes the same arguments and does nothing costs less than a Python method.
+        descend_resolver = staticmethod(slice)  # (parent, index) -> a throwaway slice
+        ascend_resolver = staticmethod(tuple)  # () -> ()
 
         def __init__(self, stream: str):
             yaml.cyaml.CParser.__init__(self, stream)
@@ -249,11 +256,128 @@ if yaml.__with_libyaml__:
             self._start_limits()
             self._plain_keys(stream)
 
-        def get_single_node(self) -> Any:
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            """As SafeLineLoader resolves (it has no path resolvers): a plain scalar's tag looked up
+            by its text alone, any other node's the default of its kind."""
+            if kind is not yaml.ScalarNode:
+                return self.DEFAULT_MAPPING_TAG if kind is yaml.MappingNode else self.DEFAULT_SEQUENCE_TAG
+            if not implicit[0]:
+                return self.DEFAULT_SCALAR_TAG
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = SafeLineLoader.resolve(self, kind, value, implicit)
+                if len(_PLAIN_TAGS) >= 20_000:
+                    _PLAIN_TAGS.clear()
+                _PLAIN_TAGS[value] = tag
+            return tag
+
+        def get_single_data(self) -> Any:
+            if self._tree:
+                return self._built()
             node = yaml.cyaml.CParser.get_single_node(self)
-            if node is not None:
-                self._check_graph(node)
-            return node
+            if node is None:
+                return None
+            self._check_graph(node)
+            return self.construct_document(node)
+
+        def _plain_keys(self, stream: Any) -> None:
+            super()._plain_keys(stream)
+            # Without an anchor (`&`) no node is reached twice: the graph is a tree.
+            self._tree = self._flat and "&" not in stream
+
+        def _built(self) -> Any:
+            """The data of a tree (no anchor, alias, tag, merge or value key: the text has no `&`, `!`,
+            `<<` or `=`, so no event has an anchor or a tag) built straight from the parser's events,
+            without its node graph: composed as the composer composes it, checked against the limits
+            as `_check_graph` checks the graph, and built as `construct_document` builds it (a
+            scalar's value depends only on its text and whether it is plain: built once per run).
+            Anything else (a limit passed, a value refused) is refused, for SafeLineLoader to word."""
+            most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
+            get = self.get_event
+            built, constructors = _BUILT, _SCALAR_CONSTRUCTORS
+            scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+            mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+
+            def refuse(event: yaml.Event) -> yaml.YAMLError:
+                return yaml.composer.ComposerError(None, None, "over a limit or not plain", event.start_mark)
+
+            def scalar(event: yaml.ScalarEvent) -> Any:
+                text = event.value
+                if len(text) > most_chars:
+                    raise refuse(event)
+                known = built[event.implicit[0]]  # a plain scalar's tag depends on its text, any other's is str
+                value = known.get(text, known)
+                if value is known:
+                    tag = self.resolve(yaml.ScalarNode, text, event.implicit)
+                    construct = constructors.get(tag)
+                    if construct is None:
+                        raise refuse(event)
+                    value = construct(self, yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style))
+                    if len(known) >= 20_000:
+                        known.clear()
+                    known[text] = value
+                return value
+
+            def node(event: yaml.Event, depth: int) -> Any:
+                """A node at `depth`, counted by its caller."""
+                nonlocal counted
+                kind = event.__class__
+                if kind is scalar_event:
+                    return scalar(event)
+                if kind is not mapping_start and kind is not sequence_start:  # an alias (of no anchor)
+                    raise refuse(event)
+                mark = event.start_mark
+                depth += 1  # of its children
+                if kind is mapping_start:
+                    data = YamlMap()
+                    data.pos = (mark.line + 1, mark.column + 1)
+                    key_pos, value_pos = data.key_pos, data.value_pos
+                    event = get()
+                    while event.__class__ is not mapping_end:
+                        counted += 2
+                        if depth > most_depth or counted > most_nodes:
+                            raise refuse(event)
+                        key_mark = event.start_mark
+                        key = scalar(event) if event.__class__ is scalar_event else node(event, depth)
+                        if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
+                            key = str(key)
+                        if key in data:
+                            raise refuse(event)
+                        event = get()
+                        mark = event.start_mark
+                        data[key] = scalar(event) if event.__class__ is scalar_event else node(event, depth)
+                        key_pos[key] = (key_mark.line + 1, key_mark.column + 1)
+                        value_pos[key] = (mark.line + 1, mark.column + 1)
+                        event = get()
+                    return data
+                items = YamlList()
+                items.pos = (mark.line + 1, mark.column + 1)
+                item_pos = items.item_pos
+                event = get()
+                while event.__class__ is not sequence_end:
+                    counted += 1
+                    if depth > most_depth or counted > most_nodes:
+                        raise refuse(event)
+                    mark = event.start_mark
+                    items.append(scalar(event) if event.__class__ is scalar_event else node(event, depth))
+                    item_pos.append((mark.line + 1, mark.column + 1))
+                    event = get()
+                return items
+
+            get()  # the stream's start
+            event = get()
+            if event.__class__ is yaml.StreamEndEvent:
+                return None
+            counted = 1
+            try:
+                data = node(get(), 1)  # after the document's start; limits are at least 1
+            except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
+                raise refuse(event) from None
+            get()  # the document's end
+            event = get()
+            if event.__class__ is not yaml.StreamEndEvent:
+                raise refuse(event)  # a second document
+            return data
 
         def _check_graph(self, root: yaml.Node) -> None:
             """Refuse (for SafeLineLoader to word it) a graph that may pass a limit. Nodes are counted
