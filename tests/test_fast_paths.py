@@ -352,6 +352,8 @@ yaml_text = st.lists(yaml_piece, max_size=30).map("".join)
 @settings(max_examples=600, deadline=None)
 @given(yaml_text, st.sampled_from([None, ("CCHC_MAX_YAML_DEPTH", "3"), ("CCHC_MAX_YAML_NODES", "4"),
                                    ("CCHC_MAX_STRING_CHARS", "4")]))
+@example("a{a: {b: ", None).via("an empty value in braces: libyaml places it elsewhere")
+@example("x: [a: , {b: }, {? : c}]\ny: {&a b: }", None).via("empty values in brackets and braces")
 def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit):
     """Data, positions, and every refusal (limits included) are the same with either composer."""
     from engine.inputs import yamlio
@@ -371,6 +373,7 @@ def test_yaml_composed_in_c_loads_and_refuses_as_the_python_composer(text, limit
 @example("{a: b, c: d}", ("CCHC_MAX_YAML_NODES", "4")).via("a key and its value over the limit")
 @example("[abcd, abcde]", ("CCHC_MAX_STRING_CHARS", "4")).via("a text one character over the limit")
 @example("[true, 'true', 1.5, \"1.5\", ~, '~', 2023-01-02, '2023-01-02']", None).via("plain and quoted alike")
+@example("x: [a: , {b: }, {? : c}]\ny: {b: , c}", None).via("empty values in brackets and braces")
 def test_a_tree_built_in_one_walk_loads_and_refuses_as_the_constructor_builds_it(text, limit):
     """The C loader's one walk over a tree (no anchor, tag or merge key) and its general path (the
     graph checked against the limits, then constructed) give the same data, positions and refusals."""

@@ -226,6 +226,9 @@ SafeLineLoader.add_constructor("tag:yaml.org,2002:timestamp", SafeLineLoader.con
 _SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp")}
+# An empty plain scalar inside brackets or braces (`{b: }`, `[a: ]`): libyaml places it at the token
+# after it, the pure-Python parser right after the `:` before it. A document holding one is read by
+# SafeLineLoader, so that its positions do not depend on the parser ("empty in flow" below).
 _PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> its tag, for CSafeLineLoader
 # Whether a scalar is plain -> its text -> its value, for CSafeLineLoader._built
 _BUILT: dict[bool, dict[str, Any]] = {True: {}, False: {}}
@@ -301,6 +304,14 @@ if yaml.__with_libyaml__:
             def refuse(event: yaml.Event) -> yaml.YAMLError:
                 return yaml.composer.ComposerError(None, None, "over a limit or not plain", event.start_mark)
 
+            def child(event: yaml.Event, depth: int, flow: bool) -> Any:
+                """A collection's child, `flow` when it stands in brackets or braces."""
+                if event.__class__ is scalar_event:
+                    if flow and not event.value and event.implicit[0]:
+                        raise refuse(event)  # empty in flow
+                    return scalar(event)
+                return node(event, depth, flow)
+
             def scalar(event: yaml.ScalarEvent) -> Any:
                 text = event.value
                 if len(text) > most_chars:
@@ -318,8 +329,8 @@ if yaml.__with_libyaml__:
                     known[text] = value
                 return value
 
-            def node(event: yaml.Event, depth: int) -> Any:
-                """A node at `depth`, counted by its caller."""
+            def node(event: yaml.Event, depth: int, flow: bool = False) -> Any:
+                """A node at `depth`, counted by its caller (`flow`: inside brackets or braces)."""
                 nonlocal counted
                 kind = event.__class__
                 if kind is scalar_event:
@@ -327,6 +338,7 @@ if yaml.__with_libyaml__:
                 if kind is not mapping_start and kind is not sequence_start:  # an alias (of no anchor)
                     raise refuse(event)
                 mark = event.start_mark
+                flow = flow or bool(event.flow_style)
                 depth += 1  # of its children
                 if kind is mapping_start:
                     data = YamlMap()
@@ -338,14 +350,14 @@ if yaml.__with_libyaml__:
                         if depth > most_depth or counted > most_nodes:
                             raise refuse(event)
                         key_mark = event.start_mark
-                        key = scalar(event) if event.__class__ is scalar_event else node(event, depth)
+                        key = child(event, depth, flow)
                         if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
                             key = str(key)
                         if key in data:
                             raise refuse(event)
                         event = get()
                         mark = event.start_mark
-                        data[key] = scalar(event) if event.__class__ is scalar_event else node(event, depth)
+                        data[key] = child(event, depth, flow)
                         key_pos[key] = (key_mark.line + 1, key_mark.column + 1)
                         value_pos[key] = (mark.line + 1, mark.column + 1)
                         event = get()
@@ -359,7 +371,7 @@ if yaml.__with_libyaml__:
                     if depth > most_depth or counted > most_nodes:
                         raise refuse(event)
                     mark = event.start_mark
-                    items.append(scalar(event) if event.__class__ is scalar_event else node(event, depth))
+                    items.append(child(event, depth, flow))
                     item_pos.append((mark.line + 1, mark.column + 1))
                     event = get()
                 return items
@@ -389,20 +401,22 @@ if yaml.__with_libyaml__:
             counted = [0]
             scalar, mapping = yaml.ScalarNode, yaml.MappingNode
 
-            def walk(node: yaml.Node, depth: int) -> None:
+            def walk(node: yaml.Node, depth: int, flow: bool = False) -> None:
                 counted[0] += 1
                 if depth > most_depth or counted[0] > most_nodes:
                     raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
                 if node.__class__ is scalar:
-                    if len(node.value) > most_chars:
-                        raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)
-                elif node.__class__ is mapping:
+                    if len(node.value) > most_chars or (flow and not node.value and not node.style):
+                        raise yaml.composer.ComposerError(None, None, "over a limit", node.start_mark)  # or empty in flow
+                    return
+                inside = flow or bool(node.flow_style)  # everything in brackets or braces is in flow
+                if node.__class__ is mapping:
                     for key, value in node.value:
-                        walk(key, depth + 1)
-                        walk(value, depth + 1)
+                        walk(key, depth + 1, inside)
+                        walk(value, depth + 1, inside)
                 else:
                     for child in node.value:
-                        walk(child, depth + 1)
+                        walk(child, depth + 1, inside)
 
             try:
                 walk(root, 1)
