@@ -3,6 +3,7 @@ for ASCII text, dates read without strptime, decimals made exact without a Decim
 without a search for the decimal places, limits read once per file."""
 from __future__ import annotations
 
+import functools
 import unicodedata
 from datetime import date
 from decimal import Decimal
@@ -276,14 +277,29 @@ def test_the_quick_schema_check_of_documents_shaped_by_each_plain_schema_agrees_
     from engine.inputs import schema
 
     name = data.draw(st.sampled_from(PLAIN_SCHEMAS))
+    definition = data.draw(st.sampled_from(_definitions(name)))
+    shaped, validator = _shaped_by(name, definition)
+    doc = data.draw(shaped)
+    assert schema._quick_check(name, definition)(doc) == (not list(validator.iter_errors(doc)))
+
+
+@functools.cache
+def _definitions(name: str) -> list[str]:
+    from engine.inputs import schema
+
+    return ["", *schema.load_schema(name).get("$defs", {})]
+
+
+@functools.cache
+def _shaped_by(name: str, definition: str):
+    """Documents near the shape of a plain schema (or one of its definitions), and jsonschema's
+    validator of it: built once each, not for every example."""
+    from engine.inputs import schema
+
     full = schema.load_schema(name)
-    definitions = ["", *full.get("$defs", {})]
-    definition = data.draw(st.sampled_from(definitions))
     target = full["$defs"][definition] if definition else full
-    doc = data.draw(_near(target, full.get("$defs", {})))
-    jsonschema_finds = list(schema._Validator({"$defs": full.get("$defs", {}), "$ref": f"#/$defs/{definition}"}
-                                              if definition else full).iter_errors(doc))
-    assert schema._quick_check(name, definition)(doc) == (not jsonschema_finds)
+    whole = {"$defs": full.get("$defs", {}), "$ref": f"#/$defs/{definition}"} if definition else full
+    return _near(target, full.get("$defs", {})), schema._Validator(whole)
 
 
 def test_a_schema_with_other_keywords_is_left_to_jsonschema():
