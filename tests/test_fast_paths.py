@@ -221,7 +221,7 @@ def test_the_quick_schema_check_holds_exactly_when_jsonschema_finds_nothing(doc)
     from engine.inputs import schema
 
     full = schema.load_schema("evidence.schema.json")
-    assert schema._plain_schema("evidence.schema.json", "")
+    assert schema._plain_schema("evidence.schema.json")
     assert schema._quick_check("evidence.schema.json", "")(doc) == (not list(schema._Validator(full).iter_errors(doc)))
 
 
@@ -305,9 +305,9 @@ def _shaped_by(name: str, definition: str):
 def test_a_schema_with_other_keywords_is_left_to_jsonschema():
     from engine.inputs import schema
 
-    assert not schema._plain_schema("criteria.schema.json", "")  # enum, pattern …: jsonschema alone
+    assert not schema._plain_schema("criteria.schema.json")  # enum, pattern …: jsonschema alone
     assert schema._quick_check("criteria.schema.json", "") is None
-    assert all(schema._plain_schema(name, "") for name in PLAIN_SCHEMAS)
+    assert all(schema._plain_schema(name) for name in PLAIN_SCHEMAS)
 
 
 # points n/d in [0, 50] with d ≤ 12, drawn as two integers (st.fractions costs ten times more per draw)

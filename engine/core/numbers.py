@@ -225,23 +225,24 @@ def words_number(value: Fraction) -> str:
     return exact_text(value).replace(".", ",")
 
 
+def _half_up(value: Fraction, places: int) -> int:
+    """|value| × 10^places rounded half-up to an integer, exactly."""
+    n, d = value.numerator, value.denominator
+    return (abs(n) * 10 ** places * 2 + d) // (2 * d)
+
+
 def round_half_up(value: Fraction, places: int = 2) -> Decimal:
     q = Decimal(1).scaleb(-places)
-    # Exact: scale, then round the exact rational half-up by integer arithmetic.
-    scaled = value * (10 ** places)
-    sign = -1 if scaled < 0 else 1
-    a = abs(scaled)
-    n = (a.numerator * 2 + a.denominator) // (2 * a.denominator)
-    return (Decimal(sign * n) * q).quantize(q)
+    sign = -1 if value < 0 else 1
+    return (Decimal(sign * _half_up(value, places)) * q).quantize(q)
 
 
 def display(value: Fraction, places: int = 2, *, vietnamese: bool = False) -> str:
     """Rounded for people: half-up, fixed decimals; `93,54` with the Vietnamese comma. The text
     `round_half_up` gives, made from its integer without a Decimal."""
-    n, d = value.numerator, value.denominator
-    rounded = (abs(n) * 10 ** places * 2 + d) // (2 * d)  # |value| × 10^places, half-up
+    rounded = _half_up(value, places)
     digits = str(rounded).rjust(places + 1, "0")
-    text = ("-" if n < 0 and rounded else "") + (digits[:-places] + "." + digits[-places:] if places else digits)
+    text = ("-" if value.numerator < 0 and rounded else "") + (digits[:-places] + "." + digits[-places:] if places else digits)
     return text.replace(".", ",") if vietnamese else text
 
 

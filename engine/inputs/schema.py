@@ -77,7 +77,7 @@ _TYPE_TESTS = {"string": lambda v: isinstance(v, str), "object": lambda v: isins
 
 
 @lru_cache(maxsize=None)
-def _plain_schema(schema_name: str, definition: str) -> bool:
+def _plain_schema(schema_name: str) -> bool:
     """Whether the schema uses only keywords `_quick_check` reads (a `const` only of a text, `$ref` only
     to the schema's own `$defs`)."""
     def plain(node: Any) -> bool:
@@ -104,7 +104,7 @@ def _quick_check(schema_name: str, definition: str) -> Optional[Callable[[Any], 
     it (or against one of its `$defs`): the same answer as `_Validator` gives, without its errors;
     anything unexpected answers False (then jsonschema decides, and says why). None for another
     schema."""
-    if not _plain_schema(schema_name, definition):
+    if not _plain_schema(schema_name):
         return None
     full = load_schema(schema_name)
     defs: dict[str, Optional[Callable[[Any], bool]]] = {}
@@ -149,9 +149,7 @@ def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
     required = tuple(schema.get("required", ()))
     min_properties = schema.get("minProperties", 0)
     props = {key: _compiled(sub, defs) for key, sub in schema.get("properties", {}).items()}
-    extra = schema.get("additionalProperties", True)
-    any_extra = extra is True
-    extra_ok = None if any_extra else _compiled(extra, defs)
+    extra_ok = _compiled(schema.get("additionalProperties", True), defs)
     min_items = schema.get("minItems", 0)
     items_ok = _compiled(schema.get("items", True), defs)
     min_length = schema.get("minLength", 0)
@@ -179,7 +177,7 @@ def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
                     check = props[key]
                     if check is not None and not check(value):
                         return False
-                elif not any_extra and extra_ok is not None and not extra_ok(value):
+                elif extra_ok is not None and not extra_ok(value):
                     return False
         elif isinstance(v, list):
             if len(v) < min_items:

@@ -24,6 +24,7 @@ import yaml
 from ..core.errors import Problem
 from ..core.i18n import N_, _
 from ..core.limits import check_file_size, limit, over
+from ..core.memo import remember
 from ..core.numbers import check_digits
 
 Pos = tuple[int, int]  # 1-based line and column
@@ -83,10 +84,7 @@ class SafeLineLoader(yaml.SafeLoader):
         key = (id(self.yaml_implicit_resolvers), value, implicit)
         tag = _SCALAR_TAGS.get(key)
         if tag is None:
-            tag = super().resolve(kind, value, implicit)
-            if len(_SCALAR_TAGS) >= 20_000:
-                _SCALAR_TAGS.clear()
-            _SCALAR_TAGS[key] = tag
+            tag = remember(_SCALAR_TAGS, key, super().resolve(kind, value, implicit))
         return tag
 
     def _start_limits(self) -> None:
@@ -229,7 +227,7 @@ _SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
 # An empty plain scalar inside brackets or braces (`{b: }`, `[a: ]`): libyaml places it at the token
 # after it, the pure-Python parser right after the `:` before it. A document holding one is read by
 # SafeLineLoader, so that its positions do not depend on the parser ("empty in flow" below).
-_PLAIN_TAGS: dict[str, str] = {}  # a plain scalar's text -> its tag, for CSafeLineLoader
+
 # Whether a scalar is plain -> its text -> its value, for CSafeLineLoader._built
 _BUILT: dict[bool, dict[str, Any]] = {True: {}, False: {}}
 
@@ -260,19 +258,13 @@ if yaml.__with_libyaml__:
             self._plain_keys(stream)
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            """As SafeLineLoader resolves (it has no path resolvers): a plain scalar's tag looked up
-            by its text alone, any other node's the default of its kind."""
+            """As SafeLineLoader resolves (it has no path resolvers): a plain scalar's tag by its text
+            (looked up once per text there), any other node's the default of its kind."""
             if kind is not yaml.ScalarNode:
                 return self.DEFAULT_MAPPING_TAG if kind is yaml.MappingNode else self.DEFAULT_SEQUENCE_TAG
             if not implicit[0]:
                 return self.DEFAULT_SCALAR_TAG
-            tag = _PLAIN_TAGS.get(value)
-            if tag is None:
-                tag = SafeLineLoader.resolve(self, kind, value, implicit)
-                if len(_PLAIN_TAGS) >= 20_000:
-                    _PLAIN_TAGS.clear()
-                _PLAIN_TAGS[value] = tag
-            return tag
+            return SafeLineLoader.resolve(self, kind, value, implicit)
 
         def get_single_data(self) -> Any:
             if self._tree:
@@ -323,10 +315,8 @@ if yaml.__with_libyaml__:
                     construct = constructors.get(tag)
                     if construct is None:
                         raise refuse(event)
-                    value = construct(self, yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style))
-                    if len(known) >= 20_000:
-                        known.clear()
-                    known[text] = value
+                    value = remember(known, text, construct(self, yaml.ScalarNode(tag, text, event.start_mark,
+                                                                                  event.end_mark, event.style)))
                 return value
 
             def node(event: yaml.Event, depth: int, flow: bool = False) -> Any:

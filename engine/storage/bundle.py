@@ -751,20 +751,23 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
     heads = {k[:width] for k in keys}
     sizes = sorted({len(k) for k in keys}, reverse=True)  # the lengths a path standing at a place may have
 
+    def standing(text: str, i: int, end: int) -> int:
+        """Where the longest input path that stands whole at `i` (ending by `end`) ends; 0 if none."""
+        for size in sizes:
+            j = i + size
+            if j <= end and text[i:j] in keys and _path_ends(text, j):
+                return j
+        return 0
+
     def replace(value: str) -> str:
         out, last, i, n = [], 0, 0, len(value)
         while i <= n - width:
-            if value[i:i + width] in heads and _path_starts(value, i):
-                for size in sizes:
-                    j = i + size
-                    if j <= n and value[i:j] in keys and _path_ends(value, j):
-                        out += [value[last:i], names[value[i:j]]]
-                        last = i = j
-                        break
-                else:
-                    i += 1
-                continue
-            i += 1
+            j = standing(value, i, n) if value[i:i + width] in heads and _path_starts(value, i) else 0
+            if j:
+                out += [value[last:i], names[value[i:j]]]
+                last = i = j
+            else:
+                i += 1
         return "".join(out) + value[last:] if out else value
 
     fixed: dict[bytes, bytes] = {}  # results repeat their strings (titles, labels, file names) unit after unit
@@ -815,12 +818,10 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
             end = text.index('"', i)
             if text.startswith(":", end + 1):
                 continue
-            for size in sizes:
-                j = i + size
-                if j <= end and text[i:j] in keys and _path_ends(text, j):
-                    out += [text[last:i], names[text[i:j]]]
-                    last = j
-                    break
+            j = standing(text, i, end)
+            if j:
+                out += [text[last:i], names[text[i:j]]]
+                last = j
         return "".join(out) + text[last:] if out else text
 
     import orjson
