@@ -21,18 +21,19 @@ def pytest_addoption(parser):
                      help="also run tests marked slow (large runs measured in minutes)")
 
 
-# The test files that take longest, longest first (each 5 to 75 s of CPU when run alone on this 2-core
-# machine; the others about a second). With `-n 2 --dist loadfile` a file runs whole on one worker, in
+# The test files that take longest, longest first (each about 2 to 50 s of CPU in a whole run on this
+# 2-core machine; the others under 2 s). With `-n 2 --dist loadfile` a file runs whole on one worker, in
 # the order collected: started first, the long files end before the short ones, and the two workers
 # finish close together instead of one running a long file alone at the end. Files not named here
 # follow, as collected.
 LONGEST_FIRST = (
-    "test_shipped.py", "test_differential.py", "test_cli_core.py", "test_bundle.py", "test_web_serve.py",
-    "test_fast_paths.py", "test_fuzz_results.py", "test_properties.py", "test_performance.py", "test_outputs.py",
-    "test_office_reports.py", "test_language.py", "test_web_browser_round.py", "test_reports_browser.py",
-    "test_hostile_inputs.py", "test_web_round.py", "test_archive.py", "test_round.py", "test_streaming.py",
-    "test_replay.py", "test_round_workers.py", "test_intake.py", "test_reports.py", "test_web_browser.py",
-    "test_validation.py", "test_fuzz_loaders.py", "test_web_scoring.py", "test_web_security.py", "test_web_lock.py",
+    "test_shipped.py", "test_differential.py", "test_fast_paths.py", "test_cli_core.py", "test_web_serve.py",
+    "test_bundle.py", "test_performance.py", "test_properties.py", "test_fuzz_results.py", "test_outputs.py",
+    "test_office_reports.py", "test_language.py", "test_web_browser_round.py", "test_web_round.py",
+    "test_streaming.py", "test_reports_browser.py", "test_hostile_inputs.py", "test_web_browser.py",
+    "test_csv_fast_paths.py", "test_archive.py", "test_web_scoring.py", "test_intake.py", "test_web_security.py",
+    "test_decide_fast_paths.py", "test_round.py", "test_round_workers.py", "test_replay.py", "test_fuzz_loaders.py",
+    "test_reports.py", "test_web_lock.py",
 )
 
 

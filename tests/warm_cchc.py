@@ -91,7 +91,7 @@ def serve(address: str) -> None:
     for name in PRELOAD:
         try:
             importlib.import_module(name)
-        except ImportError:
+        except Exception:  # noqa: BLE001 - the command that needs it imports it again and fails as it would
             pass
     gc.freeze()  # what the server imported is never collected, nor copied into a child by the collector
     listener = socket.socket(socket.AF_UNIX)
