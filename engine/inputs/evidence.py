@@ -26,9 +26,9 @@ from ..core.memo import remember
 from ..core.model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from ..core.numbers import NumberError, exact_text
 from .roundio import refuse_links
-from .tables import (Cell, ProblemSink, Span, as_bool, as_date, as_int, as_number, cell_loc, cell_locator,
-                     columns_fit, load_mapping, nfc, read_each, read_table, row_citation, rows_from_csv,
-                     rows_from_xlsx, scan_csv, span_rows, table_rows, text_of)
+from .tables import (Cell, ProblemSink, Span, as_bool, as_date, as_int, as_number, cell_loc, cell_locator, cited,
+                     columns_fit, load_mapping, nfc, picked_cells, read_each, read_table, rows_from_csv, rows_from_xlsx,
+                     scan_csv, span_cells, span_rows, table_rows, text_of)
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -117,46 +117,46 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     table = read_table(path, name, sink, CSV_COLUMNS, REQUIRED_COLUMNS)
     if table is None:
         return []
-    return _table_units(path, name, *table, sink)
+    header, rows, sheet = table
+    return _table_units(path, name, header, picked_cells(CSV_COLUMNS, rows), sheet, sink)
 
 
-def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[int, dict]], sheet: str,
+def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[int, tuple[str, ...]]], sheet: str,
                  sink: ProblemSink) -> list[RawUnit]:
-    """The units of a table's rows (all of its rows, or every row of some of its units)."""
+    """The units of a table's rows (all of its rows, or every row of some of its units), each row
+    the tuple of its cells in `CSV_COLUMNS`' order."""
     locate = cell_locator(name, header, sheet)
+    folder = path.parent
     units: dict[tuple[str, str], RawUnit] = {}
     for rowno, cells in rows:
         at = lambda col: locate(rowno, col)  # noqa: E731
-        get = cells.get
-        unit_id, unit_name, unit_type, period = get("unit_id"), get("unit_name"), get("unit_type"), get("period")
+        (unit_id, unit_name, unit_type, period, metric, option, value, numerator, denominator, document, when, issuer,
+         file, reason, na) = cells
         if not (unit_id and unit_name and unit_type and period):
-            for needed in REQUIRED_COLUMNS:
-                if not get(needed):
+            for needed, text in zip(REQUIRED_COLUMNS, cells):
+                if not text:
                     sink.add(at(needed), _("{column} is empty").format(column=needed))
             continue
         key = (unit_id, period)
         unit = units.get(key)
         if unit is None:
-            unit = units[key] = RawUnit(unit_id, unit_name, unit_type, period, at("unit_id"), name, path.parent,
+            unit = units[key] = RawUnit(unit_id, unit_name, unit_type, period, at("unit_id"), name, folder,
                                          period_location=at("period"))
         elif unit.unit_name != unit_name or unit.unit_type != unit_type:
             sink.add(at("unit_name"), _("unit {unit} is named or typed differently than on "
                                         "{at}").format(unit=unit.unit_id, at=unit.location))
-        na = get("not_applicable", "")
-        metric = get("metric", "")
         if na:
             if metric:
                 sink.add(at("not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
             elif na in unit.not_applicable:
                 sink.add(at("not_applicable"), _("item {code} is declared not applicable twice").format(code=na))
             else:
-                unit.not_applicable[na] = (cells.get("reason", ""), at("not_applicable"))
+                unit.not_applicable[na] = (reason, at("not_applicable"))
             continue
         if not metric:
             sink.add(at("metric"), _("metric is empty (or give not_applicable)"))
             continue
-        citation = row_citation(cells, at, sink)
-        option = cells.get("option", "")
+        citation = cited(document, when, issuer, file, at, sink)
         existing = unit.metrics.get(metric)
         if option:
             raw = existing or RawValue(location=at("metric"), citation=citation)
@@ -169,19 +169,24 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
             if option in raw.responses:
                 sink.add(at("option"), _("answer option {option!r} of {metric} is given twice").format(
                     option=option, metric=metric))
-            raw.responses[option] = (cells.get("value", ""), at("value"))
+            raw.responses[option] = (value, at("value"))
             unit.metrics[metric] = raw
             continue
         if existing is not None:
             sink.add(at("metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
                 metric=metric, unit=unit.unit_id, at=existing.location))
             continue
-        raw = RawValue(location=locate(rowno, "metric"), citation=citation, reason=get("reason", ""))
-        for k in ("value", "numerator", "denominator"):
-            text = get(k, "")
-            if text != "":
-                raw.given.add(k)
-                setattr(raw, k, Cell(text, locate, rowno, k))  # located when a problem names it
+        raw = RawValue(location=locate(rowno, "metric"), citation=citation, reason=reason)
+        given = raw.given
+        if value != "":
+            given.add("value")
+            raw.value = Cell(value, locate, rowno, "value")  # located when a problem names it
+        if numerator != "":
+            given.add("numerator")
+            raw.numerator = Cell(numerator, locate, rowno, "numerator")
+        if denominator != "":
+            given.add("denominator")
+            raw.denominator = Cell(denominator, locate, rowno, "denominator")
         unit.metrics[metric] = raw
     return list(units.values())
 
@@ -808,7 +813,7 @@ def read_piece(piece: EvidencePiece, criteria: CriteriaSet) -> tuple[list[Eviden
     if isinstance(piece, TableUnits):
         name = str(piece.path)
         header = list(piece.header)
-        units = _table_units(piece.path, name, header, table_rows(header, span_rows(piece.path, piece.spans), name, sink),
+        units = _table_units(piece.path, name, header, span_cells(piece.path, piece.spans, header, CSV_COLUMNS, name, sink),
                              "", sink)
     else:
         units = _read_files(piece, sink)

@@ -1,0 +1,100 @@
+"""The quick ways of reading a CSV file's rows give exactly what the general ways give: the rows of
+plain spans picked into tuples without a dictionary per row."""
+from __future__ import annotations
+
+import codecs
+import csv
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from engine.inputs import tables
+from engine.inputs.evidence import CSV_COLUMNS
+from engine.inputs.tables import ProblemSink, picked_cells, scan_csv, span_cells, span_rows, table_rows
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+plain_cell = st.text(st.sampled_from("ab 7eé\u0301\u2028\t"), max_size=6)  # NFD é, white space
+cell = plain_cell | st.text(st.sampled_from("a,\"\r"), max_size=3)  # quoted, a line ended by CR
+row = st.lists(plain_cell, min_size=3, max_size=3) | st.lists(cell, max_size=5)  # mostly the header's width
+named = st.sampled_from(["unit_id", "metric", "value", "other", "reason"])
+header = st.lists(named, min_size=3, max_size=3, unique=True) | st.lists(
+    named | st.just(""), min_size=1, max_size=4, unique_by=lambda h: h or object())  # a column without a name
+
+
+def outcome(read):
+    sink = ProblemSink()
+    try:
+        return read(sink), sink.problems
+    except csv.Error as exc:
+        return str(exc), sink.problems
+
+
+@SETTINGS
+@given(header, st.lists(row.map(",".join), max_size=12), st.lists(st.booleans(), max_size=12), st.lists(st.booleans(), max_size=12),
+       st.sampled_from(["3", "5", "20000"]))
+@example(["unit_id", "metric", "value"], ["u1,m, 7 ", "u1,m2,8", "", " , ,", "u2,m,9,9", "u2,e\u0301,x", "u3,\"a,b\",c"],
+         [True] * 7, [True] * 7, "20000")
+@example(["unit_id", "", "value"], ["u1,,7", "u1,x,7"], [], [], "20000")  # a value in a column without a name
+def test_rows_picked_from_spans_are_the_rows_read_by_every_check(monkeypatch, names, lines, cuts, kept, most):
+    """A file's rows as the index finds them, cut into spans anywhere between rows, some rows left
+    out: every kept row, as a tuple of the evidence columns, and every problem, as `table_rows`
+    reads them from `span_rows`."""
+    monkeypatch.setenv("CCHC_MAX_STRING_CHARS", most)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "e.csv"
+        path.write_bytes(("\n".join([",".join(names)] + lines) + "\n").encode("utf-8"))
+        found: list[tuple[int, int, int]] = []
+        names = scan_csv(path, "e.csv", ProblemSink(), lambda n, start, end, _row: found.append((start, end, n)))
+        if names is None:
+            return
+        spans: list[list[int]] = []
+        for i, (start, end, n) in enumerate(found[1:]):
+            if not (kept[i] if i < len(kept) else True):
+                continue
+            if spans and spans[-1][1] == start and not (cuts[i] if i < len(cuts) else False):
+                spans[-1][1] = end
+            else:
+                spans.append([start, end, n])
+        spans_ = [tuple(s) for s in spans]
+        quick = outcome(lambda sink: list(span_cells(path, spans_, names, CSV_COLUMNS, "e.csv", sink)))
+        general = outcome(lambda sink: list(picked_cells(CSV_COLUMNS, table_rows(names, span_rows(path, spans_), "e.csv",
+                                                                                   sink))))
+    assert quick == general
+
+
+file_text = st.lists(st.lists(st.text(st.sampled_from("ab 7\"\r\x00e\u0301é"), max_size=4), max_size=4).map(",".join),
+                     max_size=6).map("\n".join)
+
+
+@SETTINGS
+@given(file_text, st.sampled_from(["", "\n"]), st.sampled_from([b"", codecs.BOM_UTF8, b"\xff"]),
+       st.sampled_from(["2", "1000000"]), st.sampled_from([8, tables.SMALL_FILE]))
+@example("task,lead\nA,B", "\n", b"", "1000000", tables.SMALL_FILE)
+def test_a_small_plain_file_read_whole_gives_what_scanning_it_gives(monkeypatch, text, end, prefix, rows, small):
+    """A file's header, rows and problems are the same read whole (a task list) as scanned row by
+    row, whatever it holds: quotes, CR, NUL, NFD text, a byte order mark or a byte that is not
+    UTF-8, more rows than allowed, more bytes than a file read whole may have."""
+    monkeypatch.setenv("CCHC_MAX_ROWS", rows)
+    monkeypatch.setattr(tables, "SMALL_FILE", small)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "tasks.csv"
+        path.write_bytes(prefix + (text + end).encode("utf-8"))
+        quick = outcome(lambda sink: tables.rows_from_csv(path, "tasks.csv", sink))
+        general = outcome(lambda sink: tables.scanned_rows(path, "tasks.csv", sink))
+        taken = tables.plain_csv_file(path) is not None
+    assert quick == general
+    if prefix != b"\xff" and text and '"' not in text and "\r" not in text and rows != "2" and small > 8:
+        assert taken  # the quick way is taken whenever it can be
+
+
+def test_a_file_over_the_size_limit_is_refused_whatever_way_it_is_read(monkeypatch, tmp_path):
+    monkeypatch.setenv("CCHC_MAX_FILE_MB", "1")
+    monkeypatch.setattr(tables, "SMALL_FILE", 4 * 1024 * 1024)
+    path = tmp_path / "tasks.csv"
+    path.write_text("task,lead\n" + "a,b\n" * 300_000)
+    quick = outcome(lambda sink: tables.rows_from_csv(path, "tasks.csv", sink))
+    assert quick == outcome(lambda sink: tables.scanned_rows(path, "tasks.csv", sink))
+    assert quick[0] == ([], []) and "file is 1.1 MB" in quick[1][0].message
