@@ -10,9 +10,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from engine.inputs import tables
+from engine.inputs import evidence, tables
 from engine.inputs.evidence import CSV_COLUMNS
-from engine.inputs.tables import ProblemSink, picked_cells, scan_csv, span_cells, span_rows, table_rows
+from engine.inputs.tables import (ProblemSink, column_names, picked_cells, scan_csv, span_cells, span_rows,
+                                  table_rows)
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -98,3 +99,59 @@ def test_a_file_over_the_size_limit_is_refused_whatever_way_it_is_read(monkeypat
     quick = outcome(lambda sink: tables.rows_from_csv(path, "tasks.csv", sink))
     assert quick == outcome(lambda sink: tables.scanned_rows(path, "tasks.csv", sink))
     assert quick[0] == ([], []) and "file is 1.1 MB" in quick[1][0].message
+
+
+index_cell = st.sampled_from(["u1", "u2", " u1 ", "e\u0301", "é", "", " ", "x,y", "a\"b", "a\rb", "\x00", "\t"])
+index_line = st.lists(index_cell, max_size=6).map(",".join)
+FITS = "unit_id,unit_name,unit_type,period,metric"
+
+
+def index_of(path, monkeypatch, plain):
+    if not plain:
+        monkeypatch.setattr(evidence, "_plain_index", lambda path, index: None)
+    found = outcome(lambda sink: evidence._index_table(path, "e.csv", sink))
+    return found[0] and (found[0][0], {u: list(s) for u, s in found[0][1].items()}), found[1]
+
+
+def plainly_indexed(path):
+    """What `_plain_index` finds (None when it does not read the file) and what scanning it finds."""
+    quick, general = evidence._TableIndex(), evidence._TableIndex()
+    first = evidence._plain_index(path, quick)
+    header = scan_csv(path, "e.csv", ProblemSink(), general.visit)
+    return [(found, dict(ix.units), ix.rows_from, ix.rows_to) for found, ix in ((first, quick), (header, general))]
+
+
+@SETTINGS
+@given(st.sampled_from([FITS, "metric,unit_id,unit_name,unit_type,period", "unit_id,bogus", "value", "",
+                        "\"unit_id\",metric"]),
+       st.lists(index_line, max_size=8), st.sampled_from(["", "\n"]), st.sampled_from([b"", codecs.BOM_UTF8, b"\xff"]),
+       st.sampled_from(["3", "1000000"]), st.sampled_from([6, 131072]), st.sampled_from([4, evidence.PLAIN_BLOCK]))
+@example(FITS, ["u1,m,1", "u1,n,2", "", "u2,m,1", "u1,p,3", " , ", "u2,n,2"], "", b"", "1000000", 131072, 4)
+@example(FITS, [",u1", "", ""], "", b"", "1000000", 131072, 4)  # a blank row after a row without a unit
+def test_a_plain_file_is_indexed_as_scanning_it_indexes_it(monkeypatch, head, lines, end, prefix, rows, field, block):
+    """Where each unit's rows stand, and every problem, are the same found by cutting plain lines
+    at commas as by scanning them with the CSV reader: units given in turns, blank and empty rows,
+    white space, NFD text, quotes, CR, NUL, a byte order mark or a byte that is not UTF-8, a last
+    line without its line break, more rows than allowed, a field longer than the reader's limit,
+    lines cut across blocks, a header that does not fit (every row then checked)."""
+    monkeypatch.setenv("CCHC_MAX_ROWS", rows)
+    before = csv.field_size_limit(field)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "e.csv"
+            path.write_bytes(prefix + ("\n".join([head] + lines) + end).encode("utf-8"))
+            with monkeypatch.context() as patch:
+                patch.setattr(evidence, "PLAIN_BLOCK", block)
+                quick = index_of(path, patch, True)
+                (first, *found), (header, *scanned) = plainly_indexed(path)
+            with monkeypatch.context() as patch:
+                general = index_of(path, patch, False)
+    finally:
+        csv.field_size_limit(before)
+    assert quick == general
+    if first is not None:
+        assert header is not None and found == scanned
+        assert column_names(first, "e.csv", "", ProblemSink()) == header
+    if head.startswith("unit_id") and prefix != b"\xff" and not any(c in "".join(lines) for c in "\"\r") \
+            and rows != "3" and field > 6:
+        assert first is not None  # the quick way is taken whenever it can be

@@ -51,7 +51,7 @@ def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], 
     plain = plain_csv_file(path)
     if plain is None:
         return scanned_rows(path, name, sink)
-    header = _header(plain[0], name, "", sink)
+    header = column_names(plain[0], name, "", sink)
     if header is None:
         return [], []
     return header, list(table_rows(header, enumerate(plain[1:], start=2), name, sink))
@@ -170,7 +170,7 @@ def scan_csv(path: Path, name: str, sink: ProblemSink,
     if first is None:
         sink.add(Location(name, 1, 1), _("empty file: expected a header row"))
         return None
-    return _header(first, name, "", sink)
+    return column_names(first, name, "", sink)
 
 
 def plain_csv_rows(text: str) -> Optional[list[list[str]]]:
@@ -269,7 +269,7 @@ def _plain_row(joined: str, row: list[str], most: int) -> bool:
             and (len(joined) - len(row) + 1 <= most or max(map(len, row)) <= most))
 
 
-def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:
+def column_names(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:
     """Column names, lower-case; None (with the problems in `sink`) when a name is given twice,
     whatever its case (`value` and `VALUE`: which one would count?), or there are too many."""
     header = [nfc(h).lower() if h is not None else "" for h in raw]
@@ -374,7 +374,7 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
     if not rows or rows[0][0] != 1:
         sink.add(Location.in_sheet(name, ws.title, "A", 1), _("empty sheet: expected a header row"))
         return [], [], ws.title
-    written = _header(rows[0][1], name, ws.title, sink)
+    written = column_names(rows[0][1], name, ws.title, sink)
     if written is None:
         return [], [], ws.title
     header = [workbook.column_of(h) for h in written]
@@ -647,7 +647,7 @@ def columns_fit(header: list[str], name: str, sink: ProblemSink, columns: tuple[
     for needed in required:
         if needed not in header:
             where = _(" on sheet {sheet!r}: {expected}").format(sheet=sheet, expected=workbook.expected_sheet()) if sheet else ""
-            sink.add(cell_loc(name, header, 1, header[0], sheet), _("missing column {column}{where}").format(
+            sink.add(cell_loc(name, header, 1, header[0] if header else "", sheet), _("missing column {column}{where}").format(
                 column=workbook.label(needed), where=where))
             bad = True
     return not bad
