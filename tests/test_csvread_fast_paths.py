@@ -10,9 +10,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from engine.core.errors import Location
+from engine.core.model import MetricSpec
 from engine.inputs import evidence, tables
 from engine.inputs.evidence import CSV_COLUMNS
-from engine.inputs.tables import (ProblemSink, column_names, picked_cells, scan_csv, span_cells, span_rows,
+from engine.inputs.tables import (Cell, ProblemSink, column_names, picked_cells, scan_csv, span_cells, span_rows,
                                   table_rows)
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -155,3 +157,27 @@ def test_a_plain_file_is_indexed_as_scanning_it_indexes_it(monkeypatch, head, li
     if head.startswith("unit_id") and prefix != b"\xff" and not any(c in "".join(lines) for c in "\"\r") \
             and rows != "3" and field > 6:
         assert first is not None  # the quick way is taken whenever it can be
+
+
+number_text = st.text(st.sampled_from("0123456789.,% -/e１"), max_size=8) | st.from_regex(
+    r"[0-9]{1,4}([.,][0-9]{1,3})?", fullmatch=True)
+
+
+@SETTINGS
+@given(st.sampled_from(["percent", "count", "points", "boolean", "date", "category"]), number_text)
+@example("percent", "100.00")
+@example("percent", "100.01")
+@example("count", "2.000")
+@example("points", "0,5")
+def test_a_plainly_written_number_is_typed_as_every_check_types_it(kind, text):
+    """A number typed straight from its digits is the value every check gives it, with no problem;
+    anything else (other kinds, white space, signs, groups, exponents, out of range) is left to them."""
+    quick = evidence.plain_number(kind, text)
+    if quick is evidence._UNTYPED:
+        return
+    unit = evidence.RawUnit("u1", "U", "district", "2023", Location("e.csv", 2, 1), "e.csv", Path("."))
+    sink = ProblemSink()
+    typed = evidence.typed_anew(MetricSpec("m", kind, "m"), evidence.RawValue(
+        value=Cell(text, Location("e.csv", 2, 7)), location=Location("e.csv", 2, 5), given={"value"}), unit, sink)
+    assert not sink.problems and typed is not None
+    assert typed.value == quick and type(typed.value) is type(quick)

@@ -381,15 +381,37 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
     key = (spec.kind, text)
     value = _TYPED.get(key, _UNTYPED)
     if value is _UNTYPED:
-        typed = typed_anew(spec, raw, unit, sink)
-        if typed is not None:
-            remember(_TYPED, key, typed.value)
-        return typed
+        value = plain_number(spec.kind, text)
+        if value is _UNTYPED:
+            typed = typed_anew(spec, raw, unit, sink)
+            if typed is not None:
+                remember(_TYPED, key, typed.value)
+            return typed
+        remember(_TYPED, key, value)
     errors_before = len(sink.problems)
     citation = _citation(raw.citation, unit, raw.location, sink)
     if len(sink.problems) > errors_before:
         return None
     return MetricValue(spec.id, spec.kind, value, citation, raw.location, None, None, raw.reason)
+
+
+_PLAIN_NUMBER = re.compile(r"([0-9]{1,50})(?:[.,]([0-9]{1,50}))?")  # ASCII digits, one separator, short of MAX_DIGITS
+
+
+def plain_number(kind: str, text: str) -> Any:
+    """The value `typed_anew` gives a lone value of a percent, count or points metric written
+    plainly (ASCII digits with at most one decimal separator, no white space, a percent at most
+    100, a count without separator); `_UNTYPED` for any other text or kind."""
+    m = _PLAIN_NUMBER.fullmatch(text)
+    if m is None:
+        return _UNTYPED
+    digits, frac = m.groups()
+    if kind == "count":
+        return int(digits) if frac is None else _UNTYPED
+    if kind != "percent" and kind != "points":
+        return _UNTYPED
+    value = Fraction(int(digits)) if frac is None else Fraction(int(digits + frac), 10 ** len(frac))
+    return _UNTYPED if kind == "percent" and value > 100 else value
 
 
 def typed_anew(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:
