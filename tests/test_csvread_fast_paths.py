@@ -181,3 +181,25 @@ def test_a_plainly_written_number_is_typed_as_every_check_types_it(kind, text):
         value=Cell(text, Location("e.csv", 2, 7)), location=Location("e.csv", 2, 5), given={"value"}), unit, sink)
     assert not sink.problems and typed is not None
     assert typed.value == quick and type(typed.value) is type(quick)
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from(["A", "B", "Z"]), number_text | st.sampled_from(["", " 7 ", "x", "0"]),
+                       max_size=3))
+@example({"A": "2.000", "B": "0"})
+@example({"A": "0", "B": "0"})
+def test_response_counts_written_plainly_are_typed_as_every_check_types_them(monkeypatch, counts):
+    """A survey metric's answer counts give the same value and the same problems, each count typed
+    straight from its digits or by every check."""
+    spec = MetricSpec("m", "responses", "m", options=("A", "B"))
+    unit = evidence.RawUnit("u1", "U", "district", "2023", Location("e.csv", 2, 1), "e.csv", Path("."))
+
+    def typed():
+        sink = ProblemSink()
+        raw = evidence.RawValue(location=Location("e.csv", 2, 5), given={"responses"}, responses={
+            option: (text, Location("e.csv", row, 7)) for row, (option, text) in enumerate(counts.items(), start=2)})
+        return evidence.typed_anew(spec, raw, unit, sink), sink.problems
+
+    quick = typed()
+    monkeypatch.setattr(evidence, "plain_number", lambda kind, text: evidence._UNTYPED)
+    assert quick == typed()

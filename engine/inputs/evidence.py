@@ -494,7 +494,9 @@ def typed_anew(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink
                         option=opt, options=", ".join(spec.options)), at)
                     continue
                 try:
-                    c = as_int(v)
+                    c = plain_number("count", v) if v.__class__ is str else _UNTYPED
+                    if c is _UNTYPED:
+                        c = as_int(v)
                 except (ValueError, TypeError, ArithmeticError) as exc:
                     bad(_("response count for {option!r} must be a whole number, got {value!r}").format(
                         option=opt, value=text_of(v)[0]) + _detail(exc), at)
