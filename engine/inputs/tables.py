@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import functools
 import io
 import itertools
 import os
@@ -291,7 +290,14 @@ def column_names(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -
 def _limit_once(name: str) -> Callable[[], int]:
     """The limit `name`, read from the environment when first asked for and then kept: a table's
     rows all ask for it, and a file read with none of them does not read (or refuse) it."""
-    return functools.cache(lambda: limit(name))
+    found: list[int] = []
+
+    def most() -> int:
+        if not found:
+            found.append(limit(name))
+        return found[0]
+
+    return most
 
 
 def _cells(header: list[str], row: Iterable[Any], where: Callable[[int], Location], sink: ProblemSink,
