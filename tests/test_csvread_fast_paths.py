@@ -36,12 +36,15 @@ def outcome(read):
 
 
 @SETTINGS
-@given(header, st.lists(row.map(",".join), max_size=12), st.lists(st.booleans(), max_size=12), st.lists(st.booleans(), max_size=12),
-       st.sampled_from(["3", "5", "20000"]))
-@example(["unit_id", "metric", "value"], ["u1,m, 7 ", "u1,m2,8", "", " , ,", "u2,m,9,9", "u2,e\u0301,x", "u3,\"a,b\",c"],
-         [True] * 7, [True] * 7, "20000")
-@example(["unit_id", "", "value"], ["u1,,7", "u1,x,7"], [], [], "20000")  # a value in a column without a name
-def test_rows_picked_from_spans_are_the_rows_read_by_every_check(monkeypatch, names, lines, cuts, kept, most):
+@given(header, st.lists(row.map(",".join), max_size=12), st.lists(st.booleans(), max_size=12),
+       st.lists(st.booleans(), max_size=12), st.sampled_from(["3", "5", "20000"]),
+       st.sampled_from([CSV_COLUMNS, ("value",), ("nothing", "metric")]))
+@example(["unit_id", "metric", "value"],
+         ["u1,m, 7 ", "u1,m2,8", "", " , ,", "u2,m,9,9", "u2,e\u0301,x", "u3,\"a,b\",c"], [True] * 7, [True] * 7,
+         "20000", CSV_COLUMNS)
+@example(["unit_id", "", "value"], ["u1,,7", "u1,x,7"], [], [], "20000", CSV_COLUMNS)  # a value without a column name
+def test_rows_picked_from_spans_are_the_rows_read_by_every_check(monkeypatch, names, lines, cuts, kept, most,
+                                                                 columns):
     """A file's rows as the index finds them, cut into spans anywhere between rows, some rows left
     out: every kept row, as a tuple of the evidence columns, and every problem, as `table_rows`
     reads them from `span_rows`."""
@@ -62,8 +65,8 @@ def test_rows_picked_from_spans_are_the_rows_read_by_every_check(monkeypatch, na
             else:
                 spans.append([start, end, n])
         spans_ = [tuple(s) for s in spans]
-        quick = outcome(lambda sink: list(span_cells(path, spans_, names, CSV_COLUMNS, "e.csv", sink)))
-        general = outcome(lambda sink: list(picked_cells(CSV_COLUMNS, table_rows(names, span_rows(path, spans_), "e.csv",
+        quick = outcome(lambda sink: list(span_cells(path, spans_, names, columns, "e.csv", sink)))
+        general = outcome(lambda sink: list(picked_cells(columns, table_rows(names, span_rows(path, spans_), "e.csv",
                                                                                    sink))))
     assert quick == general
 

@@ -940,8 +940,8 @@ def read_piece(piece: EvidencePiece, criteria: CriteriaSet) -> tuple[list[Eviden
     if isinstance(piece, TableUnits):
         name = str(piece.path)
         header = list(piece.header)
-        units = _table_units(piece.path, name, header, span_cells(piece.path, piece.spans, header, CSV_COLUMNS, name, sink),
-                             "", sink)
+        rows = span_cells(piece.path, piece.spans, header, CSV_COLUMNS, name, sink)
+        units = _table_units(piece.path, name, header, rows, "", sink)
     else:
         units = _read_files(piece, sink)
     firsts: list[tuple[str, Location, str]] = []

@@ -231,7 +231,8 @@ def span_cells(path: Path, spans: Iterable[Span], header: list[str], columns: tu
     has its rows of the header's width split, stripped and picked here; any other row is read by
     `table_rows`."""
     width = len(header) if "" not in header else -1
-    pick = itemgetter(*(header.index(c) if c in header else len(header) for c in columns))
+    at = [header.index(c) if c in header else len(header) for c in columns]
+    pick = itemgetter(*at) if len(at) > 1 else lambda cells: tuple(cells[i] for i in at)
     most = _limit_once("string_chars")
     with open(path, "rb") as fh:
         for start, end, first in spans:
