@@ -902,14 +902,17 @@ def _plain_index(path: Path, index: _TableIndex) -> Optional[list[str]]:
                 return None
             lines = data.split(b"\n")
             lines.pop()  # after the last line break
+            if n + len(lines) > most:
+                return None
             blank = False
             for line in lines:
                 n += 1
-                if n > most or len(line) >= field:
+                if len(line) >= field:
                     return None
                 end = start + len(line) + 1
                 cells = line.split(b",", col + 1)
-                before, unit = unit, nfc(cells[col].decode("utf-8")) if col < len(cells) else ""
+                text = cells[col].decode("utf-8") if col < len(cells) else ""
+                before, unit = unit, text.strip() if text.isascii() else nfc(text)
                 if unit and unit == before and spans[-2] == start:  # the next row of the same unit
                     spans[-2] = end
                     blank = False
