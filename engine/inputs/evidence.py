@@ -7,6 +7,8 @@ column, or Excel `Sheet!B7`).
 from __future__ import annotations
 
 import calendar
+import codecs
+import csv
 import difflib
 import os
 import re
@@ -20,15 +22,16 @@ from typing import Any, Iterable, Optional, Union
 
 from .. import methods
 from . import workbook
-from ..core.errors import EvidenceError, Location, Problem, did_you_mean
+from ..core.errors import EvidenceError, InputError, Location, Problem, did_you_mean
 from ..core.i18n import _, both
+from ..core.limits import limit
 from ..core.memo import remember
 from ..core.model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, MetricValue, Task)
 from ..core.numbers import NumberError, exact_text
 from .roundio import refuse_links
-from .tables import (Cell, ProblemSink, Span, as_bool, as_date, as_int, as_number, cell_loc, cell_locator,
-                     columns_fit, load_mapping, nfc, read_each, read_table, row_citation, rows_from_csv,
-                     rows_from_xlsx, scan_csv, span_rows, table_rows, text_of)
+from .tables import (Cell, ProblemSink, Span, as_bool, as_date, as_int, as_number, cell_loc, cell_locator, cited,
+                     column_names, columns_fit, load_mapping, nfc, picked_cells, plain_csv_rows, read_each, read_table,
+                     rows_from_csv, rows_from_xlsx, scan_csv, span_cells, span_rows, table_rows, text_of)
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -117,46 +120,46 @@ def _read_table(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     table = read_table(path, name, sink, CSV_COLUMNS, REQUIRED_COLUMNS)
     if table is None:
         return []
-    return _table_units(path, name, *table, sink)
+    header, rows, sheet = table
+    return _table_units(path, name, header, picked_cells(CSV_COLUMNS, rows), sheet, sink)
 
 
-def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[int, dict]], sheet: str,
+def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[int, tuple[str, ...]]], sheet: str,
                  sink: ProblemSink) -> list[RawUnit]:
-    """The units of a table's rows (all of its rows, or every row of some of its units)."""
+    """The units of a table's rows (all of its rows, or every row of some of its units), each row
+    the tuple of its cells in `CSV_COLUMNS`' order."""
     locate = cell_locator(name, header, sheet)
+    folder = path.parent
     units: dict[tuple[str, str], RawUnit] = {}
     for rowno, cells in rows:
         at = lambda col: locate(rowno, col)  # noqa: E731
-        get = cells.get
-        unit_id, unit_name, unit_type, period = get("unit_id"), get("unit_name"), get("unit_type"), get("period")
+        (unit_id, unit_name, unit_type, period, metric, option, value, numerator, denominator, document, when, issuer,
+         file, reason, na) = cells
         if not (unit_id and unit_name and unit_type and period):
-            for needed in REQUIRED_COLUMNS:
-                if not get(needed):
+            for needed, text in zip(REQUIRED_COLUMNS, cells):
+                if not text:
                     sink.add(at(needed), _("{column} is empty").format(column=needed))
             continue
         key = (unit_id, period)
         unit = units.get(key)
         if unit is None:
-            unit = units[key] = RawUnit(unit_id, unit_name, unit_type, period, at("unit_id"), name, path.parent,
+            unit = units[key] = RawUnit(unit_id, unit_name, unit_type, period, at("unit_id"), name, folder,
                                          period_location=at("period"))
         elif unit.unit_name != unit_name or unit.unit_type != unit_type:
             sink.add(at("unit_name"), _("unit {unit} is named or typed differently than on "
                                         "{at}").format(unit=unit.unit_id, at=unit.location))
-        na = get("not_applicable", "")
-        metric = get("metric", "")
         if na:
             if metric:
                 sink.add(at("not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
             elif na in unit.not_applicable:
                 sink.add(at("not_applicable"), _("item {code} is declared not applicable twice").format(code=na))
             else:
-                unit.not_applicable[na] = (cells.get("reason", ""), at("not_applicable"))
+                unit.not_applicable[na] = (reason, at("not_applicable"))
             continue
         if not metric:
             sink.add(at("metric"), _("metric is empty (or give not_applicable)"))
             continue
-        citation = row_citation(cells, at, sink)
-        option = cells.get("option", "")
+        citation = cited(document, when, issuer, file, at, sink)
         existing = unit.metrics.get(metric)
         if option:
             raw = existing or RawValue(location=at("metric"), citation=citation)
@@ -169,19 +172,24 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
             if option in raw.responses:
                 sink.add(at("option"), _("answer option {option!r} of {metric} is given twice").format(
                     option=option, metric=metric))
-            raw.responses[option] = (cells.get("value", ""), at("value"))
+            raw.responses[option] = (value, at("value"))
             unit.metrics[metric] = raw
             continue
         if existing is not None:
             sink.add(at("metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
                 metric=metric, unit=unit.unit_id, at=existing.location))
             continue
-        raw = RawValue(location=locate(rowno, "metric"), citation=citation, reason=get("reason", ""))
-        for k in ("value", "numerator", "denominator"):
-            text = get(k, "")
-            if text != "":
-                raw.given.add(k)
-                setattr(raw, k, Cell(text, locate, rowno, k))  # located when a problem names it
+        raw = RawValue(location=locate(rowno, "metric"), citation=citation, reason=reason)
+        given = raw.given
+        if value != "":
+            given.add("value")
+            raw.value = Cell(value, locate, rowno, "value")  # located when a problem names it
+        if numerator != "":
+            given.add("numerator")
+            raw.numerator = Cell(numerator, locate, rowno, "numerator")
+        if denominator != "":
+            given.add("denominator")
+            raw.denominator = Cell(denominator, locate, rowno, "denominator")
         unit.metrics[metric] = raw
     return list(units.values())
 
@@ -373,15 +381,37 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
     key = (spec.kind, text)
     value = _TYPED.get(key, _UNTYPED)
     if value is _UNTYPED:
-        typed = typed_anew(spec, raw, unit, sink)
-        if typed is not None:
-            remember(_TYPED, key, typed.value)
-        return typed
+        value = plain_number(spec.kind, text)
+        if value is _UNTYPED:
+            typed = typed_anew(spec, raw, unit, sink)
+            if typed is not None:
+                remember(_TYPED, key, typed.value)
+            return typed
+        remember(_TYPED, key, value)
     errors_before = len(sink.problems)
     citation = _citation(raw.citation, unit, raw.location, sink)
     if len(sink.problems) > errors_before:
         return None
     return MetricValue(spec.id, spec.kind, value, citation, raw.location, None, None, raw.reason)
+
+
+_PLAIN_NUMBER = re.compile(r"([0-9]{1,50})(?:[.,]([0-9]{1,50}))?")  # ASCII digits, one separator, short of MAX_DIGITS
+
+
+def plain_number(kind: str, text: str) -> Any:
+    """The value `typed_anew` gives a lone value of a percent, count or points metric written
+    plainly (ASCII digits with at most one decimal separator, no white space, a percent at most
+    100, a count without separator); `_UNTYPED` for any other text or kind."""
+    m = _PLAIN_NUMBER.fullmatch(text)
+    if m is None:
+        return _UNTYPED
+    digits, frac = m.groups()
+    if kind == "count":
+        return int(digits) if frac is None else _UNTYPED
+    if kind != "percent" and kind != "points":
+        return _UNTYPED
+    value = Fraction(int(digits)) if frac is None else Fraction(int(digits + frac), 10 ** len(frac))
+    return _UNTYPED if kind == "percent" and value > 100 else value
 
 
 def typed_anew(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:
@@ -464,7 +494,9 @@ def typed_anew(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink
                         option=opt, options=", ".join(spec.options)), at)
                     continue
                 try:
-                    c = as_int(v)
+                    c = plain_number("count", v) if v.__class__ is str else _UNTYPED
+                    if c is _UNTYPED:
+                        c = as_int(v)
                 except (ValueError, TypeError, ArithmeticError) as exc:
                     bad(_("response count for {option!r} must be a whole number, got {value!r}").format(
                         option=opt, value=text_of(v)[0]) + _detail(exc), at)
@@ -764,39 +796,142 @@ def _index_table(path: Path, name: str, sink: ProblemSink) -> Optional[tuple[lis
     """Where each unit's rows stand in a CSV evidence file, by the text of its unit_id cell in the
     order units first appear: flat (start byte, end byte, first row) triples, the rows that follow
     each other merged. None (the problems in `sink`) when the file or its header is refused."""
-    units: dict[str, array] = {}
-    column: list[Optional[int]] = [None]
-    last: list[Any] = [None, 0, 0]  # the unit of the row before; where the data rows start and end
-
-    def visit(n: int, start: int, end: int, row: list[str]) -> None:
-        if n == 1:
-            names = [nfc(h).lower() for h in row]
-            column[0] = names.index("unit_id") if "unit_id" in names else None
-            last[1] = end
-            return
-        last[2] = end
-        if not "".join(row).strip():  # a blank row (no cell holds anything but white space): skipped by every reader
-            return
-        col = column[0]
-        unit = nfc(row[col]) if col is not None and col < len(row) else ""
-        spans = units.get(unit)
-        if spans is None:
-            spans = units[unit] = array("q")
-        elif last[0] == unit and spans[-2] == start:
-            spans[-2] = end
-            return
-        spans.extend((start, end, n))
-        last[0] = unit
-
-    header = scan_csv(path, name, sink, visit)
+    index = _TableIndex()
+    first = _plain_index(path, index)
+    if first is None:
+        index = _TableIndex()
+        header = scan_csv(path, name, sink, index.visit)
+    else:
+        header = column_names(first, name, "", sink)
     if header is None:
         return None
     if not columns_fit(header, name, sink, CSV_COLUMNS, REQUIRED_COLUMNS):
-        if last[2] > last[1]:  # every row is still checked, as when the file is read whole
-            for _row in table_rows(header, span_rows(path, [(last[1], last[2], 2)]), name, sink):
+        if index.rows_to > index.rows_from:  # every row is still checked, as when the file is read whole
+            for _row in table_rows(header, span_rows(path, [(index.rows_from, index.rows_to, 2)]), name, sink):
                 pass
         return None
-    return header, units
+    return header, index.units
+
+
+class _TableIndex:
+    """`_index_table`'s units, filled row by row."""
+
+    def __init__(self) -> None:
+        self.units: dict[str, array] = {}
+        self.column: Optional[int] = None  # of unit_id
+        self.last: Optional[str] = None  # the unit of the row before
+        self.rows_from = self.rows_to = 0  # where the data rows start and end
+
+    def named(self, row: list[str], end: int) -> None:
+        """The header row, ending at byte `end`."""
+        names = [nfc(h).lower() for h in row]
+        self.column = names.index("unit_id") if "unit_id" in names else None
+        self.rows_from = end
+
+    def visit(self, n: int, start: int, end: int, row: list[str]) -> None:
+        """`scan_csv`'s visit of each row."""
+        if n == 1:
+            self.named(row, end)
+            return
+        self.rows_to = end
+        if not "".join(row).strip():  # a blank row (no cell holds anything but white space): skipped by every reader
+            return
+        col = self.column
+        self.add(nfc(row[col]) if col is not None and col < len(row) else "", start, end, n)
+
+    def add(self, unit: str, start: int, end: int, n: int) -> None:
+        """Row `n` of `unit`, from byte `start` to `end`."""
+        spans = self.units.get(unit)
+        if spans is None:
+            spans = self.units[unit] = array("q")
+        elif self.last == unit and spans[-2] == start:
+            spans[-2] = end
+            return
+        spans.extend((start, end, n))
+        self.last = unit
+
+
+PLAIN_BLOCK = 1024 * 1024  # bytes read at a time by `_plain_index`
+
+
+def _plain_index(path: Path, index: _TableIndex) -> Optional[list[str]]:
+    """What `scan_csv(path, ..., index.visit)` does to `index`, for a file that is plain throughout
+    (UTF-8 without a quote or a carriage return, every line shorter than the CSV reader's field
+    limit, within the size and row limits, a header row): each line is cut at its commas as bytes
+    and only its unit_id cell decoded. The header's cells; None when the file is not so plain (then
+    `index` is to be dropped and the file scanned)."""
+    try:
+        most = limit("rows") + 1
+        if path.stat().st_size > limit("file_mb") * 1024 * 1024:
+            return None
+        fh = open(path, "rb")
+    except (InputError, OSError):
+        return None
+    field = csv.field_size_limit()
+    with fh:
+        head = fh.readline()
+        start = len(head)
+        if head.startswith(codecs.BOM_UTF8):
+            head = head[len(codecs.BOM_UTF8):]
+        if len(head) >= field:
+            return None
+        try:
+            rows = plain_csv_rows(head.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+        if not rows:
+            return None
+        index.named(rows[0], start)
+        col, n, rest, add = index.column, 1, b"", index.add
+        if col is None:
+            return None
+        unit = spans = None  # the unit of the row before, its spans
+        while True:
+            block = fh.read(PLAIN_BLOCK)
+            data = rest + block
+            if block:  # whole lines now, the rest with the next block
+                cut = data.rfind(b"\n") + 1
+                data, rest = data[:cut], data[cut:]
+            elif data:  # the last line, without its line break: read as if it had one, then put right
+                data += b"\n"
+            if b'"' in data or b"\r" in data:
+                return None
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+            lines = data.split(b"\n")
+            lines.pop()  # after the last line break
+            if n + len(lines) > most:
+                return None
+            blank = False
+            for line in lines:
+                n += 1
+                if len(line) >= field:
+                    return None
+                end = start + len(line) + 1
+                cells = line.split(b",", col + 1)
+                text = cells[col].decode("utf-8") if col < len(cells) else ""
+                before, unit = unit, text.strip() if text.isascii() else nfc(text)
+                if unit and unit == before and spans[-2] == start:  # the next row of the same unit
+                    spans[-2] = end
+                    blank = False
+                else:
+                    blank = not unit and not line.decode("utf-8").replace(",", "").strip()
+                    if blank:
+                        unit = before
+                    else:
+                        add(unit, start, end, n)
+                        spans = index.units[unit]
+                start = end
+            if block:
+                continue
+            if data:  # the last line had no line break
+                start -= 1
+                if not blank:
+                    spans[-2] = start
+            index.rows_to = start if n > 1 else 0
+            return rows[0]
 
 
 def read_piece(piece: EvidencePiece, criteria: CriteriaSet) -> tuple[list[EvidenceRecord], list[Problem],
@@ -808,8 +943,8 @@ def read_piece(piece: EvidencePiece, criteria: CriteriaSet) -> tuple[list[Eviden
     if isinstance(piece, TableUnits):
         name = str(piece.path)
         header = list(piece.header)
-        units = _table_units(piece.path, name, header, table_rows(header, span_rows(piece.path, piece.spans), name, sink),
-                             "", sink)
+        rows = span_cells(piece.path, piece.spans, header, CSV_COLUMNS, name, sink)
+        units = _table_units(piece.path, name, header, rows, "", sink)
     else:
         units = _read_files(piece, sink)
     firsts: list[tuple[str, Location, str]] = []

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import codecs
 import csv
-import functools
 import io
 import itertools
+import os
 import re
 import unicodedata
 import zipfile
 import zlib
+from operator import itemgetter
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -44,6 +45,46 @@ class ProblemSink:
 
 
 def rows_from_csv(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], list[tuple[int, dict]]]:
+    """A CSV file's header and rows (`table_rows`); ([], []) with the problems in `sink` when the
+    file or its header is refused. A small plain file (a task list) is read in one go."""
+    plain = plain_csv_file(path)
+    if plain is None:
+        return scanned_rows(path, name, sink)
+    header = column_names(plain[0], name, "", sink)
+    if header is None:
+        return [], []
+    return header, list(table_rows(header, enumerate(plain[1:], start=2), name, sink))
+
+
+SMALL_FILE = 1024 * 1024  # bytes: a file read whole by `plain_csv_file`
+
+
+def plain_csv_file(path: Path) -> Optional[list[list[str]]]:
+    """The rows `scan_csv` reads in a file of at most `SMALL_FILE` bytes that it would take whole:
+    within the size and row limits, UTF-8 (after a byte order mark), not empty, and plain
+    (`plain_csv_rows`). None otherwise: `scan_csv` then reads it and says what is wrong."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > SMALL_FILE or size > limit("file_mb") * MB:
+                return None
+            data = fh.read(size + 1)
+        most = limit("rows") + 1
+    except (InputError, OSError):
+        return None
+    if len(data) > size:  # grown while read
+        return None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        rows = plain_csv_rows(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+    return rows if rows and len(rows) <= most else None
+
+
+def scanned_rows(path: Path, name: str, sink: ProblemSink) -> tuple[list[str], list[tuple[int, dict]]]:
+    """`rows_from_csv` by `scan_csv`, whatever the file."""
     rows: list[list[str]] = []
     header = scan_csv(path, name, sink, lambda n, start, end, row: rows.append(row) if n > 1 else None)
     if header is None:
@@ -128,7 +169,7 @@ def scan_csv(path: Path, name: str, sink: ProblemSink,
     if first is None:
         sink.add(Location(name, 1, 1), _("empty file: expected a header row"))
         return None
-    return _header(first, name, "", sink)
+    return column_names(first, name, "", sink)
 
 
 def plain_csv_rows(text: str) -> Optional[list[list[str]]]:
@@ -182,6 +223,44 @@ def span_rows(path: Path, spans: Iterable[Span]) -> Iterator[tuple[int, list[str
             yield from enumerate(csv.reader(io.StringIO(text, newline="")) if rows is None else rows, start=first)
 
 
+def span_cells(path: Path, spans: Iterable[Span], header: list[str], columns: tuple[str, ...], name: str,
+               sink: ProblemSink) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """What `table_rows` gives for the rows of `spans`, each as the tuple of its cells in `columns`'
+    order ("" for a column the header lacks). A span whose text is plain (`plain_csv_rows`, in
+    NFC, every line shorter than the longest cell allowed) and whose header names every column
+    has its rows of the header's width split, stripped and picked here; any other row is read by
+    `table_rows`."""
+    width = len(header) if "" not in header else -1
+    at = [header.index(c) if c in header else len(header) for c in columns]
+    pick = itemgetter(*at) if len(at) > 1 else lambda cells: tuple(cells[i] for i in at)
+    most = _limit_once("string_chars")
+    with open(path, "rb") as fh:
+        for start, end, first in spans:
+            fh.seek(start)
+            text = fh.read(end - start).decode("utf-8")
+            rows = plain_csv_rows(text)
+            if rows is None:
+                rows = list(csv.reader(io.StringIO(text, newline="")))
+            elif width > 0 and (text.isascii() or unicodedata.is_normalized("NFC", text)) \
+                    and (len(text) < most() or max(map(len, text.split("\n"))) < most()):
+                for i, row in enumerate(rows, start=first):
+                    if len(row) == width:
+                        cells = [c.strip() for c in row]
+                        if any(cells):
+                            cells.append("")
+                            yield i, pick(cells)
+                    else:
+                        yield from picked_cells(columns, table_rows(header, [(i, row)], name, sink))
+                continue
+            yield from picked_cells(columns, table_rows(header, enumerate(rows, start=first), name, sink))
+
+
+def picked_cells(columns: tuple[str, ...], rows: Iterable[tuple[int, dict]]) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """Rows of cells by column name as tuples of their cells in `columns`' order ("" when absent)."""
+    for i, cells in rows:
+        yield i, tuple([cells.get(c, "") for c in columns])
+
+
 def _plain_row(joined: str, row: list[str], most: int) -> bool:
     """Whether `_cells` would take every cell of a CSV row as it stands, stripped: each is in NFC
     (checked on the row joined by line breaks, which NFC never composes across) and none is longer
@@ -190,7 +269,7 @@ def _plain_row(joined: str, row: list[str], most: int) -> bool:
             and (len(joined) - len(row) + 1 <= most or max(map(len, row)) <= most))
 
 
-def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:
+def column_names(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Optional[list[str]]:
     """Column names, lower-case; None (with the problems in `sink`) when a name is given twice,
     whatever its case (`value` and `VALUE`: which one would count?), or there are too many."""
     header = [nfc(h).lower() if h is not None else "" for h in raw]
@@ -212,7 +291,14 @@ def _header(raw: Iterable[Any], name: str, sheet: str, sink: ProblemSink) -> Opt
 def _limit_once(name: str) -> Callable[[], int]:
     """The limit `name`, read from the environment when first asked for and then kept: a table's
     rows all ask for it, and a file read with none of them does not read (or refuse) it."""
-    return functools.cache(lambda: limit(name))
+    found: list[int] = []
+
+    def most() -> int:
+        if not found:
+            found.append(limit(name))
+        return found[0]
+
+    return most
 
 
 def _cells(header: list[str], row: Iterable[Any], where: Callable[[int], Location], sink: ProblemSink,
@@ -295,7 +381,7 @@ def rows_from_xlsx(path: Path, name: str, sink: ProblemSink,
     if not rows or rows[0][0] != 1:
         sink.add(Location.in_sheet(name, ws.title, "A", 1), _("empty sheet: expected a header row"))
         return [], [], ws.title
-    written = _header(rows[0][1], name, ws.title, sink)
+    written = column_names(rows[0][1], name, ws.title, sink)
     if written is None:
         return [], [], ws.title
     header = [workbook.column_of(h) for h in written]
@@ -525,12 +611,19 @@ def load_mapping(path: Path, name: str, schema: str, what: str,
 
 def row_citation(cells: dict, at: Callable[[str], Location], sink: ProblemSink) -> Optional[dict]:
     """The citation a table row gives in its document / date / issuer / file columns."""
-    if cells.get("document"):
-        citation = {"document": cells["document"], "issuer": cells.get("issuer", ""), "file": cells.get("file", "")}
-        if cells.get("date"):
-            citation["date"] = cells["date"]
+    get = cells.get
+    return cited(get("document", ""), get("date", ""), get("issuer", ""), get("file", ""), at, sink)
+
+
+def cited(document: str, when: str, issuer: str, file: str, at: Callable[[str], Location],
+          sink: ProblemSink) -> Optional[dict]:
+    """`row_citation` of a row's document, date, issuer and file cells ("" for a column not given)."""
+    if document:
+        citation = {"document": document, "issuer": issuer, "file": file}
+        if when:
+            citation["date"] = when
         return citation
-    if cells.get("date") or cells.get("issuer") or cells.get("file"):
+    if when or issuer or file:
         sink.add(at("document"), _("a citation needs its document number"))
     return None
 
@@ -561,7 +654,7 @@ def columns_fit(header: list[str], name: str, sink: ProblemSink, columns: tuple[
     for needed in required:
         if needed not in header:
             where = _(" on sheet {sheet!r}: {expected}").format(sheet=sheet, expected=workbook.expected_sheet()) if sheet else ""
-            sink.add(cell_loc(name, header, 1, header[0], sheet), _("missing column {column}{where}").format(
+            sink.add(cell_loc(name, header, 1, header[0] if header else "", sheet), _("missing column {column}{where}").format(
                 column=workbook.label(needed), where=where))
             bad = True
     return not bad
