@@ -51,7 +51,7 @@ class RawValue:
     citation: Optional[dict] = None
     reason: str = ""
     location: Optional[Location] = None
-    value_pos: Optional[Pos] = None  # where a YAML `value` stands in the file of `location` (a table cell carries its own)
+    value_pos: Optional[Pos] = None  # where a YAML `value` stands in `location`'s file (a table cell has its own)
     given: set = field(default_factory=set)  # which of value/numerator/... were present
     key_pos: Optional[Pos] = None  # where its metric id is written (a YAML key) in that file, when not `location`
 

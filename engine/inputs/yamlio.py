@@ -259,7 +259,8 @@ if yaml.__with_libyaml__:
         checked against the size, depth and length limits, and constructed as there: the same data
         and positions, several times faster. A document it refuses, or that may pass a limit, is
         read again by SafeLineLoader alone, so that the decision, message and position a person
-        sees do not depend on the parser."""
+        sees do not depend on the parser. A tree written in plain lines (`_plain_lines`) is read
+        without the parser at all."""
 
         check_event = yaml.cyaml.CParser.check_event
         peek_event = yaml.cyaml.CParser.peek_event
