@@ -15,7 +15,8 @@ import re
 import stat
 from array import array
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
@@ -32,6 +33,7 @@ from .roundio import refuse_links
 from .tables import (Cell, ProblemSink, Span, as_bool, as_date, as_int, as_number, cell_loc, cell_locator, cited,
                      column_names, columns_fit, load_mapping, nfc, picked_cells, plain_csv_rows, read_each, read_table,
                      rows_from_csv, rows_from_xlsx, scan_csv, span_cells, span_rows, table_rows, text_of)
+from .yamlio import Pos
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
                "numerator", "denominator", "document", "date", "issuer", "file", "reason",
@@ -52,12 +54,17 @@ class RawValue:
     citation: Optional[dict] = None
     reason: str = ""
     location: Optional[Location] = None
-    value_location: Optional[Location] = None  # where a YAML `value` stands (a table cell carries its own)
+    value_pos: Optional[Pos] = None  # where a YAML `value` stands in `location`'s file (a table cell has its own)
     given: set = field(default_factory=set)  # which of value/numerator/... were present
-    key_location: Optional[Location] = None  # where its metric id is written (a YAML key), when not `location`
+    key_pos: Optional[Pos] = None  # where its metric id is written (a YAML key) in that file, when not `location`
 
     def value_at(self) -> Optional[Location]:
-        return text_of(self.value)[1] or self.value_location
+        own = text_of(self.value)[1]
+        return own or (Location(self.location.file, *self.value_pos) if self.value_pos and self.location else None)
+
+    def key_at(self) -> Optional[Location]:
+        """Where its metric id is written: its YAML key, else `location`."""
+        return Location(self.location.file, *self.key_pos) if self.key_pos and self.location else self.location
 
 
 @dataclass
@@ -93,12 +100,10 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
         unit.criteria = (nfc(str(doc["criteria"])), at(doc.key_pos, "criteria"))
     metrics = doc.get("metrics") or {}
     for mid, m in metrics.items():
-        raw = RawValue(location=at(metrics.value_pos, mid), reason=nfc(m.get("reason", "")),
-                       citation=m.get("citation"), key_location=at(metrics.key_pos, mid))
-        raw.given = {k for k in ("value", "numerator", "denominator", "responses", "tasks", "tasks_file") if k in m}
-        raw.value, raw.numerator, raw.denominator = m.get("value"), m.get("numerator"), m.get("denominator")
-        if "value" in m:
-            raw.value_location = at(m.value_pos, "value")
+        # the places of its key and value are kept as positions, made locations only when a problem names them
+        raw = RawValue(m.get("value"), m.get("numerator"), m.get("denominator"), citation=m.get("citation"),
+                       reason=nfc(m["reason"]) if "reason" in m else "", location=at(metrics.value_pos, mid),
+                       value_pos=m.value_pos.get("value"), given=m.keys() & GIVEN_KEYS, key_pos=metrics.key_pos[mid])
         if "responses" in m:
             responses = m["responses"]
             raw.responses = {nfc(k): (v, at(responses.value_pos, k)) for k, v in responses.items()}
@@ -364,24 +369,34 @@ def _written_citation(raw: dict, unit: RawUnit, location: Location, sink: Proble
 ALLOWED_KEYS = {"percent": frozenset({"value", "numerator", "denominator"}), "responses": frozenset({"responses"}),
                 "tasks": frozenset({"tasks", "tasks_file"})}  # what each kind of metric takes; else a value
 VALUE_ONLY = frozenset({"value"})
+GIVEN_KEYS = VALUE_ONLY.union(*ALLOWED_KEYS.values())  # the keys of a YAML metric that give its value
 
 
-_TYPED: dict[tuple[str, str], Any] = {}  # clean values by (kind, text) of a lone value: tables repeat them
+_TYPED: dict[tuple, Any] = {}  # clean values by (kind, text) of a lone value, or (kind, type, text) of a YAML one
 TYPED_BY_TEXT = frozenset({"percent", "count", "points", "boolean", "date"})  # kinds whose value is its text's alone
 _UNTYPED = object()
+# The values YAML loads a scalar as (besides text), each told apart from others of its type by its text:
+# a decimal keeps its digits as written (`2.000` and `2.0` are equal numbers but two keys).
+_LOADED_SCALARS = frozenset({int, bool, Decimal, date, datetime})
 
 
 def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:
     """`spec`'s value in `raw`, checked; None with the problems in `sink`. A lone value written as
-    text whose (kind, text) was typed cleanly before takes that value again, its citation still checked."""
+    text (or loaded from YAML as a number, boolean or date) whose (kind, text) was typed cleanly
+    before takes that value again, its citation still checked."""
     written = raw.value
     text = written.text if written.__class__ is Cell else written
-    if text.__class__ is not str or spec.kind not in TYPED_BY_TEXT or raw.given != VALUE_ONLY:
+    if spec.kind not in TYPED_BY_TEXT or raw.given != VALUE_ONLY:
         return typed_anew(spec, raw, unit, sink)
-    key = (spec.kind, text)
+    if text.__class__ is str:
+        key: tuple = (spec.kind, text)
+    elif text.__class__ in _LOADED_SCALARS:
+        key = (spec.kind, text.__class__, str(text))
+    else:
+        return typed_anew(spec, raw, unit, sink)
     value = _TYPED.get(key, _UNTYPED)
     if value is _UNTYPED:
-        value = plain_number(spec.kind, text)
+        value = plain_number(spec.kind, text) if text.__class__ is str else _UNTYPED
         if value is _UNTYPED:
             typed = typed_anew(spec, raw, unit, sink)
             if typed is not None:
@@ -590,7 +605,7 @@ def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional
     for mid, raw in sorted(unit.metrics.items()):
         spec = criteria.metrics.get(mid)
         if spec is None:
-            sink.add(raw.key_location or raw.location,
+            sink.add(raw.key_at(),
                      _("unknown metric {metric!r}: the criteria set {id} has no such metric{hint}").format(
                          metric=mid, id=criteria.id, hint=did_you_mean(mid, criteria.metrics)
                          or _(" (its metrics are listed in {file})").format(file=criteria.path)))

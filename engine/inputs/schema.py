@@ -154,6 +154,10 @@ def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
     items_ok = _compiled(schema.get("items", True), defs)
     min_length = schema.get("minLength", 0)
     minimum = schema.get("minimum", _ABSENT)
+    if t == "object" and checking <= _OBJECT_KEYWORDS:  # the most common shapes, checked without the rest
+        return _object_check(required, min_properties, props, extra_ok)
+    if t == "string" and checking == {"type", "minLength"}:
+        return lambda v: isinstance(v, str) and len(v) >= min_length
 
     def valid(v: Any) -> bool:
         if type_ok is not None and not type_ok(v):
@@ -194,6 +198,30 @@ def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
         return True
 
     return valid
+
+
+_OBJECT_KEYWORDS = frozenset({"type", "required", "minProperties", "properties", "additionalProperties"})
+
+
+def _object_check(required: tuple, min_properties: int, props: dict, extra_ok: Optional[Callable[[Any], bool]]
+                  ) -> Callable[[Any], bool]:
+    """`_compiled`'s check of an object schema with no keyword but `_OBJECT_KEYWORDS`."""
+    def valid_object(v: Any) -> bool:
+        if not isinstance(v, dict) or len(v) < min_properties:
+            return False
+        for key in required:
+            if key not in v:
+                return False
+        for key, value in v.items():
+            check = props.get(key, _ABSENT)
+            if check is _ABSENT:
+                if extra_ok is not None and not extra_ok(value):
+                    return False
+            elif not isinstance(key, str) or (check is not None and not check(value)):
+                return False  # a key equal to a property name without being a text: never from YAML
+        return True
+
+    return valid_object
 
 
 def _message(err: jsonschema.ValidationError) -> str:

@@ -228,6 +228,26 @@ _SCALAR_CONSTRUCTORS = {tag: SafeLineLoader.yaml_constructors[tag] for tag in (
 # after it, the pure-Python parser right after the `:` before it. A document holding one is read by
 # SafeLineLoader, so that its positions do not depend on the parser ("empty in flow" below).
 
+# CSafeLineLoader._plain_lines: a line `key: value` (or `key:` before its block), the key a plain text
+# of letters, digits and `_.-`, the value plain (no character that could mean more than text),
+# in quotes (no escape, no quote inside) or a mapping in braces of such keys and values.
+_PLAIN_TEXT = r"(?:[^\s\-?:,\[\]{}#&*!|>'\"%@`]|-(?=[0-9.]))(?:[^\s:#,\[\]{}]| +(?=[^\s:#,\[\]{}]))*"
+_KEY_TEXT = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+_PLAIN_LINE = re.compile(rf"( *)({_KEY_TEXT}):(?: *$| +(({_PLAIN_TEXT})|\"([^\"\\]*)\"|'([^']*)'|\{{[^{{}}]*\}}) *$)")
+_FLOW_PAIR = re.compile(rf" *({_KEY_TEXT}): +(\"([^\"\\]*)\"|'([^']*)'|({_PLAIN_TEXT})) *[,}}]")
+_BLANK_LINE = re.compile(r" *(?:#.*)?$")
+# Characters a plain line never holds: tab, carriage return, line breaks other than "\n" (NEL, U+2028,
+# U+2029), the byte order mark and whatever YAML does not print (controls, surrogates, U+FFFE/F).
+_NOT_PLAIN_CHARACTER = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_SIMPLE_KEY_CHARS = 1000  # libyaml looks for a key's ':' within 1,024 characters of where the key starts
+
+
+class _NotPlain(Exception):
+    pass
+
+
+_NOT_PLAIN_LINES = object()
+
 # Whether a scalar is plain -> its text -> its value, for CSafeLineLoader._built
 _BUILT: dict[bool, dict[str, Any]] = {True: {}, False: {}}
 
@@ -239,7 +259,8 @@ if yaml.__with_libyaml__:
         checked against the size, depth and length limits, and constructed as there: the same data
         and positions, several times faster. A document it refuses, or that may pass a limit, is
         read again by SafeLineLoader alone, so that the decision, message and position a person
-        sees do not depend on the parser."""
+        sees do not depend on the parser. A tree written in plain lines (`_plain_lines`) is read
+        without the parser at all."""
 
         check_event = yaml.cyaml.CParser.check_event
         peek_event = yaml.cyaml.CParser.peek_event
@@ -268,7 +289,8 @@ if yaml.__with_libyaml__:
 
         def get_single_data(self) -> Any:
             if self._tree:
-                return self._built()
+                data = self._plain_lines()
+                return self._built() if data is _NOT_PLAIN_LINES else data
             node = yaml.cyaml.CParser.get_single_node(self)
             if node is None:
                 return None
@@ -279,6 +301,139 @@ if yaml.__with_libyaml__:
             super()._plain_keys(stream)
             # Without an anchor (`&`) no node is reached twice: the graph is a tree.
             self._tree = self._flat and "&" not in stream
+            self._text = stream
+
+        def _plain_lines(self) -> Any:
+            """The data of a tree written in plain lines (`_PLAIN_LINE`: `key: value` or `key:` over
+            a more indented block, a value being a plain or quoted text on one line or a mapping in
+            braces of such texts; blank and comment lines between them), read line by line by two
+            patterns instead of through the parser's events: the same data at the same places as
+            `_built` builds. `_NOT_PLAIN_LINES` for any other text, or for one that may pass a limit,
+            which `_built` then reads."""
+            text = self._text
+            if _NOT_PLAIN_CHARACTER.search(text):
+                return _NOT_PLAIN_LINES
+            most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
+            plain_built, quoted_built = _BUILT[True], _BUILT[False]
+            absent = _NOT_PLAIN_LINES
+
+            def value(text: str, plain: bool) -> Any:
+                """A scalar's value, every check made; the loop below takes one built before
+                straight from `_BUILT` instead."""
+                if len(text) > most_chars:
+                    raise _NotPlain
+                known = plain_built if plain else quoted_built
+                found = known.get(text, absent)
+                if found is absent:
+                    tag = self.resolve(yaml.ScalarNode, text, (plain, not plain))
+                    construct = _SCALAR_CONSTRUCTORS.get(tag)
+                    if construct is None:
+                        raise _NotPlain
+                    found = remember(known, text, construct(self, yaml.ScalarNode(tag, text, None, None,
+                                                                                  None if plain else "'")))
+                return found
+
+            def keyed(text: str) -> Any:
+                if len(text) > _SIMPLE_KEY_CHARS:
+                    raise _NotPlain
+                key = value(text, True)
+                if key.__class__ is not str and not isinstance(key, (int, Decimal, bool)) and key is not None:
+                    key = str(key)
+                return key
+
+            most_key = min(most_chars, _SIMPLE_KEY_CHARS)
+            root = YamlMap.__new__(YamlMap)
+            root.key_pos, root.value_pos = {}, {}
+            # (indent, mapping, its keys' and values' places) of each block mapping open, innermost last
+            levels = [(-1, root, root.key_pos, root.value_pos)]
+            indent_at, data, key_pos, value_pos = levels[-1]
+            waiting: Any = absent  # the key (of the innermost mapping) whose block of lines comes next
+            counted = 1
+            try:
+                for number, line in enumerate(text.split("\n"), start=1):
+                    m = _PLAIN_LINE.match(line)
+                    if m is None:
+                        if _BLANK_LINE.match(line):
+                            continue
+                        raise _NotPlain
+                    spaces, key_text, written, plain, double, single = m.groups()
+                    indent = len(spaces)
+                    if waiting is not absent:
+                        if indent <= indent_at:
+                            raise _NotPlain  # `key:` with no value (null)
+                        block = YamlMap.__new__(YamlMap)
+                        block.key_pos, block.value_pos = {}, {}
+                        block.pos = value_pos[waiting] = (number, indent + 1)
+                        data[waiting] = block
+                        levels.append((indent, block, block.key_pos, block.value_pos))
+                        indent_at, data, key_pos, value_pos = levels[-1]
+                        waiting = absent
+                    elif indent != indent_at:
+                        if indent_at == -1:  # the first line: the document's mapping starts here
+                            levels[0] = (indent, root, key_pos, value_pos)
+                            root.pos = (number, indent + 1)
+                        else:
+                            while len(levels) > 1 and levels[-1][0] > indent:
+                                levels.pop()
+                            if levels[-1][0] != indent:
+                                raise _NotPlain
+                        indent_at, data, key_pos, value_pos = levels[-1]
+                    depth = len(levels) + 1  # of its key and value
+                    counted += 2
+                    if depth > most_depth or counted > most_nodes:
+                        raise _NotPlain
+                    key = plain_built.get(key_text, absent)
+                    if key.__class__ is not str or len(key_text) > most_key:
+                        key = keyed(key_text)
+                    if key in data:
+                        raise _NotPlain
+                    key_pos[key] = (number, indent + 1)
+                    if written is None:
+                        data[key] = None  # for now: its block follows
+                        waiting = key
+                        continue
+                    start = m.start(3)
+                    value_pos[key] = (number, start + 1)
+                    if plain is not None or double is not None or single is not None:
+                        known, written = (plain_built, plain) if plain is not None else (
+                            quoted_built, double if double is not None else single)
+                        found = known.get(written, absent)
+                        if found is absent or len(written) > most_chars:
+                            found = value(written, plain is not None)
+                        data[key] = found
+                        continue
+                    inner = YamlMap.__new__(YamlMap)  # in braces
+                    inner.key_pos, inner.value_pos = {}, {}
+                    inner.pos = (number, start + 1)
+                    data[key] = inner
+                    at, end = start + 1, m.end(3) - 1
+                    while at <= end:
+                        pair = _FLOW_PAIR.match(line, at, end + 1)
+                        if pair is None:
+                            raise _NotPlain
+                        counted += 2
+                        if depth + 1 > most_depth or counted > most_nodes:
+                            raise _NotPlain
+                        key_text, written, double, single, plain = pair.groups()
+                        key = plain_built.get(key_text, absent)
+                        if key.__class__ is not str or len(key_text) > most_key:
+                            key = keyed(key_text)
+                        if key in inner:
+                            raise _NotPlain
+                        inner.key_pos[key] = (number, pair.start(1) + 1)
+                        inner.value_pos[key] = (number, pair.start(2) + 1)
+                        known, written = (plain_built, plain) if plain is not None else (
+                            quoted_built, double if double is not None else single)
+                        found = known.get(written, absent)
+                        if found is absent or len(written) > most_chars:
+                            found = value(written, plain is not None)
+                        inner[key] = found
+                        at = pair.end()
+            except (_NotPlain, yaml.YAMLError):  # a value its constructor refuses: `_built` decides too
+                return _NOT_PLAIN_LINES
+            if waiting is not absent or levels[0][0] == -1:  # a last `key:` with no value; no line at all
+                return _NOT_PLAIN_LINES
+            return root
 
         def _built(self) -> Any:
             """The data of a tree (no anchor, alias, tag, merge or value key: the text has no `&`, `!`,
@@ -289,30 +444,27 @@ if yaml.__with_libyaml__:
             Anything else (a limit passed, a value refused) is refused, for SafeLineLoader to word."""
             most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
             get = self.get_event
-            built, constructors = _BUILT, _SCALAR_CONSTRUCTORS
+            plain_built, quoted_built = _BUILT[True], _BUILT[False]
             scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
             mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+            new_map, new_list = YamlMap.__new__, YamlList.__new__
+            absent = object()
 
             def refuse(event: yaml.Event) -> yaml.YAMLError:
                 return yaml.composer.ComposerError(None, None, "over a limit or not plain", event.start_mark)
 
-            def child(event: yaml.Event, depth: int, flow: bool) -> Any:
-                """A collection's child, `flow` when it stands in brackets or braces."""
-                if event.__class__ is scalar_event:
-                    if flow and not event.value and event.implicit[0]:
-                        raise refuse(event)  # empty in flow
-                    return scalar(event)
-                return node(event, depth, flow)
-
-            def scalar(event: yaml.ScalarEvent) -> Any:
+            def scalar(event: yaml.ScalarEvent, flow: bool) -> Any:
+                """A scalar's value, every check made (`flow`: it stands in brackets or braces); its
+                collection's walk takes a value built before straight from `_BUILT` instead."""
                 text = event.value
-                if len(text) > most_chars:
+                plain = event.implicit[0]  # a plain scalar's tag depends on its text, any other's is str
+                if len(text) > most_chars or (flow and not text and plain):  # over the limit, or empty in flow
                     raise refuse(event)
-                known = built[event.implicit[0]]  # a plain scalar's tag depends on its text, any other's is str
-                value = known.get(text, known)
-                if value is known:
+                known = plain_built if plain else quoted_built
+                value = known.get(text, absent)
+                if value is absent:
                     tag = self.resolve(yaml.ScalarNode, text, event.implicit)
-                    construct = constructors.get(tag)
+                    construct = _SCALAR_CONSTRUCTORS.get(tag)
                     if construct is None:
                         raise refuse(event)
                     value = remember(known, text, construct(self, yaml.ScalarNode(tag, text, event.start_mark,
@@ -320,48 +472,70 @@ if yaml.__with_libyaml__:
                 return value
 
             def node(event: yaml.Event, depth: int, flow: bool = False) -> Any:
-                """A node at `depth`, counted by its caller (`flow`: inside brackets or braces)."""
+                """A node whose children stand at `depth` (`flow`: inside brackets or braces). A child
+                scalar built before (`_BUILT`), not empty and within the length limit, is taken
+                without a call; any other child is built by `scalar` or `node`."""
                 nonlocal counted
                 kind = event.__class__
                 if kind is scalar_event:
-                    return scalar(event)
+                    return scalar(event, flow)
                 if kind is not mapping_start and kind is not sequence_start:  # an alias (of no anchor)
                     raise refuse(event)
                 mark = event.start_mark
                 flow = flow or bool(event.flow_style)
-                depth += 1  # of its children
                 if kind is mapping_start:
-                    data = YamlMap()
+                    data = new_map(YamlMap)
                     data.pos = (mark.line + 1, mark.column + 1)
-                    key_pos, value_pos = data.key_pos, data.value_pos
+                    data.key_pos = key_pos = {}
+                    data.value_pos = value_pos = {}
                     event = get()
                     while event.__class__ is not mapping_end:
                         counted += 2
                         if depth > most_depth or counted > most_nodes:
                             raise refuse(event)
                         key_mark = event.start_mark
-                        key = child(event, depth, flow)
-                        if not isinstance(key, (str, int, Decimal, bool)) and key is not None:
+                        if event.__class__ is scalar_event:
+                            text = event.value
+                            key = (plain_built if event.implicit[0] else quoted_built).get(text, absent)
+                            if key is absent or not text or len(text) > most_chars:
+                                key = scalar(event, flow)
+                        else:
+                            key = node(event, depth + 1, flow)
+                        if key.__class__ is not str and not isinstance(key, (int, Decimal, bool)) and key is not None:
                             key = str(key)
                         if key in data:
                             raise refuse(event)
                         event = get()
                         mark = event.start_mark
-                        data[key] = child(event, depth, flow)
+                        if event.__class__ is scalar_event:
+                            text = event.value
+                            value = (plain_built if event.implicit[0] else quoted_built).get(text, absent)
+                            if value is absent or not text or len(text) > most_chars:
+                                value = scalar(event, flow)
+                        else:
+                            value = node(event, depth + 1, flow)
+                        data[key] = value
                         key_pos[key] = (key_mark.line + 1, key_mark.column + 1)
                         value_pos[key] = (mark.line + 1, mark.column + 1)
                         event = get()
                     return data
-                items = YamlList()
+                items = new_list(YamlList)
                 items.pos = (mark.line + 1, mark.column + 1)
-                item_pos = items.item_pos
+                items.item_pos = item_pos = []
                 event = get()
                 while event.__class__ is not sequence_end:
                     counted += 1
                     if depth > most_depth or counted > most_nodes:
                         raise refuse(event)
                     mark = event.start_mark
-                    items.append(child(event, depth, flow))
+                    if event.__class__ is scalar_event:
+                        text = event.value
+                        value = (plain_built if event.implicit[0] else quoted_built).get(text, absent)
+                        if value is absent or not text or len(text) > most_chars:
+                            value = scalar(event, flow)
+                    else:
+                        value = node(event, depth + 1, flow)
+                    items.append(value)
                     item_pos.append((mark.line + 1, mark.column + 1))
                     event = get()
                 return items
@@ -372,7 +546,7 @@ if yaml.__with_libyaml__:
                 return None
             counted = 1
             try:
-                data = node(get(), 1)  # after the document's start; limits are at least 1
+                data = node(get(), 2)  # after the document's start (at depth 1; limits are at least 1)
             except RecursionError:  # only when CCHC_MAX_YAML_DEPTH is raised past what Python can nest
                 raise refuse(event) from None
             get()  # the document's end
