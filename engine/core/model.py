@@ -1,10 +1,11 @@
 """Frozen models: the criteria tree, evidence records, decisions and results."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeVar, Union
 
 from .errors import Location
 from .conditions import ConsistencyRule, ItemConditions
@@ -16,6 +17,30 @@ BOOLEAN_CATEGORIES = ("yes", "no")
 TASK_MEASURES = ("completion_rate", "on_time_rate")
 
 Quantity = Union[Fraction, str]  # what a branch condition is tested on: a number or a category
+
+T = TypeVar("T")
+
+
+def quickly_made(cls: type[T]) -> type[T]:
+    """A frozen dataclass whose `__init__` fills the instance's fields in one dict update instead of
+    one guarded `object.__setattr__` per field (four times quicker for a dozen fields: a run makes
+    a decision, a case, a verdict and an input for every unit and item). The same parameters and
+    defaults; equality, hashing, repr, pickling and frozenness stay the dataclass's own. Only for
+    fields with a plain default (no factory), all in `__init__`, and no `__post_init__`."""
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__") or any(
+            not f.init or f.kw_only or f.default_factory is not dataclasses.MISSING for f in fields):
+        raise TypeError(f"{cls.__name__} cannot be made quickly")
+    defaults = {f"_default_{f.name}": f.default for f in fields if f.default is not dataclasses.MISSING}
+    params = ", ".join(f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}" for f in fields)
+    values = ", ".join(f"{f.name!r}: {f.name}" for f in fields)
+    made: dict = {}
+    exec(f"def __init__(self, {params}):\n    self.__dict__.update({{{values}}})\n", defaults, made)
+    init = made["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    cls.__init__ = init
+    return cls
 
 
 @dataclass(frozen=True)
@@ -178,6 +203,7 @@ class CriteriaSet:
         return {t.id for t in self.unit_types}
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Citation:
     """Tài liệu kiểm chứng: document number, date, issuer, optionally a file in the evidence folder."""
@@ -188,6 +214,7 @@ class Citation:
     file: str = ""
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Task:
     task: str
@@ -198,6 +225,7 @@ class Task:
     completed: Optional[date]
 
 
+@quickly_made
 @dataclass(frozen=True)
 class MetricValue:
     """One metric of one unit as given by evidence, with its citation and where it was read."""
@@ -246,6 +274,7 @@ class EvidenceRecord:
     not_applicable_at: dict[str, Location] = field(default_factory=dict)
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Case:
     """One applicable (unit, sub-criterion) pair handed to an evaluator."""
@@ -260,6 +289,7 @@ class Case:
 MISSING = "missing"
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Verdict:
     """An evaluator's answer for one case: which branch matched (or missing / none)."""
@@ -285,6 +315,7 @@ NOTES = (NOTE_NOT_FOR_UNIT_TYPE, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, N
          NOTE_KNOCKED_OUT)
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Input:
     metric: str
@@ -293,6 +324,7 @@ class Input:
     location: Location
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Decision:
     unit_id: str
@@ -311,9 +343,14 @@ class Decision:
 
 def index_of(points: Fraction, maximum: Fraction) -> Optional[Fraction]:
     """The PAR index: points ÷ applicable maximum × 100, exact; None when nothing applies."""
-    return points / maximum * 100 if maximum else None
+    if not maximum:
+        return None
+    if points.__class__ is Fraction and maximum.__class__ is Fraction:  # as `points / maximum * 100` gives it
+        return Fraction(points.numerator * maximum.denominator * 100, points.denominator * maximum.numerator)
+    return points / maximum * 100
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Rollup:
     code: str
@@ -326,6 +363,7 @@ class Rollup:
         return index_of(self.points, self.max)
 
 
+@quickly_made
 @dataclass(frozen=True)
 class UnitResult:
     unit_id: str
