@@ -90,6 +90,12 @@ _GAP = "\x00cchc:gap\x00"
 _GAP_BYTES = _dumps(_GAP)
 
 
+def _kept(value: Any) -> bytes:
+    """`value` encoded, in bytes of their own size: what orjson returns holds a buffer of at least
+    4 KiB whatever its length, too much to keep thousands of."""
+    return bytes(memoryview(_dumps(value)))
+
+
 def _cut(encoded: bytes) -> tuple[bytes, ...]:
     """An encoded item with `_GAP` for its inputs, points, points_display and quantity, cut around
     the four; () when `_GAP` stands elsewhere in it too."""
@@ -163,7 +169,7 @@ class _Parts:
         key = _number_key(value)
         found = self.numbers.get(key)
         if found is None:
-            found = remember(self.numbers, key, (_dumps(exact_text(value)), _dumps(display(value))))
+            found = remember(self.numbers, key, (_kept(exact_text(value)), _kept(display(value))))
         return found
 
     def input_bytes(self, i: Input) -> bytes:
