@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from builders import write_criteria
-from engine import decide, load_criteria, load_evidence
+from engine import decide, load_criteria, load_evidence, methods
 from engine.core import memo, model
 from engine.core.errors import Location
 from engine.evaluation import evaluate
 from engine.storage import results
 from rules import get_evaluator
-from strategies import scenarios
+from strategies import criteria_sets, scenarios, units
 
 QUICK = (model.Citation, model.Task, model.MetricValue, model.Case, model.Verdict, model.Input, model.Decision,
          model.Rollup, model.UnitResult)
@@ -166,25 +166,48 @@ class _Reversed:
         return self.inner.consistency(criteria, questions)
 
 
+@st.composite
+def crowded(draw):
+    """A criteria set and many units, so that units share items and branches with other quantities."""
+    doc, plan = draw(criteria_sets(max_items=6))
+    return doc, draw(units(plan, min_size=5, max_size=12))
+
+
+def _alone(criteria, records, evaluator):
+    """Every unit decided by itself, nothing kept from an earlier unit: the general way."""
+    out = []
+    for r in records:
+        evaluate._SHARED.clear()
+        out += decide(criteria, [r], evaluator)
+    return sorted(out, key=lambda u: u.unit_id)
+
+
 @SCENARIOS
-@given(scenario=scenarios())
-def test_outcomes_kept_per_branch_and_verdicts_in_any_order_decide_alike(workdir, scenario, monkeypatch):
-    """Each item's outcomes worked out per quantity (no method taken to read its branch alone),
-    with nothing kept between units, against the quick way: outcomes kept per branch for the
-    methods that say so, shared by every unit, verdicts answered in the cases' order or not."""
+@given(scenario=crowded())
+def test_outcomes_kept_per_branch_are_those_worked_out_per_quantity(workdir, scenario):
+    """Outcomes kept per branch for the methods that say their points follow from it, shared by
+    every unit, against each unit decided alone with every outcome worked out from its quantity."""
     doc, records = scenario
     criteria = load_criteria(write_criteria(workdir / f"c-{next(_files)}.yaml", doc))
     evaluate._SHARED.clear()
     quick = decide(criteria, records, get_evaluator("durable"))
-    reversed_order = decide(criteria, records, _Reversed())
-    from engine import methods
-
-    for method in methods.REGISTRY.values():
-        monkeypatch.setattr(type(method), "points_from_branch", False)
-    general = []
-    for r in records:
-        evaluate._SHARED.clear()
-        general += decide(criteria, [r], get_evaluator("durable"))
-    general.sort(key=lambda u: u.unit_id)
+    declared = {type(m): vars(type(m)).get("points_from_branch") for m in methods.REGISTRY.values()}
+    try:
+        for cls in declared:
+            cls.points_from_branch = False
+        general = _alone(criteria, records, get_evaluator("durable"))
+    finally:
+        for cls, flag in declared.items():
+            if flag is None:
+                del cls.points_from_branch
+            else:
+                cls.points_from_branch = flag
     assert quick == general
-    assert reversed_order == general
+
+
+@SCENARIOS
+@given(scenario=crowded())
+def test_verdicts_in_any_order_decide_alike(workdir, scenario):
+    doc, records = scenario
+    criteria = load_criteria(write_criteria(workdir / f"c-{next(_files)}.yaml", doc))
+    assert decide(criteria, records, _Reversed()) == decide(criteria, records, get_evaluator("durable"))
