@@ -1,10 +1,11 @@
 """Frozen models: the criteria tree, evidence records, decisions and results."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeVar, Union
 
 from .errors import Location
 from .conditions import ConsistencyRule, ItemConditions
@@ -16,6 +17,32 @@ BOOLEAN_CATEGORIES = ("yes", "no")
 TASK_MEASURES = ("completion_rate", "on_time_rate")
 
 Quantity = Union[Fraction, str]  # what a branch condition is tested on: a number or a category
+
+T = TypeVar("T")
+
+
+def quickly_made(cls: type[T]) -> type[T]:
+    """A frozen dataclass whose `__init__` stores the instance's fields straight into its `__dict__`
+    instead of calling `object.__setattr__` once per field (four times quicker for a dozen fields: a
+    run makes a decision, a case, a verdict and an input for every unit and item). The same parameters and
+    defaults; equality, hashing, repr, pickling and frozenness stay the dataclass's own. Only for
+    fields with a plain default (no factory), all in `__init__`, and no `__post_init__`."""
+    fields = dataclasses.fields(cls)
+    if hasattr(cls, "__post_init__") or hasattr(cls, "__slots__") or any(
+            not f.init or f.kw_only or f.default_factory is not dataclasses.MISSING or f.name in ("self", "d")
+            for f in fields):
+        raise TypeError(f"{cls.__name__} cannot be made quickly")
+    defaults = {f"_default_{f.name}": f.default for f in fields if f.default is not dataclasses.MISSING}
+    params = ", ".join(f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}" for f in fields)
+    stores = "".join(f"\n    d[{f.name!r}] = {f.name}" for f in fields)  # in field order: the class's shared keys
+    made: dict = {}
+    exec(f"def __init__(self, {params}):\n    d = self.__dict__{stores}\n", defaults, made)
+    init = made["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__annotations__ = {**{f.name: f.type for f in fields}, "return": None}
+    cls.__init__ = init
+    return cls
 
 
 @dataclass(frozen=True)
@@ -178,6 +205,7 @@ class CriteriaSet:
         return {t.id for t in self.unit_types}
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Citation:
     """Tài liệu kiểm chứng: document number, date, issuer, optionally a file in the evidence folder."""
@@ -188,6 +216,7 @@ class Citation:
     file: str = ""
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Task:
     task: str
@@ -198,6 +227,7 @@ class Task:
     completed: Optional[date]
 
 
+@quickly_made
 @dataclass(frozen=True)
 class MetricValue:
     """One metric of one unit as given by evidence, with its citation and where it was read."""
@@ -246,6 +276,7 @@ class EvidenceRecord:
     not_applicable_at: dict[str, Location] = field(default_factory=dict)
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Case:
     """One applicable (unit, sub-criterion) pair handed to an evaluator."""
@@ -260,6 +291,7 @@ class Case:
 MISSING = "missing"
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Verdict:
     """An evaluator's answer for one case: which branch matched (or missing / none)."""
@@ -285,6 +317,7 @@ NOTES = (NOTE_NOT_FOR_UNIT_TYPE, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, N
          NOTE_KNOCKED_OUT)
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Input:
     metric: str
@@ -293,6 +326,7 @@ class Input:
     location: Location
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Decision:
     unit_id: str
@@ -314,6 +348,7 @@ def index_of(points: Fraction, maximum: Fraction) -> Optional[Fraction]:
     return points / maximum * 100 if maximum else None
 
 
+@quickly_made
 @dataclass(frozen=True)
 class Rollup:
     code: str
@@ -326,6 +361,7 @@ class Rollup:
         return index_of(self.points, self.max)
 
 
+@quickly_made
 @dataclass(frozen=True)
 class UnitResult:
     unit_id: str

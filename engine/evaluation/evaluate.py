@@ -42,20 +42,21 @@ class WholeEvaluator(Protocol):
 def plan(criteria: CriteriaSet, records: Iterable[EvidenceRecord]) -> tuple[list[Case], list[Decision]]:
     """Every (unit, sub-criterion): a case for the evaluator, or a not-applicable decision."""
     cases, not_applicable = [], []
-    subs = [(sub, methods.get(sub.method).quantity) for sub in criteria.sub_criteria()]
+    subs = [(sub, sub.code, sub.metric, sub.applies_to, methods.get(sub.method).quantity, sub.params,
+             criteria.metrics.get(sub.metric), sub.measure) for sub in criteria.sub_criteria()]
+    add = cases.append
     for rec in records:
-        values = rec.values
-        for sub, quantity_of in subs:
-            reason = _not_applicable(sub, rec)
-            if reason:
-                not_applicable.append(Decision(rec.unit_id, sub.code, "not_applicable", sub.method,
-                                               _ZERO, sub.max, **reason))
-                continue
-            value = values.get(sub.metric)
-            quantity = None
-            if value is not None:
-                quantity = quantity_of(sub.params, criteria.metrics[sub.metric], value, sub.measure)
-            cases.append(Case(rec.unit_id, sub.code, quantity, _extra(criteria, sub, rec) if sub.conditions else ()))
+        values, unit_id, unit_type, declared = rec.values, rec.unit_id, rec.unit_type, rec.not_applicable
+        for sub, code, metric, applies_to, quantity_of, params, spec, measure in subs:
+            if (applies_to is not None and unit_type not in applies_to) or (declared and code in declared):
+                reason = _not_applicable(sub, rec)
+                if reason:
+                    not_applicable.append(Decision(unit_id, code, "not_applicable", sub.method, _ZERO, sub.max,
+                                                   **reason))
+                    continue
+            value = values.get(metric)
+            add(Case(unit_id, code, None if value is None else quantity_of(params, spec, value, measure),
+                     _extra(criteria, sub, rec) if sub.conditions else ()))
     return cases, not_applicable
 
 
@@ -106,13 +107,18 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
     by_unit: dict[str, list[Decision]] = {r.unit_id: [] for r in records}
     for d in fixed:
         by_unit[d.unit_id].append(d)
-    quantities = {(c.unit_id, c.code): c.quantity for c in cases}
     recs = {r.unit_id: r for r in records}
     outcomes, rollups = _shared(criteria)
-    for v in verdicts:
+    by_branch = {code for code, sub in subs.items() if methods.get(sub.method).points_from_branch}
+    if all(v.unit_id == c.unit_id and v.code == c.code for v, c in zip(verdicts, cases)):
+        asked = [c.quantity for c in cases]  # the verdicts answer the cases in their order (proven one each)
+    else:
+        quantities = {(c.unit_id, c.code): c.quantity for c in cases}
+        asked = [quantities[(v.unit_id, v.code)] for v in verdicts]
+    for v, quantity in zip(verdicts, asked):
         sub = subs[v.code]
-        by_unit[v.unit_id].append(_decision(criteria, sub, recs[v.unit_id], v, quantities[(v.unit_id, v.code)],
-                                            outcomes))
+        by_unit[v.unit_id].append(_decision(criteria, sub, recs[v.unit_id], v, quantity, outcomes,
+                                            sub.code in by_branch))
     order = {code: i for i, code in enumerate(subs)}
     results = []
     for rec in sorted(records, key=lambda r: r.unit_id):
@@ -170,10 +176,12 @@ def _first_location(rule, rec: EvidenceRecord) -> Location:
 
 
 def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: Verdict, quantity,
-              outcomes: Optional[dict] = None) -> Decision:
+              outcomes: Optional[dict] = None, by_branch: bool = False) -> Decision:
     """The unit's decision on an item from the evaluator's verdict. What a verdict makes of a
     quantity (status, points, label, notes) depends on nothing of the unit else: with `outcomes`
-    it is worked out once for all units that share it, and only the inputs are the unit's own."""
+    it is worked out once for all units that share it (`by_branch`: all units in the same branch,
+    whatever their quantity, when the item's method takes its points from the branch alone), and
+    only the inputs are the unit's own."""
     value = rec.values.get(sub.metric)
     inputs = ()
     notes: tuple[str, ...] = ()
@@ -202,9 +210,11 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
     if outcomes is None:
         points, label, knocked = _outcome(sub, rec, v, quantity)
     else:
-        # Fractions hash slowly: one is keyed by its two integers (equal values, equal keys)
-        q = (quantity.numerator, quantity.denominator) if quantity.__class__ is Fraction else quantity
-        key = (sub.code, v.branch, v.knock_outs, q)
+        if by_branch:
+            key = (sub.code, v.branch, v.knock_outs)
+        else:  # Fractions hash slowly: one is keyed by its two integers (equal values, equal keys)
+            q = (quantity.numerator, quantity.denominator) if quantity.__class__ is Fraction else quantity
+            key = (sub.code, v.branch, v.knock_outs, q)
         found = outcomes.get(key)
         if found is None:
             found = outcomes[key] = _outcome(sub, rec, v, quantity)

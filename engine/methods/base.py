@@ -79,6 +79,9 @@ class ScoringMethod:
     metric_kinds: ClassVar[tuple[str, ...]]
     parameters: ClassVar[tuple[Param, ...]] = ()
     survey_only: ClassVar[bool] = False
+    # `points` reads the branch alone, never the quantity: a unit's points then follow from its
+    # item and branch, worked out once for every unit in that branch (engine/evaluation/evaluate.py)
+    points_from_branch: ClassVar[bool] = False
 
     def build(self, values: dict, sub_max: Fraction, metric: MetricSpec, report: Report) -> Any:
         """Freeze the parameters (`values`: each declared parameter, checked and defaulted); check

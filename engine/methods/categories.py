@@ -25,6 +25,7 @@ def metric_categories(metric: MetricSpec) -> tuple[str, ...]:
 
 class Categories(ScoringMethod):
     name = "categories"
+    points_from_branch = True
     metric_kinds = ("category", "date", "boolean")
     parameters = (
         Param("points", Table(Number(points=True), N_("a mapping of category to points"), keys=metric_categories,

@@ -20,6 +20,7 @@ class PassFailParams:
 
 class PassFail(ScoringMethod):
     name = "pass_fail"
+    points_from_branch = True
     metric_kinds = ("boolean",)
     parameters = (
         Param("pass", Number(points=True), N_("points when met (default: the item's maximum)"), ITEM_MAX),

@@ -60,6 +60,7 @@ def _distance(iv: Interval, q: Fraction) -> Fraction:
 
 class Tiers(ScoringMethod):
     name = "tiers"
+    points_from_branch = True
     metric_kinds = ("percent", "count", "tasks")
     parameters = (
         Param("tiers", Records(

@@ -26,7 +26,7 @@ from ..inputs.evidence import evidence_pieces
 from ..inputs.tables import ProblemSink
 from ..core.model import CriteriaSet, Rollup, UnitResult
 from ..storage.outdir import Staging, check_names, name_problem
-from ..storage.results import encode, summary_doc, summary_row, unit_json
+from ..storage.results import encode, summary_doc, summary_row, unit_file
 
 UNITS_PER_PIECE = 64  # units of a CSV file read, decided and written per task (fixed: see the module's doc)
 FILES_PER_PIECE = 64  # other evidence files (YAML, Excel) per task
@@ -53,7 +53,7 @@ def encoded(criteria: CriteriaSet, results: list[UnitResult], engine: str) -> li
     return [(UnitLine(r.unit_id, r.unit_name, r.unit_type, r.total,
                       sum(1 for d in r.decisions if d.status in ("missing_evidence", "no_matching_band")),
                       len(r.decisions), summary_row(r), tuple(r.warnings)),
-             encode(unit_json(criteria, r, engine))) for r in results]
+             unit_file(criteria, r, engine)) for r in results]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional, Sequence
 import orjson
 
 from ..core.memo import remember
-from ..core.model import Citation, CriteriaSet, Decision, Rollup, UnitResult
+from ..core.model import Citation, CriteriaSet, Decision, Input, Rollup, UnitResult
 from ..core.numbers import display, exact_text
 from .outdir import check_names
 
@@ -83,6 +83,26 @@ def _citation(c: Optional[Citation]) -> Optional[dict]:
             "issuer": c.issuer, "file": c.file}
 
 
+_dumps = orjson.dumps
+# Where an item's own values go in its encoded fields: a string no criteria set can make
+# collide unseen (an item whose fields hold it is encoded whole instead, `_cut`).
+_GAP = "\x00cchc:gap\x00"
+_GAP_BYTES = _dumps(_GAP)
+
+
+def _kept(value: Any) -> bytes:
+    """`value` encoded, in bytes of their own size: what orjson returns holds a buffer of at least
+    4 KiB whatever its length, too much to keep thousands of."""
+    return bytes(memoryview(_dumps(value)))
+
+
+def _cut(encoded: bytes) -> tuple[bytes, ...]:
+    """An encoded item with `_GAP` for its inputs, points, points_display and quantity, cut around
+    the four; () when `_GAP` stands elsewhere in it too."""
+    cut = tuple(encoded.split(_GAP_BYTES))
+    return cut if len(cut) == 5 else ()
+
+
 class _Parts:
     """What result documents repeat, unit after unit, for one criteria set: an item's fields given
     its outcome (status, points, notes …) and a roll-up's fields — each made once.
@@ -94,6 +114,11 @@ class _Parts:
         self.labels = {mid: m.label for mid, m in criteria.metrics.items()}
         self.items: dict[tuple, dict] = {}
         self.rollups: dict[tuple, dict] = {}
+        self.cuts: dict[tuple, tuple[bytes, ...]] = {}
+        self.numbers: dict[tuple, tuple[bytes, bytes]] = {}
+        self.last_citation: tuple = (object(), b"")
+        self.inputs: dict[str, tuple[bytes, bytes]] = {}
+        self.encoded_rollups: dict[tuple, bytes] = {}
 
     def item(self, d: Decision) -> dict:
         key = (d.code, d.status, d.method, _number_key(d.points), _number_key(d.max), d.condition, d.notes,
@@ -120,6 +145,54 @@ class _Parts:
             found = remember(self.rollups, key, rollup_json(r))
         return dict(found)
 
+    # ---- the same fields as compact JSON bytes, for `unit_file`
+
+    def item_bytes(self, d: Decision) -> bytes:
+        """`encode(self.item(d))` without its newline: the encoded fields an item shares with others
+        of the same outcome but its points (cut out of the general encoding around its inputs,
+        points and quantity, made once), those four encoded in between."""
+        key = (d.code, d.status, d.method, _number_key(d.max), d.condition, d.notes, d.reason, d.note_values)
+        cut = self.cuts.get(key)
+        if cut is None:
+            cut = remember(self.cuts, key, _cut(encode(
+                {**self.item(d), "inputs": _GAP, "points": _GAP, "points_display": _GAP, "quantity": _GAP})[:-1]))
+        if not cut:
+            return encode(self.item(d))[:-1]
+        inputs = b"[" + b",".join([self.input_bytes(i) for i in d.inputs]) + b"]" if d.inputs else b"[]"
+        points = self.number_bytes(d.points)
+        q = d.quantity
+        quantity = _dumps(exact_text(q) if q.__class__ is Fraction else q)  # mostly the unit's own: not kept
+        return b"".join((cut[0], inputs, cut[1], points[0], cut[2], points[1], cut[3], quantity, cut[4]))
+
+    def number_bytes(self, value: Fraction) -> tuple[bytes, bytes]:
+        """A figure's exact and display texts, encoded."""
+        key = _number_key(value)
+        found = self.numbers.get(key)
+        if found is None:
+            found = remember(self.numbers, key, (_kept(exact_text(value)), _kept(display(value))))
+        return found
+
+    def input_bytes(self, i: Input) -> bytes:
+        """An item's input, its keys in sorted order (citation, label, location, metric, value)."""
+        label_metric = self.inputs.get(i.metric)
+        if label_metric is None:
+            label_metric = remember(self.inputs, i.metric, (
+                b',"label":' + _dumps(self.labels[i.metric]) + b',"location":',
+                b',"metric":' + _dumps(i.metric) + b',"value":'))
+        c = i.citation
+        last = self.last_citation  # a unit's inputs mostly cite one document
+        if last[0] is not c:
+            last = self.last_citation = (c, b"null" if c is None else _dumps(_citation(c), option=orjson.OPT_SORT_KEYS))
+        return b"".join((b'{"citation":', last[1], label_metric[0], _dumps(str(i.location)), label_metric[1],
+                         _dumps(i.value), b"}"))
+
+    def rollup_bytes(self, r: Rollup) -> bytes:
+        key = (r.code, _number_key(r.points), _number_key(r.max))
+        found = self.encoded_rollups.get(key)
+        if found is None:
+            found = remember(self.encoded_rollups, key, encode(rollup_json(r))[:-1])
+        return found
+
 
 _PARTS: list[_Parts] = []  # the parts of the criteria set last encoded
 
@@ -136,6 +209,33 @@ def _parts(criteria: CriteriaSet) -> _Parts:
 
 def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
     parts = _parts(criteria)
+    rollup = parts.rollup
+    return _unit_doc(criteria, result, engine, [parts.item(d) for d in result.decisions],
+                     [rollup(r) for r in result.criteria], [rollup(r) for r in result.areas], rollup(result.total))
+
+
+def unit_file(criteria: CriteriaSet, result: UnitResult, engine: str) -> bytes:
+    """The unit's result file, `encode(unit_json(criteria, result, engine))`: its items and
+    roll-ups put in as encoded parts (`_Parts.item_bytes`), so that only what is the unit's own is
+    encoded unit after unit. What orjson refuses is encoded by `encode` as a whole."""
+    parts = _parts(criteria)
+    rollup = parts.rollup_bytes
+    try:
+        return orjson.dumps(_unit_doc(
+            criteria, result, engine, orjson.Fragment(_array([parts.item_bytes(d) for d in result.decisions])),
+            orjson.Fragment(_array([rollup(r) for r in result.criteria])),
+            orjson.Fragment(_array([rollup(r) for r in result.areas])), orjson.Fragment(rollup(result.total))),
+            option=_ORJSON_COMPACT)
+    except TypeError:
+        return encode(unit_json(criteria, result, engine))
+
+
+def _array(encoded: list[bytes]) -> bytes:
+    return b"[" + b",".join(encoded) + b"]"
+
+
+def _unit_doc(criteria: CriteriaSet, result: UnitResult, engine: str, items: Any, criteria_rollup: Any, areas: Any,
+              total: Any) -> dict:
     counts = {s: 0 for s in ("scored", "not_applicable", "missing_evidence", "no_matching_band")}
     for d in result.decisions:
         if d.status in counts:
@@ -148,10 +248,10 @@ def unit_json(criteria: CriteriaSet, result: UnitResult, engine: str) -> dict:
         "unit": {"id": result.unit_id, "name": result.unit_name, "type": result.unit_type},
         "period": result.period,
         "evidence_source": result.evidence_source,
-        "items": [parts.item(d) for d in result.decisions],
-        "criteria_rollup": [parts.rollup(r) for r in result.criteria],
-        "areas": [parts.rollup(r) for r in result.areas],
-        "total": parts.rollup(result.total),
+        "items": items,
+        "criteria_rollup": criteria_rollup,
+        "areas": areas,
+        "total": total,
         "status_counts": counts,
         **({"warnings": list(result.warnings)} if result.warnings else {}),
     }
@@ -184,6 +284,6 @@ def summary_json(criteria: CriteriaSet, results: Sequence[UnitResult], engine: s
 def result_files(criteria: CriteriaSet, results: Sequence[UnitResult], engine: str,
                  warnings: Sequence[str]) -> dict[str, bytes]:
     check_names({r.unit_id: r.evidence_source for r in results})
-    files = {f"units/{r.unit_id}.json": encode(unit_json(criteria, r, engine)) for r in results}
+    files = {f"units/{r.unit_id}.json": unit_file(criteria, r, engine) for r in results}
     files["summary.json"] = encode(summary_json(criteria, results, engine, warnings))
     return files
