@@ -1,7 +1,9 @@
 """Worker processes: where evidence is read and units are decided, for `score` and for the round.
 
-With one worker everything runs in this process; with more, spawned processes each build their own
-evaluator (and so their own rule-engine host: no rule-engine state is ever shared or copied).
+With one worker everything runs in this process; with N, this process is worker 0 and N - 1
+spawned processes are the others, each with its own evaluator (and so its own rule-engine host: no
+rule-engine state is ever shared or copied). This process takes its share rather than wait: it
+would otherwise be idle while the others work, and one process fewer is one start-up fewer.
 Results never depend on the number of workers: evidence is read in fixed pieces taken back in
 order, every unit is decided on its own, and everything is sorted by unit id afterwards. Task k
 always runs in worker k mod N, so a round's worker keeps the records of the pieces it read until it
@@ -206,17 +208,17 @@ def default_workers() -> int:
 
 
 class Workers:
-    """Where evidence is read and units are decided: with workers > 1, spawned processes (started
-    only as tasks need them), task number k always sent to process k mod workers (so that what a
-    process keeps of a task, `Host.keep_piece`, is there for a later task of the same number);
-    with 1, this process. Results come back in task order, so nothing depends on the number of
-    workers or on which task finishes first."""
+    """Where evidence is read and units are decided: task number k always runs in worker k mod
+    workers (so that what a worker keeps of a task, `Host.keep_piece`, is there for a later task
+    of the same number). Worker 0 is this process; with workers > 1 the others are spawned
+    processes (started only as tasks need them, or by `start`). Results come back in task order,
+    so nothing depends on the number of workers or on which task finishes first."""
 
     def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1, *,
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self.host = Host(criteria, factory, engine, finish)
-        self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per worker, when there are several
+        self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per spawned worker (1 to N - 1)
         self.reads: set[str] = set()  # every file read while reading the evidence (`read_evidence`)
         self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
         self._kept: list[tuple[str, ...]] = []  # the units of each piece kept by `read_evidence`
@@ -228,7 +230,7 @@ class Workers:
 
             self._pools = [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                                initializer=_start_worker, initargs=(os.getpid(), self.host))
-                           for _ in range(self.workers)]
+                           for _ in range(self.workers - 1)]
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -241,42 +243,41 @@ class Workers:
         self._pools = []
 
     def start(self) -> None:
-        """Start every worker process now (each builds its evaluator) rather than when the first
-        chunk is sent, so that their start-up runs while this process reads the evidence."""
+        """Start every spawned worker process now (each builds its evaluator) rather than when the
+        first chunk is sent, so that their start-up runs while this process reads the evidence."""
         for pool in self._pools:
             pool.submit(_ready)
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4) -> Iterator[tuple[str, Any, int]]:
         """The host's `task` ("decide_chunk", "score_piece", "keep_piece", "decide_kept") on every
-        chunk, chunk k in worker k mod workers: (kind,
-        payload, n) per chunk, in chunk order, each as soon as it and every chunk before it are
-        done (at most `ahead` chunks per worker are waiting at any time, so memory does not grow
-        with the run). A chunk is taken from `chunks` only when it is sent to a worker."""
+        chunk, chunk k in worker k mod workers (worker 0: this process, which runs its chunks
+        while the others run theirs): (kind, payload, n) per chunk, in chunk order, each as soon as
+        it and every chunk before it are done (at most `ahead` chunks per spawned worker are
+        waiting at any time, so memory does not grow with the run). A chunk is taken from `chunks`
+        only when it is sent to a worker, or run here."""
+        run = getattr(self.host, task)
         if not self._pools or len(chunks) <= 1:
-            run = getattr(self.host, task)
             for chunk in chunks:
                 yield run(chunk)
             return
-        from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
         ahead *= self.workers
         pending: dict[int, Any] = {}
-        done: dict[int, tuple[str, Any, int]] = {}
         submitted = 0
         try:
             for i in range(len(chunks)):
                 while submitted < len(chunks) and submitted < i + ahead:
-                    pending[submitted] = self._pools[submitted % self.workers].submit(_in_worker, task, submitted,
-                                                                                       chunks[submitted])
+                    worker = submitted % self.workers
+                    if worker:  # worker 0's chunks are run here, in turn
+                        pending[submitted] = self._pools[worker - 1].submit(_in_worker, task, submitted,
+                                                                            chunks[submitted])
                     submitted += 1
-                while i not in done:
-                    for future in as_completed(list(pending.values())):
-                        j, kind, payload, n = future.result()
-                        done[j] = (kind, payload, n)
-                        del pending[j]
-                        break
-                yield done.pop(i)
+                if i % self.workers:
+                    _j, kind, payload, n = pending.pop(i).result()
+                    yield kind, payload, n
+                else:
+                    yield run(chunks[i])
         except BrokenProcessPool:
             raise EngineError(_("a worker process stopped before it finished; run again with --workers 1 "
                                 "to see why")) from None
