@@ -35,17 +35,23 @@ Progress = Callable[[str, int, int], None]  # (phase: "evidence" | "units", done
 class Host:
     """What one process needs to read and decide chunks: the criteria set and its own evaluator
     (built on first use). `finish(results)` turns a decided chunk into what goes back to the
-    caller (by default the results themselves; `score` encodes them where they were decided)."""
+    caller (by default the results themselves; `score` encodes them where they were decided).
+    `hold(payload)`, when given, splits what `decide_kept` made of a piece into what goes back and
+    what this process holds until a `held` task of the same piece number (the round: each unit's
+    file, finished and written here once the ranking is known)."""
 
     criteria: CriteriaSet
     factory: EvaluatorFactory
     engine: str
     finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None
+    hold: Optional[Callable[[Any], tuple[Any, Any]]] = None
     _evaluator: Optional[Evaluator] = field(default=None, repr=False)
     _kept: dict[int, list[EvidenceRecord]] = field(default_factory=dict, repr=False)  # by piece number
+    _held: dict[int, Any] = field(default_factory=dict, repr=False)  # by piece number (`hold`)
+    _context: Any = field(default=None, repr=False)  # what every `held` task is handed (`Workers.everywhere`)
 
     def __getstate__(self) -> dict:  # a worker process builds its own evaluator and keeps its own records
-        return {**self.__dict__, "_evaluator": None, "_kept": {}}
+        return {**self.__dict__, "_evaluator": None, "_kept": {}, "_held": {}, "_context": None}
 
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
@@ -99,7 +105,19 @@ class Host:
         number, values, not_applicable, *given = task
         records = [with_survey(r, values.get(r.unit_id, {}), not_applicable.get(r.unit_id, {}))
                    for r in self._kept.pop(number)]
-        return self.decide_chunk(records, *given)
+        kind, payload, n = self.decide_chunk(records, *given)
+        if kind == "ok" and self.hold is not None:
+            payload, self._held[number] = self.hold(payload)
+        return kind, payload, n
+
+    def held(self, task: tuple[int, Callable[..., Any], tuple]) -> tuple[str, Any, int]:
+        """`func(what this process holds of piece number task[0], the context, *args)` and let it go
+        (`task` = (number, func, args)): ("ok", what func gave, 0)."""
+        number, func, args = task
+        return "ok", func(self._held.pop(number), self._context, *args), 0
+
+    def set_context(self, context: Any) -> None:
+        self._context = context
 
     def decide_chunk(self, records: Sequence[EvidenceRecord], *given: Any) -> tuple[str, Any, int]:
         """Decide a chunk of units: ("ok", results, n), or the failure as plain data ("incomplete",
@@ -173,6 +191,10 @@ def _ready() -> None:
     _PROCESS_HOST[0].evaluator()
 
 
+def _set_context(context: Any) -> None:
+    _PROCESS_HOST[0].set_context(context)
+
+
 def _in_worker(task: str, index: int, chunk: Any) -> tuple[int, str, Any, int]:
     return (index, *getattr(_PROCESS_HOST[0], task)(chunk))
 
@@ -215,13 +237,15 @@ class Workers:
     so nothing depends on the number of workers or on which task finishes first."""
 
     def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1, *,
-                 finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None):
+                 finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None,
+                 hold: Optional[Callable[[Any], tuple[Any, Any]]] = None):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
-        self.host = Host(criteria, factory, engine, finish)
+        self.host = Host(criteria, factory, engine, finish, hold)
         self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per spawned worker (1 to N - 1)
         self.reads: set[str] = set()  # every file read while reading the evidence (`read_evidence`)
         self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
         self._kept: list[tuple[str, ...]] = []  # the units of each piece kept by `read_evidence`
+        self._decided: list[tuple[str, ...]] = []  # …and once `decided_kept` has sent them to be decided
 
     def __enter__(self) -> "Workers":
         if self.workers > 1:
@@ -235,6 +259,8 @@ class Workers:
 
     def __exit__(self, exc_type, *exc) -> None:
         self.host._kept.clear()
+        self.host._held.clear()
+        self.host.set_context(None)
         for pool in self._pools:
             if exc_type is not None:  # interrupted or failed: the workers' running tasks are not awaited
                 for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -328,8 +354,24 @@ class Workers:
         id, what `finish` is handed besides the results)."""
         tasks = [(number, *given(units)) for number, units in enumerate(self._kept)]
         total = sum(len(units) for units in self._kept)
-        self._kept = []
+        self._decided, self._kept = self._kept, []
         return self._gathered(self.stream("decide_kept", tasks), total, progress)
+
+    def everywhere(self, context: Any) -> None:
+        """Hand `context` to every worker, this process included, for the `held` tasks sent after
+        it (each spawned worker runs its tasks in the order they were sent)."""
+        futures = [pool.submit(_set_context, context) for pool in self._pools]
+        self.host.set_context(context)
+        for future in futures:
+            future.result()
+
+    def finish_held(self, func: Callable[..., Any], given: Callable[[Sequence[str]], tuple]) -> Iterator[Any]:
+        """`func(held, context, *given(its unit ids))` in the worker that holds piece number k
+        (`Host.held`), for every piece `decided_kept` decided: what each gave, in piece order."""
+        tasks = [(number, func, given(units)) for number, units in enumerate(self._decided)]
+        self._decided = []
+        for _kind, payload, _n in self.stream("held", tasks):
+            yield payload
 
     def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> Iterator[Any]:
         """Decide every unit, in the order given, chunk by chunk: each chunk's payload (its

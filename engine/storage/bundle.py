@@ -889,11 +889,11 @@ def _json_string(value: str) -> bytes:
 
 def make_bundle(kind: str, inputs: Mapping[str, Sequence[InputRoot]], results: Mapping[str, bytes],
                 engine: str, *, about: Optional[Mapping[str, Any]] = None,
-                key: Optional[Path] = None, max_cited: Optional[int] = None) -> bytes:
+                key: Optional[Path] = None, max_cited: Optional[int] = None, encoded: bool = False) -> bytes:
     """A bundle of one run, in memory (see `write_run_bundle`)."""
     out = io.BytesIO()
     write_run_bundle(out, io.BytesIO(), kind, inputs, results.items(), engine, about=about, key=key,
-                     max_cited=max_cited)
+                     max_cited=max_cited, encoded=encoded)
     return out.getvalue()
 
 
@@ -906,12 +906,20 @@ def write_run_bundle(out: BinaryIO, spool: BinaryIO, kind: str, inputs: Mapping[
     time: the input paths they quote are recorded as the inputs' names in the bundle (`encoded`:
     every result is JSON this program encoded, not to be parsed to find out)."""
     layout = lay_out_inputs(inputs, max_cited=max_cited)
+    local = localizer(layout.names)
+    return write_laid_out(out, spool, kind, layout, ((name, local(data, encoded)) for name, data in results), engine,
+                          about=about, key=key)
+
+
+def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout, parts: Iterable[tuple[str, bytes]],
+                   engine: str, *, about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None) -> str:
+    """`write_run_bundle` of inputs already laid out, the result files given as the bundle holds
+    them (`parts`: name, bytes with the input paths localized), taken one at a time."""
     writer = BundleWriter(spool)
     for name, f in layout.files.items():
         writer.add_file(name, f)
-    local = localizer(layout.names)
-    for name, data in results:
-        writer.add(f"results/{name}", local(data, encoded))
+    for name, data in parts:
+        writer.add(f"results/{name}", data)
     return writer.write(layout.meta(kind, engine, about), out, key=key)
 
 
@@ -985,19 +993,28 @@ def finish_run(staged: Staging, bundle_path: Path, kind: str, inputs: Mapping[st
     is written beside its place first and renamed there after them. The result files (JSON, as
     `engine.storage.results.encode` wrote them) are read back one at a time for the bundle, its parts
     spooled in the staging folder. Returns the files written and the bundle's sha256."""
+    layout = lay_out_inputs(inputs, max_cited=max_cited)
+    local = localizer(layout.names)
+    parts = ((name, local((staged.path / name).read_bytes(), True)) for name in results)  # type: ignore[operator]
+    return finish_laid_out(staged, bundle_path, kind, layout, results, parts, engine, about=about, key=key)
+
+
+def finish_laid_out(staged: Staging, bundle_path: Path, kind: str, layout: Layout, results: Sequence[str],
+                    parts: Iterable[tuple[str, bytes]], engine: str, *, about: Optional[Mapping[str, Any]] = None,
+                    key: Optional[Path] = None) -> tuple[list[Path], str]:
+    """`finish_run` of inputs already laid out, the result files (`results`, written into
+    `staged` by the time `parts` is spent) given as the bundle holds them (`parts`: name, bytes
+    with the input paths localized), one at a time."""
     bundle_path = Path(bundle_path)
     inside = _inside(staged.out, bundle_path, results)
-    parts = ((name, (staged.path / name).read_bytes()) for name in results)  # type: ignore[operator]
     with staged.scratch() as spool:
         if inside is not None:
             with staged.create(inside) as fh:
-                digest = write_run_bundle(fh, spool, kind, inputs, parts, engine, about=about, key=key,
-                                          max_cited=max_cited, encoded=True)
+                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key)
             spool.close()
             return staged.finish(), digest
         with _written_beside(bundle_path) as fh:
-            digest = write_run_bundle(fh, spool, kind, inputs, parts, engine, about=about, key=key,
-                                      max_cited=max_cited, encoded=True)
+            digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key)
             spool.close()
             written = staged.finish()
     return written + [bundle_path], digest
