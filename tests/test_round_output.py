@@ -38,9 +38,20 @@ def small_pieces(monkeypatch):
     monkeypatch.setattr(run_module, "FILES_PER_PIECE", 2)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_this_process_takes_three_tasks_for_every_four_of_a_spawned_worker(n):
+    pool = Workers(None, get_evaluator, "reference", n)  # type: ignore[arg-type]
+    share = [pool.worker_of(k) for k in range(7 * (4 * n - 1))]
+    assert sorted(set(share)) == list(range(n))
+    if n > 1:
+        assert {w: share.count(w) for w in range(n)} == {0: 21, **{w: 28 for w in range(1, n)}}
+    assert share == [pool.worker_of(k) for k in range(len(share))]  # always the same worker for a task
+
+
 def test_this_process_is_worker_0_and_keeps_its_share_of_the_pieces():
     """Two workers are this process and one spawned process: piece k is read (and kept, to be
-    decided later) by worker k mod 2, so this process keeps the even pieces and nothing else."""
+    decided later) by worker `worker_of(k)`, so this process keeps pieces 0, 2 and 4 of the
+    first seven and nothing else."""
     cs = load_criteria(DATA / "criteria.yaml")
     files = found_evidence_files([DATA / "evidence"])
     pieces = evidence_pieces(files, 1, 2, ProblemSink())

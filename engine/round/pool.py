@@ -6,8 +6,8 @@ rule-engine state is ever shared or copied). This process takes its share rather
 would otherwise be idle while the others work, and one process fewer is one start-up fewer.
 Results never depend on the number of workers: evidence is read in fixed pieces taken back in
 order, every unit is decided on its own, and everything is sorted by unit id afterwards. Task k
-always runs in worker k mod N, so a round's worker keeps the records of the pieces it read until it
-is sent them to decide.
+always runs in the same worker (`Workers.worker_of`), so a round's worker keeps the records of the
+pieces it read until it is sent them to decide.
 """
 from __future__ import annotations
 
@@ -230,9 +230,9 @@ def default_workers() -> int:
 
 
 class Workers:
-    """Where evidence is read and units are decided: task number k always runs in worker k mod
-    workers (so that what a worker keeps of a task, `Host.keep_piece`, is there for a later task
-    of the same number). Worker 0 is this process; with workers > 1 the others are spawned
+    """Where evidence is read and units are decided: task number k always runs in worker
+    `worker_of(k)` (so that what a worker keeps of a task, `Host.keep_piece`, is there for a later
+    task of the same number). Worker 0 is this process; with workers > 1 the others are spawned
     processes (started only as tasks need them, or by `start`). Results come back in task order,
     so nothing depends on the number of workers or on which task finishes first."""
 
@@ -268,6 +268,14 @@ class Workers:
             pool.shutdown(cancel_futures=True)
         self._pools = []
 
+    def worker_of(self, task: int) -> int:
+        """The worker that runs task number `task`: in turn, but for this process (worker 0), which
+        has its own work besides (the criteria set, the evidence's index, ranking, the bundle)
+        and so takes three tasks for every four of a spawned worker."""
+        n = self.workers
+        slot = task % (4 * n - 1)
+        return slot % n if slot < 3 * n else slot - 3 * n + 1
+
     def start(self) -> None:
         """Start every spawned worker process now (each builds its evaluator) rather than when the
         first chunk is sent, so that their start-up runs while this process reads the evidence."""
@@ -276,7 +284,7 @@ class Workers:
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4) -> Iterator[tuple[str, Any, int]]:
         """The host's `task` ("decide_chunk", "score_piece", "keep_piece", "decide_kept") on every
-        chunk, chunk k in worker k mod workers (worker 0: this process, which runs its chunks
+        chunk, chunk k in worker `worker_of(k)` (worker 0: this process, which runs its chunks
         while the others run theirs): (kind, payload, n) per chunk, in chunk order, each as soon as
         it and every chunk before it are done (at most `ahead` chunks per spawned worker are
         waiting at any time, so memory does not grow with the run). A chunk is taken from `chunks`
@@ -294,12 +302,12 @@ class Workers:
         try:
             for i in range(len(chunks)):
                 while submitted < len(chunks) and submitted < i + ahead:
-                    worker = submitted % self.workers
+                    worker = self.worker_of(submitted)
                     if worker:  # worker 0's chunks are run here, in turn
                         pending[submitted] = self._pools[worker - 1].submit(_in_worker, task, submitted,
                                                                             chunks[submitted])
                     submitted += 1
-                if i % self.workers:
+                if self.worker_of(i):
                     _j, kind, payload, n = pending.pop(i).result()
                     yield kind, payload, n
                 else:
