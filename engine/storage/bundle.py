@@ -392,10 +392,16 @@ def manifest_json(manifest: Mapping[str, Any], parts: Iterable[tuple[str, str, i
     Indented JSON has `"parts"` two spaces in once, at the top level (deeper keys are indented more,
     a string's quotes are escaped)."""
     head, _parts, tail = dumps({**manifest, "parts": {}}).partition(b'\n  "parts": {}')
-    lines = [b'    %s: {\n      "sha256": "%s",\n      "size": %d\n    }' % (_json_string(n), d.encode(), size)
-             for n, d, size in parts]
-    middle = b'\n  "parts": {\n' + b",\n".join(lines) + b"\n  }" if lines else b'\n  "parts": {}'
-    return head + middle + tail
+    out = io.BytesIO()  # written line by line: a national run's manifest is megabytes
+    out.write(head)
+    first = True
+    for n, d, size in parts:
+        out.write(b'\n  "parts": {\n' if first else b",\n")
+        out.write(b'    %s: {\n      "sha256": "%s",\n      "size": %d\n    }' % (_json_string(n), d.encode(), size))
+        first = False
+    out.write(b'\n  "parts": {}' if first else b"\n  }")
+    out.write(tail)
+    return out.getvalue()
 
 
 class BundleWriter:
@@ -434,7 +440,7 @@ class BundleWriter:
         self._places.extend((offset, size))
         self._digests += digest
 
-    def add_file(self, name: str, path: Path) -> None:
+    def add_file(self, name: str, path: Path | str) -> None:
         """The bytes of the file at `path`, read in blocks."""
         offset = self._start(name)
         h, size = hashlib.sha256(), 0
@@ -457,8 +463,10 @@ class BundleWriter:
         # sealed with the rest: removing the signature afterwards is tampering, not "unsigned"
         manifest["signer"] = key_fingerprint(_public_raw(signing)) if signing is not None else None
         manifest.setdefault("unpacked", {})
+        # in the order of their names, which is that of their UTF-8 bytes too (UTF-8 keeps the order of code points)
+        order = sorted(self._parts)
         manifest_bytes = manifest_json(manifest, ((n, self._digests[32 * i:32 * i + 32].hex(), self._places[2 * i + 1])
-                                                  for n, i in sorted(self._parts.items())))
+                                                  for n in order for i in [self._parts[n]]))
         head = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
         if signing is not None:
             head.append((SIGNATURE, _sign(manifest_bytes, signing)))
@@ -472,7 +480,7 @@ class BundleWriter:
             emit(_header(name, len(data)))
             emit(data)
             emit(bytes(-len(data) % BLOCK))
-        for name in sorted(self._parts, key=lambda n: n.encode("utf-8")):
+        for name in order:
             i = self._parts[name]
             offset, size = self._places[2 * i], self._places[2 * i + 1]
             emit(_header(name, size))
@@ -518,14 +526,14 @@ class InputRoot:
     cites: packed up to the cited-file limit, above it recorded by hash only."""
 
     path: Path
-    files: tuple[Path, ...]
+    files: tuple[str | Path, ...]  # as strings when there are many (read_under): a national run reads tens of thousands
     cited: tuple[Path, ...] = ()
 
     @property
     def base(self) -> Path:
         return self.path if self.path.is_dir() else self.path.parent
 
-    def holds(self, f: Path) -> bool:
+    def holds(self, f: Path | str) -> bool:
         """Whether `f` lies in this input's folder (as named, or once links are resolved)."""
         base = self.base
         return _within(os.path.abspath(f), os.path.abspath(base)) or \
@@ -582,20 +590,19 @@ def recording_reads() -> Iterator[set[str]]:
 
 
 def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path] = (),
-               siblings: Sequence[Path | str] = ()) -> tuple[Path, ...]:
+               siblings: Sequence[Path | str] = ()) -> tuple[str, ...]:
     """The files of `first` and then, sorted, the recorded `reads` that lie in `root`'s folder
     (for a file input: the folder it sits in) — unless one of the `siblings` (the other inputs of
-    the role) has a deeper folder that holds them: a file goes with the innermost input(s)."""
+    the role) has a deeper folder that holds them: a file goes with the innermost input(s). Each
+    as a string: the recorded names themselves, no object made per file."""
     holder = InputRoot(Path(root), ())
     depth = _depth(holder)
     inner = [o for o in (InputRoot(Path(p), ()) for p in siblings) if _depth(o) > depth]
-    out = list(dict.fromkeys(Path(f) for f in first))
+    out = list(dict.fromkeys(os.fspath(Path(f)) for f in first))
     seen = {os.path.abspath(f) for f in out}
     for name in sorted(reads):
-        f = Path(name)
-        if name not in seen and f.is_file() and holder.holds(f) and not any(o.holds(f) for o in inner):
-            out.append(f)
-            seen.add(name)
+        if name not in seen and os.path.isfile(name) and holder.holds(name) and not any(o.holds(name) for o in inner):
+            out.append(name)  # each recorded once (a set): `seen` is only what came first
     return tuple(out)
 
 
@@ -623,7 +630,7 @@ class Layout:
     named on disk → its bundle name."""
 
     roles: dict[str, list[str]]
-    files: dict[str, Path]
+    files: dict[str, str]  # each part's file on disk, by its name in the bundle
     unpacked: dict[str, dict]
     names: dict[str, str]
 
@@ -649,7 +656,7 @@ def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional
     parts = {}
     for name, f in layout.files.items():
         try:
-            parts[name] = f.read_bytes()
+            parts[name] = Path(f).read_bytes()
         except OSError as exc:
             raise BundleError(str(f), _("cannot read the input file: {reason}").format(reason=exc.strerror)) from None
     return Packed(layout.roles, parts, layout.unpacked, layout.names)
@@ -662,7 +669,7 @@ def lay_out_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optio
     instead of being packed."""
     limit = max_cited_size() if max_cited is None else max_cited
     out_roles: dict[str, list[str]] = {}
-    parts: dict[str, Path] = {}
+    parts: dict[str, str] = {}
     unpacked: dict[str, dict] = {}
     names: dict[str, str] = {}
     for role, roots in roles.items():
@@ -678,10 +685,12 @@ def lay_out_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optio
                     names.setdefault(shown, prefix)
             else:
                 out_roles[role].append(f"{prefix}/{root.path.name}")
-            files = list(dict.fromkeys([*root.files, *([] if root.path.is_dir() else [root.path])]))
-            read = set(files)  # sets, not lists: a national run packs tens of thousands of files
-            cited_only = {c for c in root.cited if c not in read}
-            for f in files + [c for c in dict.fromkeys(root.cited) if c in cited_only]:
+            # paths as strings (a national run packs tens of thousands of files); sets, not lists
+            files = list(dict.fromkeys(map(os.fspath, [*root.files, *([] if root.path.is_dir() else [root.path])])))
+            read = set(files)
+            cited = list(dict.fromkeys(map(os.fspath, root.cited)))
+            cited_only = {c for c in cited if c not in read}
+            for f in files + [c for c in cited if c in cited_only]:
                 name = check_name(f"{prefix}/{_relative(f, base)}")
                 for shown in (str(f), os.path.abspath(f), os.path.realpath(f)):
                     names.setdefault(shown, name)
@@ -839,9 +848,30 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
                     return data
         if b"\\" in data:  # escapes: string by string
             return _JSON_STRING.sub(string, data)
-        return plain(data.decode("utf-8")).encode("utf-8")
+        if len(data) <= _PIECE:
+            return plain(data.decode("utf-8")).encode("utf-8")
+        return b"".join(plain(piece.decode("utf-8")).encode("utf-8") for piece in _pieces(data, _PIECE))
 
     return one
+
+
+_PIECE = 1 << 20  # bytes of JSON without escapes localized at a time (a national run's summary is megabytes)
+
+
+def _pieces(data: bytes, size: int = _PIECE) -> Iterator[bytes]:
+    """`data` (JSON without escapes) in pieces of about `size` bytes, each ending just after a comma
+    outside every string (an even number of quotes since the piece began): no string, and so no
+    path, is cut, and what follows a string's closing quote stays in its piece."""
+    start = 0
+    while len(data) - start > size:
+        end = data.find(b",", start + size)
+        while end != -1 and data.count(b'"', start, end) % 2:
+            end = data.find(b",", end + 1)
+        if end == -1:
+            break
+        yield data[start:end + 1]
+        start = end + 1
+    yield data[start:]
 
 
 _ANCHOR = 4  # characters an anchor needs to be searched for by itself
