@@ -101,3 +101,52 @@ def test_score_lets_each_evidence_piece_go_once_it_is_done(tmp_path, monkeypatch
         run = scoring.score_run(cs, [data / "evidence" / "kho-bac.yaml", data / "evidence" / "so-noi-vu.yaml"],
                                 get_evaluator, "reference", staged)
     assert run.units == 2 and refs == [2] and seen and not any(seen)
+
+
+_PART = st.sampled_from(["a", "b", "tasks", "tasks-1", ".h", "x.csv", "y.yaml", "z.YML", "w.xlsx", "t.txt"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(files=st.lists(st.lists(_PART, min_size=1, max_size=4), max_size=12))
+def test_evidence_files_of_a_folder_are_those_a_whole_listing_keeps(tmp_path_factory, files):
+    """Task folders are not walked, and the files found are those (and in the order) of a listing
+    of everything below the folder, filtered: evidence files, not task lists, nothing hidden."""
+    from engine.inputs.evidence import evidence_files
+
+    root = tmp_path_factory.mktemp("ev")
+    for parts in files:
+        target = root.joinpath(*parts)
+        if any(p.is_file() for p in target.parents) or target.is_dir():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("x")
+    whole = [f for f in sorted(root.rglob("*")) if f.is_file() and f.suffix.lower() in (".yaml", ".yml", ".csv", ".xlsx")
+             and not f.name.startswith(("tasks", ".")) and "tasks" not in f.parts[len(root.parts):-1]]
+    assert evidence_files([root]) == whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(paths=st.lists(st.tuples(_PREFIXES, _TEXT).map("".join).filter(lambda p: p not in ("", ".")),
+                      min_size=1, max_size=6, unique=True),
+       values=st.lists(st.lists(st.one_of(_TEXT, st.integers(0, 5)), max_size=5), max_size=10),
+       size=st.integers(1, 48), quote=st.booleans())
+def test_a_result_file_localized_as_it_is_read_is_the_file_localized_whole(tmp_path_factory, paths, values, size,
+                                                                           quote):
+    """A result file read and localized a piece at a time (when it has no escapes; else whole)
+    gives the bundle the same bytes as the file localized whole."""
+    from engine.storage.bundle import _localized_file
+
+    names = {p: f"inputs/evidence/{i}/x" for i, p in enumerate(paths)}
+    texts = ["".join(paths[x % len(paths)] if isinstance(x, int) else x for x in v) for v in values]
+    data = encode({"units": [{"id": t, "path": t} for t in texts], "q": '"' if quote else ""})
+    f = tmp_path_factory.mktemp("r") / "summary.json"
+    f.write_bytes(data)
+    local = localizer(names)
+    before = bundle._PIECE
+    bundle._PIECE = size
+    try:
+        got = _localized_file(f, local)
+        got = got if isinstance(got, bytes) else b"".join(got)
+    finally:
+        bundle._PIECE = before
+    assert got == local(data, True)

@@ -435,6 +435,16 @@ class BundleWriter:
         self._spool.write(data)
         self._keep(name, offset, len(data), hashlib.sha256(data).digest())
 
+    def add_pieces(self, name: str, pieces: Iterable[bytes]) -> None:
+        """A part given in pieces, written as they come."""
+        offset = self._start(name)
+        h, size = hashlib.sha256(), 0
+        for piece in pieces:
+            h.update(piece)
+            self._spool.write(piece)
+            size += len(piece)
+        self._keep(name, offset, size, h.digest())
+
     def _keep(self, name: str, offset: int, size: int, digest: bytes) -> None:
         self._parts[name] = len(self._parts)
         self._places.extend((offset, size))
@@ -941,16 +951,44 @@ def write_run_bundle(out: BinaryIO, spool: BinaryIO, kind: str, inputs: Mapping[
                           about=about, key=key)
 
 
-def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout, parts: Iterable[tuple[str, bytes]],
-                   engine: str, *, about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None) -> str:
+def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
+                   parts: Iterable[tuple[str, bytes | Iterable[bytes]]], engine: str, *,
+                   about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None) -> str:
     """`write_run_bundle` of inputs already laid out, the result files given as the bundle holds
-    them (`parts`: name, bytes with the input paths localized), taken one at a time."""
+    them (`parts`: name, bytes with the input paths localized, or those bytes in pieces), taken one
+    at a time."""
     writer = BundleWriter(spool)
     for name, f in layout.files.items():
         writer.add_file(name, f)
     for name, data in parts:
-        writer.add(f"results/{name}", data)
+        if isinstance(data, bytes):
+            writer.add(f"results/{name}", data)
+        else:
+            writer.add_pieces(f"results/{name}", data)
     return writer.write(layout.meta(kind, engine, about), out, key=key)
+
+
+def _localized_file(path: Path, local: Callable[[bytes, bool], bytes]) -> bytes | Iterator[bytes]:
+    """A result file this program encoded, localized (`localizer`): a large one without escapes
+    read and localized a piece at a time (a national run's summary is megabytes), else whole."""
+    if os.path.getsize(path) <= _PIECE:
+        return local(path.read_bytes(), True)
+    with open(path, "rb") as fh:
+        escaped = any(b"\\" in block for block in iter(lambda: fh.read(_PIECE), b""))
+    if escaped:
+        return local(path.read_bytes(), True)
+    return (local(piece, True) for piece in _file_pieces(path, _PIECE))
+
+
+def _file_pieces(path: Path, size: int) -> Iterator[bytes]:
+    """The pieces `_pieces` cuts a file (JSON without escapes) into, read a block at a time."""
+    rest = b""
+    with open(path, "rb") as fh:
+        while block := fh.read(size):
+            *done, rest = _pieces(rest + block, size)
+            yield from done
+    if rest:
+        yield rest
 
 
 def write_bundle(path: Path, data: bytes) -> Path:
@@ -1025,13 +1063,13 @@ def finish_run(staged: Staging, bundle_path: Path, kind: str, inputs: Mapping[st
     spooled in the staging folder. Returns the files written and the bundle's sha256."""
     layout = lay_out_inputs(inputs, max_cited=max_cited)
     local = localizer(layout.names)
-    parts = ((name, local((staged.path / name).read_bytes(), True)) for name in results)  # type: ignore[operator]
+    parts = ((name, _localized_file(staged.path / name, local)) for name in results)  # type: ignore[operator]
     return finish_laid_out(staged, bundle_path, kind, layout, results, parts, engine, about=about, key=key)
 
 
 def finish_laid_out(staged: Staging, bundle_path: Path, kind: str, layout: Layout, results: Sequence[str],
-                    parts: Iterable[tuple[str, bytes]], engine: str, *, about: Optional[Mapping[str, Any]] = None,
-                    key: Optional[Path] = None) -> tuple[list[Path], str]:
+                    parts: Iterable[tuple[str, bytes | Iterable[bytes]]], engine: str, *,
+                    about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None) -> tuple[list[Path], str]:
     """`finish_run` of inputs already laid out, the result files (`results`, written into
     `staged` by the time `parts` is spent) given as the bundle holds them (`parts`: name, bytes
     with the input paths localized), one at a time."""
@@ -1284,4 +1322,4 @@ def evidence_input_roots(paths: Sequence[Path | str], cited: Sequence[Path], rea
     """`evidence_roots` of evidence read piece by piece: the files it cites given."""
     from ..inputs.evidence import evidence_files
 
-    return input_roots(paths, set(reads), evidence_files, cited)
+    return input_roots(paths, reads if isinstance(reads, (set, frozenset)) else set(reads), evidence_files, cited)
