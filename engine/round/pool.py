@@ -313,8 +313,7 @@ class Workers:
                 else:
                     yield run(chunks[i])
         except BrokenProcessPool:
-            raise EngineError(_("a worker process stopped before it finished; run again with --workers 1 "
-                                "to see why")) from None
+            raise _stopped() from None
 
     def read_evidence(self, paths: Sequence[Path | str], units_per_piece: int, files_per_piece: int,
                       progress: Optional[Progress] = None) -> EvidenceSet:
@@ -368,10 +367,15 @@ class Workers:
     def everywhere(self, context: Any) -> None:
         """Hand `context` to every worker, this process included, for the `held` tasks sent after
         it (each spawned worker runs its tasks in the order they were sent)."""
+        from concurrent.futures.process import BrokenProcessPool
+
         futures = [pool.submit(_set_context, context) for pool in self._pools]
         self.host.set_context(context)
-        for future in futures:
-            future.result()
+        try:
+            for future in futures:
+                future.result()
+        except BrokenProcessPool:
+            raise _stopped() from None
 
     def finish_held(self, func: Callable[..., Any], given: Callable[[Sequence[str]], tuple]) -> Iterator[Any]:
         """`func(held, context, *given(its unit ids))` in the worker that holds piece number k
@@ -418,6 +422,10 @@ class Workers:
         results = [r for chunk in self.decided(records, progress) for r in chunk]
         results.sort(key=lambda r: r.unit_id)
         return results
+
+
+def _stopped() -> EngineError:
+    return EngineError(_("a worker process stopped before it finished; run again with --workers 1 to see why"))
 
 
 def _ticker(progress: Optional[Progress], phase: str, total: int) -> Callable[[int], None]:
