@@ -865,7 +865,7 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
     return one
 
 
-_PIECE = 1 << 20  # bytes of JSON without escapes localized at a time (a national run's summary is megabytes)
+_PIECE = 1 << 18  # bytes of JSON without escapes localized at a time (a national run's summary is megabytes)
 
 
 def _pieces(data: bytes, size: int = _PIECE) -> Iterator[bytes]:
