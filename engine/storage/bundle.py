@@ -249,7 +249,11 @@ def _member(data: bytes, info: tarfile.TarInfo, number: int, seen: set[str]) -> 
 # ---------------------------------------------------------------- the seal and the signature
 
 def _seal(manifest: bytes) -> bytes:
-    line = f"{sha256(manifest)}  {MANIFEST}\n"
+    return _seal_of(sha256(manifest))
+
+
+def _seal_of(manifest_sha256: str) -> bytes:
+    line = f"{manifest_sha256}  {MANIFEST}\n"
     return (line + f"# seal {sha256(line.encode('ascii'))}\n").encode("ascii")
 
 
@@ -391,17 +395,20 @@ def manifest_json(manifest: Mapping[str, Any], parts: Iterable[tuple[str, str, i
     sorted by name), the parts written out one by one rather than made into one large dict first.
     Indented JSON has `"parts"` two spaces in once, at the top level (deeper keys are indented more,
     a string's quotes are escaped)."""
+    return b"".join(manifest_lines(manifest, parts))
+
+
+def manifest_lines(manifest: Mapping[str, Any], parts: Iterable[tuple[str, str, int]]) -> Iterator[bytes]:
+    """`manifest_json` a part at a time: a national run's manifest is megabytes."""
     head, _parts, tail = dumps({**manifest, "parts": {}}).partition(b'\n  "parts": {}')
-    out = io.BytesIO()  # written line by line: a national run's manifest is megabytes
-    out.write(head)
+    yield head
     first = True
     for n, d, size in parts:
-        out.write(b'\n  "parts": {\n' if first else b",\n")
-        out.write(b'    %s: {\n      "sha256": "%s",\n      "size": %d\n    }' % (_json_string(n), d.encode(), size))
+        yield (b'\n  "parts": {\n' if first else b",\n") + \
+            b'    %s: {\n      "sha256": "%s",\n      "size": %d\n    }' % (_json_string(n), d.encode(), size)
         first = False
-    out.write(b'\n  "parts": {}' if first else b"\n  }")
-    out.write(tail)
-    return out.getvalue()
+    yield b'\n  "parts": {}' if first else b"\n  }"
+    yield tail
 
 
 class BundleWriter:
@@ -475,17 +482,28 @@ class BundleWriter:
         manifest.setdefault("unpacked", {})
         # in the order of their names, which is that of their UTF-8 bytes too (UTF-8 keeps the order of code points)
         order = sorted(self._parts)
-        manifest_bytes = manifest_json(manifest, ((n, self._digests[32 * i:32 * i + 32].hex(), self._places[2 * i + 1])
-                                                  for n in order for i in [self._parts[n]]))
-        head = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
+
+        def lines() -> Iterator[bytes]:  # made twice, never held whole: once to hash and measure, once to write
+            return manifest_lines(manifest, ((n, self._digests[32 * i:32 * i + 32].hex(), self._places[2 * i + 1])
+                                             for n in order for i in [self._parts[n]]))
+
+        measured, size = hashlib.sha256(), 0
+        for line in lines():
+            measured.update(line)
+            size += len(line)
+        head = [(SEAL, _seal_of(measured.hexdigest()))]
         if signing is not None:
-            head.append((SIGNATURE, _sign(manifest_bytes, signing)))
+            head.append((SIGNATURE, _sign(b"".join(lines()), signing)))
         whole = hashlib.sha256()
 
         def emit(data: bytes) -> None:
             whole.update(data)
             out.write(data)
 
+        emit(_header(MANIFEST, size))
+        for line in lines():
+            emit(line)
+        emit(bytes(-size % BLOCK))
         for name, data in head:
             emit(_header(name, len(data)))
             emit(data)
