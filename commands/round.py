@@ -22,11 +22,10 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
            max_cited_mb: Optional[int]) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from engine.storage.bundle import BUNDLE_NAME, max_cited_size, sha256, write_run
+    from engine.storage.bundle import BUNDLE_NAME, max_cited_size
     from engine.round.pool import default_workers
-    from engine.round.bundle import round_bundle
-    from engine.round.output import round_files
-    from engine.round.run import run_round
+    from engine.round.bundle import write_round
+    from engine.round.run import round_held
     from rules import get_evaluator
 
     get_evaluator(engine)  # an unknown engine is reported before any work
@@ -40,21 +39,21 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         phases = {"evidence": _("Reading evidence (files)"), "units": _("Scoring (units)")}
         with progress:
             task = progress.add_task(phases["evidence"], total=None)
-            result = run_round(cs, evidence, factory=get_evaluator, engine=engine, survey_paths=survey,
-                               appraisal_paths=appraisal, previous_path=previous,
-                               workers=workers or default_workers(),
-                               progress=lambda phase, done, total: progress.update(
-                                   task, description=phases[phase], completed=done, total=total))
+            # the workers stay until the output is written: each unit's file is finished where it was decided
+            result, pool = stack.enter_context(round_held(
+                cs, evidence, factory=get_evaluator, engine=engine, survey_paths=survey, appraisal_paths=appraisal,
+                previous_path=previous, workers=workers or default_workers(),
+                progress=lambda phase, done, total: progress.update(
+                    task, description=phases[phase], completed=done, total=total)))
         warn(result.warnings)
-        files = round_files(result)
         bundle_path = bundle or out_dir / BUNDLE_NAME
-        data = round_bundle(criteria, evidence, result, files, survey_paths=survey, appraisal_paths=appraisal,
-                            previous_path=previous, key=sign, max_cited=max_cited)
-        write_run(out_dir, files, bundle_path, data, command="round")
+        _written, digest = write_round(criteria, evidence, result, pool, out_dir, bundle_path, survey_paths=survey,
+                                       appraisal_paths=appraisal, previous_path=previous, key=sign,
+                                       max_cited=max_cited)
     _round_table(result, rows)
     say(_("{units} unit(s) ({engine} engine) → {out}/units/*.json, {out}/round.json").format(
         units=len(result.units), engine=result.engine, out=out_dir))
-    bundle_line(bundle_path, sha256(data), sign)
+    bundle_line(bundle_path, digest, sign)
     _missing_inputs(survey_items, appraisal, previous)
 
 

@@ -325,9 +325,9 @@ def test_workers_end_when_the_round_is_killed(tmp_path, sig):
     for i in range(3000):  # far more than the round can do before it is signalled (it is never let finish)
         (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
     proc = subprocess.Popen([sys.executable, "-c", CLI, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
-                             "--no-survey", "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
+                             "--no-survey", "--out", str(tmp_path / "out"), "--workers", "3"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers: set[int] = set()
+    workers: set[int] = set()  # the round's process is worker 0: three workers are two spawned processes
     deadline = time.monotonic() + 60
     while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
         workers |= {c for c in _children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()}

@@ -682,11 +682,14 @@ def evidence_files(paths: Iterable[Path | str]) -> list[Path]:
     refuse_links(paths)
     out: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in (".yaml", ".yml", ".csv", ".xlsx") \
-                        and not f.name.startswith(("tasks", ".")) and "tasks" not in f.parts[len(p.parts):-1]:
-                    out.append(f)
+        if p.is_dir():  # task folders not walked: one may hold tens of thousands of task lists
+            found = []
+            for folder, subfolders, names in os.walk(p):
+                subfolders[:] = [d for d in subfolders if d != "tasks"]
+                found += [f for f in map(Path(folder).joinpath, names)
+                          if f.suffix.lower() in (".yaml", ".yml", ".csv", ".xlsx")
+                          and not f.name.startswith(("tasks", ".")) and f.is_file()]
+            out += sorted(found)
         else:
             out.append(p)
     return out

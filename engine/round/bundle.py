@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..inputs.roundio import input_files
+from .pool import Workers
 from .run import RoundResult
 
 
@@ -32,9 +33,33 @@ def round_bundle(criteria_path: Path | str, evidence_paths: Sequence[Path | str]
     """The replay bundle of a round: its inputs by role, its result files as written, what ran."""
     from ..storage.bundle import make_bundle
 
-    cs = result.criteria
-    about = {"criteria_id": cs.id, "criteria_sha256": cs.content_hash, "title": cs.title, "year": cs.year,
-             "period": result.period}
     roles = round_inputs(criteria_path, evidence_paths, result, survey_paths=survey_paths,
                          appraisal_paths=appraisal_paths, previous_path=previous_path)
-    return make_bundle("round", roles, files, result.engine, about=about, key=key, max_cited=max_cited)
+    return make_bundle("round", roles, files, result.engine, about=_about(result), key=key, max_cited=max_cited,
+                       encoded=True)
+
+
+def _about(result: RoundResult) -> dict:
+    cs = result.criteria
+    return {"criteria_id": cs.id, "criteria_sha256": cs.content_hash, "title": cs.title, "year": cs.year,
+            "period": result.period}
+
+
+def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult, pool: Workers,
+                out_dir: Path, bundle_path: Path, *, survey_paths: Sequence[Path | str] = (),
+                appraisal_paths: Sequence[Path | str] = (), previous_path: Optional[Path | str] = None,
+                key: Optional[Path] = None, max_cited: Optional[int] = None) -> tuple[list[Path], str]:
+    """Write the output folder of a round whose unit files its workers hold (engine.round.run.round_held)
+    and its bundle, all or nothing (engine.storage.bundle.finish_run): the files and the bundle's sha256."""
+    from ..storage.bundle import finish_laid_out, lay_out_inputs
+    from ..storage.outdir import Staging
+    from .output import write_round_files
+
+    roles = round_inputs(criteria_path, evidence_paths, result, survey_paths=survey_paths,
+                         appraisal_paths=appraisal_paths, previous_path=previous_path)
+    layout = lay_out_inputs(roles, max_cited=max_cited)
+    results = [f"units/{u.unit_id}.json" for u in result.units] + ["round.json"]
+    with Staging(out_dir, command="round") as staged:
+        return finish_laid_out(staged, bundle_path, "round", layout, results,
+                               write_round_files(result, pool, staged, layout.names), result.engine,
+                               about=_about(result), key=key)

@@ -1,13 +1,15 @@
 """The round's JSON output: round.json (ranking, counts, warnings) and one unit file per unit."""
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import Iterator, Mapping, Optional
 
 from ..core.model import CriteriaSet
-from ..storage.outdir import check_names
+from ..storage.outdir import Staging, check_names
 from ..evaluation.ranking import ROUND_FORMAT, Ranking, Standing, ranking_json, standing_json
 from ..storage.results import encode
+from .pool import Workers
 from .run import RoundResult
+from .units import FileTarget, write_held
 
 
 def _criteria_json(cs: CriteriaSet) -> dict:
@@ -47,9 +49,9 @@ def standing_part(standing: Standing, group_label: str, group_size: int, st: Opt
                                   "index_change_display", "previous_rank", "previous_class", "rank_change", "yoy")}}
 
 
-def round_files(result: RoundResult) -> dict[str, bytes]:
-    """`units/<id>.json` per unit (each encoded by the worker that decided it, but for its
-    standing: engine/round/units.py) and `round.json`, canonically encoded."""
+def _unit_standings(result: RoundResult) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Each unit's standing as its file gives it (`standing_part`), and as round.json does
+    (`standing_json`, made once for both), by unit id; the unit ids checked as file names."""
     where: dict[str, tuple[Standing, str, int]] = {}
     for g in result.ranking.groups:
         for st in g.standings:
@@ -57,8 +59,34 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
     for st in result.ranking.ungrouped:
         where[st.score.unit_id] = (st, "", 0)
     check_names({u.unit_id: u.evidence_source for u in result.units})
-    made = {unit: standing_json(st) for unit, (st, _label, _size) in where.items()}  # once for both files
-    files = {f"units/{u.unit_id}.json": u.file(standing_part(*where[u.unit_id], made[u.unit_id]))
-             for u in result.units}
+    made = {unit: standing_json(st) for unit, (st, _label, _size) in where.items()}
+    return {u.unit_id: standing_part(*where[u.unit_id], made[u.unit_id]) for u in result.units}, made
+
+
+def round_files(result: RoundResult) -> dict[str, bytes]:
+    """`units/<id>.json` per unit (each encoded by the worker that decided it, but for its
+    standing: engine/round/units.py) and `round.json`, canonically encoded."""
+    parts, made = _unit_standings(result)
+    files = {f"units/{u.unit_id}.json": u.file(parts[u.unit_id]) for u in result.units}
     files["round.json"] = encode(round_json(result, made))
     return files
+
+
+def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
+                      names: Mapping[str, str]) -> Iterator[tuple[str, bytes]]:
+    """`round_files` of a round whose unit files are held by its workers (engine.round.run.round_held),
+    written into `staged`: each unit file by the worker that holds it, round.json here. Yields
+    each file's name and its bytes as the bundle holds them (`names`: engine.storage.bundle.localizer)."""
+    parts, made = _unit_standings(result)
+    target = FileTarget(names)
+    pool.everywhere(target)
+    try:
+        for piece in pool.finish_held(write_held, lambda units: ({u: (str(staged.claim(f"units/{u}.json")), parts[u])
+                                                                 for u in units},)):
+            for unit, data in piece:
+                yield f"units/{unit}.json", data
+    except OSError as exc:
+        raise staged.failed(exc) from None
+    data = encode(round_json(result, made))
+    staged.add("round.json", data)
+    yield "round.json", target.localized(data)

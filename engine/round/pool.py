@@ -1,11 +1,13 @@
 """Worker processes: where evidence is read and units are decided, for `score` and for the round.
 
-With one worker everything runs in this process; with more, spawned processes each build their own
-evaluator (and so their own rule-engine host: no rule-engine state is ever shared or copied).
+With one worker everything runs in this process; with N, this process is worker 0 and N - 1
+spawned processes are the others, each with its own evaluator (and so its own rule-engine host: no
+rule-engine state is ever shared or copied). This process takes its share rather than wait: it
+would otherwise be idle while the others work, and one process fewer is one start-up fewer.
 Results never depend on the number of workers: evidence is read in fixed pieces taken back in
 order, every unit is decided on its own, and everything is sorted by unit id afterwards. Task k
-always runs in worker k mod N, so a round's worker keeps the records of the pieces it read until it
-is sent them to decide.
+always runs in the same worker (`Workers.worker_of`), so a round's worker keeps the records of the
+pieces it read until it is sent them to decide.
 """
 from __future__ import annotations
 
@@ -33,17 +35,23 @@ Progress = Callable[[str, int, int], None]  # (phase: "evidence" | "units", done
 class Host:
     """What one process needs to read and decide chunks: the criteria set and its own evaluator
     (built on first use). `finish(results)` turns a decided chunk into what goes back to the
-    caller (by default the results themselves; `score` encodes them where they were decided)."""
+    caller (by default the results themselves; `score` encodes them where they were decided).
+    `hold(payload)`, when given, splits what `decide_kept` made of a piece into what goes back and
+    what this process holds until a `held` task of the same piece number (the round: each unit's
+    file, finished and written here once the ranking is known)."""
 
     criteria: CriteriaSet
     factory: EvaluatorFactory
     engine: str
     finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None
+    hold: Optional[Callable[[Any], tuple[Any, Any]]] = None
     _evaluator: Optional[Evaluator] = field(default=None, repr=False)
     _kept: dict[int, list[EvidenceRecord]] = field(default_factory=dict, repr=False)  # by piece number
+    _held: dict[int, Any] = field(default_factory=dict, repr=False)  # by piece number (`hold`)
+    _context: Any = field(default=None, repr=False)  # what every `held` task is handed (`Workers.everywhere`)
 
     def __getstate__(self) -> dict:  # a worker process builds its own evaluator and keeps its own records
-        return {**self.__dict__, "_evaluator": None, "_kept": {}}
+        return {**self.__dict__, "_evaluator": None, "_kept": {}, "_held": {}, "_context": None}
 
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
@@ -97,7 +105,19 @@ class Host:
         number, values, not_applicable, *given = task
         records = [with_survey(r, values.get(r.unit_id, {}), not_applicable.get(r.unit_id, {}))
                    for r in self._kept.pop(number)]
-        return self.decide_chunk(records, *given)
+        kind, payload, n = self.decide_chunk(records, *given)
+        if kind == "ok" and self.hold is not None:
+            payload, self._held[number] = self.hold(payload)
+        return kind, payload, n
+
+    def held(self, task: tuple[int, Callable[..., Any], tuple]) -> tuple[str, Any, int]:
+        """`func(what this process holds of piece number task[0], the context, *args)` and let it go
+        (`task` = (number, func, args)): ("ok", what func gave, 0)."""
+        number, func, args = task
+        return "ok", func(self._held.pop(number), self._context, *args), 0
+
+    def set_context(self, context: Any) -> None:
+        self._context = context
 
     def decide_chunk(self, records: Sequence[EvidenceRecord], *given: Any) -> tuple[str, Any, int]:
         """Decide a chunk of units: ("ok", results, n), or the failure as plain data ("incomplete",
@@ -171,6 +191,10 @@ def _ready() -> None:
     _PROCESS_HOST[0].evaluator()
 
 
+def _set_context(context: Any) -> None:
+    _PROCESS_HOST[0].set_context(context)
+
+
 def _in_worker(task: str, index: int, chunk: Any) -> tuple[int, str, Any, int]:
     return (index, *getattr(_PROCESS_HOST[0], task)(chunk))
 
@@ -206,20 +230,22 @@ def default_workers() -> int:
 
 
 class Workers:
-    """Where evidence is read and units are decided: with workers > 1, spawned processes (started
-    only as tasks need them), task number k always sent to process k mod workers (so that what a
-    process keeps of a task, `Host.keep_piece`, is there for a later task of the same number);
-    with 1, this process. Results come back in task order, so nothing depends on the number of
-    workers or on which task finishes first."""
+    """Where evidence is read and units are decided: task number k always runs in worker
+    `worker_of(k)` (so that what a worker keeps of a task, `Host.keep_piece`, is there for a later
+    task of the same number). Worker 0 is this process; with workers > 1 the others are spawned
+    processes (started only as tasks need them, or by `start`). Results come back in task order,
+    so nothing depends on the number of workers or on which task finishes first."""
 
     def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1, *,
-                 finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None):
+                 finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None,
+                 hold: Optional[Callable[[Any], tuple[Any, Any]]] = None):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
-        self.host = Host(criteria, factory, engine, finish)
-        self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per worker, when there are several
+        self.host = Host(criteria, factory, engine, finish, hold)
+        self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per spawned worker (1 to N - 1)
         self.reads: set[str] = set()  # every file read while reading the evidence (`read_evidence`)
         self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
         self._kept: list[tuple[str, ...]] = []  # the units of each piece kept by `read_evidence`
+        self._decided: list[tuple[str, ...]] = []  # …and once `decided_kept` has sent them to be decided
 
     def __enter__(self) -> "Workers":
         if self.workers > 1:
@@ -228,11 +254,13 @@ class Workers:
 
             self._pools = [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                                initializer=_start_worker, initargs=(os.getpid(), self.host))
-                           for _ in range(self.workers)]
+                           for _ in range(self.workers - 1)]
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
         self.host._kept.clear()
+        self.host._held.clear()
+        self.host.set_context(None)
         for pool in self._pools:
             if exc_type is not None:  # interrupted or failed: the workers' running tasks are not awaited
                 for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -240,46 +268,52 @@ class Workers:
             pool.shutdown(cancel_futures=True)
         self._pools = []
 
+    def worker_of(self, task: int) -> int:
+        """The worker that runs task number `task`: in turn, but for this process (worker 0), which
+        has its own work besides (the criteria set, the evidence's index, ranking, the bundle)
+        and so takes three tasks for every four of a spawned worker."""
+        n = self.workers
+        slot = task % (4 * n - 1)
+        return slot % n if slot < 3 * n else slot - 3 * n + 1
+
     def start(self) -> None:
-        """Start every worker process now (each builds its evaluator) rather than when the first
-        chunk is sent, so that their start-up runs while this process reads the evidence."""
+        """Start every spawned worker process now (each builds its evaluator) rather than when the
+        first chunk is sent, so that their start-up runs while this process reads the evidence."""
         for pool in self._pools:
             pool.submit(_ready)
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4) -> Iterator[tuple[str, Any, int]]:
         """The host's `task` ("decide_chunk", "score_piece", "keep_piece", "decide_kept") on every
-        chunk, chunk k in worker k mod workers: (kind,
-        payload, n) per chunk, in chunk order, each as soon as it and every chunk before it are
-        done (at most `ahead` chunks per worker are waiting at any time, so memory does not grow
-        with the run). A chunk is taken from `chunks` only when it is sent to a worker."""
+        chunk, chunk k in worker `worker_of(k)` (worker 0: this process, which runs its chunks
+        while the others run theirs): (kind, payload, n) per chunk, in chunk order, each as soon as
+        it and every chunk before it are done (at most `ahead` chunks per spawned worker are
+        waiting at any time, so memory does not grow with the run). A chunk is taken from `chunks`
+        only when it is sent to a worker, or run here."""
+        run = getattr(self.host, task)
         if not self._pools or len(chunks) <= 1:
-            run = getattr(self.host, task)
             for chunk in chunks:
                 yield run(chunk)
             return
-        from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
         ahead *= self.workers
         pending: dict[int, Any] = {}
-        done: dict[int, tuple[str, Any, int]] = {}
         submitted = 0
         try:
             for i in range(len(chunks)):
                 while submitted < len(chunks) and submitted < i + ahead:
-                    pending[submitted] = self._pools[submitted % self.workers].submit(_in_worker, task, submitted,
-                                                                                       chunks[submitted])
+                    worker = self.worker_of(submitted)
+                    if worker:  # worker 0's chunks are run here, in turn
+                        pending[submitted] = self._pools[worker - 1].submit(_in_worker, task, submitted,
+                                                                            chunks[submitted])
                     submitted += 1
-                while i not in done:
-                    for future in as_completed(list(pending.values())):
-                        j, kind, payload, n = future.result()
-                        done[j] = (kind, payload, n)
-                        del pending[j]
-                        break
-                yield done.pop(i)
+                if self.worker_of(i):
+                    _j, kind, payload, n = pending.pop(i).result()
+                    yield kind, payload, n
+                else:
+                    yield run(chunks[i])
         except BrokenProcessPool:
-            raise EngineError(_("a worker process stopped before it finished; run again with --workers 1 "
-                                "to see why")) from None
+            raise _stopped() from None
 
     def read_evidence(self, paths: Sequence[Path | str], units_per_piece: int, files_per_piece: int,
                       progress: Optional[Progress] = None) -> EvidenceSet:
@@ -327,8 +361,29 @@ class Workers:
         id, what `finish` is handed besides the results)."""
         tasks = [(number, *given(units)) for number, units in enumerate(self._kept)]
         total = sum(len(units) for units in self._kept)
-        self._kept = []
+        self._decided, self._kept = self._kept, []
         return self._gathered(self.stream("decide_kept", tasks), total, progress)
+
+    def everywhere(self, context: Any) -> None:
+        """Hand `context` to every worker, this process included, for the `held` tasks sent after
+        it (each spawned worker runs its tasks in the order they were sent)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        futures = [pool.submit(_set_context, context) for pool in self._pools]
+        self.host.set_context(context)
+        try:
+            for future in futures:
+                future.result()
+        except BrokenProcessPool:
+            raise _stopped() from None
+
+    def finish_held(self, func: Callable[..., Any], given: Callable[[Sequence[str]], tuple]) -> Iterator[Any]:
+        """`func(held, context, *given(its unit ids))` in the worker that holds piece number k
+        (`Host.held`), for every piece `decided_kept` decided: what each gave, in piece order."""
+        tasks = [(number, func, given(units)) for number, units in enumerate(self._decided)]
+        self._decided = []
+        for _kind, payload, _n in self.stream("held", tasks):
+            yield payload
 
     def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> Iterator[Any]:
         """Decide every unit, in the order given, chunk by chunk: each chunk's payload (its
@@ -367,6 +422,10 @@ class Workers:
         results = [r for chunk in self.decided(records, progress) for r in chunk]
         results.sort(key=lambda r: r.unit_id)
         return results
+
+
+def _stopped() -> EngineError:
+    return EngineError(_("a worker process stopped before it finished; run again with --workers 1 to see why"))
 
 
 def _ticker(progress: Optional[Progress], phase: str, total: int) -> Callable[[int], None]:

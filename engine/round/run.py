@@ -7,9 +7,10 @@ ranking and classification per group, and the comparison with last year's round.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Iterator, Mapping, Optional
 
 from ..evaluation.appraisal import AppraisalSet, load_appraisal, valid_appraisal
 from ..core.errors import InputError, Problem
@@ -22,7 +23,7 @@ from ..inputs.survey_data import SurveySet, load_survey
 from .pool import EvaluatorFactory, Progress, Workers
 from .problems import round_problems
 from .scoring import FILES_PER_PIECE, UNITS_PER_PIECE
-from .units import RoundUnit, decided_units, piece_inputs
+from .units import RoundUnit, decided_units, held_files, piece_inputs
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,19 @@ def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
     with Workers(criteria, factory, engine, workers, finish=decided_units) as pool:
         return _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
                     list(appraisal_paths), previous_path, progress)
+
+
+@contextmanager
+def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
+               factory: EvaluatorFactory, engine: str = "durable",
+               survey_paths: Iterable[Path | str] = (), appraisal_paths: Iterable[Path | str] = (),
+               previous_path: Optional[Path | str] = None, workers: int = 1,
+               progress: Optional[Progress] = None) -> Iterator[tuple[RoundResult, Workers]]:
+    """`run_round` whose unit files stay in the workers that encoded them (`RoundUnit.held`), with
+    the workers still running: engine.round.output.write_round writes them there."""
+    with Workers(criteria, factory, engine, workers, finish=decided_units, hold=held_files) as pool:
+        yield _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
+                   list(appraisal_paths), previous_path, progress), pool
 
 
 EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used

@@ -17,7 +17,7 @@ import sys
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Optional, Sequence
+from typing import BinaryIO, Callable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Problem
 from ..core.i18n import _
@@ -90,7 +90,8 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
     problems = list(sink.problems)
     deciding = not problems  # a header already refused: every piece is only read, for its problems
-    tasks = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
+    tasks: list = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
+    del pieces  # each let go once its task is done (a national run's index of the evidence is megabytes)
     # What is kept per unit, compactly (a national run has tens of thousands of them):
     firsts: dict[str, tuple[str, int]] = {}  # unit id -> (where it is first given, its file's number in `sources`)
     sources: dict[str, int] = {}  # each evidence file's name, numbered
@@ -139,14 +140,14 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                 deciding = False
                 for rest in tasks[i + 1:]:
                     rest[1] = False
+            tasks[i] = None
     if problems:
         raise EvidenceError(problems)
     warnings.sort(key=lambda w: w[0])
     evidence_warnings = tuple(w for _unit, ws in warnings for w in ws)
     if warn is not None:
         warn(evidence_warnings)
-    names = list(sources)
-    check_names({unit: names[source] for unit, (_at, source) in sorted(firsts.items())})
+    check_names(_FirstSources(firsts, list(sources)))
     if failures:
         raise EngineError(failures[0])
     if missing or duplicated:
@@ -169,6 +170,23 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         fh.write(b"]" + everything.split(_NO_UNITS)[1])
     files = tuple(f"units/{written[k]}.json" for k in order) + ("summary.json",)
     return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, frozenset(reads), tuple(cited))
+
+
+class _FirstSources(Mapping[str, str]):
+    """Each unit id, in order, -> the evidence file it was first given in, looked up in the run's
+    `firsts` as asked rather than copied into a second dict of every unit."""
+
+    def __init__(self, firsts: Mapping[str, tuple[str, int]], names: Sequence[str]):
+        self._firsts, self._names = firsts, names
+
+    def __getitem__(self, unit: str) -> str:
+        return self._names[self._firsts[unit][1]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._firsts))
+
+    def __len__(self) -> int:
+        return len(self._firsts)
 
 
 _NO_UNITS = b'"units":[]'  # in compact JSON, only where the summary's units stand: a string's quotes are escaped

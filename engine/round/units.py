@@ -8,9 +8,9 @@ or on its own, so the file is the one `encode` gives for the whole document.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from ..core.errors import Problem
 from ..core.model import CriteriaSet, UnitResult
@@ -41,9 +41,11 @@ class RoundUnit:
     head: bytes  # the unit file up to its standing's value…
     tail: bytes  # …and after it; `doc` instead when the two could not be told apart
     doc: Optional[dict] = None
+    held: bool = False  # the file's parts stay in the worker that decided the unit (`held_files`)
 
     def file(self, standing: dict) -> bytes:
         """The unit file with its standing (`engine.round.output.round_unit_json`'s bytes)."""
+        assert not self.held, "a held unit's file is written where it is held (write_held)"
         if self.doc is not None:
             return encode({**self.doc, "standing": standing})
         return self.head + encode(standing)[:-1] + self.tail
@@ -90,6 +92,49 @@ def decided_units(criteria: CriteriaSet, results: list[UnitResult], engine: str,
     without a reason."""
     units, problems = apply_appraisal(criteria, results, AppraisalSet(appraisal, ()))
     return [round_unit(criteria, u, engine) for u in units], problems
+
+
+def held_files(payload: tuple[list[RoundUnit], list[Problem]]) -> tuple[tuple[list[RoundUnit], list[Problem]], list[RoundUnit]]:
+    """The pool's `hold` of a round that writes its output (engine.round.run.round_held): what a
+    decided piece sends back is its units without their files' parts; the worker holds those."""
+    units, problems = payload
+    return ([replace(u, head=b"", tail=b"", doc=None, held=True) for u in units], problems), units
+
+
+@dataclass
+class FileTarget:
+    """Where the held unit files go (a run's staging folder, engine.storage.outdir.Staging.claim)
+    and, for their copies in the bundle, the inputs' paths as the bundle names them
+    (engine.storage.bundle.localizer, built once in each worker)."""
+
+    names: Mapping[str, str]
+    _local: Optional[Callable[..., bytes]] = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_local": None}
+
+    def localized(self, data: bytes) -> bytes:
+        if self._local is None:
+            from ..storage.bundle import localizer
+
+            self._local = localizer(self.names)
+        return self._local(data, True)
+
+
+def write_held(units: list[RoundUnit], target: FileTarget,
+               places: Mapping[str, tuple[str, dict]]) -> list[tuple[str, bytes]]:
+    """Finish the held files of a piece's units in the worker that holds them: each written at its
+    place with its standing (`places`: unit id -> (path, standing)); (unit id, the file as the
+    bundle holds it) for each."""
+    from ..storage.outdir import write_new
+
+    out = []
+    for u in units:
+        path, standing = places[u.unit_id]
+        data = u.file(standing)
+        write_new(path, data)
+        out.append((u.unit_id, target.localized(data)))
+    return out
 
 
 def piece_inputs(survey: SurveySet, appraisal: AppraisalSet) -> Callable[[Sequence[str]], tuple]:

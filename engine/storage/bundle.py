@@ -249,7 +249,11 @@ def _member(data: bytes, info: tarfile.TarInfo, number: int, seen: set[str]) -> 
 # ---------------------------------------------------------------- the seal and the signature
 
 def _seal(manifest: bytes) -> bytes:
-    line = f"{sha256(manifest)}  {MANIFEST}\n"
+    return _seal_of(sha256(manifest))
+
+
+def _seal_of(manifest_sha256: str) -> bytes:
+    line = f"{manifest_sha256}  {MANIFEST}\n"
     return (line + f"# seal {sha256(line.encode('ascii'))}\n").encode("ascii")
 
 
@@ -391,11 +395,20 @@ def manifest_json(manifest: Mapping[str, Any], parts: Iterable[tuple[str, str, i
     sorted by name), the parts written out one by one rather than made into one large dict first.
     Indented JSON has `"parts"` two spaces in once, at the top level (deeper keys are indented more,
     a string's quotes are escaped)."""
+    return b"".join(manifest_lines(manifest, parts))
+
+
+def manifest_lines(manifest: Mapping[str, Any], parts: Iterable[tuple[str, str, int]]) -> Iterator[bytes]:
+    """`manifest_json` a part at a time: a national run's manifest is megabytes."""
     head, _parts, tail = dumps({**manifest, "parts": {}}).partition(b'\n  "parts": {}')
-    lines = [b'    %s: {\n      "sha256": "%s",\n      "size": %d\n    }' % (_json_string(n), d.encode(), size)
-             for n, d, size in parts]
-    middle = b'\n  "parts": {\n' + b",\n".join(lines) + b"\n  }" if lines else b'\n  "parts": {}'
-    return head + middle + tail
+    yield head
+    first = True
+    for n, d, size in parts:
+        yield (b'\n  "parts": {\n' if first else b",\n") + \
+            b'    %s: {\n      "sha256": "%s",\n      "size": %d\n    }' % (_json_string(n), d.encode(), size)
+        first = False
+    yield b'\n  "parts": {}' if first else b"\n  }"
+    yield tail
 
 
 class BundleWriter:
@@ -429,12 +442,22 @@ class BundleWriter:
         self._spool.write(data)
         self._keep(name, offset, len(data), hashlib.sha256(data).digest())
 
+    def add_pieces(self, name: str, pieces: Iterable[bytes]) -> None:
+        """A part given in pieces, written as they come."""
+        offset = self._start(name)
+        h, size = hashlib.sha256(), 0
+        for piece in pieces:
+            h.update(piece)
+            self._spool.write(piece)
+            size += len(piece)
+        self._keep(name, offset, size, h.digest())
+
     def _keep(self, name: str, offset: int, size: int, digest: bytes) -> None:
         self._parts[name] = len(self._parts)
         self._places.extend((offset, size))
         self._digests += digest
 
-    def add_file(self, name: str, path: Path) -> None:
+    def add_file(self, name: str, path: Path | str) -> None:
         """The bytes of the file at `path`, read in blocks."""
         offset = self._start(name)
         h, size = hashlib.sha256(), 0
@@ -457,22 +480,35 @@ class BundleWriter:
         # sealed with the rest: removing the signature afterwards is tampering, not "unsigned"
         manifest["signer"] = key_fingerprint(_public_raw(signing)) if signing is not None else None
         manifest.setdefault("unpacked", {})
-        manifest_bytes = manifest_json(manifest, ((n, self._digests[32 * i:32 * i + 32].hex(), self._places[2 * i + 1])
-                                                  for n, i in sorted(self._parts.items())))
-        head = [(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes))]
+        # in the order of their names, which is that of their UTF-8 bytes too (UTF-8 keeps the order of code points)
+        order = sorted(self._parts)
+
+        def lines() -> Iterator[bytes]:  # made twice, never held whole: once to hash and measure, once to write
+            return manifest_lines(manifest, ((n, self._digests[32 * i:32 * i + 32].hex(), self._places[2 * i + 1])
+                                             for n in order for i in [self._parts[n]]))
+
+        measured, size = hashlib.sha256(), 0
+        for line in lines():
+            measured.update(line)
+            size += len(line)
+        head = [(SEAL, _seal_of(measured.hexdigest()))]
         if signing is not None:
-            head.append((SIGNATURE, _sign(manifest_bytes, signing)))
+            head.append((SIGNATURE, _sign(b"".join(lines()), signing)))
         whole = hashlib.sha256()
 
         def emit(data: bytes) -> None:
             whole.update(data)
             out.write(data)
 
+        emit(_header(MANIFEST, size))
+        for line in lines():
+            emit(line)
+        emit(bytes(-size % BLOCK))
         for name, data in head:
             emit(_header(name, len(data)))
             emit(data)
             emit(bytes(-len(data) % BLOCK))
-        for name in sorted(self._parts, key=lambda n: n.encode("utf-8")):
+        for name in order:
             i = self._parts[name]
             offset, size = self._places[2 * i], self._places[2 * i + 1]
             emit(_header(name, size))
@@ -518,14 +554,14 @@ class InputRoot:
     cites: packed up to the cited-file limit, above it recorded by hash only."""
 
     path: Path
-    files: tuple[Path, ...]
+    files: tuple[str | Path, ...]  # as strings when there are many (read_under): a national run reads tens of thousands
     cited: tuple[Path, ...] = ()
 
     @property
     def base(self) -> Path:
         return self.path if self.path.is_dir() else self.path.parent
 
-    def holds(self, f: Path) -> bool:
+    def holds(self, f: Path | str) -> bool:
         """Whether `f` lies in this input's folder (as named, or once links are resolved)."""
         base = self.base
         return _within(os.path.abspath(f), os.path.abspath(base)) or \
@@ -582,20 +618,19 @@ def recording_reads() -> Iterator[set[str]]:
 
 
 def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path] = (),
-               siblings: Sequence[Path | str] = ()) -> tuple[Path, ...]:
+               siblings: Sequence[Path | str] = ()) -> tuple[str, ...]:
     """The files of `first` and then, sorted, the recorded `reads` that lie in `root`'s folder
     (for a file input: the folder it sits in) — unless one of the `siblings` (the other inputs of
-    the role) has a deeper folder that holds them: a file goes with the innermost input(s)."""
+    the role) has a deeper folder that holds them: a file goes with the innermost input(s). Each
+    as a string: the recorded names themselves, no object made per file."""
     holder = InputRoot(Path(root), ())
     depth = _depth(holder)
     inner = [o for o in (InputRoot(Path(p), ()) for p in siblings) if _depth(o) > depth]
-    out = list(dict.fromkeys(Path(f) for f in first))
+    out = list(dict.fromkeys(os.fspath(Path(f)) for f in first))
     seen = {os.path.abspath(f) for f in out}
     for name in sorted(reads):
-        f = Path(name)
-        if name not in seen and f.is_file() and holder.holds(f) and not any(o.holds(f) for o in inner):
-            out.append(f)
-            seen.add(name)
+        if name not in seen and os.path.isfile(name) and holder.holds(name) and not any(o.holds(name) for o in inner):
+            out.append(name)  # each recorded once (a set): `seen` is only what came first
     return tuple(out)
 
 
@@ -623,7 +658,7 @@ class Layout:
     named on disk → its bundle name."""
 
     roles: dict[str, list[str]]
-    files: dict[str, Path]
+    files: dict[str, str]  # each part's file on disk, by its name in the bundle
     unpacked: dict[str, dict]
     names: dict[str, str]
 
@@ -649,7 +684,7 @@ def pack_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optional
     parts = {}
     for name, f in layout.files.items():
         try:
-            parts[name] = f.read_bytes()
+            parts[name] = Path(f).read_bytes()
         except OSError as exc:
             raise BundleError(str(f), _("cannot read the input file: {reason}").format(reason=exc.strerror)) from None
     return Packed(layout.roles, parts, layout.unpacked, layout.names)
@@ -662,7 +697,7 @@ def lay_out_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optio
     instead of being packed."""
     limit = max_cited_size() if max_cited is None else max_cited
     out_roles: dict[str, list[str]] = {}
-    parts: dict[str, Path] = {}
+    parts: dict[str, str] = {}
     unpacked: dict[str, dict] = {}
     names: dict[str, str] = {}
     for role, roots in roles.items():
@@ -678,10 +713,12 @@ def lay_out_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optio
                     names.setdefault(shown, prefix)
             else:
                 out_roles[role].append(f"{prefix}/{root.path.name}")
-            files = list(dict.fromkeys([*root.files, *([] if root.path.is_dir() else [root.path])]))
-            read = set(files)  # sets, not lists: a national run packs tens of thousands of files
-            cited_only = {c for c in root.cited if c not in read}
-            for f in files + [c for c in dict.fromkeys(root.cited) if c in cited_only]:
+            # paths as strings (a national run packs tens of thousands of files); sets, not lists
+            files = list(dict.fromkeys(map(os.fspath, [*root.files, *([] if root.path.is_dir() else [root.path])])))
+            read = set(files)
+            cited = list(dict.fromkeys(map(os.fspath, root.cited)))
+            cited_only = {c for c in cited if c not in read}
+            for f in files + [c for c in cited if c in cited_only]:
                 name = check_name(f"{prefix}/{_relative(f, base)}")
                 for shown in (str(f), os.path.abspath(f), os.path.realpath(f)):
                     names.setdefault(shown, name)
@@ -839,9 +876,30 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
                     return data
         if b"\\" in data:  # escapes: string by string
             return _JSON_STRING.sub(string, data)
-        return plain(data.decode("utf-8")).encode("utf-8")
+        if len(data) <= _PIECE:
+            return plain(data.decode("utf-8")).encode("utf-8")
+        return b"".join(plain(piece.decode("utf-8")).encode("utf-8") for piece in _pieces(data, _PIECE))
 
     return one
+
+
+_PIECE = 1 << 18  # bytes of JSON without escapes localized at a time (a national run's summary is megabytes)
+
+
+def _pieces(data: bytes, size: int = _PIECE) -> Iterator[bytes]:
+    """`data` (JSON without escapes) in pieces of about `size` bytes, each ending just after a comma
+    outside every string (an even number of quotes since the piece began): no string, and so no
+    path, is cut, and what follows a string's closing quote stays in its piece."""
+    start = 0
+    while len(data) - start > size:
+        end = data.find(b",", start + size)
+        while end != -1 and data.count(b'"', start, end) % 2:
+            end = data.find(b",", end + 1)
+        if end == -1:
+            break
+        yield data[start:end + 1]
+        start = end + 1
+    yield data[start:]
 
 
 _ANCHOR = 4  # characters an anchor needs to be searched for by itself
@@ -889,11 +947,11 @@ def _json_string(value: str) -> bytes:
 
 def make_bundle(kind: str, inputs: Mapping[str, Sequence[InputRoot]], results: Mapping[str, bytes],
                 engine: str, *, about: Optional[Mapping[str, Any]] = None,
-                key: Optional[Path] = None, max_cited: Optional[int] = None) -> bytes:
+                key: Optional[Path] = None, max_cited: Optional[int] = None, encoded: bool = False) -> bytes:
     """A bundle of one run, in memory (see `write_run_bundle`)."""
     out = io.BytesIO()
     write_run_bundle(out, io.BytesIO(), kind, inputs, results.items(), engine, about=about, key=key,
-                     max_cited=max_cited)
+                     max_cited=max_cited, encoded=encoded)
     return out.getvalue()
 
 
@@ -906,13 +964,49 @@ def write_run_bundle(out: BinaryIO, spool: BinaryIO, kind: str, inputs: Mapping[
     time: the input paths they quote are recorded as the inputs' names in the bundle (`encoded`:
     every result is JSON this program encoded, not to be parsed to find out)."""
     layout = lay_out_inputs(inputs, max_cited=max_cited)
+    local = localizer(layout.names)
+    return write_laid_out(out, spool, kind, layout, ((name, local(data, encoded)) for name, data in results), engine,
+                          about=about, key=key)
+
+
+def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
+                   parts: Iterable[tuple[str, bytes | Iterable[bytes]]], engine: str, *,
+                   about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None) -> str:
+    """`write_run_bundle` of inputs already laid out, the result files given as the bundle holds
+    them (`parts`: name, bytes with the input paths localized, or those bytes in pieces), taken one
+    at a time."""
     writer = BundleWriter(spool)
     for name, f in layout.files.items():
         writer.add_file(name, f)
-    local = localizer(layout.names)
-    for name, data in results:
-        writer.add(f"results/{name}", local(data, encoded))
+    for name, data in parts:
+        if isinstance(data, bytes):
+            writer.add(f"results/{name}", data)
+        else:
+            writer.add_pieces(f"results/{name}", data)
     return writer.write(layout.meta(kind, engine, about), out, key=key)
+
+
+def _localized_file(path: Path, local: Callable[[bytes, bool], bytes]) -> bytes | Iterator[bytes]:
+    """A result file this program encoded, localized (`localizer`): a large one without escapes
+    read and localized a piece at a time (a national run's summary is megabytes), else whole."""
+    if os.path.getsize(path) <= _PIECE:
+        return local(path.read_bytes(), True)
+    with open(path, "rb") as fh:
+        escaped = any(b"\\" in block for block in iter(lambda: fh.read(_PIECE), b""))
+    if escaped:
+        return local(path.read_bytes(), True)
+    return (local(piece, True) for piece in _file_pieces(path, _PIECE))
+
+
+def _file_pieces(path: Path, size: int) -> Iterator[bytes]:
+    """The pieces `_pieces` cuts a file (JSON without escapes) into, read a block at a time."""
+    rest = b""
+    with open(path, "rb") as fh:
+        while block := fh.read(size):
+            *done, rest = _pieces(rest + block, size)
+            yield from done
+    if rest:
+        yield rest
 
 
 def write_bundle(path: Path, data: bytes) -> Path:
@@ -985,19 +1079,28 @@ def finish_run(staged: Staging, bundle_path: Path, kind: str, inputs: Mapping[st
     is written beside its place first and renamed there after them. The result files (JSON, as
     `engine.storage.results.encode` wrote them) are read back one at a time for the bundle, its parts
     spooled in the staging folder. Returns the files written and the bundle's sha256."""
+    layout = lay_out_inputs(inputs, max_cited=max_cited)
+    local = localizer(layout.names)
+    parts = ((name, _localized_file(staged.path / name, local)) for name in results)  # type: ignore[operator]
+    return finish_laid_out(staged, bundle_path, kind, layout, results, parts, engine, about=about, key=key)
+
+
+def finish_laid_out(staged: Staging, bundle_path: Path, kind: str, layout: Layout, results: Sequence[str],
+                    parts: Iterable[tuple[str, bytes | Iterable[bytes]]], engine: str, *,
+                    about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None) -> tuple[list[Path], str]:
+    """`finish_run` of inputs already laid out, the result files (`results`, written into
+    `staged` by the time `parts` is spent) given as the bundle holds them (`parts`: name, bytes
+    with the input paths localized), one at a time."""
     bundle_path = Path(bundle_path)
     inside = _inside(staged.out, bundle_path, results)
-    parts = ((name, (staged.path / name).read_bytes()) for name in results)  # type: ignore[operator]
     with staged.scratch() as spool:
         if inside is not None:
             with staged.create(inside) as fh:
-                digest = write_run_bundle(fh, spool, kind, inputs, parts, engine, about=about, key=key,
-                                          max_cited=max_cited, encoded=True)
+                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key)
             spool.close()
             return staged.finish(), digest
         with _written_beside(bundle_path) as fh:
-            digest = write_run_bundle(fh, spool, kind, inputs, parts, engine, about=about, key=key,
-                                      max_cited=max_cited, encoded=True)
+            digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key)
             spool.close()
             written = staged.finish()
     return written + [bundle_path], digest
@@ -1237,4 +1340,4 @@ def evidence_input_roots(paths: Sequence[Path | str], cited: Sequence[Path], rea
     """`evidence_roots` of evidence read piece by piece: the files it cites given."""
     from ..inputs.evidence import evidence_files
 
-    return input_roots(paths, set(reads), evidence_files, cited)
+    return input_roots(paths, reads if isinstance(reads, (set, frozenset)) else set(reads), evidence_files, cited)

@@ -183,20 +183,38 @@ class Staging:
         if len(self._files) == 2:
             _crash("writing")
 
+    def failed(self, exc: OSError) -> OutputError:
+        """What to raise when a file `claim` gave cannot be written."""
+        return _os_error(exc, self.out)
+
+    def claim(self, rel: str) -> Path:
+        """Where a file of the output is to be written by another process (`write_new`): its
+        folders made, its name listed as written."""
+        member = _member(rel)
+        assert self.path is not None, "a Staging is used inside its with-block"
+        try:
+            self._folders_of(member)
+        except OSError as exc:
+            raise _os_error(exc, self.out) from None
+        self._files.append(str(member))
+        if len(self._files) == 2:
+            _crash("writing")
+        return self.path / member
+
+    def _folders_of(self, member: PurePosixPath) -> None:
+        assert self.path is not None
+        for d in reversed(member.parents[:-1]):
+            if d not in self._folders:
+                os.mkdir(self.path / d)
+                self._folders.add(d)
+
     @contextmanager
     def _new_file(self, member: PurePosixPath) -> Iterator[BinaryIO]:
         assert self.path is not None, "a Staging is used inside its with-block"
         try:
-            for d in reversed(member.parents[:-1]):
-                if d not in self._folders:
-                    os.mkdir(self.path / d)
-                    self._folders.add(d)
-            fd = os.open(self.path / member, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
-            with os.fdopen(fd, "wb") as fh:
+            self._folders_of(member)
+            with _created(self.path / member) as fh:
                 yield fh
-                if _syncfs is None:
-                    fh.flush()
-                    os.fsync(fh.fileno())
         except OSError as exc:
             raise _os_error(exc, self.out) from None
 
@@ -246,6 +264,24 @@ class Staging:
             self._discard()
         self._finished = True
         return [out / m for m in listed]
+
+
+@contextmanager
+def _created(path: Path) -> Iterator[BinaryIO]:
+    """A new file, never one already there nor through a link; synced when it is closed unless the
+    staging folder is synced whole (`_syncfs`)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(fd, "wb") as fh:
+        yield fh
+        if _syncfs is None:
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def write_new(path: Path | str, data: bytes) -> None:
+    """Write a file `Staging.claim` gave, from any process (an OSError is the caller's to report)."""
+    with _created(Path(path)) as fh:
+        fh.write(data)
 
 
 def write_file(path: Path | str, data: bytes) -> Path:

@@ -1,0 +1,121 @@
+"""Where a round's work runs: the process that runs the round is worker 0 and takes its share of
+the pieces; each unit's file is finished and written by the worker that decided the unit, and what
+the bundle holds of it (its input paths as the bundle names them) is made there too."""
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from engine import load_criteria
+from engine.core.errors import OutputError
+from engine.inputs.evidence import evidence_pieces, found_evidence_files
+from engine.inputs.tables import ProblemSink
+from engine.round import run as run_module
+from engine.round.bundle import round_bundle, write_round
+from engine.round.output import round_files
+from engine.round.pool import Workers
+from engine.round.run import round_held, run_round
+from engine.round.units import decided_units
+from engine.storage.bundle import read_bundle
+from rules import get_evaluator
+
+DATA = Path(__file__).parent / "data" / "round"
+ROLES = dict(survey_paths=[DATA / "survey"], appraisal_paths=[DATA / "appraisal"],
+             previous_path=DATA / "previous" / "round-2022.json")
+
+
+def _folder(path: Path) -> dict[str, bytes]:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """Five pieces (the CSV's two units one by one, the YAML files two by two)."""
+    monkeypatch.setattr(run_module, "UNITS_PER_PIECE", 1)
+    monkeypatch.setattr(run_module, "FILES_PER_PIECE", 2)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_this_process_takes_three_tasks_for_every_four_of_a_spawned_worker(n):
+    pool = Workers(None, get_evaluator, "reference", n)  # type: ignore[arg-type]
+    share = [pool.worker_of(k) for k in range(7 * (4 * n - 1))]
+    assert sorted(set(share)) == list(range(n))
+    if n > 1:
+        assert {w: share.count(w) for w in range(n)} == {0: 21, **{w: 28 for w in range(1, n)}}
+    assert share == [pool.worker_of(k) for k in range(len(share))]  # always the same worker for a task
+
+
+def test_this_process_is_worker_0_and_keeps_its_share_of_the_pieces():
+    """Two workers are this process and one spawned process: piece k is read (and kept, to be
+    decided later) by worker `worker_of(k)`, so this process keeps pieces 0, 2 and 4 of the
+    first seven and nothing else."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    files = found_evidence_files([DATA / "evidence"])
+    pieces = evidence_pieces(files, 1, 2, ProblemSink())
+    assert len(pieces) == 5
+    with Workers(cs, get_evaluator, "reference", 2, finish=decided_units) as pool:
+        assert len(pool._pools) == 1  # one process spawned for two workers
+        read = list(pool.stream("keep_piece", list(enumerate(pieces))))
+        assert sorted(pool.host._kept) == [0, 2, 4]
+        assert [len(r[1][1]) for r in read] == [1, 1, 2, 2, 1]  # every piece came back, in order
+    with Workers(cs, get_evaluator, "reference", 1) as pool:
+        list(pool.stream("keep_piece", list(enumerate(pieces))))
+        assert sorted(pool.host._kept) == [0, 1, 2, 3, 4] and pool._pools == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_held_unit_files_are_the_files_and_bundle_of_a_whole_round(tmp_path, small_pieces, workers):
+    """A round whose unit files stay in its workers writes exactly the folder and the bundle that
+    the round held whole in this process writes (`round_files`, `round_bundle`)."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    whole = run_round(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", **ROLES)
+    files = round_files(whole)
+    bundle = round_bundle(DATA / "criteria.yaml", [DATA / "evidence"], whole, files, **ROLES)
+    with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=workers,
+                    **ROLES) as (result, pool):
+        assert all(u.held and not u.head and not u.tail for u in result.units)
+        with pytest.raises(AssertionError):
+            result.units[0].file({})
+        written, digest = write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
+                                      tmp_path / "out" / "bundle.cchc", **ROLES)
+    got = _folder(tmp_path / "out")
+    assert {k: v for k, v in got.items() if k not in ("bundle.cchc", ".cchc-out.json")} == files
+    assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest
+    assert sorted(written) == sorted(tmp_path / "out" / name for name in [*files, "bundle.cchc"])
+
+
+def test_a_unit_file_that_cannot_be_written_fails_the_round_and_leaves_nothing(tmp_path, monkeypatch, cchc):
+    """A unit file the worker cannot write (here: the disk is full) is reported as the output
+    folder's error, and neither the folder nor a staging folder is left behind."""
+    from engine.storage import outdir
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(outdir, "write_new", full)
+    res = cchc("round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--no-survey",
+               "--out", tmp_path / "out", "--workers", 1)
+    assert res.exit_code != 0 and "cannot write the results to" in res.stderr and "No space left" in res.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_worker_is_handed_the_context_before_its_held_tasks(small_pieces):
+    """`Workers.everywhere` reaches this process and the spawned one before the held tasks sent
+    after it; each held task gets what its worker holds of its piece, once."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=2,
+                    **ROLES) as (result, pool):
+        pool.everywhere("ctx")
+        got = list(pool.finish_held(_what_is_held, lambda units: (tuple(units),)))
+        assert pool.host._held == {}
+    assert [g[0] for g in got] == ["ctx"] * 5
+    assert [g[1] == g[2] for g in got] == [True] * 5  # the held units are those of the piece
+    assert sorted(u for g in got for u in g[1]) == sorted(u.unit_id for u in result.units)
+    assert len({g[3] for g in got}) == 2  # pieces finished in both processes
+
+
+def _what_is_held(held, context, units):
+    return context, tuple(u.unit_id for u in held), units, os.getpid()
