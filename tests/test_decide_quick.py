@@ -111,7 +111,7 @@ def changed(draw, decision):
                    note_values=tuple(draw(st.dictionaries(texts, texts, max_size=2)).items()))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data(), limit=st.sampled_from([1, 2, 4096]))
 def test_a_unit_file_made_from_parts_is_the_general_encoding(sample_results, data, limit, monkeypatch):
     """Whatever an item's values hold (quotes, control characters, the cutting mark itself, numbers
