@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+import signal
+import threading
+from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
@@ -42,6 +45,27 @@ class _Host(durable_engine.Host):
 _HOST: _Host | None = None
 _REGISTERED: set[str] = set()
 _RUN = itertools.count()
+
+
+@contextmanager
+def _interruptions_held():
+    """durable_rules catches every exception raised while it runs an action (BaseException included)
+    and keeps it in the state it returns: a Ctrl-C (KeyboardInterrupt) landing there would become an
+    engine failure, or be lost, and the run would go on. While the engine runs, a SIGINT is only
+    noted; it is raised again, under the handler it would have met, once the engine has returned.
+    (A signal mask would not do: another thread of the process, such as a process pool's, takes the
+    signal and Python still raises it in the main thread, wherever that thread is.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread is interrupted by a signal, and only it may set a handler
+        return
+    noted: list[int] = []
+    before = signal.signal(signal.SIGINT, lambda signum, _frame: noted.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before if before is not None else signal.SIG_DFL)
+        if noted:
+            signal.raise_signal(signal.SIGINT)
 
 
 def host() -> _Host:
@@ -218,9 +242,12 @@ class DurableEvaluator:
         """Branches each question's fact fired (None: no band matched, several: overlapping bands,
         both left for the completeness proof to report); for a compound question, the set of outcomes
         its facts fired together."""
+        with _interruptions_held():
+            return self._asked(compiled, list(questions))
+
+    def _asked(self, compiled: CompiledCriteria, pending: list[tuple]) -> dict[tuple, list]:
         h = host()
         answers: dict[tuple, list] = {}
-        pending = list(questions)
         for start in range(0, len(pending), self.STATE_SIZE):
             sid = f"run{next(_RUN)}"
             used = set()

@@ -453,3 +453,22 @@ def test_the_rule_engine_is_asked_each_distinct_question_once(tmp_path, monkeypa
     prove_complete(cases, got)
     with pytest.raises(IncompleteEvaluationError):
         prove_complete(cases + [Case("extra", "1.1.1", F(30))], got)
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "pthread_sigmask"), reason="signal masks (POSIX)")
+def test_a_ctrl_c_while_the_rule_engine_runs_an_action_interrupts_the_run(sample, monkeypatch):
+    """durable_rules keeps any exception raised in an action in the state it returns: a Ctrl-C that
+    lands there must still end the run as an interruption, not be lost or become an engine failure."""
+    import signal
+
+    criteria, evidence = sample
+    cases, _ = plan(criteria, evidence.records)
+
+    class Signalling(list):
+        def append(self, item):  # runs inside the engine's action, as a Ctrl-C may
+            os.kill(os.getpid(), signal.SIGINT)
+            super().append(item)
+
+    monkeypatch.setattr(durable, "_SINK", Signalling())
+    with pytest.raises(KeyboardInterrupt):
+        durable.DurableEvaluator().verdicts(criteria, cases)
