@@ -17,7 +17,7 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -242,6 +242,14 @@ _NOT_PLAIN_CHARACTER = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\
 _SIMPLE_KEY_CHARS = 1000  # libyaml looks for a key's ':' within 1,024 characters of where the key starts
 
 
+def _key(key: Any) -> Any:
+    """A mapping key as the loaders keep it: a text, a number, a boolean or null as built, anything
+    else (a date) as its text."""
+    if key.__class__ is not str and not isinstance(key, (int, Decimal, bool)) and key is not None:
+        return str(key)
+    return key
+
+
 class _NotPlain(Exception):
     pass
 
@@ -318,8 +326,7 @@ if yaml.__with_libyaml__:
             absent = _NOT_PLAIN_LINES
 
             def value(text: str, plain: bool) -> Any:
-                """A scalar's value, every check made; the loop below takes one built before
-                straight from `_BUILT` instead."""
+                """A scalar's value, every check made (built once per run, `_BUILT`)."""
                 if len(text) > most_chars:
                     raise _NotPlain
                 known = plain_built if plain else quoted_built
@@ -336,12 +343,14 @@ if yaml.__with_libyaml__:
             def keyed(text: str) -> Any:
                 if len(text) > _SIMPLE_KEY_CHARS:
                     raise _NotPlain
-                key = value(text, True)
-                if key.__class__ is not str and not isinstance(key, (int, Decimal, bool)) and key is not None:
-                    key = str(key)
-                return key
+                return _key(value(text, True))
 
-            most_key = min(most_chars, _SIMPLE_KEY_CHARS)
+            def quoted_or_plain(plain: Optional[str], double: Optional[str], single: Optional[str]) -> Any:
+                """The value of the one of a pattern's three value groups that matched."""
+                if plain is not None:
+                    return value(plain, True)
+                return value(double if double is not None else single, False)
+
             root = YamlMap.__new__(YamlMap)
             root.key_pos, root.value_pos = {}, {}
             # (indent, mapping, its keys' and values' places) of each block mapping open, innermost last
@@ -382,9 +391,7 @@ if yaml.__with_libyaml__:
                     counted += 2
                     if depth > most_depth or counted > most_nodes:
                         raise _NotPlain
-                    key = plain_built.get(key_text, absent)
-                    if key.__class__ is not str or len(key_text) > most_key:
-                        key = keyed(key_text)
+                    key = keyed(key_text)
                     if key in data:
                         raise _NotPlain
                     key_pos[key] = (number, indent + 1)
@@ -395,12 +402,7 @@ if yaml.__with_libyaml__:
                     start = m.start(3)
                     value_pos[key] = (number, start + 1)
                     if plain is not None or double is not None or single is not None:
-                        known, written = (plain_built, plain) if plain is not None else (
-                            quoted_built, double if double is not None else single)
-                        found = known.get(written, absent)
-                        if found is absent or len(written) > most_chars:
-                            found = value(written, plain is not None)
-                        data[key] = found
+                        data[key] = quoted_or_plain(plain, double, single)
                         continue
                     inner = YamlMap.__new__(YamlMap)  # in braces
                     inner.key_pos, inner.value_pos = {}, {}
@@ -415,19 +417,12 @@ if yaml.__with_libyaml__:
                         if depth + 1 > most_depth or counted > most_nodes:
                             raise _NotPlain
                         key_text, written, double, single, plain = pair.groups()
-                        key = plain_built.get(key_text, absent)
-                        if key.__class__ is not str or len(key_text) > most_key:
-                            key = keyed(key_text)
+                        key = keyed(key_text)
                         if key in inner:
                             raise _NotPlain
                         inner.key_pos[key] = (number, pair.start(1) + 1)
                         inner.value_pos[key] = (number, pair.start(2) + 1)
-                        known, written = (plain_built, plain) if plain is not None else (
-                            quoted_built, double if double is not None else single)
-                        found = known.get(written, absent)
-                        if found is absent or len(written) > most_chars:
-                            found = value(written, plain is not None)
-                        inner[key] = found
+                        inner[key] = quoted_or_plain(plain, double, single)
                         at = pair.end()
             except (_NotPlain, yaml.YAMLError):  # a value its constructor refuses: `_built` decides too
                 return _NOT_PLAIN_LINES
@@ -472,9 +467,7 @@ if yaml.__with_libyaml__:
                 return value
 
             def node(event: yaml.Event, depth: int, flow: bool = False) -> Any:
-                """A node whose children stand at `depth` (`flow`: inside brackets or braces). A child
-                scalar built before (`_BUILT`), not empty and within the length limit, is taken
-                without a call; any other child is built by `scalar` or `node`."""
+                """A node whose children stand at `depth` (`flow`: inside brackets or braces)."""
                 nonlocal counted
                 kind = event.__class__
                 if kind is scalar_event:
@@ -494,27 +487,12 @@ if yaml.__with_libyaml__:
                         if depth > most_depth or counted > most_nodes:
                             raise refuse(event)
                         key_mark = event.start_mark
-                        if event.__class__ is scalar_event:
-                            text = event.value
-                            key = (plain_built if event.implicit[0] else quoted_built).get(text, absent)
-                            if key is absent or not text or len(text) > most_chars:
-                                key = scalar(event, flow)
-                        else:
-                            key = node(event, depth + 1, flow)
-                        if key.__class__ is not str and not isinstance(key, (int, Decimal, bool)) and key is not None:
-                            key = str(key)
+                        key = _key(node(event, depth + 1, flow))
                         if key in data:
                             raise refuse(event)
                         event = get()
                         mark = event.start_mark
-                        if event.__class__ is scalar_event:
-                            text = event.value
-                            value = (plain_built if event.implicit[0] else quoted_built).get(text, absent)
-                            if value is absent or not text or len(text) > most_chars:
-                                value = scalar(event, flow)
-                        else:
-                            value = node(event, depth + 1, flow)
-                        data[key] = value
+                        data[key] = node(event, depth + 1, flow)
                         key_pos[key] = (key_mark.line + 1, key_mark.column + 1)
                         value_pos[key] = (mark.line + 1, mark.column + 1)
                         event = get()
@@ -528,14 +506,7 @@ if yaml.__with_libyaml__:
                     if depth > most_depth or counted > most_nodes:
                         raise refuse(event)
                     mark = event.start_mark
-                    if event.__class__ is scalar_event:
-                        text = event.value
-                        value = (plain_built if event.implicit[0] else quoted_built).get(text, absent)
-                        if value is absent or not text or len(text) > most_chars:
-                            value = scalar(event, flow)
-                    else:
-                        value = node(event, depth + 1, flow)
-                    items.append(value)
+                    items.append(node(event, depth + 1, flow))
                     item_pos.append((mark.line + 1, mark.column + 1))
                     event = get()
                 return items
