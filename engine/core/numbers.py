@@ -61,6 +61,7 @@ _GROUP_MARKS = re.compile(r"[\s_'\u00a0\u2009\u202f]")
 _PLAIN = re.compile(r"(\d+)(?:([.,])(\d+))?")
 _WHOLE = re.compile(r"\d+")
 _EXPONENT = re.compile(r"\d+(?:[.,]\d+)?[eE][+-]?\d+")
+_TYPED_PERCENT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")  # how `_xlsx_value` writes a sheet's percentage
 _SIMPLE = re.compile(r"([0-9]{1,50})(?:[.,]([0-9]{1,50}))?")  # the most common form, short of MAX_DIGITS
 
 
@@ -117,7 +118,8 @@ def read_number(text: str, *, percent: bool = False, whole: bool = False) -> Fra
         if t.count("%") > 1 or "%" in body:
             raise NumberError(_("{text!r} has more than one {sign} sign: write {fixed}{sign}").format(
                 text=t, fixed=body.replace('%', ''), sign="%"))
-        if not percent and isinstance(text, TypedNumber):
+        if not percent and isinstance(text, TypedNumber) and _TYPED_PERCENT.fullmatch(body):
+            # a sheet's percentage-formatted number; any other text is refused below as it is written
             stored = exact_text(Fraction(body) / 100)
             raise NumberError(_("the cell stores {stored} but is formatted as a percentage (shows {shown}); this "
                                 "value is a plain number: remove the cell's percentage format").format(
