@@ -151,6 +151,41 @@ def test_the_question_of_a_whole_or_unsaturated_value_is_the_general_one(quantit
     assert question(case, scale) == _question_in_general(case, scale)
 
 
+# ---------------------------------------------------------------- the completeness proof
+
+def _counted(cases, verdicts):
+    """The proof by counting every (unit, item) asked and answered: the general way."""
+    from collections import Counter
+
+    asked = Counter((c.unit_id, c.code) for c in cases)
+    answered = Counter((v.unit_id, v.code) for v in verdicts)
+    return ([k for k in asked if answered[k] < asked[k]], [k for k, n in answered.items() if n > asked.get(k, 0)])
+
+
+pairs = st.lists(st.tuples(st.sampled_from("uv"), st.sampled_from(["1.1", "1.2"])), max_size=5)
+
+
+@SETTINGS
+@given(pairs, st.data())
+def test_verdicts_in_the_cases_order_prove_complete_as_counting_does(asked, data):
+    """Verdicts answering the cases in their order (the rule engine's way), or shuffled, cut short,
+    doubled or answering other cases: the proof holds, or names the same pairs, as counting does."""
+    from engine.core.errors import IncompleteEvaluationError
+    from engine.core.model import Verdict
+    from engine.evaluation.evaluate import prove_complete
+
+    answered = data.draw(st.sampled_from([asked, asked[:-1], asked + asked[-1:], asked[::-1]]) | pairs)
+    cases = [Case(u, code, None) for u, code in asked]
+    verdicts = [Verdict(u, code, "t1") for u, code in answered]
+    missing, duplicated = _counted(cases, verdicts)
+    if missing or duplicated:
+        with pytest.raises(IncompleteEvaluationError) as raised:
+            prove_complete(cases, verdicts)
+        assert (raised.value.missing, raised.value.duplicated) == (sorted(missing), sorted(duplicated))
+    else:
+        assert prove_complete(cases, verdicts) == (answered == asked)
+
+
 # ---------------------------------------------------------------- a decided piece let go
 
 def test_a_decided_piece_is_let_go_before_the_collector_runs_again(sample_criteria_path, data_dir, monkeypatch):

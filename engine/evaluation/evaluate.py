@@ -82,8 +82,12 @@ def _not_applicable(sub: SubCriterion, rec: EvidenceRecord) -> dict:
     return {"reason": reason} if reason else {}
 
 
-def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> None:
-    """Every case has exactly one verdict and no verdict answers a case not asked."""
+def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> bool:
+    """Every case has exactly one verdict and no verdict answers a case not asked. True when the
+    verdicts answer the cases one each, in their order: that proves it without counting."""
+    if len(verdicts) == len(cases) and all(v.unit_id == c.unit_id and v.code == c.code
+                                           for v, c in zip(verdicts, cases)):
+        return True
     key = attrgetter("unit_id", "code")
     asked = Counter(map(key, cases))
     answered = Counter(map(key, verdicts))
@@ -91,6 +95,7 @@ def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> None:
     duplicated = [k for k, n in answered.items() if n > asked.get(k, 0)]
     if missing or duplicated:
         raise IncompleteEvaluationError(missing, duplicated)
+    return False
 
 
 def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
@@ -101,7 +106,7 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
         return evaluator.decide(criteria, records)
     cases, fixed = plan(criteria, records)
     verdicts = evaluator.verdicts(criteria, cases)
-    prove_complete(cases, verdicts)
+    in_order = prove_complete(cases, verdicts)
     warnings = _consistency(criteria, records, evaluator)
     subs = {s.code: s for s in criteria.sub_criteria()}
     by_unit: dict[str, list[Decision]] = {r.unit_id: [] for r in records}
@@ -110,8 +115,8 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
     recs = {r.unit_id: r for r in records}
     outcomes, rollups = _shared(criteria)
     items = {code: (sub, methods.get(sub.method).points_from_branch) for code, sub in subs.items()}
-    if all(v.unit_id == c.unit_id and v.code == c.code for v, c in zip(verdicts, cases)):
-        asked = [c.quantity for c in cases]  # the verdicts answer the cases in their order (proven one each)
+    if in_order:
+        asked = [c.quantity for c in cases]  # the verdicts answer the cases one each, in their order
         # so a unit's decisions are in the items' order, unless it has a not-applicable one
         unordered = {d.unit_id for d in fixed}
     else:
