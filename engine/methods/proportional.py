@@ -47,8 +47,9 @@ class Proportional(ScoringMethod):
             return sub_max
         # sub_max × quantity ÷ full_at as one Fraction of integers (two Fraction operations cost twice)
         at = params.full_at
-        return Fraction(sub_max.numerator * quantity.numerator * at.denominator,
-                        sub_max.denominator * quantity.denominator * at.numerator)
+        points = Fraction(sub_max.numerator * quantity.numerator * at.denominator,
+                          sub_max.denominator * quantity.denominator * at.numerator)
+        return points
 
     def best(self, sub, wording=LABELS):
         p = sub.params
