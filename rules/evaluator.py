@@ -97,10 +97,15 @@ def question(case: Case, scale: int) -> tuple:
         return (case.code, "missing")
     if isinstance(q, Fraction):
         n, d = q.numerator * scale, q.denominator  # q × scale, floor and ceiling, in integers
-        vf = n // d
-        vc = -((-n) // d)
+        if d == 1:  # a whole number: its own floor and ceiling
+            vf = vc = n
+        else:
+            vf = n // d
+            vc = -((-n) // d)
         # Every compiled bound B has |B| < EXACT_LIMIT, so a value beyond it compares with every
         # bound exactly as its saturated value ±EXACT_LIMIT does (and that one is exact in a double).
+        if -EXACT_LIMIT <= vf and vc <= EXACT_LIMIT:  # mostly: nothing to saturate
+            return (case.code, "value", vf, vc)
         return (case.code, "value", _saturate(vf), _saturate(vc))
     return (case.code, "cat", q)
 
@@ -187,8 +192,9 @@ class DurableEvaluator:
         compiled = compile_criteria(criteria)
         register(compiled)
         subs = {s.code: s for s in criteria.sub_criteria()}
-        keys = [compound_question(case, compiled) if subs[case.code].conditions else
-                question(case, compiled.scale[case.code]) for case in cases]
+        scales = {code: None if sub.conditions else compiled.scale[code] for code, sub in subs.items()}
+        keys = [compound_question(case, compiled) if (scale := scales[case.code]) is None else question(case, scale)
+                for case in cases]
         answers = self._remembered(compiled, dict.fromkeys(keys))
         self.asked, self.distinct = len(cases), len(answers)
         out = []

@@ -5,6 +5,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from math import gcd
 from typing import Any, Optional, TypeVar, Union
 
 from .errors import Location
@@ -245,6 +246,8 @@ class MetricValue:
         """The input as a person would read it in a trace."""
         if self.numerator is not None:
             return f"{self.numerator}/{self.denominator}"
+        if self.value.__class__ is Fraction:  # the commonest
+            return exact_text(self.value)
         if self.value.__class__ in (str, bool, int):  # before the checks below, which these all fail
             return str(self.value)
         if isinstance(self.value, Fraction):
@@ -346,6 +349,18 @@ class Decision:
 def index_of(points: Fraction, maximum: Fraction) -> Optional[Fraction]:
     """The PAR index: points ÷ applicable maximum × 100, exact; None when nothing applies."""
     return points / maximum * 100 if maximum else None
+
+
+def index_ratio(points: Fraction, maximum: Fraction) -> Optional[tuple[int, int]]:
+    """`index_of` as its numerator and denominator in lowest terms (denominator > 0), from
+    integers alone: one gcd where dividing and multiplying Fractions takes two."""
+    n, d = points.numerator * maximum.denominator * 100, points.denominator * maximum.numerator
+    if not d:
+        return None
+    if d < 0:
+        n, d = -n, -d
+    g = gcd(n, d)
+    return n // g, d // g
 
 
 @quickly_made

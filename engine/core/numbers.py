@@ -9,6 +9,7 @@ from fractions import Fraction
 from typing import Optional
 
 from .i18n import _, language
+from .memo import remember
 
 Exact = Fraction
 
@@ -207,19 +208,35 @@ def _decimal_places(den: int) -> Optional[int]:
     return max(twos, fives) if den == 1 else None
 
 
+# Per denominator (figures share a few dozen): its decimal places and 10^places ÷ it, (0, 0) when
+# the decimal does not terminate. Bounded (engine.core.memo).
+_SCALES: dict[int, tuple[int, int]] = {}
+
+
 def exact_text(value: Fraction) -> str:
     """Canonical exact text: a plain decimal when it terminates (`1.5`, `0.25`, `10`), else `p/q`.
     Integer arithmetic only, so no digit is ever rounded away (a Decimal division would round
     beyond 28 significant digits)."""
-    n, d = value.numerator, value.denominator
+    return ratio_text(value.numerator, value.denominator)
+
+
+def ratio_text(n: int, d: int) -> str:
+    """`exact_text` of the number n/d, given in lowest terms with d > 0 (as a Fraction holds it)."""
     if d == 1:  # a whole number (most points and maxima)
         return str(n)
-    places = _decimal_places(d)
-    if places is None:
+    scale = _SCALES.get(d)
+    if scale is None:
+        places = _decimal_places(d)
+        scale = remember(_SCALES, d, (0, 0) if places is None else (places, 10 ** places // d))
+    places, times = scale
+    if not places:
         return f"{n}/{d}"
-    digits = str(abs(n) * (10 ** places // d)).rjust(places + 1, "0")
-    whole, frac = digits[:len(digits) - places], digits[len(digits) - places:].rstrip("0")
-    return ("-" if n < 0 else "") + whole + ("." + frac if frac else "")
+    if n < 0:
+        return "-" + ratio_text(-n, d)
+    digits = str(n * times)  # in lowest terms its last digit is never 0
+    if len(digits) <= places:
+        digits = digits.rjust(places + 1, "0")
+    return digits[:-places] + "." + digits[-places:]
 
 
 def words_number(value: Fraction) -> str:
@@ -227,24 +244,28 @@ def words_number(value: Fraction) -> str:
     return exact_text(value).replace(".", ",")
 
 
-def _half_up(value: Fraction, places: int) -> int:
-    """|value| × 10^places rounded half-up to an integer, exactly."""
-    n, d = value.numerator, value.denominator
+def _half_up(n: int, d: int, places: int) -> int:
+    """|n/d| × 10^places rounded half-up to an integer, exactly (d > 0)."""
     return (abs(n) * 10 ** places * 2 + d) // (2 * d)
 
 
 def round_half_up(value: Fraction, places: int = 2) -> Decimal:
     q = Decimal(1).scaleb(-places)
     sign = -1 if value < 0 else 1
-    return (Decimal(sign * _half_up(value, places)) * q).quantize(q)
+    return (Decimal(sign * _half_up(value.numerator, value.denominator, places)) * q).quantize(q)
 
 
 def display(value: Fraction, places: int = 2, *, vietnamese: bool = False) -> str:
     """Rounded for people: half-up, fixed decimals; `93,54` with the Vietnamese comma. The text
     `round_half_up` gives, made from its integer without a Decimal."""
-    rounded = _half_up(value, places)
+    return ratio_display(value.numerator, value.denominator, places, vietnamese=vietnamese)
+
+
+def ratio_display(n: int, d: int, places: int = 2, *, vietnamese: bool = False) -> str:
+    """`display` of the number n/d (d > 0)."""
+    rounded = _half_up(n, d, places)
     digits = str(rounded).rjust(places + 1, "0")
-    text = ("-" if value.numerator < 0 and rounded else "") + (digits[:-places] + "." + digits[-places:] if places else digits)
+    text = ("-" if n < 0 and rounded else "") + (digits[:-places] + "." + digits[-places:] if places else digits)
     return text.replace(".", ",") if vietnamese else text
 
 

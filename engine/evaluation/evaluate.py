@@ -82,8 +82,12 @@ def _not_applicable(sub: SubCriterion, rec: EvidenceRecord) -> dict:
     return {"reason": reason} if reason else {}
 
 
-def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> None:
-    """Every case has exactly one verdict and no verdict answers a case not asked."""
+def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> bool:
+    """Every case has exactly one verdict and no verdict answers a case not asked. True when the
+    verdicts answer the cases one each, in their order: that proves it without counting."""
+    if len(verdicts) == len(cases) and all(v.unit_id == c.unit_id and v.code == c.code
+                                           for v, c in zip(verdicts, cases)):
+        return True
     key = attrgetter("unit_id", "code")
     asked = Counter(map(key, cases))
     answered = Counter(map(key, verdicts))
@@ -91,6 +95,7 @@ def prove_complete(cases: Sequence[Case], verdicts: Sequence[Verdict]) -> None:
     duplicated = [k for k, n in answered.items() if n > asked.get(k, 0)]
     if missing or duplicated:
         raise IncompleteEvaluationError(missing, duplicated)
+    return False
 
 
 def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
@@ -101,7 +106,7 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
         return evaluator.decide(criteria, records)
     cases, fixed = plan(criteria, records)
     verdicts = evaluator.verdicts(criteria, cases)
-    prove_complete(cases, verdicts)
+    in_order = prove_complete(cases, verdicts)
     warnings = _consistency(criteria, records, evaluator)
     subs = {s.code: s for s in criteria.sub_criteria()}
     by_unit: dict[str, list[Decision]] = {r.unit_id: [] for r in records}
@@ -109,20 +114,23 @@ def decide(criteria: CriteriaSet, records: Sequence[EvidenceRecord],
         by_unit[d.unit_id].append(d)
     recs = {r.unit_id: r for r in records}
     outcomes, rollups = _shared(criteria)
-    by_branch = {code for code, sub in subs.items() if methods.get(sub.method).points_from_branch}
-    if all(v.unit_id == c.unit_id and v.code == c.code for v, c in zip(verdicts, cases)):
-        asked = [c.quantity for c in cases]  # the verdicts answer the cases in their order (proven one each)
+    items = {code: (sub, methods.get(sub.method).points_from_branch) for code, sub in subs.items()}
+    if in_order:
+        asked = [c.quantity for c in cases]  # the verdicts answer the cases one each, in their order
+        # so a unit's decisions are in the items' order, unless it has a not-applicable one
+        unordered = {d.unit_id for d in fixed}
     else:
         quantities = {(c.unit_id, c.code): c.quantity for c in cases}
         asked = [quantities[(v.unit_id, v.code)] for v in verdicts]
+        unordered = set(by_unit)
     for v, quantity in zip(verdicts, asked):
-        sub = subs[v.code]
-        by_unit[v.unit_id].append(_decision(criteria, sub, recs[v.unit_id], v, quantity, outcomes,
-                                            sub.code in by_branch))
+        sub, by_branch = items[v.code]
+        by_unit[v.unit_id].append(_decision(criteria, sub, recs[v.unit_id], v, quantity, outcomes, by_branch))
     order = {code: i for i, code in enumerate(subs)}
     results = []
     for rec in sorted(records, key=lambda r: r.unit_id):
-        decisions = tuple(sorted(by_unit[rec.unit_id], key=lambda d: order[d.code]))
+        decided = by_unit[rec.unit_id]
+        decisions = tuple(sorted(decided, key=lambda d: order[d.code]) if rec.unit_id in unordered else decided)
         crit, areas, total = roll_up(criteria, decisions, rollups)
         results.append(UnitResult(rec.unit_id, rec.unit_name, rec.unit_type, rec.period, decisions, crit, areas,
                                   total, rec.source, warnings.get(rec.unit_id, ())))
@@ -193,28 +201,33 @@ def _decision(criteria: CriteriaSet, sub: SubCriterion, rec: EvidenceRecord, v: 
             text = f"{text} → {exact_text(quantity)} %"
         elif quantity.__class__ is str and value.kind == "date":
             text = f"{text} ({quantity})"
-        inputs = (Input(sub.metric, text, value.citation, value.location),)
+        citation = value.citation
+        inputs = (Input(sub.metric, text, citation, value.location),)
         if sub.conditions:
             inputs += _condition_inputs(criteria, sub, rec)
-        if value.citation is None or (len(inputs) > 1 and any(i.citation is None for i in inputs)):
+            if citation is None or any(i.citation is None for i in inputs):
+                notes = (NOTE_NO_CITATION,)
+        elif citation is None:
             notes = (NOTE_NO_CITATION,)
-    if v.branch == MISSING:
+    branch = v.branch
+    if branch == MISSING:
         if v.missing_metric:
             return Decision(rec.unit_id, sub.code, "missing_evidence", sub.method, _ZERO, sub.max,
                             notes=(NOTE_CONDITION_MISSING,), note_values=(("metric", v.missing_metric),))
         return Decision(rec.unit_id, sub.code, "missing_evidence", sub.method, _ZERO, sub.max,
                         notes=(NOTE_MISSING,))
-    if v.branch is None:
+    if branch is None:
         return Decision(rec.unit_id, sub.code, "no_matching_band", sub.method, _ZERO, sub.max,
                         inputs=inputs, notes=(NOTE_NO_BAND,), quantity=quantity)
     if outcomes is None:
         points, label, knocked = _outcome(sub, rec, v, quantity)
     else:
         if by_branch:
-            key = (sub.code, v.branch, v.knock_outs)
-        else:  # Fractions hash slowly: one is keyed by its two integers (equal values, equal keys)
-            q = (quantity.numerator, quantity.denominator) if quantity.__class__ is Fraction else quantity
-            key = (sub.code, v.branch, v.knock_outs, q)
+            key = (sub.code, branch, v.knock_outs)
+        elif quantity.__class__ is Fraction:  # Fractions hash slowly: one is keyed by its two integers
+            key = (sub.code, branch, v.knock_outs, quantity.numerator, quantity.denominator)
+        else:
+            key = (sub.code, branch, v.knock_outs, quantity)
         found = outcomes.get(key)
         if found is None:
             found = outcomes[key] = _outcome(sub, rec, v, quantity)

@@ -43,7 +43,13 @@ class Proportional(ScoringMethod):
         )
 
     def points(self, params, sub_max, branch, quantity):
-        return sub_max if branch == "full" else sub_max * quantity / params.full_at
+        if branch == "full":
+            return sub_max
+        # sub_max × quantity ÷ full_at as one Fraction of integers (two Fraction operations cost twice)
+        at = params.full_at
+        points = Fraction(sub_max.numerator * quantity.numerator * at.denominator,
+                          sub_max.denominator * quantity.denominator * at.numerator)
+        return points
 
     def best(self, sub, wording=LABELS):
         p = sub.params

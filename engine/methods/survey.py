@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
 
 from ..core.i18n import N_
 from .base import base_quantity
@@ -43,6 +44,8 @@ class Survey(Proportional):
         if metric.kind != "responses":
             return base_quantity(metric, value, measure)
         counts = value.value
-        total = sum(counts.values())
         weights = dict(params.weights)
-        return Fraction(sum(c * weights[o] for o, c in counts.items()), total)
+        # the weights over their common denominator: the weighted sum in integers, one Fraction made
+        common = lcm(*(w.denominator for w in weights.values()))
+        whole = {o: w.numerator * (common // w.denominator) for o, w in weights.items()}
+        return Fraction(sum(c * whole[o] for o, c in counts.items()), sum(counts.values()) * common)

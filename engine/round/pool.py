@@ -132,7 +132,9 @@ class Host:
             except EngineError as exc:
                 return "engine", str(exc), n
             if self.finish is not None:
-                return "ok", self.finish(self.criteria, results, self.evaluator().name, *given), n
+                finished = self.finish(self.criteria, results, self.evaluator().name, *given)
+                del results  # let go before the collector runs again, on leaving the block: none to walk
+                return "ok", finished, n
         return "ok", results, n
 
 

@@ -9,8 +9,8 @@ from typing import Any, Callable, Optional, Sequence
 import orjson
 
 from ..core.memo import remember
-from ..core.model import Citation, CriteriaSet, Decision, Input, Rollup, UnitResult
-from ..core.numbers import display, exact_text
+from ..core.model import Citation, CriteriaSet, Decision, Input, Rollup, UnitResult, index_ratio
+from ..core.numbers import display, exact_text, ratio_display, ratio_text
 from .outdir import check_names
 
 RESULT_FORMAT = "cchc-result/2"  # /2: notes are codes (`notes`), a not-applicable reason is `reason`
@@ -70,10 +70,14 @@ def display_json(value: Optional[Fraction]) -> Optional[str]:
 
 
 def rollup_json(r: Rollup) -> dict:
-    idx = r.index
-    return {"code": r.code, "title": r.title, "points": exact_json(r.points),
-            "points_display": display_json(r.points), "max": exact_json(r.max),
-            "index": exact_json(idx), "index_display": display_json(idx)}
+    """A roll-up's fields, written from their integers: its points and index are mostly the unit's
+    own, so not looked up in the number memos."""
+    points, maximum = r.points, r.max
+    n, d = points.numerator, points.denominator
+    idx = index_ratio(points, maximum)
+    return {"code": r.code, "title": r.title, "points": ratio_text(n, d), "points_display": ratio_display(n, d),
+            "max": exact_json(maximum), "index": None if idx is None else ratio_text(*idx),
+            "index_display": None if idx is None else ratio_display(*idx)}
 
 
 def _citation(c: Optional[Citation]) -> Optional[dict]:
@@ -151,14 +155,20 @@ class _Parts:
         """`encode(self.item(d))` without its newline: the encoded fields an item shares with others
         of the same outcome but its points (cut out of the general encoding around its inputs,
         points and quantity, made once), those four encoded in between."""
-        key = (d.code, d.status, d.method, _number_key(d.max), d.condition, d.notes, d.reason, d.note_values)
+        maximum = d.max  # its texts depend on its two integers alone
+        key = (d.code, d.status, d.method, maximum.numerator, maximum.denominator, d.condition, d.notes, d.reason,
+               d.note_values)
         cut = self.cuts.get(key)
         if cut is None:
             cut = remember(self.cuts, key, _cut(encode(
                 {**self.item(d), "inputs": _GAP, "points": _GAP, "points_display": _GAP, "quantity": _GAP})[:-1]))
         if not cut:
             return encode(self.item(d))[:-1]
-        inputs = b"[" + b",".join([self.input_bytes(i) for i in d.inputs]) + b"]" if d.inputs else b"[]"
+        given = d.inputs
+        if len(given) == 1:  # mostly
+            inputs = b"[" + self.input_bytes(given[0]) + b"]"
+        else:
+            inputs = b"[" + b",".join([self.input_bytes(i) for i in given]) + b"]"
         points = self.number_bytes(d.points)
         q = d.quantity
         quantity = _dumps(exact_text(q) if q.__class__ is Fraction else q)  # mostly the unit's own: not kept
@@ -166,10 +176,10 @@ class _Parts:
 
     def number_bytes(self, value: Fraction) -> tuple[bytes, bytes]:
         """A figure's exact and display texts, encoded."""
-        key = _number_key(value)
+        key = (value.numerator, value.denominator)  # its texts depend on these alone
         found = self.numbers.get(key)
         if found is None:
-            found = remember(self.numbers, key, (_kept(exact_text(value)), _kept(display(value))))
+            found = remember(self.numbers, key, (_kept(ratio_text(*key)), _kept(ratio_display(*key))))
         return found
 
     def input_bytes(self, i: Input) -> bytes:
@@ -187,7 +197,8 @@ class _Parts:
                          _dumps(i.value), b"}"))
 
     def rollup_bytes(self, r: Rollup) -> bytes:
-        key = (r.code, _number_key(r.points), _number_key(r.max))
+        points, maximum = r.points, r.max
+        key = (r.code, points.numerator, points.denominator, maximum.numerator, maximum.denominator)
         found = self.encoded_rollups.get(key)
         if found is None:
             found = remember(self.encoded_rollups, key, encode(rollup_json(r))[:-1])
