@@ -2,6 +2,7 @@
 (slow tests run only with `--run-slow` or CCHC_RUN_SLOW=1)."""
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -41,6 +42,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: a long run, skipped unless --run-slow or CCHC_RUN_SLOW=1")
     if getattr(config.option, "dist", "no") == "loadfile":
         config.option.loadscopereorder = False  # xdist would put the files with most tests first
+
+
+def pytest_collection_finish(session):
+    """What collection imported (the engine, Django, Hypothesis, the test modules) lives as long as the
+    process: set apart from the cycle collector (`gc.freeze`), so that the collections the tests cause
+    do not walk it again each time (the collector's time in two property-test files: 1.8 s to 1.3 s)."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_collection_modifyitems(config, items):
