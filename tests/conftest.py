@@ -29,12 +29,13 @@ def pytest_addoption(parser):
 # follow, as collected.
 LONGEST_FIRST = (
     "test_shipped.py", "test_differential.py", "test_fast_paths.py", "test_cli_core.py", "test_web_serve.py",
-    "test_bundle.py", "test_performance.py", "test_properties.py", "test_fuzz_results.py", "test_outputs.py",
-    "test_office_reports.py", "test_language.py", "test_web_browser_round.py", "test_web_round.py",
-    "test_streaming.py", "test_reports_browser.py", "test_hostile_inputs.py", "test_web_browser.py",
-    "test_csv_fast_paths.py", "test_archive.py", "test_web_scoring.py", "test_intake.py", "test_web_security.py",
-    "test_decide_fast_paths.py", "test_round.py", "test_round_workers.py", "test_replay.py", "test_fuzz_loaders.py",
-    "test_reports.py", "test_web_lock.py",
+    "test_bundle.py", "test_fuzz_results.py", "test_outputs.py", "test_office_reports.py", "test_yaml_plain_lines.py",
+    "test_web_browser_round.py", "test_language.py", "test_performance.py", "test_properties.py",
+    "test_decide_quick.py", "test_web_round.py", "test_reports_browser.py", "test_hostile_inputs.py",
+    "test_streaming.py", "test_csvread_fast_paths.py", "test_web_browser.py", "test_round_bundle_memory.py",
+    "test_csv_fast_paths.py", "test_web_scoring.py", "test_fuzz_loaders.py", "test_archive.py", "test_intake.py",
+    "test_web_security.py", "test_replay.py", "test_decide_fast_paths.py", "test_round.py", "test_validation.py",
+    "test_round_workers.py", "test_yaml_fast_paths.py", "test_reports.py", "test_web_lock.py",
 )
 
 
