@@ -1,15 +1,20 @@
 """Hypothesis strategies for the core tests: random but valid criteria sets (every method, exact
 decimal bounds, bands given in any order, items limited to some unit types) and evidence whose
-values sit exactly on, or right next to, the bounds of the items that read them."""
+values sit exactly on, or right next to, the bounds of the items that read them.
+
+The generators take a `draw`: Hypothesis's, or a `SeededDraw`, which makes the same kinds of
+choices from a seeded `random.Random` (about a tenth of the cost per case: a test that needs a
+thousand whole scenarios draws a seed from Hypothesis and the scenario from that seed)."""
 from __future__ import annotations
 
 import functools
 import math
+import random
 import string
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction as F
-from typing import Optional
+from typing import Callable, Optional
 
 from hypothesis import strategies as st
 
@@ -22,26 +27,76 @@ STEPS = [F(1, 10), F(1, 4), F(3, 10), F(1, 2), F(1), F(1, 20), F(1, 8), F(3, 4)]
 DEADLINE = date(2023, 6, 30)
 
 
+# How a `SeededDraw` draws from each strategy below (by the strategy's id: they live as long as the module).
+_SEEDED: dict[int, Callable[[random.Random], object]] = {}
+
+
+def _seeded(strategy: st.SearchStrategy, sample: Callable[[random.Random], object]) -> st.SearchStrategy:
+    """`strategy`, and `sample` noted as the way a `SeededDraw` draws from it."""
+    _SEEDED[id(strategy)] = sample
+    return strategy
+
+
+class SeededDraw:
+    """A `draw` for the generators of this module whose choices come from `random.Random(seed)`:
+    the same strategies, each value drawn from the same set of values (without Hypothesis's bias
+    towards small and extreme ones, and without its shrinking: a failure is reproduced by its seed)."""
+
+    def __init__(self, seed: int):
+        self.random = random.Random(seed)
+
+    def __call__(self, strategy: st.SearchStrategy):
+        return _SEEDED[id(strategy)](self.random)
+
+
+def _unique_list(r: random.Random, element: Callable[[random.Random], object], lo: int, hi: int) -> list:
+    out: list = []
+    size = r.randint(lo, hi)
+    while len(out) < size:
+        x = element(r)
+        if x not in out:
+            out.append(x)
+    return out
+
+
 @functools.lru_cache(maxsize=None)
 def ints(lo: int, hi: int) -> st.SearchStrategy[int]:
     """`st.integers(lo, hi)`, built once: building and validating a strategy on every draw costs
     more than the draw (the differential test draws a few hundred values per example)."""
-    return st.integers(lo, hi)
+    return _seeded(st.integers(lo, hi), lambda r: r.randint(lo, hi))
 
 
-BOOLS = st.booleans()
+BOOLS = _seeded(st.booleans(), lambda r: r.random() < 0.5)
+
+
+def permutation(draw, items: list) -> list:
+    """`items` in an order drawn (`st.permutations`)."""
+    if isinstance(draw, SeededDraw):
+        return draw.random.sample(items, len(items))
+    return draw(st.permutations(items))
 
 
 # Strategies that do not depend on what was drawn before, built once.
-COUNT_CUTS = st.lists(st.one_of(st.integers(0, 25).map(F), st.integers(0, 50).map(lambda n: F(n, 2))),
-                      min_size=1, max_size=4, unique=True)
-PERCENT_CUTS = st.lists(st.one_of(st.sampled_from([F(0), F(50), F(90), F(100)]),
-                                  st.integers(0, 10000).map(lambda n: F(n, 100))), min_size=1, max_size=4, unique=True)
-CATEGORY_LISTS = st.lists(st.sampled_from(["full", "partial", "none", "late", "x1"]), min_size=2, max_size=4,
-                          unique=True)
-APPLIES_TO = st.lists(st.sampled_from(UNIT_TYPES), min_size=1, max_size=2, unique=True)
-LABELS = st.text(alphabet="abc đạt mức ", min_size=1, max_size=12)
-UNIT_ID_LETTERS = st.lists(st.sampled_from(string.ascii_lowercase), min_size=1, max_size=3)
+PERCENT_MARKS = [F(0), F(50), F(90), F(100)]
+CATEGORY_NAMES = ["full", "partial", "none", "late", "x1"]
+LABEL_LETTERS = "abc đạt mức "
+COUNT_CUTS = _seeded(
+    st.lists(st.one_of(st.integers(0, 25).map(F), st.integers(0, 50).map(lambda n: F(n, 2))),
+             min_size=1, max_size=4, unique=True),
+    lambda r: _unique_list(r, lambda r: F(r.randint(0, 25)) if r.random() < 0.5 else F(r.randint(0, 50), 2), 1, 4))
+PERCENT_CUTS = _seeded(
+    st.lists(st.one_of(st.sampled_from(PERCENT_MARKS), st.integers(0, 10000).map(lambda n: F(n, 100))),
+             min_size=1, max_size=4, unique=True),
+    lambda r: _unique_list(r, lambda r: r.choice(PERCENT_MARKS) if r.random() < 0.5 else F(r.randint(0, 10000), 100),
+                           1, 4))
+CATEGORY_LISTS = _seeded(st.lists(st.sampled_from(CATEGORY_NAMES), min_size=2, max_size=4, unique=True),
+                         lambda r: r.sample(CATEGORY_NAMES, r.randint(2, 4)))
+APPLIES_TO = _seeded(st.lists(st.sampled_from(UNIT_TYPES), min_size=1, max_size=2, unique=True),
+                     lambda r: r.sample(UNIT_TYPES, r.randint(1, 2)))
+LABELS = _seeded(st.text(alphabet=LABEL_LETTERS, min_size=1, max_size=12),
+                 lambda r: "".join(r.choices(LABEL_LETTERS, k=r.randint(1, 12))))
+UNIT_ID_LETTERS = _seeded(st.lists(st.sampled_from(string.ascii_lowercase), min_size=1, max_size=3),
+                          lambda r: r.choices(string.ascii_lowercase, k=r.randint(1, 3)))
 
 
 def pick(draw, options):
@@ -102,7 +157,7 @@ def tiers_params(draw, kind: str, sub_max: F, plan_points: set, *, monotone: boo
         if draw(ints(0, 3)) == 0:
             item["label"] = draw(LABELS).strip() or "Mức"
         out.append(item)
-    return {"tiers": draw(st.permutations(out)) if not monotone else out}
+    return {"tiers": permutation(draw, out) if not monotone else out}
 
 
 def sub_criterion(draw, plan: Plan, *, monotone: bool = False, methods=None) -> dict:
@@ -247,9 +302,8 @@ def consistency_rules(draw, plan: Plan) -> list:
              "require": condition(draw, plan)} for i in range(draw(ints(0, 2)))]
 
 
-@st.composite
-def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=None,
-                  compound: bool = False) -> tuple[dict, Plan]:
+def criteria_set(draw, *, max_items: int = 10, monotone: bool = False, methods=None,
+                 compound: bool = False) -> tuple[dict, Plan]:
     plan = Plan()
     n_areas = draw(ints(1, 3))
     tree = []
@@ -272,6 +326,9 @@ def criteria_sets(draw, *, max_items: int = 10, monotone: bool = False, methods=
             doc["consistency"] = rules
     plan.codes = [s["code"] for a in doc["areas"] for c in a["criteria"] for s in c["sub_criteria"]]
     return doc, plan
+
+
+criteria_sets = st.composite(criteria_set)
 
 
 def _near(draw, points: set, lo: F, hi: Optional[F], integer: bool) -> F:
@@ -313,7 +370,7 @@ def metric_value(draw, metric: str, spec: dict, plan: Plan):
         tasks = tuple(Task(f"Nhiệm vụ {i}", "Sở Nội vụ", "", "", DEADLINE,
                            None if i >= done else DEADLINE - timedelta(days=i % 2) if i < on_time
                            else DEADLINE + timedelta(days=1 + i)) for i in range(n))
-        return value(metric, kind, draw(st.permutations(tasks)))
+        return value(metric, kind, permutation(draw, list(tasks)))
     if kind == "responses":
         counts = {o: draw(ints(0, 12)) for o in spec["options"]}
         if not any(counts.values()):
@@ -334,8 +391,7 @@ def metric_value(draw, metric: str, spec: dict, plan: Plan):
                  reason="Đánh giá của Hội đồng", citation=None)
 
 
-@st.composite
-def units(draw, plan: Plan, *, min_size: int = 1, max_size: int = 6) -> list[EvidenceRecord]:
+def unit_records(draw, plan: Plan, *, min_size: int = 1, max_size: int = 6) -> list[EvidenceRecord]:
     out = []
     for i in range(draw(ints(min_size, max_size))):
         values = {}
@@ -349,8 +405,17 @@ def units(draw, plan: Plan, *, min_size: int = 1, max_size: int = 6) -> list[Evi
     return out
 
 
+units = st.composite(unit_records)
+
+
 @st.composite
 def scenarios(draw, **kwargs) -> tuple[dict, list[EvidenceRecord]]:
     """A criteria set (as a document) and units to score against it."""
     doc, plan = draw(criteria_sets(**kwargs))
     return doc, draw(units(plan))
+
+
+def seeded_scenario(draw: SeededDraw, **kwargs) -> tuple[dict, list[EvidenceRecord]]:
+    """What `scenarios(**kwargs)` gives, drawn by a `SeededDraw`."""
+    doc, plan = criteria_set(draw, **kwargs)
+    return doc, unit_records(draw, plan)
