@@ -205,6 +205,10 @@ def _ready() -> None:
     _PROCESS_HOST[0].evaluator()
 
 
+def _set_criteria(criteria: CriteriaSet) -> None:
+    _PROCESS_HOST[0].criteria = criteria
+
+
 def _set_context(context: Any) -> None:
     _PROCESS_HOST[0].set_context(context)
 
@@ -269,13 +273,14 @@ class Workers:
     processes (started only as tasks need them, or by `start`). Results come back in task order,
     so nothing depends on the number of workers or on which task finishes first."""
 
-    def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1, *,
+    def __init__(self, criteria: Optional[CriteriaSet], factory: EvaluatorFactory, engine: str, workers: int = 1, *,
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None,
                  hold: Optional[Callable[[Any], tuple[Any, Any]]] = None):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self.host = Host(criteria, factory, engine, finish, hold)
         self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per spawned worker (1 to N - 1)
         self._started: set[int] = set()  # the spawned workers sent a task (and so started)
+        self.started = False  # `start` was called
         self.reads: set[str] = set()  # every file read while reading the evidence (`read_evidence`)
         self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
         self._kept: list[tuple[str, ...]] = []  # the units of each piece kept by `read_evidence`
@@ -313,8 +318,18 @@ class Workers:
     def start(self) -> None:
         """Start every spawned worker process now (each builds its evaluator) rather than when the
         first chunk is sent, so that their start-up runs while this process reads the evidence."""
+        self.started = True
         for worker in range(1, self.workers):
-            self._submit(worker, _ready)
+            if worker not in self._started:
+                self._submit(worker, _ready)
+
+    def use(self, criteria: CriteriaSet) -> None:
+        """The criteria set of workers made before it was read (made with None, and started so that
+        their start-up runs beside its reading): this process's, and each started worker's before
+        its next task (a worker runs its tasks in the order they were sent)."""
+        self.criteria = self.host.criteria = criteria
+        for worker in sorted(self._started):
+            self._submit(worker, _set_criteria, criteria)
 
     def _submit(self, worker: int, func: Callable[..., Any], *args: Any) -> Any:
         """`func(*args)` in spawned worker `worker` (1 to N - 1): its future. The worker's process
