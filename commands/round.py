@@ -24,32 +24,37 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
 
     from engine.storage.bundle import BUNDLE_NAME, max_cited_size
     from engine.round.pool import default_workers
-    from engine.round.bundle import write_round
-    from engine.round.run import round_held
+    from engine.round.bundle import RoundLayout, write_round
+    from engine.round.run import round_held, round_workers
     from rules import get_evaluator
 
     get_evaluator(engine)  # an unknown engine is reported before any work
     max_cited = max_cited_size(max_cited_mb)
-    cs = load_criteria(criteria)
-    survey_items = _survey_items(cs, survey, no_survey)
-    with contextlib.ExitStack() as stack:  # last year's results taken from the archive, kept until the end
+    with contextlib.ExitStack() as stack:  # the workers and last year's results (from the archive), kept until the end
+        # made first, their start-up beside the reading of the criteria set; they stay until the output
+        # is written: each unit's file is finished where it was decided
+        pool = stack.enter_context(round_workers(evidence, factory=get_evaluator, engine=engine,
+                                                 workers=workers or default_workers()))
+        cs = load_criteria(criteria)
+        survey_items = _survey_items(cs, survey, no_survey)
         previous = _previous(stack, archive, previous_year, previous, cs)
+        laid_out = RoundLayout(criteria, evidence, survey_paths=survey, appraisal_paths=appraisal,
+                               previous_path=previous, max_cited=max_cited)
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, transient=True, disable=not err.is_terminal)
         phases = {"evidence": _("Reading evidence (files)"), "units": _("Scoring (units)")}
         with progress:
             task = progress.add_task(phases["evidence"], total=None)
-            # the workers stay until the output is written: each unit's file is finished where it was decided
             result, pool = stack.enter_context(round_held(
                 cs, evidence, factory=get_evaluator, engine=engine, survey_paths=survey, appraisal_paths=appraisal,
-                previous_path=previous, workers=workers or default_workers(),
+                previous_path=previous, pool=pool,
                 progress=lambda phase, done, total: progress.update(
-                    task, description=phases[phase], completed=done, total=total)))
+                    task, description=phases[phase], completed=done, total=total), checked=laid_out))
         warn(result.warnings)
         bundle_path = bundle or out_dir / BUNDLE_NAME
         _written, digest = write_round(criteria, evidence, result, pool, out_dir, bundle_path, survey_paths=survey,
                                        appraisal_paths=appraisal, previous_path=previous, key=sign,
-                                       max_cited=max_cited)
+                                       laid_out=laid_out)
     _round_table(result, rows)
     say(_("{units} unit(s) ({engine} engine) → {out}/units/*.json, {out}/round.json").format(
         units=len(result.units), engine=result.engine, out=out_dir))

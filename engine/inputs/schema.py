@@ -7,13 +7,14 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Callable, Optional
-
-import jsonschema
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..core.errors import Problem, did_you_mean
 from ..core.i18n import N_, _
 from .yamlio import key_position, position
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 def _is_number(checker, instance) -> bool:
@@ -26,9 +27,18 @@ def _is_integer(checker, instance) -> bool:
     return isinstance(instance, int) or (isinstance(instance, Decimal) and instance == instance.to_integral_value())
 
 
-_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
-    {"number": _is_number, "integer": _is_integer})
-_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=_TYPES)
+@lru_cache(maxsize=None)
+def _validator_class() -> type:
+    """JSON Schema 2020-12 with exact numbers, imported when a document is checked in full (a
+    worker process that only reads evidence which holds never imports it: half its start-up)."""
+    import jsonschema
+
+    types = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many({"number": _is_number, "integer": _is_integer})
+    return jsonschema.validators.extend(jsonschema.Draft202012Validator, type_checker=types)
+
+
+def _Validator(schema: dict) -> "jsonschema.protocols.Validator":
+    return _validator_class()(schema)
 
 
 @lru_cache(maxsize=None)

@@ -113,8 +113,17 @@ class Host:
     def held(self, task: tuple[int, Callable[..., Any], tuple]) -> tuple[str, Any, int]:
         """`func(what this process holds of piece number task[0], the context, *args)` and let it go
         (`task` = (number, func, args)): ("ok", what func gave, 0)."""
+        return self.held_given(self.hand_over_held(task))
+
+    def hand_over_held(self, task: tuple[int, Callable[..., Any], tuple]) -> tuple[Any, Callable[..., Any], tuple]:
+        """A `held` task as another process runs it (`held_given`): with what this process holds of
+        its piece, which it lets go."""
         number, func, args = task
-        return "ok", func(self._held.pop(number), self._context, *args), 0
+        return self._held.pop(number), func, args
+
+    def held_given(self, task: tuple[Any, Callable[..., Any], tuple]) -> tuple[str, Any, int]:
+        held, func, args = task
+        return "ok", func(held, self._context, *args), 0
 
     def set_context(self, context: Any) -> None:
         self._context = context
@@ -179,6 +188,11 @@ def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
                    not_applicable=dict(sorted({**record.not_applicable, **not_applicable}.items())))
 
 
+# Tasks whose chunk this process may hand over to a spawned worker that has finished its own: the
+# host's method that makes the task another process runs, and that task. (Only the last phase of a
+# round: what a process holds of a piece is small there, and the main process has the bundle to write.)
+_MOVABLE = {"held": ("hand_over_held", "held_given")}
+
 # A worker process's own host, set once when the process starts; the process that runs the pool
 # never sets it (its host belongs to its `Workers`).
 _PROCESS_HOST: list[Host] = []
@@ -191,6 +205,10 @@ def _start_worker(parent: int, host: Host) -> None:
 
 def _ready() -> None:
     _PROCESS_HOST[0].evaluator()
+
+
+def _set_criteria(criteria: CriteriaSet) -> None:
+    _PROCESS_HOST[0].criteria = criteria
 
 
 def _set_context(context: Any) -> None:
@@ -227,23 +245,44 @@ def _end_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="cchc-parent-watchdog", daemon=True).start()
 
 
+@contextmanager
+def _no_main(host: Host) -> Iterator[None]:
+    """Spawned workers started inside the block do not import this program's main module (a
+    spawned process runs it again by default, as `__mp_main__`): `cchc` would import the whole
+    command line, a third of a worker's start-up, for nothing a worker runs. Left as it is when
+    the host's functions were defined there."""
+    main = sys.modules.get("__main__")
+    if main is None or any(getattr(f, "__module__", None) == "__main__" for f in (host.factory, host.finish, host.hold)):
+        yield
+        return
+    import types
+
+    sys.modules["__main__"] = types.ModuleType("__main__")  # what multiprocessing.spawn looks at to find it
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def default_workers() -> int:
     return os.cpu_count() or 1
 
 
 class Workers:
-    """Where evidence is read and units are decided: task number k always runs in worker
-    `worker_of(k)` (so that what a worker keeps of a task, `Host.keep_piece`, is there for a later
-    task of the same number). Worker 0 is this process; with workers > 1 the others are spawned
+    """Where evidence is read and units are decided: task number k runs in worker `worker_of(k)`
+    (so that what a worker keeps of a task, `Host.keep_piece`, is there for a later task of the
+    same number; but see `stream` for the last tasks of a round). Worker 0 is this process; with workers > 1 the others are spawned
     processes (started only as tasks need them, or by `start`). Results come back in task order,
     so nothing depends on the number of workers or on which task finishes first."""
 
-    def __init__(self, criteria: CriteriaSet, factory: EvaluatorFactory, engine: str, workers: int = 1, *,
+    def __init__(self, criteria: Optional[CriteriaSet], factory: EvaluatorFactory, engine: str, workers: int = 1, *,
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None,
                  hold: Optional[Callable[[Any], tuple[Any, Any]]] = None):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self.host = Host(criteria, factory, engine, finish, hold)
         self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per spawned worker (1 to N - 1)
+        self._started: set[int] = set()  # the spawned workers sent a task (and so started)
+        self.started = False  # `start` was called
         self.reads: set[str] = set()  # every file read while reading the evidence (`read_evidence`)
         self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
         self._kept: list[tuple[str, ...]] = []  # the units of each piece kept by `read_evidence`
@@ -281,16 +320,39 @@ class Workers:
     def start(self) -> None:
         """Start every spawned worker process now (each builds its evaluator) rather than when the
         first chunk is sent, so that their start-up runs while this process reads the evidence."""
-        for pool in self._pools:
-            pool.submit(_ready)
+        self.started = True
+        for worker in range(1, self.workers):
+            if worker not in self._started:
+                self._submit(worker, _ready)
+
+    def use(self, criteria: CriteriaSet) -> None:
+        """The criteria set of workers made before it was read (made with None, and started so that
+        their start-up runs beside its reading): this process's, and each started worker's before
+        its next task (a worker runs its tasks in the order they were sent)."""
+        self.criteria = self.host.criteria = criteria
+        for worker in sorted(self._started):
+            self._submit(worker, _set_criteria, criteria)
+
+    def _submit(self, worker: int, func: Callable[..., Any], *args: Any) -> Any:
+        """`func(*args)` in spawned worker `worker` (1 to N - 1): its future. The worker's process
+        is started by the first task sent to it, without this program's main module (`_no_main`)."""
+        pool = self._pools[worker - 1]
+        if worker in self._started:
+            return pool.submit(func, *args)
+        self._started.add(worker)
+        with _no_main(self.host):
+            return pool.submit(func, *args)
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4) -> Iterator[tuple[str, Any, int]]:
-        """The host's `task` ("decide_chunk", "score_piece", "keep_piece", "decide_kept") on every
-        chunk, chunk k in worker `worker_of(k)` (worker 0: this process, which runs its chunks
+        """The host's `task` ("decide_chunk", "score_piece", "keep_piece", "decide_kept", "held") on
+        every chunk, chunk k in worker `worker_of(k)` (worker 0: this process, which runs its chunks
         while the others run theirs): (kind, payload, n) per chunk, in chunk order, each as soon as
         it and every chunk before it are done (at most `ahead` chunks per spawned worker are
         waiting at any time, so memory does not grow with the run). A chunk is taken from `chunks`
-        only when it is sent to a worker, or run here."""
+        only when it is sent to a worker, or run here. This process never waits while it has a
+        chunk of its own among those sent: it runs it before its turn. And once every chunk is
+        sent, a chunk of this process's that can move (`_MOVABLE`) goes to a spawned worker that
+        has finished its own."""
         run = getattr(self.host, task)
         if not self._pools or len(chunks) <= 1:
             for chunk in chunks:
@@ -299,21 +361,52 @@ class Workers:
         from concurrent.futures.process import BrokenProcessPool
 
         ahead *= self.workers
-        pending: dict[int, Any] = {}
-        submitted = 0
+        hand_over, given_task = _MOVABLE.get(task, (None, None))
+        sent: dict[int, tuple[int, Any]] = {}  # chunk number -> (spawned worker, future) of the chunks sent
+        early: dict[int, Any] = {}  # what this process's chunks gave when run before their turn
+        submitted = mine = 0  # chunks sent (or left to this process); where to look for this process's next
+
+        def idle() -> int:
+            """A spawned worker with nothing left to do (0 if none)."""
+            if hand_over is None or submitted < len(chunks):
+                return 0
+            busy = {w for w, future in sent.values() if not future.done()}
+            return next((w for w in range(1, self.workers) if w not in busy), 0)
+
+        def own(k: int) -> None:
+            """This process's chunk k: run here, or handed over to a spawned worker that has
+            finished its own (what this process holds of the chunk goes with it)."""
+            worker = idle()
+            if worker:
+                sent[k] = (worker, self._submit(worker, _in_worker, given_task, k,
+                                                getattr(self.host, hand_over)(chunks[k])))
+            else:
+                early[k] = run(chunks[k])
+
         try:
             for i in range(len(chunks)):
                 while submitted < len(chunks) and submitted < i + ahead:
                     worker = self.worker_of(submitted)
-                    if worker:  # worker 0's chunks are run here, in turn
-                        pending[submitted] = self._pools[worker - 1].submit(_in_worker, task, submitted,
-                                                                            chunks[submitted])
+                    if worker:  # worker 0's chunks are this process's
+                        sent[submitted] = (worker, self._submit(worker, _in_worker, task, submitted,
+                                                                chunks[submitted]))
                     submitted += 1
-                if self.worker_of(i):
-                    _j, kind, payload, n = pending.pop(i).result()
-                    yield kind, payload, n
-                else:
-                    yield run(chunks[i])
+                mine = max(mine, i + 1)
+                if i not in sent and i not in early:
+                    own(i)
+                if i in early:
+                    yield early.pop(i)
+                    continue
+                _worker, future = sent.pop(i)
+                while not future.done():  # rather than wait for it, do this process's next chunks (of those sent so far)
+                    while mine < submitted and (self.worker_of(mine) or mine in early or mine in sent):
+                        mine += 1
+                    if mine == submitted:
+                        break
+                    own(mine)
+                    mine += 1
+                _j, kind, payload, n = future.result()
+                yield kind, payload, n
         except BrokenProcessPool:
             raise _stopped() from None
 
@@ -371,7 +464,7 @@ class Workers:
         it (each spawned worker runs its tasks in the order they were sent)."""
         from concurrent.futures.process import BrokenProcessPool
 
-        futures = [pool.submit(_set_context, context) for pool in self._pools]
+        futures = [self._submit(worker, _set_context, context) for worker in range(1, self.workers)]
         self.host.set_context(context)
         try:
             for future in futures:

@@ -7,13 +7,13 @@ ranking and classification per group, and the comparison with last year's round.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..evaluation.appraisal import AppraisalSet, load_appraisal, valid_appraisal
-from ..core.errors import InputError, Problem
+from ..core.errors import CchcError, InputError, Problem
 from ..inputs.evidence import EvidenceSet, found_evidence_files
 from ..core.i18n import both
 from ..core.model import CriteriaSet
@@ -25,6 +25,9 @@ from .problems import round_problems
 from .scoring import FILES_PER_PIECE, UNITS_PER_PIECE
 from .units import RoundUnit, decided_units, held_files, piece_inputs
 
+
+# what the round read, handed over once every input is checked: files read by role, cited files, survey data
+Checked = Callable[[Mapping[str, tuple[str, ...]], tuple[Path, ...], SurveySet], None]
 
 @dataclass(frozen=True)
 class RoundResult:
@@ -57,12 +60,34 @@ def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
                factory: EvaluatorFactory, engine: str = "durable",
                survey_paths: Iterable[Path | str] = (), appraisal_paths: Iterable[Path | str] = (),
                previous_path: Optional[Path | str] = None, workers: int = 1,
-               progress: Optional[Progress] = None) -> Iterator[tuple[RoundResult, Workers]]:
+               progress: Optional[Progress] = None, checked: Optional[Checked] = None,
+               pool: Optional[Workers] = None) -> Iterator[tuple[RoundResult, Workers]]:
     """`run_round` whose unit files stay in the workers that encoded them (`RoundUnit.held`), with
-    the workers still running: engine.round.output.write_round writes them there."""
-    with Workers(criteria, factory, engine, workers, finish=decided_units, hold=held_files) as pool:
+    the workers still running: engine.round.output.write_round writes them there. `checked` is
+    handed what the round read (files by role, cited files, survey data) once every input is read
+    and checked, while the workers decide (engine.round.bundle.RoundLayout). `pool`: the workers to
+    use (`round_workers`, the caller's to end), rather than `workers` new ones."""
+    with (nullcontext(pool) if pool is not None else
+          Workers(criteria, factory, engine, workers, finish=decided_units, hold=held_files)) as pool:
+        if pool.criteria is None:
+            pool.use(criteria)
         yield _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
-                   list(appraisal_paths), previous_path, progress), pool
+                   list(appraisal_paths), previous_path, progress, checked), pool
+
+
+@contextmanager
+def round_workers(evidence_paths: Iterable[Path | str], *, factory: EvaluatorFactory, engine: str = "durable",
+                  workers: int = 1) -> Iterator[Workers]:
+    """The workers of a round made before its criteria set is read (`round_held`'s `pool`): when
+    the evidence is large, started at once, so that their start-up runs beside that reading."""
+    with Workers(None, factory, engine, workers, finish=decided_units, hold=held_files) as pool:
+        try:
+            files = found_evidence_files(evidence_paths)
+        except CchcError:  # reported when the evidence is read, after any problem of the criteria set
+            files = []
+        if _large(files):
+            pool.start()
+        yield pool
 
 
 EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used
@@ -79,9 +104,9 @@ def _large(files: list[Path]) -> bool:
 
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
-         progress: Optional[Progress]) -> RoundResult:
+         progress: Optional[Progress], checked: Optional[Checked] = None) -> RoundResult:
     files = found_evidence_files(evidence_paths)  # the folders listed once
-    if _large(files):
+    if not pool.started and _large(files):
         pool.start()
     evidence = pool.read_evidence(files, UNITS_PER_PIECE, FILES_PER_PIECE, progress)
     records = list(evidence.records)
@@ -111,6 +136,10 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     for chunk_units, chunk_problems in pool.decided_kept(piece_inputs(survey, appraisal), progress):
         units += chunk_units
         appraisal_errors += chunk_problems
+        if checked is not None:  # once the first piece is back: the workers have theirs to decide meanwhile
+            if not any(p.severity == "error" for p in problems):
+                checked(reads, pool.cited, survey)
+            checked = None
     units.sort(key=lambda u: u.unit_id)
     errors = [p for p in problems + appraisal_errors if p.severity == "error"]
     if errors:

@@ -1,0 +1,187 @@
+"""How a round's two processes share the work: the main process never waits for a spawned worker
+while it has a piece of its own to do, hands its last unit files to a worker that has finished its
+own, starts its workers without importing the command line, and lays the bundle's inputs out while
+the units are decided."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import load_criteria
+from engine.round import run as run_module
+from engine.round.bundle import RoundLayout
+from engine.round.run import round_held
+from engine.storage.bundle import BundleError
+from rules import get_evaluator
+
+DATA = Path(__file__).parent / "data" / "round"
+ROLES = dict(survey_paths=[DATA / "survey"], appraisal_paths=[DATA / "appraisal"],
+             previous_path=DATA / "previous" / "round-2022.json")
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """Five pieces (the CSV's two units one by one, the YAML files two by two): pieces 0, 2 and 4
+    are the main process's, 1 and 3 the spawned worker's."""
+    monkeypatch.setattr(run_module, "UNITS_PER_PIECE", 1)
+    monkeypatch.setattr(run_module, "FILES_PER_PIECE", 2)
+
+
+def _held_pieces(tmp_path: Path, func, given):
+    cs = load_criteria(DATA / "criteria.yaml")
+    with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=2,
+                    **ROLES) as (result, pool):
+        pool.everywhere(str(tmp_path))
+        got = list(pool.finish_held(func, given))
+        assert pool.host._held == {}
+    assert sorted(u for g in got for u in g[0]) == sorted(u.unit_id for u in result.units)  # each unit once
+    return got
+
+
+def _after_signal(held, folder, piece, parent):
+    """Piece 1 (the spawned worker's) is finished only once piece 2 (the main process's) has begun."""
+    signal = Path(folder) / "signal"
+    if piece == "piece 1":
+        deadline = time.monotonic() + 30
+        while not signal.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    if piece == "piece 2":
+        signal.touch()
+    return tuple(u.unit_id for u in held), signal.exists(), os.getpid()
+
+
+def test_the_main_process_runs_its_own_pieces_while_a_workers_piece_is_pending(tmp_path, small_pieces):
+    """The spawned worker's piece 1 waits for the main process's piece 2: a main process that
+    waited for piece 1 before running piece 2 would keep it waiting for 30 s (and piece 1 would
+    come back without the signal)."""
+    numbers = iter(range(5))
+    start = time.monotonic()
+    got = _held_pieces(tmp_path, _after_signal, lambda units: (f"piece {next(numbers)}", os.getpid()))
+    assert time.monotonic() - start < 20
+    assert got[1][1] is True  # piece 1 saw the signal piece 2 gave
+    assert got[1][2] != os.getpid() and got[2][2] == os.getpid()
+
+
+def _slow_here(held, folder, parent):
+    """The main process's pieces are slow: the worker finishes its own first."""
+    if os.getpid() == parent:
+        time.sleep(1.0)
+    return tuple(u.unit_id for u in held), os.getpid()
+
+
+def test_the_main_process_hands_its_last_pieces_to_a_worker_that_has_finished_its_own(tmp_path, small_pieces):
+    """Pieces 0, 2 and 4 are the main process's; once every piece is sent and the worker is idle,
+    the main process's next piece goes to the worker, with what the main process held of it."""
+    got = _held_pieces(tmp_path, _slow_here, lambda units: (os.getpid(),))
+    where = [pid for _units, pid in got]
+    assert where[1] != os.getpid() and where[3] != os.getpid()
+    assert any(where[k] != os.getpid() for k in (0, 2, 4))  # handed to the idle worker
+
+
+SCRIPT = """
+import os
+import sys
+from pathlib import Path
+
+import typer  # imported again by a worker that ran this script as its main module
+
+from engine import load_criteria
+from engine.round.run import round_held
+from rules import get_evaluator
+from probe import modules
+
+
+def main(data):
+    cs = load_criteria(Path(data) / "criteria.yaml")
+    with round_held(cs, [Path(data) / "evidence"], factory=get_evaluator, engine="reference", workers=2) as (_r, pool):
+        pool.everywhere(None)
+        print((os.getpid(), sorted(set(pool.finish_held(modules, lambda units: ())))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
+"""
+
+PROBE = """
+import os
+import sys
+
+
+def modules(_held, _context):
+    main = sys.modules.get("__mp_main__")
+    return (os.getpid(), getattr(main, "__file__", None) is not None, "typer" in sys.modules,
+            "jsonschema" in sys.modules)
+"""
+
+
+def test_a_spawned_worker_imports_neither_the_main_script_nor_jsonschema(tmp_path):
+    """A program (here a script that imports typer, as `cchc` does) whose workers would run it
+    again as their main module: they do not, and they do not import jsonschema either (the
+    criteria set's schema was checked by the main process)."""
+    import ast
+    import subprocess
+
+    (tmp_path / "script.py").write_text(SCRIPT, encoding="utf-8")
+    (tmp_path / "probe.py").write_text(PROBE, encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, str(tmp_path / "script.py"), str(DATA)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    main, got = ast.literal_eval(done.stdout)
+    assert {g[1:] for g in got if g[0] == main} <= {(True, True, True)}  # its script, typer, jsonschema
+    assert {g[1:] for g in got if g[0] != main} == {(False, False, False)}  # piece 1 at least
+
+
+def test_a_problem_laying_the_inputs_out_is_raised_when_the_bundle_is_written(tmp_path):
+    """Laid out while the units are decided, inputs the bundle refuses (here a file name with a
+    backslash) raise nothing then: the problem is the bundle's, raised when it is written (after
+    any problem of the round's inputs)."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    odd = folder / "a\\b.csv"
+    odd.write_text("x\n")
+    laid_out = RoundLayout(DATA / "criteria.yaml", [folder])
+    from engine.inputs.survey_data import SurveySet
+
+    laid_out({"evidence": (str(odd),)}, (), SurveySet({}, ()))
+    with pytest.raises(BundleError) as exc:
+        laid_out.layout(None)  # type: ignore[arg-type]
+    assert "backslash" in str(exc.value)
+
+
+def test_a_large_rounds_worker_starts_before_the_criteria_set_is_read(cchc, tmp_path, monkeypatch):
+    """`cchc round` makes its workers first: with large evidence (here: any) the spawned worker is
+    running while the criteria set is read, and the round writes what it always wrote."""
+    import multiprocessing
+
+    from commands import round as command
+
+    monkeypatch.setattr(run_module, "EARLY_START_BYTES", 0)
+    seen = []
+    load = command.load_criteria
+    monkeypatch.setattr(command, "load_criteria",
+                        lambda path: seen.append(len(multiprocessing.active_children())) or load(path))
+    res = cchc("round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--no-survey",
+               "--out", tmp_path / "out", "--workers", 2)
+    assert res.exit_code == 0, res.stderr
+    assert seen == [1]
+    assert multiprocessing.active_children() == []
+
+
+def test_a_bad_criteria_set_is_reported_first_and_the_early_worker_ends(cchc, tmp_path, monkeypatch):
+    """Workers made before the criteria set is read change nothing of what a bad run reports: the
+    criteria set's problem (not the missing evidence folder's), and no process is left."""
+    import multiprocessing
+
+    monkeypatch.setattr(run_module, "EARLY_START_BYTES", 0)
+    bad = tmp_path / "criteria.yaml"
+    bad.write_text("id: x\n", encoding="utf-8")
+    res = cchc("round", bad, "--evidence", tmp_path / "nowhere", "--no-survey", "--out", tmp_path / "out",
+               "--workers", 2)
+    assert res.exit_code == 2 and "criteria.yaml" in res.stderr and "nowhere" not in res.stderr, res.stderr
+    assert multiprocessing.active_children() == []
