@@ -497,7 +497,22 @@ def cell_locator(name: str, header: list[str], sheet: str) -> Callable[[int, str
         letters = {h: _column(i) for h, i in index.items()}
         first = _column(1)
         return lambda row, column: Location.in_sheet(name, sheet, letters.get(column, first), row)
-    return lambda row, column: Location(name, row, index.get(column, 1))
+    return lambda row, column: located(name, row, index.get(column, 1))
+
+
+_new = object.__new__
+
+
+def located(file: str, line: int, col: int) -> Location:
+    """`Location(file, line, col)`, its fields stored straight into its `__dict__` (in their order)
+    instead of through the frozen dataclass's `__init__`: a table locates every row it reads."""
+    loc = _new(Location)
+    fields = loc.__dict__
+    fields["file"] = file
+    fields["line"] = line
+    fields["col"] = col
+    fields["cell"] = ""
+    return loc
 
 
 class Cell:
