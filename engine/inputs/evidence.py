@@ -283,7 +283,16 @@ def _plainly_inside(folder: Path, ref: str) -> Optional[Path]:
             return None
         if stat.S_ISLNK(mode):
             return None
-    return Path(os.path.realpath(folder), *parts) if stat.S_ISREG(mode) else None
+    if not stat.S_ISREG(mode):
+        return None
+    where = str(folder)
+    real = _REAL_FOLDERS.get(where)
+    if real is None:
+        real = remember(_REAL_FOLDERS, where, os.path.realpath(where))
+    return Path(os.path.join(real, ref))
+
+
+_REAL_FOLDERS: dict[str, str] = {}  # evidence folders resolved, by name: each unit's task list is in one
 
 
 # ---------------------------------------------------------------- typing against the criteria
@@ -416,10 +425,14 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                 remember(_TYPED, key, typed.value)
             return typed
         remember(_TYPED, key, value)
-    errors_before = len(sink.problems)
-    citation = _citation(raw.citation, unit, raw.location, sink)
-    if len(sink.problems) > errors_before:
-        return None
+    cites = raw.citation
+    if cites is _LAST_CITED[0] and cites:  # `_citation`'s first answer, without asking it
+        citation = _LAST_CITED[1]
+    else:
+        errors_before = len(sink.problems)
+        citation = _citation(cites, unit, raw.location, sink)
+        if len(sink.problems) > errors_before:
+            return None
     return MetricValue(spec.id, spec.kind, value, citation, raw.location, None, None, raw.reason)
 
 
