@@ -6,11 +6,11 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine import methods
-from engine.core.errors import Location
+from engine.core.errors import InputError, Location
 from engine.inputs import evidence
 from engine.inputs.criteria import load_criteria
 from engine.inputs.evidence import RawUnit
@@ -79,3 +79,49 @@ def test_a_file_reference_resolves_under_its_own_folder_whatever_was_resolved_be
         quick = evidence._inside(tmp_path / folder, "tasks/t.csv", where, ProblemSink())
         assert quick == evidence.checked_inside(tmp_path / folder, "tasks/t.csv", where, ProblemSink())
         assert str(quick) == str((tmp_path / folder).resolve() / "tasks" / "t.csv")
+
+
+task_header = st.lists(st.sampled_from(["task", "lead", "deadline", "partners", "product", "completed", "Task", " lead",
+                                        "complete", "", "note"]), min_size=1, max_size=5)
+task_cell = st.text(st.sampled_from("ab 7é\u0301,\"\t"), max_size=5) | st.sampled_from(["Quý 4", "2023-03-12", ""])
+
+
+@settings(SETTINGS, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(task_header, st.lists(st.lists(task_cell, min_size=1, max_size=5), max_size=5), st.sampled_from(["4", "100"]),
+       st.sampled_from(["2", "6"]), st.sampled_from(["", "\n"]))
+@example(["task", "lead", "deadline"], [["Việc 1", " UBND ", "Quý 4"], ["", "", ""], ["x", "y", "2023-03-12"]], "100",
+         "6", "\n")
+@example(["task", "lead", "deadline", "lead"], [["a", "b", "c", "d"]], "100", "6", "\n")  # a column given twice
+@example(["lead", "deadline", "task"], [["b", "Quý 4", "a"]], "100", "6", "")  # the task column not first
+@example(["task", "lead", "deadline"], [["a", "b"]], "100", "6", "\n")  # a row short of a cell
+@example(["task", "lead", "deadline"], [["a", "b", "long text"]], "4", "6", "\n")  # a cell over the text limit
+@example(["task", "lead", "deadline", "product"], [["a", "b", "c", "d"]], "100", "3", "\n")  # too many columns
+def test_a_plain_task_list_is_read_as_every_check_reads_it(monkeypatch, tmp_path_factory, header, rows, chars,
+                                                           columns, end):
+    """A task list's items and problems are the same read quickly as by every check: headers that
+    are not task columns, misspelt or given twice, blank rows, rows of another width, white space,
+    NFD text, quotes, text over the limit, more columns than allowed."""
+    monkeypatch.setenv("CCHC_MAX_STRING_CHARS", chars)
+    monkeypatch.setenv("CCHC_MAX_COLUMNS", columns)
+    folder = tmp_path_factory.mktemp("ev")
+    (folder / "tasks").mkdir()
+    (folder / "tasks" / "t.csv").write_text("\n".join(",".join(r) for r in [header] + rows) + end, encoding="utf-8")
+
+    def read():
+        sink = ProblemSink()
+        try:
+            return evidence._read_task_file(folder, "tasks/t.csv", Location("e.csv", 3, 7), sink), sink.problems
+        except InputError as exc:
+            return "refused", exc.problems
+
+    quick = read()
+    taken = evidence._plain_task_list(folder / "tasks" / "t.csv", "t") is not None
+    with monkeypatch.context() as patch:
+        patch.setattr(evidence, "_plain_task_list", lambda path, name: None)
+        assert quick == read()
+    if taken:
+        assert quick[0] and not quick[1]
+    if set(header) == {"task", "lead", "deadline"} and len(header) == 3 and all(
+            len(r) == 3 and all(c == c.strip() and c.isascii() and c.isalnum() for c in r) for r in rows) \
+            and columns == "6" and chars == "100":
+        assert taken  # the quick way is taken whenever it can be

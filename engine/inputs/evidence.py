@@ -31,8 +31,9 @@ from ..core.model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, Met
 from ..core.numbers import NumberError, exact_text
 from .roundio import refuse_links
 from .tables import (Cell, ProblemSink, Span, as_bool, as_date, as_int, as_number, cell_loc, cell_locator, cited,
-                     column_names, columns_fit, load_mapping, located, nfc, picked_cells, plain_csv_rows, read_each, read_table,
-                     rows_from_csv, rows_from_xlsx, scan_csv, span_cells, span_rows, table_rows, text_of)
+                     _limit_once, column_names, columns_fit, load_mapping, located, nfc, picked_cells, plain_csv_file, plain_csv_rows,
+                     read_each, read_table, rows_from_csv, rows_from_xlsx, scan_csv, span_cells, span_rows, table_rows,
+                     taken_whole, text_of)
 from .yamlio import Pos
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
@@ -218,6 +219,9 @@ def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSin
     if target.suffix.lower() == ".xlsx":
         header, rows, sheet = rows_from_xlsx(target, name, sink, workbook.TASK_SHEET if own_sheet else "")
     else:
+        plain = _plain_task_list(target, name)
+        if plain is not None:
+            return plain
         header, rows = rows_from_csv(target, name, sink)
     missing = [c for c in ("task", "lead", "deadline") if c not in header]
     if missing:
@@ -237,6 +241,34 @@ def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSin
     locate = cell_locator(name, header, sheet)
     return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""}, locate(rowno, "task"))
             for rowno, cells in rows]
+
+
+def _plain_task_list(path: Path, name: str) -> Optional[list]:
+    """What `_read_task_file` gives for a small plain CSV task list (`plain_csv_file`) with nothing
+    to report: a header of task columns only, each once and written as named, and every row that
+    is not blank of the header's width, its cells taken whole (`taken_whole`). None otherwise (then
+    every check reads it and says what is wrong)."""
+    rows = plain_csv_file(path)
+    if rows is None:
+        return None
+    header = rows[0]
+    if not ("task" in header and "lead" in header and "deadline" in header) or len(set(header)) < len(header) \
+            or not TASK_COLUMNS_SET.issuperset(header) or len(header) > limit("columns"):
+        return None
+    width, most = len(header), _limit_once("string_chars")
+    at = header.index("task") + 1
+    items = []
+    for rowno, row in enumerate(rows[1:], start=2):
+        joined = "\n".join(row)
+        if not joined.strip():  # a blank row
+            continue
+        if len(row) != width or not taken_whole(joined, row, most):
+            return None
+        items.append(({h: c for h, c in zip(header, map(str.strip, row)) if c}, located(name, rowno, at)))
+    return items
+
+
+TASK_COLUMNS_SET = frozenset(TASK_COLUMNS)
 
 
 def _inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Optional[Path]:
