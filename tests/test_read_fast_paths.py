@@ -6,6 +6,8 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import pytest
+
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -79,6 +81,11 @@ def test_a_file_reference_resolves_under_its_own_folder_whatever_was_resolved_be
         quick = evidence._inside(tmp_path / folder, "tasks/t.csv", where, ProblemSink())
         assert quick == evidence.checked_inside(tmp_path / folder, "tasks/t.csv", where, ProblemSink())
         assert str(quick) == str((tmp_path / folder).resolve() / "tasks" / "t.csv")
+    for folder in ["a", "b"]:  # named from the working folder, which changes
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(tmp_path / folder)
+            quick = evidence._inside(Path("tasks"), "t.csv", where, ProblemSink())
+            assert str(quick) == str(tmp_path.resolve() / folder / "tasks" / "t.csv")
 
 
 task_header = st.lists(st.sampled_from(["task", "lead", "deadline", "partners", "product", "completed", "Task", " lead",

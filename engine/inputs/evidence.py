@@ -320,11 +320,13 @@ def _plainly_inside(folder: Path, ref: str) -> Optional[Path]:
     where = str(folder)
     real = _REAL_FOLDERS.get(where)
     if real is None:
-        real = remember(_REAL_FOLDERS, where, os.path.realpath(where))
+        real = os.path.realpath(where)
+        if os.path.isabs(where):  # a relative name resolves from the working folder, which may change
+            remember(_REAL_FOLDERS, where, real)
     return Path(os.path.join(real, ref))
 
 
-_REAL_FOLDERS: dict[str, str] = {}  # evidence folders resolved, by name: each unit's task list is in one
+_REAL_FOLDERS: dict[str, str] = {}  # evidence folders resolved, by absolute name: each unit's task list is in one
 
 
 # ---------------------------------------------------------------- typing against the criteria
