@@ -139,6 +139,9 @@ def plainly_indexed(path):
 @example(FITS, ["u1,a", "u1," + "b" * 70], "", "", b"", "1000000", 60, 4)  # a field over the reader's limit
 @example(FITS, ["u1,a", "u2,b", "u3,c"], "u1,\"a,b\"", "", b"", "1000000", 131072, 4)  # a quote in a later block
 @example(FITS, ["e\u0301,a", "\u00e9,b"], "", "", b"", "1000000", 131072, 4)  # the same unit in NFD and NFC
+@example(FITS, ["u1,a", "u1,b", "u10,c", "u1,d"], "", "", b"", "1000000", 131072, 1024)  # a unit named as another begins
+@example(FITS, ["u1,a", " ,", " ,x", "u1,b"], "", "", b"", "1000000", 131072, 1024)  # a blank row, then one without a unit
+@example(FITS, ["u1,a", "u1,b", "u1,c", "u1,d"], "", "", b"", "1000000", 131072, 9)  # a unit's rows across blocks
 def test_a_plain_file_is_indexed_as_scanning_it_indexes_it(monkeypatch, head, lines, spoiler, end, prefix, rows, field,
                                                             block):
     """Where each unit's rows stand, and every problem, are the same found by cutting plain lines

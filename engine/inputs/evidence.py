@@ -31,8 +31,9 @@ from ..core.model import (Citation, CriteriaSet, EvidenceRecord, MetricSpec, Met
 from ..core.numbers import NumberError, exact_text
 from .roundio import refuse_links
 from .tables import (Cell, ProblemSink, Span, as_bool, as_date, as_int, as_number, cell_loc, cell_locator, cited,
-                     column_names, columns_fit, load_mapping, nfc, picked_cells, plain_csv_rows, read_each, read_table,
-                     rows_from_csv, rows_from_xlsx, scan_csv, span_cells, span_rows, table_rows, text_of)
+                     _limit_once, column_names, columns_fit, load_mapping, located, nfc, picked_cells, plain_csv_file, plain_csv_rows,
+                     read_each, read_table, rows_from_csv, rows_from_xlsx, scan_csv, span_cells, span_rows, table_rows,
+                     taken_whole, text_of)
 from .yamlio import Pos
 
 CSV_COLUMNS = ("unit_id", "unit_name", "unit_type", "period", "metric", "option", "value",
@@ -42,7 +43,7 @@ TASK_COLUMNS = ("task", "lead", "partners", "product", "deadline", "completed")
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
 
-@dataclass
+@dataclass(slots=True)
 class RawValue:
     """One metric value before it is checked against the criteria set."""
 
@@ -91,7 +92,7 @@ def _read_yaml(path: Path, name: str, sink: ProblemSink) -> list[RawUnit]:
     doc = loaded[0]  # its mappings and lists (the schema holds) know where each entry stands
 
     def at(positions: Any, key: Any) -> Location:
-        return Location(name, *positions[key])
+        return located(name, *positions[key])
 
     u = doc["unit"]
     unit = RawUnit(nfc(u["id"]), nfc(u["name"]), nfc(u["type"]), nfc(doc["period"]), at(doc.value_pos, "unit"), name,
@@ -136,6 +137,8 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
     locate = cell_locator(name, header, sheet)
     folder = path.parent
     units: dict[tuple[str, str], RawUnit] = {}
+    unit: Optional[RawUnit] = None  # the unit of the row before
+    citations: dict[tuple[str, str, str, str], dict] = {}  # a unit's rows mostly cite one document alike
     for rowno, cells in rows:
         at = lambda col: locate(rowno, col)  # noqa: E731
         (unit_id, unit_name, unit_type, period, metric, option, value, numerator, denominator, document, when, issuer,
@@ -145,12 +148,12 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
                 if not text:
                     sink.add(at(needed), _("{column} is empty").format(column=needed))
             continue
-        key = (unit_id, period)
-        unit = units.get(key)
-        if unit is None:
-            unit = units[key] = RawUnit(unit_id, unit_name, unit_type, period, at("unit_id"), name, folder,
-                                         period_location=at("period"))
-        elif unit.unit_name != unit_name or unit.unit_type != unit_type:
+        if unit is None or unit_id != unit.unit_id or period != unit.period:
+            unit = units.get((unit_id, period))
+            if unit is None:
+                unit = units[(unit_id, period)] = RawUnit(unit_id, unit_name, unit_type, period, at("unit_id"), name,
+                                                          folder, period_location=at("period"))
+        if unit.unit_name != unit_name or unit.unit_type != unit_type:
             sink.add(at("unit_name"), _("unit {unit} is named or typed differently than on "
                                         "{at}").format(unit=unit.unit_id, at=unit.location))
         if na:
@@ -164,7 +167,12 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
         if not metric:
             sink.add(at("metric"), _("metric is empty (or give not_applicable)"))
             continue
-        citation = cited(document, when, issuer, file, at, sink)
+        if document:  # the citation of an earlier row written alike (`cited` finds nothing wrong in it)
+            citation = citations.get((document, when, issuer, file))
+            if citation is None:
+                citation = citations[(document, when, issuer, file)] = cited(document, when, issuer, file, at, sink)
+        else:
+            citation = cited(document, when, issuer, file, at, sink)
         existing = unit.metrics.get(metric)
         if option:
             raw = existing or RawValue(location=at("metric"), citation=citation)
@@ -211,6 +219,9 @@ def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSin
     if target.suffix.lower() == ".xlsx":
         header, rows, sheet = rows_from_xlsx(target, name, sink, workbook.TASK_SHEET if own_sheet else "")
     else:
+        plain = _plain_task_list(target, name)
+        if plain is not None:
+            return plain
         header, rows = rows_from_csv(target, name, sink)
     missing = [c for c in ("task", "lead", "deadline") if c not in header]
     if missing:
@@ -230,6 +241,34 @@ def _read_task_file(folder: Path, ref: Any, location: Location, sink: ProblemSin
     locate = cell_locator(name, header, sheet)
     return [({k: v for k, v in cells.items() if k in TASK_COLUMNS and v != ""}, locate(rowno, "task"))
             for rowno, cells in rows]
+
+
+def _plain_task_list(path: Path, name: str) -> Optional[list]:
+    """What `_read_task_file` gives for a small plain CSV task list (`plain_csv_file`) with nothing
+    to report: a header of task columns only, each once and written as named, and every row that
+    is not blank of the header's width, its cells taken whole (`taken_whole`). None otherwise (then
+    every check reads it and says what is wrong)."""
+    rows = plain_csv_file(path)
+    if rows is None:
+        return None
+    header = rows[0]
+    if not ("task" in header and "lead" in header and "deadline" in header) or len(set(header)) < len(header) \
+            or not TASK_COLUMNS_SET.issuperset(header) or len(header) > limit("columns"):
+        return None
+    width, most = len(header), _limit_once("string_chars")
+    at = header.index("task") + 1
+    items = []
+    for rowno, row in enumerate(rows[1:], start=2):
+        joined = "\n".join(row)
+        if not joined.strip():  # a blank row
+            continue
+        if len(row) != width or not taken_whole(joined, row, most):
+            return None
+        items.append(({h: c for h, c in zip(header, map(str.strip, row)) if c}, located(name, rowno, at)))
+    return items
+
+
+TASK_COLUMNS_SET = frozenset(TASK_COLUMNS)
 
 
 def _inside(folder: Path, ref: str, location: Location, sink: ProblemSink) -> Optional[Path]:
@@ -276,7 +315,18 @@ def _plainly_inside(folder: Path, ref: str) -> Optional[Path]:
             return None
         if stat.S_ISLNK(mode):
             return None
-    return Path(os.path.realpath(folder), *parts) if stat.S_ISREG(mode) else None
+    if not stat.S_ISREG(mode):
+        return None
+    where = str(folder)
+    real = _REAL_FOLDERS.get(where)
+    if real is None:
+        real = os.path.realpath(where)
+        if os.path.isabs(where):  # a relative name resolves from the working folder, which may change
+            remember(_REAL_FOLDERS, where, real)
+    return Path(os.path.join(real, ref))
+
+
+_REAL_FOLDERS: dict[str, str] = {}  # evidence folders resolved, by absolute name: each unit's task list is in one
 
 
 # ---------------------------------------------------------------- typing against the criteria
@@ -331,11 +381,16 @@ def _period_year(period: str) -> Optional[int]:
 
 
 _CITATIONS: dict[tuple, Citation] = {}  # citations without a file, by what was written: rows repeat them
+# The last citation `_CITATIONS` gave, with what was written (held, so never mistaken for another): a
+# table's rows that cite alike share what was written (`_table_units`), and follow each other.
+_LAST_CITED: list = [None, None]
 
 
 def _citation(raw: Optional[dict], unit: RawUnit, location: Location, sink: ProblemSink) -> Optional[Citation]:
     if not raw:
         return None
+    if raw is _LAST_CITED[0]:
+        return _LAST_CITED[1]
     if not raw.get("file"):
         document, issuer, when = key = (raw.get("document"), raw.get("issuer"), raw.get("date"))
         if (document.__class__ is str and (issuer is None or issuer.__class__ is str)
@@ -347,6 +402,7 @@ def _citation(raw: Optional[dict], unit: RawUnit, location: Location, sink: Prob
                 if len(sink.problems) > errors_before:
                     return found
                 remember(_CITATIONS, key, found)
+            _LAST_CITED[:] = raw, found
             return found
     return _written_citation(raw, unit, location, sink)
 
@@ -403,10 +459,14 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                 remember(_TYPED, key, typed.value)
             return typed
         remember(_TYPED, key, value)
-    errors_before = len(sink.problems)
-    citation = _citation(raw.citation, unit, raw.location, sink)
-    if len(sink.problems) > errors_before:
-        return None
+    cites = raw.citation
+    if cites is _LAST_CITED[0] and cites:  # `_citation`'s first answer, without asking it
+        citation = _LAST_CITED[1]
+    else:
+        errors_before = len(sink.problems)
+        citation = _citation(cites, unit, raw.location, sink)
+        if len(sink.problems) > errors_before:
+            return None
     return MetricValue(spec.id, spec.kind, value, citation, raw.location, None, None, raw.reason)
 
 
@@ -587,15 +647,40 @@ def _fits(unit: RawUnit, criteria: CriteriaSet) -> bool:
     return unit.unit_type in criteria.unit_type_ids() and set(unit.metrics) <= set(criteria.metrics)
 
 
+@dataclass(frozen=True)
+class _Checking:
+    """What `_record` asks of a criteria set for every unit, worked out once: its items by code, its
+    unit types, and the items whose scoring method checks a value itself (`check_value`)."""
+
+    criteria: CriteriaSet
+    subs: dict
+    unit_types: set
+    checked: tuple  # (item, its method's check_value)
+
+
+_CHECKING: list[_Checking] = []  # for the criteria set of the last unit
+
+
+def _checking(criteria: CriteriaSet) -> _Checking:
+    if _CHECKING and _CHECKING[0].criteria is criteria:
+        return _CHECKING[0]
+    subs = {s.code: s for s in criteria.sub_criteria()}
+    checked = tuple((s, method.check_value) for s in subs.values() for method in [methods.get(s.method)]
+                    if type(method).check_value is not methods.ScoringMethod.check_value)
+    _CHECKING[:] = [_Checking(criteria, subs, criteria.unit_type_ids(), checked)]
+    return _CHECKING[0]
+
+
 def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional[EvidenceRecord]:
+    checking = _checking(criteria)
     if not UNIT_ID.match(unit.unit_id):
         sink.add(unit.location, _("unit id {unit!r} must use only letters, digits, '.', '_' and '-' "
                                   "(it names the unit's result file)").format(unit=unit.unit_id))
-    if unit.unit_type not in criteria.unit_type_ids():
+    if unit.unit_type not in checking.unit_types:
         sink.add(unit.location, _("unknown unit type {type!r} for criteria set {id}; declared: {types}").format(
             type=unit.unit_type, id=criteria.id, types=", ".join(sorted(criteria.unit_type_ids()))))
-    subs = {s.code: s for s in criteria.sub_criteria()}
-    unknown = sorted(set(unit.metrics) - set(criteria.metrics))
+    subs = checking.subs
+    unknown = sorted(unit.metrics.keys() - criteria.metrics.keys())
     if len(unknown) >= 2 and len(unknown) == len(unit.metrics):  # evidence for another criteria set
         sink.add(unit.location, _("none of the {n} metrics of unit {unit} is in the criteria set {id} (first: "
                                   "{first}): is this evidence for another criteria set?").format(
@@ -613,10 +698,10 @@ def _record(unit: RawUnit, criteria: CriteriaSet, sink: ProblemSink) -> Optional
         mv = typed_value(spec, raw, unit, sink)
         if mv is not None:
             values[mid] = mv
-    for s in subs.values():
+    for s, check_value in checking.checked:
         mv = values.get(s.metric)
         if mv is not None:
-            problem = methods.get(s.method).check_value(s.params, s.max, mv)
+            problem = check_value(s.params, s.max, mv)
             if problem:
                 sink.add(unit.metrics[s.metric].location, _("{metric} (item {code}): {problem}").format(
                     metric=s.metric, code=s.code, problem=problem))
@@ -904,6 +989,9 @@ def _plain_index(path: Path, index: _TableIndex) -> Optional[list[str]]:
         if col is None:
             return None
         unit = spans = None  # the unit of the row before, its spans
+        # the unit_id cell of the row before and its comma, when it is the first cell and names a unit: a
+        # line that starts with it is the next row of that unit (its rows mostly follow each other)
+        same: Optional[bytes] = None
         while True:
             block = fh.read(PLAIN_BLOCK)
             data = rest + block
@@ -928,6 +1016,9 @@ def _plain_index(path: Path, index: _TableIndex) -> Optional[list[str]]:
                 if len(line) >= field:
                     return None
                 end = start + len(line) + 1
+                if same is not None and line.startswith(same):
+                    spans[-2] = start = end
+                    continue
                 cells = line.split(b",", col + 1)
                 text = cells[col].decode("utf-8") if col < len(cells) else ""
                 before, unit = unit, text.strip() if text.isascii() else nfc(text)
@@ -941,6 +1032,7 @@ def _plain_index(path: Path, index: _TableIndex) -> Optional[list[str]]:
                     else:
                         add(unit, start, end, n)
                         spans = index.units[unit]
+                same = cells[0] + b"," if col == 0 and unit and not blank and len(cells) > 1 else None
                 start = end
             if block:
                 continue

@@ -197,8 +197,7 @@ def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], name: s
         joined = "\n".join(row)
         if not joined.strip():  # no cell holds anything but white space
             continue
-        if len(row) == width and (joined.isascii() and len(joined) - width < max_chars()
-                                  or _plain_row(joined, row, max_chars())):
+        if len(row) == width and taken_whole(joined, row, max_chars):
             yield i, dict(zip(header, map(str.strip, row)))
             continue
         if len(row) > len(header):
@@ -259,6 +258,13 @@ def picked_cells(columns: tuple[str, ...], rows: Iterable[tuple[int, dict]]) -> 
     """Rows of cells by column name as tuples of their cells in `columns`' order ("" when absent)."""
     for i, cells in rows:
         yield i, tuple([cells.get(c, "") for c in columns])
+
+
+def taken_whole(joined: str, row: list[str], max_chars: Callable[[], int]) -> bool:
+    """Whether `_cells` takes every cell of a row (`joined`: its cells joined by line breaks) as it
+    stands, stripped, with nothing to report, when the row has the header's width and every column
+    has a name."""
+    return joined.isascii() and len(joined) - len(row) < max_chars() or _plain_row(joined, row, max_chars())
 
 
 def _plain_row(joined: str, row: list[str], most: int) -> bool:
@@ -497,7 +503,22 @@ def cell_locator(name: str, header: list[str], sheet: str) -> Callable[[int, str
         letters = {h: _column(i) for h, i in index.items()}
         first = _column(1)
         return lambda row, column: Location.in_sheet(name, sheet, letters.get(column, first), row)
-    return lambda row, column: Location(name, row, index.get(column, 1))
+    return lambda row, column: located(name, row, index.get(column, 1))
+
+
+_new = object.__new__
+
+
+def located(file: str, line: int, col: int) -> Location:
+    """`Location(file, line, col)`, its fields stored straight into its `__dict__` (in their order)
+    instead of through the frozen dataclass's `__init__`: a table locates every row it reads."""
+    loc = _new(Location)
+    fields = loc.__dict__
+    fields["file"] = file
+    fields["line"] = line
+    fields["col"] = col
+    fields["cell"] = ""
+    return loc
 
 
 class Cell:
