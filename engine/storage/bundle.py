@@ -32,7 +32,7 @@ import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import CchcError, OutputError
 from ..core.i18n import N_, _
@@ -1340,4 +1340,4 @@ def evidence_input_roots(paths: Sequence[Path | str], cited: Sequence[Path], rea
     """`evidence_roots` of evidence read piece by piece: the files it cites given."""
     from ..inputs.evidence import evidence_files
 
-    return input_roots(paths, reads if isinstance(reads, (set, frozenset)) else set(reads), evidence_files, cited)
+    return input_roots(paths, reads if isinstance(reads, AbstractSet) else set(reads), evidence_files, cited)
