@@ -781,7 +781,8 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
     At each place a path may start, the longest input path that stands there whole is replaced;
     candidates are found by their first characters, so the cost does not grow with the number of
     inputs (one regular expression of every path did: quadratic in the number of units)."""
-    keys = {k for k in names if k not in ("", ".")}
+    # the names themselves when they can be (a second set of a national run's paths is megabytes)
+    keys = names.keys() if "" not in names and "." not in names else {k for k in names if k not in ("", ".")}
     if not keys:
         return lambda data: data
     width = min(len(k) for k in keys)
