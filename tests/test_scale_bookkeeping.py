@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 
 from engine.core.errors import Location
-from engine.round.scoring import ResultFiles, _Units
+from engine.round.scoring import FilesRead, ResultFiles, _Units
 from engine.storage.outdir import MARKER, MARKER_FORMAT, OutputFiles, Staging, marker_lines
 
 _ID = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,12}", fullmatch=True)
@@ -26,6 +26,20 @@ def test_result_files_are_the_names_a_tuple_of_them_held(ids):
     assert tuple(files) == whole and len(files) == len(whole)
     assert [files[i] for i in range(-len(whole), len(whole))] == list(whole) * 2
     assert files[1:-1] == list(whole[1:-1]) and ("summary.json" in files) and (whole[0] in files)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(st.lists(st.sampled_from(["/ev/units.csv", "/ev/tasks/a.csv", "/ev/tasks/b é.yaml", "t.csv"]),
+                                unique=True), max_size=8), asked=st.integers(0, 8))
+def test_the_files_read_are_the_set_of_every_piece_s_reads(pieces, asked):
+    reads, plain = FilesRead(), set()
+    for k, names in enumerate(pieces):
+        reads.add(tuple(sorted(names)))
+        plain |= set(names)
+        if k == asked:  # asked in the middle of the run: the names made then, and kept up to date
+            assert set(reads) == plain
+    assert reads == plain and len(reads) == len(plain) and sorted(reads) == sorted(plain)
+    assert all(n in reads for n in plain) and "/ev/other.csv" not in reads
 
 
 @settings(max_examples=300, deadline=None)
@@ -74,9 +88,10 @@ def test_a_staged_folder_lists_its_files_sorted_in_its_marker(tmp_path):
 
 
 def test_what_is_kept_per_unit_is_compact(tmp_path):
-    """20,000 units read, written and listed: under 160 bytes each for what the run keeps of them
-    (a dict of first places with a text per unit, a tuple of file names and the staging folder's
-    list of them took about 500), the ids themselves not counted."""
+    """20,000 units read, written and listed, each with its task list read: under 200 bytes each
+    for what the run keeps of them (a dict of first places with a text per unit, a set of the files
+    read, a tuple of file names and the staging folder's list of them took about 700), the ids
+    themselves not counted."""
     n = 20_000
     ids = [f"huyen-{k:06d}" for k in range(n)]
     at = [Location("/tmp/evidence/units.csv", 2 + 53 * k, 1) for k in range(n)]
@@ -84,13 +99,15 @@ def test_what_is_kept_per_unit_is_compact(tmp_path):
         tracemalloc.start()
         try:
             before = tracemalloc.get_traced_memory()[0]
-            units = _Units()
-            for unit, where in zip(ids, at):
-                units.add(unit, where, "/tmp/evidence/units.csv")
-                staged._list(Path(f"units/{unit}.json"))
+            units, reads = _Units(), FilesRead()
+            for k in range(0, n, 64):
+                for unit, where in zip(ids[k:k + 64], at[k:k + 64]):
+                    units.add(unit, where, "/tmp/evidence/units.csv")
+                    staged._list(Path(f"units/{unit}.json"))
+                reads.add(["/tmp/evidence/units.csv"] + [f"/tmp/evidence/tasks/{u}.csv" for u in ids[k:k + 64]])
             files = ResultFiles(sorted(ids))
             kept = tracemalloc.get_traced_memory()[0] - before
         finally:
             tracemalloc.stop()
-    assert len(files) == n + 1 and len(units) == n
-    assert kept / n < 160, kept / n
+    assert len(files) == n + 1 and len(units) == n and len(reads) == n + 1
+    assert kept / n < 200, kept / n

@@ -97,7 +97,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     folded: set[str] = set()  # the lower-case forms of written ids that are not lower case themselves
     decisions = 0
     warnings: list[tuple[str, tuple[Problem, ...]]] = []
-    reads: dict[str, None] = {}  # a dict: a third of the memory of a set of tens of thousands of names
+    reads = FilesRead()
     cited: dict[Path, None] = {}
     refused = False  # a unit id that cannot name a file was met
     missing, duplicated, failures = [], [], []
@@ -110,7 +110,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                         unit=unit, at=units.first_given(unit))))
                 else:
                     units.add(unit, at, source)
-            reads.update(dict.fromkeys(read.reads))
+            reads.add(read.reads)
             cited.update(dict.fromkeys(read.cited))
             warnings += read.warnings
             if kind == "incomplete":
@@ -168,7 +168,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         everything = encode(summary_doc(criteria, [], name, [str(w) for w in evidence_warnings] + unit_warnings))
         fh.write(b"]" + everything.split(_NO_UNITS)[1])
     files = ResultFiles(written[k] for k in order)
-    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, reads.keys(), tuple(cited))
+    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, reads, tuple(cited))
 
 
 class _Units:
@@ -220,6 +220,39 @@ class _Units:
         """Each unit id, sorted, -> the evidence file it was first given in."""
         names = {k: text for text, k in self._texts.items()}
         return {unit: names[self._places[4 * self._number(unit) + 3]] for unit in sorted(self._ids)}
+
+
+class FilesRead(AbstractSet[str]):
+    """Every file read while reading the evidence, kept as one text per piece (its names joined by
+    NULs, which no path holds: a national run reads tens of thousands of task lists), each name
+    once. The names are made when first asked for (by the bundle, once the units are written)."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+        self._names: Optional[dict[str, None]] = None  # a dict: a third of the memory of a set of as many
+
+    def add(self, names: Iterable[str]) -> None:
+        joined = "\0".join(names)
+        if self._names is not None:
+            self._names.update(dict.fromkeys(joined.split("\0") if joined else ()))
+        elif joined:
+            self._pieces.append(joined)
+
+    def _all(self) -> dict[str, None]:
+        if self._names is None:
+            self._names = {}
+            while self._pieces:
+                self._names.update(dict.fromkeys(self._pieces.pop(0).split("\0")))
+        return self._names
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._all()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class ResultFiles(Sequence[str]):
