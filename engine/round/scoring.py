@@ -180,6 +180,7 @@ class _Units:
     def __init__(self) -> None:
         self._ids: dict[str, str] = {}
         self._texts: dict[str, int] = {}  # file names, numbered
+        self._names: list[str] = []  # the same by number
         self._places = array("q")  # per unit: its file's number, line, column; its evidence file's number
         self._cells: dict[int, str] = {}  # the unit's cell (`Sheet!B7`), by number, for a workbook's units
         self._numbers: Optional[dict[str, int]] = None  # made when a message needs one
@@ -196,8 +197,7 @@ class _Units:
         if at.cell:
             self._cells[len(self._ids)] = at.cell
         self._ids[unit] = unit
-        texts = self._texts
-        self._places.extend((texts.setdefault(at.file, len(texts)), at.line, at.col, texts.setdefault(source, len(texts))))
+        self._places.extend((self._text(at.file), at.line, at.col, self._text(source)))
 
     def id(self, unit: str) -> str:
         """The id as this table holds it."""
@@ -208,18 +208,21 @@ class _Units:
             self._numbers = {u: k for k, u in enumerate(self._ids)}
         return self._numbers[unit]
 
-    def _text(self, number: int) -> str:
-        return next(text for text, k in self._texts.items() if k == number)
+    def _text(self, name: str) -> int:
+        found = self._texts.get(name)
+        if found is None:
+            found = self._texts[name] = len(self._names)
+            self._names.append(name)
+        return found
 
     def first_given(self, unit: str) -> Location:
         k = self._number(unit)
         file, line, col, _source = self._places[4 * k:4 * k + 4]
-        return Location(self._text(file), line, col, self._cells.get(k, ""))
+        return Location(self._names[file], line, col, self._cells.get(k, ""))
 
     def sources(self) -> Mapping[str, str]:
         """Each unit id, sorted, -> the evidence file it was first given in."""
-        names = {k: text for text, k in self._texts.items()}
-        return {unit: names[self._places[4 * self._number(unit) + 3]] for unit in sorted(self._ids)}
+        return {unit: self._names[self._places[4 * self._number(unit) + 3]] for unit in sorted(self._ids)}
 
 
 class FilesRead(AbstractSet[str]):
