@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import io
 import pickle
-import sys
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Mapping, Optional, Sequence
+from typing import AbstractSet, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
-from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Problem
+from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..core.i18n import _
 from ..evaluation.evaluate import Evaluator
 from ..inputs.evidence import evidence_pieces
@@ -62,8 +61,8 @@ class ScoreRun:
     decisions: int
     lines: tuple[UnitLine, ...]  # the first ones by unit id (as many as asked for)
     warnings: tuple[Problem, ...]  # the evidence's, by unit id
-    files: tuple[str, ...]  # written into the staging folder: units/<id>.json, then summary.json
-    reads: frozenset[str]  # every file read while reading the evidence (the bundle packs them)
+    files: "ResultFiles"  # written into the staging folder: units/<id>.json, then summary.json
+    reads: AbstractSet[str]  # every file read while reading the evidence (the bundle packs them)
     cited: tuple[Path, ...]  # the files the evidence cites
 
 
@@ -92,15 +91,13 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     deciding = not problems  # a header already refused: every piece is only read, for its problems
     tasks: list = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
     del pieces  # each let go once its task is done (a national run's index of the evidence is megabytes)
-    # What is kept per unit, compactly (a national run has tens of thousands of them):
-    firsts: dict[str, tuple[str, int]] = {}  # unit id -> (where it is first given, its file's number in `sources`)
-    sources: dict[str, int] = {}  # each evidence file's name, numbered
-    written: list[str] = []  # the units written, in the order they were
+    units = _Units()  # what is kept of each unit read, compactly (a national run has tens of thousands)
+    written: list[str] = []  # the units written, in the order they were (each id the one `units` holds)
     spans = array("q")  # the place of each written unit's line in `spool`: offset, size
     folded: set[str] = set()  # the lower-case forms of written ids that are not lower case themselves
     decisions = 0
     warnings: list[tuple[str, tuple[Problem, ...]]] = []
-    reads: set[str] = set()
+    reads = FilesRead()
     cited: dict[Path, None] = {}
     refused = False  # a unit id that cannot name a file was met
     missing, duplicated, failures = [], [], []
@@ -108,12 +105,12 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         for i, (kind, (read, payload), _n) in enumerate(pool.stream("score_piece", tasks, AHEAD)):
             problems += read.problems
             for unit, at, source in read.firsts:
-                if unit in firsts:
+                if unit in units:
                     problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
-                        unit=unit, at=firsts[unit][0])))
+                        unit=unit, at=units.first_given(unit))))
                 else:
-                    firsts[sys.intern(unit)] = (str(at), sources.setdefault(source, len(sources)))
-            reads.update(read.reads)
+                    units.add(unit, at, source)
+            reads.add(read.reads)
             cited.update(dict.fromkeys(read.cited))
             warnings += read.warnings
             if kind == "incomplete":
@@ -123,9 +120,9 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                 failures.append(payload)
             elif kind == "ok" and not problems and not refused:
                 for line, data in payload:
-                    unit = sys.intern(line.unit_id)  # the same string as the key in `firsts`
+                    unit = units.id(line.unit_id)  # the string `units` holds, not a second one
                     low = unit.lower()
-                    if name_problem(unit) or low in folded or (low != unit and low in firsts):
+                    if name_problem(unit) or low in folded or (low != unit and low in units):
                         refused = True  # a name check_names refuses below (ids that differ only in case): never written
                         continue
                     staged.add(f"units/{unit}.json", data)
@@ -147,12 +144,14 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     evidence_warnings = tuple(w for _unit, ws in warnings for w in ws)
     if warn is not None:
         warn(evidence_warnings)
-    check_names(_FirstSources(firsts, list(sources)))
+    if refused or len(written) < len(units):  # else every id was checked as it was written
+        check_names(units.sources())
     if failures:
         raise EngineError(failures[0])
     if missing or duplicated:
         raise IncompleteEvaluationError(missing, duplicated)
-    order = sorted(range(len(written)), key=written.__getitem__)
+    del units
+    order = array("q", sorted(range(len(written)), key=written.__getitem__))
     shown: list[UnitLine] = []
     unit_warnings: list[str] = []
     with staged.create("summary.json") as fh:
@@ -168,25 +167,128 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                 shown.append(line)
         everything = encode(summary_doc(criteria, [], name, [str(w) for w in evidence_warnings] + unit_warnings))
         fh.write(b"]" + everything.split(_NO_UNITS)[1])
-    files = tuple(f"units/{written[k]}.json" for k in order) + ("summary.json",)
-    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, frozenset(reads), tuple(cited))
+    files = ResultFiles(written[k] for k in order)
+    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, reads, tuple(cited))
 
 
-class _FirstSources(Mapping[str, str]):
-    """Each unit id, in order, -> the evidence file it was first given in, looked up in the run's
-    `firsts` as asked rather than copied into a second dict of every unit."""
+class _Units:
+    """Each unit read, in order, with where it was first given and the evidence file it was given
+    in, kept compactly: the id once (a dict of ids to themselves: no second copy, no number object
+    per unit), the places as numbers in one array, their file names in one table. A unit's number
+    (its place in the order) is worked out only when a message needs it."""
 
-    def __init__(self, firsts: Mapping[str, tuple[str, int]], names: Sequence[str]):
-        self._firsts, self._names = firsts, names
+    def __init__(self) -> None:
+        self._ids: dict[str, str] = {}
+        self._texts: dict[str, int] = {}  # file names, numbered
+        self._names: list[str] = []  # the same by number
+        self._places = array("q")  # per unit: its file's number, line, column; its evidence file's number
+        self._cells: dict[int, str] = {}  # the unit's cell (`Sheet!B7`), by number, for a workbook's units
+        self._numbers: Optional[dict[str, int]] = None  # made when a message needs one
 
-    def __getitem__(self, unit: str) -> str:
-        return self._names[self._firsts[unit][1]]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(sorted(self._firsts))
+    def __contains__(self, unit: object) -> bool:
+        return unit in self._ids
 
     def __len__(self) -> int:
-        return len(self._firsts)
+        return len(self._ids)
+
+    def add(self, unit: str, at: Location, source: str) -> None:
+        if self._numbers is not None:
+            self._numbers[unit] = len(self._ids)
+        if at.cell:
+            self._cells[len(self._ids)] = at.cell
+        self._ids[unit] = unit
+        self._places.extend((self._text(at.file), at.line, at.col, self._text(source)))
+
+    def id(self, unit: str) -> str:
+        """The id as this table holds it."""
+        return self._ids[unit]
+
+    def _number(self, unit: str) -> int:
+        if self._numbers is None:
+            self._numbers = {u: k for k, u in enumerate(self._ids)}
+        return self._numbers[unit]
+
+    def _text(self, name: str) -> int:
+        found = self._texts.get(name)
+        if found is None:
+            found = self._texts[name] = len(self._names)
+            self._names.append(name)
+        return found
+
+    def first_given(self, unit: str) -> Location:
+        k = self._number(unit)
+        file, line, col, _source = self._places[4 * k:4 * k + 4]
+        return Location(self._names[file], line, col, self._cells.get(k, ""))
+
+    def sources(self) -> Mapping[str, str]:
+        """Each unit id, sorted, -> the evidence file it was first given in."""
+        return {unit: self._names[self._places[4 * self._number(unit) + 3]] for unit in sorted(self._ids)}
+
+
+class FilesRead(AbstractSet[str]):
+    """Every file read while reading the evidence, kept as one text per piece (its names joined by
+    NULs, which no path holds: a national run reads tens of thousands of task lists), each name
+    once. The names are made when first asked for (by the bundle, once the units are written)."""
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+        self._names: Optional[dict[str, None]] = None  # a dict: a third of the memory of a set of as many
+
+    def add(self, names: Iterable[str]) -> None:
+        joined = "\0".join(names)
+        if self._names is not None:
+            self._names.update(dict.fromkeys(joined.split("\0") if joined else ()))
+        elif joined:
+            self._pieces.append(joined)
+
+    def _all(self) -> dict[str, None]:
+        if self._names is None:
+            self._names = {}
+            while self._pieces:
+                self._names.update(dict.fromkeys(self._pieces.pop(0).split("\0")))
+        return self._names
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._all()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+class ResultFiles(Sequence[str]):
+    """The result files of a run, as written into its staging folder: units/<id>.json of each
+    unit, by id, then summary.json; each name made when asked, from one text of the ids (a national
+    run writes tens of thousands)."""
+
+    def __init__(self, units: Iterable[str]):
+        self._ids = "\n".join(units)  # a unit id that names a file has no line break
+        self._starts = array("q", [0])
+        at = self._ids.find("\n")
+        while at != -1:
+            self._starts.append(at + 1)
+            at = self._ids.find("\n", at + 1)
+        self._units = len(self._starts) if self._ids else 0
+
+    def __len__(self) -> int:
+        return self._units + 1
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i <= self._units:
+            raise IndexError(i)
+        if i == self._units:
+            return "summary.json"
+        end = self._starts[i + 1] - 1 if i + 1 < self._units else len(self._ids)
+        return f"units/{self._ids[self._starts[i]:end]}.json"
+
+    def __iter__(self) -> Iterator[str]:
+        return (self[i] for i in range(len(self)))
 
 
 _NO_UNITS = b'"units":[]'  # in compact JSON, only where the summary's units stand: a string's quotes are escaped

@@ -32,7 +32,7 @@ import tempfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import CchcError, OutputError
 from ..core.i18n import N_, _
@@ -781,7 +781,8 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
     At each place a path may start, the longest input path that stands there whole is replaced;
     candidates are found by their first characters, so the cost does not grow with the number of
     inputs (one regular expression of every path did: quadratic in the number of units)."""
-    keys = {k for k in names if k not in ("", ".")}
+    # the names themselves when they can be (a second set of a national run's paths is megabytes)
+    keys = names.keys() if "" not in names and "." not in names else {k for k in names if k not in ("", ".")}
     if not keys:
         return lambda data: data
     width = min(len(k) for k in keys)
@@ -1340,4 +1341,4 @@ def evidence_input_roots(paths: Sequence[Path | str], cited: Sequence[Path], rea
     """`evidence_roots` of evidence read piece by piece: the files it cites given."""
     from ..inputs.evidence import evidence_files
 
-    return input_roots(paths, reads if isinstance(reads, (set, frozenset)) else set(reads), evidence_files, cited)
+    return input_roots(paths, reads if isinstance(reads, AbstractSet) else set(reads), evidence_files, cited)

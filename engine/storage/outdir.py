@@ -33,7 +33,7 @@ import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterator, Mapping, Optional
+from typing import BinaryIO, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import InputError, OutputError, Problem
 from ..core.i18n import N_, _
@@ -117,7 +117,8 @@ class Staging:
         self.path: Optional[Path] = None  # the staging folder, once made
         self._lock: Optional[int] = None
         self._folders = {PurePosixPath(".")}
-        self._files: list[str] = []
+        self._listing = bytearray()  # the files written: each name in UTF-8, then a NUL (a national run writes tens of thousands)
+        self._written = 0
         self._scratch: list[Path] = []
         self._made: list[Path] = []  # the folders above OUT that had to be made
         self._finished = False
@@ -179,9 +180,7 @@ class Staging:
         member = _member(rel)
         with self._new_file(member) as fh:
             yield fh
-        self._files.append(str(member))
-        if len(self._files) == 2:
-            _crash("writing")
+        self._list(member)
 
     def failed(self, exc: OSError) -> OutputError:
         """What to raise when a file `claim` gave cannot be written."""
@@ -196,10 +195,14 @@ class Staging:
             self._folders_of(member)
         except OSError as exc:
             raise _os_error(exc, self.out) from None
-        self._files.append(str(member))
-        if len(self._files) == 2:
-            _crash("writing")
+        self._list(member)
         return self.path / member
+
+    def _list(self, member: PurePosixPath) -> None:
+        self._listing += str(member).encode("utf-8") + b"\0"  # a member's name has no NUL (`_member`)
+        self._written += 1
+        if self._written == 2:
+            _crash("writing")
 
     def _folders_of(self, member: PurePosixPath) -> None:
         assert self.path is not None
@@ -242,11 +245,9 @@ class Staging:
             for f in self._scratch:
                 if os.path.lexists(f):
                     os.unlink(f)
-            listed = sorted(self._files)
-            marker = json.dumps({"format": MARKER_FORMAT, "command": self.command, "files": listed},
-                                ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+            listed = sorted(bytes(self._listing).split(b"\0")[:-1])  # UTF-8 sorts as the text it encodes
             with self._new_file(PurePosixPath(MARKER)) as fh:
-                fh.write(marker.encode("utf-8"))
+                fh.writelines(marker_lines(self.command, listed))
             if _syncfs is not None and _syncfs(self._lock) != 0:  # one flush for every file, not one per file
                 err = ctypes.get_errno()
                 raise OSError(err, os.strerror(err), str(staging))
@@ -263,7 +264,47 @@ class Staging:
         finally:
             self._discard()
         self._finished = True
-        return [out / m for m in listed]
+        return OutputFiles(out, listed)
+
+
+def marker_lines(command: str, listed: Sequence[bytes]) -> Iterator[bytes]:
+    """The marker of a folder `command` wrote with the files `listed` (sorted, UTF-8), a line at a
+    time: the bytes of `json.dumps(..., ensure_ascii=False, indent=1, sort_keys=True)` and a line
+    break, never the whole text at once (a national run's marker lists tens of thousands of files)."""
+    whole = json.dumps({"format": MARKER_FORMAT, "command": command, "files": []}, ensure_ascii=False, indent=1,
+                       sort_keys=True) + "\n"
+    head, _files, tail = whole.encode("utf-8").partition(_NO_FILES)  # `command`'s quotes would be escaped
+    yield head
+    if not listed:
+        yield _NO_FILES
+    else:
+        yield _NO_FILES[:-1]
+        for i, name in enumerate(listed):
+            yield (b",\n  " if i else b"\n  ") + json.dumps(name.decode("utf-8"), ensure_ascii=False).encode("utf-8")
+        yield b"\n ]"
+    yield tail
+
+
+_NO_FILES = b'"files": []'
+
+
+class OutputFiles(Sequence[Path]):
+    """The files of an output folder put in place (`Staging.finish`), sorted by name: each `Path`
+    made when asked."""
+
+    def __init__(self, folder: Path, listed: Sequence[bytes]):
+        self._folder, self._listed = folder, listed
+
+    def __len__(self) -> int:
+        return len(self._listed)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self._folder / self._listed[i].decode("utf-8")
+
+    def __add__(self, other: Sequence[Path]) -> list[Path]:
+        return [*self, *other]
 
 
 @contextmanager
