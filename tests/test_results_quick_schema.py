@@ -97,7 +97,7 @@ SCALAR = (st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from([0, 1
           | st.floats(allow_nan=False) | st.decimals(allow_nan=False, places=2, min_value=-5, max_value=5)
           | st.just(date(2024, 1, 31)) | TEXT
           | st.sampled_from(["", "0", "1/3", "1/2", "0.50", "12.34", "durable", "reference", "scored", "no_band",
-                             "self", "2024-01-31", "2024-1-31", "2024-01-31\n", "a" * 401, "x" * 1001, "cchc-result/2",
+                             "self", "2024-01-31", "2024-1-31", "2024-01-31\n", "1" * 400, "1" * 401, "x" * 1000, "x" * 1001, "cchc-result/2",
                              "cchc-summary/1", "percent", "0" * 64, "f" * 64, "1.10", "01", "-0.5", "inputs/x"]))
 JSON = st.recursive(SCALAR, lambda inner: st.lists(inner, max_size=3)
                     | st.dictionaries(st.sampled_from(["code", "title", "id", "x", "points", "date", "type"]) | TEXT,
@@ -112,7 +112,8 @@ def near_value(draw, old):
         return draw(st.sampled_from([old[:i] + draw(TEXT) + old[i:], old[:i] + old[i + 1:], old + "\n", old * 2,
                                      old.upper(), old[:i]]))
     if isinstance(old, (int, Decimal)) and not isinstance(old, bool) and draw(st.booleans()):
-        return draw(st.sampled_from([old - 1, old + 1, -old, Decimal(old) + Decimal("0.5"), float(old), old == 1]))
+        return draw(st.sampled_from([old - 1, old + 1, -old, 0, Decimal(0), Decimal(old) + Decimal("0.5"), float(old),
+                                     old == 1, 2000, 1999, 2100, 2101]))
     if isinstance(old, list) and old and draw(st.booleans()):
         i = draw(st.integers(0, len(old) - 1))
         return draw(st.sampled_from([old + [old[i]], old[:i] + old[i + 1:], [], old[::-1], old + [draw(JSON)]]))
@@ -174,23 +175,34 @@ def test_every_shipped_document_holds(index):
 # ---------------------------------------------------------------- small random schemas
 
 PATTERNS = ["^a", "b$", "^[0-9]+$", "^x$", "a|b", "^$", "[.]"]
-LEAF = st.fixed_dictionaries({}, optional={
+LEAF_KEYWORDS = {
     "type": st.sampled_from(["string", "integer", "number", "boolean", "null", "array", "object"])
     | st.lists(st.sampled_from(["string", "null", "integer"]), min_size=1, max_size=2, unique=True),
     "const": st.sampled_from(["a", "b", ""]), "enum": st.lists(st.sampled_from(["a", "b", "x", "0"]), min_size=1, max_size=3),
     "minLength": st.integers(0, 2), "maxLength": st.integers(0, 2), "pattern": st.sampled_from(PATTERNS),
     "minimum": st.integers(-1, 1), "exclusiveMinimum": st.integers(-1, 1) | st.just(0.5), "maximum": st.integers(-1, 1),
-    "format": st.just("date"), "description": st.just("words")})
+    "format": st.just("date"), "description": st.just("words")}
+
+
+def _some_of(keywords: dict):
+    """Schemas with a few of `keywords` (few, so that valid instances are common)."""
+    return st.lists(st.sampled_from(sorted(keywords)), max_size=3, unique=True).flatmap(
+        lambda names: st.fixed_dictionaries({name: keywords[name] for name in names}))
+
+
+LEAF = _some_of(LEAF_KEYWORDS)
+
+
+UNIQUE = st.builds(lambda items, unique: {"type": "array", "items": items, "uniqueItems": unique},
+                   st.sampled_from([{"type": "string"}, {"enum": ["a", "b", "x"]}]), st.booleans())
 
 
 def _compound(inner):
-    return st.fixed_dictionaries({}, optional={
+    return _some_of({
         "type": st.sampled_from(["object", "array"]), "properties": st.dictionaries(st.sampled_from("abc"), inner, max_size=2),
         "required": st.lists(st.sampled_from("abc"), max_size=2, unique=True),
         "additionalProperties": st.booleans() | inner, "propertyNames": inner, "minProperties": st.integers(0, 2),
-        "items": inner, "minItems": st.integers(0, 2), "oneOf": st.lists(inner, min_size=1, max_size=3)}) | st.builds(
-        lambda items, unique: {"type": "array", "items": items, "uniqueItems": unique},
-        st.sampled_from([{"type": "string"}, {"enum": ["a", "b", "x"]}]), st.booleans())
+        "items": inner, "minItems": st.integers(0, 2), "oneOf": st.lists(inner, min_size=1, max_size=3)}) | UNIQUE
 
 
 SCHEMA = st.recursive(LEAF | st.booleans(), _compound, max_leaves=5)
@@ -204,5 +216,13 @@ SMALL_JSON = st.recursive(st.none() | st.booleans() | st.integers(-2, 2) | st.sa
 @given(SCHEMA, SMALL_JSON)
 def test_each_keyword_is_read_as_jsonschema_reads_it(schema, value):
     assert schemas._plain(schema)
+    check = schemas._compiled(schema, {})
+    assert (check is None or check(value)) == schemas._Validator(schema).is_valid(value)
+
+
+@settings(max_examples=600, deadline=None)
+@given(LEAF | UNIQUE, SMALL_JSON | st.lists(st.sampled_from(["a", "b", "x"]), max_size=4))
+def test_each_keyword_is_read_at_its_limits(schema, value):
+    """One schema of a few keywords, values at and around their limits."""
     check = schemas._compiled(schema, {})
     assert (check is None or check(value)) == schemas._Validator(schema).is_valid(value)
