@@ -226,3 +226,11 @@ def test_each_keyword_is_read_at_its_limits(schema, value):
     """One schema of a few keywords, values at and around their limits."""
     check = schemas._compiled(schema, {})
     assert (check is None or check(value)) == schemas._Validator(schema).is_valid(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_some_of({k: LEAF_KEYWORDS[k] for k in ("minLength", "maxLength", "pattern")}).map(lambda s: {**s, "type": "string"}),
+       st.text(alphabet="abx0.\n", max_size=3) | st.none())
+def test_a_text_is_read_at_its_limits(schema, value):
+    check = schemas._compiled(schema, {})
+    assert (check is None or check(value)) == schemas._Validator(schema).is_valid(value)
