@@ -76,36 +76,56 @@ def schema_problems(doc: Any, schema_name: str, file: str, definition: str = "")
 
 
 # The keywords `_quick_check` reads, as JSON Schema 2020-12 (and `_Validator`'s types) define them; a
-# schema with any other keyword is checked by jsonschema alone.
-_PLAIN_KEYWORDS = frozenset({"$schema", "$id", "$defs", "title", "description", "type", "required", "properties",
-                             "additionalProperties", "items", "minItems", "minProperties", "minLength", "minimum",
-                             "const", "$ref"})
+# schema with any other keyword is checked by jsonschema alone. `format` is an annotation only: `_Validator`
+# is made without a format checker, so it asserts nothing.
+_PLAIN_KEYWORDS = frozenset({"$schema", "$id", "$defs", "title", "description", "format", "type", "required",
+                             "properties", "additionalProperties", "propertyNames", "items", "minItems", "uniqueItems",
+                             "minProperties", "minLength", "maxLength", "pattern", "minimum", "exclusiveMinimum",
+                             "maximum", "const", "enum", "oneOf", "$ref"})
 _TYPE_TESTS = {"string": lambda v: isinstance(v, str), "object": lambda v: isinstance(v, dict),
                "array": lambda v: isinstance(v, list), "boolean": lambda v: isinstance(v, bool),
                "null": lambda v: v is None, "number": lambda v: _is_number(None, v),
                "integer": lambda v: _is_integer(None, v)}
 
 
+def _only_texts(node: Any) -> bool:
+    """Whether a schema holds for texts only (a `type` of string, or an `enum` of texts)."""
+    return isinstance(node, dict) and (node.get("type") == "string" or (
+        isinstance(node.get("enum"), list) and all(isinstance(e, str) for e in node["enum"])))
+
+
+def _plain(node: Any) -> bool:
+    """Whether a (sub)schema is plain (see `_plain_schema`)."""
+    if isinstance(node, bool):
+        return True
+    if not isinstance(node, dict) or not set(node) <= _PLAIN_KEYWORDS:
+        return False
+    if "const" in node and not isinstance(node["const"], str):
+        return False
+    if "enum" in node and not (isinstance(node["enum"], list) and all(isinstance(e, str) for e in node["enum"])):
+        return False
+    if node.get("uniqueItems") and not _only_texts(node.get("items")):
+        return False
+    if "pattern" in node and not isinstance(node["pattern"], str):
+        return False
+    if any(not _is_number(None, node[k]) for k in ("minimum", "exclusiveMinimum", "maximum") if k in node):
+        return False
+    if "$ref" in node and not str(node["$ref"]).startswith("#/$defs/"):
+        return False
+    if "type" in node and not set([node["type"]] if isinstance(node["type"], str) else node["type"]) <= set(_TYPE_TESTS):
+        return False
+    if "oneOf" in node and not isinstance(node["oneOf"], list):
+        return False
+    subs = [*node.get("properties", {}).values(), *node.get("$defs", {}).values(), *node.get("oneOf", ())]
+    subs += [node[k] for k in ("additionalProperties", "items", "propertyNames") if k in node]
+    return all(_plain(sub) for sub in subs)
+
+
 @lru_cache(maxsize=None)
 def _plain_schema(schema_name: str) -> bool:
-    """Whether the schema uses only keywords `_quick_check` reads (a `const` only of a text, `$ref` only
-    to the schema's own `$defs`)."""
-    def plain(node: Any) -> bool:
-        if isinstance(node, bool):
-            return True
-        if not isinstance(node, dict) or not set(node) <= _PLAIN_KEYWORDS:
-            return False
-        if "const" in node and not isinstance(node["const"], str):
-            return False
-        if "$ref" in node and not str(node["$ref"]).startswith("#/$defs/"):
-            return False
-        if "type" in node and not set([node["type"]] if isinstance(node["type"], str) else node["type"]) <= set(_TYPE_TESTS):
-            return False
-        subs = [*node.get("properties", {}).values(), *node.get("$defs", {}).values()]
-        subs += [node[k] for k in ("additionalProperties", "items") if k in node]
-        return all(plain(sub) for sub in subs)
-
-    return plain(load_schema(schema_name))
+    """Whether the schema uses only keywords `_quick_check` reads (a `const` only of a text, an `enum` only
+    of texts, `uniqueItems` only of items that are texts, `$ref` only to the schema's own `$defs`)."""
+    return _plain(load_schema(schema_name))
 
 
 @lru_cache(maxsize=None)
@@ -131,7 +151,7 @@ def _quick_check(schema_name: str, definition: str) -> Optional[Callable[[Any], 
     return holds
 
 
-_CHECKING = _PLAIN_KEYWORDS - {"$schema", "$id", "$defs", "title", "description"}
+_CHECKING = _PLAIN_KEYWORDS - {"$schema", "$id", "$defs", "title", "description", "format"}
 _ABSENT = object()
 
 
@@ -142,42 +162,63 @@ def _never(instance: Any) -> bool:
 def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
     """A plain (sub)schema as one function of an instance, the keywords read once; None for one
     every instance is valid against. `$ref`s are looked up in `defs` (compiled `$defs`) when used."""
+    import re
+
     if schema is True or (isinstance(schema, dict) and not _CHECKING & set(schema)):
         return None
     if schema is False:
         return _never
-    checking = _CHECKING & set(schema)
+    checking = set(_CHECKING & set(schema))
+    if not schema.get("uniqueItems", True):  # as jsonschema: a false value asks nothing
+        checking.discard("uniqueItems")
     if checking == {"type"} and isinstance(schema["type"], str):  # a leaf: its type test alone
         return _TYPE_TESTS[schema["type"]]
-    if checking == {"$ref"} and schema["$ref"][len("#/$defs/"):] in defs:  # a definition compiled before
-        return defs[schema["$ref"][len("#/$defs/"):]]
+    ref = schema["$ref"][len("#/$defs/"):] if "$ref" in schema else None
+    if checking == {"$ref"}:
+        return defs[ref] if ref in defs else lambda v: defs[ref] is None or defs[ref](v)  # compiled before, or later
     t = schema.get("type")
     type_tests = [_TYPE_TESTS[n] for n in ([t] if isinstance(t, str) else t)] if t is not None else []
     type_ok = type_tests[0] if len(type_tests) == 1 else (lambda v: any(test(v) for test in type_tests)) if type_tests else None
     const = schema.get("const", _ABSENT)
-    ref = schema["$ref"][len("#/$defs/"):] if "$ref" in schema else None
+    texts = frozenset(schema["enum"]) if "enum" in schema else None
     required = tuple(schema.get("required", ()))
     min_properties = schema.get("minProperties", 0)
     props = {key: _compiled(sub, defs) for key, sub in schema.get("properties", {}).items()}
     extra_ok = _compiled(schema.get("additionalProperties", True), defs)
+    name_ok = _compiled(schema.get("propertyNames", True), defs)
     min_items = schema.get("minItems", 0)
     items_ok = _compiled(schema.get("items", True), defs)
+    unique = "uniqueItems" in checking
     min_length = schema.get("minLength", 0)
+    max_length = schema.get("maxLength", _ABSENT)
+    search = re.compile(schema["pattern"]).search if "pattern" in schema else None  # as jsonschema: re.search
     minimum = schema.get("minimum", _ABSENT)
+    exclusive_minimum = schema.get("exclusiveMinimum", _ABSENT)
+    maximum = schema.get("maximum", _ABSENT)
+    one_of = tuple(_compiled(sub, defs) for sub in schema.get("oneOf", ()))
     if t == "object" and checking <= _OBJECT_KEYWORDS:  # the most common shapes, checked without the rest
         return _object_check(required, min_properties, props, extra_ok)
-    if t == "string" and checking == {"type", "minLength"}:
-        return lambda v: isinstance(v, str) and len(v) >= min_length
+    if t == "string" and checking <= _TEXT_KEYWORDS:
+        return _text_check(min_length, None if max_length is _ABSENT else max_length, search)
+    if checking == {"enum"}:
+        return lambda v: isinstance(v, str) and v in texts  # jsonschema's equality with a text: ==, texts only
+    if checking == {"oneOf"}:
+        return _one_of_check(one_of)
+    one_ok = _one_of_check(one_of) if one_of else None
 
     def valid(v: Any) -> bool:
         if type_ok is not None and not type_ok(v):
             return False
         if const is not _ABSENT and not (isinstance(v, str) and v == const):
             return False
+        if texts is not None and not (isinstance(v, str) and v in texts):
+            return False
         if ref is not None:
             check = defs[ref]
             if check is not None and not check(v):
                 return False
+        if one_ok is not None and not one_ok(v):
+            return False
         if isinstance(v, dict):
             for key in required:
                 if key not in v:
@@ -185,6 +226,8 @@ def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
             if len(v) < min_properties:
                 return False
             for key, value in v.items():
+                if name_ok is not None and not name_ok(key):
+                    return False
                 if key in props:
                     if not isinstance(key, str):  # equal to a property name without being a text (never from YAML)
                         return False
@@ -200,17 +243,27 @@ def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
                 for item in v:
                     if not items_ok(item):
                         return False
-        elif isinstance(v, str):
-            if len(v) < min_length:
+            if unique and len(set(v)) != len(v):  # the items are texts (`_plain_schema`): equal is ==
                 return False
-        elif minimum is not _ABSENT and _is_number(None, v) and v < minimum:
-            return False
+        elif isinstance(v, str):
+            if len(v) < min_length or (max_length is not _ABSENT and len(v) > max_length):
+                return False
+            if search is not None and not search(v):
+                return False
+        elif _is_number(None, v):
+            if minimum is not _ABSENT and v < minimum:
+                return False
+            if exclusive_minimum is not _ABSENT and v <= exclusive_minimum:
+                return False
+            if maximum is not _ABSENT and v > maximum:
+                return False
         return True
 
     return valid
 
 
 _OBJECT_KEYWORDS = frozenset({"type", "required", "minProperties", "properties", "additionalProperties"})
+_TEXT_KEYWORDS = frozenset({"type", "minLength", "maxLength", "pattern"})
 
 
 def _object_check(required: tuple, min_properties: int, props: dict, extra_ok: Optional[Callable[[Any], bool]]
@@ -232,6 +285,32 @@ def _object_check(required: tuple, min_properties: int, props: dict, extra_ok: O
         return True
 
     return valid_object
+
+
+def _text_check(min_length: int, max_length: Optional[int], search: Optional[Callable[[str], Any]]
+                ) -> Callable[[Any], bool]:
+    """`_compiled`'s check of a text schema with no keyword but `_TEXT_KEYWORDS`."""
+    if search is None and max_length is None:
+        return lambda v: isinstance(v, str) and len(v) >= min_length
+    if max_length is None:
+        return lambda v: isinstance(v, str) and len(v) >= min_length and search(v) is not None
+    if search is None:
+        return lambda v: isinstance(v, str) and min_length <= len(v) <= max_length
+    return lambda v: isinstance(v, str) and min_length <= len(v) <= max_length and search(v) is not None
+
+
+def _one_of_check(checks: tuple) -> Callable[[Any], bool]:
+    """`oneOf`: exactly one of the compiled subschemas holds (None: one every instance holds against)."""
+    def exactly_one(v: Any) -> bool:
+        found = False
+        for check in checks:
+            if check is None or check(v):
+                if found:
+                    return False
+                found = True
+        return found
+
+    return exactly_one
 
 
 def _message(err: jsonschema.ValidationError) -> str:
