@@ -51,14 +51,15 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers(-10 ** 6, 10 ** 6) |
                     max_leaves=6)
 
 
-def _paths(node, prefix=()):
+def value_paths(node, prefix=()):
+    """Every path to a value inside a JSON document (the document's own first: `()`)."""
     yield prefix
     if isinstance(node, dict):
         for k, v in node.items():
-            yield from _paths(v, prefix + (k,))
+            yield from value_paths(v, prefix + (k,))
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from _paths(v, prefix + (i,))
+            yield from value_paths(v, prefix + (i,))
 
 
 @st.composite
@@ -66,7 +67,7 @@ def damaged(draw, doc: dict) -> dict:
     """`doc` with one to three values replaced by any JSON value, or removed."""
     doc = copy.deepcopy(doc)
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from([p for p in _paths(doc) if p]))
+        path = draw(st.sampled_from([p for p in value_paths(doc) if p]))
         parent = doc
         for step in path[:-1]:
             parent = parent[step]

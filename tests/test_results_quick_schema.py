@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from cli import app
 from engine.inputs import schema as schemas
 from engine.inputs.yamlio import load_yaml
+from test_fuzz_results import value_paths
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
@@ -73,16 +74,6 @@ def documents() -> tuple[tuple[str, str, object], ...]:
     return tuple(docs)
 
 
-def _paths(node, prefix=()):
-    yield prefix
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _paths(v, prefix + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _paths(v, prefix + (i,))
-
-
 def _copy(node):
     """A deep copy as plain dicts and lists (YAML's positioned mappings become dicts)."""
     if isinstance(node, dict):
@@ -125,7 +116,7 @@ def mutated(draw):
     """A valid document changed at one place: a value replaced by one near it, a key removed or added."""
     name, definition, original = draw(st.sampled_from(documents()))
     doc = _copy(original)
-    path = draw(st.sampled_from(list(_paths(doc))))
+    path = draw(st.sampled_from(list(value_paths(doc))))
     if not path:
         return name, definition, draw(near_value(doc))
     parent = doc
