@@ -362,6 +362,9 @@ def _show(value: Any) -> str:
 def json_problem(doc: Any, schema_name: str, definition: str) -> str:
     """The first problem of a JSON document (a bundle's manifest, a result) against one of a
     schema's `$defs`, naming the field: "the field 'total.max' is missing"; "" when it holds."""
+    quick = _quick_check(schema_name, definition)
+    if quick is not None and quick(doc):  # jsonschema only says what is wrong
+        return ""
     schema = load_schema(schema_name)
     validator = _Validator({"$defs": schema["$defs"], "$ref": f"#/$defs/{definition}"})
     errors = sorted(validator.iter_errors(doc), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
