@@ -459,14 +459,10 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
                 remember(_TYPED, key, typed.value)
             return typed
         remember(_TYPED, key, value)
-    cites = raw.citation
-    if cites is _LAST_CITED[0] and cites:  # `_citation`'s first answer, without asking it
-        citation = _LAST_CITED[1]
-    else:
-        errors_before = len(sink.problems)
-        citation = _citation(cites, unit, raw.location, sink)
-        if len(sink.problems) > errors_before:
-            return None
+    errors_before = len(sink.problems)
+    citation = _citation(raw.citation, unit, raw.location, sink)
+    if len(sink.problems) > errors_before:
+        return None
     return MetricValue(spec.id, spec.kind, value, citation, raw.location, None, None, raw.reason)
 
 

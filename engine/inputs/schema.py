@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -88,10 +89,13 @@ _TYPE_TESTS = {"string": lambda v: isinstance(v, str), "object": lambda v: isins
                "integer": lambda v: _is_integer(None, v)}
 
 
+def _enum_of_texts(node: dict) -> bool:
+    return isinstance(node.get("enum"), list) and all(isinstance(e, str) for e in node["enum"])
+
+
 def _only_texts(node: Any) -> bool:
     """Whether a schema holds for texts only (a `type` of string, or an `enum` of texts)."""
-    return isinstance(node, dict) and (node.get("type") == "string" or (
-        isinstance(node.get("enum"), list) and all(isinstance(e, str) for e in node["enum"])))
+    return isinstance(node, dict) and (node.get("type") == "string" or _enum_of_texts(node))
 
 
 def _plain(node: Any) -> bool:
@@ -102,7 +106,7 @@ def _plain(node: Any) -> bool:
         return False
     if "const" in node and not isinstance(node["const"], str):
         return False
-    if "enum" in node and not (isinstance(node["enum"], list) and all(isinstance(e, str) for e in node["enum"])):
+    if "enum" in node and not _enum_of_texts(node):
         return False
     if node.get("uniqueItems") and not _only_texts(node.get("items")):
         return False
@@ -162,8 +166,6 @@ def _never(instance: Any) -> bool:
 def _compiled(schema: Any, defs: dict) -> Optional[Callable[[Any], bool]]:
     """A plain (sub)schema as one function of an instance, the keywords read once; None for one
     every instance is valid against. `$ref`s are looked up in `defs` (compiled `$defs`) when used."""
-    import re
-
     if schema is True or (isinstance(schema, dict) and not _CHECKING & set(schema)):
         return None
     if schema is False:
