@@ -36,3 +36,19 @@ def test_lines_read_before_anywhere_read_as_the_walk_reads_them(texts, order, in
     moved = _moved(texts[0][0], order, indents)
     for text, limit in texts + [(moved, limit) for limit in (None, ("CCHC_MAX_STRING_CHARS", "3"), texts[-1][1])]:
         _same_outcome(*_loaded_by(text, limit, Walked, yamlio.CSafeLineLoader))
+
+
+number_like = st.text(st.sampled_from("0123456789+-.e_:x "), min_size=1, max_size=56) | st.builds(
+    lambda sign, digits, frac: f"{sign}{digits}{frac}", st.sampled_from(["", "-", "+"]),
+    st.sampled_from(["0", "00", "1", "10", "9" * 49, "9" * 50, "9" * 101]), st.sampled_from(["", ".", ".0", ".50", ".5" * 30]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(number_like, st.sampled_from([None, ("CCHC_MAX_STRING_CHARS", "3")]))
+@example("-0", None).via("an integer")
+@example("+1.50", None).via("a decimal keeps its digits")
+@example("1" * 50 + ".5", None).via("just past a short number")
+def test_a_number_read_from_its_text_is_what_its_constructor_builds(text, limit):
+    """A plain integer or decimal is built from its text (int or Decimal) as the resolvers and the
+    constructors build it, at the same place; anything else is left to them."""
+    _same_outcome(*_loaded_by(f"a: {text}\nb: {{c: {text}}}\n", limit, Walked, yamlio.CSafeLineLoader))

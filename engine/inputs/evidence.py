@@ -452,7 +452,8 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
         return typed_anew(spec, raw, unit, sink)
     value = _TYPED.get(key, _UNTYPED)
     if value is _UNTYPED:
-        value = plain_number(spec.kind, text) if text.__class__ is str else _UNTYPED
+        value = plain_number(spec.kind, _NUMBER_TEXT[text.__class__](text)) if text.__class__ in _NUMBER_TEXT \
+            else _UNTYPED
         if value is _UNTYPED:
             typed = typed_anew(spec, raw, unit, sink)
             if typed is not None:
@@ -466,6 +467,9 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
     return MetricValue(spec.id, spec.kind, value, citation, raw.location, None, None, raw.reason)
 
 
+# What `plain_number` reads of a value: a text as written; a YAML decimal or integer by the text
+# `as_number` reads it by (a decimal keeps its digits: `2.000` stays ambiguous in a count)
+_NUMBER_TEXT = {str: str, Decimal: lambda d: format(d, "f"), int: str}
 _PLAIN_NUMBER = re.compile(r"([0-9]{1,50})(?:[.,]([0-9]{1,50}))?")  # ASCII digits, one separator, short of MAX_DIGITS
 
 

@@ -203,6 +203,8 @@ class SafeLineLoader(yaml.SafeLoader):
 
 _INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
+_NUMBER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")  # an _INTEGER or a _DECIMAL
+_SHORT_NUMBER = 50  # characters: a number this long is within `check_digits`' range, however written
 # YAML 1.2 types for plain scalars (PyYAML implements YAML 1.1: octal `017`, sexagesimal `1:30`,
 # `1_000`, `yes`/`no`/`on`/`off` booleans): the 1.1 resolvers for these tags are replaced.
 SafeLineLoader.yaml_implicit_resolvers = {
@@ -409,9 +411,12 @@ if yaml.__with_libyaml__:
             absent = _NOT_PLAIN_LINES
 
             def value(text: str, plain: bool) -> Any:
-                """A scalar's value, every check made (built once per run, `_BUILT`)."""
+                """A scalar's value, every check made (built once per run, `_BUILT`; a short plain
+                integer or decimal, which the resolvers make an int or a float, straight from its text)."""
                 if len(text) > most_chars:
                     raise _NotPlain
+                if plain and len(text) <= _SHORT_NUMBER and _NUMBER.fullmatch(text):
+                    return Decimal(text) if "." in text else int(text)
                 known = plain_built if plain else quoted_built
                 found = known.get(text, absent)
                 if found is absent:
