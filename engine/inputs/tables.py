@@ -209,8 +209,6 @@ def table_rows(header: list[str], rows: Iterable[tuple[int, list[str]]], name: s
             yield i, cells
 
 
-# White space (what `str.strip` takes away) other than a line break, at either end of a cell
-_EDGE_SPACE = re.compile(r"(?:^|,)[^\S\n]|[^\S\n](?:,|$)", re.MULTILINE)
 Span = tuple[int, int, int]  # (start byte, end byte, number of its first row): rows that follow each other
 
 
@@ -244,10 +242,9 @@ def span_cells(path: Path, spans: Iterable[Span], header: list[str], columns: tu
                 rows = list(csv.reader(io.StringIO(text, newline="")))
             elif width > 0 and (text.isascii() or unicodedata.is_normalized("NFC", text)) \
                     and (len(text) < most() or max(map(len, text.split("\n"))) < most()):
-                stripped = _EDGE_SPACE.search(text) is None  # no cell starts or ends with white space
                 for i, row in enumerate(rows, start=first):
                     if len(row) == width:
-                        cells = row if stripped else [c.strip() for c in row]
+                        cells = [c.strip() for c in row]
                         if any(cells):
                             cells.append("")
                             yield i, pick(cells)
