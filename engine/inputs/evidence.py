@@ -140,56 +140,55 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
     unit: Optional[RawUnit] = None  # the unit of the row before
     citations: dict[tuple[str, str, str, str], dict] = {}  # a unit's rows mostly cite one document alike
     for rowno, cells in rows:
-        at = lambda col: locate(rowno, col)  # noqa: E731
         (unit_id, unit_name, unit_type, period, metric, option, value, numerator, denominator, document, when, issuer,
          file, reason, na) = cells
         if not (unit_id and unit_name and unit_type and period):
             for needed, text in zip(REQUIRED_COLUMNS, cells):
                 if not text:
-                    sink.add(at(needed), _("{column} is empty").format(column=needed))
+                    sink.add(locate(rowno, needed), _("{column} is empty").format(column=needed))
             continue
         if unit is None or unit_id != unit.unit_id or period != unit.period:
             unit = units.get((unit_id, period))
             if unit is None:
-                unit = units[(unit_id, period)] = RawUnit(unit_id, unit_name, unit_type, period, at("unit_id"), name,
-                                                          folder, period_location=at("period"))
+                unit = units[(unit_id, period)] = RawUnit(unit_id, unit_name, unit_type, period, locate(rowno, "unit_id"), name,
+                                                          folder, period_location=locate(rowno, "period"))
         if unit.unit_name != unit_name or unit.unit_type != unit_type:
-            sink.add(at("unit_name"), _("unit {unit} is named or typed differently than on "
+            sink.add(locate(rowno, "unit_name"), _("unit {unit} is named or typed differently than on "
                                         "{at}").format(unit=unit.unit_id, at=unit.location))
         if na:
             if metric:
-                sink.add(at("not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
+                sink.add(locate(rowno, "not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
             elif na in unit.not_applicable:
-                sink.add(at("not_applicable"), _("item {code} is declared not applicable twice").format(code=na))
+                sink.add(locate(rowno, "not_applicable"), _("item {code} is declared not applicable twice").format(code=na))
             else:
-                unit.not_applicable[na] = (reason, at("not_applicable"))
+                unit.not_applicable[na] = (reason, locate(rowno, "not_applicable"))
             continue
         if not metric:
-            sink.add(at("metric"), _("metric is empty (or give not_applicable)"))
+            sink.add(locate(rowno, "metric"), _("metric is empty (or give not_applicable)"))
             continue
         if document:  # the citation of an earlier row written alike (`cited` finds nothing wrong in it)
             citation = citations.get((document, when, issuer, file))
             if citation is None:
-                citation = citations[(document, when, issuer, file)] = cited(document, when, issuer, file, at, sink)
+                citation = citations[(document, when, issuer, file)] = cited(document, when, issuer, file, lambda col: locate(rowno, col), sink)
         else:
-            citation = cited(document, when, issuer, file, at, sink)
+            citation = cited(document, when, issuer, file, lambda col: locate(rowno, col), sink)
         existing = unit.metrics.get(metric)
         if option:
-            raw = existing or RawValue(location=at("metric"), citation=citation)
+            raw = existing or RawValue(location=locate(rowno, "metric"), citation=citation)
             if existing is not None and raw.responses is None:
-                sink.add(at("option"), _("metric {metric} is given twice (see {at})").format(
+                sink.add(locate(rowno, "option"), _("metric {metric} is given twice (see {at})").format(
                     metric=metric, at=raw.location))
                 continue
             raw.responses = raw.responses or {}
             raw.given.add("responses")
             if option in raw.responses:
-                sink.add(at("option"), _("answer option {option!r} of {metric} is given twice").format(
+                sink.add(locate(rowno, "option"), _("answer option {option!r} of {metric} is given twice").format(
                     option=option, metric=metric))
-            raw.responses[option] = (value, at("value"))
+            raw.responses[option] = (value, locate(rowno, "value"))
             unit.metrics[metric] = raw
             continue
         if existing is not None:
-            sink.add(at("metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
+            sink.add(locate(rowno, "metric"), _("metric {metric} of unit {unit} is given twice (first on {at})").format(
                 metric=metric, unit=unit.unit_id, at=existing.location))
             continue
         raw = RawValue(location=locate(rowno, "metric"), citation=citation, reason=reason)
@@ -452,7 +451,8 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
         return typed_anew(spec, raw, unit, sink)
     value = _TYPED.get(key, _UNTYPED)
     if value is _UNTYPED:
-        value = plain_number(spec.kind, text) if text.__class__ is str else _UNTYPED
+        value = plain_number(spec.kind, _NUMBER_TEXT[text.__class__](text)) if text.__class__ in _NUMBER_TEXT \
+            else _UNTYPED
         if value is _UNTYPED:
             typed = typed_anew(spec, raw, unit, sink)
             if typed is not None:
@@ -466,6 +466,9 @@ def typed_value(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSin
     return MetricValue(spec.id, spec.kind, value, citation, raw.location, None, None, raw.reason)
 
 
+# What `plain_number` reads of a value: a text as written; a YAML decimal or integer by the text
+# `as_number` reads it by (a decimal keeps its digits: `2.000` stays ambiguous in a count)
+_NUMBER_TEXT = {str: str, Decimal: lambda d: format(d, "f"), int: str}
 _PLAIN_NUMBER = re.compile(r"([0-9]{1,50})(?:[.,]([0-9]{1,50}))?")  # ASCII digits, one separator, short of MAX_DIGITS
 
 
@@ -481,8 +484,14 @@ def plain_number(kind: str, text: str) -> Any:
         return int(digits) if frac is None else _UNTYPED
     if kind != "percent" and kind != "points":
         return _UNTYPED
-    value = Fraction(int(digits)) if frac is None else Fraction(int(digits + frac), 10 ** len(frac))
-    return _UNTYPED if kind == "percent" and value > 100 else value
+    if frac is None:  # the value is n / den: a percent is at most 100, compared in integers
+        n = int(digits)
+        den = 1
+    else:
+        n, den = int(digits + frac), 10 ** len(frac)
+    if kind == "percent" and n > 100 * den:
+        return _UNTYPED
+    return Fraction(n) if den == 1 else Fraction(n, den)
 
 
 def typed_anew(spec: MetricSpec, raw: RawValue, unit: RawUnit, sink: ProblemSink) -> Optional[MetricValue]:

@@ -203,6 +203,8 @@ class SafeLineLoader(yaml.SafeLoader):
 
 _INTEGER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
+_NUMBER = re.compile(r"[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")  # an _INTEGER or a _DECIMAL
+_SHORT_NUMBER = 50  # characters: a number this long is within `check_digits`' range, however written
 # YAML 1.2 types for plain scalars (PyYAML implements YAML 1.1: octal `017`, sexagesimal `1:30`,
 # `1_000`, `yes`/`no`/`on`/`off` booleans): the 1.1 resolvers for these tags are replaced.
 SafeLineLoader.yaml_implicit_resolvers = {
@@ -258,6 +260,9 @@ _NOT_PLAIN_LINES = object()
 
 # Whether a scalar is plain -> its text -> its value, for CSafeLineLoader._built
 _BUILT: dict[bool, dict[str, Any]] = {True: {}, False: {}}
+# The longest text allowed -> a line's text -> what it holds, for CSafeLineLoader._plain_lines
+_LINE_SHAPES: dict[int, dict[str, tuple]] = {}
+_BLANK = ()  # the shape of a blank or comment line
 
 
 if yaml.__with_libyaml__:
@@ -317,18 +322,101 @@ if yaml.__with_libyaml__:
             braces of such texts; blank and comment lines between them), read line by line by two
             patterns instead of through the parser's events: the same data at the same places as
             `_built` builds. `_NOT_PLAIN_LINES` for any other text, or for one that may pass a limit,
-            which `_built` then reads."""
+            which `_built` then reads. What a line holds does not depend on where it stands: each
+            line's text is read once per run (`_LINE_SHAPES`), only its place in the tree line by line."""
             text = self._text
             if _NOT_PLAIN_CHARACTER.search(text):
                 return _NOT_PLAIN_LINES
             most_chars, most_depth, most_nodes = (self._limits[k] for k in ("string_chars", "yaml_depth", "yaml_nodes"))
+            shapes = _LINE_SHAPES.get(most_chars)
+            if shapes is None:
+                shapes = _LINE_SHAPES[most_chars] = {}
+            new_map = YamlMap.__new__
+            root = new_map(YamlMap)
+            root.key_pos, root.value_pos = {}, {}
+            # (indent, mapping, its keys' and values' places) of each block mapping open, innermost last
+            levels = [(-1, root, root.key_pos, root.value_pos)]
+            indent_at, data, key_pos, value_pos = levels[-1]
+            absent = _NOT_PLAIN_LINES
+            waiting: Any = absent  # the key (of the innermost mapping) whose block of lines comes next
+            counted = 1
+            try:
+                for number, line in enumerate(text.split("\n"), start=1):
+                    shape = shapes.get(line)
+                    if shape is None:
+                        shape = remember(shapes, line, self._line_shape(line, most_chars))
+                    if shape is _BLANK:
+                        continue
+                    indent, key, start, value, pairs = shape
+                    if waiting is not absent:
+                        if indent <= indent_at:
+                            raise _NotPlain  # `key:` with no value (null)
+                        block = new_map(YamlMap)
+                        block.key_pos, block.value_pos = {}, {}
+                        block.pos = value_pos[waiting] = (number, indent + 1)
+                        data[waiting] = block
+                        levels.append((indent, block, block.key_pos, block.value_pos))
+                        indent_at, data, key_pos, value_pos = levels[-1]
+                        waiting = absent
+                    elif indent != indent_at:
+                        if indent_at == -1:  # the first line: the document's mapping starts here
+                            levels[0] = (indent, root, key_pos, value_pos)
+                            root.pos = (number, indent + 1)
+                        else:
+                            while len(levels) > 1 and levels[-1][0] > indent:
+                                levels.pop()
+                            if levels[-1][0] != indent:
+                                raise _NotPlain
+                        indent_at, data, key_pos, value_pos = levels[-1]
+                    depth = len(levels) + 1  # of its key and value
+                    counted += 2
+                    if depth > most_depth or counted > most_nodes:
+                        raise _NotPlain
+                    if key in data:
+                        raise _NotPlain
+                    key_pos[key] = (number, indent + 1)
+                    if not start:
+                        data[key] = None  # for now: its block follows
+                        waiting = key
+                        continue
+                    value_pos[key] = (number, start)
+                    if pairs is None:
+                        data[key] = value
+                        continue
+                    inner = new_map(YamlMap)  # in braces
+                    inner.pos = (number, start)
+                    inner_keys, inner_values = inner.key_pos, inner.value_pos = {}, {}
+                    data[key] = inner
+                    if pairs:
+                        counted += 2 * len(pairs)
+                        if depth + 1 > most_depth or counted > most_nodes:
+                            raise _NotPlain
+                        for pair_key, key_at, value_at, pair_value in pairs:
+                            inner_keys[pair_key] = (number, key_at)
+                            inner_values[pair_key] = (number, value_at)
+                            inner[pair_key] = pair_value
+            except (_NotPlain, yaml.YAMLError):  # a value its constructor refuses: `_built` decides too
+                return _NOT_PLAIN_LINES
+            if waiting is not absent or levels[0][0] == -1:  # a last `key:` with no value; no line at all
+                return _NOT_PLAIN_LINES
+            return root
+
+        def _line_shape(self, line: str, most_chars: int) -> tuple:
+            """What a line of `_plain_lines` holds, wherever it stands: `_BLANK` (white space or a
+            comment), else (its indent, its key, the column of its value — 0 for `key:` before its
+            block —, the value, and for a mapping in braces instead of a value its entries: (key,
+            its column, its value's column, the value) each). Raises `_NotPlain` for any other line,
+            or a `yaml.YAMLError` for a value its constructor refuses."""
             plain_built, quoted_built = _BUILT[True], _BUILT[False]
             absent = _NOT_PLAIN_LINES
 
             def value(text: str, plain: bool) -> Any:
-                """A scalar's value, every check made (built once per run, `_BUILT`)."""
+                """A scalar's value, every check made (built once per run, `_BUILT`; a short plain
+                integer or decimal, which the resolvers make an int or a float, straight from its text)."""
                 if len(text) > most_chars:
                     raise _NotPlain
+                if plain and len(text) <= _SHORT_NUMBER and _NUMBER.fullmatch(text):
+                    return Decimal(text) if "." in text else int(text)
                 known = plain_built if plain else quoted_built
                 found = known.get(text, absent)
                 if found is absent:
@@ -351,84 +439,32 @@ if yaml.__with_libyaml__:
                     return value(plain, True)
                 return value(double if double is not None else single, False)
 
-            root = YamlMap.__new__(YamlMap)
-            root.key_pos, root.value_pos = {}, {}
-            # (indent, mapping, its keys' and values' places) of each block mapping open, innermost last
-            levels = [(-1, root, root.key_pos, root.value_pos)]
-            indent_at, data, key_pos, value_pos = levels[-1]
-            waiting: Any = absent  # the key (of the innermost mapping) whose block of lines comes next
-            counted = 1
-            try:
-                for number, line in enumerate(text.split("\n"), start=1):
-                    m = _PLAIN_LINE.match(line)
-                    if m is None:
-                        if _BLANK_LINE.match(line):
-                            continue
-                        raise _NotPlain
-                    spaces, key_text, written, plain, double, single = m.groups()
-                    indent = len(spaces)
-                    if waiting is not absent:
-                        if indent <= indent_at:
-                            raise _NotPlain  # `key:` with no value (null)
-                        block = YamlMap.__new__(YamlMap)
-                        block.key_pos, block.value_pos = {}, {}
-                        block.pos = value_pos[waiting] = (number, indent + 1)
-                        data[waiting] = block
-                        levels.append((indent, block, block.key_pos, block.value_pos))
-                        indent_at, data, key_pos, value_pos = levels[-1]
-                        waiting = absent
-                    elif indent != indent_at:
-                        if indent_at == -1:  # the first line: the document's mapping starts here
-                            levels[0] = (indent, root, key_pos, value_pos)
-                            root.pos = (number, indent + 1)
-                        else:
-                            while len(levels) > 1 and levels[-1][0] > indent:
-                                levels.pop()
-                            if levels[-1][0] != indent:
-                                raise _NotPlain
-                        indent_at, data, key_pos, value_pos = levels[-1]
-                    depth = len(levels) + 1  # of its key and value
-                    counted += 2
-                    if depth > most_depth or counted > most_nodes:
-                        raise _NotPlain
-                    key = keyed(key_text)
-                    if key in data:
-                        raise _NotPlain
-                    key_pos[key] = (number, indent + 1)
-                    if written is None:
-                        data[key] = None  # for now: its block follows
-                        waiting = key
-                        continue
-                    start = m.start(3)
-                    value_pos[key] = (number, start + 1)
-                    if plain is not None or double is not None or single is not None:
-                        data[key] = quoted_or_plain(plain, double, single)
-                        continue
-                    inner = YamlMap.__new__(YamlMap)  # in braces
-                    inner.key_pos, inner.value_pos = {}, {}
-                    inner.pos = (number, start + 1)
-                    data[key] = inner
-                    at, end = start + 1, m.end(3) - 1
-                    while at <= end:
-                        pair = _FLOW_PAIR.match(line, at, end + 1)
-                        if pair is None:
-                            raise _NotPlain
-                        counted += 2
-                        if depth + 1 > most_depth or counted > most_nodes:
-                            raise _NotPlain
-                        key_text, written, double, single, plain = pair.groups()
-                        key = keyed(key_text)
-                        if key in inner:
-                            raise _NotPlain
-                        inner.key_pos[key] = (number, pair.start(1) + 1)
-                        inner.value_pos[key] = (number, pair.start(2) + 1)
-                        inner[key] = quoted_or_plain(plain, double, single)
-                        at = pair.end()
-            except (_NotPlain, yaml.YAMLError):  # a value its constructor refuses: `_built` decides too
-                return _NOT_PLAIN_LINES
-            if waiting is not absent or levels[0][0] == -1:  # a last `key:` with no value; no line at all
-                return _NOT_PLAIN_LINES
-            return root
+            m = _PLAIN_LINE.match(line)
+            if m is None:
+                if _BLANK_LINE.match(line):
+                    return _BLANK
+                raise _NotPlain
+            spaces, key_text, written, plain, double, single = m.groups()
+            key = keyed(key_text)
+            if written is None:
+                return (len(spaces), key, 0, None, None)
+            start = m.start(3)
+            if plain is not None or double is not None or single is not None:
+                return (len(spaces), key, start + 1, quoted_or_plain(plain, double, single), None)
+            pairs, keys = [], set()  # in braces
+            at, end = start + 1, m.end(3) - 1
+            while at <= end:
+                pair = _FLOW_PAIR.match(line, at, end + 1)
+                if pair is None:
+                    raise _NotPlain
+                key_text, written, double, single, plain = pair.groups()
+                pair_key = keyed(key_text)
+                if pair_key in keys:
+                    raise _NotPlain
+                keys.add(pair_key)
+                pairs.append((pair_key, pair.start(1) + 1, pair.start(2) + 1, quoted_or_plain(plain, double, single)))
+                at = pair.end()
+            return (len(spaces), key, start + 1, None, tuple(pairs))
 
         def _built(self) -> Any:
             """The data of a tree (no anchor, alias, tag, merge or value key: the text has no `&`, `!`,
