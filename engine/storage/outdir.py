@@ -198,6 +198,17 @@ class Staging:
         self._list(member)
         return self.path / member
 
+    def folder(self, rel: str) -> Path:
+        """A folder of the output, made now, for files other processes write into (`write_new`)
+        before they are listed (`claim`)."""
+        member = _member(rel)
+        assert self.path is not None, "a Staging is used inside its with-block"
+        try:
+            self._folders_of(member / "-")  # the folders of a file in it
+        except OSError as exc:
+            raise _os_error(exc, self.out) from None
+        return self.path / member
+
     def _list(self, member: PurePosixPath) -> None:
         self._listing += str(member).encode("utf-8") + b"\0"  # a member's name has no NUL (`_member`)
         self._written += 1
