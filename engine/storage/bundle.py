@@ -1001,6 +1001,12 @@ def unknown_paths(data: bytes, anchors: Sequence[str], known: Mapping[str, str] 
             break
         else:
             return frozenset(found)
+    return _unknown_everywhere(text, anchors, known, listed)
+
+
+def _unknown_everywhere(text: str, anchors: Sequence[str], known: Mapping[str, str] | AbstractSet[str],
+                        listed: dict) -> frozenset[str]:
+    """`unknown_paths` of a JSON text without escapes, each path at each place looked at."""
     places: dict[int, int] = {}  # where an anchor begins -> the shortest anchor there
     for anchor in anchors:
         for i in _found(text, anchor):
