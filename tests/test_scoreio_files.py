@@ -136,16 +136,16 @@ def test_ctrl_c_while_the_workers_write_leaves_nothing(tmp_path, small_pieces, m
 
     criteria = generated_evidence(tmp_path / "ev", 40)
     cs = load_criteria(criteria)
-    claim = Staging.claim
+    listed = Staging.written_in
     claimed = []
 
-    def interrupted(self, rel):
+    def interrupted(self, folder, name):
         if len(claimed) == 5:
             raise KeyboardInterrupt
-        claimed.append(rel)
-        return claim(self, rel)
+        claimed.append(name)
+        listed(self, folder, name)
 
-    monkeypatch.setattr(Staging, "claim", interrupted)
+    monkeypatch.setattr(Staging, "written_in", interrupted)
     with pytest.raises(KeyboardInterrupt):
         with Staging(tmp_path / "out", command="score") as staged:
             scoring.score_run(cs, [tmp_path / "ev"], get_evaluator, "durable", staged, workers=2)
@@ -206,3 +206,23 @@ def test_knows_enough_refuses_a_path_outside_the_anchors_or_named_otherwise(tree
     assert knows_enough(first, {**first, str(tree / "a.csv"): "inputs/evidence/1/a.csv"}, (str(tree),))
     assert not knows_enough(first, {**first, "/elsewhere/a.csv": "inputs/evidence/1/a.csv"}, (str(tree),))
     assert not knows_enough(first, {str(tree): "inputs/evidence/2"}, (str(tree),))
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.integers(1, 110).flatmap(lambda n: st.text(
+    st.one_of(st.sampled_from("abc/._-"), st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")),
+    min_size=n, max_size=n)),
+       size=st.one_of(st.integers(0, 10 ** 6), st.integers(8 ** 11 - 2, 8 ** 11 + 2)))
+def test_a_short_name_s_header_is_the_one_tarfile_writes(name, size):
+    """Property: the header of a member with a name of at most 100 bytes, filled in quickly, is
+    the one `tarfile` writes (and a longer name's is tarfile's own)."""
+    import tarfile
+
+    bundle._header.cache_clear()
+    try:
+        expected = bundle._tarinfo(name, size).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+    except ValueError:
+        with pytest.raises(bundle.BundleError):
+            bundle._header(name, size)
+        return
+    assert bundle._header(name, size) == expected

@@ -190,10 +190,9 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                     if failure is not None:
                         unwritten = failure
                         break
-                    result = f"units/{unit}.json"
-                    staged.claim(result)  # written by its worker
+                    staged.written_in("units", f"{unit}.json")  # by its worker
                     if bundle is not None:
-                        bundle.writer.add(f"results/{result}", copy)
+                        bundle.writer.add(f"results/units/{unit}.json", copy)
                         if unknown is None or unknown:
                             unsure[unit] = unknown
                     if low != unit:

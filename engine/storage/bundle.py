@@ -138,12 +138,24 @@ def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
+# tarfile's header of a member with an empty name and size 0, its checksum blanked (eight spaces)
+_SHORT_HEADER = bytes(_tarinfo("", 0).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")[:148]) + b" " * 8 + \
+    _tarinfo("", 0).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")[156:]
+
+
 @functools.lru_cache(maxsize=4096)  # a bundle read again (verify, replay, show) builds the same headers
 def _header(name: str, size: int) -> bytes:
     """A member's ustar header, as `tarfile` writes it (a long name split into prefix and name)."""
     if size > _MAX_SIZE:
         raise BundleError(name, _("file too large for a bundle ({size} bytes)").format(size=size))
     try:
+        raw = name.encode("utf-8")
+        if len(raw) <= 100 and size < 8 ** 11:  # a short name: tarfile's header for one, its fields filled in
+            h = bytearray(_SHORT_HEADER)
+            h[0:len(raw)] = raw
+            h[124:136] = b"%011o\0" % size
+            h[148:155] = b"%06o\0" % sum(h)
+            return bytes(h)
         return _tarinfo(name, size).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
     except UnicodeEncodeError:
         raise BundleError(name.encode("utf-8", "replace").decode("utf-8"), _("the file name is not valid UTF-8")) from None
@@ -644,8 +656,10 @@ def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path
     inner = [o for o in (InputRoot(Path(p), ()) for p in siblings) if _depth(o) > depth]
     out = list(dict.fromkeys(os.fspath(Path(f)) for f in first))
     seen = {os.path.abspath(f) for f in out}
+    inside = os.path.abspath(holder.base).rstrip(os.sep) + os.sep  # a recorded read is absolute: below it, held
     for name in sorted(reads):
-        if name not in seen and os.path.isfile(name) and holder.holds(name) and not any(o.holds(name) for o in inner):
+        if name not in seen and os.path.isfile(name) and (name.startswith(inside) or holder.holds(name)) and \
+                not any(o.holds(name) for o in inner):
             out.append(name)  # each recorded once (a set): `seen` is only what came first
     return tuple(out)
 

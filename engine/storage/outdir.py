@@ -180,7 +180,7 @@ class Staging:
         member = _member(rel)
         with self._new_file(member) as fh:
             yield fh
-        self._list(member)
+        self._list(str(member))
 
     def failed(self, exc: OSError) -> OutputError:
         """What to raise when a file `claim` gave cannot be written."""
@@ -195,7 +195,7 @@ class Staging:
             self._folders_of(member)
         except OSError as exc:
             raise _os_error(exc, self.out) from None
-        self._list(member)
+        self._list(str(member))
         return self.path / member
 
     def folder(self, rel: str) -> Path:
@@ -209,8 +209,16 @@ class Staging:
             raise _os_error(exc, self.out) from None
         return self.path / member
 
-    def _list(self, member: PurePosixPath) -> None:
-        self._listing += str(member).encode("utf-8") + b"\0"  # a member's name has no NUL (`_member`)
+    def written_in(self, folder: str, name: str) -> None:
+        """List the file `name` (a plain file name) that another process wrote into `folder`, a
+        folder `folder` (the method) made: what `claim` does, without its checks of the folder."""
+        rel = f"{folder}/{name}"
+        if not name or name.startswith(".") or any(c in name for c in "/\\\x00"):
+            _member(rel)  # refused as any other bad name is
+        self._list(rel)
+
+    def _list(self, rel: str) -> None:
+        self._listing += rel.encode("utf-8") + b"\0"  # a member's name has no NUL (`_member`)
         self._written += 1
         if self._written == 2:
             _crash("writing")
