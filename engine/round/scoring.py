@@ -33,6 +33,7 @@ from .units import FileTarget
 
 UNITS_PER_PIECE = 64  # units of a CSV file read, decided and written per task (fixed: see the module's doc)
 FILES_PER_PIECE = 64  # other evidence files (YAML, Excel) per task
+SHARE = (7, 8)  # pieces the main process decides for so many of a spawned worker (engine.round.pool.Workers.worker_of)
 AHEAD = 2  # tasks waiting per worker: what is in memory at a time is about (workers × AHEAD + 1) pieces
 
 
@@ -163,7 +164,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     missing, duplicated, failures = [], [], []
     unwritten: Optional[OSError] = None  # the first unit file a worker could not write
     unsure: dict[str, Optional[frozenset[str]]] = {}  # units whose copy may miss an input path (`UnitFiles`)
-    with Workers(criteria, factory, engine, workers, finish=UnitFiles(str(folder), target)) as pool:
+    with Workers(criteria, factory, engine, workers, finish=UnitFiles(str(folder), target), share=SHARE) as pool:
         for i, (kind, (read, payload), _n) in enumerate(pool.stream("score_piece", tasks, AHEAD)):
             problems += read.problems
             for unit, at, source in read.firsts:
