@@ -1,7 +1,9 @@
 """`score` as one run, streamed: evidence read in pieces and units decided by the worker
 processes (engine/round/pool.py, one or more), each unit's result JSON encoded where it was
-decided and written straight into the output's staging folder (engine.storage.outdir.Staging),
-its summary line (`UnitLine`) into a scratch file there until summary.json is written. What is in
+decided and written straight into the output's staging folder (engine.storage.outdir.Staging)
+by that worker, which hands back the file's copy as the bundle holds it (`UnitFiles`: localized
+with the inputs known when the run began; made again from the file in the rare case an input read
+later could change it), its summary line (`UnitLine`) into a scratch file there until summary.json is written. What is in
 memory is the pieces in flight; of each unit only its id, where it was first given and what it
 read and cites (for the bundle).
 
@@ -17,7 +19,7 @@ import pickle
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, AbstractSet, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..core.i18n import _
@@ -25,15 +27,18 @@ from ..evaluation.evaluate import Evaluator
 from ..inputs.evidence import evidence_pieces
 from ..inputs.tables import ProblemSink
 from ..core.model import CriteriaSet, Rollup, UnitResult
-from ..storage.bundle import (_PIECE, BundleWriter, InputRoot, Layout, _localized_file, input_anchors, knows_enough,
+from ..storage.bundle import (BundleWriter, InputRoot, Layout, _localized_file, input_anchors, knows_enough,
                               lay_out_inputs, localizer)
 from ..storage.outdir import Staging, check_names, name_problem
 from ..storage.results import encode, summary_doc, summary_row, unit_file
-from .units import FileTarget
+
+if TYPE_CHECKING:
+    from .units import FileTarget
 
 UNITS_PER_PIECE = 64  # units of a CSV file read, decided and written per task (fixed: see the module's doc)
 FILES_PER_PIECE = 64  # other evidence files (YAML, Excel) per task
 SHARE = (7, 8)  # pieces the main process decides for so many of a spawned worker (engine.round.pool.Workers.worker_of)
+SUMMARY_PIECE = 1 << 18  # bytes of summary.json written (and localized for the bundle) at a time
 AHEAD = 2  # tasks waiting per worker: what is in memory at a time is about (workers × AHEAD + 1) pieces
 
 
@@ -70,7 +75,7 @@ class UnitFiles:
     (`FileTarget.unknown`), and the error that kept the file from being written (or None)."""
 
     folder: str
-    target: Optional[FileTarget]
+    target: Optional["FileTarget"]
 
     def __call__(self, criteria: CriteriaSet, results: list[UnitResult], engine: str) -> list[tuple]:
         from ..storage.outdir import write_new
@@ -137,6 +142,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                engine: str, staged: Staging, spool: BinaryIO, workers: int, keep: int,
                warn: Optional[Callable[[tuple[Problem, ...]], None]], bundle: Optional[RunBundle]) -> ScoreRun:
     from .pool import Workers
+    from .units import FileTarget
 
     name = factory(engine).name
     first: Optional[Layout] = None  # the inputs known before any is read: what the workers localize with
@@ -251,7 +257,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
             unit_warnings += line.warnings
             if i < keep:
                 shown.append(line)
-            if size >= _PIECE:
+            if size >= SUMMARY_PIECE:
                 yield _written(fh, b"".join(pieces), local)
                 pieces, size = [], 0
         everything = encode(summary_doc(criteria, [], name, [str(w) for w in evidence_warnings] + unit_warnings))
