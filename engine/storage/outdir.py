@@ -180,7 +180,7 @@ class Staging:
         member = _member(rel)
         with self._new_file(member) as fh:
             yield fh
-        self._list(str(member))
+        self._list(member)
 
     def failed(self, exc: OSError) -> OutputError:
         """What to raise when a file `claim` gave cannot be written."""
@@ -195,7 +195,7 @@ class Staging:
             self._folders_of(member)
         except OSError as exc:
             raise _os_error(exc, self.out) from None
-        self._list(str(member))
+        self._list(member)
         return self.path / member
 
     def folder(self, rel: str) -> Path:
@@ -217,8 +217,8 @@ class Staging:
             _member(rel)  # refused as any other bad name is
         self._list(rel)
 
-    def _list(self, rel: str) -> None:
-        self._listing += rel.encode("utf-8") + b"\0"  # a member's name has no NUL (`_member`)
+    def _list(self, member: PurePosixPath | str) -> None:
+        self._listing += str(member).encode("utf-8") + b"\0"  # a member's name has no NUL (`_member`)
         self._written += 1
         if self._written == 2:
             _crash("writing")
