@@ -33,8 +33,8 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
           sign: Optional[Path], max_cited_mb: Optional[int], workers: int) -> None:
     from engine.audit.replay import score_about, score_roles
     from engine.round.pool import default_workers
-    from engine.round.scoring import score_run
-    from engine.storage.bundle import BUNDLE_NAME, evidence_input_roots, finish_run, max_cited_size
+    from engine.round.scoring import RunBundle, score_run
+    from engine.storage.bundle import BUNDLE_NAME, BundleWriter, evidence_input_roots, finish_laid_out, max_cited_size
     from engine.storage.outdir import Staging
     from rules import get_evaluator
 
@@ -43,11 +43,14 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
     cs = load_criteria(criteria)
     bundle_path = bundle or out_dir / BUNDLE_NAME
     with Staging(out_dir, command="score") as staged:  # each unit's file written as soon as it is decided
+        writer = BundleWriter(staged.scratch())  # each result file's copy spooled as it is written
+        roles = RunBundle(writer, lambda cited, reads: score_roles(criteria, evidence_input_roots(evidence, cited, reads)),
+                          max_cited)  # every file read
         run = score_run(cs, evidence, get_evaluator, engine, staged, workers=workers or default_workers(), keep=rows,
-                        warn=warn)
-        inputs = score_roles(criteria, evidence_input_roots(evidence, run.cited, run.reads))  # every file read
-        _written, digest = finish_run(staged, bundle_path, "score", inputs, run.files, evaluator.name,
-                                      about=score_about(cs), key=sign, max_cited=max_cited)
+                        warn=warn, bundle=roles)
+        assert run.layout is not None
+        _written, digest = finish_laid_out(staged, bundle_path, "score", run.layout, run.files, (), evaluator.name,
+                                           about=score_about(cs), key=sign, writer=writer)
     _table(cs, run.lines, run.units)
     say(_("{units} unit(s), {decisions} decisions ({engine} engine) → {out}/units/*.json, {out}/summary.json")
         .format(units=run.units, decisions=run.decisions, engine=evaluator.name, out=out_dir))

@@ -4,6 +4,7 @@ and the problems are those of reading everything at once; what is held in memory
 the piece, not by the number of units; a failure leaves nothing behind."""
 from __future__ import annotations
 
+import errno
 import random
 import weakref
 from pathlib import Path
@@ -16,6 +17,7 @@ from engine import load_criteria, load_evidence
 from engine.core.errors import EvidenceError, OutputError
 from engine.core.model import EvidenceRecord, UnitResult
 from engine.round import scoring
+from engine.storage import outdir
 from engine.storage.outdir import Staging
 
 
@@ -131,16 +133,16 @@ def test_a_failure_while_writing_leaves_no_folder_and_no_temporary_file(tmp_path
     cs = load_criteria(criteria)
     (tmp_path / "out").mkdir()
     written = []
-    add = Staging.add
+    write_new = outdir.write_new
 
-    def failing(self, rel, data):
+    def failing(path, data):
         if len(written) == 8:
-            raise OutputError("disk full")
-        written.append(rel)
-        add(self, rel, data)
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written.append(path)
+        write_new(path, data)
 
-    monkeypatch.setattr(Staging, "add", failing)
-    with pytest.raises(OutputError, match="disk full"):
+    monkeypatch.setattr(outdir, "write_new", failing)
+    with pytest.raises(OutputError, match="No space left on device"):
         with Staging(tmp_path / "out", command="score") as staged:
             scoring.score_run(cs, [tmp_path / "ev"], get_evaluator, "durable", staged, workers=1)
     assert len(written) == 8

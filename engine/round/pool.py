@@ -278,8 +278,9 @@ class Workers:
 
     def __init__(self, criteria: Optional[CriteriaSet], factory: EvaluatorFactory, engine: str, workers: int = 1, *,
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None,
-                 hold: Optional[Callable[[Any], tuple[Any, Any]]] = None):
+                 hold: Optional[Callable[[Any], tuple[Any, Any]]] = None, share: tuple[int, int] = (3, 4)):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
+        self.share = share  # (a, b): this process runs a tasks for every b of a spawned worker (`worker_of`)
         self.host = Host(criteria, factory, engine, finish, hold)
         self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per spawned worker (1 to N - 1)
         self._started: set[int] = set()  # the spawned workers sent a task (and so started)
@@ -313,10 +314,11 @@ class Workers:
     def worker_of(self, task: int) -> int:
         """The worker that runs task number `task`: in turn, but for this process (worker 0), which
         has its own work besides (the criteria set, the evidence's index, ranking, the bundle)
-        and so takes three tasks for every four of a spawned worker."""
-        n = self.workers
-        slot = task % (4 * n - 1)
-        return slot % n if slot < 3 * n else slot - 3 * n + 1
+        and so takes a tasks for every b of a spawned worker (`share`: (a, b), three for four
+        unless told)."""
+        n, (own, each) = self.workers, self.share
+        slot = task % (own * n + (each - own) * (n - 1))
+        return slot % n if slot < own * n else (slot - own * n) % (n - 1) + 1
 
     def start(self) -> None:
         """Start every spawned worker process now (each builds its evaluator) rather than when the

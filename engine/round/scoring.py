@@ -1,7 +1,9 @@
 """`score` as one run, streamed: evidence read in pieces and units decided by the worker
 processes (engine/round/pool.py, one or more), each unit's result JSON encoded where it was
-decided and written straight into the output's staging folder (engine.storage.outdir.Staging),
-its summary line (`UnitLine`) into a scratch file there until summary.json is written. What is in
+decided and written straight into the output's staging folder (engine.storage.outdir.Staging)
+by that worker, which hands back the file's copy as the bundle holds it (`UnitFiles`: localized
+with the inputs known when the run began; made again from the file in the rare case an input read
+later could change it), its summary line (`UnitLine`) into a scratch file there until summary.json is written. What is in
 memory is the pieces in flight; of each unit only its id, where it was first given and what it
 read and cites (for the bundle).
 
@@ -12,11 +14,12 @@ come back in order, each unit is encoded by the same code as `engine.storage.res
 from __future__ import annotations
 
 import io
+import os
 import pickle
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, AbstractSet, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..core.i18n import _
@@ -24,11 +27,18 @@ from ..evaluation.evaluate import Evaluator
 from ..inputs.evidence import evidence_pieces
 from ..inputs.tables import ProblemSink
 from ..core.model import CriteriaSet, Rollup, UnitResult
+from ..storage.bundle import (BundleWriter, InputRoot, Layout, _localized_file, input_anchors, knows_enough,
+                              lay_out_inputs, localizer)
 from ..storage.outdir import Staging, check_names, name_problem
 from ..storage.results import encode, summary_doc, summary_row, unit_file
 
+if TYPE_CHECKING:
+    from .units import FileTarget
+
 UNITS_PER_PIECE = 64  # units of a CSV file read, decided and written per task (fixed: see the module's doc)
 FILES_PER_PIECE = 64  # other evidence files (YAML, Excel) per task
+SHARE = (7, 8)  # pieces the main process decides for so many of a spawned worker (engine.round.pool.Workers.worker_of)
+SUMMARY_PIECE = 1 << 18  # bytes of summary.json written (and localized for the bundle) at a time
 AHEAD = 2  # tasks waiting per worker: what is in memory at a time is about (workers × AHEAD + 1) pieces
 
 
@@ -56,6 +66,39 @@ def encoded(criteria: CriteriaSet, results: list[UnitResult], engine: str) -> li
 
 
 @dataclass(frozen=True)
+class UnitFiles:
+    """`score`'s finish of a decided chunk (engine.round.pool.Host): each unit's result file
+    written where it was decided, into `folder` (the staging folder's units/, engine.storage.outdir.
+    Staging.folder), never one named by an id that cannot name a file; for each unit its line, its
+    file's copy as the bundle holds it (`target`: localized with the inputs known before the run
+    began, None when no bundle is made), what that copy may have left unlocalized
+    (`FileTarget.unknown`), and the error that kept the file from being written (or None)."""
+
+    folder: str
+    target: Optional["FileTarget"]
+
+    def __call__(self, criteria: CriteriaSet, results: list[UnitResult], engine: str) -> list[tuple]:
+        from ..storage.outdir import write_new
+
+        out: list[tuple] = []
+        for line, data in encoded(criteria, results, engine):
+            path = os.path.join(self.folder, f"{line.unit_id}.json")
+            copy = unknown = failure = None
+            if name_problem(line.unit_id):
+                failure = ValueError(line.unit_id)  # refused where the run's names are checked, never written
+            else:
+                try:
+                    if self.target is None:
+                        write_new(path, data)
+                    else:
+                        copy, unknown = self.target.write(path, data), self.target.unknown(data)
+                except OSError as exc:  # a unit given twice (the run fails for it), or the disk
+                    failure = exc
+            out.append((line, copy, unknown, failure))
+        return out
+
+
+@dataclass(frozen=True)
 class ScoreRun:
     units: int
     decisions: int
@@ -64,27 +107,51 @@ class ScoreRun:
     files: "ResultFiles"  # written into the staging folder: units/<id>.json, then summary.json
     reads: AbstractSet[str]  # every file read while reading the evidence (the bundle packs them)
     cited: tuple[Path, ...]  # the files the evidence cites
+    layout: Optional[Layout] = None  # the inputs laid out for the bundle (when `bundle` was given)
+
+
+@dataclass(frozen=True)
+class RunBundle:
+    """What `score_run` fills a run's bundle with as its units are written: `writer` (whose spool
+    is a scratch file of the staging folder) gets each result file's copy, `roles(cited, reads)`
+    gives the run's inputs by role (engine.storage.bundle.lay_out_inputs) once the files the
+    evidence cites and every file read are known (before: with none)."""
+
+    writer: BundleWriter
+    roles: Callable[[Sequence[Path], AbstractSet[str]], Mapping[str, Sequence[InputRoot]]]
+    max_cited: Optional[int] = None
 
 
 def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],
               engine: str, staged: Staging, *, workers: int = 1, keep: int = 0,
-              warn: Optional[Callable[[tuple[Problem, ...]], None]] = None) -> ScoreRun:
+              warn: Optional[Callable[[tuple[Problem, ...]], None]] = None,
+              bundle: Optional[RunBundle] = None) -> ScoreRun:
     """Read, decide and encode every unit with `workers` processes, each unit's result file written
-    into `staged` as soon as its piece is back, its line (`UnitLine`) into a scratch file until
-    summary.json is written; the first `keep` lines are returned. Every problem of the evidence is
-    reported, in whichever piece it stands: after the first, pieces are still read (for their
-    problems) but no longer decided or written. `warn` sees the evidence's warnings once it has
-    all read well."""
+    into `staged` by the worker that decided it, its line (`UnitLine`) into a scratch file until
+    summary.json is written; the first `keep` lines are returned. With `bundle`, each file's copy
+    as the bundle holds it goes into its writer as its piece comes back, summary.json's as it is
+    written: nothing is read back. Every problem of the evidence is reported, in whichever piece it
+    stands: after the first, pieces are still read (for their problems) but no longer decided or
+    written (a file written before the failure was known goes with the staging folder). `warn` sees
+    the evidence's warnings once it has all read well."""
     with staged.scratch() as spool:
-        return _score_run(criteria, evidence_paths, factory, engine, staged, spool, workers, keep, warn)
+        return _score_run(criteria, evidence_paths, factory, engine, staged, spool, workers, keep, warn, bundle)
 
 
 def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],
                engine: str, staged: Staging, spool: BinaryIO, workers: int, keep: int,
-               warn: Optional[Callable[[tuple[Problem, ...]], None]]) -> ScoreRun:
+               warn: Optional[Callable[[tuple[Problem, ...]], None]], bundle: Optional[RunBundle]) -> ScoreRun:
     from .pool import Workers
+    from .units import FileTarget
 
     name = factory(engine).name
+    first: Optional[Layout] = None  # the inputs known before any is read: what the workers localize with
+    anchors: tuple[str, ...] = ()
+    if bundle is not None:
+        roles = bundle.roles((), frozenset())
+        first, anchors = lay_out_inputs(roles, max_cited=bundle.max_cited), input_anchors(roles)
+    folder = staged.folder("units")
+    target = FileTarget(first.names, anchors) if first is not None else None
     sink = ProblemSink()
     pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
     problems = list(sink.problems)
@@ -101,7 +168,9 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     cited: dict[Path, None] = {}
     refused = False  # a unit id that cannot name a file was met
     missing, duplicated, failures = [], [], []
-    with Workers(criteria, factory, engine, workers, finish=encoded) as pool:
+    unwritten: Optional[OSError] = None  # the first unit file a worker could not write
+    unsure: dict[str, Optional[frozenset[str]]] = {}  # units whose copy may miss an input path (`UnitFiles`)
+    with Workers(criteria, factory, engine, workers, finish=UnitFiles(str(folder), target), share=SHARE) as pool:
         for i, (kind, (read, payload), _n) in enumerate(pool.stream("score_piece", tasks, AHEAD)):
             problems += read.problems
             for unit, at, source in read.firsts:
@@ -118,14 +187,21 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                 duplicated += payload[1]
             elif kind == "engine":
                 failures.append(payload)
-            elif kind == "ok" and not problems and not refused:
-                for line, data in payload:
+            elif kind == "ok" and not problems and not refused and unwritten is None:
+                for line, copy, unknown, failure in payload:
                     unit = units.id(line.unit_id)  # the string `units` holds, not a second one
                     low = unit.lower()
                     if name_problem(unit) or low in folded or (low != unit and low in units):
-                        refused = True  # a name check_names refuses below (ids that differ only in case): never written
+                        refused = True  # a name check_names refuses below (ids that differ only in case): never listed
                         continue
-                    staged.add(f"units/{unit}.json", data)
+                    if failure is not None:
+                        unwritten = failure
+                        break
+                    staged.written_in("units", f"{unit}.json")  # by its worker
+                    if bundle is not None:
+                        bundle.writer.add(f"results/units/{unit}.json", copy)
+                        if unknown is None or unknown:
+                            unsure[unit] = unknown
                     if low != unit:
                         folded.add(low)
                     kept = pickle.dumps(line, pickle.HIGHEST_PROTOCOL)
@@ -133,7 +209,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                     spans.extend((spool.seek(0, io.SEEK_END), len(kept)))
                     spool.write(kept)
                     decisions += line.decisions
-            if deciding and (problems or refused):  # the run fails: the tasks not yet sent only read
+            if deciding and (problems or refused or unwritten is not None):  # the run fails: the tasks not yet sent only read
                 deciding = False
                 for rest in tasks[i + 1:]:
                     rest[1] = False
@@ -150,25 +226,58 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         raise EngineError(failures[0])
     if missing or duplicated:
         raise IncompleteEvaluationError(missing, duplicated)
+    if unwritten is not None:
+        raise staged.failed(unwritten)
     del units
+    layout, local = None, None
+    if bundle is not None:
+        layout = lay_out_inputs(bundle.roles(tuple(cited), reads), max_cited=bundle.max_cited)
+        local = localizer(layout.names)
+        assert first is not None
+        # the copies a worker could not vouch for, or all when the inputs read since do not allow it
+        again = written if not knows_enough(first.names, layout.names, anchors) else \
+            [u for u, unknown in unsure.items() if unknown is None or any(p in layout.names for p in unknown)]
+        for unit in again:
+            result = f"units/{unit}.json"
+            bundle.writer.renew(f"results/{result}", _localized_file(staged.path / result, local))  # type: ignore[operator]
     order = array("q", sorted(range(len(written)), key=written.__getitem__))
     shown: list[UnitLine] = []
-    unit_warnings: list[str] = []
-    with staged.create("summary.json") as fh:
-        # summary.json as `encode(summary_doc(...))` writes it, its units' lines streamed in
+
+    def summary(fh: BinaryIO) -> Iterator[bytes]:
+        """summary.json as `encode(summary_doc(...))` writes it, its units' lines streamed in, written
+        to `fh` in pieces cut outside every string: each piece localized for the bundle."""
+        unit_warnings: list[str] = []
         before = encode(summary_doc(criteria, [], name, [])).split(_NO_UNITS)[0]
-        fh.write(before + _NO_UNITS[:-1])
+        pieces, size = [before + _NO_UNITS[:-1]], 0
         for i, k in enumerate(order):
             spool.seek(spans[2 * k])
             line = pickle.loads(spool.read(spans[2 * k + 1]))
-            fh.write((b"," if i else b"") + encode(line.summary)[:-1])
+            pieces.append((b"," if i else b"") + encode(line.summary)[:-1])
+            size += len(pieces[-1])
             unit_warnings += line.warnings
             if i < keep:
                 shown.append(line)
+            if size >= SUMMARY_PIECE:
+                yield _written(fh, b"".join(pieces), local)
+                pieces, size = [], 0
         everything = encode(summary_doc(criteria, [], name, [str(w) for w in evidence_warnings] + unit_warnings))
-        fh.write(b"]" + everything.split(_NO_UNITS)[1])
+        pieces.append(b"]" + everything.split(_NO_UNITS)[1])
+        yield _written(fh, b"".join(pieces), local)
+
+    with staged.create("summary.json") as fh:
+        if bundle is None:
+            for _piece in summary(fh):
+                pass
+        else:
+            bundle.writer.add_pieces("results/summary.json", summary(fh))
     files = ResultFiles(written[k] for k in order)
-    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, reads, tuple(cited))
+    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, reads, tuple(cited), layout)
+
+
+def _written(fh: BinaryIO, data: bytes, local: Optional[Callable[[bytes, bool], bytes]]) -> bytes:
+    """`data` written to `fh`: its copy in the bundle (localized by `local`, when given)."""
+    fh.write(data)
+    return local(data, True) if local is not None else data
 
 
 class _Units:

@@ -105,13 +105,17 @@ def held_files(payload: tuple[list[RoundUnit], list[Problem]]) -> tuple[tuple[li
 class FileTarget:
     """Where the held unit files go (a run's staging folder, engine.storage.outdir.Staging.claim)
     and, for their copies in the bundle, the inputs' paths as the bundle names them
-    (engine.storage.bundle.localizer, built once in each worker)."""
+    (engine.storage.bundle.localizer, built once in each worker). `anchors`, when the run has not
+    read every input yet (`score`): the inputs' folders, where the paths `names` does not know
+    yet lie (engine.storage.bundle.unknown_paths)."""
 
     names: Mapping[str, str]
+    anchors: tuple[str, ...] = ()
     _local: Optional[Callable[..., bytes]] = field(default=None, repr=False)
+    _listed: dict = field(default_factory=dict, repr=False)  # folders listed by `unknown`
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_local": None}
+        return {**self.__dict__, "_local": None, "_listed": {}}
 
     def localized(self, data: bytes) -> bytes:
         if self._local is None:
@@ -120,20 +124,29 @@ class FileTarget:
             self._local = localizer(self.names)
         return self._local(data, True)
 
+    def write(self, path: str, data: bytes) -> bytes:
+        """Write a file `Staging.claim` (or `Staging.folder`) gave: its copy in the bundle."""
+        from ..storage.outdir import write_new
+
+        write_new(path, data)
+        return self.localized(data)
+
+    def unknown(self, data: bytes) -> Optional[frozenset[str]]:
+        """What the copy of `data` may have left unlocalized (engine.storage.bundle.unknown_paths)."""
+        from ..storage.bundle import unknown_paths
+
+        return unknown_paths(data, self.anchors, self.names, self._listed)
+
 
 def write_held(units: list[RoundUnit], target: FileTarget,
                places: Mapping[str, tuple[str, dict]]) -> list[tuple[str, bytes]]:
     """Finish the held files of a piece's units in the worker that holds them: each written at its
     place with its standing (`places`: unit id -> (path, standing)); (unit id, the file as the
     bundle holds it) for each."""
-    from ..storage.outdir import write_new
-
     out = []
     for u in units:
         path, standing = places[u.unit_id]
-        data = u.file(standing)
-        write_new(path, data)
-        out.append((u.unit_id, target.localized(data)))
+        out.append((u.unit_id, target.write(path, u.file(standing))))
     return out
 
 

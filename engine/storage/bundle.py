@@ -138,12 +138,24 @@ def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
+# tarfile's header of a member with an empty name and size 0, its checksum blanked (eight spaces)
+_SHORT_HEADER = bytes(_tarinfo("", 0).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")[:148]) + b" " * 8 + \
+    _tarinfo("", 0).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")[156:]
+
+
 @functools.lru_cache(maxsize=4096)  # a bundle read again (verify, replay, show) builds the same headers
 def _header(name: str, size: int) -> bytes:
     """A member's ustar header, as `tarfile` writes it (a long name split into prefix and name)."""
     if size > _MAX_SIZE:
         raise BundleError(name, _("file too large for a bundle ({size} bytes)").format(size=size))
     try:
+        raw = name.encode("utf-8")
+        if len(raw) <= 100 and size < 8 ** 11:  # a short name: tarfile's header for one, its fields filled in
+            h = bytearray(_SHORT_HEADER)
+            h[0:len(raw)] = raw
+            h[124:136] = b"%011o\0" % size
+            h[148:155] = b"%06o\0" % sum(h)
+            return bytes(h)
         return _tarinfo(name, size).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
     except UnicodeEncodeError:
         raise BundleError(name.encode("utf-8", "replace").decode("utf-8"), _("the file name is not valid UTF-8")) from None
@@ -457,6 +469,22 @@ class BundleWriter:
         self._places.extend((offset, size))
         self._digests += digest
 
+    @property
+    def spool(self) -> BinaryIO:
+        return self._spool
+
+    def renew(self, name: str, data: bytes | Iterable[bytes]) -> None:
+        """Part `name`, added before, with these bytes instead (or these pieces)."""
+        i = self._parts.pop(name)
+        if isinstance(data, bytes):
+            self.add(name, data)
+        else:
+            self.add_pieces(name, data)
+        self._parts[name] = i  # its number kept; its place and digest, added last, moved there
+        self._places[2 * i:2 * i + 2] = self._places[-2:]
+        self._digests[32 * i:32 * i + 32] = self._digests[-32:]
+        del self._places[-2:], self._digests[-32:]
+
     def add_file(self, name: str, path: Path | str) -> None:
         """The bytes of the file at `path`, read in blocks."""
         offset = self._start(name)
@@ -628,8 +656,10 @@ def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path
     inner = [o for o in (InputRoot(Path(p), ()) for p in siblings) if _depth(o) > depth]
     out = list(dict.fromkeys(os.fspath(Path(f)) for f in first))
     seen = {os.path.abspath(f) for f in out}
+    inside = os.path.abspath(holder.base).rstrip(os.sep) + os.sep  # a recorded read is absolute: below it, held
     for name in sorted(reads):
-        if name not in seen and os.path.isfile(name) and holder.holds(name) and not any(o.holds(name) for o in inner):
+        if name not in seen and os.path.isfile(name) and (name.startswith(inside) or holder.holds(name)) and \
+                not any(o.holds(name) for o in inner):
             out.append(name)  # each recorded once (a set): `seen` is only what came first
     return tuple(out)
 
@@ -940,6 +970,139 @@ def _starts_pattern(heads: set[str]) -> "re.Pattern[str]":
     return re.compile("(?=" + "|".join(map(re.escape, prefixes)) + ")")
 
 
+def input_anchors(roles: Mapping[str, Sequence[InputRoot]]) -> tuple[str, ...]:
+    """The folders of the inputs (each input's `base`, as named, absolute and with links resolved):
+    where the files a run reads or cites lie, and so how the input paths a result may quote begin."""
+    out: dict[str, None] = {}
+    for roots in roles.values():
+        for root in roots:
+            base = root.base
+            for shown in (str(base), os.path.abspath(base), os.path.realpath(base)):
+                if len(shown) > 1:
+                    out[shown] = None
+    return tuple(out)
+
+
+_ENDS = re.compile(r"(?=[/:'\"),;\s])")  # the places `_path_ends` accepts inside a text
+
+
+def unknown_paths(data: bytes, anchors: Sequence[str], known: Mapping[str, str] | AbstractSet[str],
+                  listed: Optional[dict] = None) -> Optional[frozenset[str]]:
+    """What a JSON file this program encoded quotes, in a string value (never a key), from a place
+    where an input path may start (`_path_starts`) at one of the `anchors` to a place where it may
+    end (`_path_ends`), that is not in `known` and is listed in its folder: the input paths that a
+    copy localized (`localizer`) with `known` alone may have left as they are. When none of them
+    is in the whole run's table, the copy is the one that table gives (its paths that `known` does
+    not hold all begin with an anchor: `knows_enough`). None when the file has escapes: not looked
+    into. `listed`: the folders' listings, kept from call to call (the inputs are taken not to
+    change while the run reads them, as the bundle's copies of them are)."""
+    if b"\\" in data:
+        return None
+    text = data.decode("utf-8")
+    listed = {} if listed is None else listed
+    if all(_PLAIN_ANCHOR.fullmatch(a) for a in anchors):  # the places found in C, and most paths ruled out by folder
+        found: set[str] = set()
+        for anchor in anchors:
+            for folders, name in set(_anchored(anchor).findall(text)):
+                prefix = anchor + folders
+                k = prefix.rfind("/")
+                found.update(_unknown_ends(prefix, len(anchor), k + 1, known, listed))
+                folder = prefix[:k] or "/"
+                if prefix[k + 1:] + name in _firsts(folder, known, listed):
+                    break  # a file there that `known` does not hold may be quoted: look at every path
+            else:
+                continue
+            break
+        else:
+            return frozenset(found)
+    return _unknown_everywhere(text, anchors, known, listed)
+
+
+def _unknown_everywhere(text: str, anchors: Sequence[str], known: Mapping[str, str] | AbstractSet[str],
+                        listed: dict) -> frozenset[str]:
+    """`unknown_paths` of a JSON text without escapes, each path at each place looked at."""
+    places: dict[int, int] = {}  # where an anchor begins -> the shortest anchor there
+    for anchor in anchors:
+        for i in _found(text, anchor):
+            places[i] = min(places.get(i, len(anchor)), len(anchor))
+    found = set()
+    quotes, counted = 0, 0
+    for i in sorted(places):
+        quotes += text.count('"', counted, i)
+        counted = i
+        if quotes % 2 == 0 or not _path_starts(text, i):
+            continue
+        end = text.index('"', i)
+        if not text.startswith(":", end + 1):
+            found.update(_unknown_ends(text, i + places[i], end + 1, known, listed, i))
+    return frozenset(found)
+
+
+def _unknown_ends(text: str, start: int, end: int, known: Mapping[str, str] | AbstractSet[str], listed: dict,
+                  begin: int = 0) -> Iterator[str]:
+    """The paths `text[begin:j]`, for each place `j` in `start`..`end` where a path may end, that
+    `known` does not hold and that are listed in their folders."""
+    for m in _ENDS.finditer(text, start, end):
+        path = text[begin:m.start()]
+        if path not in known:
+            folder, slash, name = path.rpartition("/")
+            if name in _listing(folder or ("/" if slash else "."), listed):
+                yield path
+
+
+def _listing(folder: str, listed: dict) -> AbstractSet[str]:
+    names = listed.get(folder)
+    if names is None:
+        try:
+            names = listed[folder] = frozenset(os.listdir(folder))
+        except OSError:
+            names = listed[folder] = frozenset()
+    return names
+
+
+def _firsts(folder: str, known: Mapping[str, str] | AbstractSet[str], listed: dict) -> AbstractSet[str]:
+    """The names in `folder` of the paths `known` does not hold, each up to where a path may first
+    end in it (`_path_ends`)."""
+    key = ("firsts", folder)
+    firsts = listed.get(key)
+    if firsts is None:
+        prefix = {"/": "/", ".": ""}.get(folder, folder + "/")  # as `_listed_in` splits a path
+        firsts = listed[key] = frozenset(name[:m.start()] if m else name for name in _listing(folder, listed)
+                                         if prefix + name not in known for m in [_ENDS.search(name)])
+    return firsts
+
+
+@functools.lru_cache(maxsize=32)
+def _anchored(anchor: str) -> "re.Pattern[str]":
+    """Where `anchor` begins a path (`_path_starts`) inside a string value (not a key): the folders
+    after it up to the last '/' of the string, and the name in the last folder up to where a path
+    may first end (`_path_ends`). For an anchor whose every character is a word character, '.',
+    '/' or '-', with a '/' among them: it stands only inside strings (JSON has '/' nowhere else),
+    and no place a path may begin lies inside it, so places found one after another miss none."""
+    return re.compile(re.escape(anchor) + r"(?<![\w./-]" + re.escape(anchor) + r")"
+                      r"""(?=((?:[^"/]*/)*)([^"/]*?)(?=[:'"),;\s])[^"]*"(?!:))""")
+
+
+_PLAIN_ANCHOR = re.compile(r"[\w./-]*/[\w./-]*")
+
+
+def _found(text: str, part: str) -> Iterator[int]:
+    i = text.find(part)
+    while i != -1:
+        yield i
+        i = text.find(part, i + 1)
+
+
+def knows_enough(first: Mapping[str, str], names: Mapping[str, str], anchors: Sequence[str]) -> bool:
+    """Whether result files localized with the table `first` (made before every input was known),
+    none of which quotes one of `names`' other paths where `unknown_paths` looks, are the ones
+    `names` (the whole run's) gives: `names` gives each path of `first` the same name, and each
+    of its other paths begins with one of the `anchors`."""
+    anchored = tuple(anchors)
+    return all(names.get(k) == v for k, v in first.items() if k not in ("", ".")) and \
+        all(k in first or k.startswith(anchored) for k in names if k not in ("", "."))
+
+
 def _json_string(value: str) -> bytes:
     import orjson
 
@@ -972,11 +1135,12 @@ def write_run_bundle(out: BinaryIO, spool: BinaryIO, kind: str, inputs: Mapping[
 
 def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
                    parts: Iterable[tuple[str, bytes | Iterable[bytes]]], engine: str, *,
-                   about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None) -> str:
+                   about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None,
+                   writer: Optional[BundleWriter] = None) -> str:
     """`write_run_bundle` of inputs already laid out, the result files given as the bundle holds
     them (`parts`: name, bytes with the input paths localized, or those bytes in pieces), taken one
-    at a time."""
-    writer = BundleWriter(spool)
+    at a time, after those `writer` (whose spool is `spool`) holds already."""
+    writer = writer or BundleWriter(spool)
     for name, f in layout.files.items():
         writer.add_file(name, f)
     for name, data in parts:
@@ -1088,20 +1252,22 @@ def finish_run(staged: Staging, bundle_path: Path, kind: str, inputs: Mapping[st
 
 def finish_laid_out(staged: Staging, bundle_path: Path, kind: str, layout: Layout, results: Sequence[str],
                     parts: Iterable[tuple[str, bytes | Iterable[bytes]]], engine: str, *,
-                    about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None) -> tuple[list[Path], str]:
+                    about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None,
+                    writer: Optional[BundleWriter] = None) -> tuple[list[Path], str]:
     """`finish_run` of inputs already laid out, the result files (`results`, written into
     `staged` by the time `parts` is spent) given as the bundle holds them (`parts`: name, bytes
-    with the input paths localized), one at a time."""
+    with the input paths localized), one at a time, after those `writer` holds already (a
+    `BundleWriter` whose spool is a scratch file of `staged`, filled while the run wrote them)."""
     bundle_path = Path(bundle_path)
     inside = _inside(staged.out, bundle_path, results)
-    with staged.scratch() as spool:
+    with (contextlib.nullcontext(writer.spool) if writer is not None else staged.scratch()) as spool:
         if inside is not None:
             with staged.create(inside) as fh:
-                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key)
+                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer)
             spool.close()
             return staged.finish(), digest
         with _written_beside(bundle_path) as fh:
-            digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key)
+            digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer)
             spool.close()
             written = staged.finish()
     return written + [bundle_path], digest

@@ -198,7 +198,26 @@ class Staging:
         self._list(member)
         return self.path / member
 
-    def _list(self, member: PurePosixPath) -> None:
+    def folder(self, rel: str) -> Path:
+        """A folder of the output, made now, for files other processes write into (`write_new`)
+        before they are listed (`claim`)."""
+        member = _member(rel)
+        assert self.path is not None, "a Staging is used inside its with-block"
+        try:
+            self._folders_of(member / "-")  # the folders of a file in it
+        except OSError as exc:
+            raise _os_error(exc, self.out) from None
+        return self.path / member
+
+    def written_in(self, folder: str, name: str) -> None:
+        """List the file `name` (a plain file name) that another process wrote into `folder`, a
+        folder `folder` (the method) made: what `claim` does, without its checks of the folder."""
+        rel = f"{folder}/{name}"
+        if not name or name.startswith(".") or any(c in name for c in "/\\\x00"):
+            _member(rel)  # refused as any other bad name is
+        self._list(rel)
+
+    def _list(self, member: PurePosixPath | str) -> None:
         self._listing += str(member).encode("utf-8") + b"\0"  # a member's name has no NUL (`_member`)
         self._written += 1
         if self._written == 2:
