@@ -25,8 +25,10 @@ ROLES = dict(survey_paths=[DATA / "survey"], appraisal_paths=[DATA / "appraisal"
 
 @pytest.fixture
 def small_pieces(monkeypatch):
-    """Five pieces (the CSV's two units one by one, the YAML files two by two): pieces 0, 2 and 4
-    are the main process's, 1 and 3 the spawned worker's."""
+    """Five pieces (the CSV's two units one by one, the YAML files two by two): the spawned worker
+    is sent pieces 0 and 1 to read (it has none to run yet), the main process reads piece 2 while
+    it waits (engine/round/pool.py `stream`), and each decides and finishes what it read unless it
+    hands it over."""
     monkeypatch.setattr(run_module, "UNITS_PER_PIECE", 1)
     monkeypatch.setattr(run_module, "FILES_PER_PIECE", 2)
 
@@ -54,10 +56,13 @@ def _after_signal(held, folder, piece, parent):
     return tuple(u.unit_id for u in held), signal.exists(), os.getpid()
 
 
-def test_the_main_process_runs_its_own_pieces_while_a_workers_piece_is_pending(tmp_path, small_pieces):
+def test_the_main_process_runs_its_own_pieces_while_a_workers_piece_is_pending(tmp_path, small_pieces, monkeypatch):
     """The spawned worker's piece 1 waits for the main process's piece 2: a main process that
     waited for piece 1 before running piece 2 would keep it waiting for 30 s (and piece 1 would
-    come back without the signal)."""
+    come back without the signal). (Records are not handed over here: piece 2 stays where it was read.)"""
+    from engine.round import pool as pool_module
+
+    monkeypatch.setattr(pool_module, "_MOVABLE", {"held": pool_module._MOVABLE["held"]})
     numbers = iter(range(5))
     start = time.monotonic()
     got = _held_pieces(tmp_path, _after_signal, lambda units: (f"piece {next(numbers)}", os.getpid()))
@@ -74,8 +79,8 @@ def _slow_here(held, folder, parent):
 
 
 def test_the_main_process_hands_its_last_pieces_to_a_worker_that_has_finished_its_own(tmp_path, small_pieces):
-    """Pieces 0, 2 and 4 are the main process's; once every piece is sent and the worker is idle,
-    the main process's next piece goes to the worker, with what the main process held of it."""
+    """Pieces 0 and 1 are the worker's, 2 the main process's; once the worker has nothing left to
+    do, the main process's next piece goes to the worker, with what the main process held of it."""
     got = _held_pieces(tmp_path, _slow_here, lambda units: (os.getpid(),))
     where = [pid for _units, pid in got]
     assert where[1] != os.getpid() and where[3] != os.getpid()

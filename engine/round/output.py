@@ -87,6 +87,7 @@ def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
                 yield f"units/{unit}.json", data
     except OSError as exc:
         raise staged.failed(exc) from None
+    pool.release()  # every unit file is written: the workers end beside round.json and the bundle
     data = encode(round_json(result, made))
     staged.add("round.json", data)
     yield "round.json", target.localized(data)

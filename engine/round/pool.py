@@ -5,9 +5,10 @@ spawned processes are the others, each with its own evaluator (and so its own ru
 rule-engine state is ever shared or copied). This process takes its share rather than wait: it
 would otherwise be idle while the others work, and one process fewer is one start-up fewer.
 Results never depend on the number of workers: evidence is read in fixed pieces taken back in
-order, every unit is decided on its own, and everything is sorted by unit id afterwards. Task k
-always runs in the same worker (`Workers.worker_of`), so a round's worker keeps the records of the
-pieces it read until it is sent them to decide.
+order, every unit is decided on its own, and everything is sorted by unit id afterwards. A round's
+pieces are read by whichever worker is free first, and each worker keeps the records of the
+pieces it read until it is sent them to decide (or this process hands its own to a worker that
+would otherwise wait: `_MOVABLE`); `score`'s task k always runs in worker `Workers.worker_of(k)`.
 """
 from __future__ import annotations
 
@@ -110,6 +111,19 @@ class Host:
             payload, self._held[number] = self.hold(payload)
         return kind, payload, n
 
+    def hand_over_kept(self, task: tuple[int, Mapping, Mapping, Any]) -> tuple:
+        """A `decide_kept` task as another process runs it (`decide_given`): with the records this
+        process kept of its piece, which it lets go."""
+        number, *rest = task
+        return (number, self._kept.pop(number), *rest)
+
+    def decide_given(self, task: tuple) -> tuple[str, Any, int]:
+        """`decide_kept` of records read in another process (`hand_over_kept`): what the piece
+        holds stays here, for its `held` task."""
+        number, records, *rest = task
+        self._kept[number] = records
+        return self.decide_kept((number, *rest))
+
     def held(self, task: tuple[int, Callable[..., Any], tuple]) -> tuple[str, Any, int]:
         """`func(what this process holds of piece number task[0], the context, *args)` and let it go
         (`task` = (number, func, args)): ("ok", what func gave, 0)."""
@@ -189,10 +203,13 @@ def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
                    not_applicable=dict(sorted({**record.not_applicable, **not_applicable}.items())))
 
 
-# Tasks whose chunk this process may hand over to a spawned worker that has finished its own: the
-# host's method that makes the task another process runs, and that task. (Only the last phase of a
-# round: what a process holds of a piece is small there, and the main process has the bundle to write.)
-_MOVABLE = {"held": ("hand_over_held", "held_given")}
+# Tasks whose chunk this process may hand over to a spawned worker with fewer than `below` chunks
+# waiting (sent and not done): the host's method that makes the task another process runs, that
+# task, and `below`. A round's: what this process kept or holds of a piece goes with it. Deciding,
+# a worker is given one while it still has one to run, so that it never waits for this process,
+# which has the bundle's inputs to lay out meanwhile and the ranking and bundle to do after; a
+# unit file, only once it has finished its own.
+_MOVABLE = {"decide_kept": ("hand_over_kept", "decide_given", 2), "held": ("hand_over_held", "held_given", 1)}
 
 # A worker process's own host, set once when the process starts; the process that runs the pool
 # never sets it (its host belongs to its `Workers`).
@@ -270,11 +287,12 @@ def default_workers() -> int:
 
 
 class Workers:
-    """Where evidence is read and units are decided: task number k runs in worker `worker_of(k)`
-    (so that what a worker keeps of a task, `Host.keep_piece`, is there for a later task of the
-    same number; but see `stream` for the last tasks of a round). Worker 0 is this process; with workers > 1 the others are spawned
-    processes (started only as tasks need them, or by `start`). Results come back in task order,
-    so nothing depends on the number of workers or on which task finishes first."""
+    """Where evidence is read and units are decided: task number k runs in worker `worker_of(k)`,
+    or where `stream` is told (a round's pieces: read where a worker is free, then decided and
+    written where they were read, unless handed over: `_where`). Worker 0 is this process; with
+    workers > 1 the others are spawned processes (started only as tasks need them, or by
+    `start`). Results come back in task order, so nothing depends on the number of workers, on
+    which worker runs a task or on which task finishes first."""
 
     def __init__(self, criteria: Optional[CriteriaSet], factory: EvaluatorFactory, engine: str, workers: int = 1, *,
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None,
@@ -289,6 +307,8 @@ class Workers:
         self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
         self._kept: list[tuple[str, ...]] = []  # the units of each piece kept by `read_evidence`
         self._decided: list[tuple[str, ...]] = []  # …and once `decided_kept` has sent them to be decided
+        self._where: list[int] = []  # the worker that keeps (then holds) what it read of each piece
+        self._ending: list[tuple[Any, list[Any]]] = []  # of `release`d workers: each pool's thread, its processes
 
     def __enter__(self) -> "Workers":
         if self.workers > 1:
@@ -309,6 +329,25 @@ class Workers:
                 for process in list((getattr(pool, "_processes", None) or {}).values()):
                     process.terminate()
             pool.shutdown(cancel_futures=True)
+        self._pools = []
+        ending, self._ending = self._ending, []
+        for thread, processes in ending:
+            if exc_type is not None:
+                for process in processes:
+                    process.terminate()
+            if thread is not None:
+                thread.join()
+            for process in processes:
+                process.join()
+
+    def release(self) -> None:
+        """Let the spawned workers end once they are done with what they were sent: their exit
+        runs beside what this process has left to do, and is awaited when the block ends. No
+        task can be sent after."""
+        for pool in self._pools:
+            self._ending.append((getattr(pool, "_executor_manager_thread", None),
+                                 list((getattr(pool, "_processes", None) or {}).values())))
+            pool.shutdown(wait=False)
         self._pools = []
 
     def worker_of(self, task: int) -> int:
@@ -346,69 +385,96 @@ class Workers:
         with _no_main(self.host):
             return pool.submit(func, *args)
 
-    def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4) -> Iterator[tuple[str, Any, int]]:
+    def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4,
+               places: Optional[Sequence[Optional[int]]] = None,
+               ran: Optional[list[int]] = None) -> Iterator[tuple[str, Any, int]]:
         """The host's `task` ("decide_chunk", "score_piece", "keep_piece", "decide_kept", "held") on
-        every chunk, chunk k in worker `worker_of(k)` (worker 0: this process, which runs its chunks
-        while the others run theirs): (kind, payload, n) per chunk, in chunk order, each as soon as
-        it and every chunk before it are done (at most `ahead` chunks per spawned worker are
-        waiting at any time, so memory does not grow with the run). A chunk is taken from `chunks`
-        only when it is sent to a worker, or run here. This process never waits while it has a
-        chunk of its own among those sent: it runs it before its turn. And once every chunk is
-        sent, a chunk of this process's that can move (`_MOVABLE`) goes to a spawned worker that
-        has finished its own."""
+        every chunk, chunk k in worker `places[k]` (by default `worker_of(k)`; worker 0: this
+        process, which runs its chunks while the others run theirs): (kind, payload, n) per chunk,
+        in chunk order, each as soon as it and every chunk before it are done (at most `ahead`
+        chunks per worker are waiting at any time, so memory does not grow with the run). A chunk
+        placed None goes to whichever worker is free first: a spawned worker with fewer than two
+        chunks waiting, or this process when it would otherwise wait. A chunk is taken from
+        `chunks` only when it is sent to a worker, or run here. This process never waits while it
+        has a chunk of its own among those sent: it runs it before its turn. And a chunk of this
+        process's that can move (`_MOVABLE`) goes to a spawned worker that has little left to do.
+        `ran[k]`, when given, is set to the worker that ran chunk k."""
         run = getattr(self.host, task)
+        ran = [0] * len(chunks) if ran is None else ran
         if not self._pools or len(chunks) <= 1:
-            for chunk in chunks:
+            for k, chunk in enumerate(chunks):
+                ran[k] = 0
                 yield run(chunk)
             return
         from concurrent.futures.process import BrokenProcessPool
 
         ahead *= self.workers
-        hand_over, given_task = _MOVABLE.get(task, (None, None))
-        sent: dict[int, tuple[int, Any]] = {}  # chunk number -> (spawned worker, future) of the chunks sent
+        places = [self.worker_of(k) for k in range(len(chunks))] if places is None else places
+        hand_over, given_task, below = _MOVABLE.get(task, (None, None, 0))
+        sent: dict[int, Any] = {}  # chunk number -> future of the chunks sent to a spawned worker (`ran`)
         early: dict[int, Any] = {}  # what this process's chunks gave when run before their turn
-        submitted = mine = 0  # chunks sent (or left to this process); where to look for this process's next
+        placed = 0  # chunks before it are sent, or left to this process
 
-        def idle() -> int:
-            """A spawned worker with nothing left to do (0 if none)."""
-            if hand_over is None or submitted < len(chunks):
-                return 0
-            busy = {w for w, future in sent.values() if not future.done()}
-            return next((w for w in range(1, self.workers) if w not in busy), 0)
+        def waiting(worker: int) -> int:
+            return sum(1 for k, future in sent.items() if ran[k] == worker and not future.done())
+
+        def send(k: int, worker: int, name: str, chunk: Any) -> None:
+            ran[k] = worker
+            sent[k] = self._submit(worker, _in_worker, name, k, chunk)
+
+        def place(limit: int) -> None:
+            """Send the chunks before `limit` to their workers, a chunk any worker may run to a
+            spawned worker with fewer than two waiting (none: it waits, for this process or a
+            worker freed later)."""
+            nonlocal placed
+            while placed < min(len(chunks), limit):
+                worker = places[placed]
+                if worker is None:
+                    worker = next((w for w in range(1, self.workers) if waiting(w) < 2), None)
+                    if worker is None:
+                        return
+                ran[placed] = worker
+                if worker:  # worker 0's chunks are this process's
+                    send(placed, worker, task, chunks[placed])
+                placed += 1
 
         def own(k: int) -> None:
-            """This process's chunk k: run here, or handed over to a spawned worker that has
-            finished its own (what this process holds of the chunk goes with it)."""
-            worker = idle()
-            if worker:
-                sent[k] = (worker, self._submit(worker, _in_worker, given_task, k,
-                                                getattr(self.host, hand_over)(chunks[k])))
+            """This process's chunk k: run here, or handed over to a spawned worker with fewer than
+            `below` chunks waiting (what this process holds of the chunk goes with it)."""
+            idle = next((w for w in range(1, self.workers) if waiting(w) < below), 0)
+            if idle:
+                send(k, idle, given_task, getattr(self.host, hand_over)(chunks[k]))
             else:
                 early[k] = run(chunks[k])
 
+        def next_own(after: int) -> Optional[int]:
+            """This process's next chunk after `after` not yet run, or the next chunk any worker may run."""
+            nonlocal placed
+            k = next((k for k in range(after + 1, placed) if not ran[k] and k not in sent and k not in early), None)
+            if k is None and placed < min(len(chunks), after + ahead) and places[placed] is None:
+                k, ran[placed] = placed, 0
+                placed += 1
+            return k
+
         try:
             for i in range(len(chunks)):
-                while submitted < len(chunks) and submitted < i + ahead:
-                    worker = self.worker_of(submitted)
-                    if worker:  # worker 0's chunks are this process's
-                        sent[submitted] = (worker, self._submit(worker, _in_worker, task, submitted,
-                                                                chunks[submitted]))
-                    submitted += 1
-                mine = max(mine, i + 1)
+                place(i + ahead)
+                if placed == i:  # a chunk no spawned worker was free for
+                    ran[i], placed = 0, i + 1
                 if i not in sent and i not in early:
                     own(i)
                 if i in early:
                     yield early.pop(i)
                     continue
-                _worker, future = sent.pop(i)
-                while not future.done():  # rather than wait for it, do this process's next chunks (of those sent so far)
-                    while mine < submitted and (self.worker_of(mine) or mine in early or mine in sent):
-                        mine += 1
-                    if mine == submitted:
+                future = sent[i]  # counted as waiting in its worker until it is done
+                while not future.done():  # rather than wait for it, do this process's next chunks
+                    k = next_own(i)  # before the spawned workers are sent more: each has one waiting
+                    if k is None:
                         break
-                    own(mine)
-                    mine += 1
+                    own(k)
+                    place(i + ahead)
                 _j, kind, payload, n = future.result()
+                del sent[i]
                 yield kind, payload, n
         except BrokenProcessPool:
             raise _stopped() from None
@@ -430,7 +496,9 @@ class Workers:
         warnings: list[tuple[str, tuple[Problem, ...]]] = []
         cites: list[tuple[str, tuple[Path, ...]]] = []
         tick = _ticker(progress, "evidence", len(pieces))
-        for kind, (read, checked, cited), n in self.stream("keep_piece", list(enumerate(pieces))):
+        self._where = [0] * len(pieces)
+        for kind, (read, checked, cited), n in self.stream("keep_piece", list(enumerate(pieces)),
+                                                           places=[None] * len(pieces), ran=self._where):
             problems += read.problems
             for unit, at, _source in read.firsts:
                 if unit in firsts:
@@ -454,13 +522,14 @@ class Workers:
 
     def decided_kept(self, given: Callable[[Sequence[str]], tuple],
                      progress: Optional[Progress] = None) -> Iterator[Any]:
-        """`decided` of the records `read_evidence` kept, each piece in the worker that read it,
-        sent with `given(its unit ids)`: (survey values by unit id, not-applicable marks by unit
-        id, what `finish` is handed besides the results)."""
+        """`decided` of the records `read_evidence` kept, each piece in the worker that read it
+        (or one this process hands its records to), sent with `given(its unit ids)`: (survey values
+        by unit id, not-applicable marks by unit id, what `finish` is handed besides the results)."""
         tasks = [(number, *given(units)) for number, units in enumerate(self._kept)]
         total = sum(len(units) for units in self._kept)
         self._decided, self._kept = self._kept, []
-        return self._gathered(self.stream("decide_kept", tasks), total, progress)
+        read_in, self._where = self._where, list(self._where)
+        return self._gathered(self.stream("decide_kept", tasks, places=read_in, ran=self._where), total, progress)
 
     def everywhere(self, context: Any) -> None:
         """Hand `context` to every worker, this process included, for the `held` tasks sent after
@@ -480,7 +549,7 @@ class Workers:
         (`Host.held`), for every piece `decided_kept` decided: what each gave, in piece order."""
         tasks = [(number, func, given(units)) for number, units in enumerate(self._decided)]
         self._decided = []
-        for _kind, payload, _n in self.stream("held", tasks):
+        for _kind, payload, _n in self.stream("held", tasks, places=self._where, ran=list(self._where)):
             yield payload
 
     def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> Iterator[Any]:

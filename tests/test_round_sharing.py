@@ -1,0 +1,125 @@
+"""How a round's work is shared at run time: a piece is read by whichever process is free, the
+process that read it keeps it, the main process hands its kept records to a worker about to run
+out of work, and the workers end beside the bundle's writing. None of it changes what is written."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from engine import load_criteria
+from engine.round import run as run_module
+from engine.round.bundle import round_bundle, write_round
+from engine.round.output import round_files
+from engine.round.pool import Host, Workers
+from engine.round.run import round_held, run_round
+from engine.storage.bundle import read_bundle
+from rules import get_evaluator
+
+DATA = Path(__file__).parent / "data" / "round"
+ROLES = dict(survey_paths=[DATA / "survey"], appraisal_paths=[DATA / "appraisal"],
+             previous_path=DATA / "previous" / "round-2022.json")
+
+
+@pytest.fixture
+def small_pieces(monkeypatch):
+    """Five pieces (the CSV's two units one by one, the YAML files two by two)."""
+    monkeypatch.setattr(run_module, "UNITS_PER_PIECE", 1)
+    monkeypatch.setattr(run_module, "FILES_PER_PIECE", 2)
+
+
+def _folder(path: Path) -> dict[str, bytes]:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+def test_a_piece_is_kept_by_the_process_that_read_it(small_pieces):
+    """Read on demand: the spawned worker is sent the first two pieces (it has none to run yet),
+    this process reads the next while it waits; each process keeps exactly the pieces `_where`
+    says it read, and the evidence is that of one worker."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    with Workers(cs, get_evaluator, "reference", 1) as alone:
+        whole = alone.read_evidence([DATA / "evidence"], 1, 2)
+    with Workers(cs, get_evaluator, "reference", 2) as pool:
+        shared = pool.read_evidence([DATA / "evidence"], 1, 2)
+        assert len(pool._where) == 5 and pool._where[:3] == [1, 1, 0]
+        assert sorted(pool.host._kept) == [k for k, w in enumerate(pool._where) if w == 0]
+    inside = str(DATA)  # (a process's first read of a schema file is recorded too: not an input)
+    assert shared == whole and pool.cited == alone.cited
+    assert {r for r in pool.reads if r.startswith(inside)} == {r for r in alone.reads if r.startswith(inside)}
+
+
+def test_the_main_process_hands_its_kept_records_to_a_worker_about_to_run_out(tmp_path, small_pieces, monkeypatch):
+    """When this process is slow to decide (here: half a second a piece), the spawned worker is
+    handed the records this process read, decides them and writes their unit files; the folder
+    and the bundle are those of the round held whole in one process."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    whole = run_round(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", **ROLES)
+    files = round_files(whole)
+    bundle = round_bundle(DATA / "criteria.yaml", [DATA / "evidence"], whole, files, **ROLES)
+
+    decide_kept, decided_kept = Host.decide_kept, Workers.decided_kept
+    read_in: list[int] = []
+
+    def slow_here(self, task):  # the spawned worker imports Host afresh: only this process is slow
+        time.sleep(0.5)
+        return decide_kept(self, task)
+
+    def recorded(self, *args, **kwargs):
+        read_in.extend(self._where)
+        return decided_kept(self, *args, **kwargs)
+
+    monkeypatch.setattr(Host, "decide_kept", slow_here)
+    monkeypatch.setattr(Workers, "decided_kept", recorded)
+    with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=2,
+                    **ROLES) as (result, pool):
+        decided_in = list(pool._where)
+        assert pool.host._kept == {}
+        assert sorted(pool.host._held) == [k for k, w in enumerate(decided_in) if w == 0]
+        _written, digest = write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
+                                       tmp_path / "out" / "bundle.cchc", **ROLES)
+    moved = [k for k in range(5) if read_in[k] == 0 and decided_in[k] != 0]
+    assert moved, (read_in, decided_in)
+    assert [u.unit_id for u in result.units] == [u.unit_id for u in whole.units]
+    got = _folder(tmp_path / "out")
+    assert {k: v for k, v in got.items() if k not in ("bundle.cchc", ".cchc-out.json")} == files
+    assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest
+
+
+def _worker_processes(pool: Workers) -> list:
+    list(pool.stream("keep_piece", [(0, p) for p in pool._pieces]))  # type: ignore[attr-defined]
+    return [p for ex in pool._pools for p in ex._processes.values()]
+
+
+def _pool_with_pieces(workers: int = 2) -> Workers:
+    from engine.inputs.evidence import evidence_pieces, found_evidence_files
+    from engine.inputs.tables import ProblemSink
+
+    cs = load_criteria(DATA / "criteria.yaml")
+    pool = Workers(cs, get_evaluator, "reference", workers)
+    pool._pieces = evidence_pieces(found_evidence_files([DATA / "evidence"]), 1, 2, ProblemSink())  # type: ignore[attr-defined]
+    return pool
+
+
+def test_released_workers_end_and_are_awaited_when_the_block_ends():
+    """`release` lets the spawned worker end while this process goes on (no task can be sent
+    after); the block's end waits for it: no process is left."""
+    with _pool_with_pieces() as pool:
+        processes = _worker_processes(pool)
+        assert processes and all(p.is_alive() for p in processes)
+        pool.release()
+        assert pool._pools == []
+        assert list(pool.stream("keep_piece", [(0, pool._pieces[0])]))  # type: ignore[attr-defined]  # here now
+    assert all(not p.is_alive() and p.exitcode == 0 for p in processes)
+
+
+def test_released_workers_of_a_failing_run_are_ended_too():
+    """A run that fails after releasing its workers still leaves no process behind."""
+    with pytest.raises(RuntimeError):
+        with _pool_with_pieces() as pool:
+            processes = _worker_processes(pool)
+            pool.release()
+            raise RuntimeError("failed while writing the bundle")
+    assert all(not p.is_alive() for p in processes)
+    assert os.getpid() not in [p.pid for p in processes]
