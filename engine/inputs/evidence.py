@@ -150,28 +150,31 @@ def _table_units(path: Path, name: str, header: list[str], rows: Iterable[tuple[
         if unit is None or unit_id != unit.unit_id or period != unit.period:
             unit = units.get((unit_id, period))
             if unit is None:
-                unit = units[(unit_id, period)] = RawUnit(unit_id, unit_name, unit_type, period, locate(rowno, "unit_id"), name,
-                                                          folder, period_location=locate(rowno, "period"))
+                unit = units[(unit_id, period)] = RawUnit(unit_id, unit_name, unit_type, period,
+                                                          locate(rowno, "unit_id"), name, folder,
+                                                          period_location=locate(rowno, "period"))
         if unit.unit_name != unit_name or unit.unit_type != unit_type:
             sink.add(locate(rowno, "unit_name"), _("unit {unit} is named or typed differently than on "
-                                        "{at}").format(unit=unit.unit_id, at=unit.location))
+                                                   "{at}").format(unit=unit.unit_id, at=unit.location))
         if na:
             if metric:
-                sink.add(locate(rowno, "not_applicable"), _("a row gives either a metric or a not_applicable item, not both"))
+                sink.add(locate(rowno, "not_applicable"),
+                         _("a row gives either a metric or a not_applicable item, not both"))
             elif na in unit.not_applicable:
-                sink.add(locate(rowno, "not_applicable"), _("item {code} is declared not applicable twice").format(code=na))
+                sink.add(locate(rowno, "not_applicable"),
+                         _("item {code} is declared not applicable twice").format(code=na))
             else:
                 unit.not_applicable[na] = (reason, locate(rowno, "not_applicable"))
             continue
         if not metric:
             sink.add(locate(rowno, "metric"), _("metric is empty (or give not_applicable)"))
             continue
-        if document:  # the citation of an earlier row written alike (`cited` finds nothing wrong in it)
-            citation = citations.get((document, when, issuer, file))
-            if citation is None:
-                citation = citations[(document, when, issuer, file)] = cited(document, when, issuer, file, lambda col: locate(rowno, col), sink)
-        else:
+        # the citation of an earlier row written alike (`cited` finds nothing wrong in it)
+        citation = citations.get((document, when, issuer, file)) if document else None
+        if citation is None:
             citation = cited(document, when, issuer, file, lambda col: locate(rowno, col), sink)
+            if document:
+                citations[(document, when, issuer, file)] = citation
         existing = unit.metrics.get(metric)
         if option:
             raw = existing or RawValue(location=locate(rowno, "metric"), citation=citation)

@@ -209,7 +209,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                     spans.extend((spool.seek(0, io.SEEK_END), len(kept)))
                     spool.write(kept)
                     decisions += line.decisions
-            if deciding and (problems or refused or unwritten is not None):  # the run fails: the tasks not yet sent only read
+            if deciding and (problems or refused or unwritten is not None):  # the run fails: the rest are only read
                 deciding = False
                 for rest in tasks[i + 1:]:
                     rest[1] = False

@@ -139,8 +139,8 @@ def _tarinfo(name: str, size: int) -> tarfile.TarInfo:
 
 
 # tarfile's header of a member with an empty name and size 0, its checksum blanked (eight spaces)
-_SHORT_HEADER = bytes(_tarinfo("", 0).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")[:148]) + b" " * 8 + \
-    _tarinfo("", 0).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")[156:]
+_EMPTY_HEADER = _tarinfo("", 0).tobuf(tarfile.USTAR_FORMAT, "utf-8", "strict")
+_SHORT_HEADER = _EMPTY_HEADER[:148] + b" " * 8 + _EMPTY_HEADER[156:]
 
 
 @functools.lru_cache(maxsize=4096)  # a bundle read again (verify, replay, show) builds the same headers
