@@ -3,8 +3,8 @@
 # same time, the workspace tests again on PostgreSQL, but for those in a browser (a throwaway server
 # started and stopped by scripts/pg.sh) in one more process, which works while the first run's workers
 # wait (on subprocesses, servers, the browser) and spares the time of a second start-up and a second
-# last file. The second
-# run's output is shown when both have ended; the exit status is the first failure's.
+# last file. The second run's output is shown when both have ended; the exit status is the first
+# failure's.
 #   bash scripts/run_tests.sh [BIN]     BIN: the virtualenv's bin folder (default .venv/bin)
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
