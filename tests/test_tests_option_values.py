@@ -3,6 +3,7 @@ own conversion gives: the same values, the same errors, the same messages and ex
 command that needs no other conversion starts without importing pydantic."""
 from __future__ import annotations
 
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,14 @@ from conftest import DATA
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@functools.cache
 def _param(annotation, option: bool = True):
-    """A typer parameter of `annotation` as cli.py declares them (an option, or an argument)."""
+    """A typer parameter of `annotation` as cli.py declares them (an option, or an argument); made
+    once (the test of typer's own path checks changes what it checks on one made apart)."""
+    return _new_param(annotation, option)
+
+
+def _new_param(annotation, option: bool = True):
     import typer
     from typer.main import get_command
 
@@ -85,7 +92,7 @@ def test_typer_checks_and_messages_of_a_path_are_kept(tmp_path):
     from typer._click import Context
     from typer._click.exceptions import BadParameter
 
-    param = _param(Path)
+    param = _new_param(Path)
     param.type_descriptor.parameter_info.exists = True
     param.type_descriptor.parameter_info.dir_okay = False
     for value, expected in ((tmp_path / "missing", "does not exist"), (tmp_path, "is a directory")):
