@@ -29,7 +29,7 @@ demo: install
 test: install
 	@bash scripts/ensure_browser.sh
 	@bash scripts/ensure_pdf.sh
-	@# all tests on two workers, and the workspace tests again on PostgreSQL alongside them
+	@# all tests on two workers, and the workspace tests again on PostgreSQL alongside them (but the browser tests)
 	bash scripts/run_tests.sh $(BIN)
 
 bench: install

@@ -18,12 +18,14 @@ import typer  # noqa: E402
 
 from commands import audit, reports, round as annual, scoring, workspace  # noqa: E402
 from commands import options as opt  # noqa: E402
+from commands.option_values import PlainValuesGroup  # noqa: E402
 from commands.console import Differs, err, say  # noqa: E402
 from engine.audit.archive import NotReproducedError  # noqa: E402
 from engine.core.errors import CchcError, EngineError, IncompleteEvaluationError, InputError  # noqa: E402
 
 app = typer.Typer(help=_("Score the Public Administration Reform index (Chỉ số CCHC, PAR Index) from evidence."),
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  cls=PlainValuesGroup)
 
 # Exit codes, in one place: 0 ok; 1 a replay differs (or `archive add` refuses a bundle whose
 # replay differs); 2 bad input (or a damaged bundle); 3 the engine could not decide every item;
@@ -130,7 +132,8 @@ def keygen(key: opt.Key, force: opt.Force = False) -> None:
     audit.keygen(key, force)
 
 
-archive_app = typer.Typer(help=_("Keep bundles by year and unit in an SQLite archive."), no_args_is_help=True)
+archive_app = typer.Typer(help=_("Keep bundles by year and unit in an SQLite archive."), no_args_is_help=True,
+                          cls=PlainValuesGroup)
 app.add_typer(archive_app, name="archive")
 
 
@@ -201,7 +204,8 @@ def template(criteria: opt.WorkbookFor, out_file: opt.Workbook, unit: opt.Unit =
 
 
 report_app = typer.Typer(help=_("Reports: a unit's self-assessment form (bảng tự đánh giá, chấm điểm) and the "
-                                "province summary (HTML, Markdown, Excel, Word, PDF)."), no_args_is_help=True)
+                                "province summary (HTML, Markdown, Excel, Word, PDF)."), no_args_is_help=True,
+                         cls=PlainValuesGroup)
 app.add_typer(report_app, name="report")
 
 
@@ -231,7 +235,8 @@ def serve(data: opt.WorkspaceData = Path("cchc-data"), host: opt.Host = "127.0.0
     workspace.serve(data, host, port, demo, threads, processes)
 
 
-audit_app = typer.Typer(help=_("The workspace's audit log (every action, hash-chained)."), no_args_is_help=True)
+audit_app = typer.Typer(help=_("The workspace's audit log (every action, hash-chained)."), no_args_is_help=True,
+                        cls=PlainValuesGroup)
 app.add_typer(audit_app, name="audit")
 
 

@@ -133,9 +133,11 @@ def test_a_thousand_units_every_decision_accounted_for(tmp_path, small_set, cchc
 
 
 def test_twenty_thousand_units_every_decision_accounted_for(tmp_path, small_set, cchc):
-    """More than one durable_rules batch could ever hold (16,000 events lost actions silently)."""
+    """More than one durable_rules batch could ever hold (16,000 events lost actions silently), all in
+    one process (one worker: each of two would see half; and two cost more CPU than one)."""
     expect = write_units(tmp_path / "units.csv", 20000)
-    result = cchc("score", small_set, tmp_path / "units.csv", "--out", tmp_path / "out", "--rows", "3")
+    result = cchc("score", small_set, tmp_path / "units.csv", "--out", tmp_path / "out", "--rows", "3",
+                  "--workers", "1")
     assert result.exit_code == 0, result.stderr
     assert f"20000 unit(s), {20000 * ITEMS} decisions (durable engine)" in result.stdout
     _account(tmp_path / "out", 20000, expect)

@@ -1,7 +1,8 @@
 """A small round for the workspace tests: two criteria sets, three units, one account per role.
 
 The database is the one Django's settings name: SQLite in a throwaway folder, or PostgreSQL when
-DATABASE_URL is set (`make test` runs these tests on both)."""
+DATABASE_URL is set (`make test` runs these tests on both, the browser tests on SQLite only:
+scripts/run_tests.sh says why)."""
 from __future__ import annotations
 
 import functools
