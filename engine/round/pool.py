@@ -75,10 +75,12 @@ class Host:
         read: a `PieceRead`, what `decide_chunk` gave or None), units read), kind "read" when
         nothing was decided."""
         piece, deciding = task
-        read, records = self._read(piece)
-        if read.problems or not deciding:
-            return "read", (read, None), len(read.firsts)
-        kind, payload, _n = self.decide_chunk(records)
+        with fewer_collections():  # the records walked by no collection: the one on leaving comes once they are gone
+            read, records = self._read(piece)
+            if read.problems or not deciding:
+                return "read", (read, None), len(read.firsts)
+            kind, payload, _n = self.decide_chunk(records)
+            del records
         return kind, (read, payload), len(read.firsts)
 
     def keep_piece(self, task: tuple[int, EvidencePiece]) -> tuple[str, Any, int]:
