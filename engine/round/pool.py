@@ -327,21 +327,25 @@ class Workers:
         self._ahead = list(ahead)
 
     def __enter__(self) -> "Workers":
-        ahead, self._ahead = self._ahead, []
+        ahead, self._ahead = self._ahead[:self.workers - 1], self._ahead[self.workers - 1:]
+        for pool in self._ahead:  # more started ahead than asked for
+            _end_now(pool)
+        self._ahead = []
         if self.workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            adopted = ahead[:self.workers - 1]
-            self._pools = adopted + [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                                         initializer=_start_worker, initargs=(os.getpid(), self.host))
-                                     for _ in range(self.workers - 1 - len(adopted))]
-            for worker, pool in enumerate(adopted, start=1):
-                self._started.add(worker)
-                pool.submit(_set_host, self.host)
-                pool.submit(_ready)  # its process is running: its evaluator is built beside this one's work
-        for pool in ahead[self.workers - 1:]:  # more started than asked for
-            _end_now(pool)
+            self._pools = ahead + [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                       initializer=_start_worker, initargs=(os.getpid(), self.host))
+                                   for _ in range(self.workers - 1 - len(ahead))]
+        self._started.update(range(1, len(ahead) + 1))
+        try:
+            for worker in range(1, len(ahead) + 1):  # running already: each its evaluator beside this one's work
+                self._submit(worker, _set_host, self.host)
+                self._submit(worker, _ready)
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, None)
+            raise
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -401,13 +405,19 @@ class Workers:
 
     def _submit(self, worker: int, func: Callable[..., Any], *args: Any) -> Any:
         """`func(*args)` in spawned worker `worker` (1 to N - 1): its future. The worker's process
-        is started by the first task sent to it, without this program's main module (`_no_main`)."""
+        is started by the first task sent to it, without this program's main module (`_no_main`).
+        One that has stopped (or failed to start) raises `_stopped()`."""
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = self._pools[worker - 1]
-        if worker in self._started:
-            return pool.submit(func, *args)
-        self._started.add(worker)
-        with _no_main(self.host):
-            return pool.submit(func, *args)
+        try:
+            if worker in self._started:
+                return pool.submit(func, *args)
+            self._started.add(worker)
+            with _no_main(self.host):
+                return pool.submit(func, *args)
+        except BrokenProcessPool:
+            raise _stopped() from None
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4,
                places: Optional[Sequence[Optional[int]]] = None,
