@@ -9,8 +9,12 @@ import os
 import sys
 from pathlib import Path
 
-from commands.language import install_for_libraries
-from engine.core.i18n import _, ngettext
+from commands import early
+
+early.start(sys.argv)  # a round's workers: their start-up beside the rest of this one's
+
+from commands.language import install_for_libraries  # noqa: E402
+from engine.core.i18n import _, ngettext  # noqa: E402
 
 install_for_libraries()  # before typer and click look up their own texts (help, usage errors)
 

@@ -12,6 +12,7 @@ from engine.core.errors import CchcError
 from engine.core.i18n import _
 from engine.core.numbers import num
 
+from . import early
 from .console import err, out, say, warn
 from .scoring import bundle_line
 
@@ -28,13 +29,14 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
     from engine.round.run import round_held, round_workers
     from rules import get_evaluator
 
-    get_evaluator(engine)  # an unknown engine is reported before any work
-    max_cited = max_cited_size(max_cited_mb)
     with contextlib.ExitStack() as stack:  # the workers and last year's results (from the archive), kept until the end
-        # made first, their start-up beside the reading of the criteria set; they stay until the output
-        # is written: each unit's file is finished where it was decided
+        # made first (adopting those started ahead, which end with them if the run stops), their start-up
+        # beside the reading of the criteria set; they stay until the output is written: each unit's
+        # file is finished where it was decided
         pool = stack.enter_context(round_workers(evidence, factory=get_evaluator, engine=engine,
-                                                 workers=workers or default_workers()))
+                                                 workers=workers or default_workers(), ahead=early.taken()))
+        get_evaluator(engine)  # an unknown engine is reported before the round reads anything
+        max_cited = max_cited_size(max_cited_mb)
         cs = load_criteria(criteria)
         survey_items = _survey_items(cs, survey, no_survey)
         previous = _previous(stack, archive, previous_year, previous, cs)

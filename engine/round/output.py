@@ -1,11 +1,12 @@
 """The round's JSON output: round.json (ranking, counts, warnings) and one unit file per unit."""
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Optional
+from typing import Iterator, Mapping, Optional, Sequence
 
 from ..core.model import CriteriaSet
 from ..storage.outdir import Staging, check_names
 from ..evaluation.ranking import ROUND_FORMAT, Ranking, Standing, ranking_json, standing_json
+from ..storage.bundle import Placed
 from ..storage.results import encode
 from .pool import Workers
 from .run import RoundResult
@@ -73,18 +74,22 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
 
 
 def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
-                      names: Mapping[str, str]) -> Iterator[tuple[str, bytes]]:
+                      names: Mapping[str, str]) -> Iterator[tuple[str, bytes | Placed]]:
     """`round_files` of a round whose unit files are held by its workers (engine.round.run.round_held),
     written into `staged`: each unit file by the worker that holds it, round.json here. Yields
-    each file's name and its bytes as the bundle holds them (`names`: engine.storage.bundle.localizer)."""
+    each file's name and its bytes as the bundle holds them (`names`: engine.storage.bundle.localizer),
+    or, for a unit file, where the worker that wrote it put those bytes (a scratch file per piece)."""
     parts, made = _unit_standings(result)
     target = FileTarget(names)
     pool.everywhere(target)
+
+    def given(units: Sequence[str]) -> tuple:
+        return {u: (str(staged.claim(f"units/{u}.json")), parts[u]) for u in units}, str(staged.scratch_path())
+
     try:
-        for piece in pool.finish_held(write_held, lambda units: ({u: (str(staged.claim(f"units/{u}.json")), parts[u])
-                                                                 for u in units},)):
-            for unit, data in piece:
-                yield f"units/{unit}.json", data
+        for piece in pool.finish_held(write_held, given):
+            for unit, placed in piece:
+                yield f"units/{unit}.json", placed
     except OSError as exc:
         raise staged.failed(exc) from None
     pool.release()  # every unit file is written: the workers end beside round.json and the bundle

@@ -213,14 +213,19 @@ def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
 # unit file, only once it has finished its own.
 _MOVABLE = {"decide_kept": ("hand_over_kept", "decide_given", 2), "held": ("hand_over_held", "held_given", 1)}
 
-# A worker process's own host, set once when the process starts; the process that runs the pool
-# never sets it (its host belongs to its `Workers`).
-_PROCESS_HOST: list[Host] = []
+# A worker process's own host, set once when the process starts (or, for one started before its
+# pool was made, when the pool adopts it: `_set_host`); the process that runs the pool never sets
+# it (its host belongs to its `Workers`).
+_PROCESS_HOST: list[Optional[Host]] = []
 
 
-def _start_worker(parent: int, host: Host) -> None:
+def _start_worker(parent: int, host: Optional[Host]) -> None:
     _end_with_parent(parent)
     _PROCESS_HOST.append(host)
+
+
+def _set_host(host: Host) -> None:
+    _PROCESS_HOST[0] = host
 
 
 def _ready() -> None:
@@ -288,17 +293,25 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+def _end_now(pool: Any) -> None:
+    """End a worker's executor without awaiting what it runs."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(cancel_futures=True)
+
+
 class Workers:
     """Where evidence is read and units are decided: task number k runs in worker `worker_of(k)`,
     or where `stream` is told (a round's pieces: read where a worker is free, then decided and
     written where they were read, unless handed over: `_where`). Worker 0 is this process; with
     workers > 1 the others are spawned processes (started only as tasks need them, or by
-    `start`). Results come back in task order, so nothing depends on the number of workers, on
-    which worker runs a task or on which task finishes first."""
+    `start`, or before this pool was made: `ahead`). Results come back in task order, so nothing
+    depends on the number of workers, on which worker runs a task or on which task finishes first."""
 
     def __init__(self, criteria: Optional[CriteriaSet], factory: EvaluatorFactory, engine: str, workers: int = 1, *,
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None,
-                 hold: Optional[Callable[[Any], tuple[Any, Any]]] = None, share: tuple[int, int] = (3, 4)):
+                 hold: Optional[Callable[[Any], tuple[Any, Any]]] = None, share: tuple[int, int] = (3, 4),
+                 ahead: Sequence[Any] = ()):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self.share = share  # (a, b): this process runs a tasks for every b of a spawned worker (`worker_of`)
         self.host = Host(criteria, factory, engine, finish, hold)
@@ -311,15 +324,30 @@ class Workers:
         self._decided: list[tuple[str, ...]] = []  # …and once `decided_kept` has sent them to be decided
         self._where: list[int] = []  # the worker that keeps (then holds) what it read of each piece
         self._ending: list[tuple[Any, list[Any]]] = []  # of `release`d workers: each pool's thread, its processes
+        # spawned workers started before this pool was made, whose host is not set yet: executors of
+        # one process each (commands/early.py), adopted as workers 1, 2, …; those not needed are ended
+        self._ahead = list(ahead)
 
     def __enter__(self) -> "Workers":
+        ahead, self._ahead = self._ahead[:self.workers - 1], self._ahead[self.workers - 1:]
+        for pool in self._ahead:  # more started ahead than asked for
+            _end_now(pool)
+        self._ahead = []
         if self.workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            self._pools = [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                               initializer=_start_worker, initargs=(os.getpid(), self.host))
-                           for _ in range(self.workers - 1)]
+            self._pools = ahead + [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                       initializer=_start_worker, initargs=(os.getpid(), self.host))
+                                   for _ in range(self.workers - 1 - len(ahead))]
+        self._started.update(range(1, len(ahead) + 1))
+        try:
+            for worker in range(1, len(ahead) + 1):  # running already: each its evaluator beside this one's work
+                self._submit(worker, _set_host, self.host)
+                self._submit(worker, _ready)
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, None)
+            raise
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -328,9 +356,9 @@ class Workers:
         self.host.set_context(None)
         for pool in self._pools:
             if exc_type is not None:  # interrupted or failed: the workers' running tasks are not awaited
-                for process in list((getattr(pool, "_processes", None) or {}).values()):
-                    process.terminate()
-            pool.shutdown(cancel_futures=True)
+                _end_now(pool)
+            else:
+                pool.shutdown(cancel_futures=True)
         self._pools = []
         ending, self._ending = self._ending, []
         for thread, processes in ending:
@@ -379,13 +407,19 @@ class Workers:
 
     def _submit(self, worker: int, func: Callable[..., Any], *args: Any) -> Any:
         """`func(*args)` in spawned worker `worker` (1 to N - 1): its future. The worker's process
-        is started by the first task sent to it, without this program's main module (`_no_main`)."""
+        is started by the first task sent to it, without this program's main module (`_no_main`).
+        One that has stopped (or failed to start) raises `_stopped()`."""
+        from concurrent.futures.process import BrokenProcessPool
+
         pool = self._pools[worker - 1]
-        if worker in self._started:
-            return pool.submit(func, *args)
-        self._started.add(worker)
-        with _no_main(self.host):
-            return pool.submit(func, *args)
+        try:
+            if worker in self._started:
+                return pool.submit(func, *args)
+            self._started.add(worker)
+            with _no_main(self.host):
+                return pool.submit(func, *args)
+        except BrokenProcessPool:
+            raise _stopped() from None
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4,
                places: Optional[Sequence[Optional[int]]] = None,

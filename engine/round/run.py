@@ -10,7 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..evaluation.appraisal import AppraisalSet, load_appraisal, valid_appraisal
 from ..core.errors import CchcError, InputError, Problem
@@ -77,10 +77,11 @@ def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
 
 @contextmanager
 def round_workers(evidence_paths: Iterable[Path | str], *, factory: EvaluatorFactory, engine: str = "durable",
-                  workers: int = 1) -> Iterator[Workers]:
+                  workers: int = 1, ahead: Sequence[Any] = ()) -> Iterator[Workers]:
     """The workers of a round made before its criteria set is read (`round_held`'s `pool`): when
-    the evidence is large, started at once, so that their start-up runs beside that reading."""
-    with Workers(None, factory, engine, workers, finish=decided_units, hold=held_files) as pool:
+    the evidence is large, started at once, so that their start-up runs beside that reading.
+    `ahead`: workers started before (engine.round.pool.Workers), adopted."""
+    with Workers(None, factory, engine, workers, finish=decided_units, hold=held_files, ahead=ahead) as pool:
         try:
             files = found_evidence_files(evidence_paths)
         except CchcError:  # reported when the evidence is read, after any problem of the criteria set

@@ -8,6 +8,7 @@ or on its own, so the file is the one `encode` gives for the whole document.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Mapping, Optional, Sequence
@@ -17,6 +18,7 @@ from ..core.model import CriteriaSet, UnitResult
 from ..core.numbers import display, exact_text
 from ..evaluation.appraisal import AppraisalEntry, AppraisalSet, AppraisedUnit, apply_appraisal
 from ..inputs.survey_data import SurveySet
+from ..storage.bundle import Placed
 from ..storage.results import display_json as _d, encode, exact_json as _x, rollup_json, unit_json
 
 # Where a unit's standing goes in its encoded file: a string no input can make collide unseen (a
@@ -138,15 +140,19 @@ class FileTarget:
         return unknown_paths(data, self.anchors, self.names, self._listed)
 
 
-def write_held(units: list[RoundUnit], target: FileTarget,
-               places: Mapping[str, tuple[str, dict]]) -> list[tuple[str, bytes]]:
+def write_held(units: list[RoundUnit], target: FileTarget, places: Mapping[str, tuple[str, dict]],
+               spool: str) -> list[tuple[str, Placed]]:
     """Finish the held files of a piece's units in the worker that holds them: each written at its
-    place with its standing (`places`: unit id -> (path, standing)); (unit id, the file as the
-    bundle holds it) for each."""
+    place with its standing (`places`: unit id -> (path, standing)), and its copy as the bundle
+    holds it into `spool`, a scratch file of the run (engine.storage.outdir.Staging.scratch_path),
+    hashed here: (unit id, where its copy is) for each. Only that crosses processes, not the bytes."""
     out = []
-    for u in units:
-        path, standing = places[u.unit_id]
-        out.append((u.unit_id, target.write(path, u.file(standing))))
+    with open(spool, "wb") as fh:
+        for u in units:
+            path, standing = places[u.unit_id]
+            copy = target.write(path, u.file(standing))
+            out.append((u.unit_id, Placed(spool, fh.tell(), len(copy), hashlib.sha256(copy).digest())))
+            fh.write(copy)
     return out
 
 

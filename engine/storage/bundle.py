@@ -423,10 +423,22 @@ def manifest_lines(manifest: Mapping[str, Any], parts: Iterable[tuple[str, str, 
     yield tail
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A part another process wrote into a scratch file of the run (`BundleWriter.add_placed`):
+    the file, where the part begins in it, its size and its raw sha256."""
+
+    path: str
+    offset: int
+    size: int
+    sha256: bytes
+
+
 class BundleWriter:
     """A bundle built part by part, never whole in memory: each part is copied into `spool` (a
     scratch file, or a BytesIO for a bundle built in memory) as it comes and hashed on the way,
-    and only its place, size and sha256 are kept. `write` then streams the archive in one pass:
+    or left where another process wrote it (`add_placed`), and only its place, size and sha256
+    are kept. `write` then streams the archive in one pass:
     the manifest (the sha256 and size of every part, the fingerprint of the signing key or null),
     the seal (the manifest's hash), the signature (with a key) of the manifest, then the parts in
     the order of their UTF-8 names, copied from the spool."""
@@ -440,6 +452,8 @@ class BundleWriter:
         self._parts: dict[str, int] = {}
         self._places = array("q")  # offset, size of each part
         self._digests = bytearray()  # 32 bytes each
+        self._in = array("I")  # the file that holds each part: 0 the spool, k `_placed_in[k - 1]` (`add_placed`)
+        self._placed_in: dict[str, int] = {}
 
     def _start(self, name: str) -> int:
         check_name(name)
@@ -464,10 +478,17 @@ class BundleWriter:
             size += len(piece)
         self._keep(name, offset, size, h.digest())
 
-    def _keep(self, name: str, offset: int, size: int, digest: bytes) -> None:
+    def add_placed(self, name: str, part: Placed) -> None:
+        """A part another process wrote (and hashed) into a file of its own: copied from there by `write`."""
+        self._start(name)
+        self._keep(name, part.offset, part.size, part.sha256,
+                   self._placed_in.setdefault(part.path, len(self._placed_in) + 1))
+
+    def _keep(self, name: str, offset: int, size: int, digest: bytes, held_in: int = 0) -> None:
         self._parts[name] = len(self._parts)
         self._places.extend((offset, size))
         self._digests += digest
+        self._in.append(held_in)
 
     @property
     def spool(self) -> BinaryIO:
@@ -483,7 +504,8 @@ class BundleWriter:
         self._parts[name] = i  # its number kept; its place and digest, added last, moved there
         self._places[2 * i:2 * i + 2] = self._places[-2:]
         self._digests[32 * i:32 * i + 32] = self._digests[-32:]
-        del self._places[-2:], self._digests[-32:]
+        self._in[i] = self._in[-1]
+        del self._places[-2:], self._digests[-32:], self._in[-1]
 
     def add_file(self, name: str, path: Path | str) -> None:
         """The bytes of the file at `path`, read in blocks."""
@@ -536,19 +558,28 @@ class BundleWriter:
             emit(_header(name, len(data)))
             emit(data)
             emit(bytes(-len(data) % BLOCK))
-        for name in order:
-            i = self._parts[name]
-            offset, size = self._places[2 * i], self._places[2 * i + 1]
-            emit(_header(name, size))
-            self._spool.seek(offset)
-            left = size
-            while left:
-                block = self._spool.read(min(self.COPY, left))
-                if not block:
-                    raise BundleError(name, _("the part changed while the bundle was written"))
-                emit(block)
-                left -= len(block)
-            emit(bytes(-size % BLOCK))
+        with contextlib.ExitStack() as stack:
+            paths, opened = list(self._placed_in), {0: self._spool}
+
+            def held_in(k: int) -> BinaryIO:
+                if k not in opened:
+                    opened[k] = stack.enter_context(open(paths[k - 1], "rb"))
+                return opened[k]
+
+            for name in order:
+                i = self._parts[name]
+                offset, size = self._places[2 * i], self._places[2 * i + 1]
+                emit(_header(name, size))
+                spool = held_in(self._in[i])
+                spool.seek(offset)
+                left = size
+                while left:
+                    block = spool.read(min(self.COPY, left))
+                    if not block:
+                        raise BundleError(name, _("the part changed while the bundle was written"))
+                    emit(block)
+                    left -= len(block)
+                emit(bytes(-size % BLOCK))
         emit(_ZERO * 2)
         return whole.hexdigest()
 
@@ -1138,18 +1169,21 @@ def write_run_bundle(out: BinaryIO, spool: BinaryIO, kind: str, inputs: Mapping[
 
 
 def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
-                   parts: Iterable[tuple[str, bytes | Iterable[bytes]]], engine: str, *,
+                   parts: Iterable[tuple[str, bytes | Placed | Iterable[bytes]]], engine: str, *,
                    about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None,
                    writer: Optional[BundleWriter] = None) -> str:
     """`write_run_bundle` of inputs already laid out, the result files given as the bundle holds
-    them (`parts`: name, bytes with the input paths localized, or those bytes in pieces), taken one
-    at a time, after those `writer` (whose spool is `spool`) holds already."""
+    them (`parts`: name, bytes with the input paths localized, those bytes in pieces, or where
+    another process wrote them: `Placed`), taken one at a time, after those `writer` (whose spool
+    is `spool`) holds already."""
     writer = writer or BundleWriter(spool)
     for name, f in layout.files.items():
         writer.add_file(name, f)
     for name, data in parts:
         if isinstance(data, bytes):
             writer.add(f"results/{name}", data)
+        elif isinstance(data, Placed):
+            writer.add_placed(f"results/{name}", data)
         else:
             writer.add_pieces(f"results/{name}", data)
     return writer.write(layout.meta(kind, engine, about), out, key=key)
@@ -1255,12 +1289,12 @@ def finish_run(staged: Staging, bundle_path: Path, kind: str, inputs: Mapping[st
 
 
 def finish_laid_out(staged: Staging, bundle_path: Path, kind: str, layout: Layout, results: Sequence[str],
-                    parts: Iterable[tuple[str, bytes | Iterable[bytes]]], engine: str, *,
+                    parts: Iterable[tuple[str, bytes | Placed | Iterable[bytes]]], engine: str, *,
                     about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None,
                     writer: Optional[BundleWriter] = None) -> tuple[list[Path], str]:
     """`finish_run` of inputs already laid out, the result files (`results`, written into
     `staged` by the time `parts` is spent) given as the bundle holds them (`parts`: name, bytes
-    with the input paths localized), one at a time, after those `writer` holds already (a
+    with the input paths localized, or `Placed`: in a scratch file of `staged`), one at a time, after those `writer` holds already (a
     `BundleWriter` whose spool is a scratch file of `staged`, filled while the run wrote them)."""
     bundle_path = Path(bundle_path)
     inside = _inside(staged.out, bundle_path, results)

@@ -256,6 +256,11 @@ class Staging:
         self._scratch.append(Path(name))
         return os.fdopen(fd, "w+b")
 
+    def scratch_path(self, suffix: str = "") -> Path:
+        """A new, empty scratch file (`scratch`) for another process to write: its path."""
+        self.scratch(suffix).close()
+        return self._scratch[-1]
+
     def finish(self) -> list[Path]:
         """The marker written, everything synced, the folder put in place of `out_dir`."""
         assert self.path is not None and self._lock is not None, "a Staging is finished inside its with-block"

@@ -1,0 +1,110 @@
+"""A round's spawned workers started first thing, before the command line is even read: their
+start-up (a Python, the engine imported) then runs beside this process's own (the command-line
+libraries, the options, the criteria set) rather than after it. `cchc round` adopts them
+(engine.round.pool.Workers' `ahead`); started for nothing (a usage error, `--help`), they end
+with this process. Only the standard library is imported here, and only the arguments are
+looked at: whatever they say, the workers that run are the ones the parsed options ask for
+(one started ahead and not wanted is ended unused)."""
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+from typing import Any, Optional, Sequence
+
+_AHEAD: list[Any] = []  # the executors started ahead, each of one spawned process, until `taken`
+
+
+class _Named:
+    """`module.name(*args)`, the function named rather than imported (a spawned process imports it,
+    this one need not): what a process started ahead runs."""
+
+    def __init__(self, module: str, name: str):
+        self.module, self.name = module, name
+
+    def __call__(self, *args: Any) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.name)(*args)
+
+
+def _imported(*modules: str) -> None:
+    """Import what a round's worker runs, while it waits to be adopted."""
+    import importlib
+
+    for module in modules:
+        importlib.import_module(module)
+
+
+def round_workers(argv: Sequence[str]) -> Optional[int]:
+    """The workers a `cchc round` command line asks for (`-j N`, `--workers N`, none: one per
+    core), or None when it is no round, asks for help, or cannot be told without parsing it."""
+    if len(argv) < 2 or argv[1] != "round":
+        return None
+    workers: Optional[int] = 0
+    args = list(argv[2:])
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg in ("--help", "-h"):
+            return None
+        for option in ("--workers", "-j"):
+            if arg == option:
+                workers = _count(args[i + 1] if i + 1 < len(args) else "")
+            elif arg.startswith(option + "=") or (option == "-j" and arg.startswith("-j") and len(arg) > 2):
+                workers = _count(arg[len(option) + (arg[len(option)] == "="):])
+    if workers is None:
+        return None
+    return workers or os.cpu_count() or 1
+
+
+def _count(text: str) -> Optional[int]:
+    return int(text) if text.isdigit() else None
+
+
+def start(argv: Sequence[str]) -> None:
+    """Start the spawned workers of the round `argv` asks for (one fewer than its workers: this
+    process is worker 0), each importing what a round's worker runs; not inside a spawned process."""
+    workers = round_workers(argv)
+    if workers is None or workers < 2 or _AHEAD:
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if multiprocessing.parent_process() is not None:
+        return
+    import types
+
+    main = sys.modules.get("__main__")
+    # what multiprocessing.spawn looks at to find this program's main module: none, so that a
+    # spawned process does not import the whole command line (engine.round.pool._no_main)
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        for _ in range(workers - 1):
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_Named("engine.round.pool", "_start_worker"),
+                                       initargs=(os.getpid(), None))
+            pool.submit(_imported, "rules", "engine.round.units", "engine.storage.bundle")
+            _AHEAD.append(pool)
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+    import threading
+
+    # before the executors' own exit, which would wait for their process to finish starting
+    getattr(threading, "_register_atexit", atexit.register)(_end_unused)
+
+
+def _end_unused() -> None:
+    """End the workers started ahead that no round adopted (the command line was refused)."""
+    for pool in taken():
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def taken() -> list[Any]:
+    """The workers started ahead, handed over once (engine.round.pool.Workers' `ahead`)."""
+    pools = list(_AHEAD)
+    _AHEAD.clear()
+    return pools
