@@ -27,8 +27,10 @@ def refuse_links(paths: Iterable[Path | str]) -> None:
         if p.is_dir():
             for folder, dirs, names in os.walk(p):  # never follows links
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                # names joined as strings: a Path per name would intern each (a task folder holds
+                # tens of thousands), growing the interpreter's table of interned strings for good
                 problems += [_link(Path(folder, n)) for n in sorted(dirs + names)
-                             if not n.startswith(".") and Path(folder, n).is_symlink()]
+                             if not n.startswith(".") and os.path.islink(os.path.join(folder, n))]
     if problems:
         raise InputError(problems)
 

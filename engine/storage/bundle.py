@@ -145,6 +145,11 @@ _SHORT_HEADER = _EMPTY_HEADER[:148] + b" " * 8 + _EMPTY_HEADER[156:]
 
 @functools.lru_cache(maxsize=4096)  # a bundle read again (verify, replay, show) builds the same headers
 def _header(name: str, size: int) -> bytes:
+    """`_new_header`, remembered."""
+    return _new_header(name, size)
+
+
+def _new_header(name: str, size: int) -> bytes:
     """A member's ustar header, as `tarfile` writes it (a long name split into prefix and name)."""
     if size > _MAX_SIZE:
         raise BundleError(name, _("file too large for a bundle ({size} bytes)").format(size=size))
@@ -539,7 +544,7 @@ class BundleWriter:
         for name in order:
             i = self._parts[name]
             offset, size = self._places[2 * i], self._places[2 * i + 1]
-            emit(_header(name, size))
+            emit(_new_header(name, size))  # each name once: caching a national run's headers would hold megabytes
             self._spool.seek(offset)
             left = size
             while left:
