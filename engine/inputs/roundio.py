@@ -25,12 +25,31 @@ def refuse_links(paths: Iterable[Path | str]) -> None:
             problems.append(_link(p))
             continue
         if p.is_dir():
-            for folder, dirs, names in os.walk(p):  # never follows links
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                problems += [_link(Path(folder, n)) for n in sorted(dirs + names)
-                             if not n.startswith(".") and Path(folder, n).is_symlink()]
+            problems += _links_in(str(p))
     if problems:
         raise InputError(problems)
+
+
+def _links_in(folder: str) -> list[Problem]:
+    """The links in `folder` and, in name order, its folders (never through a link), hidden ones
+    aside: each folder's entries looked at one by one, never listed whole (a task folder holds
+    tens of thousands) nor made into paths (each would intern its name for good)."""
+    links, below = [], []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_symlink():
+                    links.append(entry.name)
+                elif entry.is_dir():
+                    below.append(entry.name)
+    except OSError:  # as os.walk: a folder that cannot be listed is passed over
+        return []
+    problems = [_link(Path(folder, n)) for n in sorted(links)]
+    for name in sorted(below):
+        problems += _links_in(os.path.join(folder, name))
+    return problems
 
 
 def _link(path: Path) -> Problem:

@@ -199,7 +199,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                         break
                     staged.written_in("units", f"{unit}.json")  # by its worker
                     if bundle is not None:
-                        bundle.writer.add(f"results/units/{unit}.json", copy)
+                        bundle.writer.stash(copy)  # named once every unit is written (`_ResultNames`)
                         if unknown is None or unknown:
                             unsure[unit] = unknown
                     if low != unit:
@@ -229,8 +229,12 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     if unwritten is not None:
         raise staged.failed(unwritten)
     del units
+    order = array("q", sorted(range(len(written)), key=written.__getitem__))
+    files = ResultFiles(written[k] for k in order)
     layout, local = None, None
     if bundle is not None:
+        names = _ResultNames(files)
+        bundle.writer.name_stashed(names, array("q", (order[i] for i in names.ids)))
         layout = lay_out_inputs(bundle.roles(tuple(cited), reads), max_cited=bundle.max_cited)
         local = localizer(layout.names)
         assert first is not None
@@ -240,7 +244,6 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         for unit in again:
             result = f"units/{unit}.json"
             bundle.writer.renew(f"results/{result}", _localized_file(staged.path / result, local))  # type: ignore[operator]
-    order = array("q", sorted(range(len(written)), key=written.__getitem__))
     shown: list[UnitLine] = []
 
     def summary(fh: BinaryIO) -> Iterator[bytes]:
@@ -270,7 +273,6 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                 pass
         else:
             bundle.writer.add_pieces("results/summary.json", summary(fh))
-    files = ResultFiles(written[k] for k in order)
     return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, reads, tuple(cited), layout)
 
 
@@ -398,6 +400,28 @@ class ResultFiles(Sequence[str]):
 
     def __iter__(self) -> Iterator[str]:
         return (self[i] for i in range(len(self)))
+
+
+class _ResultNames(Sequence[str]):
+    """The names in the bundle of a run's unit files (`ResultFiles`, by id), in the order of the
+    names (`BundleWriter.name_stashed`): that of the ids, but where an id followed by '.json' sorts
+    otherwise than the id itself (`a` and `a-b`: `a-b.json` comes first). `ids`: the place by id
+    of each name in turn."""
+
+    def __init__(self, files: ResultFiles):
+        self._files = files
+        units = range(len(files) - 1)
+        self.ids: Sequence[int] = units
+        if any(files[i] >= files[i + 1] for i in range(len(units) - 1)):
+            self.ids = array("q", sorted(units, key=files.__getitem__))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, j):  # type: ignore[override]
+        if isinstance(j, slice):
+            return [self[k] for k in range(*j.indices(len(self)))]
+        return f"results/{self._files[self.ids[j]]}"
 
 
 _NO_UNITS = b'"units":[]'  # in compact JSON, only where the summary's units stand: a string's quotes are escaped

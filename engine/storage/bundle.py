@@ -18,9 +18,11 @@ canonical encoding of its members, so a single flipped byte anywhere is found an
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import functools
 import hashlib
+import heapq
 import io
 import json
 import os
@@ -145,6 +147,11 @@ _SHORT_HEADER = _EMPTY_HEADER[:148] + b" " * 8 + _EMPTY_HEADER[156:]
 
 @functools.lru_cache(maxsize=4096)  # a bundle read again (verify, replay, show) builds the same headers
 def _header(name: str, size: int) -> bytes:
+    """`_new_header`, remembered."""
+    return _new_header(name, size)
+
+
+def _new_header(name: str, size: int) -> bytes:
     """A member's ustar header, as `tarfile` writes it (a long name split into prefix and name)."""
     if size > _MAX_SIZE:
         raise BundleError(name, _("file too large for a bundle ({size} bytes)").format(size=size))
@@ -454,14 +461,56 @@ class BundleWriter:
         self._digests = bytearray()  # 32 bytes each
         self._in = array("I")  # the file that holds each part: 0 the spool, k `_placed_in[k - 1]` (`add_placed`)
         self._placed_in: dict[str, int] = {}
+        # parts stashed before they are named (`stash`), then named all at once (`name_stashed`):
+        # by stash number their place and sha256; their names, sorted, made one at a time when asked
+        self._stashed = array("q")
+        self._stashed_digests = bytearray()
+        self._names: Optional[Sequence[str]] = None
+        self._order: Sequence[int] = ()  # the stash number of each of `_names`
+        self._bounds = ("", "")  # the first and last of `_names`
 
     def _start(self, name: str) -> int:
+        self._check_new(name)
+        return self._spool.seek(0, io.SEEK_END)
+
+    def _check_new(self, name: str) -> None:
         check_name(name)
         if name in RESERVED:
             raise BundleError(name, _("this name is reserved for the bundle's own records"))
-        if name in self._parts:
+        if name in self._parts or self._named(name) is not None:
             raise BundleError(name, _("refused: the name occurs twice in the archive"))
-        return self._spool.seek(0, io.SEEK_END)
+
+    def _named(self, name: str) -> Optional[int]:
+        """Where `name` stands among the names of the stashed parts, or None."""
+        if self._names is None or not self._names or not self._bounds[0] <= name <= self._bounds[1]:
+            return None  # most names (the inputs') told apart without a search
+        j = bisect.bisect_left(self._names, name)
+        return j if j < len(self._names) and self._names[j] == name else None
+
+    def stash(self, data: bytes) -> None:
+        """A part named later (`name_stashed`), with the others stashed: a national run's tens of
+        thousands of result files are named at once, from the run's own compact list of them."""
+        offset = self._spool.seek(0, io.SEEK_END)
+        self._spool.write(data)
+        self._stashed.extend((offset, len(data)))
+        self._stashed_digests += hashlib.sha256(data).digest()
+
+    def name_stashed(self, names: Sequence[str], order: Sequence[int]) -> None:
+        """Name the stashed parts: `names` (a sequence that may make each name when asked) in
+        the order of their UTF-8 names, `order[j]` the stash number (from 0, in the order `stash`
+        was called) of the part named `names[j]`."""
+        assert self._names is None and len(names) == len(order) == len(self._stashed) // 2
+        last = None
+        for name in names:
+            self._check_new(name)
+            if last is not None and not last < name:
+                if last == name:
+                    raise BundleError(name, _("refused: the name occurs twice in the archive"))
+                raise ValueError(f"stashed parts named out of order: {last!r} before {name!r}")
+            last = name
+        self._names, self._order = names, order
+        if names:
+            self._bounds = (names[0], names[len(names) - 1])
 
     def add(self, name: str, data: bytes) -> None:
         offset = self._start(name)
@@ -495,7 +544,19 @@ class BundleWriter:
         return self._spool
 
     def renew(self, name: str, data: bytes | Iterable[bytes]) -> None:
-        """Part `name`, added before, with these bytes instead (or these pieces)."""
+        """Part `name`, added (or stashed and named) before, with these bytes instead (or these pieces)."""
+        j = self._named(name) if name not in self._parts else None
+        if j is not None:
+            k = self._order[j]
+            offset = self._spool.seek(0, io.SEEK_END)
+            h, size = hashlib.sha256(), 0
+            for piece in [data] if isinstance(data, bytes) else data:
+                h.update(piece)
+                self._spool.write(piece)
+                size += len(piece)
+            self._stashed[2 * k:2 * k + 2] = array("q", (offset, size))
+            self._stashed_digests[32 * k:32 * k + 32] = h.digest()
+            return
         i = self._parts.pop(name)
         if isinstance(data, bytes):
             self.add(name, data)
@@ -530,12 +591,12 @@ class BundleWriter:
         # sealed with the rest: removing the signature afterwards is tampering, not "unsigned"
         manifest["signer"] = key_fingerprint(_public_raw(signing)) if signing is not None else None
         manifest.setdefault("unpacked", {})
-        # in the order of their names, which is that of their UTF-8 bytes too (UTF-8 keeps the order of code points)
+        assert self._names is not None or not self._stashed, "stashed parts left unnamed"
         order = sorted(self._parts)
 
         def lines() -> Iterator[bytes]:  # made twice, never held whole: once to hash and measure, once to write
-            return manifest_lines(manifest, ((n, self._digests[32 * i:32 * i + 32].hex(), self._places[2 * i + 1])
-                                             for n in order for i in [self._parts[n]]))
+            return manifest_lines(manifest, ((n, digest.hex(), size)
+                                             for n, _offset, size, digest, _k in self._ordered(order)))
 
         measured, size = hashlib.sha256(), 0
         for line in lines():
@@ -566,11 +627,9 @@ class BundleWriter:
                     opened[k] = stack.enter_context(open(paths[k - 1], "rb"))
                 return opened[k]
 
-            for name in order:
-                i = self._parts[name]
-                offset, size = self._places[2 * i], self._places[2 * i + 1]
-                emit(_header(name, size))
-                spool = held_in(self._in[i])
+            for name, offset, size, _digest, k in self._ordered(order):
+                emit(_new_header(name, size))  # each name once: caching a national run's headers would hold megabytes
+                spool = held_in(k)
                 spool.seek(offset)
                 left = size
                 while left:
@@ -582,6 +641,19 @@ class BundleWriter:
                 emit(bytes(-size % BLOCK))
         emit(_ZERO * 2)
         return whole.hexdigest()
+
+    def _ordered(self, order: Sequence[str]) -> Iterator[tuple[str, int, int, bytes, int]]:
+        """Every part as (name, offset, size, sha256, the file that holds it: `_in`) in the order of
+        their names (`order`: those added by name, sorted), which is that of their UTF-8 bytes too
+        (UTF-8 keeps the order of code points): the stashed ones (in the spool), already in order,
+        merged in."""
+        added = ((n, self._places[2 * i], self._places[2 * i + 1], self._digests[32 * i:32 * i + 32], self._in[i])
+                 for n in order for i in [self._parts[n]])
+        if self._names is None:
+            return added
+        stashed = ((n, self._stashed[2 * k], self._stashed[2 * k + 1], self._stashed_digests[32 * k:32 * k + 32], 0)
+                   for n, k in zip(self._names, self._order))
+        return heapq.merge(added, stashed, key=lambda part: part[0])
 
 
 # A cited file (tài liệu kiểm chứng: a scan, a signed PDF) larger than this is not packed: the
