@@ -102,22 +102,12 @@ def test_a_unit_file_that_cannot_be_written_fails_the_round_and_leaves_nothing(t
     assert list(tmp_path.iterdir()) == []
 
 
-def test_every_worker_is_handed_the_context_before_its_held_tasks(small_pieces, monkeypatch):
+def test_every_worker_is_handed_the_context_before_its_held_tasks(small_pieces, pieces_read_at):
     """`Workers.everywhere` reaches this process and the spawned one before the held tasks sent
     after it; each held task gets what its worker holds of its piece, once. The pieces are read
     where this test says (0 and 2 by the spawned worker) and nothing is handed over, so that both
     processes hold pieces whatever the timing."""
-    from engine.round import pool as pool_module
-
-    stream = pool_module.Workers.stream
-
-    def placed(self, task, chunks, ahead=4, places=None, ran=None):
-        if task == "keep_piece":
-            places = [1, 0, 1, 0, 0]
-        return stream(self, task, chunks, ahead, places=places, ran=ran)
-
-    monkeypatch.setattr(pool_module.Workers, "stream", placed)
-    monkeypatch.setattr(pool_module, "_MOVABLE", {})
+    pieces_read_at([1, 0, 1, 0, 0])
     cs = load_criteria(DATA / "criteria.yaml")
     with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=2,
                     **ROLES) as (result, pool):

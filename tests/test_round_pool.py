@@ -79,21 +79,11 @@ def _slow_here(held, folder, parent):
 
 
 def test_the_main_process_hands_its_last_pieces_to_a_worker_that_has_finished_its_own(tmp_path, small_pieces,
-                                                                                      monkeypatch):
+                                                                                      pieces_read_at):
     """The pieces read where this test says (0 and 2 by the worker; 1, 3 and 4 here) and kept there
     while decided; once the worker has nothing left to do, this process's next held piece goes to
     the worker, with what this process held of it."""
-    from engine.round import pool as pool_module
-
-    stream = pool_module.Workers.stream
-
-    def placed(self, task, chunks, ahead=4, places=None, ran=None):
-        if task == "keep_piece":
-            places = [1, 0, 1, 0, 0]
-        return stream(self, task, chunks, ahead, places=places, ran=ran)
-
-    monkeypatch.setattr(pool_module.Workers, "stream", placed)
-    monkeypatch.setattr(pool_module, "_MOVABLE", {"held": pool_module._MOVABLE["held"]})
+    pieces_read_at([1, 0, 1, 0, 0], movable=("held",))
     got = _held_pieces(tmp_path, _slow_here, lambda units: (os.getpid(),))
     where = [pid for _units, pid in got]
     assert where[0] != os.getpid() and where[2] != os.getpid()  # the worker's own
