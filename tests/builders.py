@@ -137,3 +137,19 @@ def scored_alike_by_one_and_two_workers(cchc, criteria: Path, evidence: Path, ou
     assert {k: v for k, v in outs[0].items() if k in files} == files
     assert set(outs[0]) == set(files) | {"bundle.cchc", ".cchc-out.json"}
     return outs[0], files, cs, ev
+
+
+def check_copy_check(text: str, anchors: tuple[str, ...], known: dict[str, str], whole: dict[str, str]) -> None:
+    """What a worker's copy check (engine.storage.bundle.unknown_paths, with the table `known`)
+    finds in the compact JSON `text` is what looking at every place finds; and when none of it is
+    in the whole run's table `whole` (and `knows_enough` holds), the copy localized with `known`
+    is the one `whole` gives."""
+    from engine.storage import bundle
+
+    found = bundle.unknown_paths(text.encode(), anchors, known, {})
+    assert found is not None or "\\" in text
+    if found is None:
+        return
+    assert found == bundle._unknown_everywhere(text, anchors, known, {})
+    if known and bundle.knows_enough(known, whole, anchors) and not found & whole.keys():
+        assert bundle.localizer(known)(text.encode(), True) == bundle.localizer(whole)(text.encode(), True)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from builders import check_copy_check
 from engine.storage import bundle
-from engine.storage.bundle import knows_enough, localizer, unknown_paths
 
 _FILES = ["criteria/a.yaml", "criteria/b c.csv", "criteria/t/x.csv", "criteria/t/y:1.csv", "criteria-x/z.csv",
           "criteria.bak", "1000/n.csv", "ev/u.csv"]
@@ -52,13 +52,7 @@ def test_a_relative_folder_without_a_slash_is_looked_into_the_quick_way_alike(he
     keys = data.draw(st.lists(_texts(), min_size=len(values), max_size=len(values), unique=True))
     text = json.dumps(dict(zip(keys, values)), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
     anchors = tuple(data.draw(st.lists(st.sampled_from(_FOLDERS), min_size=1, max_size=2, unique=True)))
-    found = unknown_paths(text.encode(), anchors, known, {})
-    assert found is not None or "\\" in text
-    if found is None:
-        return
-    assert found == bundle._unknown_everywhere(text, anchors, known, {})
-    if known and knows_enough(known, whole, anchors) and not found & whole.keys():
-        assert localizer(known)(text.encode(), True) == localizer(whole)(text.encode(), True)
+    check_copy_check(text, anchors, known, whole)
 
 
 def test_a_relative_folder_with_a_letter_is_looked_into_the_quick_way():
