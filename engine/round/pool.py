@@ -329,10 +329,10 @@ class Workers:
         self._ahead = list(ahead)
 
     def __enter__(self) -> "Workers":
-        ahead, self._ahead = self._ahead[:self.workers - 1], self._ahead[self.workers - 1:]
-        for pool in self._ahead:  # more started ahead than asked for
-            _end_now(pool)
+        ahead, unwanted = self._ahead[:self.workers - 1], self._ahead[self.workers - 1:]
         self._ahead = []
+        for pool in unwanted:  # more started ahead than asked for
+            _end_now(pool)
         if self.workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
