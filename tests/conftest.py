@@ -48,6 +48,32 @@ def pytest_configure(config):
         config.option.loadscopereorder = False  # xdist would put the files with most tests first
 
 
+def _one_click_command_per_app() -> None:
+    """typer's `CliRunner.invoke(app, ...)` builds the app's click command anew from the functions'
+    signatures for every call (16 ms of CPU each, the in-process runs of the suite's commands over a
+    thousand). A process that runs `cchc` builds it once; so do the tests now: one command per app,
+    built again only when the app's commands change. What a command does with its arguments is the
+    same; what a run sets on the command's parameters (their conversion, `commands.option_values`)
+    stays for the next run, as it would in one process: a test that changes that conversion between
+    two runs builds its own command (tests/test_tests_option_values.py). Installed once the test
+    modules are imported: `cli` first, which has click and typer speak the reader's language before
+    they are imported (commands/language.py)."""
+    import cli  # noqa: F401
+    import typer.testing
+    from typer.main import get_command
+
+    built: dict[int, tuple] = {}
+
+    def command_of(app):
+        shape = (app.registered_callback, tuple(map(id, app.registered_commands)), tuple(map(id, app.registered_groups)))
+        held = built.get(id(app))
+        if held is None or held[0] is not app or held[1] != shape:
+            held = built[id(app)] = (app, shape, get_command(app))
+        return held[2]
+
+    typer.testing._get_command = command_of
+
+
 def pytest_collection_finish(session):
     """What collection imported (the engine, Django, Hypothesis, the test modules) lives as long as the
     process: set apart from the cycle collector (`gc.freeze`), so that the collections the tests cause
@@ -56,6 +82,7 @@ def pytest_collection_finish(session):
     20 collections of the younger, not 10), as the engine's own pieces do (`fewer_collections`): the
     property tests make millions of small objects, hardly any in a cycle (the differential test on 300
     sets, three runs each: 9.1 s of CPU on average to 8.1 s)."""
+    _one_click_command_per_app()
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
