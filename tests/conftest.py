@@ -23,22 +23,22 @@ def pytest_addoption(parser):
 
 
 # The test files that take longest, longest first (as measured in a whole run on this 2-core machine:
-# the first about 35 s of CPU, the last named about 1.5 s; the others less). With `-n 2 --dist loadfile` a file runs whole on
+# the first about 25 s of CPU, the last named about 1.5 s; the others less). With `-n 2 --dist loadfile` a file runs whole on
 # one worker, in the order collected: started first, the long files end before the short ones, and the
 # two workers finish close together instead of one running a long file alone at the end. Files not
 # named here follow, as collected: a new test file that takes long belongs in this list.
 LONGEST_FIRST = (
-    "test_shipped.py", "test_differential.py", "test_fast_paths.py", "test_cli_core.py", "test_web_serve.py",
+    "test_shipped.py", "test_differential.py", "test_fast_paths.py", "test_web_serve.py", "test_cli_core.py",
     "test_bundle.py", "test_properties.py", "test_yaml_plain_lines.py", "test_performance.py",
-    "test_results_quick_schema.py", "test_decide_quick.py", "test_web_round.py", "test_fuzz_results.py",
-    "test_language.py", "test_web_browser_round.py", "test_cpu_yaml_lines.py", "test_scale_bookkeeping.py",
-    "test_decide_integers.py", "test_outputs.py", "test_office_reports.py", "test_csvread_fast_paths.py",
-    "test_hostile_inputs.py", "test_scoreio_files.py", "test_streaming.py", "test_reports_browser.py",
-    "test_round_bundle_memory.py", "test_read_fast_paths.py", "test_web_browser.py", "test_tests_option_values.py",
-    "test_web_scoring.py", "test_csv_fast_paths.py", "test_intake.py", "test_web_security.py", "test_round_pool.py",
-    "test_fuzz_loaders.py", "test_archive.py", "test_cpu_typing.py", "test_decide_fast_paths.py",
-    "test_round_output.py", "test_yaml_fast_paths.py", "test_round_sharing.py", "test_web_lock.py",
-    "test_validation.py",
+    "test_web_browser_round.py", "test_fuzz_results.py", "test_decide_quick.py", "test_language.py",
+    "test_cpu_yaml_lines.py", "test_web_round.py", "test_results_quick_schema.py", "test_outputs.py",
+    "test_office_reports.py", "test_decide_integers.py", "test_scale_bookkeeping.py", "test_csvread_fast_paths.py",
+    "test_scoreio_files.py", "test_reports_browser.py", "test_hostile_inputs.py", "test_round_bundle_memory.py",
+    "test_web_browser.py", "test_streaming.py", "test_cpu_paths.py", "test_csv_fast_paths.py", "test_web_scoring.py",
+    "test_read_fast_paths.py", "test_decide_fast_paths.py", "test_web_security.py", "test_archive.py",
+    "test_intake.py", "test_tests_option_values.py", "test_yaml_fast_paths.py", "test_fuzz_loaders.py",
+    "test_cpu_typing.py", "test_round_pool.py", "test_round.py", "test_web_lock.py", "test_round_output.py",
+    "test_round_workers.py", "test_round_sharing.py", "test_validation.py",
 )
 
 
