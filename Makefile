@@ -18,6 +18,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pybabel --quiet compile -d engine/locale -D cchc
 	@# bytecode written now, so no command pays for compiling the sources at start-up
 	$(BIN)/python -m compileall -q cli.py commands engine rules reports web >/dev/null
+	@# the table of characters UTF-8 encodes that Hypothesis's text strategies need (2.5 s of CPU), made
+	@# now into .hypothesis/ rather than by a test process of the first `make test`
+	-@$(BIN)/python -c 'from hypothesis.internal.charmap import intervals_from_codec as f; f("utf-8")' 2>/dev/null
 	@touch $@
 
 install: $(BIN)/.installed

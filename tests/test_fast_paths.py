@@ -215,7 +215,10 @@ evidence_doc = st.fixed_dictionaries({}, optional={
     "extra": yaml_scalar})
 
 
-@settings(max_examples=1500, deadline=None)
+# 750 examples each for this test and the next (1,500 each before): the same compiled checks of the same
+# plain schemas are compared with jsonschema again in tests/test_results_quick_schema.py, on documents
+# near the real ones, on any value against every definition, and keyword by keyword.
+@settings(max_examples=750, deadline=None)
 @given(evidence_doc)
 def test_the_quick_schema_check_holds_exactly_when_jsonschema_finds_nothing(doc):
     from engine.inputs import schema
@@ -271,7 +274,7 @@ def _of_kind(kind, schema, defs):
 PLAIN_SCHEMAS = ["evidence.schema.json", "appraisal.schema.json", "survey.schema.json"]
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=750, deadline=None)
 @given(st.data())
 def test_the_quick_schema_check_of_documents_shaped_by_each_plain_schema_agrees_with_jsonschema(data):
     from engine.inputs import schema

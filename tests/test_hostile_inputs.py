@@ -324,9 +324,9 @@ XXE = entity_sheet(b'<!ENTITY xxe SYSTEM "file:///etc/passwd">', b"&xxe;")
 def test_malformed_or_entity_laden_xml_is_refused(tmp_path, criteria, part, content):
     xlsx_file(tmp_path / "ev.xlsx", [ROW])
     rewrite_part(tmp_path / "ev.xlsx", part, lambda _: content)
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, not wall (as below): other work on the machine must not fail the test
     [problem] = refused(tmp_path, criteria)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
     assert problem.startswith(f"{tmp_path}/ev.xlsx: cannot read as an Excel workbook (.xlsx): ")
     assert "root:" not in problem  # nothing of /etc/passwd
 
@@ -368,11 +368,11 @@ def _build_bomb(path: Path, inflated_mb: int, lie: bool) -> Path:
 def test_a_zip_bomb_is_refused_by_its_directory_before_anything_is_inflated(tmp_path, criteria):
     zip_bomb(tmp_path / "ev.xlsx", inflated_mb=300)
     assert (tmp_path / "ev.xlsx").stat().st_size < 1024 * 1024
-    started = time.perf_counter()
+    started = time.process_time()
     assert refused(tmp_path, criteria) == [
         f"{tmp_path}/ev.xlsx: the workbook unpacks to 300.0 MB, over the limit of 100 MB "
         "(set CCHC_MAX_XLSX_MB to raise it)"]
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
 
 
 def test_a_zip_bomb_with_a_lying_directory_is_refused_without_inflating_it(tmp_path, criteria):
@@ -395,11 +395,11 @@ def test_a_huge_file_is_refused_by_its_size_before_it_is_read(tmp_path, criteria
     for name in ("big.yaml", "big.csv", "big.xlsx"):
         with (tmp_path / name).open("wb") as f:  # sparse: 200 MB on paper, nothing on disk
             f.truncate(200 * 1024 * 1024)
-    started = time.perf_counter()
+    started = time.process_time()
     assert refused(tmp_path, criteria) == [
         f"{tmp_path}/{name}: file is 200.0 MB, over the limit of 50 MB (set CCHC_MAX_FILE_MB to raise it)"
         for name in ("big.csv", "big.xlsx", "big.yaml")]
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
 
 
 def alias_bomb(levels: int = 9, width: int = 9) -> str:
@@ -413,9 +413,9 @@ def test_a_yaml_alias_bomb_is_refused_while_it_is_read(tmp_path, criteria):
     bomb = alias_bomb()
     path = yaml_file(tmp_path, "late:\n  value: 1\n  note:\n" + textwrap.indent(bomb, "    "))
     assert path.stat().st_size < 2048
-    started = time.perf_counter()
+    started = time.process_time()
     [problem] = refused(tmp_path, criteria)
-    assert time.perf_counter() - started < 1
+    assert time.process_time() - started < 1
     assert "the document is too large (aliases counted as copies), over the limit of 200000 nodes " \
            "(set CCHC_MAX_YAML_NODES to raise it)" in problem and problem.startswith(f"{path}:")
 

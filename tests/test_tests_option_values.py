@@ -104,6 +104,18 @@ def test_typer_checks_and_messages_of_a_path_are_kept(tmp_path):
         assert _agree_with == _outcome(build_runtime_param(param.type_descriptor), param, str(value))
 
 
+@pytest.fixture
+def cchc(cchc, monkeypatch):
+    """The command line run in this process, its click command built anew for every run as a new
+    process builds it: the conversion a run gives the command's parameters is not kept for the next
+    (the tests' shared runner keeps one command per app, tests/conftest.py)."""
+    import typer.main
+    import typer.testing
+
+    monkeypatch.setattr(typer.testing, "_get_command", typer.main.get_command)
+    return cchc
+
+
 BAD_COMMAND_LINES = [
     ["score", "/nonexistent/criteria.yaml", str(DATA / "evidence")],
     ["score", str(DATA / "sample-criteria.yaml"), "/nonexistent/evidence"],

@@ -180,10 +180,10 @@ def test_numbers_with_absurd_exponents_are_refused_quickly(tmp_path, sample_crit
                                      encoding="utf-8")
     (tmp_path / "c.csv").write_text("unit_id,unit_name,unit_type,period,metric,value\n"
                                     "c,C,department,2023,awards,1e99999999\n", encoding="utf-8")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, not wall: other work on the machine must not fail the test
     with pytest.raises(EvidenceError) as exc:
         load_evidence([tmp_path], load_criteria(sample_criteria_path))
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
     assert [(p.file[-6:], p.line, p.col) for p in exc.value.problems] == [
         ("a.yaml", 5, 25), ("b.yaml", 5, 19), ("/c.csv", 2, 6)]
     assert all("number out of range" in p.message for p in exc.value.problems[:2])
