@@ -4,7 +4,9 @@ libraries, the options, the criteria set) rather than after it. `cchc round` ado
 (engine.round.pool.Workers' `ahead`); started for nothing (a usage error, `--help`), they end
 with this process. Only the standard library is imported here, and only the arguments are
 looked at: whatever they say, the workers that run are the ones the parsed options ask for
-(one started ahead and not wanted is ended unused)."""
+(one started ahead and not wanted is ended unused). Each also reads the first pieces of evidence
+the round will send it, from the criteria set and evidence the arguments name, while this process
+starts (engine.round.run.read_ahead): the round takes them only if they are its own."""
 from __future__ import annotations
 
 import atexit
@@ -62,6 +64,51 @@ def _count(text: str) -> Optional[int]:
     return int(text) if text.isdigit() else None
 
 
+# `cchc round`'s options that take a value, and those that take none (cli.py's `round_`)
+_VALUED = ("--evidence", "--appraisal", "--survey", "--previous", "--out", "-o", "--engine", "-e", "--workers", "-j",
+           "--rows", "--archive", "--previous-year", "--bundle", "--sign", "--max-cited-mb")
+_FLAGS = ("--no-survey",)
+
+
+def round_inputs(argv: Sequence[str]) -> Optional[tuple[str, tuple[str, ...]]]:
+    """The criteria set and evidence paths a `cchc round` command line names, or None when they
+    cannot be told for sure without parsing it (an option not known here, no evidence, not one
+    criteria set). Only a guess to read ahead on: what is read with it is used only if the round's
+    own criteria set and pieces of evidence turn out the same (engine.round.pool.read_ahead)."""
+    if round_workers(argv) is None:
+        return None
+    positional: list[str] = []
+    evidence: list[str] = []
+    args = list(argv[2:])
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            positional += args[i:]
+            break
+        if not arg.startswith("-") or arg == "-":
+            positional.append(arg)
+            continue
+        name, equals, value = arg.partition("=")
+        if name in _FLAGS and not equals:
+            continue
+        if name not in _VALUED:
+            if name[:2] in ("-o", "-e", "-j") and not name.startswith("--"):  # -oOUT, -j2
+                continue
+            return None
+        if not equals:
+            if i == len(args):
+                return None
+            value = args[i]
+            i += 1
+        if name == "--evidence":
+            evidence.append(value)
+    if len(positional) != 1 or not evidence:
+        return None
+    return positional[0], tuple(evidence)
+
+
 def start(argv: Sequence[str]) -> None:
     """Start the spawned workers of the round `argv` asks for (one fewer than its workers: this
     process is worker 0), each importing what a round's worker runs; not inside a spawned process."""
@@ -73,6 +120,7 @@ def start(argv: Sequence[str]) -> None:
 
     if multiprocessing.parent_process() is not None:
         return
+    inputs = round_inputs(argv)
     import types
 
     main = sys.modules.get("__main__")
@@ -80,10 +128,12 @@ def start(argv: Sequence[str]) -> None:
     # spawned process does not import the whole command line (engine.round.pool._no_main)
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
-        for _ in range(workers - 1):
+        for worker in range(1, workers):
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_Named("engine.round.pool", "_start_worker"),
                                        initargs=(os.getpid(), None))
+            if inputs is not None:  # the pieces the round's first ones sends this worker (engine.round.pool.Workers.stream)
+                pool.submit(_Named("engine.round.run", "read_ahead"), *inputs, (2 * worker - 2, 2 * worker - 1))
             pool.submit(_imported, "rules", "engine.round.units", "engine.storage.bundle")
             _AHEAD.append(pool)
     finally:

@@ -92,6 +92,12 @@ class Host:
         from ..storage.bundle import evidence_cited
 
         number, piece = task
+        ahead = _READ_AHEAD.pop(number, None)
+        if ahead is not None and ahead[0] == piece and ahead[1] == self.criteria:
+            kept, records = ahead[2:]
+            if records is not None:
+                self._kept[number] = records
+            return kept
         read, records = self._read(piece)
         if not read.problems:
             self._kept[number] = records
@@ -226,6 +232,41 @@ def _start_worker(parent: int, host: Optional[Host]) -> None:
 
 def _set_host(host: Host) -> None:
     _PROCESS_HOST[0] = host
+
+
+# Pieces a worker started ahead (commands/early.py) read before its round had even read its
+# command line (`read_ahead`), by piece number: the piece, the criteria set it was read with,
+# what `Host.keep_piece` gave, the records it keeps (None: it had problems). `keep_piece` takes
+# one instead of reading again only when the round's own piece and criteria set are equal to them.
+_READ_AHEAD: dict[int, tuple[EvidencePiece, CriteriaSet, tuple[str, Any, int], Optional[list[EvidenceRecord]]]] = {}
+
+
+def read_ahead(criteria_path: str, evidence_paths: Sequence[str], numbers: Sequence[int], units_per_piece: int,
+               files_per_piece: int) -> None:
+    """In a worker started ahead: read the pieces numbered `numbers` of the evidence a round's
+    command line names (`Host.keep_piece`; pieces as `Workers.read_evidence` cuts them), those
+    the round's first pieces will ask of this worker, while the round itself is still starting.
+    Anything amiss (a criteria set or evidence with problems, too little evidence to be read in
+    pieces) reads nothing: the round reads and reports it as always."""
+    from .. import load_criteria
+
+    try:
+        criteria = load_criteria(criteria_path)
+        sink = ProblemSink()
+        pieces = evidence_pieces(evidence_paths, units_per_piece, files_per_piece, sink)
+        if sink.problems or len(pieces) < 2:
+            return
+        host = Host(criteria, _no_evaluator, "")
+        for number in numbers:
+            if number < len(pieces):
+                kept = host.keep_piece((number, pieces[number]))
+                _READ_AHEAD[number] = (pieces[number], criteria, kept, host._kept.pop(number, None))
+    except Exception:  # noqa: BLE001 - whatever it is, the round meets it again and reports it
+        _READ_AHEAD.clear()
+
+
+def _no_evaluator(engine: str) -> Evaluator:
+    raise AssertionError("reading ahead decides nothing")
 
 
 def _ready() -> None:
@@ -476,12 +517,21 @@ class Workers:
 
         def own(k: int) -> None:
             """This process's chunk k: run here, or handed over to a spawned worker with fewer than
-            `below` chunks waiting (what this process holds of the chunk goes with it)."""
-            idle = next((w for w in range(1, self.workers) if waiting(w) < below), 0)
+            `below` chunks waiting (what this process holds of the chunk goes with it); its last
+            one only to a worker with none waiting: handed to a busy worker, it would leave this
+            process waiting for both, with nothing of its own to do meanwhile."""
+            fewer = below if any(later_own(j) for j in range(k + 1, len(chunks))) else min(below, 1)
+            idle = next((w for w in range(1, self.workers) if waiting(w) < fewer), 0)
             if idle:
                 send(k, idle, given_task, getattr(self.host, hand_over)(chunks[k]))
             else:
                 early[k] = run(chunks[k])
+
+        def later_own(j: int) -> bool:
+            """Whether chunk j is one this process is still to run (or may be)."""
+            if j >= placed:
+                return places[j] in (0, None)
+            return not ran[j] and j not in sent and j not in early
 
         def next_own(after: int) -> Optional[int]:
             """This process's next chunk after `after` not yet run, or the next chunk any worker may run."""

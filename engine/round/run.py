@@ -20,7 +20,7 @@ from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
 from ..inputs.roundio import RoundInputError
 from ..inputs.survey_data import SurveySet, load_survey
-from .pool import EvaluatorFactory, Progress, Workers
+from .pool import EvaluatorFactory, Progress, Workers, read_ahead as read_pieces_ahead
 from .problems import round_problems
 from .scoring import FILES_PER_PIECE, UNITS_PER_PIECE
 from .units import RoundUnit, decided_units, held_files, piece_inputs
@@ -89,6 +89,11 @@ def round_workers(evidence_paths: Iterable[Path | str], *, factory: EvaluatorFac
         if _large(files):
             pool.start()
         yield pool
+
+
+def read_ahead(criteria_path: str, evidence_paths: Sequence[str], numbers: Sequence[int]) -> None:
+    """engine.round.pool.read_ahead of a round's pieces (run in a worker started ahead: commands/early.py)."""
+    read_pieces_ahead(criteria_path, evidence_paths, numbers, UNITS_PER_PIECE, FILES_PER_PIECE)
 
 
 EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used
