@@ -62,6 +62,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         units=len(result.units), engine=result.engine, out=out_dir))
     bundle_line(bundle_path, digest, sign)
     _missing_inputs(survey_items, appraisal, previous)
+    early.leave()
 
 
 def _survey_items(cs, survey: Sequence[Path], no_survey: bool) -> list[str]:
