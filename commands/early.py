@@ -163,8 +163,9 @@ def leave() -> None:
     it printed is flushed and its exit functions have run, without the interpreter's teardown
     of every module and object (a tenth of a second, for nothing: every output file is written,
     synced and closed, and its workers have ended). Elsewhere (the command run as a library, by
-    tests) nothing happens."""
-    if not _LEAVING:
+    tests) or under a profiler or tracer (which writes what it found once the program is done)
+    nothing happens."""
+    if not _LEAVING or sys.getprofile() is not None or sys.gettrace() is not None:
         return
     for stream in (sys.stdout, sys.stderr):
         stream.flush()

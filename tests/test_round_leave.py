@@ -20,11 +20,16 @@ ROUND = ("round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--su
 
 # run as `cchc` runs: the command line, then (the round succeeded) an exit function that must run
 PROGRAM = """
-import atexit, sys
+import atexit, os, sys
 sys.argv[0] = "cchc"
 atexit.register(lambda: print("exit functions ran"))  # left in the buffer
 from cli import app
-app()
+if os.environ.get("PROFILED"):
+    sys.setprofile(lambda *args: None)
+try:
+    app()
+finally:
+    print("torn down", file=sys.stderr)  # as always: a profiler writes what it found then
 """
 
 
@@ -40,7 +45,7 @@ def test_a_round_from_the_command_line_ends_at_once_with_all_it_printed(cchc, tm
     run = subprocess.run([sys.executable, "-c", PROGRAM, *map(str, ROUND), "--out", str(tmp_path / "there"),
                           "-j", str(workers)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.endswith("exit functions ran\n")
+    assert run.stdout.endswith("exit functions ran\n") and "torn down" not in run.stderr
     printed = run.stdout[:-len("exit functions ran\n")].replace(str(tmp_path / "there"), str(tmp_path / "here"))
     tail = here.stdout[here.stdout.index("7 unit(s)"):]  # after the tables: the files written, the bundle, its sha256
     assert "sha256" in tail and printed.endswith(tail)
@@ -54,3 +59,10 @@ def test_a_failing_round_from_the_command_line_exits_as_always(tmp_path):
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 2 and "exit functions ran" in run.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_a_profiled_round_ends_as_always(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROFILED": "1"}
+    run = subprocess.run([sys.executable, "-c", PROGRAM, *map(str, ROUND), "--out", str(tmp_path / "out")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "torn down" in run.stderr and "exit functions ran" in run.stdout
