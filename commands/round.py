@@ -41,7 +41,8 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         survey_items = _survey_items(cs, survey, no_survey)
         previous = _previous(stack, archive, previous_year, previous, cs)
         laid_out = RoundLayout(criteria, evidence, survey_paths=survey, appraisal_paths=appraisal,
-                               previous_path=previous, max_cited=max_cited)
+                               previous_path=previous, max_cited=max_cited, spool_in=_existing(out_dir.parent))
+        stack.callback(laid_out.close)
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, transient=True, disable=not err.is_terminal)
         phases = {"evidence": _("Reading evidence (files)"), "units": _("Scoring (units)")}
@@ -63,6 +64,10 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
     bundle_line(bundle_path, digest, sign)
     _missing_inputs(survey_items, appraisal, previous)
     early.leave()
+
+
+def _existing(folder: Path) -> Optional[Path]:
+    return folder if folder.is_dir() else None
 
 
 def _survey_items(cs, survey: Sequence[Path], no_survey: bool) -> list[str]:
