@@ -411,10 +411,14 @@ class Workers:
             for process in processes:
                 process.join()
 
-    def release(self) -> None:
+    def release(self, *last: Any) -> None:
         """Let the spawned workers end once they are done with what they were sent: their exit
         runs beside what this process has left to do, and is awaited when the block ends. No
-        task can be sent after."""
+        task can be sent after. `last`: a function and its arguments each spawned worker runs
+        before it ends, not awaited (what it gives is dropped)."""
+        if last:
+            for worker in range(1, self.workers):
+                self._submit(worker, *last)
         for pool in self._pools:
             self._ending.append((getattr(pool, "_executor_manager_thread", None),
                                  list((getattr(pool, "_processes", None) or {}).values())))
