@@ -4,9 +4,9 @@ libraries, the options, the criteria set) rather than after it. `cchc round` ado
 (engine.round.pool.Workers' `ahead`); started for nothing (a usage error, `--help`), they end
 with this process. Only the standard library is imported here, and only the arguments are
 looked at: whatever they say, the workers that run are the ones the parsed options ask for
-(one started ahead and not wanted is ended unused). Each also reads the first pieces of evidence
-the round will send it, from the criteria set and evidence the arguments name, while this process
-starts (engine.round.run.read_ahead): the round takes them only if they are its own."""
+(one started ahead and not wanted is ended unused). The first also cuts the evidence the
+arguments name into pieces and reads the two the round will send it first, while this process
+starts (engine.round.run.index_ahead, read_ahead): the round takes them only if they are its own."""
 from __future__ import annotations
 
 import atexit
@@ -15,6 +15,7 @@ import sys
 from typing import Any, Optional, Sequence
 
 _AHEAD: list[Any] = []  # the executors started ahead, each of one spawned process, until `taken`
+_INDEXED: list[Any] = []  # the future of the evidence's pieces the first of them cut, until `indexed`
 _LEAVING: list[bool] = []  # this process is a `cchc round` started from the command line (`start`)
 
 
@@ -75,7 +76,7 @@ def round_inputs(argv: Sequence[str]) -> Optional[tuple[str, tuple[str, ...]]]:
     """The criteria set and evidence paths a `cchc round` command line names, or None when they
     cannot be told for sure without parsing it (an option not known here, no evidence, not one
     criteria set). Only a guess to read ahead on: what is read with it is used only if the round's
-    own criteria set and pieces of evidence turn out the same (engine.round.pool.read_ahead)."""
+    own criteria set and pieces of evidence turn out the same (engine.round.pool.index_ahead)."""
     if round_workers(argv) is None:
         return None
     positional: list[str] = []
@@ -137,8 +138,9 @@ def start(argv: Sequence[str], *, command_line: bool = False) -> None:
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_Named("engine.round.pool", "_start_worker"),
                                        initargs=(os.getpid(), None))
-            if inputs is not None:  # the pieces the round's first ones sends this worker (engine.round.pool.Workers.stream)
-                pool.submit(_Named("engine.round.run", "read_ahead"), *inputs, (2 * worker - 2, 2 * worker - 1))
+            if inputs is not None and worker == 1:  # the evidence cut into pieces, and the first two the round sends it
+                _INDEXED.append(pool.submit(_Named("engine.round.run", "index_ahead"), *inputs))
+                pool.submit(_Named("engine.round.run", "read_ahead"), (0, 1))
             pool.submit(_imported, "rules", "engine.round.units", "engine.storage.bundle")
             _AHEAD.append(pool)
     finally:
@@ -152,6 +154,7 @@ def start(argv: Sequence[str], *, command_line: bool = False) -> None:
 
 def _end_unused() -> None:
     """End the workers started ahead that no round adopted (the command line was refused)."""
+    indexed()
     for pool in taken():
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
@@ -173,6 +176,14 @@ def leave() -> None:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     os._exit(0)
+
+
+def indexed() -> Optional[Any]:
+    """The future of the evidence's pieces the first worker started ahead cut
+    (engine.round.run.index_ahead), handed over once (engine.round.run.round_workers)."""
+    futures = list(_INDEXED)
+    _INDEXED.clear()
+    return futures[0] if futures else None
 
 
 def taken() -> list[Any]:

@@ -34,7 +34,8 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         # beside the reading of the criteria set; they stay until the output is written: each unit's
         # file is finished where it was decided
         pool = stack.enter_context(round_workers(evidence, factory=get_evaluator, engine=engine,
-                                                 workers=workers or default_workers(), ahead=early.taken()))
+                                                 workers=workers or default_workers(), ahead=early.taken(),
+                                                 indexed=early.indexed()))
         get_evaluator(engine)  # an unknown engine is reported before the round reads anything
         max_cited = max_cited_size(max_cited_mb)
         cs = load_criteria(criteria)

@@ -1,7 +1,8 @@
-"""A round's worker started ahead reads its first pieces of evidence before the round has read its
-command line (engine.round.run.read_ahead, commands/early.py): the round takes what it read only
-when its own criteria set and pieces are the same, and then gets exactly what reading them again
-gives; otherwise it reads them as always."""
+"""A round's worker started ahead cuts the evidence into pieces and reads the first two before the
+round has read its command line (engine.round.run.index_ahead, read_ahead, commands/early.py):
+the round takes what it cut and read only when its own criteria set, evidence files and pieces
+are the same, and then gets exactly what cutting and reading them again gives; otherwise it
+does both as always."""
 from __future__ import annotations
 
 import csv
@@ -20,7 +21,7 @@ from engine.inputs.evidence import evidence_pieces
 from engine.inputs.tables import ProblemSink
 from engine.round import pool, run, scoring
 from engine.round.pool import Host
-from engine.round.run import read_ahead
+from engine.round.run import index_ahead, read_ahead
 
 DATA = Path(__file__).parent / "data" / "round"
 CRITERIA = DATA / "criteria.yaml"
@@ -83,7 +84,8 @@ def test_a_piece_read_ahead_is_what_reading_it_gives(monkeypatch, units, per_pie
         pieces = evidence_pieces([path], per_piece, scoring.FILES_PER_PIECE, ProblemSink())
         fresh = [_kept_by(Host(cs, pool._no_evaluator, ""), n, p) for n, p in enumerate(pieces)]
         pool._READ_AHEAD.clear()
-        read_ahead(str(CRITERIA), [str(path)], (0, 1))
+        index_ahead(str(CRITERIA), [str(path)])
+        read_ahead((0, 1))
         ahead = [0, 1] if len(pieces) > 1 else []  # one piece: nothing is sent to a worker
         assert sorted(pool._READ_AHEAD) == ahead
         host = Host(load_criteria(CRITERIA), pool._no_evaluator, "")
@@ -102,7 +104,8 @@ def test_what_was_read_with_another_criteria_set_or_other_pieces_is_read_again(m
     twos = evidence_pieces([path], 2, 64, ProblemSink())
     other = replace(cs, title=cs.title + " (sửa)")
     for criteria, pieces in ((other, ones), (cs, twos)):
-        read_ahead(str(CRITERIA), [str(path)], (0, 1))
+        index_ahead(str(CRITERIA), [str(path)])
+        read_ahead((0, 1))
         host = Host(criteria, pool._no_evaluator, "")
         reads: list = []
         monkeypatch.setattr(host, "_read", lambda piece: reads.append(piece) or Host._read(host, piece))
@@ -117,7 +120,8 @@ def test_nothing_is_read_ahead_of_a_bad_criteria_set_or_evidence_of_one_piece(tm
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: [", encoding="utf-8")
     for criteria, evidence in ((bad, path), (CRITERIA, path), (CRITERIA, tmp_path / "none")):
-        read_ahead(str(criteria), [str(evidence)], (0, 1))  # two units: one piece of 64
+        assert index_ahead(str(criteria), [str(evidence)]) is None  # two units: one piece of 64
+        read_ahead((0, 1))
         assert pool._READ_AHEAD == {}
 
 
@@ -167,3 +171,64 @@ def test_a_worker_started_ahead_reads_the_rounds_first_pieces_and_the_round_writ
     assert res.exit_code == 0, res.stderr
     assert early.taken() == []
     assert _folder(tmp_path / "one") == _folder(tmp_path / "two")
+
+
+def _done(value):
+    from concurrent.futures import Future
+
+    future = Future()
+    future.set_result(value)
+    return future
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(units=st.integers(2, 7), per_piece=st.integers(1, 3),
+       broken=st.dictionaries(st.integers(0, 200), st.sampled_from(["", "x", "101", "-1", "9,5", "có"]), max_size=3),
+       order=st.lists(st.integers(0, 3), min_size=1, max_size=8))
+def test_the_pieces_cut_ahead_are_taken_and_read_as_those_cut_here(monkeypatch, units, per_piece, broken, order):
+    """The round's evidence read from the pieces a worker cut ahead is the evidence read from its
+    own: same records, warnings, problems (raised alike), files read and cited; and it cuts none itself."""
+    from engine.core.errors import EvidenceError
+
+    monkeypatch.setattr(run, "UNITS_PER_PIECE", per_piece)
+    cs = load_criteria(CRITERIA)
+    cut = pool.evidence_pieces
+
+    def read(indexed, counted):
+        with pool.Workers(cs, pool._no_evaluator, "", 1) as workers:
+            workers.indexed = indexed
+            monkeypatch.setattr(pool, "evidence_pieces", lambda *args: counted.append(1) or cut(*args))
+            try:
+                got = workers.read_evidence([path], per_piece, scoring.FILES_PER_PIECE)
+            except EvidenceError as exc:
+                got = exc.problems
+            return got, sorted(workers.reads), workers.cited
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _evidence(Path(tmp), units, broken, order)
+        found = index_ahead(str(CRITERIA), [str(path)])
+        here: list = []
+        whole = read(None, here)
+        ahead: list = []
+        assert read(_done(found), ahead) == whole
+        assert here == [1] and ahead == ([] if found is not None else [1])
+
+
+def test_pieces_cut_ahead_of_other_evidence_or_sizes_or_criteria_are_cut_again(monkeypatch, tmp_path):
+    cs = load_criteria(CRITERIA)
+    path = _evidence(tmp_path, 4, {}, [0])
+    other = tmp_path / "other"
+    other.mkdir()
+    _evidence(other, 5, {}, [0])
+    monkeypatch.setattr(run, "UNITS_PER_PIECE", 1)
+    found = index_ahead(str(CRITERIA), [str(path)])
+    assert found is not None
+    for criteria, evidence, sizes in ((replace(cs, title="x"), path, (1, 64)), (cs, other, (1, 64)),
+                                      (cs, path, (2, 64)), (cs, path, (1, 2))):
+        with pool.Workers(criteria, pool._no_evaluator, "", 1) as workers:
+            workers.indexed = _done(found)
+            assert workers._indexed_ahead([evidence / "units.csv" if evidence == other else path], *sizes) is None
+    with pool.Workers(cs, pool._no_evaluator, "", 1) as workers:
+        workers.indexed = _done(found)
+        assert workers._indexed_ahead([path], 1, 64) == list(found[-1])
+        assert workers.indexed is None  # taken once

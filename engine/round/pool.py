@@ -241,22 +241,41 @@ def _set_host(host: Host) -> None:
 _READ_AHEAD: dict[int, tuple[EvidencePiece, CriteriaSet, tuple[str, Any, int], Optional[list[EvidenceRecord]]]] = {}
 
 
-def read_ahead(criteria_path: str, evidence_paths: Sequence[str], numbers: Sequence[int], units_per_piece: int,
-               files_per_piece: int) -> None:
-    """In a worker started ahead: read the pieces numbered `numbers` of the evidence a round's
-    command line names (`Host.keep_piece`; pieces as `Workers.read_evidence` cuts them), those
-    the round's first pieces will ask of this worker, while the round itself is still starting.
-    Anything amiss (a criteria set or evidence with problems, too little evidence to be read in
-    pieces) reads nothing: the round reads and reports it as always."""
+_INDEXED: list[tuple[CriteriaSet, list[EvidencePiece]]] = []  # `index_ahead`'s, for `read_ahead`
+
+
+def index_ahead(criteria_path: str, evidence_paths: Sequence[str], units_per_piece: int,
+                files_per_piece: int) -> Optional[tuple]:
+    """In a worker started ahead: load the criteria set and cut the evidence a round's command
+    line names into pieces (as `Workers.read_evidence` does), while the round itself is still
+    starting: (the criteria set, the evidence files, `units_per_piece`, `files_per_piece`, the
+    pieces), which the round takes rather than cut them itself when its own are the same
+    (`Workers.indexed`). Anything amiss (a criteria set or evidence with problems, too little
+    evidence to be read in pieces): None, and the round reads and reports it as always."""
     from .. import load_criteria
 
+    _INDEXED.clear()
     try:
         criteria = load_criteria(criteria_path)
+        files = found_evidence_files(evidence_paths)
         sink = ProblemSink()
-        pieces = evidence_pieces(evidence_paths, units_per_piece, files_per_piece, sink)
-        if sink.problems or len(pieces) < 2:
-            return
-        host = Host(criteria, _no_evaluator, "")
+        pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)
+    except Exception:  # noqa: BLE001 - whatever it is, the round meets it again and reports it
+        return None
+    if sink.problems or len(pieces) < 2:
+        return None
+    _INDEXED.append((criteria, pieces))
+    return criteria, tuple(map(str, files)), units_per_piece, files_per_piece, pieces
+
+
+def read_ahead(numbers: Sequence[int]) -> None:
+    """In a worker started ahead, after `index_ahead`: read the pieces numbered `numbers`
+    (`Host.keep_piece`), those the round's first pieces will ask of this worker."""
+    if not _INDEXED:
+        return
+    criteria, pieces = _INDEXED.pop()
+    host = Host(criteria, _no_evaluator, "")
+    try:
         for number in numbers:
             if number < len(pieces):
                 kept = host.keep_piece((number, pieces[number]))
@@ -368,6 +387,8 @@ class Workers:
         # spawned workers started before this pool was made, whose host is not set yet: executors of
         # one process each (commands/early.py), adopted as workers 1, 2, …; those not needed are ended
         self._ahead = list(ahead)
+        # the future of `index_ahead` in the first of them, taken by `read_evidence` (commands/early.py)
+        self.indexed: Optional[Any] = None
 
     def __enter__(self) -> "Workers":
         ahead, unwanted = self._ahead[:self.workers - 1], self._ahead[self.workers - 1:]
@@ -579,7 +600,9 @@ class Workers:
         every piece raises `EvidenceError` once all are read."""
         files = found_evidence_files(paths)
         sink = ProblemSink()
-        pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once here
+        pieces = self._indexed_ahead(files, units_per_piece, files_per_piece)
+        if pieces is None:
+            pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once here
         problems = list(sink.problems)
         records: list[EvidenceRecord] = []
         firsts: dict[str, Location] = {}
@@ -609,6 +632,22 @@ class Workers:
         cites.sort(key=lambda c: c[0])
         self.cited = tuple(dict.fromkeys(path for _unit, paths in cites for path in paths))
         return EvidenceSet(tuple(records), tuple(w for _unit, ws in warnings for w in ws), tuple(files))
+
+    def _indexed_ahead(self, files: Sequence[Path], units_per_piece: int,
+                       files_per_piece: int) -> Optional[list[EvidencePiece]]:
+        """The pieces a worker started ahead cut (`index_ahead`, `indexed`), if it cut the same
+        evidence files with the same criteria set into pieces of the same size; else None."""
+        indexed, self.indexed = self.indexed, None
+        try:
+            found = indexed.result() if indexed is not None else None
+        except Exception:  # noqa: BLE001 - a worker that stopped: the pieces are cut here
+            return None
+        if found is None:
+            return None
+        criteria, listed, units, others, pieces = found
+        same = (criteria == self.criteria and listed == tuple(map(str, files)) and units == units_per_piece
+                and others == files_per_piece)
+        return list(pieces) if same else None
 
     def decided_kept(self, given: Callable[[Sequence[str]], tuple],
                      progress: Optional[Progress] = None) -> Iterator[Any]:
