@@ -11,7 +11,7 @@ from pathlib import Path
 
 from commands import early
 
-early.start(sys.argv)  # a round's workers: their start-up beside the rest of this one's
+early.start(sys.argv, command_line=True)  # a round's workers: their start-up beside the rest of this one's
 
 from commands.language import install_for_libraries  # noqa: E402
 from engine.core.i18n import _, ngettext  # noqa: E402

@@ -4,7 +4,9 @@ libraries, the options, the criteria set) rather than after it. `cchc round` ado
 (engine.round.pool.Workers' `ahead`); started for nothing (a usage error, `--help`), they end
 with this process. Only the standard library is imported here, and only the arguments are
 looked at: whatever they say, the workers that run are the ones the parsed options ask for
-(one started ahead and not wanted is ended unused)."""
+(one started ahead and not wanted is ended unused). The first also cuts the evidence the
+arguments name into pieces and reads the two the round will send it first, while this process
+starts (engine.round.run.index_ahead, read_ahead): the round takes them only if they are its own."""
 from __future__ import annotations
 
 import atexit
@@ -13,6 +15,8 @@ import sys
 from typing import Any, Optional, Sequence
 
 _AHEAD: list[Any] = []  # the executors started ahead, each of one spawned process, until `taken`
+_INDEXED: list[Any] = []  # the future of the evidence's pieces the first of them cut, until `indexed`
+_LEAVING: list[bool] = []  # this process is a `cchc round` started from the command line (`start`)
 
 
 class _Named:
@@ -62,10 +66,59 @@ def _count(text: str) -> Optional[int]:
     return int(text) if text.isdigit() else None
 
 
-def start(argv: Sequence[str]) -> None:
+# `cchc round`'s options that take a value, and those that take none (cli.py's `round_`)
+_VALUED = ("--evidence", "--appraisal", "--survey", "--previous", "--out", "-o", "--engine", "-e", "--workers", "-j",
+           "--rows", "--archive", "--previous-year", "--bundle", "--sign", "--max-cited-mb")
+_FLAGS = ("--no-survey",)
+
+
+def round_inputs(argv: Sequence[str]) -> Optional[tuple[str, tuple[str, ...]]]:
+    """The criteria set and evidence paths a `cchc round` command line names, or None when they
+    cannot be told for sure without parsing it (an option not known here, no evidence, not one
+    criteria set). Only a guess to read ahead on: what is read with it is used only if the round's
+    own criteria set and pieces of evidence turn out the same (engine.round.pool.index_ahead)."""
+    if round_workers(argv) is None:
+        return None
+    positional: list[str] = []
+    evidence: list[str] = []
+    args = list(argv[2:])
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if arg == "--":
+            positional += args[i:]
+            break
+        if not arg.startswith("-") or arg == "-":
+            positional.append(arg)
+            continue
+        name, equals, value = arg.partition("=")
+        if name in _FLAGS and not equals:
+            continue
+        if name not in _VALUED:
+            if name[:2] in ("-o", "-e", "-j") and not name.startswith("--"):  # -oOUT, -j2
+                continue
+            return None
+        if not equals:
+            if i == len(args):
+                return None
+            value = args[i]
+            i += 1
+        if name == "--evidence":
+            evidence.append(value)
+    if len(positional) != 1 or not evidence:
+        return None
+    return positional[0], tuple(evidence)
+
+
+def start(argv: Sequence[str], *, command_line: bool = False) -> None:
     """Start the spawned workers of the round `argv` asks for (one fewer than its workers: this
-    process is worker 0), each importing what a round's worker runs; not inside a spawned process."""
+    process is worker 0), each importing what a round's worker runs; not inside a spawned process.
+    `command_line`: `argv` is this process's own (the `cchc` program, not a caller of the
+    library): a round that succeeds then ends it at once (`leave`)."""
     workers = round_workers(argv)
+    if command_line and workers is not None and not _LEAVING:
+        _LEAVING.append(True)
     if workers is None or workers < 2 or _AHEAD:
         return
     import multiprocessing
@@ -73,6 +126,7 @@ def start(argv: Sequence[str]) -> None:
 
     if multiprocessing.parent_process() is not None:
         return
+    inputs = round_inputs(argv)
     import types
 
     main = sys.modules.get("__main__")
@@ -80,10 +134,13 @@ def start(argv: Sequence[str]) -> None:
     # spawned process does not import the whole command line (engine.round.pool._no_main)
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
-        for _ in range(workers - 1):
+        for worker in range(1, workers):
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                        initializer=_Named("engine.round.pool", "_start_worker"),
                                        initargs=(os.getpid(), None))
+            if inputs is not None and worker == 1:  # the evidence cut into pieces, and the first two the round sends it
+                _INDEXED.append(pool.submit(_Named("engine.round.run", "index_ahead"), *inputs))
+                pool.submit(_Named("engine.round.run", "read_ahead"), (0, 1))
             pool.submit(_imported, "rules", "engine.round.units", "engine.storage.bundle")
             _AHEAD.append(pool)
     finally:
@@ -97,10 +154,36 @@ def start(argv: Sequence[str]) -> None:
 
 def _end_unused() -> None:
     """End the workers started ahead that no round adopted (the command line was refused)."""
+    indexed()
     for pool in taken():
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def leave() -> None:
+    """End a `cchc round` process started from the command line whose round succeeded, once what
+    it printed is flushed and its exit functions have run, without the interpreter's teardown
+    of every module and object (a tenth of a second, for nothing: every output file is written,
+    synced and closed, and its workers have ended). Elsewhere (the command run as a library, by
+    tests) or under a profiler or tracer (which writes what it found once the program is done)
+    nothing happens."""
+    if not _LEAVING or sys.getprofile() is not None or sys.gettrace() is not None:
+        return
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(0)
+
+
+def indexed() -> Optional[Any]:
+    """The future of the evidence's pieces the first worker started ahead cut
+    (engine.round.run.index_ahead), handed over once (engine.round.run.round_workers)."""
+    futures = list(_INDEXED)
+    _INDEXED.clear()
+    return futures[0] if futures else None
 
 
 def taken() -> list[Any]:

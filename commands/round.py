@@ -34,14 +34,16 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         # beside the reading of the criteria set; they stay until the output is written: each unit's
         # file is finished where it was decided
         pool = stack.enter_context(round_workers(evidence, factory=get_evaluator, engine=engine,
-                                                 workers=workers or default_workers(), ahead=early.taken()))
+                                                 workers=workers or default_workers(), ahead=early.taken(),
+                                                 indexed=early.indexed()))
         get_evaluator(engine)  # an unknown engine is reported before the round reads anything
         max_cited = max_cited_size(max_cited_mb)
         cs = load_criteria(criteria)
         survey_items = _survey_items(cs, survey, no_survey)
         previous = _previous(stack, archive, previous_year, previous, cs)
         laid_out = RoundLayout(criteria, evidence, survey_paths=survey, appraisal_paths=appraisal,
-                               previous_path=previous, max_cited=max_cited)
+                               previous_path=previous, max_cited=max_cited, spool_in=_existing(out_dir.parent))
+        stack.callback(laid_out.close)
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, transient=True, disable=not err.is_terminal)
         phases = {"evidence": _("Reading evidence (files)"), "units": _("Scoring (units)")}
@@ -62,6 +64,11 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         units=len(result.units), engine=result.engine, out=out_dir))
     bundle_line(bundle_path, digest, sign)
     _missing_inputs(survey_items, appraisal, previous)
+    early.leave()
+
+
+def _existing(folder: Path) -> Optional[Path]:
+    return folder if folder.is_dir() else None
 
 
 def _survey_items(cs, survey: Sequence[Path], no_survey: bool) -> list[str]:

@@ -12,7 +12,7 @@ from .pool import Workers
 from .run import RoundResult
 
 if TYPE_CHECKING:
-    from ..storage.bundle import Layout
+    from ..storage.bundle import BundleWriter, Layout
 
 
 def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult, *,
@@ -42,15 +42,20 @@ class RoundLayout:
     what the round read (engine.round.run.round_held's `checked`), it lays them out while the units
     are decided, in time this process would otherwise spend waiting for the workers, rather than
     after, when the workers would wait for it; a problem found then is raised only when the bundle
-    is written, as before."""
+    is written, as before. With `spool_in` (a folder), it copies them then too, into a file of no
+    name there (gone with this process, whatever happens), that the bundle is written from
+    (`writer`)."""
 
     def __init__(self, criteria_path: Path | str, evidence_paths: Sequence[Path | str], *,
                  survey_paths: Sequence[Path | str] = (), appraisal_paths: Sequence[Path | str] = (),
-                 previous_path: Optional[Path | str] = None, max_cited: Optional[int] = None):
+                 previous_path: Optional[Path | str] = None, max_cited: Optional[int] = None,
+                 spool_in: Optional[Path] = None):
         self._paths = (criteria_path, evidence_paths, survey_paths, appraisal_paths, previous_path)
         self._max_cited = max_cited
+        self._spool_in = spool_in
         self._made: Optional[Layout] = None
         self._problem: Optional[BundleError] = None
+        self.writer: Optional[BundleWriter] = None  # the inputs copied, if they were
 
     def __call__(self, reads: Mapping[str, tuple[str, ...]], cited: Sequence[Path], survey: SurveySet) -> None:
         from ..storage.bundle import lay_out_inputs
@@ -59,8 +64,35 @@ class RoundLayout:
         try:
             self._made = lay_out_inputs(_roles(criteria_path, evidence_paths, reads, cited, survey, survey_paths,
                                                appraisal_paths, previous_path), max_cited=self._max_cited)
+            self._copy(self._made)
         except BundleError as exc:
             self._problem = exc
+
+    def _copy(self, layout: Layout) -> None:
+        import tempfile
+
+        from ..storage.bundle import BundleWriter, versions
+
+        versions()  # what the bundle records of them, looked up once here
+        if self._spool_in is None:
+            return
+        try:
+            spool = tempfile.TemporaryFile(dir=self._spool_in)
+        except OSError:  # copied when the bundle is written
+            return
+        self.writer = BundleWriter(spool)
+        try:
+            for name, f in layout.files.items():
+                self.writer.add_file(name, f)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Let the copies go (the bundle was written, or will not be)."""
+        if self.writer is not None:
+            self.writer.spool.close()
+            self.writer = None
 
     def layout(self, result: RoundResult) -> Layout:
         if self._made is None and self._problem is None:
@@ -107,7 +139,10 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
                                appraisal_paths=appraisal_paths, previous_path=previous_path, max_cited=max_cited)
     layout = laid_out.layout(result)
     results = [f"units/{u.unit_id}.json" for u in result.units] + ["round.json"]
-    with Staging(out_dir, command="round") as staged:
-        return finish_laid_out(staged, bundle_path, "round", layout, results,
-                               write_round_files(result, pool, staged, layout.names), result.engine,
-                               about=_about(result), key=key)
+    try:
+        with Staging(out_dir, command="round") as staged:
+            return finish_laid_out(staged, bundle_path, "round", layout, results,
+                                   write_round_files(result, pool, staged, layout.names), result.engine,
+                                   about=_about(result), key=key, writer=laid_out.writer)
+    finally:
+        laid_out.close()

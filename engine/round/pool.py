@@ -92,6 +92,12 @@ class Host:
         from ..storage.bundle import evidence_cited
 
         number, piece = task
+        ahead = _READ_AHEAD.pop(number, None)
+        if ahead is not None and ahead[0] == piece and ahead[1] == self.criteria:
+            kept, records = ahead[2:]
+            if records is not None:
+                self._kept[number] = records
+            return kept
         read, records = self._read(piece)
         if not read.problems:
             self._kept[number] = records
@@ -228,6 +234,60 @@ def _set_host(host: Host) -> None:
     _PROCESS_HOST[0] = host
 
 
+# Pieces a worker started ahead (commands/early.py) read before its round had even read its
+# command line (`read_ahead`), by piece number: the piece, the criteria set it was read with,
+# what `Host.keep_piece` gave, the records it keeps (None: it had problems). `keep_piece` takes
+# one instead of reading again only when the round's own piece and criteria set are equal to them.
+_READ_AHEAD: dict[int, tuple[EvidencePiece, CriteriaSet, tuple[str, Any, int], Optional[list[EvidenceRecord]]]] = {}
+
+
+_INDEXED: list[tuple[CriteriaSet, list[EvidencePiece]]] = []  # `index_ahead`'s, for `read_ahead`
+
+
+def index_ahead(criteria_path: str, evidence_paths: Sequence[str], units_per_piece: int,
+                files_per_piece: int) -> Optional[tuple]:
+    """In a worker started ahead: load the criteria set and cut the evidence a round's command
+    line names into pieces (as `Workers.read_evidence` does), while the round itself is still
+    starting: (the criteria set, the evidence files, `units_per_piece`, `files_per_piece`, the
+    pieces), which the round takes rather than cut them itself when its own are the same
+    (`Workers.indexed`). Anything amiss (a criteria set or evidence with problems, too little
+    evidence to be read in pieces): None, and the round reads and reports it as always."""
+    from .. import load_criteria
+
+    _INDEXED.clear()
+    try:
+        criteria = load_criteria(criteria_path)
+        files = found_evidence_files(evidence_paths)
+        sink = ProblemSink()
+        pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)
+    except Exception:  # noqa: BLE001 - whatever it is, the round meets it again and reports it
+        return None
+    if sink.problems or len(pieces) < 2:
+        return None
+    _INDEXED.append((criteria, pieces))
+    return criteria, tuple(map(str, files)), units_per_piece, files_per_piece, pieces
+
+
+def read_ahead(numbers: Sequence[int]) -> None:
+    """In a worker started ahead, after `index_ahead`: read the pieces numbered `numbers`
+    (`Host.keep_piece`), those the round's first pieces will ask of this worker."""
+    if not _INDEXED:
+        return
+    criteria, pieces = _INDEXED.pop()
+    host = Host(criteria, _no_evaluator, "")
+    try:
+        for number in numbers:
+            if number < len(pieces):
+                kept = host.keep_piece((number, pieces[number]))
+                _READ_AHEAD[number] = (pieces[number], criteria, kept, host._kept.pop(number, None))
+    except Exception:  # noqa: BLE001 - whatever it is, the round meets it again and reports it
+        _READ_AHEAD.clear()
+
+
+def _no_evaluator(engine: str) -> Evaluator:
+    raise AssertionError("reading ahead decides nothing")
+
+
 def _ready() -> None:
     _PROCESS_HOST[0].evaluator()
 
@@ -327,6 +387,8 @@ class Workers:
         # spawned workers started before this pool was made, whose host is not set yet: executors of
         # one process each (commands/early.py), adopted as workers 1, 2, …; those not needed are ended
         self._ahead = list(ahead)
+        # the future of `index_ahead` in the first of them, taken by `read_evidence` (commands/early.py)
+        self.indexed: Optional[Any] = None
 
     def __enter__(self) -> "Workers":
         ahead, unwanted = self._ahead[:self.workers - 1], self._ahead[self.workers - 1:]
@@ -370,10 +432,14 @@ class Workers:
             for process in processes:
                 process.join()
 
-    def release(self) -> None:
+    def release(self, *last: Any) -> None:
         """Let the spawned workers end once they are done with what they were sent: their exit
         runs beside what this process has left to do, and is awaited when the block ends. No
-        task can be sent after."""
+        task can be sent after. `last`: a function and its arguments each spawned worker runs
+        before it ends, not awaited (what it gives is dropped)."""
+        if last:
+            for worker in range(1, self.workers):
+                self._submit(worker, *last)
         for pool in self._pools:
             self._ending.append((getattr(pool, "_executor_manager_thread", None),
                                  list((getattr(pool, "_processes", None) or {}).values())))
@@ -476,12 +542,21 @@ class Workers:
 
         def own(k: int) -> None:
             """This process's chunk k: run here, or handed over to a spawned worker with fewer than
-            `below` chunks waiting (what this process holds of the chunk goes with it)."""
-            idle = next((w for w in range(1, self.workers) if waiting(w) < below), 0)
+            `below` chunks waiting (what this process holds of the chunk goes with it); its last
+            one only to a worker with none waiting: handed to a busy worker, it would leave this
+            process waiting for both, with nothing of its own to do meanwhile."""
+            fewer = below if any(later_own(j) for j in range(k + 1, len(chunks))) else min(below, 1)
+            idle = next((w for w in range(1, self.workers) if waiting(w) < fewer), 0)
             if idle:
                 send(k, idle, given_task, getattr(self.host, hand_over)(chunks[k]))
             else:
                 early[k] = run(chunks[k])
+
+        def later_own(j: int) -> bool:
+            """Whether chunk j is one this process is still to run (or may be)."""
+            if j >= placed:
+                return places[j] in (0, None)
+            return not ran[j] and j not in sent and j not in early
 
         def next_own(after: int) -> Optional[int]:
             """This process's next chunk after `after` not yet run, or the next chunk any worker may run."""
@@ -525,7 +600,9 @@ class Workers:
         every piece raises `EvidenceError` once all are read."""
         files = found_evidence_files(paths)
         sink = ProblemSink()
-        pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once here
+        pieces = self._indexed_ahead(files, units_per_piece, files_per_piece)
+        if pieces is None:
+            pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once here
         problems = list(sink.problems)
         records: list[EvidenceRecord] = []
         firsts: dict[str, Location] = {}
@@ -555,6 +632,22 @@ class Workers:
         cites.sort(key=lambda c: c[0])
         self.cited = tuple(dict.fromkeys(path for _unit, paths in cites for path in paths))
         return EvidenceSet(tuple(records), tuple(w for _unit, ws in warnings for w in ws), tuple(files))
+
+    def _indexed_ahead(self, files: Sequence[Path], units_per_piece: int,
+                       files_per_piece: int) -> Optional[list[EvidencePiece]]:
+        """The pieces a worker started ahead cut (`index_ahead`, `indexed`), if it cut the same
+        evidence files with the same criteria set into pieces of the same size; else None."""
+        indexed, self.indexed = self.indexed, None
+        try:
+            found = indexed.result() if indexed is not None else None
+        except Exception:  # noqa: BLE001 - a worker that stopped: the pieces are cut here
+            return None
+        if found is None:
+            return None
+        criteria, listed, units, others, pieces = found
+        same = (criteria == self.criteria and listed == tuple(map(str, files)) and units == units_per_piece
+                and others == files_per_piece)
+        return list(pieces) if same else None
 
     def decided_kept(self, given: Callable[[Sequence[str]], tuple],
                      progress: Optional[Progress] = None) -> Iterator[Any]:

@@ -20,7 +20,8 @@ from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
 from ..inputs.roundio import RoundInputError
 from ..inputs.survey_data import SurveySet, load_survey
-from .pool import EvaluatorFactory, Progress, Workers
+from .pool import EvaluatorFactory, Progress, Workers, index_ahead as index_pieces_ahead
+from .pool import read_ahead  # noqa: F401 - what a worker started ahead runs (commands/early.py)
 from .problems import round_problems
 from .scoring import FILES_PER_PIECE, UNITS_PER_PIECE
 from .units import RoundUnit, decided_units, held_files, piece_inputs
@@ -77,11 +78,13 @@ def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
 
 @contextmanager
 def round_workers(evidence_paths: Iterable[Path | str], *, factory: EvaluatorFactory, engine: str = "durable",
-                  workers: int = 1, ahead: Sequence[Any] = ()) -> Iterator[Workers]:
+                  workers: int = 1, ahead: Sequence[Any] = (), indexed: Optional[Any] = None) -> Iterator[Workers]:
     """The workers of a round made before its criteria set is read (`round_held`'s `pool`): when
     the evidence is large, started at once, so that their start-up runs beside that reading.
-    `ahead`: workers started before (engine.round.pool.Workers), adopted."""
+    `ahead`: workers started before (engine.round.pool.Workers), adopted; `indexed`: the future
+    of the evidence's pieces one of them cut (`index_ahead`)."""
     with Workers(None, factory, engine, workers, finish=decided_units, hold=held_files, ahead=ahead) as pool:
+        pool.indexed = indexed
         try:
             files = found_evidence_files(evidence_paths)
         except CchcError:  # reported when the evidence is read, after any problem of the criteria set
@@ -89,6 +92,11 @@ def round_workers(evidence_paths: Iterable[Path | str], *, factory: EvaluatorFac
         if _large(files):
             pool.start()
         yield pool
+
+
+def index_ahead(criteria_path: str, evidence_paths: Sequence[str]) -> Optional[tuple]:
+    """engine.round.pool.index_ahead of a round's pieces (run in a worker started ahead: commands/early.py)."""
+    return index_pieces_ahead(criteria_path, evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE)
 
 
 EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used

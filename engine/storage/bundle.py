@@ -386,6 +386,11 @@ def _verify_signature(doc_bytes: bytes, manifest: bytes) -> str:
 
 def versions() -> dict[str, str]:
     """The versions that can change a result: cchc, the rule engine and Python."""
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> dict[str, str]:
     from importlib import metadata
 
     def version(dist: str) -> str:
@@ -477,8 +482,11 @@ class BundleWriter:
         check_name(name)
         if name in RESERVED:
             raise BundleError(name, _("this name is reserved for the bundle's own records"))
-        if name in self._parts or self._named(name) is not None:
+        if name in self:
             raise BundleError(name, _("refused: the name occurs twice in the archive"))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._parts or self._named(name) is not None
 
     def _named(self, name: str) -> Optional[int]:
         """Where `name` stands among the names of the stashed parts, or None."""
@@ -1250,7 +1258,8 @@ def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
     is `spool`) holds already."""
     writer = writer or BundleWriter(spool)
     for name, f in layout.files.items():
-        writer.add_file(name, f)
+        if name not in writer:  # copied already (engine.round.bundle.RoundLayout)
+            writer.add_file(name, f)
     for name, data in parts:
         if isinstance(data, bytes):
             writer.add(f"results/{name}", data)
