@@ -349,6 +349,19 @@ def _no_main(host: Host) -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
+EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used
+
+
+def large_evidence(files: Sequence[Path]) -> bool:
+    """Evidence files large enough that the spawned workers are started before they are indexed
+    (`Workers.start`: their start-up runs beside the indexing); for small evidence (a one-unit
+    pre-check) a worker starts only if it is sent a piece."""
+    try:
+        return sum(f.stat().st_size for f in files) >= EARLY_START_BYTES
+    except OSError:  # reported when the evidence is read
+        return False
+
+
 def default_workers() -> int:
     return os.cpu_count() or 1
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, AbstractSet, BinaryIO, Callable, Iterable, Ite
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..core.i18n import _
 from ..evaluation.evaluate import Evaluator
-from ..inputs.evidence import evidence_pieces
+from ..inputs.evidence import evidence_pieces, found_evidence_files
 from ..inputs.tables import ProblemSink
 from ..core.model import CriteriaSet, Rollup, UnitResult
 from ..storage.bundle import (BundleWriter, InputRoot, Layout, _localized_file, input_anchors, knows_enough,
@@ -53,7 +53,7 @@ class UnitLine:
     total: Rollup
     missing: int  # items without evidence or without a matching band
     decisions: int
-    summary: dict
+    summary: bytes  # its line in summary.json, encoded where it was decided (compact, no newline)
     warnings: tuple[str, ...]  # what the criteria set's consistency rules say of the unit
 
 
@@ -61,7 +61,7 @@ def encoded(criteria: CriteriaSet, results: list[UnitResult], engine: str) -> li
     """A decided chunk as it leaves its worker: each unit's line and its result file's bytes."""
     return [(UnitLine(r.unit_id, r.unit_name, r.unit_type, r.total,
                       sum(1 for d in r.decisions if d.status in ("missing_evidence", "no_matching_band")),
-                      len(r.decisions), summary_row(r), tuple(r.warnings)),
+                      len(r.decisions), encode(summary_row(r))[:-1], tuple(r.warnings)),
              unit_file(criteria, r, engine)) for r in results]
 
 
@@ -141,7 +141,7 @@ def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], facto
 def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],
                engine: str, staged: Staging, spool: BinaryIO, workers: int, keep: int,
                warn: Optional[Callable[[tuple[Problem, ...]], None]], bundle: Optional[RunBundle]) -> ScoreRun:
-    from .pool import Workers
+    from .pool import Workers, large_evidence
     from .units import FileTarget
 
     name = factory(engine).name
@@ -152,12 +152,6 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         first, anchors = lay_out_inputs(roles, max_cited=bundle.max_cited), input_anchors(roles)
     folder = staged.folder("units")
     target = FileTarget(first.names, anchors) if first is not None else None
-    sink = ProblemSink()
-    pieces = evidence_pieces(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
-    problems = list(sink.problems)
-    deciding = not problems  # a header already refused: every piece is only read, for its problems
-    tasks: list = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
-    del pieces  # each let go once its task is done (a national run's index of the evidence is megabytes)
     units = _Units()  # what is kept of each unit read, compactly (a national run has tens of thousands)
     written: list[str] = []  # the units written, in the order they were (each id the one `units` holds)
     spans = array("q")  # the place of each written unit's line in `spool`: offset, size
@@ -171,6 +165,15 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
     unwritten: Optional[OSError] = None  # the first unit file a worker could not write
     unsure: dict[str, Optional[frozenset[str]]] = {}  # units whose copy may miss an input path (`UnitFiles`)
     with Workers(criteria, factory, engine, workers, finish=UnitFiles(str(folder), target), share=SHARE) as pool:
+        files = found_evidence_files(evidence_paths)
+        if large_evidence(files):  # the spawned workers start beside the indexing: they will have pieces
+            pool.start()
+        sink = ProblemSink()
+        pieces = evidence_pieces(files, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
+        problems = list(sink.problems)
+        deciding = not problems  # a header already refused: every piece is only read, for its problems
+        tasks: list = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
+        del pieces  # each let go once its task is done (a national run's index of the evidence is megabytes)
         for i, (kind, (read, payload), _n) in enumerate(pool.stream("score_piece", tasks, AHEAD)):
             problems += read.problems
             for unit, at, source in read.firsts:
@@ -256,7 +259,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         for i, k in enumerate(order):
             spool.seek(spans[2 * k])
             line = pickle.loads(spool.read(spans[2 * k + 1]))
-            pieces.append((b"," if i else b"") + encode(line.summary)[:-1])
+            pieces.append(b"," + line.summary if i else line.summary)
             size += len(pieces[-1])
             unit_warnings += line.warnings
             if i < keep:

@@ -1019,13 +1019,26 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
         if b"\\" in data:  # escapes: string by string
             return _JSON_STRING.sub(string, data)
         if len(data) <= _PIECE:
-            return plain(data.decode("utf-8")).encode("utf-8")
+            return plain(_decoded(data)).encode("utf-8")
         return b"".join(plain(piece.decode("utf-8")).encode("utf-8") for piece in _pieces(data, _PIECE))
 
     return one
 
 
 _PIECE = 1 << 18  # bytes of JSON without escapes localized at a time (a national run's summary is megabytes)
+_DECODED: list = [b"", ""]  # the last unit file decoded (`_decoded`) and its text
+_DECODED_MOST = 1 << 17  # bytes of the largest one kept (a unit file of the largest shipped set: about 35 KB)
+
+
+def _decoded(data: bytes) -> str:
+    """`data` (UTF-8) as text, the last one kept: a unit file's copy is localized (`localizer`) and
+    checked (`unknown_paths`) one after the other, from the same bytes, decoded once."""
+    if _DECODED[0] is data:
+        return _DECODED[1]
+    text = data.decode("utf-8")
+    if len(data) <= _DECODED_MOST:
+        _DECODED[:] = [data, text]
+    return text
 
 
 def _pieces(data: bytes, size: int = _PIECE) -> Iterator[bytes]:
@@ -1109,7 +1122,7 @@ def unknown_paths(data: bytes, anchors: Sequence[str], known: Mapping[str, str] 
     change while the run reads them, as the bundle's copies of them are)."""
     if b"\\" in data:
         return None
-    text = data.decode("utf-8")
+    text = _decoded(data)
     listed = {} if listed is None else listed
     if all(_PLAIN_ANCHOR.fullmatch(a) for a in anchors):  # the places found in C, and most paths ruled out by folder
         found: set[str] = set()
