@@ -41,16 +41,6 @@ def test_a_small_run_spawns_no_worker(cchc, tmp_path, indexing_seen):
     assert multiprocessing.active_children() == []
 
 
-def test_evidence_size_decides_the_early_start(tmp_path, monkeypatch):
-    small, large = tmp_path / "a.csv", tmp_path / "b.csv"
-    small.write_bytes(b"x" * 10)
-    large.write_bytes(b"x" * 100)
-    monkeypatch.setattr(pool, "EARLY_START_BYTES", 100)
-    assert not pool.large_evidence([small])
-    assert pool.large_evidence([large]) and pool.large_evidence([small, large])
-    assert not pool.large_evidence([tmp_path / "gone.csv"])  # reported when the evidence is read
-
-
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_refused_evidence_file_is_reported_as_before_and_the_early_worker_ends(cchc, tmp_path, monkeypatch,
                                                                                  workers):

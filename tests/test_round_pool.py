@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine import load_criteria
-from engine.round import run as run_module
+from engine.round import pool as pool_module, run as run_module
 from engine.round.bundle import RoundLayout
 from engine.round.run import round_held
 from engine.storage.bundle import BundleError
@@ -60,7 +60,6 @@ def test_the_main_process_runs_its_own_pieces_while_a_workers_piece_is_pending(t
     """The spawned worker's piece 1 waits for the main process's piece 2: a main process that
     waited for piece 1 before running piece 2 would keep it waiting for 30 s (and piece 1 would
     come back without the signal). (Records are not handed over here: piece 2 stays where it was read.)"""
-    from engine.round import pool as pool_module
 
     monkeypatch.setattr(pool_module, "_MOVABLE", {"held": pool_module._MOVABLE["held"]})
     numbers = iter(range(5))
@@ -170,7 +169,7 @@ def test_a_large_rounds_worker_starts_before_the_criteria_set_is_read(cchc, tmp_
 
     from commands import round as command
 
-    monkeypatch.setattr(run_module, "EARLY_START_BYTES", 0)
+    monkeypatch.setattr(pool_module, "EARLY_START_BYTES", 0)
     seen = []
     load = command.load_criteria
     monkeypatch.setattr(command, "load_criteria",
@@ -187,7 +186,7 @@ def test_a_bad_criteria_set_is_reported_first_and_the_early_worker_ends(cchc, tm
     criteria set's problem (not the missing evidence folder's), and no process is left."""
     import multiprocessing
 
-    monkeypatch.setattr(run_module, "EARLY_START_BYTES", 0)
+    monkeypatch.setattr(pool_module, "EARLY_START_BYTES", 0)
     bad = tmp_path / "criteria.yaml"
     bad.write_text("id: x\n", encoding="utf-8")
     res = cchc("round", bad, "--evidence", tmp_path / "nowhere", "--no-survey", "--out", tmp_path / "out",

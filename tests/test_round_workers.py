@@ -38,7 +38,7 @@ def test_round_with_one_and_two_workers_writes_the_same_bytes(cchc, tmp_path, mo
 
     started = []
     start = pool.Workers.start
-    monkeypatch.setattr(run, "EARLY_START_BYTES", 0)
+    monkeypatch.setattr(pool, "EARLY_START_BYTES", 0)
     # five pieces (the CSV's two units one by one, the YAML files two by two): each read, kept and
     # decided by the worker its number names
     monkeypatch.setattr(run, "UNITS_PER_PIECE", 1)
@@ -96,8 +96,9 @@ def test_a_unit_whose_text_holds_the_standing_marker_is_encoded_whole(result):
 
 
 def test_only_large_evidence_starts_the_workers_before_it_is_read(tmp_path):
+    """For a round and for `score` (engine.round.pool.large_evidence)."""
     from engine.inputs.evidence import evidence_files
-    from engine.round.run import EARLY_START_BYTES, _large
+    from engine.round.pool import EARLY_START_BYTES, large_evidence as _large
 
     (tmp_path / "ev").mkdir()
     (tmp_path / "ev" / "a.csv").write_bytes(b"x" * (EARLY_START_BYTES - 1))

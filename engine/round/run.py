@@ -20,7 +20,7 @@ from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
 from ..inputs.roundio import RoundInputError
 from ..inputs.survey_data import SurveySet, load_survey
-from .pool import EvaluatorFactory, Progress, Workers, index_ahead as index_pieces_ahead
+from .pool import EvaluatorFactory, Progress, Workers, index_ahead as index_pieces_ahead, large_evidence
 from .pool import read_ahead  # noqa: F401 - what a worker started ahead runs (commands/early.py)
 from .problems import round_problems
 from .scoring import FILES_PER_PIECE, UNITS_PER_PIECE
@@ -89,7 +89,7 @@ def round_workers(evidence_paths: Iterable[Path | str], *, factory: EvaluatorFac
             files = found_evidence_files(evidence_paths)
         except CchcError:  # reported when the evidence is read, after any problem of the criteria set
             files = []
-        if _large(files):
+        if large_evidence(files):
             pool.start()
         yield pool
 
@@ -99,23 +99,11 @@ def index_ahead(criteria_path: str, evidence_paths: Sequence[str]) -> Optional[t
     return index_pieces_ahead(criteria_path, evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE)
 
 
-EARLY_START_BYTES = 256 * 1024  # about seventy units of the largest shipped set: the workers will be used
-
-
-def _large(files: list[Path]) -> bool:
-    """Evidence files large enough that the workers are started before they are read (their
-    start-up then runs beside the indexing); a small round starts them only if it sends them units."""
-    try:
-        return sum(f.stat().st_size for f in files) >= EARLY_START_BYTES
-    except OSError:  # reported when the evidence is read
-        return False
-
-
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
          progress: Optional[Progress], checked: Optional[Checked] = None) -> RoundResult:
     files = found_evidence_files(evidence_paths)  # the folders listed once
-    if not pool.started and _large(files):
+    if not pool.started and large_evidence(files):
         pool.start()
     evidence = pool.read_evidence(files, UNITS_PER_PIECE, FILES_PER_PIECE, progress)
     records = list(evidence.records)
