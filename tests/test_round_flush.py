@@ -1,5 +1,5 @@
 """Each spawned worker of a round, its unit files written, brings what is written to the disk
-(engine.round.output.flush_written) beside the main process's writing of round.json and the
+(engine.storage.outdir.flush_file_system) beside the main process's writing of round.json and the
 bundle, before it ends: the run's own sync at the end then has less to wait for, and what is
 written does not change."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from engine import load_criteria
-from engine.round import output
+from engine.storage import outdir
 from engine.round.bundle import write_round
 from engine.round.pool import Workers
 from engine.round.run import round_held
@@ -44,10 +44,10 @@ def test_the_workers_flush_the_staging_folder_once_their_files_are_written(tmp_p
         write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
                     tmp_path / "out" / "bundle.cchc")
     [((func, folder), written)] = released
-    assert func is output.flush_written and written == len(result.units)  # the staging folder, its unit files written
+    assert func is outdir.flush_file_system and written == len(result.units)  # the staging folder, its unit files written
     assert not Path(folder).exists() and (tmp_path / "out" / "round.json").exists()
 
 
 def test_flushing_a_folder_that_is_gone_does_nothing(tmp_path):
-    output.flush_written(str(tmp_path))
-    output.flush_written(str(tmp_path / "gone"))
+    outdir.flush_file_system(str(tmp_path))
+    outdir.flush_file_system(str(tmp_path / "gone"))

@@ -1,11 +1,10 @@
 """The round's JSON output: round.json (ranking, counts, warnings) and one unit file per unit."""
 from __future__ import annotations
 
-import os
 from typing import Iterator, Mapping, Optional, Sequence
 
 from ..core.model import CriteriaSet
-from ..storage.outdir import Staging, check_names
+from ..storage.outdir import Staging, check_names, flush_file_system
 from ..evaluation.ranking import ROUND_FORMAT, Ranking, Standing, ranking_json, standing_json
 from ..storage.bundle import Placed
 from ..storage.results import encode
@@ -74,24 +73,6 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
     return files
 
 
-def flush_written(folder: str) -> None:
-    """Bring every file written so far on `folder`'s file system to the disk (syncfs), in a worker
-    whose part of the output is written, beside the rest of the writing: the run's own sync at
-    the end (engine.storage.outdir.Staging.finish) then has less to wait for. A problem is that
-    sync's to report."""
-    from ..storage import outdir
-
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        if outdir._syncfs is not None:
-            outdir._syncfs(fd)
-    finally:
-        os.close(fd)
-
-
 def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
                       names: Mapping[str, str]) -> Iterator[tuple[str, bytes | Placed]]:
     """`round_files` of a round whose unit files are held by its workers (engine.round.run.round_held),
@@ -113,7 +94,7 @@ def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
         raise staged.failed(exc) from None
     # every unit file is written: the workers end beside round.json and the bundle, each first
     # bringing what is written to the disk
-    pool.release(flush_written, str(staged.path))
+    pool.release(flush_file_system, str(staged.path))
     data = encode(round_json(result, made))
     staged.add("round.json", data)
     yield "round.json", target.localized(data)

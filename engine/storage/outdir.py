@@ -445,6 +445,22 @@ def _libc_syncfs():
 _syncfs = _libc_syncfs()
 
 
+def flush_file_system(folder: str) -> None:
+    """Bring every file written so far on `folder`'s file system to the disk (syncfs), from any
+    process: a round's worker whose part of the output is written does it beside the rest of the
+    writing, so the run's own sync at the end (`Staging.finish`) has less to wait for. A problem
+    is that sync's to report."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        if _syncfs is not None:
+            _syncfs(fd)
+    finally:
+        os.close(fd)
+
+
 def _libc_renameat2():
     try:
         return ctypes.CDLL(None, use_errno=True).renameat2
