@@ -193,7 +193,7 @@ def count_distinct(criteria, folder: Path) -> tuple[int, int]:
 
 
 def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir: Path, with_round: bool,
-               workers: tuple[int, ...] = (1,)) -> dict:
+               workers: tuple[int, ...] = (1,), round_repeats: int = 5) -> dict:
     label = f"{units}-{'yaml' if as_yaml else 'csv'}"
     folder = workdir / f"evidence-{label}"
     generate(folder, criteria, units, as_yaml)
@@ -214,10 +214,14 @@ def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir:
         row[(engine, n)] = m
     if with_round:
         generate(workdir / f"round-evidence-{label}", criteria, units, as_yaml, survey=False)
-        for workers in (1, 2):
-            row[f"round{workers}"] = run(["round", str(CRITERIA), "--evidence", str(workdir / f"round-evidence-{label}"), "--out",
-                                          str(workdir / f"round-{label}-{workers}"), "-j", str(workers), "--no-survey",
-                                          "--rows", "0"], workdir)
+        walls: dict[int, list[float]] = {1: [], 2: []}
+        for i in range(round_repeats):  # alternated, so that a change in the machine's speed hits both alike
+            for workers in (1, 2):
+                walls[workers].append(run(["round", str(CRITERIA), "--evidence", str(workdir / f"round-evidence-{label}"),
+                                           "--out", str(workdir / f"round-{label}-{workers}-{i}"), "-j", str(workers),
+                                           "--no-survey", "--rows", "0"], workdir)["wall"])
+        for workers, w in walls.items():
+            row[f"round{workers}"] = {"wall": statistics.median(w), "walls": w}
     return row
 
 
@@ -248,7 +252,12 @@ def print_row(row: dict, engines: list[str], workers: tuple[int, ...]) -> None:
               f"  {us:7.2f} µs/decision (CPU)  {us / row['floor_us']:6.0f}× the floor")
     if "round1" in row:
         r1, r2 = row["round1"], row["round2"]
-        print(f"  round -j1 wall {r1['wall']:.2f} s, -j2 wall {r2['wall']:.2f} s: {r1['wall'] / r2['wall']:.2f}× faster")
+        print(f"  round, median of {len(r1['walls'])} alternated runs: -j1 wall {r1['wall']:.2f} s, -j2 wall "
+              f"{r2['wall']:.2f} s: {r1['wall'] / r2['wall']:.2f}× faster ({round_walls(r1)}; {round_walls(r2)})")
+
+
+def round_walls(r: dict) -> str:
+    return " ".join(f"{w:.2f}" for w in r["walls"])
 
 
 def machine() -> str:
@@ -314,8 +323,10 @@ def markdown(rows: list[dict], engines: list[str], workers: tuple[int, ...], whe
     for r in rows:
         if "round1" in r:
             lines.append("")
-            lines.append(f"`cchc round` on {r['units']:,} units ({r['format']}): 1 worker {r['round1']['wall']:.2f} s, "
-                         f"2 workers {r['round2']['wall']:.2f} s wall ({r['round1']['wall'] / r['round2']['wall']:.2f}×).")
+            r1, r2 = r["round1"], r["round2"]
+            lines.append(f"`cchc round` on {r['units']:,} units ({r['format']}), median wall time of {len(r1['walls'])} "
+                         f"runs of each, alternated: 1 worker {r1['wall']:.2f} s, 2 workers {r2['wall']:.2f} s "
+                         f"({r1['wall'] / r2['wall']:.2f}×; the runs: {round_walls(r1)} s and {round_walls(r2)} s).")
     lines += ["", f"One unit (an agency's pre-check: `cchc score` of one YAML file, start-up included, median of "
                   f"{one['times']} runs): {one['wall']:.2f} s wall, {one['cpu']:.2f} s CPU, {one['rss_mb']:.0f} MB peak."]
     if "share" in rows[0]:
@@ -344,6 +355,8 @@ def main() -> None:
     ap.add_argument("--yaml", type=int, default=1000, help="also score this many units as one YAML file each (0: no)")
     ap.add_argument("--round", type=int, default=0, help="also time `cchc round` of this many units with 1 and "
                                                          "2 workers (0: no)")
+    ap.add_argument("--round-repeats", type=int, default=5, help="runs of `cchc round` with each number of workers, "
+                                                                  "alternated; the median is given (default 5)")
     ap.add_argument("--workers", default="1,2", help="comma-separated worker processes of `cchc score`: each run "
                                                      "with each (default 1,2)")
     ap.add_argument("--doc", action="store_true", help="write the figures into docs/performance.md and the plot")
@@ -368,7 +381,7 @@ def main() -> None:
         sizes = [(int(u), False) for u in args.units.split(",") if u] + ([(args.yaml, True)] if args.yaml else [])
         for units, as_yaml in sizes:
             row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units == args.round and not as_yaml,
-                             workers)
+                             workers, args.round_repeats)
             if not rows:
                 row["share"] = distinct_share(Path(tmp) / f"evidence-{units}-{'yaml' if as_yaml else 'csv'}")
             print_row(row, engines, workers)
