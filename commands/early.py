@@ -1,5 +1,7 @@
-"""A round's spawned workers started first thing, before the command line is even read: their
-start-up (a Python, the engine imported) then runs beside this process's own (the command-line
+"""A round's workers started first thing, before the command line is even read: on Linux forked
+from this process once it has imported the engine (`forks`: nothing to start or import again, and
+no resource-tracker process beside them), elsewhere spawned before it imports anything, so that
+their start-up (a Python, the engine imported) runs beside this process's own (the command-line
 libraries, the options, the criteria set) rather than after it. `cchc round` adopts them
 (engine.round.pool.Workers' `ahead`); started for nothing (a usage error, `--help`), they end
 with this process. Only the standard library is imported here, and only the arguments are
@@ -111,11 +113,25 @@ def round_inputs(argv: Sequence[str]) -> Optional[tuple[str, tuple[str, ...]]]:
     return positional[0], tuple(evidence)
 
 
+# what a round's worker runs: imported by a spawned worker while it waits, or before forking one
+_WORKER_MODULES = ("rules", "engine.round.run", "engine.round.units", "engine.storage.bundle")
+
+
+def forks(argv: Sequence[str]) -> bool:
+    """Whether the worker the round `argv` asks for is forked rather than spawned (`start`): on
+    Linux, for one worker, from a process of one thread (a second fork would copy a process
+    whose first executor runs a thread of its own)."""
+    import threading
+
+    return sys.platform.startswith("linux") and round_workers(argv) == 2 and threading.active_count() == 1
+
+
 def start(argv: Sequence[str], *, command_line: bool = False) -> None:
-    """Start the spawned workers of the round `argv` asks for (one fewer than its workers: this
-    process is worker 0), each importing what a round's worker runs; not inside a spawned process.
-    `command_line`: `argv` is this process's own (the `cchc` program, not a caller of the
-    library): a round that succeeds then ends it at once (`leave`)."""
+    """Start the workers of the round `argv` asks for (one fewer than its workers: this process
+    is worker 0): forked from this process (`forks`), once what they run is imported here, or
+    spawned, each importing it; not inside a worker. `command_line`: `argv` is this process's own
+    (the `cchc` program, not a caller of the library): a round that succeeds then ends it at once
+    (`leave`)."""
     workers = round_workers(argv)
     if command_line and workers is not None and not _LEAVING:
         _LEAVING.append(True)
@@ -127,6 +143,9 @@ def start(argv: Sequence[str], *, command_line: bool = False) -> None:
     if multiprocessing.parent_process() is not None:
         return
     inputs = round_inputs(argv)
+    fork = forks(argv)
+    if fork:
+        _imported(*_WORKER_MODULES)
     import types
 
     main = sys.modules.get("__main__")
@@ -135,13 +154,13 @@ def start(argv: Sequence[str], *, command_line: bool = False) -> None:
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:
         for worker in range(1, workers):
-            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
                                        initializer=_Named("engine.round.pool", "_start_worker"),
                                        initargs=(os.getpid(), None))
             if inputs is not None and worker == 1:  # the evidence cut into pieces, and the first two the round sends it
                 _INDEXED.append(pool.submit(_Named("engine.round.run", "index_ahead"), *inputs))
                 pool.submit(_Named("engine.round.run", "read_ahead"), (0, 1))
-            pool.submit(_imported, "rules", "engine.round.units", "engine.storage.bundle")
+            pool.submit(_imported, *_WORKER_MODULES)  # (forked: imported already; started all the same)
             _AHEAD.append(pool)
     finally:
         if main is not None:

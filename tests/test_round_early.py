@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from commands import early
 from engine.round import pool, run
 from rules import get_evaluator
 
+ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "round"
 ROUND = ("round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--survey", DATA / "survey",
          "--appraisal", DATA / "appraisal", "--previous", DATA / "previous" / "round-2022.json", "--rows", 0)
@@ -125,3 +129,39 @@ def test_workers_started_ahead_and_not_wanted_end_at_once():
     [unused] = _processes(early._AHEAD)
     early._end_unused()
     assert early._AHEAD == [] and _ended(unused, 10) and unused.exitcode == -signal.SIGTERM
+
+
+def test_a_worker_is_forked_only_for_one_worker_on_linux_from_a_process_of_one_thread(monkeypatch):
+    argv = ["cchc", "round", "c.yaml", "--evidence", "ev", "-j", "2"]
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert early.forks(argv)
+    for other in (argv[:-1] + ["3"], argv[:-1] + ["1"], ["cchc", "score", "c.yaml", "ev", "-j", "2"], ["cchc"]):
+        assert not early.forks(other)
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert not early.forks(argv)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert not early.forks(argv)
+
+
+# `cchc round -j 2` as the command line starts it: its worker, once running, has the command line
+# of a copy of this process (forked), not that of a new Python (spawned: `-c from multiprocessing…`)
+FORKED = """
+import os, sys
+sys.argv = ["cchc", "round", "criteria.yaml", "-j", "2"]
+import cli
+from commands import early
+[ahead] = early._AHEAD
+worker = ahead.submit(os.getpid).result(timeout=60)
+with open(f"/proc/{worker}/cmdline", "rb") as theirs, open("/proc/self/cmdline", "rb") as ours:
+    print(worker != os.getpid(), theirs.read() == ours.read())
+early._end_unused()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a round's worker is forked on Linux only")
+def test_the_command_line_forks_its_worker_once_the_engine_is_imported():
+    run = subprocess.run([sys.executable, "-c", FORKED], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.stdout.split() == ["True", "True"], run.stderr
