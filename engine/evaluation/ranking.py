@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -41,11 +42,12 @@ class UnitScore:
     self_points: Fraction  # before appraisal
     appraised_items: int = 0
 
-    @property
+    # worked out once each (a Fraction division): a national round sorts and writes them many times over
+    @cached_property
     def index(self) -> Optional[Fraction]:
         return index_of(self.points, self.max)
 
-    @property
+    @cached_property
     def self_index(self) -> Optional[Fraction]:
         return index_of(self.self_points, self.max)
 
@@ -83,7 +85,7 @@ class Standing:
     previous: Optional[PreviousUnit] = None
     compared: bool = False  # a previous round was given
 
-    @property
+    @cached_property
     def index_change(self) -> Optional[Fraction]:
         idx = self.score.index
         if self.previous is None or self.previous.index is None or idx is None:
