@@ -1,0 +1,36 @@
+"""What a national run holds less of: a CSV piece's spans kept as numbers in one array (they still
+name the rows of its units, in file order)."""
+from __future__ import annotations
+
+import csv
+import pickle
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.inputs.evidence import evidence_pieces
+from engine.inputs.tables import ProblemSink, span_rows
+
+HEADER = ["unit_id", "unit_name", "unit_type", "period", "metric", "option", "value", "numerator", "denominator",
+          "document", "reason"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(order=st.lists(st.integers(0, 6), min_size=1, max_size=40), per_piece=st.integers(1, 4))
+def test_a_pieces_spans_name_the_rows_of_its_units_in_file_order(tmp_path_factory, order, per_piece):
+    """Each piece's spans, read, are the rows of its units (the units in the order first given, cut
+    `per_piece` at a time), in file order, with their numbers: what reading the whole file gives."""
+    path = tmp_path_factory.mktemp("ev") / "units.csv"
+    rows = [[f"u{u}", f"Huyện {u}", "district", "2023", "plan_issued", "", str(k), "", "", "", ""]
+            for k, u in enumerate(order)]
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([HEADER, *rows])
+    units = list(dict.fromkeys(row[0] for row in rows))
+    pieces = evidence_pieces([path], per_piece, 64, ProblemSink())
+    assert len(pieces) == -(-len(units) // per_piece)
+    for k, piece in enumerate(pieces):
+        some = units[k * per_piece:(k + 1) * per_piece]
+        spans = list(piece.spans)
+        assert spans == sorted(spans) and all(type(s) is tuple and len(s) == 3 for s in spans)
+        assert list(span_rows(path, spans)) == [(n, row) for n, row in enumerate(rows, start=2) if row[0] in some]
+        assert pickle.loads(pickle.dumps(piece)) == piece  # as it is sent to a worker
