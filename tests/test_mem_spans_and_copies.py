@@ -1,18 +1,22 @@
 """What a national run holds less of: a CSV piece's spans kept as numbers in one array (they still
-name the rows of its units, in file order)."""
+name the rows of its units, in file order), and input files copied into a bundle in blocks no
+larger than they are (the bundle their bytes added whole make)."""
 from __future__ import annotations
 
 import csv
+import io
 import pickle
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.inputs.evidence import evidence_pieces
 from engine.inputs.tables import ProblemSink, span_rows
+from engine.storage.bundle import BundleWriter
 
 HEADER = ["unit_id", "unit_name", "unit_type", "period", "metric", "option", "value", "numerator", "denominator",
           "document", "reason"]
+META = {"kind": "score", "engine": "durable", "versions": {}, "inputs": {}, "about": {}}
 
 
 @settings(max_examples=80, deadline=None)
@@ -34,3 +38,25 @@ def test_a_pieces_spans_name_the_rows_of_its_units_in_file_order(tmp_path_factor
         assert spans == sorted(spans) and all(type(s) is tuple and len(s) == 3 for s in spans)
         assert list(span_rows(path, spans)) == [(n, row) for n, row in enumerate(rows, start=2) if row[0] in some]
         assert pickle.loads(pickle.dumps(piece)) == piece  # as it is sent to a worker
+
+
+def _written(writer: BundleWriter) -> bytes:
+    out = io.BytesIO()
+    writer.write(META, out)
+    return out.getvalue()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(0, 2600), max_size=6))
+def test_files_copied_in_blocks_of_their_size_make_the_bundle_of_their_bytes(monkeypatch, tmp_path_factory, sizes):
+    """Small and empty files, and files of several blocks (`COPY` made 1 KiB), in a bundle as `add`
+    of their bytes puts them."""
+    monkeypatch.setattr(BundleWriter, "COPY", 1024)
+    folder = tmp_path_factory.mktemp("in")
+    by_file, by_bytes = BundleWriter(io.BytesIO()), BundleWriter(io.BytesIO())
+    for k, size in enumerate(sizes):
+        data = bytes((k + i) % 251 for i in range(size))
+        (folder / f"{k}.bin").write_bytes(data)
+        by_file.add_file(f"inputs/x/{k}.bin", folder / f"{k}.bin")
+        by_bytes.add(f"inputs/x/{k}.bin", data)
+    assert _written(by_file) == _written(by_bytes)
