@@ -1,17 +1,21 @@
 """What a national run holds less of: a CSV piece's spans kept as numbers in one array (they still
-name the rows of its units, in file order), and input files copied into a bundle in blocks no
-larger than they are (the bundle their bytes added whole make)."""
+name the rows of its units, in file order), input files copied into a bundle in blocks no larger
+than they are (the bundle their bytes added whole make), and the memory of the run's end given
+back once its inputs are laid out and once its summary is written."""
 from __future__ import annotations
 
 import csv
 import io
 import pickle
+from pathlib import Path
 
+from builders import generated_evidence
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.inputs.evidence import evidence_pieces
 from engine.inputs.tables import ProblemSink, span_rows
+from engine.round import scoring
 from engine.storage.bundle import BundleWriter
 
 HEADER = ["unit_id", "unit_name", "unit_type", "period", "metric", "option", "value", "numerator", "denominator",
@@ -60,3 +64,24 @@ def test_files_copied_in_blocks_of_their_size_make_the_bundle_of_their_bytes(mon
         by_file.add_file(f"inputs/x/{k}.bin", folder / f"{k}.bin")
         by_bytes.add(f"inputs/x/{k}.bin", data)
     assert _written(by_file) == _written(by_bytes)
+
+
+def test_a_score_gives_memory_back_after_laying_its_inputs_out_and_after_its_summary(cchc, tmp_path: Path,
+                                                                                  monkeypatch):
+    """The tables laying the inputs out makes for a while, and the summary's pieces, are given back
+    before what comes after them is made (a national run's: megabytes each)."""
+    criteria = generated_evidence(tmp_path / "ev", 3)
+    events: list[str] = []
+    give_back, lay_out, add_pieces = scoring._give_back, scoring.lay_out_inputs, BundleWriter.add_pieces
+    monkeypatch.setattr(scoring, "_give_back", lambda: events.append("give back") or give_back())
+    monkeypatch.setattr(scoring, "lay_out_inputs", lambda *a, **k: events.append("lay out") or lay_out(*a, **k))
+
+    def summary_added(self, name, pieces):
+        add_pieces(self, name, pieces)
+        events.append(name)
+
+    monkeypatch.setattr(BundleWriter, "add_pieces", summary_added)
+    res = cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / "out", "--workers", 1)
+    assert res.exit_code == 0, res.output
+    end = events[len(events) - 1 - events[::-1].index("lay out"):]
+    assert end == ["lay out", "give back", "results/summary.json", "give back"], events
