@@ -19,7 +19,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from itertools import chain
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from .. import methods
 from . import workbook
@@ -855,9 +856,17 @@ class TableUnits:
 
     path: Path
     header: tuple[str, ...]
-    spans: tuple[Span, ...]
+    # each span's start byte, end byte and first row in turn: a national run's index is tens of
+    # thousands of spans, held as numbers in an array rather than as tuples of three int objects
+    flat_spans: array
     units: int
     given: frozenset[str] = frozenset()  # its units an earlier CSV file gives: read (a duplicate), never typed
+
+    @property
+    def spans(self) -> Iterator[Span]:
+        """The spans, in file order."""
+        numbers = iter(self.flat_spans)
+        return zip(numbers, numbers, numbers)
 
 
 EvidencePiece = Union[tuple[Path, ...], TableUnits]  # some evidence files, or some units of one CSV file
@@ -896,7 +905,8 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
                 flat = units.pop(key)
                 spans += [(flat[j], flat[j + 1], flat[j + 2]) for j in range(0, len(flat), 3)]
             spans.sort()  # rows in file order, as a whole-file read meets them
-            pieces.append(TableUnits(f, tuple(header), tuple(spans), len(some), frozenset(earlier.intersection(some))))
+            pieces.append(TableUnits(f, tuple(header), array("q", chain.from_iterable(spans)), len(some),
+                                     frozenset(earlier.intersection(some))))
         earlier.update(keys)
     if others:
         pieces.append(tuple(others))

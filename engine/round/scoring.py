@@ -105,7 +105,6 @@ class ScoreRun:
     lines: tuple[UnitLine, ...]  # the first ones by unit id (as many as asked for)
     warnings: tuple[Problem, ...]  # the evidence's, by unit id
     files: "ResultFiles"  # written into the staging folder: units/<id>.json, then summary.json
-    reads: AbstractSet[str]  # every file read while reading the evidence (the bundle packs them)
     cited: tuple[Path, ...]  # the files the evidence cites
     layout: Optional[Layout] = None  # the inputs laid out for the bundle (when `bundle` was given)
 
@@ -240,7 +239,9 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         names = _ResultNames(files)
         bundle.writer.name_stashed(names, array("q", (order[i] for i in names.ids)))
         layout = lay_out_inputs(bundle.roles(tuple(cited), reads), max_cited=bundle.max_cited)
+        del reads  # its table of names: the layout holds the names now
         local = localizer(layout.names)
+        _give_back()  # what laying the inputs out held for a while (a national run's: megabytes)
         assert first is not None
         # the copies a worker could not vouch for, or all when the inputs read since do not allow it
         again = written if not knows_enough(first.names, layout.names, anchors) else \
@@ -277,7 +278,8 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                 pass
         else:
             bundle.writer.add_pieces("results/summary.json", summary(fh))
-    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, reads, tuple(cited), layout)
+    _give_back()  # the summary's pieces, before the bundle copies the inputs
+    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, tuple(cited), layout)
 
 
 def _malloc_trim() -> Callable[[int], int]:
@@ -291,9 +293,10 @@ def _malloc_trim() -> Callable[[int], int]:
 
 
 def _give_back() -> None:
-    """Memory the C allocator holds free given back to the system, once a task is done. Each piece
-    makes megabytes of blocks larger than Python's own allocator serves (result files, pickles);
-    glibc keeps those freed beneath blocks still held, so a national run's peak grew with its units."""
+    """Memory the C allocator holds free given back to the system, once a task is done (and after
+    the passing tables and pieces of the run's end). Each piece makes megabytes of blocks larger
+    than Python's own allocator serves (result files, pickles); glibc keeps those freed beneath
+    blocks still held, so a national run's peak grew with its units."""
     global _trim
     if _trim is None:
         _trim = _malloc_trim()
