@@ -50,26 +50,44 @@ def standing_part(standing: Standing, group_label: str, group_size: int, st: Opt
                                   "index_change_display", "previous_rank", "previous_class", "rank_change", "yoy")}}
 
 
-def _unit_standings(result: RoundResult) -> tuple[dict[str, dict], dict[str, dict]]:
-    """Each unit's standing as its file gives it (`standing_part`), and as round.json does
-    (`standing_json`, made once for both), by unit id; the unit ids checked as file names."""
-    where: dict[str, tuple[Standing, str, int]] = {}
-    for g in result.ranking.groups:
-        for st in g.standings:
-            where[st.score.unit_id] = (st, g.group.label, len(g.standings))
-    for st in result.ranking.ungrouped:
-        where[st.score.unit_id] = (st, "", 0)
-    check_names({u.unit_id: u.evidence_source for u in result.units})
-    made = {unit: standing_json(st) for unit, (st, _label, _size) in where.items()}
-    return {u.unit_id: standing_part(*where[u.unit_id], made[u.unit_id]) for u in result.units}, made
+class UnitStandings(Mapping[str, dict]):
+    """Each unit's standing as round.json gives it (`standing_json`, by unit id: this mapping) and
+    as its unit file does (`part`: `standing_part`), each made once, when first asked for: a round's
+    unit files are finished piece by piece, each piece's standings made as it is sent, rather than
+    all of them while the workers wait. The unit ids are checked as file names at once."""
+
+    def __init__(self, result: RoundResult):
+        self._where: dict[str, tuple[Standing, str, int]] = {}
+        for g in result.ranking.groups:
+            for st in g.standings:
+                self._where[st.score.unit_id] = (st, g.group.label, len(g.standings))
+        for st in result.ranking.ungrouped:
+            self._where[st.score.unit_id] = (st, "", 0)
+        check_names({u.unit_id: u.evidence_source for u in result.units})
+        self._made: dict[str, dict] = {}
+
+    def __getitem__(self, unit: str) -> dict:
+        made = self._made.get(unit)
+        if made is None:
+            made = self._made[unit] = standing_json(self._where[unit][0])
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def part(self, unit: str) -> dict:
+        return standing_part(*self._where[unit], self[unit])
 
 
 def round_files(result: RoundResult) -> dict[str, bytes]:
     """`units/<id>.json` per unit (each encoded by the worker that decided it, but for its
     standing: engine/round/units.py) and `round.json`, canonically encoded."""
-    parts, made = _unit_standings(result)
-    files = {f"units/{u.unit_id}.json": u.file(parts[u.unit_id]) for u in result.units}
-    files["round.json"] = encode(round_json(result, made))
+    standings = UnitStandings(result)
+    files = {f"units/{u.unit_id}.json": u.file(standings.part(u.unit_id)) for u in result.units}
+    files["round.json"] = encode(round_json(result, standings))
     return files
 
 
@@ -79,12 +97,13 @@ def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
     written into `staged`: each unit file by the worker that holds it, round.json here. Yields
     each file's name and its bytes as the bundle holds them (`names`: engine.storage.bundle.localizer),
     or, for a unit file, where the worker that wrote it put those bytes (a scratch file per piece)."""
-    parts, made = _unit_standings(result)
+    standings = UnitStandings(result)
     target = FileTarget(names)
     pool.everywhere(target)
 
     def given(units: Sequence[str]) -> tuple:
-        return {u: (str(staged.claim(f"units/{u}.json")), parts[u]) for u in units}, str(staged.scratch_path())
+        return ({u: (str(staged.claim(f"units/{u}.json")), standings.part(u)) for u in units},
+                str(staged.scratch_path()))
 
     try:
         for piece in pool.finish_held(write_held, given):
@@ -95,6 +114,6 @@ def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
     # every unit file is written: the workers end beside round.json and the bundle, each first
     # bringing what is written to the disk
     pool.release(flush_file_system, str(staged.path))
-    data = encode(round_json(result, made))
+    data = encode(round_json(result, standings))
     staged.add("round.json", data)
     yield "round.json", target.localized(data)

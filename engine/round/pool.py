@@ -689,7 +689,7 @@ class Workers:
     def finish_held(self, func: Callable[..., Any], given: Callable[[Sequence[str]], tuple]) -> Iterator[Any]:
         """`func(held, context, *given(its unit ids))` in the worker that holds piece number k
         (`Host.held`), for every piece `decided_kept` decided: what each gave, in piece order."""
-        tasks = [(number, func, given(units)) for number, units in enumerate(self._decided)]
+        tasks = _HeldTasks(self._decided, func, given)
         self._decided = []
         for _kind, payload, _n in self.stream("held", tasks, places=self._where, ran=list(self._where)):
             yield payload
@@ -731,6 +731,25 @@ class Workers:
         results = [r for chunk in self.decided(records, progress) for r in chunk]
         results.sort(key=lambda r: r.unit_id)
         return results
+
+
+class _HeldTasks(Sequence[tuple]):
+    """`finish_held`'s task of each piece, made when the stream first takes it (`given` of its
+    units, once): what a piece is given (a round's standings) is then made piece by piece while
+    the workers finish the pieces before it, not all of it while they wait."""
+
+    def __init__(self, pieces: Sequence[Sequence[str]], func: Callable[..., Any],
+                 given: Callable[[Sequence[str]], tuple]):
+        self._pieces, self._func, self._given = pieces, func, given
+        self._made: dict[int, tuple] = {}
+
+    def __len__(self) -> int:
+        return len(self._pieces)
+
+    def __getitem__(self, k):  # type: ignore[override]
+        if k not in self._made:
+            self._made[k] = (k, self._func, self._given(self._pieces[k]))
+        return self._made[k]
 
 
 def _stopped() -> EngineError:
