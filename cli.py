@@ -11,8 +11,7 @@ from pathlib import Path
 
 from commands import early
 
-if not early.forks(sys.argv):
-    early.start(sys.argv, command_line=True)  # a round's workers spawned: their start-up beside the rest of this one's
+early.start(sys.argv, command_line=True, first_thing=True)  # a round's spawned workers: their start-up beside ours
 
 from commands.language import install_for_libraries  # noqa: E402
 from engine.core.i18n import _, ngettext  # noqa: E402
@@ -28,7 +27,7 @@ from commands.console import Differs, err, say  # noqa: E402
 from engine.audit.archive import NotReproducedError  # noqa: E402
 from engine.core.errors import CchcError, EngineError, IncompleteEvaluationError, InputError  # noqa: E402
 
-early.start(sys.argv, command_line=True)  # …or forked, now that the engine is imported (none started twice)
+early.start(sys.argv, command_line=True)  # …or forked, now that the engine is imported
 
 app = typer.Typer(help=_("Score the Public Administration Reform index (Chỉ số CCHC, PAR Index) from evidence."),
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,

@@ -126,16 +126,17 @@ def forks(argv: Sequence[str]) -> bool:
     return sys.platform.startswith("linux") and round_workers(argv) == 2 and threading.active_count() == 1
 
 
-def start(argv: Sequence[str], *, command_line: bool = False) -> None:
+def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool = False) -> None:
     """Start the workers of the round `argv` asks for (one fewer than its workers: this process
     is worker 0): forked from this process (`forks`), once what they run is imported here, or
-    spawned, each importing it; not inside a worker. `command_line`: `argv` is this process's own
-    (the `cchc` program, not a caller of the library): a round that succeeds then ends it at once
-    (`leave`)."""
+    spawned, each importing it; not inside a worker, and only once. `command_line`: `argv` is this
+    process's own (the `cchc` program, not a caller of the library): a round that succeeds then
+    ends it at once (`leave`). `first_thing`: called before this program imports anything, where
+    only workers to be spawned start (one to be forked waits for the call after the imports)."""
     workers = round_workers(argv)
     if command_line and workers is not None and not _LEAVING:
         _LEAVING.append(True)
-    if workers is None or workers < 2 or _AHEAD:
+    if workers is None or workers < 2 or _AHEAD or (first_thing and forks(argv)):
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -149,9 +150,10 @@ def start(argv: Sequence[str], *, command_line: bool = False) -> None:
     import types
 
     main = sys.modules.get("__main__")
-    # what multiprocessing.spawn looks at to find this program's main module: none, so that a
-    # spawned process does not import the whole command line (engine.round.pool._no_main)
-    sys.modules["__main__"] = types.ModuleType("__main__")
+    if not fork:
+        # what multiprocessing.spawn looks at to find this program's main module: none, so that a
+        # spawned process does not import the whole command line (engine.round.pool._no_main)
+        sys.modules["__main__"] = types.ModuleType("__main__")
     try:
         for worker in range(1, workers):
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
