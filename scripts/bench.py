@@ -3,6 +3,7 @@
     python scripts/bench.py                          # 1,000, 5,000 and 20,000 units, both engines
     python scripts/bench.py --units 1000,5000        # the full 20,000-unit run is optional
     python scripts/bench.py --units 1000 --round 1000   # also `cchc round` of 1,000 units, 1 and 2 workers
+    python scripts/bench.py --round 1000,5000           # … of 1,000 and of 5,000 units
     python scripts/bench.py --workers 1                 # each `cchc score` with one worker only (default: 1 and 2)
 
 Every run is the real command line (`cchc score …`) in a child process, so wall time
@@ -211,6 +212,8 @@ def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir:
         expected = f"{units} unit(s), {decisions} decisions ({engine} engine)"
         if expected not in m["stdout"]:
             raise SystemExit(f"bench: `cchc score` did not report {expected!r}")
+        m["out_mb"] = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()) / 1e6
+        m["bundle_mb"] = (out / "bundle.cchc").stat().st_size / 1e6
         row[(engine, n)] = m
     if with_round:
         generate(workdir / f"round-evidence-{label}", criteria, units, as_yaml, survey=False)
@@ -249,7 +252,8 @@ def print_row(row: dict, engines: list[str], workers: tuple[int, ...]) -> None:
         m = row[(engine, n)]
         us = m["cpu"] / row["decisions"] * 1e6
         print(f"  {engine:<9} -j{n}  wall {m['wall']:7.2f} s  CPU {m['cpu']:7.2f} s  peak {m['rss_mb']:7.0f} MB"
-              f"  {us:7.2f} µs/decision (CPU)  {us / row['floor_us']:6.0f}× the floor")
+              f"  {us:7.2f} µs/decision (CPU)  {us / row['floor_us']:6.0f}× the floor"
+              f"  output {m['out_mb']:7.1f} MB (bundle {m['bundle_mb']:.1f} MB)")
     if "round1" in row:
         r1, r2 = row["round1"], row["round2"]
         print(f"  round, median of {len(r1['walls'])} alternated runs: -j1 wall {r1['wall']:.2f} s, -j2 wall "
@@ -311,15 +315,18 @@ def markdown(rows: list[dict], engines: list[str], workers: tuple[int, ...], whe
              f"`{CRITERIA.relative_to(ROOT)}` ({rows[0]['decisions'] // rows[0]['units']} sub-criteria per unit). "
              "CPU is user + system time of the `cchc score` process and its worker processes; peak memory is "
              "the largest of those processes' peaks; µs per decision is the CPU time "
-             "divided by the decisions; the floor is plain Python picking bands by integer comparison only.", "",
-             "| units | evidence | engine | workers | wall s | CPU s | peak MB | µs/decision (CPU) | × floor |",
-             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+             "divided by the decisions; the floor is plain Python picking bands by integer comparison only; "
+             "output is the size of every file the run wrote (1 MB = 10⁶ bytes), the bundle included.", "",
+             "| units | evidence | engine | workers | wall s | CPU s | peak MB | µs/decision (CPU) | × floor | output MB "
+             "| bundle MB |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         for e, n in runs(engines, workers):
             m = r[(e, n)]
             us = m["cpu"] / r["decisions"] * 1e6
             lines.append(f"| {r['units']:,} | {r['format']} | {e} | {n} | {m['wall']:.2f} | {m['cpu']:.2f} | "
-                         f"{m['rss_mb']:.0f} | {us:.2f} | {us / r['floor_us']:.0f} |")
+                         f"{m['rss_mb']:.0f} | {us:.2f} | {us / r['floor_us']:.0f} | {m['out_mb']:.0f} | "
+                         f"{m['bundle_mb']:.1f} |")
     for r in rows:
         if "round1" in r:
             lines.append("")
@@ -353,8 +360,8 @@ def main() -> None:
     ap.add_argument("--units", default="1000,5000,20000", help="comma-separated unit counts (default 1000,5000,20000)")
     ap.add_argument("--engines", default="durable,reference", help="engines to run (default both)")
     ap.add_argument("--yaml", type=int, default=1000, help="also score this many units as one YAML file each (0: no)")
-    ap.add_argument("--round", type=int, default=0, help="also time `cchc round` of this many units with 1 and "
-                                                         "2 workers (0: no)")
+    ap.add_argument("--round", default="", help="also time `cchc round` of these many units (comma-separated "
+                                                "counts among --units) with 1 and 2 workers (default: none)")
     ap.add_argument("--round-repeats", type=int, default=5, help="runs of `cchc round` with each number of workers, "
                                                                   "alternated; the median is given (default 5)")
     ap.add_argument("--workers", default="1,2", help="comma-separated worker processes of `cchc score`: each run "
@@ -366,6 +373,7 @@ def main() -> None:
         print(*count_distinct(load_criteria(CRITERIA), args.distinct))
         return
     engines = args.engines.split(",")
+    rounds = {int(u) for u in args.round.split(",") if u}
     workers = tuple(int(n) for n in args.workers.split(","))
     # bytecode written once, so no run pays for compiling the sources (PYTHONDONTWRITEBYTECODE may be set)
     subprocess.run([sys.executable, "-m", "compileall", "-q", *(str(ROOT / p) for p in COMPILED)], check=True,
@@ -380,7 +388,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cchc-bench-") as tmp:
         sizes = [(int(u), False) for u in args.units.split(",") if u] + ([(args.yaml, True)] if args.yaml else [])
         for units, as_yaml in sizes:
-            row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units == args.round and not as_yaml,
+            row = bench_size(criteria, units, as_yaml, engines, Path(tmp), units in rounds and not as_yaml,
                              workers, args.round_repeats)
             if not rows:
                 row["share"] = distinct_share(Path(tmp) / f"evidence-{units}-{'yaml' if as_yaml else 'csv'}")

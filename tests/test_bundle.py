@@ -1,5 +1,6 @@
 """Bundles: canonical bytes, the layout of several evidence inputs, every flipped byte found and
-named, unsafe member names refused, signatures."""
+named, unsafe member names refused, signatures. A bundle file is a compressed archive: a test that
+changes the archive inside compresses it again (`packed`), as a forger would."""
 from __future__ import annotations
 
 import io
@@ -9,10 +10,29 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from bundle_kit import evidence_tree, rebuild
-from engine.storage.bundle import (FRAMING, MANIFEST, SEAL, SIGNATURE, BundleError, DamagedBundleError, _encode,
-                           _parse, extract, read_bundle)
+from engine.storage.bundle import (COMPRESSION, FRAMING, MANIFEST, SEAL, SIGNATURE, BundleError, DamagedBundleError,
+                                   _compressed, _encode, _parse, _seal, _unpacked, extract, read_bundle)
+
+
+def archive(data: bytes) -> bytes:
+    """The archive a bundle file holds."""
+    return _unpacked(data)[0]
+
+
+def packed(tar: bytes) -> bytes:
+    """A bundle file holding the archive `tar`, compressed as cchc compresses one."""
+    return _compressed(tar)
+
+
+def plain(members: list[tuple[str, bytes]], *, before_tarfile: bool = False) -> bytes:
+    """An unsigned bundle's members as an earlier cchc wrote them: a plain archive, not
+    compressed, its manifest saying `cchc-bundle/2` (and sealed again)."""
+    manifest = dict(members)[MANIFEST].replace(b'"format": "cchc-bundle/3"', b'"format": "cchc-bundle/2"')
+    assert SIGNATURE not in dict(members) and b"cchc-bundle/2" in manifest
+    return _encode([(MANIFEST, manifest), (SEAL, _seal(manifest)), *members[2:]], before_tarfile=before_tarfile)
 
 
 def run_score(root: Path, *extra: str) -> Path:
@@ -35,13 +55,14 @@ def scored(tmp_path_factory):
     root = tmp_path_factory.mktemp("run")
     criteria, evidence = evidence_tree(root)
     bundle = run_score(root)
-    return {"root": root, "criteria": criteria, "evidence": evidence, "bundle": bundle,
-            "data": bundle.read_bytes()}
+    data = bundle.read_bytes()
+    return {"root": root, "criteria": criteria, "evidence": evidence, "bundle": bundle, "data": data,
+            "archive": archive(data)}
 
 
 def regions(data: bytes) -> list[tuple[str, range]]:
-    """(part, byte range) for every byte of a bundle: each member's data is named by the member,
-    headers, padding and the end-of-archive marker are the container framing."""
+    """(part, byte range) for every byte of a bundle's archive: each member's data is named by the
+    member, headers, padding and the end-of-archive marker are the container framing."""
     out = []
     for m in _parse(data):
         start = m.offset + 512
@@ -88,8 +109,15 @@ def test_same_inputs_give_the_same_bundle_bytes(scored, cchc, tmp_path):
     assert not (tmp_path / "o2" / "bundle.cchc").exists() and (tmp_path / "o2" / "summary.json").exists()
 
 
-def test_the_bundle_is_a_plain_canonical_tar(scored):
-    with tarfile.open(fileobj=io.BytesIO(scored["data"])) as tar:
+def test_the_bundle_is_one_zstandard_frame_of_a_plain_canonical_tar(scored):
+    import zstandard
+
+    frame = zstandard.get_frame_parameters(scored["data"])
+    assert frame.has_checksum and frame.content_size == zstandard.CONTENTSIZE_UNKNOWN
+    with zstandard.ZstdDecompressor().stream_reader(scored["data"]) as unpacking:  # a standard reader
+        tar_bytes = unpacking.read()
+    assert tar_bytes == scored["archive"] and len(scored["data"]) < len(tar_bytes) / 3
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
         infos = tar.getmembers()
     assert [i.name for i in infos][:2] == [MANIFEST, SEAL]
     assert all(i.isfile() and i.mtime == 0 and i.uid == 0 and i.gid == 0 and i.mode == 0o644 for i in infos)
@@ -155,7 +183,9 @@ GOLDEN_PARTS = {"inputs/criteria/1/criteria.yaml": "id: mau\ntitle: Bộ tiêu c
                 "inputs/evidence/1/empty.csv": b"",
                 "results/block.bin": bytes(range(256)) * 2,
                 "results/summary.json": b'{"format": "cchc-summary/1"}\n'}
-GOLDEN_SHA256 = "dccd140f4d8030a43c1f088cfec3a34259d031ee1d20da214e4fc2c1bcb3abf4"
+GOLDEN_ARCHIVE_SHA256 = "d9d550a8a0b5e59fdce7d02e00d00a7050aa989297635b671540766592b7b0c4"  # the archive inside
+GOLDEN_PLAIN_SHA256 = "dccd140f4d8030a43c1f088cfec3a34259d031ee1d20da214e4fc2c1bcb3abf4"  # as cchc-bundle/2 wrote it
+GOLDEN_SHA256 = "a3e2a49f8179f5737f258be2ec84196abd3f8ed5e99a12d8b989a1cf7035c4a2"  # the bundle file
 # the same members as cchc wrote them before it wrote bundles through tarfile
 WRITTEN_BEFORE = Path(__file__).parent / "data" / "bundles" / "written-before-tarfile.cchc"
 
@@ -164,105 +194,192 @@ def test_the_bundle_bytes_are_pinned():
     from engine.storage.bundle import assemble, sha256
 
     data = assemble(GOLDEN_META, GOLDEN_PARTS)
-    assert sha256(data) == GOLDEN_SHA256 and len(data) == 8704
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+    assert sha256(data) == GOLDEN_SHA256
+    tar_bytes = archive(data)
+    assert sha256(tar_bytes) == GOLDEN_ARCHIVE_SHA256 and len(tar_bytes) == 8704
+    # the archive is the one written before bundles were compressed, but for the format it names
+    assert sha256(plain([(m.name, m.data) for m in _parse(tar_bytes)])) == GOLDEN_PLAIN_SHA256
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
         infos = tar.getmembers()
     assert [i.name for i in infos] == [MANIFEST, SEAL, *sorted(GOLDEN_PARTS, key=str.encode)]
     assert all((i.type, i.mode, i.uid, i.gid, i.uname, i.gname, i.mtime) == (tarfile.REGTYPE, 0o644, 0, 0, "", "", 0)
                for i in infos)
-    assert data.endswith(bytes(1024)) and read_bundle(data).results()["block.bin"] == bytes(range(256)) * 2
+    assert tar_bytes.endswith(bytes(1024)) and read_bundle(data).results()["block.bin"] == bytes(range(256)) * 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([b"manifest.json", b"\0" * 512, b"inputs/evidence/1/so-noi-vu.yaml",
+                                 "Kế hoạch CCHC năm 2023".encode(), bytes(range(256))]), max_size=3000),
+       st.lists(st.integers(1, 300_000), min_size=1, max_size=40), st.sampled_from([1, 2, 3]))
+def test_the_compressed_bytes_depend_on_the_archive_alone(words, cuts, threads):
+    """However the archive is fed to the compressor (`BundleWriter.write` gives it header by
+    header, block by block) and on however many threads: the bytes a reader makes of it."""
+    from engine.storage.bundle import _compressor
+
+    tar = b"".join(words) * (1 + len(cuts) % 7)
+    out, start = io.BytesIO(), 0
+    with _compressor(threads).stream_writer(out, closefd=False) as frame:
+        for cut in cuts:
+            frame.write(tar[start:start + cut])
+            start += cut
+        frame.write(tar[start:])
+    assert out.getvalue() == packed(tar)
+
+
+def test_a_large_archive_compresses_the_same_on_one_thread_and_two():
+    """Past the size the library cuts into jobs for its threads (a national run's bundle is
+    hundreds of megabytes): the same bytes, fed whole or in uneven blocks, on one thread or two."""
+    import random
+
+    from engine.storage.bundle import _compressor
+
+    rnd = random.Random(7)
+    tar = b"".join(rnd.choice([b'"points": "0.5", ', b"\0" * 512, "Cải cách hành chính ".encode(),
+                               rnd.randbytes(40)]) for _ in range(400_000))
+    assert len(tar) > 40 * 1024 * 1024
+    made = set()
+    for threads in (1, 2):
+        out = io.BytesIO()
+        with _compressor(threads).stream_writer(out, closefd=False) as frame:
+            start = 0
+            while start < len(tar):
+                cut = rnd.choice([1, 512, 70_000, 1 << 20, 5 << 20])
+                frame.write(tar[start:start + cut])
+                start += cut
+        made.add(out.getvalue())
+    assert made == {packed(tar)}
 
 
 def test_bundles_written_before_tarfile_are_read_as_the_same_members(scored, cchc, tmp_path):
     """The earlier writer differed only in the device-number fields of each header (zeros, where
-    tarfile leaves them empty): its bundles still verify, hold the same members and replay."""
+    tarfile leaves them empty), and wrote plain archives (`cchc-bundle/2`): its bundles still
+    verify, hold the same members and replay."""
     from engine.storage.bundle import assemble
 
     before = WRITTEN_BEFORE.read_bytes()
-    now = assemble(GOLDEN_META, GOLDEN_PARTS)
+    golden = [(m.name, m.data) for m in _parse(archive(assemble(GOLDEN_META, GOLDEN_PARTS)))]
+    now = plain(golden)  # what cchc wrote of them before it compressed its bundles
     assert before != now and len(before) == len(now)
-    assert read_bundle(before).parts == read_bundle(now).parts
+    assert read_bundle(before).parts == read_bundle(now).parts == tuple(golden[2:])
     assert read_bundle(before).manifest_bytes == read_bundle(now).manifest_bytes
-    assert _encode([(m.name, m.data) for m in _parse(now)], before_tarfile=True) == before
+    assert plain(golden, before_tarfile=True) == before
     assert {i // 512 for i in range(len(now)) if now[i] != before[i]} == {m.offset // 512 for m in _parse(now)}
-    # a real run's bundle in the earlier form replays identically
-    members = [(m.name, m.data) for m in _parse(scored["data"])]
-    earlier = tmp_path / "earlier.cchc"
-    earlier.write_bytes(_encode(members, before_tarfile=True))
-    r = cchc("replay", earlier)
-    assert r.exit_code == 0 and "identical" in r.output, r.output
+    # a real run's bundle in the earlier forms replays identically
+    members = [(m.name, m.data) for m in _parse(scored["archive"])]
+    for form in (plain(members), plain(members, before_tarfile=True)):
+        earlier = tmp_path / "earlier.cchc"
+        earlier.write_bytes(form)
+        r = cchc("replay", earlier)
+        assert r.exit_code == 0 and "identical" in r.output, r.output
     # one archive holds one form: a header of the other form among them is damage
     mixed = _encode(members[:1])[:-1024] + _encode(members[1:], before_tarfile=True)
     with pytest.raises(DamagedBundleError) as exc:
-        read_bundle(mixed)
+        read_bundle(packed(mixed))
     assert exc.value.part == FRAMING and "order" in str(exc.value)
+
+
+def test_the_format_and_the_container_go_together(scored):
+    """A `cchc-bundle/3` manifest comes compressed, a `cchc-bundle/2` one plain: either in the
+    other container is refused, named by the manifest."""
+    members = [(m.name, m.data) for m in _parse(scored["archive"])]
+    with pytest.raises(DamagedBundleError, match="not a cchc-bundle/2 manifest") as exc:
+        read_bundle(_encode(members))
+    assert exc.value.part == MANIFEST
+    with pytest.raises(DamagedBundleError, match="not a cchc-bundle/3 manifest") as exc:
+        read_bundle(packed(plain(members)))
+    assert exc.value.part == MANIFEST
 
 
 # ---------------------------------------------------------------- every flipped byte is found and named
 
 def test_a_flipped_byte_in_every_framing_byte_and_record_is_named(scored):
-    """Every byte of the headers, padding, end marker, manifest and seal; in the other parts the
-    first, the last and every 61st byte (the full sweep is the slow test below)."""
-    data = scored["data"]
+    """In the archive, compressed again around it: every byte of the headers, padding, end marker,
+    manifest and seal; in the other parts the first, the last and every 61st byte (the full sweep
+    is the slow test below)."""
+    data = scored["archive"]
     checked = set()
     for part, rng in regions(data):
         every = part in (FRAMING, MANIFEST, SEAL)
         picks = list(rng) if every else sorted({rng.start, rng.stop - 1, *rng[::61]})
         for i in picks:
             with pytest.raises(BundleError) as exc:
-                read_bundle(flip(data, i))
+                read_bundle(packed(flip(data, i)))
             assert isinstance(exc.value, DamagedBundleError), (i, str(exc.value))
             assert exc.value.part == part, (i, part, str(exc.value))
             checked.add(part)
     assert {FRAMING, MANIFEST, SEAL} <= checked
-    assert {n for n, _ in read_bundle(data).parts} <= checked
+    assert {n for n, _ in read_bundle(scored["data"]).parts} <= checked
+
+
+def flipped_in_the_file(data: bytes, step: int) -> None:
+    """Every `step`-th byte of the bundle file itself flipped (two ways): the compressed archive
+    is damaged (its first four bytes, the frame's magic number: then it is no frame, and read as a
+    plain archive it is none either)."""
+    for i in range(0, len(data), step):
+        for mask in (0x01, 0x80):
+            with pytest.raises(DamagedBundleError) as exc:
+                read_bundle(flip(data, i, mask))
+            assert exc.value.part == (FRAMING if i < 4 else COMPRESSION), (i, str(exc.value))
+
+
+def test_a_flipped_byte_in_the_compressed_file_is_found(scored):
+    flipped_in_the_file(scored["data"], 7)
 
 
 @pytest.mark.slow
 def test_every_single_byte_flip_is_detected(scored):
-    data = scored["data"]
+    flipped_in_the_file(scored["data"], 1)
+    data = scored["archive"]
     for part, rng in regions(data):
         for i in rng:
             for mask in (0x01, 0x80):
                 with pytest.raises(DamagedBundleError) as exc:
-                    read_bundle(flip(data, i, mask))
+                    read_bundle(packed(flip(data, i, mask)))
                 assert exc.value.part == part
 
 
 def test_replay_names_the_damaged_part_with_exit_2(scored, cchc, tmp_path):
     """One flipped byte in each member, each header, each padding and the end marker, through
-    the command line: exit 2, the part named, no traceback."""
-    data = scored["data"]
+    the command line (the archive compressed again around it): exit 2, the part named, no
+    traceback; so too the compressed file damaged, cut short or followed by more bytes."""
+    data = scored["archive"]
     damaged = tmp_path / "damaged.cchc"
     for part, rng in regions(data):
         if not len(rng):
             continue
-        damaged.write_bytes(flip(data, rng.start + len(rng) // 2, 0xFF))
+        damaged.write_bytes(packed(flip(data, rng.start + len(rng) // 2, 0xFF)))
         r = cchc("replay", damaged)
         assert r.exit_code == 2, (part, rng, r.output)
         assert "damaged or was altered" in r.output and f": {part}: " in r.output, (part, r.output)
         assert "Traceback" not in r.output
     truncated = tmp_path / "truncated.cchc"
-    truncated.write_bytes(data[:-700])
+    truncated.write_bytes(packed(data[:-700]))
     r = cchc("replay", truncated)
     assert r.exit_code == 2 and FRAMING in r.output
     extra = tmp_path / "extra.cchc"
-    extra.write_bytes(data + b"\0" * 512)
+    extra.write_bytes(packed(data + b"\0" * 512))
     r = cchc("replay", extra)
     assert r.exit_code == 2 and "end-of-archive" in r.output
+    whole = scored["data"]
+    for name, changed in [("damaged", flip(whole, len(whole) // 2, 0xFF)), ("cut", whole[:-10]),
+                          ("longer", whole + b"\0"), ("twice", whole * 2)]:
+        (tmp_path / name).write_bytes(changed)
+        r = cchc("replay", tmp_path / name)
+        assert r.exit_code == 2 and f": {COMPRESSION}: the compressed archive is damaged" in r.output, r.output
+        assert "Traceback" not in r.output
 
 
 def test_a_part_missing_from_the_bundle_or_the_manifest(scored):
-    members = [(m.name, m.data) for m in _parse(scored["data"])]
+    members = [(m.name, m.data) for m in _parse(scored["archive"])]
     head, parts = members[:2], members[2:]
     with pytest.raises(DamagedBundleError) as exc:
-        read_bundle(_encode(head + parts[1:]))
+        read_bundle(packed(_encode(head + parts[1:])))
     assert exc.value.part == parts[0][0] and "missing" in str(exc.value)
     with pytest.raises(DamagedBundleError) as exc:
-        read_bundle(_encode(head + parts + [("results/zz-extra.json", b"{}\n")]))
+        read_bundle(packed(_encode(head + parts + [("results/zz-extra.json", b"{}\n")])))
     assert exc.value.part == "results/zz-extra.json" and "not listed" in str(exc.value)
     with pytest.raises(DamagedBundleError) as exc:  # the same members in another order
-        read_bundle(_encode(head + parts[::-1]))
+        read_bundle(packed(_encode(head + parts[::-1])))
     assert exc.value.part == FRAMING and "order" in str(exc.value)
 
 
@@ -275,6 +392,20 @@ def test_not_a_bundle(tmp_path, cchc):
     assert r.exit_code == 2 and "cannot read bundle" in r.output
     r = cchc("replay", tmp_path)
     assert r.exit_code == 2 and "folder" in r.output
+
+
+def test_an_archive_that_unpacks_beyond_the_limit_is_refused(tmp_path, cchc, monkeypatch):
+    """A small file that unpacks to more than $CCHC_MAX_BUNDLE_MB (a compression bomb) is refused
+    while it is unpacked, by the limit and the variable that raises it."""
+    bomb = tmp_path / "bomb.cchc"
+    bomb.write_bytes(packed(bytes(3 * 1024 * 1024)))
+    assert bomb.stat().st_size < 4096
+    monkeypatch.setenv("CCHC_MAX_BUNDLE_MB", "2")
+    r = cchc("replay", bomb)
+    assert r.exit_code == 2 and COMPRESSION in r.output and "CCHC_MAX_BUNDLE_MB" in r.output, r.output
+    monkeypatch.setenv("CCHC_MAX_BUNDLE_MB", "4")  # within the limit: unpacked, and found to be no archive
+    r = cchc("replay", bomb)
+    assert r.exit_code == 2 and FRAMING in r.output and "CCHC_MAX_BUNDLE_MB" not in r.output, r.output
 
 
 # ---------------------------------------------------------------- unsafe member names
@@ -297,7 +428,7 @@ def test_unsafe_member_names_are_refused(name, tmp_path, cchc):
     with pytest.raises(BundleError) as exc:
         read_bundle(_tar_with(name))
     assert "refused" in str(exc.value)
-    crafted = _encode([(name, b"x")])  # canonical framing around the bad name
+    crafted = packed(_encode([(name, b"x")]))  # canonical framing around the bad name
     with pytest.raises(BundleError) as exc:
         read_bundle(crafted)
     assert "refused" in str(exc.value) and exc.value.part == name
@@ -348,11 +479,11 @@ def test_signed_bundles(scored, cchc, tmp_path):
     r = cchc("replay", out / "bundle.cchc", "--public-key", f"{key}.pub")
     assert r.exit_code == 0 and f"signed by key {b.signer}" in r.output, r.output
     # every byte of the signature record is covered
-    sig = next(m for m in _parse(data) if m.name == SIGNATURE)
+    sig = next(m for m in _parse(archive(data)) if m.name == SIGNATURE)
     start = sig.offset + 512
     for i in range(start, start + len(sig.data)):
         with pytest.raises(DamagedBundleError) as exc:
-            read_bundle(flip(data, i))
+            read_bundle(packed(flip(archive(data), i)))
         assert exc.value.part == SIGNATURE
     # altered content, re-hashed and re-sealed, under the old signature: the signature fails
     def edit(parts):
@@ -361,10 +492,10 @@ def test_signed_bundles(scored, cchc, tmp_path):
         parts["results/summary.json"] = json.dumps(doc).encode()
     consistent = rebuild(data, edit)
     assert read_bundle(consistent).signer is None
-    members = [(m.name, m.data) for m in _parse(consistent)]
-    members.insert(2, (SIGNATURE, {m.name: m.data for m in _parse(data)}[SIGNATURE]))
+    members = [(m.name, m.data) for m in _parse(archive(consistent))]
+    members.insert(2, (SIGNATURE, {m.name: m.data for m in _parse(archive(data))}[SIGNATURE]))
     forged = tmp_path / "forged.cchc"
-    forged.write_bytes(_encode(members))
+    forged.write_bytes(packed(_encode(members)))
     r = cchc("replay", forged)
     assert r.exit_code == 2 and "bad signature" in r.output, r.output
     # a required signer: an unsigned bundle, or another key, is refused
@@ -381,7 +512,7 @@ def test_signed_bundles(scored, cchc, tmp_path):
 def test_the_manifest_hash_is_checkable_with_standard_tools(scored, tmp_path):
     import hashlib
 
-    members = {m.name: m.data for m in _parse(scored["data"])}
+    members = {m.name: m.data for m in _parse(scored["archive"])}
     first, seal = members[SEAL].decode().splitlines()
     assert first == f"{hashlib.sha256(members[MANIFEST]).hexdigest()}  {MANIFEST}"
     assert seal == f"# seal {hashlib.sha256((first + chr(10)).encode()).hexdigest()}"
@@ -410,7 +541,7 @@ def test_long_and_vietnamese_member_names(scored):
     assert 100 < len(long_name.encode()) <= 255
     data = assemble(meta, {**dict(b.parts), long_name: b"%PDF"})
     assert read_bundle(data).part(long_name) == b"%PDF"
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:  # standard readers see the same name
+    with tarfile.open(fileobj=io.BytesIO(archive(data))) as tar:  # standard readers see the same name
         assert long_name in tar.getnames()
     with pytest.raises(BundleError, match="path too long"):
         assemble(meta, {"inputs/" + "x" * 300: b""})
@@ -490,9 +621,9 @@ def test_a_stripped_signature_is_tampering(scored, cchc, tmp_path):
     assert json.loads(read_bundle(data).manifest_bytes)["signer"] == signer
     assert json.loads(read_bundle(scored["data"]).manifest_bytes)["signer"] is None
     # the signature removed, the rest re-encoded canonically (manifest and seal intact)
-    members = [(m.name, m.data) for m in _parse(data) if m.name != SIGNATURE]
+    members = [(m.name, m.data) for m in _parse(archive(data)) if m.name != SIGNATURE]
     stripped = tmp_path / "stripped.cchc"
-    stripped.write_bytes(_encode(members))
+    stripped.write_bytes(packed(_encode(members)))
     r = cchc("replay", stripped)
     assert r.exit_code == 2 and "signature.json" in r.output and f"signed by key {signer}" in r.output \
         and "removed" in r.output, r.output
@@ -507,19 +638,19 @@ def test_a_stripped_signature_is_tampering(scored, cchc, tmp_path):
     parts = dict(b.parts)
     better(parts)
     manifest = b.manifest()
-    from engine.storage.bundle import _seal, sha256
+    from engine.storage.bundle import sha256
 
     manifest["parts"] = {n: {"sha256": sha256(d), "size": len(d)} for n, d in sorted(parts.items())}
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
-    forged = _encode([(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes)), *sorted(parts.items())])
+    forged = packed(_encode([(MANIFEST, manifest_bytes), (SEAL, _seal(manifest_bytes)), *sorted(parts.items())]))
     with pytest.raises(DamagedBundleError) as exc:
         read_bundle(forged)
     assert exc.value.part == SIGNATURE and "removed" in str(exc.value)
     # a signature added to an unsigned bundle, or swapped for another key's, is caught too
-    sig = {m.name: m.data for m in _parse(data)}[SIGNATURE]
-    unsigned = [(m.name, m.data) for m in _parse(scored["data"])]
+    sig = {m.name: m.data for m in _parse(archive(data))}[SIGNATURE]
+    unsigned = [(m.name, m.data) for m in _parse(scored["archive"])]
     with pytest.raises(DamagedBundleError, match="signature|bad signature"):
-        read_bundle(_encode(unsigned[:2] + [(SIGNATURE, sig)] + unsigned[2:]))
+        read_bundle(packed(_encode(unsigned[:2] + [(SIGNATURE, sig)] + unsigned[2:])))
 
 
 @pytest.mark.parametrize("change, field", [
@@ -534,21 +665,19 @@ def test_a_stripped_signature_is_tampering(scored, cchc, tmp_path):
 def test_a_malformed_manifest_is_named_by_file_and_field(scored, change, field):
     """The manifest is checked against engine/schemas/bundle.schema.json (sealed and re-hashed
     here, so that only the field is wrong)."""
-    from engine.storage.bundle import _seal
-
     b = read_bundle(scored["data"])
     meta = b.manifest()
     change(meta)
     mb = json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
     with pytest.raises(DamagedBundleError) as exc:
-        read_bundle(_encode([(MANIFEST, mb), (SEAL, _seal(mb)), *b.parts]))
+        read_bundle(packed(_encode([(MANIFEST, mb), (SEAL, _seal(mb)), *b.parts])))
     assert exc.value.part == MANIFEST and field in str(exc.value), str(exc.value)
 
 
 def test_bundles_of_the_earlier_format_are_refused_with_a_reason(scored):
     b = read_bundle(scored["data"])
     meta = {k: v for k, v in b.manifest().items() if k not in ("parts",)}
-    from engine.storage.bundle import _seal, sha256
+    from engine.storage.bundle import sha256
 
     meta["format"] = "cchc-bundle/1"
     del meta["signer"]

@@ -43,6 +43,7 @@ def test_a_unit_quoting_a_file_a_later_piece_reads_has_the_copy_the_whole_run_gi
     last one, read in another piece: the worker's copy cannot know that path; the bundle is still
     the one the in-memory path gives (which knows every input first), with one and two workers."""
     from engine.audit.replay import score_bundle
+    from engine.storage.bundle import read_bundle
 
     criteria = generated_evidence(tmp_path / "ev", 12)
     table = tmp_path / "ev" / "units.csv"
@@ -53,7 +54,7 @@ def test_a_unit_quoting_a_file_a_later_piece_reads_has_the_copy_the_whole_run_gi
     assert str(quoted).encode() in files["units/huyen-000000.json"]
     whole = score_bundle(criteria, [table], cs, ev, files, "durable")
     assert written["bundle.cchc"] == whole
-    assert b"inputs/evidence/1/tasks/huyen-000011.csv" in whole
+    assert b"inputs/evidence/1/tasks/huyen-000011.csv" in read_bundle(whole).part("results/units/huyen-000000.json")
 
 
 def test_copies_made_again_when_the_inputs_read_do_not_vouch_for_them(cchc, tmp_path, small_pieces, monkeypatch):

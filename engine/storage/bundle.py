@@ -1,6 +1,7 @@
 """Bundles: one file holding everything a run read and wrote, so that an auditor can replay it.
 
-A bundle is a canonical POSIX ustar archive (see docs/replay.md):
+A bundle is a canonical POSIX ustar archive (see docs/replay.md), compressed as one Zstandard
+frame (`cchc-bundle/3`; the plain archives of `cchc-bundle/2` are still read):
 
     manifest.json       what ran (kind, engine, versions), its inputs by role, the sha256 of every part,
                         whether it is signed and by which key, cited files kept out by hash
@@ -11,9 +12,12 @@ A bundle is a canonical POSIX ustar archive (see docs/replay.md):
 
 Members are regular files only, in that order (parts sorted by name), with mode 0644, uid/gid 0,
 mtime 0 and no user names, so the same inputs give the same bytes; the standard library's
-`tarfile` writes and reads the headers. Reading is strict: framing,
-member names, the seal, the manifest and every part's hash are checked, and the archive must be the
-canonical encoding of its members, so a single flipped byte anywhere is found and named.
+`tarfile` writes and reads the headers. The compression is fixed too (`_compressor`): the same
+archive gives the same frame. Reading is strict: the frame, the framing, member names, the seal,
+the manifest and every part's hash are checked, and the file must be the canonical compression of
+the canonical encoding of its members, so a single flipped byte anywhere is found: in the
+compressed stream, where it breaks the frame, as damage to the container; in an archive
+compressed again around it, by the member at fault.
 """
 from __future__ import annotations
 
@@ -38,21 +42,27 @@ from typing import TYPE_CHECKING, AbstractSet, Any, BinaryIO, Callable, Iterable
 
 from ..core.errors import CchcError, OutputError
 from ..core.i18n import N_, _
+from ..core.limits import limit, over
 from ..core.memo import remember
 from .outdir import Staging, write_outputs
 from ..core.model import EvidenceRecord, MetricValue
 from .results import dumps
 
 if TYPE_CHECKING:
+    import zstandard
+
     from ..inputs.evidence import EvidenceSet
 
-BUNDLE_FORMAT = "cchc-bundle/2"  # /2: the manifest seals whether (and by which key) the bundle is signed
+BUNDLE_FORMAT = "cchc-bundle/3"  # /3: compressed (Zstandard); /2: the manifest seals whether (and by which key) it is signed
+PLAIN_FORMAT = "cchc-bundle/2"  # an archive not compressed: the bundles of an earlier cchc, read as they are
 BUNDLE_NAME = "bundle.cchc"
 MANIFEST = "manifest.json"
 SEAL = "manifest.sha256"
 SIGNATURE = "signature.json"
 RESERVED = (MANIFEST, SEAL, SIGNATURE)
 FRAMING = N_("container framing")
+COMPRESSION = N_("container compression")
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 BLOCK = 512
 _ZERO = bytes(BLOCK)
 
@@ -179,6 +189,40 @@ def _before_tarfile(header: bytes) -> bytes:
     h[148:156] = b" " * 8
     h[148:156] = b"%06o\0 " % sum(h)
     return bytes(h)
+
+
+def _compressor(threads: int = -1) -> "zstandard.ZstdCompressor":
+    """The one compression of every bundle: Zstandard at level 1, the frame checked by its own
+    checksum and not stating its size, in the library's multi-threaded mode, whose frame is the
+    same for any number of threads and however the archive is fed to it. So an archive gives the
+    same bytes on every machine with the pinned zstandard (pyproject.toml), and a reader can tell
+    a frame made otherwise. `threads`: -1, one per core (only the tests choose)."""
+    import zstandard
+
+    return zstandard.ZstdCompressor(level=1, write_checksum=True, write_content_size=False, threads=threads)
+
+
+def _compressed(archive: bytes) -> bytes:
+    """`archive` compressed as `BundleWriter.write` does it: streamed, its size not told (told it,
+    the library compresses a small archive otherwise)."""
+    out = io.BytesIO()
+    with _compressor().stream_writer(out, closefd=False) as frame:
+        frame.write(archive)
+    return out.getvalue()
+
+
+class _Hashing:
+    """What the compressor gives, written to `out` and hashed on the way: the bundle's sha256."""
+
+    def __init__(self, out: BinaryIO):
+        self.out, self.sha256 = out, hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.sha256.update(data)
+        return self.out.write(data)
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
 def _encode(members: Sequence[tuple[str, bytes]], *, before_tarfile: bool = False) -> bytes:
@@ -616,12 +660,15 @@ class BundleWriter:
         head = [(SEAL, _seal_of(measured.hexdigest()))]
         if signing is not None:
             head.append((SIGNATURE, _sign(b"".join(lines()), signing)))
-        whole = hashlib.sha256()
+        sink = _Hashing(out)
+        with _compressor().stream_writer(sink, closefd=False) as frame:
+            self._write_archive(frame.write, order, lines, size, head)
+        return sink.sha256.hexdigest()
 
-        def emit(data: bytes) -> None:
-            whole.update(data)
-            out.write(data)
-
+    def _write_archive(self, emit: Callable[[bytes], Any], order: Sequence[str], lines: Callable[[], Iterator[bytes]],
+                       size: int, head: Sequence[tuple[str, bytes]]) -> None:
+        """The archive `write` compresses: the manifest (`size` bytes, its `lines`), the seal and
+        the signature (`head`), the parts copied in `order`, the end-of-archive marker."""
         emit(_header(MANIFEST, size))
         for line in lines():
             emit(line)
@@ -651,7 +698,6 @@ class BundleWriter:
                     left -= len(block)
                 emit(bytes(-size % BLOCK))
         emit(_ZERO * 2)
-        return whole.hexdigest()
 
     def _ordered(self, order: Sequence[str]) -> Iterator[tuple[str, int, int, bytes, int]]:
         """Every part as (name, offset, size, sha256, the file that holds it: `_in`) in the order of
@@ -1464,9 +1510,10 @@ def _manifest_problem(message: str) -> DamagedBundleError:
     return DamagedBundleError(MANIFEST, message)
 
 
-def _check_manifest(doc: Any) -> None:
+def _check_manifest(doc: Any, compressed: bool) -> None:
     """The manifest against its schema (engine/schemas/bundle.schema.json), then what a schema
-    cannot say: safe member names, and every input of a role a part of the bundle."""
+    cannot say: the format its container says (`compressed`: `cchc-bundle/3`, else the plain
+    archive of `cchc-bundle/2`), safe member names, and every input of a role a part of the bundle."""
     from ..inputs.schema import json_problem
 
     found = doc.get("format") if isinstance(doc, dict) else None
@@ -1474,9 +1521,9 @@ def _check_manifest(doc: Any) -> None:
         raise _manifest_problem(_("a cchc-bundle/1 bundle of an earlier cchc, whose manifest does not seal "
                                   "whether it was signed: score the inputs again to make a {format}").format(
             format=BUNDLE_FORMAT))
-    if found != BUNDLE_FORMAT:
-        raise _manifest_problem(_("not a {format} manifest (format {found!r})").format(
-            format=BUNDLE_FORMAT, found=found))
+    expected = BUNDLE_FORMAT if compressed else PLAIN_FORMAT
+    if found != expected:
+        raise _manifest_problem(_("not a {format} manifest (format {found!r})").format(format=expected, found=found))
     problem = json_problem(doc, "bundle.schema.json", "manifest")
     if problem:
         raise _manifest_problem(problem)
@@ -1512,11 +1559,41 @@ def _check_signer(declared: Optional[str], found: Optional[str]) -> None:
             found=found, declared=declared))
 
 
+def _unpacked(data: bytes) -> tuple[bytes, bool]:
+    """The archive a bundle file holds, and whether it was compressed: a Zstandard frame
+    decompressed (at most $CCHC_MAX_BUNDLE_MB of archive), which must be exactly what
+    `_compressor` makes of that archive; anything else is read as the plain archive of an earlier
+    cchc."""
+    if not data.startswith(ZSTD_MAGIC):
+        return data, False
+    import zstandard
+
+    most = limit("bundle_mb") * 1024 * 1024
+    pieces, size = [], 0
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=False) as frame:
+            while piece := frame.read(1 << 20):
+                size += len(piece)
+                if size > most:
+                    raise BundleError(COMPRESSION, over("bundle_mb", _("the archive it holds is too large unpacked")))
+                pieces.append(piece)
+    except zstandard.ZstdError as exc:
+        raise DamagedBundleError(COMPRESSION, _("the compressed archive is damaged, cut short or followed by other "
+                                                "bytes ({reason})").format(reason=exc)) from None
+    archive = b"".join(pieces)
+    del pieces
+    if _compressed(archive) != data:
+        raise DamagedBundleError(COMPRESSION, _("the compressed archive is damaged, cut short or followed by other "
+                                                "bytes (it is not what cchc makes of the archive it holds)"))
+    return archive, True
+
+
 def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
     """Verify and open a bundle. Raises `DamagedBundleError` naming the part at fault, or
     `BundleError` for a refused member name; with `public_key` (raw Ed25519), the bundle must be
     signed by that key."""
-    members = _parse(data)
+    archive, compressed = _unpacked(data)
+    members = _parse(archive)
     by_name = {m.name: m.data for m in members}
     if MANIFEST not in by_name or SEAL not in by_name:
         raise DamagedBundleError(MANIFEST if MANIFEST not in by_name else SEAL,
@@ -1528,7 +1605,7 @@ def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
     except (UnicodeDecodeError, ValueError):
         raise _manifest_problem(_("not readable JSON")) from None
     parts = [(m.name, m.data) for m in members if m.name not in RESERVED]
-    _check_manifest(doc)
+    _check_manifest(doc, compressed)
     listed = doc["parts"]
     for name, content in parts:
         entry = listed.get(name)
@@ -1549,8 +1626,8 @@ def read_bundle(data: bytes, *, public_key: Optional[bytes] = None) -> Bundle:
     if SIGNATURE in by_name:
         order.append((SIGNATURE, by_name[SIGNATURE]))
     order += sorted(parts, key=lambda kv: kv[0].encode("utf-8"))
-    before_tarfile = data[:BLOCK] != _header(MANIFEST, len(manifest_bytes))  # in the earlier form
-    if _encode(order, before_tarfile=before_tarfile) != data:
+    before_tarfile = archive[:BLOCK] != _header(MANIFEST, len(manifest_bytes))  # in the earlier form
+    if _encode(order, before_tarfile=before_tarfile) != archive:
         raise DamagedBundleError(FRAMING, _("the members are not in canonical order (or their headers not all "
                                             "of one form)"))
     if public_key is not None:
