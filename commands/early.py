@@ -147,6 +147,12 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     fork = forks(argv)
     if fork:
         _imported(*_WORKER_MODULES)
+        import gc
+
+        # what is alive now is left out of collections from here on, in both processes: a collection
+        # walking it would write to each object's header and so copy, in each process, the pages
+        # the fork lets them share
+        gc.freeze()
     import types
 
     main = sys.modules.get("__main__")
