@@ -389,6 +389,31 @@ def test_not_a_bundle(tmp_path, cchc):
     assert r.exit_code == 2 and "folder" in r.output
 
 
+def test_a_frame_that_asks_for_a_large_window_is_refused(tmp_path, cchc):
+    """A frame may ask its reader to keep up to 128 MiB of what it unpacked (the library's default
+    limit); a bundle's asks for 512 KiB, and one asking for more is refused before it is unpacked."""
+    import zstandard
+
+    out = io.BytesIO()
+    with zstandard.ZstdCompressor(compression_params=zstandard.ZstdCompressionParameters.from_level(
+            1, window_log=27, write_checksum=1, write_content_size=0)).stream_writer(out, closefd=False) as frame:
+        frame.write(golden_archive())  # streamed: its size not told, the frame keeps the window asked
+    wide = out.getvalue()
+    assert zstandard.get_frame_parameters(wide).window_size == 1 << 27
+    bundle = tmp_path / "wide.cchc"
+    bundle.write_bytes(wide)
+    r = cchc("replay", bundle)
+    assert r.exit_code == 2 and f": {COMPRESSION}: the compressed archive is damaged" in r.output, r.output
+    assert "too much memory" in r.output, r.output  # the library's own reason: refused, not unpacked
+
+
+def golden_archive() -> bytes:
+    """The archive inside the bundle of the fixed members below."""
+    from engine.storage.bundle import assemble
+
+    return archive(assemble(GOLDEN_META, GOLDEN_PARTS))
+
+
 def test_an_archive_that_unpacks_beyond_the_limit_is_refused(tmp_path, cchc, monkeypatch):
     """A small file that unpacks to more than $CCHC_MAX_BUNDLE_MB (a compression bomb) is refused
     while it is unpacked, by the limit and the variable that raises it."""

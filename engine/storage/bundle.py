@@ -202,6 +202,11 @@ def _compressor() -> "zstandard.ZstdCompressor":
     return zstandard.ZstdCompressor(level=1, write_checksum=True, write_content_size=False)
 
 
+# the most a frame may ask a reader to hold of what it unpacked: twice what `_compressor` asks (512 KiB),
+# so that a crafted frame cannot make the reader set aside the library's default of 128 MiB
+_WINDOW = 1 << 20
+
+
 def _compressed(archive: bytes) -> bytes:
     """`archive` compressed as `BundleWriter.write` does it: streamed, its size not told (told it,
     the library compresses a small archive otherwise)."""
@@ -1571,7 +1576,7 @@ def _unpacked(data: bytes) -> tuple[bytes, bool]:
     most = limit("bundle_mb") * 1024 * 1024
     pieces, size = [], 0
     try:
-        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=False) as frame:
+        with zstandard.ZstdDecompressor(max_window_size=_WINDOW).stream_reader(data, read_across_frames=False) as frame:
             while piece := frame.read(1 << 20):
                 size += len(piece)
                 if size > most:
