@@ -220,7 +220,7 @@ def test_the_compressed_bytes_depend_on_the_archive_alone(words, cuts):
 
 def fed(tar: bytes, cuts: list[int]) -> bytes:
     """`tar` compressed as `BundleWriter.write` does it, fed to the compressor in pieces of the
-    sizes `cuts` (over and over), then the rest."""
+    sizes `cuts`, taken over and over until it is all given."""
     from engine.storage.bundle import _compressor
 
     out, start = io.BytesIO(), 0
