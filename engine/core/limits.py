@@ -32,7 +32,7 @@ LIMITS: dict[str, Limit] = {
     "columns": Limit("CCHC_MAX_COLUMNS", 100, N_("columns"), "columns of one CSV file or Excel sheet"),
     "xlsx_mb": Limit("CCHC_MAX_XLSX_MB", 100, N_("MB"), "an .xlsx unpacked (the sum of its parts' sizes)"),
     "xlsx_parts": Limit("CCHC_MAX_XLSX_PARTS", 1_000, N_("parts"), "files inside one .xlsx"),
-    "bundle_mb": Limit("CCHC_MAX_BUNDLE_MB", 4_096, N_("MB"), "the archive a bundle holds, unpacked"),
+    "bundle_mb": Limit("CCHC_MAX_BUNDLE_MB", 2_048, N_("MB"), "the archive a bundle holds, unpacked"),
 }
 
 

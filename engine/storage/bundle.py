@@ -1574,19 +1574,18 @@ def _unpacked(data: bytes) -> tuple[bytes, bool]:
     import zstandard
 
     most = limit("bundle_mb") * 1024 * 1024
-    pieces, size = [], 0
+    unpacked = io.BytesIO()  # its bytes taken without a copy at the end: the archive is held once
     try:
         with zstandard.ZstdDecompressor(max_window_size=_WINDOW).stream_reader(data, read_across_frames=False) as frame:
             while piece := frame.read(1 << 20):
-                size += len(piece)
-                if size > most:
+                if unpacked.tell() + len(piece) > most:
                     raise BundleError(COMPRESSION, over("bundle_mb", _("the archive it holds is too large unpacked")))
-                pieces.append(piece)
+                unpacked.write(piece)
     except zstandard.ZstdError as exc:
         raise DamagedBundleError(COMPRESSION, _("the compressed archive is damaged, cut short or followed by other "
                                                 "bytes ({reason})").format(reason=exc)) from None
-    archive = b"".join(pieces)
-    del pieces
+    archive = unpacked.getvalue()
+    del unpacked
     if _compressed(archive) != data:
         raise DamagedBundleError(COMPRESSION, _("the compressed archive is damaged, cut short or followed by other "
                                                 "bytes (it is not what cchc makes of the archive it holds)"))
