@@ -389,6 +389,24 @@ def test_not_a_bundle(tmp_path, cchc):
     assert r.exit_code == 2 and "folder" in r.output
 
 
+def test_an_archive_of_more_members_than_the_limit_is_refused(scored, tmp_path, cchc, monkeypatch):
+    """Empty members cost a few bytes each compressed, and the reader a record each: counted as
+    they are read, against $CCHC_MAX_BUNDLE_PARTS."""
+    many = tmp_path / "many.cchc"
+    many.write_bytes(packed(_encode([(f"inputs/x/{i:06d}", b"") for i in range(5_000)])))
+    assert many.stat().st_size < 50_000
+    monkeypatch.setenv("CCHC_MAX_BUNDLE_PARTS", "1000")
+    r = cchc("replay", many)
+    assert r.exit_code == 2 and f": {FRAMING}: " in r.output and "over the limit of 1000 parts" in r.output \
+        and "CCHC_MAX_BUNDLE_PARTS" in r.output, r.output
+    members = len(_parse(scored["archive"]))
+    monkeypatch.setenv("CCHC_MAX_BUNDLE_PARTS", str(members))  # a bundle of exactly as many: read
+    assert read_bundle(scored["data"]).kind == "score"
+    monkeypatch.setenv("CCHC_MAX_BUNDLE_PARTS", str(members - 1))
+    with pytest.raises(BundleError, match="CCHC_MAX_BUNDLE_PARTS"):
+        read_bundle(scored["data"])
+
+
 def test_a_frame_that_asks_for_a_large_window_is_refused(tmp_path, cchc):
     """A frame may ask its reader to keep up to 128 MiB of what it unpacked (the library's default
     limit); a bundle's asks for 512 KiB, and one asking for more is refused before it is unpacked."""

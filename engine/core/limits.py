@@ -33,6 +33,7 @@ LIMITS: dict[str, Limit] = {
     "xlsx_mb": Limit("CCHC_MAX_XLSX_MB", 100, N_("MB"), "an .xlsx unpacked (the sum of its parts' sizes)"),
     "xlsx_parts": Limit("CCHC_MAX_XLSX_PARTS", 1_000, N_("parts"), "files inside one .xlsx"),
     "bundle_mb": Limit("CCHC_MAX_BUNDLE_MB", 2_048, N_("MB"), "the archive a bundle holds, unpacked"),
+    "bundle_parts": Limit("CCHC_MAX_BUNDLE_PARTS", 200_000, N_("parts"), "members of the archive a bundle holds"),
 }
 
 

@@ -257,9 +257,12 @@ def _parse(data: bytes) -> list[_Member]:
     members: list[_Member] = []
     names: set[str] = set()
     off = 0
+    most = limit("bundle_parts")  # each costs tarfile tens of µs and a record: a small compressed file holds millions
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:", encoding="utf-8") as tar:
             for info in tar:
+                if len(members) == most:
+                    raise BundleError(FRAMING, over("bundle_parts", _("the archive holds more members")))
                 if info.offset != off:  # tarfile consumed extension headers (pax, GNU) on the way
                     raise DamagedBundleError(FRAMING, f"the header of member #{len(members) + 1} at byte {off} "
                                                       "is not a plain ustar header")
