@@ -389,6 +389,20 @@ def test_not_a_bundle(tmp_path, cchc):
     assert r.exit_code == 2 and "folder" in r.output
 
 
+def test_a_size_no_canonical_header_holds_is_blamed_on_the_size_field():
+    """A size in tar's base-256 form, larger than a ustar size field holds: the header is not
+    canonical, and the field named is the size (not the name, the first field of an empty header)."""
+    from engine.storage.bundle import _header
+
+    h = bytearray(_header("inputs/evidence/1/x.yaml", 0))
+    h[124:136] = b"\x80" + (2 ** 40).to_bytes(11, "big")
+    h[148:156] = b" " * 8
+    h[148:156] = b"%06o\0 " % sum(h)
+    with pytest.raises(DamagedBundleError, match=r"not in canonical form \(field size\)") as exc:
+        read_bundle(packed(bytes(h) + bytes(1024)))
+    assert exc.value.part == FRAMING
+
+
 def test_an_archive_of_more_members_than_the_limit_is_refused(scored, tmp_path, cchc, monkeypatch):
     """Empty members cost a few bytes each compressed, and the reader a record each: counted as
     they are read, against $CCHC_MAX_BUNDLE_PARTS."""

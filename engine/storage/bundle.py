@@ -264,20 +264,21 @@ def _parse(data: bytes) -> list[_Member]:
                 if len(members) == most:
                     raise BundleError(FRAMING, over("bundle_parts", _("the archive holds more members")))
                 if info.offset != off:  # tarfile consumed extension headers (pax, GNU) on the way
-                    raise DamagedBundleError(FRAMING, f"the header of member #{len(members) + 1} at byte {off} "
-                                                      "is not a plain ustar header")
+                    raise DamagedBundleError(FRAMING, _("the header of member #{number} at byte {offset} is not a plain "
+                                                        "ustar header").format(number=len(members) + 1, offset=off))
                 members.append(_member(data, info, len(members) + 1, names))
                 names.add(info.name)
                 off = members[-1].offset + BLOCK + len(members[-1].data)
                 off += -off % BLOCK
     except (tarfile.TarError, UnicodeDecodeError) as exc:
-        raise DamagedBundleError(FRAMING, f"not a readable archive at byte {off} ({exc})") from None
+        raise DamagedBundleError(FRAMING, _("not a readable archive at byte {offset} ({reason})").format(
+            offset=off, reason=exc)) from None
     if data[off:] != _ZERO * 2:
         if len(data) - off < 2 * BLOCK:
             problem = _("the archive ends at byte {size} without its end-of-archive marker (truncated)").format(size=len(data))
         elif data[off:off + BLOCK] != _ZERO:
-            problem = (f"the header of member #{len(members) + 1} at byte {off} is damaged (it fails its checksum "
-                       "or is not a ustar header)")
+            problem = _("the header of member #{number} at byte {offset} is damaged (it fails its checksum or is not "
+                        "a ustar header)").format(number=len(members) + 1, offset=off)
         else:
             problem = _("the end-of-archive marker at byte {offset} is damaged or followed by extra bytes").format(offset=off)
         raise DamagedBundleError(FRAMING, problem)
@@ -287,31 +288,34 @@ def _parse(data: bytes) -> list[_Member]:
 def _member(data: bytes, info: tarfile.TarInfo, number: int, seen: set[str]) -> _Member:
     """One member as `tarfile` read it, checked: type, name, canonical header, data, padding."""
     off, name = info.offset, info.name
-    where = f"the header of member #{number} ({name!r}) at byte {off}"
     if not info.isreg():
         raise BundleError(name, _("refused: links, folders and special files are not allowed in a bundle, "
                                   "only regular files"))
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise DamagedBundleError(FRAMING, f"{where} is unreadable") from None
+        raise DamagedBundleError(FRAMING, _("the header of member #{number} ({name!r}) at byte {offset} is "
+                                            "unreadable").format(number=number, name=name, offset=off)) from None
     check_name(name)
     block = data[off:off + BLOCK]
     try:
         canonical = _header(name, info.size)
-    except BundleError:
+    except BundleError:  # a size or a name no canonical header can hold
         canonical = b""
     if block != canonical and (not canonical or block != _before_tarfile(canonical)):
-        which = next((f for f, o, n in _FIELDS if canonical[o:o + n] != block[o:o + n]), "size")
-        raise DamagedBundleError(FRAMING, f"{where} is not in canonical form (field {which})")
+        which = ("size" if info.size > _MAX_SIZE else "name") if not canonical else \
+            next((f for f, o, n in _FIELDS if canonical[o:o + n] != block[o:o + n]), "size")
+        raise DamagedBundleError(FRAMING, _("the header of member #{number} ({name!r}) at byte {offset} is not in "
+                                            "canonical form (field {field})").format(number=number, name=name,
+                                                                                     offset=off, field=which))
     start = off + BLOCK
     end = start + info.size
     padded = end + (-info.size % BLOCK)
     if padded > len(data):
         raise DamagedBundleError(FRAMING, _("member {name!r} is cut short (truncated archive)").format(name=name))
     if data[end:padded].strip(b"\0"):
-        raise DamagedBundleError(FRAMING, f"the padding after member {name!r} (bytes {end}–{padded - 1}) "
-                                          "is not zero")
+        raise DamagedBundleError(FRAMING, _("the padding after member {name!r} (bytes {start}–{end}) is not "
+                                            "zero").format(name=name, start=end, end=padded - 1))
     if name in seen:
         raise BundleError(name, _("refused: the name occurs twice in the archive"))
     return _Member(name, data[start:end], off)
