@@ -136,7 +136,8 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     workers = round_workers(argv)
     if command_line and workers is not None and not _LEAVING:
         _LEAVING.append(True)
-    if workers is None or workers < 2 or _AHEAD or (first_thing and forks(argv)):
+    fork = workers == 2 and forks(argv)  # (`forks` looked at only for a round of two workers)
+    if workers is None or workers < 2 or _AHEAD or (first_thing and fork):
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -144,7 +145,6 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     if multiprocessing.parent_process() is not None:
         return
     inputs = round_inputs(argv)
-    fork = forks(argv)
     if fork:
         _imported(*_WORKER_MODULES)
         import gc

@@ -221,10 +221,10 @@ def test_the_compressed_bytes_depend_on_the_archive_alone(words, cuts):
 def fed(tar: bytes, cuts: list[int]) -> bytes:
     """`tar` compressed as `BundleWriter.write` does it, fed to the compressor in pieces of the
     sizes `cuts`, taken over and over until it is all given."""
-    from engine.storage.bundle import _compressor
+    from engine.storage.bundle import _compressing
 
     out, start = io.BytesIO(), 0
-    with _compressor().stream_writer(out, closefd=False) as frame:
+    with _compressing(out) as frame:
         while start < len(tar):
             for cut in cuts:
                 frame.write(tar[start:start + cut])

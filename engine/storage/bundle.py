@@ -12,7 +12,7 @@ frame (`cchc-bundle/3`; the plain archives of `cchc-bundle/2` are still read):
 
 Members are regular files only, in that order (parts sorted by name), with mode 0644, uid/gid 0,
 mtime 0 and no user names, so the same inputs give the same bytes; the standard library's
-`tarfile` writes and reads the headers. The compression is fixed too (`_compressor`): the same
+`tarfile` writes and reads the headers. The compression is fixed too (`_compressing`): the same
 archive gives the same frame. Reading is strict: the frame, the framing, member names, the seal,
 the manifest and every part's hash are checked, and the file must be the canonical compression of
 the canonical encoding of its members, so a single flipped byte anywhere is found: in the
@@ -191,27 +191,28 @@ def _before_tarfile(header: bytes) -> bytes:
     return bytes(h)
 
 
-def _compressor() -> "zstandard.ZstdCompressor":
-    """The one compression of every bundle: Zstandard at level 1, streamed on one thread, the frame
-    checked by its own checksum and not stating its size: its bytes do not depend on how the
-    archive is fed to it. So an archive gives the same bytes on every machine with the pinned
-    zstandard (pyproject.toml), and a reader can tell a frame made otherwise. (The library's
-    multi-threaded mode would be a little faster, and would hold about 10 MB more.)"""
+def _compressing(out: BinaryIO) -> "zstandard.ZstdCompressionWriter":
+    """The one compression of every bundle, written to `out` (left open): Zstandard at level 1,
+    streamed on one thread, its size not told (told it, the library compresses a small archive
+    otherwise), the frame checked by its own checksum: its bytes do not depend on how the archive
+    is fed to it. So an archive gives the same bytes on every machine with the pinned zstandard
+    (pyproject.toml), and a reader can tell a frame made otherwise. (The library's multi-threaded
+    mode would be a little faster, and would hold about 10 MB more.)"""
     import zstandard
 
-    return zstandard.ZstdCompressor(level=1, write_checksum=True, write_content_size=False)
+    return zstandard.ZstdCompressor(level=1, write_checksum=True, write_content_size=False).stream_writer(
+        out, closefd=False)
 
 
-# the most a frame may ask a reader to hold of what it unpacked: twice what `_compressor` asks (512 KiB),
+# the most a frame may ask a reader to hold of what it unpacked: twice what `_compressing` asks (512 KiB),
 # so that a crafted frame cannot make the reader set aside the library's default of 128 MiB
 _WINDOW = 1 << 20
 
 
 def _compressed(archive: bytes) -> bytes:
-    """`archive` compressed as `BundleWriter.write` does it: streamed, its size not told (told it,
-    the library compresses a small archive otherwise)."""
+    """`archive` compressed as `BundleWriter.write` does it (`_compressing`)."""
     out = io.BytesIO()
-    with _compressor().stream_writer(out, closefd=False) as frame:
+    with _compressing(out) as frame:
         frame.write(archive)
     return out.getvalue()
 
@@ -673,7 +674,7 @@ class BundleWriter:
         if signing is not None:
             head.append((SIGNATURE, _sign(b"".join(lines()), signing)))
         sink = _Hashing(out)
-        with _compressor().stream_writer(sink, closefd=False) as frame:
+        with _compressing(sink) as frame:
             self._write_archive(frame.write, order, lines, size, head)
         return sink.sha256.hexdigest()
 
@@ -1574,7 +1575,7 @@ def _check_signer(declared: Optional[str], found: Optional[str]) -> None:
 def _unpacked(data: bytes) -> tuple[bytes, bool]:
     """The archive a bundle file holds, and whether it was compressed: a Zstandard frame
     decompressed (at most $CCHC_MAX_BUNDLE_MB of archive), which must be exactly what
-    `_compressor` makes of that archive; anything else is read as the plain archive of an earlier
+    `_compressing` makes of that archive; anything else is read as the plain archive of an earlier
     cchc."""
     if not data.startswith(ZSTD_MAGIC):
         return data, False
