@@ -120,8 +120,8 @@ def score(criteria: opt.Criteria, evidence: opt.Evidence, out_dir: opt.ResultsOu
 @app.command(help=_("Print a JSON file cchc wrote (units/*.json, summary.json, round.json; written compactly) "
                     "indented, keys sorted, for reading."))
 @guarded
-def show(file: opt.JsonFile) -> None:
-    scoring.show(file)
+def show(file: opt.JsonFile, criteria: opt.TitlesFrom = None) -> None:
+    scoring.show(file, criteria)
 
 
 @app.command(help=_("Re-run a bundle from its own bytes: exit 0 when every decision and total is reproduced, "

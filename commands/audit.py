@@ -196,7 +196,8 @@ def archive_show(what: str, year: Optional[int], db: Optional[Path]) -> None:
                              _("no archived results for unit {unit!r}")).format(unit=what, year=year))
         _results_table(results, _("Results of {unit}").format(unit=what))
         if year is not None:
-            _items_table(what, year, results[-1].bundle_id, archive.unit_result(results[-1].bundle_id, what))
+            bid = results[-1].bundle_id
+            _items_table(what, year, bid, archive.unit_result(bid, what), archive.item_titles(bid))
 
 
 def _show_bundle(archive, bid: int) -> None:
@@ -213,7 +214,7 @@ def _show_bundle(archive, bid: int) -> None:
     _results_table(archive.results(bundle_id=bid), _("Results"))
 
 
-def _items_table(unit: str, year: int, bid: int, doc) -> None:
+def _items_table(unit: str, year: int, bid: int, doc, titles: dict[str, str]) -> None:
     from reports.notes import item_notes
 
     table = Table(title=_("{unit}, {year} (bundle #{id})").format(unit=unit, year=year, id=bid))
@@ -222,7 +223,7 @@ def _items_table(unit: str, year: int, bid: int, doc) -> None:
     statuses = {"scored": _("scored"), "not_applicable": _("not applicable"),
                 "missing_evidence": _("missing evidence"), "no_matching_band": _("no matching band")}
     for it in doc.items:
-        table.add_row(it.code, it.title, statuses.get(it.status, it.status), num(it.points), num(it.max),
+        table.add_row(it.code, titles.get(it.code, ""), statuses.get(it.status, it.status), num(it.points), num(it.max),
                       it.condition or item_notes(it, doc.unit_type))
     out.print(table)
 

@@ -105,6 +105,8 @@ ScoredWith = Annotated[Path, typer.Option("--criteria", "-c", help=_("The criter
 ReportsOut = Annotated[Path, typer.Option("--out", "-o", help=_("Folder for the reports."))]
 RoundSource = Annotated[Path, typer.Argument(help=_("round.json (or its folder), or a folder of unit results."))]
 ReportOut = Annotated[Path, typer.Option("--out", "-o", help=_("Folder for the report."))]
+TitlesFrom = Annotated[Optional[Path], typer.Option("--criteria", "-c", help=_(
+    "For a unit result: the criteria set it was scored with, whose titles and labels are shown with it."))]
 CriteriaOfResults = Annotated[Optional[Path], typer.Option("--criteria", "-c", help=_(
     "The criteria set (needed for a folder of unit results)."))]
 PreviousRound = Annotated[Optional[Path], typer.Option("--previous", help=_(

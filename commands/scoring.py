@@ -57,8 +57,9 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
     bundle_line(bundle_path, digest, sign)
 
 
-def show(file: Path) -> None:
-    """A JSON file cchc wrote, indented with sorted keys, for reading."""
+def show(file: Path, criteria: Optional[Path] = None) -> None:
+    """A JSON file cchc wrote, indented with sorted keys, for reading; a unit result with the
+    titles and labels of `criteria` (the set it was scored with) when given."""
     import json
 
     import typer
@@ -78,6 +79,11 @@ def show(file: Path) -> None:
         raise InputError([Problem(str(file), exc.lineno, exc.colno,
                                   _("not valid JSON ({reason}): not a JSON file cchc wrote").format(reason=exc.msg))]
                          ) from None
+    if criteria is not None:
+        from engine import load_criteria
+        from engine.storage.documents import unit_result, with_titles
+
+        doc = with_titles(file, unit_result(file, doc).data, load_criteria(criteria))
     typer.echo(dumps(doc).decode("utf-8"), nl=False)
 
 

@@ -12,7 +12,8 @@ from engine import load_criteria
 from engine.core.errors import InputError, Problem
 from engine.core.i18n import _
 from engine.core.model import CriteriaSet
-from engine.storage.documents import RESULT_FORMATS, UnitResultDoc, check_schema, read_json, unit_result
+from engine.storage.documents import (RESULT_FORMATS, UnitResultDoc, check_schema, other_criteria, read_json,
+                                      unit_result)
 from engine.storage.outdir import recover
 
 ROUND_FORMAT = "cchc-round/"
@@ -66,12 +67,7 @@ def load_results(paths: Sequence[tuple[Path, bool]]) -> list[UnitResultDoc]:
 def criteria_for(path: Path, docs: Sequence[UnitResultDoc]) -> CriteriaSet:
     """Load the criteria set and check it is the one every document was scored with (same sha256)."""
     cs = load_criteria(path)
-    wrong = [Problem(str(d.path), message=(
-        _("scored with criteria set {criteria!r} (sha256 {sha}…), "
-          "but {path} is {id!r} (sha256 {own_sha}…): pass the criteria file the results were "
-          "scored with").format(criteria=d.criteria_id, sha=d.criteria_sha256[:12], path=path, id=cs.id,
-                                own_sha=cs.content_hash[:12])))
-        for d in docs if d.criteria_sha256 != cs.content_hash]
+    wrong = [p for d in docs for p in [other_criteria(d.path, d.criteria_id, d.criteria_sha256, cs)] if p]
     if wrong:
         raise InputError(wrong)
     wanted = {"items": [s.code for s in cs.sub_criteria()], "criteria_rollup": [c.code for a in cs.areas for c in a.criteria],

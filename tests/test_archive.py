@@ -54,6 +54,7 @@ def test_add_list_show_export_round_trip(years, cchc, tmp_path, monkeypatch):
     assert r.exit_code == 0 and "2 result(s)" in r.output and "67.52" in r.output and "72.52" in r.output
     r = cchc("archive", "show", "so-noi-vu", "--year", "2023")
     assert r.exit_code == 0 and "Trên 90% đến dưới" in r.output and "2.1.1" in r.output, r.output
+    assert "Tỷ lệ hồ sơ" in r.output  # the item's title, from the criteria set in the bundle
     r = cchc("archive", "show", "2")
     assert r.exit_code == 0 and "kind scoring of units" in r.output and "sample-2024" in r.output
     r = cchc("archive", "show", "nobody")

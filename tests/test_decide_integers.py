@@ -83,7 +83,7 @@ def test_an_index_from_integers_is_the_fractions_index(points, maximum):
 def _rollup_as_fractions(r: Rollup) -> dict:
     """A roll-up's fields through the number memos and Fraction arithmetic: the general way."""
     idx = r.index
-    return {"code": r.code, "title": r.title, "points": results.exact_json(r.points),
+    return {"code": r.code, "points": results.exact_json(r.points),
             "points_display": results.display_json(r.points), "max": results.exact_json(r.max),
             "index": results.exact_json(idx), "index_display": results.display_json(idx)}
 

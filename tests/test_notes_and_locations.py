@@ -95,8 +95,16 @@ def scored(tmp_path_factory):
     return root
 
 
+def _as_v2(doc: dict, criteria_path: Path) -> dict:
+    """A unit result as `cchc-result/2` wrote it: with the criteria set's words in every file (the
+    items' and roll-ups' titles, the inputs' labels), as `cchc show --criteria` puts them back."""
+    from engine.storage.documents import with_titles
+
+    return {**with_titles(criteria_path, doc, load_criteria(criteria_path)), "format": "cchc-result/2"}
+
+
 def _as_v1(doc: dict) -> dict:
-    """A unit result as `cchc-result/1` wrote it: notes as Vietnamese text in `note`."""
+    """A unit result as `cchc-result/1` wrote it (a `cchc-result/2` one): notes as Vietnamese text in `note`."""
     items = []
     for item in doc["items"]:
         item = dict(item)
@@ -107,7 +115,8 @@ def _as_v1(doc: dict) -> dict:
     return {**doc, "format": "cchc-result/1", "items": items}
 
 
-def test_results_keep_note_codes_and_reports_read_last_years_format_alike(scored, tmp_path):
+@pytest.mark.parametrize("older", ["cchc-result/1", "cchc-result/2"])
+def test_results_keep_note_codes_and_reports_read_earlier_formats_alike(scored, tmp_path, older):
     from reports import unit_report_files
     from reports.load import unit_result
 
@@ -115,14 +124,35 @@ def test_results_keep_note_codes_and_reports_read_last_years_format_alike(scored
     docs = [json.loads(u.read_text("utf-8")) for u in units]
     codes = {c for d in docs for i in d["items"] for c in i["notes"]}
     assert codes and codes <= set(NOTES)
+    assert not {k for d in docs for i in d["items"] for k in i if k == "title"}  # the criteria set's words stay there
+    assert not {k for d in docs for i in d["items"] for x in i["inputs"] for k in x if k == "label"}
     old = tmp_path / "old"
     old.mkdir()
     for u, d in zip(units, docs):
-        (old / u.name).write_text(json.dumps(_as_v1(d), ensure_ascii=False), "utf-8")
-        assert unit_result(old / u.name, _as_v1(d)).data == d  # read back exactly as written now
+        v2 = _as_v2(d, scored / "criteria.yaml")
+        written = v2 if older == "cchc-result/2" else _as_v1(v2)
+        (old / u.name).write_text(json.dumps(written, ensure_ascii=False), "utf-8")
+        assert unit_result(old / u.name, written).data == d  # read back exactly as written now
     now = unit_report_files([scored / "out"], scored / "criteria.yaml", kinds=("html", "md"))
     before = unit_report_files([old], scored / "criteria.yaml", kinds=("html", "md"))
     assert now == before
+
+
+def test_a_replay_of_results_in_the_format_before_matches_them(scored, cchc, tmp_path):
+    """Bundles whose unit results still hold the criteria set's words (`cchc-result/2`) replay:
+    their decisions are compared, not their titles."""
+    data = (scored / "out" / "bundle.cchc").read_bytes()
+
+    def to_v2(parts: dict) -> None:
+        for name in [n for n in parts if n.startswith("results/units/")]:
+            parts[name] = json.dumps(_as_v2(json.loads(parts[name]), scored / "criteria.yaml"),
+                                     ensure_ascii=False).encode()
+
+    old = tmp_path / "old.cchc"
+    old.write_bytes(rebuild(data, to_v2))
+    r = cchc("replay", old)
+    assert r.exit_code == 0, r.output
+    assert "Traceback" not in r.output
 
 
 def test_a_result_format_this_version_does_not_know_is_refused(tmp_path):
@@ -139,7 +169,7 @@ def test_a_replay_of_results_in_the_older_format_says_why_it_cannot_match(scored
 
     def to_v1(parts: dict) -> None:
         for name in [n for n in parts if n.startswith("results/units/")]:
-            parts[name] = json.dumps(_as_v1(json.loads(parts[name]))).encode()
+            parts[name] = json.dumps(_as_v1(_as_v2(json.loads(parts[name]), scored / "criteria.yaml"))).encode()
 
     old = tmp_path / "old.cchc"
     old.write_bytes(rebuild(data, to_v1))

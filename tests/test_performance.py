@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from builders import generated_evidence, scored_alike_by_one_and_two_workers
 
+from engine import load_criteria
 from engine.core.errors import InputError
 from engine.storage.results import dumps, encode
 from engine.inputs.yamlio import SafeLineLoader, YamlList, YamlMap, load_yaml
@@ -214,6 +215,29 @@ def test_show_prints_a_compact_result_indented(cchc, tmp_path):
     (tmp_path / "bad.json").write_text('{"a":\n', "utf-8")
     res = cchc("show", tmp_path / "bad.json")
     assert res.exit_code == 2 and f"{tmp_path / 'bad.json'}:2:1: not valid JSON" in res.stderr
+
+
+def test_show_puts_the_criteria_sets_words_back_into_a_unit_result(cchc, tmp_path):
+    """Results name sub-criteria, criteria, areas and metrics by code; `show --criteria` prints
+    them with their titles and labels, and only with the criteria set they were scored with."""
+    criteria = generated_evidence(tmp_path / "ev", 2, False)
+    assert cchc("score", criteria, tmp_path / "ev", "--out", tmp_path / "out").exit_code == 0
+    unit = sorted((tmp_path / "out" / "units").glob("*.json"))[0]
+    raw = json.loads(unit.read_bytes())
+    assert all("title" not in i and all("label" not in x for x in i["inputs"]) for i in raw["items"])
+    res = cchc("show", unit, "--criteria", criteria)
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.stdout)
+    cs = load_criteria(criteria)
+    subs = {s.code: s for s in cs.sub_criteria()}
+    assert [i["title"] for i in shown["items"]] == [subs[i["code"]].title for i in raw["items"]]
+    assert {x["label"] for i in shown["items"] for x in i["inputs"]} == {
+        cs.metrics[x["metric"]].label for i in raw["items"] for x in i["inputs"]}
+    assert [a["title"] for a in shown["areas"]] == [a.title for a in cs.areas] and shown["total"]["title"] == cs.title
+    other = tmp_path / "other.yaml"
+    other.write_text(Path(criteria).read_text("utf-8").replace("title:", "title: Khác", 1), "utf-8")
+    res = cchc("show", unit, "--criteria", other)
+    assert res.exit_code == 2 and "pass the criteria file the results were scored with" in res.output
 
 
 def test_the_running_process_keeps_no_worker_state_of_its_own():

@@ -232,8 +232,8 @@ def test_a_misread_value_is_never_used(province):
 
     cs = load_criteria(CRITERIA)
     sub = next(s for s in cs.sub_criteria() if s.code == "2.1.1")
-    item = ResultItem("2.1.1", "", "tiers", "scored", Fraction(2), Fraction(3), "", (), {}, "",
-                      (ResultInput("on_time_rate", "", "99", None, ""),), "99")  # 99 % gives 3
+    item = ResultItem("2.1.1", "tiers", "scored", Fraction(2), Fraction(3), "", (), {}, "",
+                      (ResultInput("on_time_rate", "99", None, ""),), "99")  # 99 % gives 3
     assert current(sub, cs.metrics[sub.metric], item).quantity is None
     item = dataclasses.replace(item, quantity="93.5")
     assert current(sub, cs.metrics[sub.metric], item).quantity == Fraction(187, 2)

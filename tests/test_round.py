@@ -96,7 +96,7 @@ def test_year_over_year_against_last_years_round(files):
 
 def test_unit_files_show_self_assessed_and_appraised_points_side_by_side(files):
     snv = files["units/so-noi-vu.json"]
-    assert snv["format"] == "cchc-result/2"  # the shape of `cchc score`, with more keys
+    assert snv["format"] == "cchc-result/3"  # the shape of `cchc score`, with more keys
     items = {i["code"]: i for i in snv["items"]}
     survey = items["3.1.1"]
     assert survey["source"] == "survey" and survey["self_points"] is None and survey["appraised_points"] is None

@@ -471,6 +471,19 @@ class Archive:
         return unit_result_bytes(f"#{bundle_id}:results/units/{unit_id}.json",
                                  self.bundle(bundle_id).part(f"results/units/{unit_id}.json"))
 
+    def item_titles(self, bundle_id: int) -> dict[str, str]:
+        """The sub-criteria's titles, by code, of the criteria set an archived bundle was scored
+        with (its unit results name them by code alone)."""
+        from .. import load_criteria
+
+        bundle = self.bundle(bundle_id)
+        name = bundle.inputs["criteria"][0]
+        with tempfile.TemporaryDirectory(prefix="cchc-archive-") as tmp:
+            path = Path(tmp) / PurePosixPath(name).name
+            path.write_bytes(bundle.part(name))
+            criteria = load_criteria(path)
+        return {sub.code: sub.title for sub in criteria.sub_criteria()}
+
     def bundle_bytes(self, bundle_id: int) -> bytes:
         self.bundle(bundle_id)
         return bytes(self.con.execute("SELECT data FROM bundles WHERE id = ?", (bundle_id,)).fetchone()[0])

@@ -352,12 +352,17 @@ def _bundle_paths(root: Path) -> Iterator[None]:
         raise type(exc)(problems) from None
 
 
+# The result formats a replay matches item by item: this version's, and `cchc-result/2`, whose
+# decisions are written the same way (it also wrote the criteria set's titles, which are not compared).
+MATCHED_RESULT_FORMATS = ("cchc-result/2", RESULT_FORMAT)
+
+
 def refuse_older_results(bundle: Bundle) -> None:
     """A bundle whose unit results are in an older result format cannot be matched by this version:
     say so, rather than report every item as changed."""
     older = sorted({fmt for data in bundle.results().values() for doc in [_load_json(data)]
                     if isinstance(doc, dict) for fmt in [str(doc.get("format", ""))]
-                    if fmt.startswith("cchc-result/") and fmt != RESULT_FORMAT})
+                    if fmt.startswith("cchc-result/") and fmt not in MATCHED_RESULT_FORMATS})
     if older:
         recorded = bundle.versions.get("cchc", "?")
         raise CchcError(f"the bundle's unit results are in the format {', '.join(older)}, written by cchc "

@@ -3,8 +3,10 @@
 
 A `UnitResultDoc` is built only from a document that passed the result schema
 (engine/schemas/result.schema.json): its unit, criteria set, items and roll-ups typed, exact
-numbers as `Fraction`. Last year's `cchc-result/1` files are read by converting them first. Every
-problem is an `InputError` naming the file."""
+numbers as `Fraction`. Earlier formats are read by converting them first: `cchc-result/1` (notes
+as words) and `cchc-result/2` (which also wrote the criteria set's titles and labels in every
+file; they are the criteria set's, which a reader takes them from). Every problem is an
+`InputError` naming the file."""
 from __future__ import annotations
 
 import json
@@ -15,7 +17,7 @@ from typing import Any, Mapping, Optional
 
 from ..core.errors import CchcError, InputError, Problem
 from ..core.i18n import _
-from ..core.model import NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE
+from ..core.model import CriteriaSet, NOTE_MISSING, NOTE_NO_BAND, NOTE_NO_CITATION, NOTE_NOT_FOR_UNIT_TYPE
 from ..core.numbers import to_fraction
 from ..inputs.schema import schema_problems
 from ..inputs.yamlio import load_yaml
@@ -93,7 +95,6 @@ class ResultInput:
     what was decided: two inputs read from other paths are equal."""
 
     metric: str
-    label: str
     value: str
     citation: Optional[ResultCitation]
     location: str = field(compare=False)
@@ -119,7 +120,6 @@ class ResultItem:
     `appraisal_rounds` are written by the annual round only."""
 
     code: str
-    title: str
     method: str
     status: str
     points: Fraction
@@ -147,7 +147,6 @@ class ResultRollup:
     nothing applies)."""
 
     code: str
-    title: str
     points: Fraction
     max: Fraction
     index: Optional[Fraction]
@@ -193,29 +192,66 @@ def _citation(c: Optional[dict]) -> Optional[ResultCitation]:
 
 def _item(i: dict) -> ResultItem:
     return ResultItem(
-        i["code"], i["title"], i["method"], i["status"], to_fraction(i["points"]), to_fraction(i["max"]),
+        i["code"], i["method"], i["status"], to_fraction(i["points"]), to_fraction(i["max"]),
         i["condition"], tuple(i["notes"]), dict(i.get("note_values") or {}), i["reason"],
-        tuple(ResultInput(x["metric"], x["label"], x["value"], _citation(x["citation"]), x["location"])
+        tuple(ResultInput(x["metric"], x["value"], _citation(x["citation"]), x["location"])
               for x in i["inputs"]),
         i["quantity"], i.get("source"), _exact(i.get("self_points")), _exact(i.get("appraised_points")),
         tuple(AppraisalRound(r["round"], to_fraction(r["points"]), r["accepted"], r["reason"], r["appraiser"],
                              r["explanation"], r["date"], r["location"]) for r in i.get("appraisal_rounds") or ()))
 
 
+def other_criteria(path: Path, criteria_id: str, sha256: str, criteria: CriteriaSet) -> Optional[Problem]:
+    """The problem of a result that names (by sha256) a criteria set other than `criteria`; None
+    when it is the one."""
+    if sha256 == criteria.content_hash:
+        return None
+    return Problem(str(path), message=_(
+        "scored with criteria set {criteria!r} (sha256 {sha}…), but {path} is {id!r} (sha256 {own_sha}…): pass the "
+        "criteria file the results were scored with").format(criteria=criteria_id, sha=sha256[:12], path=criteria.path,
+                                                               id=criteria.id, own_sha=criteria.content_hash[:12]))
+
+
+def with_titles(path: Path, doc: dict, criteria: CriteriaSet) -> dict:
+    """A unit result (`unit_result`'s `data`) with the words of the criteria set it was scored with
+    put back, for people to read (`cchc show --criteria`): each item's, criterion's, area's and the
+    total's `title`, each input's `label`. A criteria set other than the one the result names (by
+    sha256) is refused."""
+    wrong = other_criteria(path, doc["criteria"]["id"], doc["criteria"]["sha256"], criteria)
+    if wrong:
+        raise InputError([wrong])
+    titles = {"total": criteria.title, **{x.code: x.title for a in criteria.areas for x in (a, *a.criteria)},
+              **{s.code: s.title for s in criteria.sub_criteria()}}
+    labels = {mid: m.label for mid, m in criteria.metrics.items()}
+
+    def titled(x: dict) -> dict:
+        return {**x, "title": titles.get(x["code"], "")}
+
+    out = {**doc, "items": [{**titled(i), "inputs": [{**x, "label": labels.get(x["metric"], "")} for x in i["inputs"]]}
+                            for i in doc["items"]],
+           "criteria_rollup": [titled(r) for r in doc["criteria_rollup"]], "areas": [titled(r) for r in doc["areas"]],
+           "total": titled(doc["total"])}
+    if "self_total" in doc:
+        out["self_total"] = titled(doc["self_total"])
+    return out
+
+
 def _rollup(r: dict) -> ResultRollup:
-    return ResultRollup(r["code"], r["title"], to_fraction(r["points"]), to_fraction(r["max"]), _exact(r["index"]))
+    return ResultRollup(r["code"], to_fraction(r["points"]), to_fraction(r["max"]), _exact(r["index"]))
 
 
 def unit_result(path: Path, doc: Any) -> UnitResultDoc:
     """A unit result from a parsed document, refused (an `InputError` naming the file) unless it is
-    in the format this version writes (or `cchc-result/1`, converted) and matches the result schema."""
+    in the format this version writes (or an earlier one, converted) and matches the result schema."""
     fmt = str(doc.get("format", "")) if isinstance(doc, dict) else ""
     if not fmt.startswith(RESULT_FORMATS):
         raise InputError([Problem(str(path), message=f"not a unit result (format {fmt or None!r}; expected a "
                                                      "units/*.json file written by `cchc score` or by the annual "
                                                      "round)")])
     if fmt == "cchc-result/1":
-        doc = _from_v1(doc)
+        doc = _from_v2(_from_v1(doc))
+    elif fmt == "cchc-result/2":
+        doc = _from_v2(doc)
     elif fmt != RESULT_FORMAT:
         raise InputError([Problem(str(path), message=f"a unit result in the format {fmt}, which this cchc does "
                                                      f"not know (it reads {RESULT_FORMAT}): use the cchc that wrote "
@@ -244,7 +280,7 @@ _V1_NOTES = {"thiếu số liệu / tài liệu kiểm chứng: cần giải tr�
 
 
 def _from_v1(doc: dict) -> dict:
-    """A `cchc-result/1` document (last year's results) read as `cchc-result/2`: its `note` text
+    """A `cchc-result/1` document read as `cchc-result/2`: its `note` text
     becomes note codes and the unit's own not-applicable reason. Anything else it holds is then
     checked by the schema as usual."""
     unit_type = (doc.get("unit") or {}).get("type") if isinstance(doc.get("unit"), dict) else None
@@ -259,4 +295,30 @@ def _from_v1(doc: dict) -> dict:
                 codes, words = [NOTE_NOT_FOR_UNIT_TYPE], []
             item["notes"], item["reason"] = codes, "; ".join(words)
         items.append(item)
-    return {**doc, "format": RESULT_FORMAT, **({"items": items} if "items" in doc else {})}
+    return {**doc, "format": "cchc-result/2", **({"items": items} if "items" in doc else {})}
+
+
+def _from_v2(doc: dict) -> dict:
+    """A `cchc-result/2` document read as `cchc-result/3`: without the criteria set's words it
+    repeated (the items' and roll-ups' `title`, the inputs' `label`). Anything else it holds is then
+    checked by the schema as usual."""
+    def untitled(x: Any) -> Any:
+        return {k: v for k, v in x.items() if k != "title"} if isinstance(x, dict) else x
+
+    def unlabelled(item: Any) -> Any:
+        if not isinstance(item, dict):
+            return item
+        inputs = item.get("inputs")
+        if isinstance(inputs, list):
+            inputs = [{k: v for k, v in x.items() if k != "label"} if isinstance(x, dict) else x for x in inputs]
+            item = {**item, "inputs": inputs}
+        return untitled(item)
+
+    out = {**doc, "format": RESULT_FORMAT}
+    for key in ("criteria_rollup", "areas", "items"):
+        if isinstance(doc.get(key), list):
+            out[key] = [(unlabelled if key == "items" else untitled)(x) for x in doc[key]]
+    for key in ("total", "self_total"):
+        if key in doc:
+            out[key] = untitled(doc[key])
+    return out

@@ -1,5 +1,9 @@
 """The JSON result of a unit (schema: engine/schemas/result.schema.json), canonically encoded:
-compact by default (`encode`), indented for people (`dumps`, what `cchc show` prints)."""
+compact by default (`encode`), indented for people (`dumps`, what `cchc show` prints).
+
+A result names the criteria set's parts by their codes and metrics, never by their words: the
+titles and labels are the same in every unit's file, and are the criteria set's (pinned by its
+sha256 in the file). Readers put them back from the criteria set (engine/storage/documents.py)."""
 from __future__ import annotations
 
 import json
@@ -13,7 +17,8 @@ from ..core.model import Citation, CriteriaSet, Decision, Input, Rollup, UnitRes
 from ..core.numbers import display, exact_text, ratio_display, ratio_text
 from .outdir import check_names
 
-RESULT_FORMAT = "cchc-result/2"  # /2: notes are codes (`notes`), a not-applicable reason is `reason`
+# /2: notes are codes (`notes`), a not-applicable reason is `reason`; /3: no titles or labels
+RESULT_FORMAT = "cchc-result/3"
 _ORJSON_CANONICAL = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 _ORJSON_COMPACT = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 
@@ -75,7 +80,7 @@ def rollup_json(r: Rollup) -> dict:
     points, maximum = r.points, r.max
     n, d = points.numerator, points.denominator
     idx = index_ratio(points, maximum)
-    return {"code": r.code, "title": r.title, "points": ratio_text(n, d), "points_display": ratio_display(n, d),
+    return {"code": r.code, "points": ratio_text(n, d), "points_display": ratio_display(n, d),
             "max": exact_json(maximum), "index": None if idx is None else ratio_text(*idx),
             "index_display": None if idx is None else ratio_display(*idx)}
 
@@ -114,14 +119,12 @@ class _Parts:
 
     def __init__(self, criteria: CriteriaSet) -> None:
         self.criteria = criteria
-        self.titles = {s.code: s.title for s in criteria.sub_criteria()}
-        self.labels = {mid: m.label for mid, m in criteria.metrics.items()}
         self.items: dict[tuple, dict] = {}
         self.rollups: dict[tuple, dict] = {}
         self.cuts: dict[tuple, tuple[bytes, ...]] = {}
         self.numbers: dict[tuple, tuple[bytes, bytes]] = {}
         self.last_citation: tuple = (object(), b"")
-        self.inputs: dict[str, tuple[bytes, bytes]] = {}
+        self.inputs: dict[str, bytes] = {}
         self.encoded_rollups: dict[tuple, bytes] = {}
 
     def item(self, d: Decision) -> dict:
@@ -130,16 +133,15 @@ class _Parts:
         fixed = self.items.get(key)
         if fixed is None:
             fixed = remember(self.items, key, {
-                "code": d.code, "title": self.titles[d.code], "method": d.method, "status": d.status,
+                "code": d.code, "method": d.method, "status": d.status,
                 "points": exact_json(d.points), "points_display": display_json(d.points),
                 "max": exact_json(d.max), "condition": d.condition, "reason": d.reason})
         q = d.quantity
         quantity = exact_json(q) if isinstance(q, Fraction) else q
-        labels = self.labels
         return {**fixed, "notes": list(d.notes),
                 **({"note_values": dict(d.note_values)} if d.note_values else {}),
                 "quantity": quantity,
-                "inputs": [{"metric": i.metric, "label": labels[i.metric], "value": i.value,
+                "inputs": [{"metric": i.metric, "value": i.value,
                             "citation": _citation(i.citation), "location": str(i.location)} for i in d.inputs]}
 
     def rollup(self, r: Rollup) -> dict:
@@ -183,17 +185,15 @@ class _Parts:
         return found
 
     def input_bytes(self, i: Input) -> bytes:
-        """An item's input, its keys in sorted order (citation, label, location, metric, value)."""
-        label_metric = self.inputs.get(i.metric)
-        if label_metric is None:
-            label_metric = remember(self.inputs, i.metric, (
-                b',"label":' + _dumps(self.labels[i.metric]) + b',"location":',
-                b',"metric":' + _dumps(i.metric) + b',"value":'))
+        """An item's input, its keys in sorted order (citation, location, metric, value)."""
+        metric = self.inputs.get(i.metric)
+        if metric is None:
+            metric = remember(self.inputs, i.metric, b',"metric":' + _dumps(i.metric) + b',"value":')
         c = i.citation
         last = self.last_citation  # a unit's inputs mostly cite one document
         if last[0] is not c:
             last = self.last_citation = (c, b"null" if c is None else _dumps(_citation(c), option=orjson.OPT_SORT_KEYS))
-        return b"".join((b'{"citation":', last[1], label_metric[0], _dumps(str(i.location)), label_metric[1],
+        return b"".join((b'{"citation":', last[1], b',"location":', _dumps(str(i.location)), metric,
                          _dumps(i.value), b"}"))
 
     def rollup_bytes(self, r: Rollup) -> bytes:
@@ -271,7 +271,7 @@ def _unit_doc(criteria: CriteriaSet, result: UnitResult, engine: str, items: Any
 def summary_row(r: UnitResult) -> dict:
     """A unit's line in summary.json."""
     return {"id": r.unit_id, "name": r.unit_name, "type": r.unit_type, "period": r.period,
-            **{k: v for k, v in rollup_json(r.total).items() if k not in ("code", "title")}}
+            **{k: v for k, v in rollup_json(r.total).items() if k != "code"}}
 
 
 def summary_doc(criteria: CriteriaSet, rows: Sequence[dict], engine: str, warnings: Sequence[str]) -> dict:
