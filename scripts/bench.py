@@ -16,6 +16,7 @@ docs/performance.md and the plot docs/performance.svg. Nothing here is a pass/fa
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import platform
@@ -27,6 +28,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -128,20 +130,34 @@ def generate(folder: Path, criteria, units: int, as_yaml: bool, seed: int = 1, s
 def run(args: list[str], cwd: Path) -> dict:
     """One child process: its wall time, CPU time (user + system, its own children included once
     they have ended) and peak resident memory."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    return run_at_once([args], cwd)[0]
+
+
+def run_at_once(commands: list[list[str]], cwd: Path) -> list[dict]:
+    """`run` of several commands started together, each timed until it ends."""
+    with contextlib.ExitStack() as stack:
+        files = [(stack.enter_context(tempfile.TemporaryFile()), stack.enter_context(tempfile.TemporaryFile()))
+                 for _ in commands]
         start = time.perf_counter()
-        child = subprocess.Popen([str(Path(sys.executable).parent / "cchc"), *args], cwd=cwd, stdout=out, stderr=err,
-                                 env={**os.environ, **LIMITS, "LANGUAGE": "en"})  # the summary line checked below
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if child.returncode != 0:
-        raise SystemExit(f"bench: `cchc {' '.join(args)}` failed ({child.returncode}):\n{stderr[-2000:]}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "stdout": stdout}
+        children = {subprocess.Popen([str(Path(sys.executable).parent / "cchc"), *args], cwd=cwd, stdout=out,
+                                     stderr=err, env={**os.environ, **LIMITS, "LANGUAGE": "en"}).pid: i
+                    for i, (args, (out, err)) in enumerate(zip(commands, files))}  # the summary line checked by callers
+        ended: dict[int, tuple[float, int, Any]] = {}
+        while len(ended) < len(commands):
+            pid, status, usage = os.wait4(-1, 0)
+            if pid in children:
+                ended[children[pid]] = (time.perf_counter() - start, os.waitstatus_to_exitcode(status), usage)
+        results = []
+        for i, (args, (out, err)) in enumerate(zip(commands, files)):
+            wall, code, usage = ended[i]
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read().decode(), err.read().decode()
+            if code != 0:
+                raise SystemExit(f"bench: `cchc {' '.join(args)}` failed ({code}):\n{stderr[-2000:]}")
+            results.append({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
+                            "stdout": stdout})
+    return results
 
 
 def floor_us(criteria, decisions: int, seed: int = 2) -> float:
@@ -217,14 +233,21 @@ def bench_size(criteria, units: int, as_yaml: bool, engines: list[str], workdir:
         row[(engine, n)] = m
     if with_round:
         generate(workdir / f"round-evidence-{label}", criteria, units, as_yaml, survey=False)
-        walls: dict[int, list[float]] = {1: [], 2: []}
-        for i in range(round_repeats):  # alternated, so that a change in the machine's speed hits both alike
+        walls: dict[str, list[float]] = {"round1": [], "round2": [], "pair": []}
+
+        def round_args(workers: int, out: str) -> list[str]:
+            return ["round", str(CRITERIA), "--evidence", str(workdir / f"round-evidence-{label}"),
+                    "--out", str(workdir / out), "-j", str(workers), "--no-survey", "--rows", "0"]
+
+        for i in range(round_repeats):  # alternated, so that a change in the machine's speed hits all alike
             for workers in (1, 2):
-                walls[workers].append(run(["round", str(CRITERIA), "--evidence", str(workdir / f"round-evidence-{label}"),
-                                           "--out", str(workdir / f"round-{label}-{workers}-{i}"), "-j", str(workers),
-                                           "--no-survey", "--rows", "0"], workdir)["wall"])
-        for workers, w in walls.items():
-            row[f"round{workers}"] = {"wall": statistics.median(w), "walls": w}
+                walls[f"round{workers}"].append(run(round_args(workers, f"round-{label}-{workers}-{i}"), workdir)["wall"])
+            # the machine's own ceiling: two one-worker rounds at once, each on one core, share nothing
+            # but the machine; two workers cannot do better than they do
+            walls["pair"].append(max(m["wall"] for m in run_at_once(
+                [round_args(1, f"round-{label}-pair{k}-{i}") for k in (1, 2)], workdir)))
+        for key, w in walls.items():
+            row[key] = {"wall": statistics.median(w), "walls": w}
     return row
 
 
@@ -258,6 +281,14 @@ def print_row(row: dict, engines: list[str], workers: tuple[int, ...]) -> None:
         r1, r2 = row["round1"], row["round2"]
         print(f"  round, median of {len(r1['walls'])} alternated runs: -j1 wall {r1['wall']:.2f} s, -j2 wall "
               f"{r2['wall']:.2f} s: {r1['wall'] / r2['wall']:.2f}× faster ({round_walls(r1)}; {round_walls(r2)})")
+        print(f"  two -j1 rounds at once: {row['pair']['wall']:.2f} s ({round_walls(row['pair'])}): the machine's "
+              f"ceiling for two workers {ceiling(row):.2f}×")
+
+
+def ceiling(row: dict) -> float:
+    """How much more work two processes that share nothing do at once than one alone (two `-j1`
+    rounds against one, median walls): on a machine whose two cores slow each other, below 2."""
+    return 2 * row["round1"]["wall"] / row["pair"]["wall"]
 
 
 def round_walls(r: dict) -> str:
@@ -333,7 +364,10 @@ def markdown(rows: list[dict], engines: list[str], workers: tuple[int, ...], whe
             r1, r2 = r["round1"], r["round2"]
             lines.append(f"`cchc round` on {r['units']:,} units ({r['format']}), median wall time of {len(r1['walls'])} "
                          f"runs of each, alternated: 1 worker {r1['wall']:.2f} s, 2 workers {r2['wall']:.2f} s "
-                         f"({r1['wall'] / r2['wall']:.2f}×; the runs: {round_walls(r1)} s and {round_walls(r2)} s).")
+                         f"({r1['wall'] / r2['wall']:.2f}×; the runs: {round_walls(r1)} s and {round_walls(r2)} s). "
+                         f"Two 1-worker rounds at once, in the same alternation: {r['pair']['wall']:.2f} s "
+                         f"({round_walls(r['pair'])} s), so this machine's ceiling for two workers was "
+                         f"{ceiling(r):.2f}× ({r1['wall'] / r2['wall'] / ceiling(r):.0%} of it reached).")
     lines += ["", f"One unit (an agency's pre-check: `cchc score` of one YAML file, start-up included, median of "
                   f"{one['times']} runs): {one['wall']:.2f} s wall, {one['cpu']:.2f} s CPU, {one['rss_mb']:.0f} MB peak."]
     if "share" in rows[0]:
