@@ -477,7 +477,10 @@ class Archive:
         from .. import load_criteria
 
         bundle = self.bundle(bundle_id)
-        name = bundle.inputs["criteria"][0]
+        names = bundle.inputs.get("criteria") or ()
+        if not names:  # a kind of bundle with no criteria set holds no unit result either
+            return {}
+        name = names[0]
         with tempfile.TemporaryDirectory(prefix="cchc-archive-") as tmp:
             path = Path(tmp) / PurePosixPath(name).name
             path.write_bytes(bundle.part(name))

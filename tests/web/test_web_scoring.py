@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import CRITERIA, example_form, xlsx
+from engine import load_criteria
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +52,7 @@ def test_points_shown_equal_cchc_score_on_the_same_evidence(client, world, tmp_p
     assert a.result["total"] == cli_result["total"]
     assert a.result["areas"] == cli_result["areas"]
     shown = {i["code"]: i for i in a.result["items"]}
+    labels = {mid: m.label for mid, m in load_criteria(CRITERIA / "tien-giang-2023-departments.yaml").metrics.items()}
     for item in cli_result["items"]:
         mine = shown[item["code"]]
         assert (mine["status"], mine["points"], mine["condition"]) == (item["status"], item["points"], item["condition"])
@@ -59,6 +61,9 @@ def test_points_shown_equal_cchc_score_on_the_same_evidence(client, world, tmp_p
             assert pts(item["points"]) in block
             if item["status"] == "scored":
                 assert " ".join(item["condition"].split()) in " ".join(block.split())
+            for given in item["inputs"]:  # named by the criteria set's label: a result names the metric by id
+                label = labels[given["metric"]]
+                assert " ".join(f"{label}: {given['value']}".split()) in " ".join(block.split())
     assert f'id="total-points">{pts(cli_result["total"]["points"])}<' in html
     assert f'id="total-index">{pts(cli_result["total"]["index"])}<' in html
     # the same as scoring the example province's own file
