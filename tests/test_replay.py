@@ -299,3 +299,17 @@ def test_what_if_on_a_round_bundle_shows_new_index_rank_and_class(cchc, tmp_path
     assert "Xuất" in r.output and f"{len(movers)} unit(s) would move" in r.output, r.output
     assert json.loads((tmp_path / "old" / "round.json").read_text("utf-8"))["format"].startswith("cchc-round/")
 
+
+
+@pytest.mark.parametrize("kind", ["score", "round"])
+def test_bundles_whose_results_hold_the_criteria_sets_words_still_replay(cchc, kind):
+    """Written by the cchc before `cchc-result/3` (`cchc score` of tests/data/evidence, and the round
+    of tests/data/round): their unit results, `cchc-result/2`, repeat the criteria set's titles and
+    labels. An auditor replays them with this version and gets every decision back."""
+    path = Path(__file__).parent / "data" / "bundles" / f"results-2-{kind}.cchc"
+    units = {name: json.loads(data) for name, data in read_bundle(path.read_bytes()).results().items()
+             if name.startswith("units/")}
+    assert units and {doc["format"] for doc in units.values()} == {"cchc-result/2"}
+    assert all("title" in item for doc in units.values() for item in doc["items"])
+    r = cchc("replay", path)
+    assert r.exit_code == 0 and "identical" in r.stdout, r.output
