@@ -93,7 +93,7 @@ def _rollup_as_fractions(r: Rollup) -> dict:
 @example(Fraction(1, 3), Fraction(0), "total").via("nothing applies: no index")
 def test_a_rollups_fields_written_from_integers_are_those_of_its_fractions(points, maximum, code):
     """Points as a Fraction or an integer (the maximum a Fraction, as the roll-up makes it)."""
-    r = Rollup(code, "Tiêu chí", points, maximum)
+    r = Rollup(code, points, maximum)
     assert results.rollup_json(r) == _rollup_as_fractions(r)
 
 

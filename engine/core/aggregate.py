@@ -36,20 +36,20 @@ def roll_up(criteria: CriteriaSet, decisions: Sequence[Decision],
                     cmn += n
                 else:
                     cmn, cmd = _added(cmn, cmd, n, den)
-            crit_rollups.append(_rollup(made, crit.code, crit.title, cn, cd, cmn, cmd))
+            crit_rollups.append(_rollup(made, crit.code, cn, cd, cmn, cmd))
             an, ad = _added(an, ad, cn, cd)
             amn, amd = _added(amn, amd, cmn, cmd)
-        area_rollups.append(_rollup(made, area.code, area.title, an, ad, amn, amd))
+        area_rollups.append(_rollup(made, area.code, an, ad, amn, amd))
         tn, td = _added(tn, td, an, ad)
         tmn, tmd = _added(tmn, tmd, amn, amd)
-    return tuple(crit_rollups), tuple(area_rollups), _rollup(made, "total", criteria.title, tn, td, tmn, tmd)
+    return tuple(crit_rollups), tuple(area_rollups), _rollup(made, "total", tn, td, tmn, tmd)
 
 
-def _rollup(made: dict, code: str, title: str, n: int, d: int, max_n: int, max_d: int) -> Rollup:
+def _rollup(made: dict, code: str, n: int, d: int, max_n: int, max_d: int) -> Rollup:
     key = (code, n, d, max_n, max_d)
     found = made.get(key)
     if found is None:
-        found = made[key] = Rollup(code, title, Fraction(n, d), Fraction(max_n, max_d))  # in lowest terms
+        found = made[key] = Rollup(code, Fraction(n, d), Fraction(max_n, max_d))  # in lowest terms
     return found
 
 

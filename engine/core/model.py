@@ -366,8 +366,7 @@ def index_ratio(points: Fraction, maximum: Fraction) -> Optional[tuple[int, int]
 @quickly_made
 @dataclass(frozen=True)
 class Rollup:
-    code: str
-    title: str
+    code: str  # a criterion's or an area's code, or "total": its words are the criteria set's
     points: Fraction
     max: Fraction
 

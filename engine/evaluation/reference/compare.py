@@ -24,7 +24,7 @@ def _rollups(where: str, main: Sequence[Rollup], ref: Sequence[Rollup]) -> list[
         return [f"{where}: roll-ups {[r.code for r in main]} ≠ {[r.code for r in ref]}"]
     out = []
     for a, b in zip(main, ref):
-        for name in ("title", "points", "max"):
+        for name in ("points", "max"):
             if getattr(a, name) != getattr(b, name):
                 out.append(f"{where} {a.code}: {name} {getattr(a, name)!r} ≠ {getattr(b, name)!r}")
         if a.index != index(b.points, b.max):

@@ -105,8 +105,8 @@ def consistency_of(criteria: CriteriaSet, rec: EvidenceRecord) -> tuple[tuple[st
     return tuple(warnings), errors
 
 
-def _sum(rollups: Sequence[Rollup], code: str, title: str) -> Rollup:
-    return Rollup(code, title, sum((r.points for r in rollups), Fraction(0)),
+def _sum(rollups: Sequence[Rollup], code: str) -> Rollup:
+    return Rollup(code, sum((r.points for r in rollups), Fraction(0)),
                   sum((r.max for r in rollups), Fraction(0)))
 
 
@@ -118,11 +118,11 @@ def score_unit(criteria: CriteriaSet, rec: EvidenceRecord, every_code: Sequence[
         for criterion in area.criteria:
             mine = [decide_item(criteria, sub, rec) for sub in criterion.sub_criteria]
             decisions.extend(mine)
-            counted = [Rollup(d.code, "", d.points, d.max) for d in mine if d.status != "not_applicable"]
-            in_area.append(_sum(counted, criterion.code, criterion.title))
+            counted = [Rollup(d.code, d.points, d.max) for d in mine if d.status != "not_applicable"]
+            in_area.append(_sum(counted, criterion.code))
         criterion_rollups.extend(in_area)
-        area_rollups.append(_sum(in_area, area.code, area.title))
-    total = _sum(area_rollups, "total", criteria.title)
+        area_rollups.append(_sum(in_area, area.code))
+    total = _sum(area_rollups, "total")
     codes = [d.code for d in decisions]
     if codes != every_code:
         raise IncompleteEvaluationError([(rec.unit_id, c) for c in every_code if c not in codes],
