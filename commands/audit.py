@@ -197,7 +197,13 @@ def archive_show(what: str, year: Optional[int], db: Optional[Path]) -> None:
         _results_table(results, _("Results of {unit}").format(unit=what))
         if year is not None:
             bid = results[-1].bundle_id
-            _items_table(what, year, bid, archive.unit_result(bid, what), archive.item_titles(bid))
+            try:
+                titles = archive.item_titles(bid)
+            except CchcError as exc:  # the items are shown all the same, by code
+                titles = {}
+                reason = "; ".join(p.text() for p in exc.problems) if isinstance(exc, InputError) else str(exc)
+                say(_("the items' titles are not shown: {reason}").format(reason=reason), to=err)
+            _items_table(what, year, bid, archive.unit_result(bid, what), titles)
 
 
 def _show_bundle(archive, bid: int) -> None:

@@ -60,30 +60,16 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
 def show(file: Path, criteria: Optional[Path] = None) -> None:
     """A JSON file cchc wrote, indented with sorted keys, for reading; a unit result with the
     titles and labels of `criteria` (the set it was scored with) when given."""
-    import json
-
     import typer
 
-    from engine.core.errors import Problem
+    from engine.storage.documents import read_json, unit_result, with_titles
     from engine.storage.results import dumps
 
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise CchcError(_("cannot read {file}: {reason}").format(file=file, reason=exc.strerror or exc)) from None
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InputError([Problem(str(file), message=_("not UTF-8 text: not a JSON file cchc wrote"))]) from None
-    except json.JSONDecodeError as exc:
-        raise InputError([Problem(str(file), exc.lineno, exc.colno,
-                                  _("not valid JSON ({reason}): not a JSON file cchc wrote").format(reason=exc.msg))]
-                         ) from None
+    doc = read_json(file)  # every problem an InputError naming the file
     if criteria is not None:
         from engine import load_criteria
-        from engine.storage.documents import unit_result, with_titles
 
-        doc = with_titles(file, unit_result(file, doc).data, load_criteria(criteria))
+        doc = with_titles(unit_result(file, doc), load_criteria(criteria))
     typer.echo(dumps(doc).decode("utf-8"), nl=False)
 
 

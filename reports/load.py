@@ -12,8 +12,8 @@ from engine import load_criteria
 from engine.core.errors import InputError, Problem
 from engine.core.i18n import _
 from engine.core.model import CriteriaSet
-from engine.storage.documents import (RESULT_FORMATS, UnitResultDoc, check_schema, other_criteria, read_json,
-                                      unit_result)
+from engine.storage.documents import (RESULT_FORMATS, UnitResultDoc, check_schema, read_json, unit_result,
+                                      unlike_criteria)
 from engine.storage.outdir import recover
 
 ROUND_FORMAT = "cchc-round/"
@@ -65,23 +65,10 @@ def load_results(paths: Sequence[tuple[Path, bool]]) -> list[UnitResultDoc]:
 
 
 def criteria_for(path: Path, docs: Sequence[UnitResultDoc]) -> CriteriaSet:
-    """Load the criteria set and check it is the one every document was scored with (same sha256)."""
+    """Load the criteria set and check it is the one every document was scored with (same sha256,
+    its codes and metrics: `unlike_criteria`)."""
     cs = load_criteria(path)
-    wrong = [p for d in docs for p in [other_criteria(d.path, d.criteria_id, d.criteria_sha256, cs)] if p]
-    if wrong:
-        raise InputError(wrong)
-    wanted = {"items": [s.code for s in cs.sub_criteria()], "criteria_rollup": [c.code for a in cs.areas for c in a.criteria],
-              "areas": [a.code for a in cs.areas]}
-    for d in docs:
-        for key, codes in wanted.items():
-            given = [x.code for x in getattr(d, key)]
-            if sorted(given) != sorted(codes):
-                missing = sorted(set(codes) - set(given))
-                extra = sorted(set(given) - set(codes)) + sorted({c for c in given if given.count(c) > 1})
-                wrong.append(Problem(str(d.path), message=_("{key}: expected each of the criteria set's {n} codes once").format(key=key, n=len(codes))
-                                                     + (_("; missing {codes}").format(codes=", ".join(missing[:5])) if missing else "")
-                                                     + (_("; unexpected or repeated {codes}").format(codes=", ".join(extra[:5]))
-                                                        if extra else "")))
+    wrong = [p for d in docs for p in unlike_criteria(d, cs)]
     if wrong:
         raise InputError(wrong)
     return cs

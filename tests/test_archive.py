@@ -55,6 +55,11 @@ def test_add_list_show_export_round_trip(years, cchc, tmp_path, monkeypatch):
     r = cchc("archive", "show", "so-noi-vu", "--year", "2023")
     assert r.exit_code == 0 and "Trên 90% đến dưới" in r.output and "2.1.1" in r.output, r.output
     assert "Tỷ lệ hồ sơ" in r.output  # the item's title, from the criteria set in the bundle
+    monkeypatch.setenv("CCHC_MAX_YAML_DEPTH", "2")  # a criteria set this cchc cannot read: the items all the same
+    r = cchc("archive", "show", "so-noi-vu", "--year", "2023")
+    assert r.exit_code == 0 and "Trên 90% đến dưới" in r.output and "Tỷ lệ hồ sơ" not in r.output, r.output
+    assert "#1:inputs/criteria/1/" in r.stderr and "cchc-archive-" not in r.output
+    monkeypatch.delenv("CCHC_MAX_YAML_DEPTH")
     r = cchc("archive", "show", "2")
     assert r.exit_code == 0 and "kind scoring of units" in r.output and "sample-2024" in r.output
     r = cchc("archive", "show", "nobody")

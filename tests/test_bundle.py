@@ -834,9 +834,11 @@ def test_each_file_read_goes_with_the_innermost_input_that_holds_it(tmp_path, cc
 
 def _localized_by_one_pattern(value: str, names: dict[str, str]) -> str:
     """The plain definition of `localize` on one string: one regular expression of every input path,
-    the longest first, standing whole (not inside a longer word or path)."""
+    the longest first, standing whole (not inside a longer word or path); an input folder (named
+    `inputs/<role>/<n>` in the bundle) only before a path inside it."""
     keys = sorted((k for k in names if k not in ("", ".")), key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w./-])(" + "|".join(map(re.escape, keys)) + r")(?=$|[/:\s'\"),;])")
+    pattern = re.compile(r"(?<![\w./-])(" + "|".join(
+        re.escape(k) + (r"(?=/)" if names[k].count("/") == 2 else r"(?=$|[/:\s'\"),;])") for k in keys) + ")")
     return pattern.sub(lambda m: names[m.group(1)], value)
 
 
@@ -852,7 +854,7 @@ def test_localize_replaces_exactly_what_one_pattern_of_every_path_would(paths, p
     from engine.storage.bundle import localize
     from engine.storage.results import dumps
 
-    names = {p: f"inputs/evidence/{i}" for i, p in enumerate(paths)}
+    names = {p: f"inputs/evidence/{i}" + ("/u.yaml" if i % 2 else "") for i, p in enumerate(paths)}  # folders and files
     value = "".join(paths[x % len(paths)] if isinstance(x, int) else x for x in pieces)
     doc = {"note": value, "inputs": [value, {"file": value}]}
     got = json.loads(localize({"r.json": dumps(doc)}, names)["r.json"])
@@ -873,7 +875,7 @@ def test_localize_finds_paths_of_many_folders_as_one_pattern_does(paths, pieces)
     from engine.storage.bundle import localize
     from engine.storage.results import dumps, encode
 
-    names = {p: f"inputs/evidence/{i}" for i, p in enumerate(paths)}
+    names = {p: f"inputs/evidence/{i}" + ("/u.yaml" if i % 2 else "") for i, p in enumerate(paths)}  # folders and files
     value = "".join(paths[x % len(paths)] if isinstance(x, int) else x for x in pieces)
     doc = {"note": value, "inputs": [value, {"file": value}]}
     for enc in (dumps, encode):

@@ -98,9 +98,9 @@ def scored(tmp_path_factory):
 def _as_v2(doc: dict, criteria_path: Path) -> dict:
     """A unit result as `cchc-result/2` wrote it: with the criteria set's words in every file (the
     items' and roll-ups' titles, the inputs' labels), as `cchc show --criteria` puts them back."""
-    from engine.storage.documents import with_titles
+    from engine.storage.documents import unit_result, with_titles
 
-    return {**with_titles(criteria_path, doc, load_criteria(criteria_path)), "format": "cchc-result/2"}
+    return with_titles(unit_result(criteria_path, doc), load_criteria(criteria_path))
 
 
 def _as_v1(doc: dict) -> dict:

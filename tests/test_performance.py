@@ -15,6 +15,7 @@ from builders import generated_evidence, scored_alike_by_one_and_two_workers
 
 from engine import load_criteria
 from engine.core.errors import InputError
+from engine.storage.documents import unit_result
 from engine.storage.results import dumps, encode
 from engine.inputs.yamlio import SafeLineLoader, YamlList, YamlMap, load_yaml
 from engine.inputs import yamlio
@@ -152,7 +153,8 @@ def test_non_string_keys_and_huge_integers_still_encode():
 
 
 def _naive_localized(value, names):
-    """Every input path standing whole in a string value, longest first, replaced by its bundle name."""
+    """Every input path standing whole in a string value, longest first, replaced by its bundle name
+    (an input folder, `inputs/<role>/<n>` in the bundle, only before a path inside it)."""
     from engine.storage.bundle import _path_ends, _path_starts
 
     if isinstance(value, list):
@@ -164,7 +166,8 @@ def _naive_localized(value, names):
     out, i = "", 0
     while i < len(value):
         hit = next((k for k in sorted(names, key=len, reverse=True) if value.startswith(k, i)
-                    and _path_starts(value, i) and _path_ends(value, i + len(k))), None)
+                    and _path_starts(value, i) and _path_ends(value, i + len(k))
+                    and (names[k].count("/") != 2 or value.startswith("/", i + len(k)))), None)
         if hit:
             out, i = out + names[hit], i + len(hit)
         else:
@@ -234,6 +237,18 @@ def test_show_puts_the_criteria_sets_words_back_into_a_unit_result(cchc, tmp_pat
     assert {x["label"] for i in shown["items"] for x in i["inputs"]} == {
         cs.metrics[x["metric"]].label for i in raw["items"] for x in i["inputs"]}
     assert [a["title"] for a in shown["areas"]] == [a.title for a in cs.areas] and shown["total"]["title"] == cs.title
+    # what `cchc-result/2` wrote, which every reader still reads: back to the very result
+    assert shown["format"] == "cchc-result/2" and unit_result(unit, shown).data == raw
+    # a result naming a code or a metric the criteria set does not have is refused, not shown untitled
+    for where in ("code", "metric"):
+        odd = json.loads(unit.read_bytes())
+        if where == "code":
+            odd["items"][0]["code"] = "9.9.9"
+        else:
+            odd["items"][0]["inputs"][0]["metric"] = "no_such_metric"
+        (tmp_path / "odd.json").write_bytes(encode(odd))
+        res = cchc("show", tmp_path / "odd.json", "--criteria", criteria)
+        assert res.exit_code == 2 and ("9.9.9" if where == "code" else "no_such_metric") in res.output, res.output
     other = tmp_path / "other.yaml"
     other.write_text(Path(criteria).read_text("utf-8").replace("title:", "title: Khác", 1), "utf-8")
     res = cchc("show", unit, "--criteria", other)

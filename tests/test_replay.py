@@ -313,3 +313,21 @@ def test_bundles_whose_results_hold_the_criteria_sets_words_still_replay(cchc, k
     assert all("title" in item for doc in units.values() for item in doc["items"])
     r = cchc("replay", path)
     assert r.exit_code == 0 and "identical" in r.stdout, r.output
+
+
+def test_an_input_folder_named_as_a_word_the_results_write_replays(cchc, tmp_path, monkeypatch):
+    """A folder given as `tiers` (a scoring method's name, as `survey` is an item's source): the
+    bundle's copies rewrite paths inside it, never the word itself, so the replay matches."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    criteria, (folder, single) = evidence_tree(tmp_path)
+    shutil.copytree(folder, tmp_path / "tiers")
+    r = cchc("score", "criteria.yaml", "tiers", single.relative_to(tmp_path), "--out", "out")
+    assert r.exit_code == 0, r.output
+    recorded = read_bundle((tmp_path / "out" / "bundle.cchc").read_bytes()).results()
+    items = [i for name, data in recorded.items() if name.startswith("units/") for i in json.loads(data)["items"]]
+    assert "tiers" in {i["method"] for i in items}
+    assert any(x["location"].startswith("inputs/evidence/1/") for i in items for x in i["inputs"])  # paths still rewritten
+    r = cchc("replay", tmp_path / "out" / "bundle.cchc")
+    assert r.exit_code == 0 and "identical" in r.stdout, r.output

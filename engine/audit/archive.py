@@ -15,7 +15,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
@@ -473,18 +473,14 @@ class Archive:
 
     def item_titles(self, bundle_id: int) -> dict[str, str]:
         """The sub-criteria's titles, by code, of the criteria set an archived bundle was scored
-        with (its unit results name them by code alone)."""
-        from .. import load_criteria
-
+        with (its unit results name them by code alone); a criteria set this version cannot read
+        is an `InputError` naming the bundle's part."""
         bundle = self.bundle(bundle_id)
-        names = bundle.inputs.get("criteria") or ()
-        if not names:  # a kind of bundle with no criteria set holds no unit result either
-            return {}
-        name = names[0]
-        with tempfile.TemporaryDirectory(prefix="cchc-archive-") as tmp:
-            path = Path(tmp) / PurePosixPath(name).name
-            path.write_bytes(bundle.part(name))
-            criteria = load_criteria(path)
+        try:
+            criteria = _criteria_of(bundle)
+        except InputError as exc:  # named as the bundle holds it, not as the scratch file it was read from
+            part = f"#{bundle_id}:{bundle.inputs['criteria'][0]}"
+            raise type(exc)([replace(p, file=part) for p in exc.problems]) from None
         return {sub.code: sub.title for sub in criteria.sub_criteria()}
 
     def bundle_bytes(self, bundle_id: int) -> bytes:

@@ -993,10 +993,13 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
     sizes = sorted({len(k) for k in keys}, reverse=True)  # the lengths a path standing at a place may have
 
     def standing(text: str, i: int, end: int) -> int:
-        """Where the longest input path that stands whole at `i` (ending by `end`) ends; 0 if none."""
+        """Where the longest input path that stands whole at `i` (ending by `end`) ends; 0 if none.
+        An input folder stands only before a path inside it: a folder named as a word the results
+        also write (`survey`, `tiers`) is not that word."""
         for size in sizes:
             j = i + size
-            if j <= end and text[i:j] in keys and _path_ends(text, j):
+            if j <= end and text[i:j] in keys and _path_ends(text, j) and (
+                    text.startswith("/", j) or names[text[i:j]].count("/") != 2):  # a folder: inputs/<role>/<n>
                 return j
         return 0
 

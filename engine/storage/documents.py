@@ -201,38 +201,55 @@ def _item(i: dict) -> ResultItem:
                              r["explanation"], r["date"], r["location"]) for r in i.get("appraisal_rounds") or ()))
 
 
-def other_criteria(path: Path, criteria_id: str, sha256: str, criteria: CriteriaSet) -> Optional[Problem]:
-    """The problem of a result that names (by sha256) a criteria set other than `criteria`; None
-    when it is the one."""
-    if sha256 == criteria.content_hash:
-        return None
-    return Problem(str(path), message=_(
-        "scored with criteria set {criteria!r} (sha256 {sha}…), but {path} is {id!r} (sha256 {own_sha}…): pass the "
-        "criteria file the results were scored with").format(criteria=criteria_id, sha=sha256[:12], path=criteria.path,
-                                                               id=criteria.id, own_sha=criteria.content_hash[:12]))
+def unlike_criteria(doc: UnitResultDoc, criteria: CriteriaSet) -> list[Problem]:
+    """What makes a unit result not one scored with `criteria`: another criteria set named (by
+    sha256), or codes and metrics other than the set's (each item, criterion and area once)."""
+    if doc.criteria_sha256 != criteria.content_hash:
+        return [Problem(str(doc.path), message=_(
+            "scored with criteria set {criteria!r} (sha256 {sha}…), but {path} is {id!r} (sha256 {own_sha}…): pass "
+            "the criteria file the results were scored with").format(
+                criteria=doc.criteria_id, sha=doc.criteria_sha256[:12], path=criteria.path, id=criteria.id,
+                own_sha=criteria.content_hash[:12]))]
+    wanted = {"items": [s.code for s in criteria.sub_criteria()],
+              "criteria_rollup": [c.code for a in criteria.areas for c in a.criteria],
+              "areas": [a.code for a in criteria.areas]}
+    problems = []
+    for key, codes in wanted.items():
+        given = [x.code for x in getattr(doc, key)]
+        if sorted(given) != sorted(codes):
+            missing = sorted(set(codes) - set(given))
+            extra = sorted(set(given) - set(codes)) + sorted({c for c in given if given.count(c) > 1})
+            problems.append(Problem(str(doc.path), message=_(
+                "{key}: expected each of the criteria set's {n} codes once").format(key=key, n=len(codes))
+                + (_("; missing {codes}").format(codes=", ".join(missing[:5])) if missing else "")
+                + (_("; unexpected or repeated {codes}").format(codes=", ".join(extra[:5])) if extra else "")))
+    unknown = sorted({x.metric for item in doc.items for x in item.inputs} - set(criteria.metrics))
+    if unknown:
+        problems.append(Problem(str(doc.path), message=_("inputs: metrics the criteria set does not have: {metrics}")
+                                .format(metrics=", ".join(unknown[:5]))))
+    return problems
 
 
-def with_titles(path: Path, doc: dict, criteria: CriteriaSet) -> dict:
-    """A unit result (`unit_result`'s `data`) with the words of the criteria set it was scored with
-    put back, for people to read (`cchc show --criteria`): each item's, criterion's, area's and the
-    total's `title`, each input's `label`. A criteria set other than the one the result names (by
-    sha256) is refused."""
-    wrong = other_criteria(path, doc["criteria"]["id"], doc["criteria"]["sha256"], criteria)
-    if wrong:
-        raise InputError([wrong])
-    titles = {"total": criteria.title, **{x.code: x.title for a in criteria.areas for x in (a, *a.criteria)},
-              **{s.code: s.title for s in criteria.sub_criteria()}}
+def with_titles(doc: UnitResultDoc, criteria: CriteriaSet) -> dict:
+    """A unit result with the words of the criteria set it was scored with put back, for people to
+    read (`cchc show --criteria`, the workspace's pages): each item's, criterion's, area's and the
+    total's `title`, each input's `label` — a `cchc-result/2` document, which wrote them in every
+    file. A result that is not one of `criteria` (`unlike_criteria`) is refused."""
+    problems = unlike_criteria(doc, criteria)
+    if problems:
+        raise InputError(problems)
+    titles = {x.code: x.title for a in criteria.areas for x in (a, *a.criteria)}
+    subs = {s.code: s.title for s in criteria.sub_criteria()}
     labels = {mid: m.label for mid, m in criteria.metrics.items()}
-
-    def titled(x: dict) -> dict:
-        return {**x, "title": titles.get(x["code"], "")}
-
-    out = {**doc, "items": [{**titled(i), "inputs": [{**x, "label": labels.get(x["metric"], "")} for x in i["inputs"]]}
-                            for i in doc["items"]],
-           "criteria_rollup": [titled(r) for r in doc["criteria_rollup"]], "areas": [titled(r) for r in doc["areas"]],
-           "total": titled(doc["total"])}
-    if "self_total" in doc:
-        out["self_total"] = titled(doc["self_total"])
+    data = doc.data
+    out = {**data, "format": "cchc-result/2",
+           "items": [{**i, "title": subs[i["code"]], "inputs": [{**x, "label": labels[x["metric"]]} for x in i["inputs"]]}
+                     for i in data["items"]],
+           "criteria_rollup": [{**r, "title": titles[r["code"]]} for r in data["criteria_rollup"]],
+           "areas": [{**r, "title": titles[r["code"]]} for r in data["areas"]],
+           "total": {**data["total"], "title": criteria.title}}  # by its place: an area may be coded "total"
+    if "self_total" in data:
+        out["self_total"] = {**data["self_total"], "title": criteria.title}
     return out
 
 
@@ -300,17 +317,19 @@ def _from_v1(doc: dict) -> dict:
 
 def _from_v2(doc: dict) -> dict:
     """A `cchc-result/2` document read as `cchc-result/3`: without the criteria set's words it
-    repeated (the items' and roll-ups' `title`, the inputs' `label`). Anything else it holds is then
-    checked by the schema as usual."""
+    repeated (the items' and roll-ups' `title`, the inputs' `label`, each a string: anything else
+    there stays, and the schema refuses it). Anything else it holds is then checked by the schema
+    as usual."""
     def untitled(x: Any) -> Any:
-        return {k: v for k, v in x.items() if k != "title"} if isinstance(x, dict) else x
+        return {k: v for k, v in x.items() if k != "title" or not isinstance(v, str)} if isinstance(x, dict) else x
 
     def unlabelled(item: Any) -> Any:
         if not isinstance(item, dict):
             return item
         inputs = item.get("inputs")
         if isinstance(inputs, list):
-            inputs = [{k: v for k, v in x.items() if k != "label"} if isinstance(x, dict) else x for x in inputs]
+            inputs = [{k: v for k, v in x.items() if k != "label" or not isinstance(v, str)} if isinstance(x, dict) else x
+                      for x in inputs]
             item = {**item, "inputs": inputs}
         return untitled(item)
 

@@ -299,3 +299,22 @@ def test_notices_of_approaching_and_passed_deadlines(world):
     page = _client(world.appraiser).get("/thong-bao/").content.decode()
     assert "sắp đến hạn thẩm định lần 1" in page and "hạn tự đánh giá" not in page
     assert not Notice.objects.filter(user=world.officer_b, text__contains="thẩm định").exists()
+
+
+def test_the_appraisal_page_names_each_input_by_the_criteria_sets_label(round_world):
+    """A stored result names its inputs' metrics by id; the appraiser reads the criteria set's words."""
+    import re
+    from html import unescape
+
+    from web.workspace import scoring
+    from web.workspace.models import Assessment
+
+    w = round_world
+    page = unescape(_client(w.appraiser).get(f"/don-vi/{w.a.pk}/tham-dinh/").content.decode())
+    shown = re.findall(r'<br><span class="muted">([^<]*)', page)
+    cs = scoring.criteria_of(w.a.criteria)
+    given = [x for i in Assessment.objects.get(unit=w.a).result["items"] for x in i["inputs"]
+             if i["code"] in {s.code for s in scoring.self_assessed(cs, w.a.unit_type)}]
+    assert shown and given and not any(line.startswith(":") for line in shown)
+    for x in given:
+        assert any(line.startswith(f"{cs.metrics[x['metric']].label}: {x['value']}") for line in shown), x

@@ -17,7 +17,7 @@ from engine import load_criteria, load_evidence, score
 from engine.core.errors import CchcError, InputError, Problem
 from engine.core.model import CriteriaSet, EvidenceRecord, MetricValue, SubCriterion
 from engine.core.numbers import exact_text, parse_number
-from engine.storage.documents import unit_result
+from engine.storage.documents import unit_result, with_titles
 from engine.storage.results import unit_json
 from reports.gaps import GapReport, gap_report
 from rules import get_evaluator
@@ -62,6 +62,14 @@ def _load(content: bytes, name: str) -> tuple[Optional[CriteriaSet], tuple[Probl
 
 def _rename(p: Problem, path: str, name: str) -> Problem:
     return Problem(p.file.replace(path, name), p.line, p.col, p.message.replace(path, name), p.where, p.severity)
+
+
+def shown_items(cs: CriteriaSet, unit_code: str, result: Optional[dict]) -> dict[str, dict]:
+    """A unit's stored result's items by code, with the titles and input labels of the criteria set
+    it was scored with put back (a result names them by code and metric id alone), for its pages."""
+    if not result:
+        return {}
+    return {item["code"]: item for item in with_titles(unit_result(Path(f"{unit_code}.json"), result), cs)["items"]}
 
 
 def criteria_of(rc) -> CriteriaSet:

@@ -135,9 +135,7 @@ def _unit_page(request, unit):
     form = services.assessment_form(unit, a, disabled=not editable)
     cs = form.cs
     result = a.result
-    labels = {mid: spec.label for mid, spec in cs.metrics.items()}  # a result names metrics by id alone
-    decisions = {d["code"]: {**d, "inputs": [{**x, "label": labels.get(x["metric"], x["metric"])} for x in d["inputs"]]}
-                 for d in (result or {}).get("items", [])}
+    decisions = scoring.shown_items(cs, unit.code, result)
     gaps = gap_report(cs, unit_result(Path(f"{unit.code}.json"), result).items) if result else None
     files: dict[str, list] = {}
     for f in unit.files.all():
