@@ -262,17 +262,18 @@ def unit_result(path: Path, doc: Any) -> UnitResultDoc:
     in the format this version writes (or an earlier one, converted) and matches the result schema."""
     fmt = str(doc.get("format", "")) if isinstance(doc, dict) else ""
     if not fmt.startswith(RESULT_FORMATS):
-        raise InputError([Problem(str(path), message=f"not a unit result (format {fmt or None!r}; expected a "
-                                                     "units/*.json file written by `cchc score` or by the annual "
-                                                     "round)")])
+        raise InputError([Problem(str(path), message=_(
+            "not a unit result (format {format!r}; expected a units/*.json file written by `cchc score` or by the "
+            "annual round)").format(format=fmt or None))])
     if fmt == "cchc-result/1":
         doc = _from_v2(_from_v1(doc))
     elif fmt == "cchc-result/2":
         doc = _from_v2(doc)
     elif fmt != RESULT_FORMAT:
-        raise InputError([Problem(str(path), message=f"a unit result in the format {fmt}, which this cchc does "
-                                                     f"not know (it reads {RESULT_FORMAT}): use the cchc that wrote "
-                                                     "it, or score its inputs again")])
+        raise InputError([Problem(str(path), message=_(
+            "a unit result in the format {format}, which this cchc does not know (it reads {formats}): use the cchc "
+            "that wrote it, or score its inputs again").format(
+                format=fmt, formats=", ".join(("cchc-result/1", "cchc-result/2", RESULT_FORMAT))))])
     check_schema(path, doc, "result.schema.json", "unit_result")
     unit, criteria = doc["unit"], doc["criteria"]
     return UnitResultDoc(path, unit["id"], unit["name"], unit["type"], doc["period"], doc["engine"],
