@@ -165,6 +165,8 @@ def test_hand_made_hostile_result_files_are_refused_with_their_name(tmp_path, na
 @pytest.mark.parametrize("change, message", [
     (lambda d: d["items"].pop(), "items: expected each of the criteria set's 11 codes once; missing"),
     (lambda d: d["items"].append(d["items"][0]), "unexpected or repeated"),
+    (lambda d: next(i for i in d["items"] if i["inputs"])["inputs"][0].update(metric="no_such_metric"),
+     "inputs: metrics the criteria set does not have: no_such_metric"),
     (lambda d: d["total"].update(points="1/0"), "total.points"),
     (lambda d: d["items"][0].update(points=3), "items.0.points: expected string"),
 ])

@@ -10,6 +10,7 @@ file; they are the criteria set's, which a reader takes them from). Every proble
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -215,10 +216,10 @@ def unlike_criteria(doc: UnitResultDoc, criteria: CriteriaSet) -> list[Problem]:
               "areas": [a.code for a in criteria.areas]}
     problems = []
     for key, codes in wanted.items():
-        given = [x.code for x in getattr(doc, key)]
-        if sorted(given) != sorted(codes):
+        given = Counter(x.code for x in getattr(doc, key))
+        if given != Counter(codes):
             missing = sorted(set(codes) - set(given))
-            extra = sorted(set(given) - set(codes)) + sorted({c for c in given if given.count(c) > 1})
+            extra = sorted(set(given) - set(codes)) + sorted(c for c, n in given.items() if n > 1)
             problems.append(Problem(str(doc.path), message=_(
                 "{key}: expected each of the criteria set's {n} codes once").format(key=key, n=len(codes))
                 + (_("; missing {codes}").format(codes=", ".join(missing[:5])) if missing else "")
@@ -238,15 +239,16 @@ def with_titles(doc: UnitResultDoc, criteria: CriteriaSet) -> dict:
     problems = unlike_criteria(doc, criteria)
     if problems:
         raise InputError(problems)
-    titles = {x.code: x.title for a in criteria.areas for x in (a, *a.criteria)}
+    areas = {a.code: a.title for a in criteria.areas}
+    crits = {c.code: c.title for a in criteria.areas for c in a.criteria}
     subs = {s.code: s.title for s in criteria.sub_criteria()}
     labels = {mid: m.label for mid, m in criteria.metrics.items()}
     data = doc.data
     out = {**data, "format": "cchc-result/2",
            "items": [{**i, "title": subs[i["code"]], "inputs": [{**x, "label": labels[x["metric"]]} for x in i["inputs"]]}
                      for i in data["items"]],
-           "criteria_rollup": [{**r, "title": titles[r["code"]]} for r in data["criteria_rollup"]],
-           "areas": [{**r, "title": titles[r["code"]]} for r in data["areas"]],
+           "criteria_rollup": [{**r, "title": crits[r["code"]]} for r in data["criteria_rollup"]],
+           "areas": [{**r, "title": areas[r["code"]]} for r in data["areas"]],
            "total": {**data["total"], "title": criteria.title}}  # by its place: an area may be coded "total"
     if "self_total" in data:
         out["self_total"] = {**data["self_total"], "title": criteria.title}
