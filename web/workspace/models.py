@@ -105,7 +105,7 @@ class Assessment(models.Model):
     state = models.CharField(max_length=20, choices=STATES, default=DRAFT)
     values = models.JSONField(default=dict)  # metric id -> the form's fields, as typed
     not_applicable = models.JSONField(default=dict)  # item code -> reason
-    result = models.JSONField(null=True, blank=True)  # the engine's unit result (cchc-result/1)
+    result = models.JSONField(null=True, blank=True)  # the engine's unit result (cchc-result/…)
     problems = models.JSONField(default=list)  # the engine's located problems with the last save
     version = models.PositiveIntegerField(default=0)  # one more on every save
     saved_at = models.DateTimeField(null=True, blank=True)
