@@ -312,3 +312,14 @@ def test_odd_csv_files_are_input_errors(content, tmp_path, sample_criteria_path,
     assert result.exit_code == 2, result.stdout
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert result.stderr.startswith(str(f))
+
+
+def test_each_missing_key_is_named_once(tmp_path):
+    """The schema finds one problem per missing key: each names its own key, not the first one's."""
+    path = tmp_path / "criteria.yaml"
+    path.write_text("id: x\ntitle: Bộ tiêu chí\n", "utf-8")
+    with pytest.raises(CriteriaError) as exc:
+        load_criteria(path)
+    missing = [re.search(r"'(\w+)' is a required property", p.message) for p in exc.value.problems]
+    keys = [m.group(1) for m in missing if m]
+    assert len(keys) >= 5 and len(keys) == len(set(keys)) and {"format", "areas", "year"} <= set(keys), keys

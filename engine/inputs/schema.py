@@ -325,9 +325,11 @@ def _message(err: jsonschema.ValidationError) -> str:
         return _("expected {expected}, got {value}").format(expected=_type(err.validator_value), value=_show(err.instance))
     if err.validator == "pattern":
         return _("{value} is not a valid identifier or code").format(value=_show(err.instance))
-    if err.validator == "required":
+    if err.validator == "required":  # one error per missing key, each naming its own in its message
         missing = [k for k in err.validator_value if isinstance(err.instance, dict) and k not in err.instance]
-        return _("{key!r} is a required property").format(key=missing[0] if missing else err.validator_value[0])
+        key = next((k for k in missing if err.message == f"{k!r} is a required property"),
+                   missing[0] if missing else err.validator_value[0])
+        return _("{key!r} is a required property").format(key=key)
     if err.validator in ("minimum", "exclusiveMinimum", "maximum", "minLength", "maxLength", "minItems",
                          "minProperties", "oneOf"):
         return _(_LIMITS[err.validator]).format(limit=err.validator_value, value=_show(err.instance))
