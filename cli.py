@@ -24,8 +24,8 @@ from commands import audit, reports, round as annual, scoring, workspace  # noqa
 from commands import options as opt  # noqa: E402
 from commands.option_values import PlainValuesGroup  # noqa: E402
 from commands.console import Differs, err, say  # noqa: E402
-from engine.audit.archive import NotReproducedError  # noqa: E402
-from engine.core.errors import CchcError, EngineError, IncompleteEvaluationError, InputError  # noqa: E402
+from engine.core.errors import (CchcError, EngineError, IncompleteEvaluationError, InputError,  # noqa: E402
+                                NotReproducedError)
 
 early.start(sys.argv, command_line=True)  # …or forked, now that the engine is imported
 

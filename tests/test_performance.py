@@ -293,3 +293,22 @@ def test_a_bundle_of_an_earlier_version_with_indented_results_still_replays(cchc
     write_bundle(tmp_path / "old.cchc", old)
     rep = cchc("replay", tmp_path / "old.cchc")
     assert rep.exit_code == 0 and "identical" in rep.stdout, rep.stdout
+
+
+def test_a_pre_check_imports_no_library_it_does_not_use(tmp_path):
+    """An agency's one-unit `cchc score` (start-up included, under 1 s in the benchmark) imports
+    none of the libraries only other commands or inputs need: the schema validator (for a document
+    failing the quick check), Excel, report templates, signing keys, the archive."""
+    import subprocess
+    import sys
+
+    criteria = generated_evidence(tmp_path / "ev", 1, True)
+    unit = next((tmp_path / "ev").glob("*.yaml"))
+    probe = ("import sys, cli\n"
+             f"sys.argv = ['cchc', 'score', {str(criteria)!r}, {str(unit)!r}, '--out', {str(tmp_path / 'out')!r}]\n"
+             "try:\n    cli.app()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print('imported:', *(m for m in ('jsonschema', 'openpyxl', 'jinja2', 'cryptography',"
+             " 'engine.audit.archive', 'reports') if m in sys.modules))\n")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "imported:", run.stdout

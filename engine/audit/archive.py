@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ..evaluation.evaluate import Evaluator
 
 from ..storage.bundle import Bundle, BundleError, load_public_key, read_bundle
-from ..core.errors import CchcError, InputError
+from ..core.errors import ArchiveError, CchcError, InputError, NotReproducedError
 from ..core.i18n import _
 from ..core.numbers import exact_text, to_fraction
 from ..storage.documents import UnitResultDoc, unit_result, unit_result_bytes
@@ -33,22 +33,6 @@ from ..storage.results import dumps
 from ..inputs.schema import json_problem
 
 EvaluatorFactory = Callable[[str], "Evaluator"]
-
-
-class ArchiveError(CchcError):
-    """The archive cannot be opened, upgraded or read, or refuses a bundle."""
-
-
-class NotReproducedError(ArchiveError):
-    """A bundle's own inputs do not reproduce the results it records: it is not archived."""
-
-    def __init__(self, name: str, differences: Sequence[str]):
-        self.differences = tuple(differences)
-        shown = "; ".join(differences[:5]) + (_("; … {n} more").format(n=len(differences) - 5)
-                                              if len(differences) > 5 else "")
-        super().__init__(_("{name}: not archived: replaying its own inputs does not reproduce the results it "
-                           "records ({n} difference(s)): {differences}").format(
-            name=name, n=len(differences), differences=shown))
 
 
 def default_path() -> Path:

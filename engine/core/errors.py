@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 
 @dataclass(frozen=True, order=True)
@@ -118,6 +119,24 @@ def did_you_mean(word: str, known) -> str:
     if not close:
         return ""
     return " " + _("(did you mean {names}?)").format(names=_(" or ").join(repr(c) for c in close))
+
+
+class ArchiveError(CchcError):
+    """The archive cannot be opened, upgraded or read, or refuses a bundle."""
+
+
+class NotReproducedError(ArchiveError):
+    """A bundle's own inputs do not reproduce the results it records: it is not archived."""
+
+    def __init__(self, name: str, differences: Sequence[str]):
+        from .i18n import _
+
+        self.differences = tuple(differences)
+        shown = "; ".join(differences[:5]) + (_("; … {n} more").format(n=len(differences) - 5)
+                                              if len(differences) > 5 else "")
+        super().__init__(_("{name}: not archived: replaying its own inputs does not reproduce the results it "
+                           "records ({n} difference(s)): {differences}").format(
+            name=name, n=len(differences), differences=shown))
 
 
 class OutputError(CchcError):
