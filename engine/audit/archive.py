@@ -459,12 +459,7 @@ class Archive:
         """The sub-criteria's titles, by code, of the criteria set an archived bundle was scored
         with (its unit results name them by code alone); a criteria set this version cannot read
         is an `InputError` naming the bundle's part."""
-        bundle = self.bundle(bundle_id)
-        try:
-            criteria = _criteria_of(bundle)
-        except InputError as exc:  # named as the bundle holds it, not as the scratch file it was read from
-            part = f"#{bundle_id}:{bundle.inputs['criteria'][0]}"
-            raise type(exc)([replace(p, file=part) for p in exc.problems]) from None
+        criteria = _criteria_of(self.bundle(bundle_id), f"#{bundle_id}")
         return {sub.code: sub.title for sub in criteria.sub_criteria()}
 
     def bundle_bytes(self, bundle_id: int) -> bytes:
@@ -509,8 +504,10 @@ def read_many(paths: Iterable[Path]) -> list[Bundle]:
     return [read_bundle_file(p) for p in paths]
 
 
-def _criteria_of(bundle: Bundle):
-    """The criteria set a bundle was scored with, loaded from the bundle's own bytes."""
+def _criteria_of(bundle: Bundle, shown: str):
+    """The criteria set a bundle was scored with, loaded from the bundle's own bytes; its problems
+    (a set this version cannot read) named as `shown` (the bundle) and the part, not as the
+    scratch file it was read from."""
     from ..inputs.criteria import load_criteria
 
     paths = bundle.inputs.get("criteria") or []
@@ -519,7 +516,10 @@ def _criteria_of(bundle: Bundle):
     with tempfile.TemporaryDirectory(prefix="cchc-archive-") as tmp:
         target = Path(tmp) / PurePosixPath(paths[0]).name
         target.write_bytes(bundle.part(paths[0]))
-        return load_criteria(target)
+        try:
+            return load_criteria(target)
+        except InputError as exc:
+            raise type(exc)([replace(p, file=f"{shown}:{paths[0]}") for p in exc.problems]) from None
 
 
 @contextlib.contextmanager
@@ -557,7 +557,7 @@ def previous_round_json(db: Db, year: int, criteria_id: Optional[str] = None) ->
         criteria_ids, periods, sources = [], [], []
         for bid, results in sorted(by_bundle.items()):
             bundle = archive.bundle(bid)
-            cs = _criteria_of(bundle)
+            cs = _criteria_of(bundle, f"#{bid}")
             places = standings(cs, [(r.unit_id, r.unit_name, r.unit_type, r.points, r.max) for r in results])
             for r in sorted(results, key=lambda r: r.unit_id):
                 p = places[r.unit_id]

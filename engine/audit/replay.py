@@ -366,7 +366,8 @@ def refuse_older_results(bundle: Bundle) -> None:
     if older:
         recorded = bundle.versions.get("cchc", "?")
         raise CchcError(f"the bundle's unit results are in the format {', '.join(older)}, written by cchc "
-                        f"{recorded}; this cchc matches {' and '.join(MATCHED_RESULT_FORMATS)} (item notes as codes), so a replay "
+                        f"{recorded}; this cchc matches {' and '.join(MATCHED_RESULT_FORMATS)} (item notes as codes), "
+                        "so a replay "
                         f"cannot match them: replay the bundle with cchc {recorded}, or score its inputs again")
 
 

@@ -56,7 +56,7 @@ class RoundUnit:
 def round_unit_doc(criteria: CriteriaSet, unit: AppraisedUnit, engine: str) -> dict:
     """The unit JSON of `score` (engine/storage/results.py unit_json) with final points, plus per item
     `source`, `self_points`, `appraised_points` and `appraisal_rounds`: the unit file but its standing."""
-    doc = unit_json(criteria, unit.result, engine)  # format cchc-result/1: every reader of unit results reads it
+    doc = unit_json(criteria, unit.result, engine)  # format cchc-result/…: every reader of unit results reads it
     subs = {s.code: s for s in criteria.sub_criteria()}
     own = {d.code: d for d in unit.self_result.decisions}
     for item in doc["items"]:

@@ -267,15 +267,13 @@ def unit_result(path: Path, doc: Any) -> UnitResultDoc:
         raise InputError([Problem(str(path), message=_(
             "not a unit result (format {format!r}; expected a units/*.json file written by `cchc score` or by the "
             "annual round)").format(format=fmt or None))])
-    if fmt == "cchc-result/1":
-        doc = _from_v2(_from_v1(doc))
-    elif fmt == "cchc-result/2":
-        doc = _from_v2(doc)
+    if fmt in _EARLIER:
+        doc = _EARLIER[fmt](doc)
     elif fmt != RESULT_FORMAT:
         raise InputError([Problem(str(path), message=_(
             "a unit result in the format {format}, which this cchc does not know (it reads {formats}): use the cchc "
             "that wrote it, or score its inputs again").format(
-                format=fmt, formats=", ".join(("cchc-result/1", "cchc-result/2", RESULT_FORMAT))))])
+                format=fmt, formats=", ".join([*_EARLIER, RESULT_FORMAT])))])
     check_schema(path, doc, "result.schema.json", "unit_result")
     unit, criteria = doc["unit"], doc["criteria"]
     return UnitResultDoc(path, unit["id"], unit["name"], unit["type"], doc["period"], doc["engine"],
@@ -323,24 +321,24 @@ def _from_v2(doc: dict) -> dict:
     repeated (the items' and roll-ups' `title`, the inputs' `label`, each a string: anything else
     there stays, and the schema refuses it). Anything else it holds is then checked by the schema
     as usual."""
-    def untitled(x: Any) -> Any:
-        return {k: v for k, v in x.items() if k != "title" or not isinstance(v, str)} if isinstance(x, dict) else x
-
-    def unlabelled(item: Any) -> Any:
-        if not isinstance(item, dict):
-            return item
-        inputs = item.get("inputs")
-        if isinstance(inputs, list):
-            inputs = [{k: v for k, v in x.items() if k != "label" or not isinstance(v, str)} if isinstance(x, dict) else x
-                      for x in inputs]
-            item = {**item, "inputs": inputs}
-        return untitled(item)
-
     out = {**doc, "format": RESULT_FORMAT}
-    for key in ("criteria_rollup", "areas", "items"):
+    for key in ("criteria_rollup", "areas"):
         if isinstance(doc.get(key), list):
-            out[key] = [(unlabelled if key == "items" else untitled)(x) for x in doc[key]]
+            out[key] = [_without(r, "title") for r in doc[key]]
     for key in ("total", "self_total"):
         if key in doc:
-            out[key] = untitled(doc[key])
+            out[key] = _without(doc[key], "title")
+    if isinstance(doc.get("items"), list):
+        out["items"] = [_without({**i, "inputs": [_without(x, "label") for x in i["inputs"]]}
+                                 if isinstance(i, dict) and isinstance(i.get("inputs"), list) else i, "title")
+                        for i in doc["items"]]
     return out
+
+
+def _without(x: Any, key: str) -> Any:
+    """An object of a document without its string `key`."""
+    return {k: v for k, v in x.items() if k != key or not isinstance(v, str)} if isinstance(x, dict) else x
+
+
+# Earlier result formats, each read by converting it to this version's
+_EARLIER = {"cchc-result/1": lambda doc: _from_v2(_from_v1(doc)), "cchc-result/2": _from_v2}

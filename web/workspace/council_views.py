@@ -56,7 +56,7 @@ def appraisal_page(request, pk: int):
             messages.success(request, f"Đã ghi ý kiến thẩm định lần {round_no} cho mục {code}.")
         return redirect(f"/don-vi/{unit.pk}/tham-dinh/#item-{code}")
     a = unit.assessment
-    decisions = scoring.shown_items(scoring.criteria_of(unit.criteria), unit.code, a.result)
+    decisions = scoring.shown_items(scoring.criteria_of(unit.criteria), scoring.stored_result(unit.code, a.result))
     entries = {(e.item, e.round_no): e for e in unit.appraisals.select_related("by")}
     explanations = {e.item: e for e in unit.explanations.all()}
     files: dict[str, list] = {}

@@ -17,7 +17,7 @@ from engine import load_criteria, load_evidence, score
 from engine.core.errors import CchcError, InputError, Problem
 from engine.core.model import CriteriaSet, EvidenceRecord, MetricValue, SubCriterion
 from engine.core.numbers import exact_text, parse_number
-from engine.storage.documents import unit_result, with_titles
+from engine.storage.documents import UnitResultDoc, unit_result, with_titles
 from engine.storage.results import unit_json
 from reports.gaps import GapReport, gap_report
 from rules import get_evaluator
@@ -64,12 +64,16 @@ def _rename(p: Problem, path: str, name: str) -> Problem:
     return Problem(p.file.replace(path, name), p.line, p.col, p.message.replace(path, name), p.where, p.severity)
 
 
-def shown_items(cs: CriteriaSet, unit_code: str, result: Optional[dict]) -> dict[str, dict]:
-    """A unit's stored result's items by code, with the titles and input labels of the criteria set
-    it was scored with put back (a result names them by code and metric id alone), for its pages."""
-    if not result:
-        return {}
-    return {item["code"]: item for item in with_titles(unit_result(Path(f"{unit_code}.json"), result), cs)["items"]}
+def stored_result(unit_code: str, result: Optional[dict]) -> Optional[UnitResultDoc]:
+    """A unit's stored result (`Assessment.result`) as the engine reads a unit result; None before
+    the first save."""
+    return unit_result(Path(f"{unit_code}.json"), result) if result else None
+
+
+def shown_items(cs: CriteriaSet, doc: Optional[UnitResultDoc]) -> dict[str, dict]:
+    """A stored result's items by code, with the titles and input labels of the criteria set it was
+    scored with put back (a result names them by code and metric id alone), for the unit's pages."""
+    return {item["code"]: item for item in with_titles(doc, cs)["items"]} if doc is not None else {}
 
 
 def criteria_of(rc) -> CriteriaSet:

@@ -20,7 +20,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from engine.core.errors import InputError
-from engine.storage.documents import unit_result
 from reports.gaps import gap_report
 
 from . import access, audit, council, scoring, services, throttle, uploads
@@ -135,8 +134,9 @@ def _unit_page(request, unit):
     form = services.assessment_form(unit, a, disabled=not editable)
     cs = form.cs
     result = a.result
-    decisions = scoring.shown_items(cs, unit.code, result)
-    gaps = gap_report(cs, unit_result(Path(f"{unit.code}.json"), result).items) if result else None
+    doc = scoring.stored_result(unit.code, result)
+    decisions = scoring.shown_items(cs, doc)
+    gaps = gap_report(cs, doc.items) if doc is not None else None
     files: dict[str, list] = {}
     for f in unit.files.all():
         files.setdefault(f.item, []).append(f)
