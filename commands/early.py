@@ -136,6 +136,9 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     workers = round_workers(argv)
     if command_line and workers is not None and not _LEAVING:
         _LEAVING.append(True)
+        import signal
+
+        signal.signal(signal.SIGINT, _interrupted)
     fork = workers == 2 and forks(argv)  # (`forks` looked at only for a round of two workers)
     if workers is None or workers < 2 or _AHEAD or (first_thing and fork):
         return
@@ -186,6 +189,27 @@ def _end_unused() -> None:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+INTERRUPT_GRACE = 10  # seconds a `cchc round` interrupted from the command line has to end on its own
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    """Ctrl-C in a `cchc round` started from the command line: as Python's own (KeyboardInterrupt:
+    the round ends its workers and removes what it wrote, and says "interrupted"), but should that
+    not be over within `INTERRUPT_GRACE` seconds, the process ends all the same, exit 130 — a
+    Ctrl-C never leaves it waiting (its workers end with it)."""
+    import threading
+
+    def end() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(130)
+
+    timer = threading.Timer(INTERRUPT_GRACE, end)
+    timer.daemon = True
+    timer.start()
+    raise KeyboardInterrupt
 
 
 def leave() -> None:

@@ -371,3 +371,31 @@ def test_concurrent_runs_into_one_folder_take_turns(tmp_path):
     assert errors == []
     got = {k: v for k, v in tree(out).items() if k != MARKER}
     assert got in (sets["a"], sets["b"]) and leftovers(out) == []
+
+
+def test_a_ctrl_c_ends_the_round_even_when_its_ending_hangs(tmp_path):
+    """Ctrl-C ends a `cchc round` started from the command line: should the round's own ending (its
+    workers stopped, its folder removed) not be over within `INTERRUPT_GRACE` seconds, the process
+    ends all the same with exit 130."""
+    from commands.early import INTERRUPT_GRACE
+
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
+    for i in range(3000):
+        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
+    hanging = ("import time; from engine.round import pool; "
+               "pool.Workers.__exit__ = lambda self, *exc: time.sleep(1000); " + CLI)  # an ending that never ends
+    proc = subprocess.Popen([sys.executable, "-c", hanging, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
+                             "--no-survey", "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not _children(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert proc.poll() is None, "the round ended before it was signalled"
+    proc.send_signal(signal.SIGINT)
+    start = time.monotonic()
+    assert proc.wait(timeout=INTERRUPT_GRACE + 30) == 130
+    assert INTERRUPT_GRACE <= time.monotonic() - start + 0.5  # the grace, not sooner: the ending was let run
+    assert "Traceback" not in proc.stderr.read().decode("utf-8", "replace")
