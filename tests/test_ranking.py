@@ -6,12 +6,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from engine import load_criteria
 from engine.core.errors import InputError
 from engine.core.model import Band
-from engine.evaluation.ranking import (PreviousRound, PreviousUnit, UnitScore, classify, competition_ranks,
-                            load_previous, rank_units)
+from engine.evaluation.ranking import (PreviousRound, PreviousUnit, UnitScore, best_first, classes, classify,
+                            competition_ranks, load_previous, rank_units)
 from engine.evaluation.ranking import standing_json
 
 DATA = Path(__file__).parent / "data" / "round"
@@ -50,7 +51,7 @@ def test_equal_index_equal_rank_and_the_next_rank_skips():
     assert competition_ranks([f(95), f(90), f(90), f(85)]) == [1, 2, 2, 4]
     assert competition_ranks([f(90), f(90), f(90), f(80)]) == [1, 1, 1, 4]
     assert competition_ranks([f(99), f(91), f(91), f(91), f(50)]) == [1, 2, 2, 2, 5]
-    assert competition_ranks([f(80), None, f(90)]) == [2, None, 1]
+    assert competition_ranks([f(90), f(80), None, None]) == [1, 2, None, None]
 
 
 def test_ranking_uses_exact_index_not_the_rounded_display(criteria):
@@ -60,6 +61,36 @@ def test_ranking_uses_exact_index_not_the_rounded_display(criteria):
     g = rank_units(criteria, [b, a]).groups[0]
     assert [(s.score.unit_id, s.rank) for s in g.standings] == [("a", 1), ("b", 2)]
 
+
+def test_indices_that_share_a_float_are_still_ranked_exactly(criteria):
+    """90 + 10⁻³⁰ and 90 are the same float: sorted on floats alone, "a" (the lower) would come
+    first by its id; the exact check puts "b" first."""
+    a = dept("a", Fraction(90))
+    b = dept("b", Fraction(90) + Fraction(1, 10 ** 30))
+    g = rank_units(criteria, [a, b]).groups[0]
+    assert [(s.score.unit_id, s.rank) for s in g.standings] == [("b", 1), ("a", 2)]
+
+
+# indices near each other and near float boundaries: n/d + tiny, ties through different maxima
+_INDICES = st.one_of(st.none(), st.fractions(min_value=0, max_value=100, max_denominator=10 ** 6),
+                     st.builds(lambda n, k: Fraction(n) + Fraction(k, 10 ** 40), st.integers(0, 3), st.integers(-2, 2)))
+
+
+@given(st.lists(st.tuples(st.sampled_from("abcdefgh"), _INDICES), max_size=30))
+def test_best_first_is_the_exact_sort(entries):
+    scores = [UnitScore(f"{uid}{k}", uid, "department", index or Fraction(0), Fraction(100 if index is not None else 0),
+                        Fraction(0)) for k, (uid, index) in enumerate(entries)]
+    exact = sorted(scores, key=lambda s: (s.index is None, -(s.index or 0), s.unit_id))
+    assert [s.unit_id for s in best_first(scores)] == [s.unit_id for s in exact]
+
+
+@given(st.lists(_INDICES, max_size=30))
+def test_classes_of_indices_highest_first_are_each_classified_alone(indices):
+    indices = sorted((i for i in indices if i is not None), reverse=True) + [None] * indices.count(None)
+    assert classes(indices, BANDS) == [None if i is None else next((b.label for b in BANDS if i >= b.min), None)
+                                       for i in indices]
+    greater = [None if i is None else 1 + sum(1 for j in indices if j is not None and j > i) for i in indices]
+    assert competition_ranks(indices) == greater
 
 def test_three_equal_units_share_a_rank_and_are_listed_by_id(criteria):
     # index 91 reached through different maxima: 18.2 / 20 and 17.29 / 19 are both exactly 91

@@ -26,9 +26,9 @@ ROLES = dict(survey_paths=[DATA / "survey"], appraisal_paths=[DATA / "appraisal"
 @pytest.fixture
 def small_pieces(monkeypatch):
     """Five pieces (the CSV's two units one by one, the YAML files two by two): the spawned worker
-    is sent pieces 0 and 1 to read (it has none to run yet), the main process reads piece 2 while
+    is sent pieces 0 to 2 to read (it has none to run yet), the main process reads piece 3 while
     it waits (engine/round/pool.py `stream`), and each decides and finishes what it read unless it
-    hands it over."""
+    hands it over, or the main process takes it."""
     monkeypatch.setattr(run_module, "UNITS_PER_PIECE", 1)
     monkeypatch.setattr(run_module, "FILES_PER_PIECE", 2)
 
@@ -56,12 +56,13 @@ def _after_signal(held, folder, piece, parent):
     return tuple(u.unit_id for u in held), signal.exists(), os.getpid()
 
 
-def test_the_main_process_runs_its_own_pieces_while_a_workers_piece_is_pending(tmp_path, small_pieces, monkeypatch):
+def test_the_main_process_runs_its_own_pieces_while_a_workers_piece_is_pending(tmp_path, small_pieces,
+                                                                                pieces_read_at):
     """The spawned worker's piece 1 waits for the main process's piece 2: a main process that
     waited for piece 1 before running piece 2 would keep it waiting for 30 s (and piece 1 would
     come back without the signal). (Records are not handed over here: piece 2 stays where it was read.)"""
 
-    monkeypatch.setattr(pool_module, "_MOVABLE", {"held": pool_module._MOVABLE["held"]})
+    pieces_read_at([1, 1, 0, 0, 0], movable=("held",))
     numbers = iter(range(5))
     start = time.monotonic()
     got = _held_pieces(tmp_path, _after_signal, lambda units: (f"piece {next(numbers)}", os.getpid()))
@@ -88,6 +89,26 @@ def test_the_main_process_hands_its_last_pieces_to_a_worker_that_has_finished_it
     assert where[0] != os.getpid() and where[2] != os.getpid()  # the worker's own
     assert where[1] == os.getpid()  # run here while the worker had its own waiting
     assert any(where[k] != os.getpid() for k in (3, 4))  # handed to the idle worker
+
+
+
+def _slow_there(held, _folder, parent):
+    """The spawned worker's pieces are slow: whatever it is sent waits behind what it runs."""
+    if os.getpid() != parent:
+        time.sleep(1.0)
+    return tuple(u.unit_id for u in held), os.getpid()
+
+
+def test_a_worker_that_would_run_out_two_pieces_early_is_handed_one_at_once(tmp_path, small_pieces,
+                                                                           pieces_read_at):
+    """Four pieces held here, one by the worker: this process would be left with three more to do
+    than the worker, so its first goes to the worker straight away (not once the worker is idle);
+    then the worker has two waiting to this process's three, and the rest is run here (the last
+    one too: the worker is still busy)."""
+    pieces_read_at([0, 0, 0, 0, 1], movable=("held",))
+    got = _held_pieces(tmp_path, _slow_there, lambda units: (os.getpid(),))
+    here = [pid == os.getpid() for _units, pid in got]
+    assert here == [False, True, True, True, False]
 
 
 SCRIPT = """

@@ -35,7 +35,7 @@ def _folder(path: Path) -> dict[str, bytes]:
 
 
 def test_a_piece_is_kept_by_the_process_that_read_it(small_pieces):
-    """Read on demand: the spawned worker is sent the first two pieces (it has none to run yet),
+    """Read on demand: the spawned worker is sent the first three pieces (it has none to run yet),
     this process reads the next while it waits; each process keeps exactly the pieces `_where`
     says it read, and the evidence is that of one worker."""
     cs = load_criteria(DATA / "criteria.yaml")
@@ -43,7 +43,7 @@ def test_a_piece_is_kept_by_the_process_that_read_it(small_pieces):
         whole = alone.read_evidence([DATA / "evidence"], 1, 2)
     with Workers(cs, get_evaluator, "reference", 2) as pool:
         shared = pool.read_evidence([DATA / "evidence"], 1, 2)
-        assert len(pool._where) == 5 and pool._where[:3] == [1, 1, 0]
+        assert len(pool._where) == 5 and pool._where[:4] == [1, 1, 1, 0]
         assert sorted(pool.host._kept) == [k for k, w in enumerate(pool._where) if w == 0]
     inside = str(DATA)  # (a process's first read of a schema file is recorded too: not an input)
     assert shared == whole and pool.cited == alone.cited
@@ -82,6 +82,29 @@ def test_the_main_process_hands_its_kept_records_to_a_worker_about_to_run_out(tm
     moved = [k for k in range(5) if read_in[k] == 0 and decided_in[k] != 0]
     assert moved, (read_in, decided_in)
     assert [u.unit_id for u in result.units] == [u.unit_id for u in whole.units]
+    got = _folder(tmp_path / "out")
+    assert {k: v for k, v in got.items() if k not in ("bundle.cchc", ".cchc-out.json")} == files
+    assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest
+
+
+def test_the_main_process_takes_back_what_a_worker_read_beyond_its_share(tmp_path, small_pieces, pieces_read_at):
+    """Four of the five pieces read by the spawned worker (whichever is free reads the next): the
+    main process takes the worker's last piece and decides it itself, as the first thing the
+    worker is asked, rather than wait for the worker to decide four; the folder and the bundle
+    are those of the round held whole in one process."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    whole = run_round(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", **ROLES)
+    files = round_files(whole)
+    bundle = round_bundle(DATA / "criteria.yaml", [DATA / "evidence"], whole, files, **ROLES)
+
+    pieces_read_at([1, 1, 1, 1, 0], movable=("decide_kept",))
+    with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=2,
+                    **ROLES) as (result, pool):
+        decided_in = list(pool._where)
+        assert decided_in[:4] == [1, 1, 1, 0]
+        assert 3 in pool.host._held
+        _written, digest = write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
+                                       tmp_path / "out" / "bundle.cchc", **ROLES)
     got = _folder(tmp_path / "out")
     assert {k: v for k, v in got.items() if k not in ("bundle.cchc", ".cchc-out.json")} == files
     assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest

@@ -124,21 +124,54 @@ class Ranking:
 
 def classify(index: Optional[Fraction], bands: Sequence[Band]) -> Optional[str]:
     """The first band (highest minimum first) whose minimum the index reaches; None below all."""
-    if index is None:
-        return None
-    for band in bands:
-        if index >= band.min:
-            return band.label
-    return None
+    return classes([index], bands)[0]
+
+
+def classes(indices: Sequence[Optional[Fraction]], bands: Sequence[Band]) -> list[Optional[str]]:
+    """`classify` of each of `indices`, listed highest first (None last): each compared with one
+    band's minimum at a time, walking down the bands as the indices fall."""
+    out: list[Optional[str]] = []
+    band = 0
+    for index in indices:
+        if index is None:
+            out.append(None)
+            continue
+        while band < len(bands) and index < bands[band].min:
+            band += 1
+        out.append(bands[band].label if band < len(bands) else None)
+    return out
 
 
 def competition_ranks(indices: Sequence[Optional[Fraction]]) -> list[Optional[int]]:
-    """Rank = 1 + the number of strictly greater indices (1, 2, 2, 4); None has no rank."""
-    known = sorted((i for i in indices if i is not None), reverse=True)
-    first = {}
-    for pos, value in enumerate(known, start=1):
-        first.setdefault(value, pos)
-    return [None if i is None else first[i] for i in indices]
+    """Ranks of `indices` listed highest first (None last): 1 + the number of strictly greater
+    indices (1, 2, 2, 4); None has no rank."""
+    ranks: list[Optional[int]] = []
+    for pos, index in enumerate(indices, start=1):
+        if index is None:
+            ranks.append(None)
+        elif pos > 1 and index == indices[pos - 2]:
+            ranks.append(ranks[-1])
+        else:
+            ranks.append(pos)
+    return ranks
+
+
+def best_first(scores: Sequence[UnitScore]) -> list[UnitScore]:
+    """`scores` by exact index, highest first, those of equal index by unit id, and those without
+    an index last (by unit id). Sorted on each index's nearest float (a sort in C; the rounding is
+    monotonic, so only indices sharing a float can come out of order), then checked pair by pair
+    on the exact indices: any pair out of order, and the whole is sorted on the exact indices. A
+    float never decides the order."""
+    def hint(s: UnitScore) -> tuple:
+        return (True, 0.0, s.unit_id) if s.index is None else (False, -float(s.index), s.unit_id)
+
+    ordered = sorted(scores, key=hint)
+    for a, b in zip(ordered, ordered[1:]):
+        if b.index is None:
+            break  # (those without an index: by unit id, after every other)
+        if not (a.index > b.index or (a.index == b.index and a.unit_id < b.unit_id)):
+            return sorted(scores, key=lambda s: (s.index is None, -(s.index or 0), s.unit_id))
+    return ordered
 
 
 def group_of(criteria: CriteriaSet) -> dict[str, Group]:
@@ -160,10 +193,10 @@ def rank_units(criteria: CriteriaSet, scores: Sequence[UnitScore],
             members[g.id].append(s)
     out = []
     for g in criteria.groups:
-        units = sorted(members[g.id], key=lambda s: (s.index is None, -(s.index or 0), s.unit_id))
-        ranks = competition_ranks([s.index for s in units])
-        standings = tuple(Standing(s, g.id, r, classify(s.index, g.bands), prev_units.get(s.unit_id), compared)
-                          for s, r in zip(units, ranks))
+        units = best_first(members[g.id])
+        indices = [s.index for s in units]
+        standings = tuple(Standing(s, g.id, r, k, prev_units.get(s.unit_id), compared)
+                          for s, r, k in zip(units, competition_ranks(indices), classes(indices, g.bands)))
         counts = tuple((b.label, sum(1 for st in standings if st.klass == b.label)) for b in g.bands)
         out.append(GroupRanking(g, standings, counts, sum(1 for st in standings if st.klass is None)))
     ungrouped = tuple(Standing(s, None, None, None, prev_units.get(s.unit_id), compared)

@@ -211,13 +211,10 @@ def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
                    not_applicable=dict(sorted({**record.not_applicable, **not_applicable}.items())))
 
 
-# Tasks whose chunk this process may hand over to a spawned worker with fewer than `below` chunks
-# waiting (sent and not done): the host's method that makes the task another process runs, that
-# task, and `below`. A round's: what this process kept or holds of a piece goes with it. Deciding,
-# a worker is given one while it still has one to run, so that it never waits for this process,
-# which has the bundle's inputs to lay out meanwhile and the ranking and bundle to do after; a
-# unit file, only once it has finished its own.
-_MOVABLE = {"decide_kept": ("hand_over_kept", "decide_given", 2), "held": ("hand_over_held", "held_given", 1)}
+# Tasks whose chunk this process may hand over to a spawned worker (`Workers.stream`'s `own`): the
+# host's method that makes the task another process runs, and that task. A round's: what this
+# process kept or holds of a piece goes with it.
+_MOVABLE = {"decide_kept": ("hand_over_kept", "decide_given"), "held": ("hand_over_held", "held_given")}
 
 # A worker process's own host, set once when the process starts (or, for one started before its
 # pool was made, when the pool adopts it: `_set_host`); the process that runs the pool never sets
@@ -508,11 +505,14 @@ class Workers:
         process, which runs its chunks while the others run theirs): (kind, payload, n) per chunk,
         in chunk order, each as soon as it and every chunk before it are done (at most `ahead`
         chunks per worker are waiting at any time, so memory does not grow with the run). A chunk
-        placed None goes to whichever worker is free first: a spawned worker with fewer than two
-        chunks waiting, or this process when it would otherwise wait. A chunk is taken from
+        placed None goes to whichever worker is free first: a spawned worker with fewer than three
+        chunks waiting (it is sent more only between this process's own chunks), or this process
+        when it would otherwise wait. A chunk is taken from
         `chunks` only when it is sent to a worker, or run here. This process never waits while it
-        has a chunk of its own among those sent: it runs it before its turn. And a chunk of this
-        process's that can move (`_MOVABLE`) goes to a spawned worker that has little left to do.
+        has a chunk of its own among those sent: it runs it before its turn. And chunks that can
+        move (`_MOVABLE`) are moved where they keep both busy to the end: this process takes a
+        worker's beyond its share (`_pulled`), and hands its own to a worker that has little
+        left to do (`own`).
         `ran[k]`, when given, is set to the worker that ran chunk k."""
         run = getattr(self.host, task)
         ran = [0] * len(chunks) if ran is None else ran
@@ -524,8 +524,13 @@ class Workers:
         from concurrent.futures.process import BrokenProcessPool
 
         ahead *= self.workers
-        places = [self.worker_of(k) for k in range(len(chunks))] if places is None else places
-        hand_over, given_task, below = _MOVABLE.get(task, (None, None, 0))
+        places = [self.worker_of(k) for k in range(len(chunks))] if places is None else list(places)
+        hand_over, given_task = _MOVABLE.get(task, (None, None))
+        pulled: dict[int, Any] = {}  # chunk number -> future of what its worker handed over (`_pulled`)
+        if hand_over:
+            for worker, k in self._pulled(places):
+                pulled[k] = self._submit(worker, _in_worker, hand_over, k, chunks[k])
+                places[k] = 0
         sent: dict[int, Any] = {}  # chunk number -> future of the chunks sent to a spawned worker (`ran`)
         early: dict[int, Any] = {}  # what this process's chunks gave when run before their turn
         placed = 0  # chunks before it are sent, or left to this process
@@ -539,13 +544,13 @@ class Workers:
 
         def place(limit: int) -> None:
             """Send the chunks before `limit` to their workers, a chunk any worker may run to a
-            spawned worker with fewer than two waiting (none: it waits, for this process or a
+            spawned worker with fewer than three waiting (none: it waits, for this process or a
             worker freed later)."""
             nonlocal placed
             while placed < min(len(chunks), limit):
                 worker = places[placed]
                 if worker is None:
-                    worker = next((w for w in range(1, self.workers) if waiting(w) < 2), None)
+                    worker = next((w for w in range(1, self.workers) if waiting(w) < 3), None)
                     if worker is None:
                         return
                 ran[placed] = worker
@@ -554,13 +559,17 @@ class Workers:
                 placed += 1
 
         def own(k: int) -> None:
-            """This process's chunk k: run here, or handed over to a spawned worker with fewer than
-            `below` chunks waiting (what this process holds of the chunk goes with it); its last
-            one only to a worker with none waiting: handed to a busy worker, it would leave this
-            process waiting for both, with nothing of its own to do meanwhile."""
-            fewer = below if any(later_own(j) for j in range(k + 1, len(chunks))) else min(below, 1)
-            idle = next((w for w in range(1, self.workers) if waiting(w) < fewer), 0)
-            if idle:
+            """This process's chunk k: run here, or handed over to a spawned worker (what this process
+            holds of the chunk goes with it) that has none waiting, or that would otherwise be done
+            with what it has waiting more than a chunk before this process is done with its own
+            (k included): its chunks all sent ahead, a worker is kept busy to the end, and this
+            process, which has the ranking and the bundle to do once all are done, is not left last."""
+            if k in pulled:  # handed over by its worker
+                early[k] = getattr(self.host, given_task)(pulled.pop(k).result()[1:])
+                return
+            left = 1 + sum(1 for j in range(k + 1, len(chunks)) if later_own(j)) if hand_over else 0
+            idle = next((w for w in range(1, self.workers) if waiting(w) == 0 or waiting(w) + 2 <= left), 0)
+            if hand_over and idle:
                 send(k, idle, given_task, getattr(self.host, hand_over)(chunks[k]))
             else:
                 early[k] = run(chunks[k])
@@ -602,6 +611,19 @@ class Workers:
                 yield kind, payload, n
         except BrokenProcessPool:
             raise _stopped() from None
+
+    def _pulled(self, places: Sequence[Optional[int]]) -> list[tuple[int, int]]:
+        """The chunks this process takes from the spawned workers it placed them in (a round's pieces
+        are placed where they were read, by whichever worker was free first) so that none has more
+        than its share of them: (worker, chunk number), each worker's last chunks. Asked before any
+        other chunk, a worker hands them over at once; this process has its own to run meanwhile."""
+        placed = [w for w in places if w is not None]
+        taken = []
+        for worker in range(1, self.workers):
+            mine = [k for k, w in enumerate(places) if w == worker]
+            excess = (len(mine) * self.workers - len(placed)) // self.workers
+            taken += [(worker, k) for k in mine[len(mine) - max(0, excess):]]
+        return taken
 
     def read_evidence(self, paths: Sequence[Path | str], units_per_piece: int, files_per_piece: int,
                       progress: Optional[Progress] = None) -> EvidenceSet:
@@ -671,7 +693,10 @@ class Workers:
         total = sum(len(units) for units in self._kept)
         self._decided, self._kept = self._kept, []
         read_in, self._where = self._where, list(self._where)
-        return self._gathered(self.stream("decide_kept", tasks, places=read_in, ran=self._where), total, progress)
+        # every piece sent at once: the records stay where they were read, and what comes back of
+        # a decided piece is small (its file's parts are held there: engine.round.units.held_files)
+        return self._gathered(self.stream("decide_kept", tasks, ahead=len(tasks), places=read_in, ran=self._where),
+                              total, progress)
 
     def everywhere(self, context: Any) -> None:
         """Hand `context` to every worker, this process included, for the `held` tasks sent after
@@ -691,7 +716,10 @@ class Workers:
         (`Host.held`), for every piece `decided_kept` decided: what each gave, in piece order."""
         tasks = _HeldTasks(self._decided, func, given)
         self._decided = []
-        for _kind, payload, _n in self.stream("held", tasks, places=self._where, ran=list(self._where)):
+        # every piece sent at once (what is sent and what comes back is small): a worker is never
+        # left waiting for this process to send its next one between its own
+        for _kind, payload, _n in self.stream("held", tasks, ahead=len(tasks), places=self._where,
+                                              ran=list(self._where)):
             yield payload
 
     def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> Iterator[Any]:
