@@ -111,6 +111,18 @@ def test_a_worker_that_would_run_out_two_pieces_early_is_handed_one_at_once(tmp_
     assert here == [False, True, True, True, False]
 
 
+
+def _written_where(held, _folder, parent):
+    return tuple(u.unit_id for u in held), os.getpid()
+
+
+def test_a_workers_unit_files_stay_where_they_are_held(tmp_path, small_pieces, pieces_read_at):
+    """Four pieces held by the worker, one here: unlike records to decide, a piece's unit files
+    are not taken back from the worker (moving them costs about what writing them does)."""
+    pieces_read_at([1, 1, 1, 1, 0], movable=("held",))
+    got = _held_pieces(tmp_path, _written_where, lambda units: (os.getpid(),))
+    assert [pid == os.getpid() for _units, pid in got][:4] == [False] * 4
+
 SCRIPT = """
 import os
 import sys

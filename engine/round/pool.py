@@ -212,9 +212,11 @@ def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
 
 
 # Tasks whose chunk this process may hand over to a spawned worker (`Workers.stream`'s `own`): the
-# host's method that makes the task another process runs, and that task. A round's: what this
-# process kept or holds of a piece goes with it.
-_MOVABLE = {"decide_kept": ("hand_over_kept", "decide_given"), "held": ("hand_over_held", "held_given")}
+# host's method that makes the task another process runs, that task, and whether this process
+# also takes a worker's chunks beyond its share (`Workers._pulled`). A round's: what this process
+# kept or holds of a piece goes with it. A unit file's parts are not taken back: moving them
+# costs about what writing them does (and is slower still into this process, busy meanwhile).
+_MOVABLE = {"decide_kept": ("hand_over_kept", "decide_given", True), "held": ("hand_over_held", "held_given", False)}
 
 # A worker process's own host, set once when the process starts (or, for one started before its
 # pool was made, when the pool adopts it: `_set_host`); the process that runs the pool never sets
@@ -525,9 +527,9 @@ class Workers:
 
         ahead *= self.workers
         places = [self.worker_of(k) for k in range(len(chunks))] if places is None else list(places)
-        hand_over, given_task = _MOVABLE.get(task, (None, None))
+        hand_over, given_task, pulling = _MOVABLE.get(task, (None, None, False))
         pulled: dict[int, Any] = {}  # chunk number -> future of what its worker handed over (`_pulled`)
-        if hand_over:
+        if pulling:
             for worker, k in self._pulled(places):
                 pulled[k] = self._submit(worker, _in_worker, hand_over, k, chunks[k])
                 places[k] = 0
