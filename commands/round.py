@@ -88,12 +88,12 @@ def _previous(stack: contextlib.ExitStack, archive: Optional[Path], previous_yea
               previous: Optional[Path], cs) -> Optional[Path]:
     """Last year's results: the file given with --previous, or those the archive holds (as a
     round summary the round's bundle carries as its `previous` input)."""
-    from engine.audit.archive import previous_round_file
-
     if archive is None:
         if previous_year is not None:
             raise CchcError(_("--previous-year goes with --archive"))
         return previous
+    from engine.audit.archive import previous_round_file  # (only here: sqlite3 and the archive's readers)
+
     if previous is not None:
         raise CchcError(_("give last year's results either with --previous or with --archive, not both"))
     year = previous_year if previous_year is not None else cs.year - 1

@@ -312,3 +312,19 @@ def test_a_pre_check_imports_no_library_it_does_not_use(tmp_path):
     run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[-1] == "imported:", run.stdout
+
+
+def test_a_round_without_an_archive_imports_neither_the_archive_nor_sqlite(tmp_path):
+    """`cchc round` reads the archive (and sqlite3 with it) only when given --archive."""
+    import subprocess
+    import sys
+
+    criteria = generated_evidence(tmp_path / "ev", 3, survey=False)
+    probe = ("import sys, cli\n"
+             f"sys.argv = ['cchc', 'round', {str(criteria)!r}, '--evidence', {str(tmp_path / 'ev')!r}, '--no-survey',"
+             f" '--out', {str(tmp_path / 'out')!r}, '-j1']\n"
+             "try:\n    cli.app()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print('imported:', *(m for m in ('engine.audit.archive', 'sqlite3') if m in sys.modules))\n")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "imported:", run.stdout
