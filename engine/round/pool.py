@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -509,8 +510,8 @@ class Workers:
         chunks per worker are waiting at any time, so memory does not grow with the run). A chunk
         placed None goes to whichever worker is free first: a spawned worker with fewer than three
         chunks waiting (it is sent more only between this process's own chunks), or this process
-        when it would otherwise wait. A chunk is taken from
-        `chunks` only when it is sent to a worker, or run here. This process never waits while it
+        when it would otherwise wait. A chunk is taken from `chunks` only when it is sent to a
+        worker, or run here. This process never waits while it
         has a chunk of its own among those sent: it runs it before its turn. And chunks that can
         move (`_MOVABLE`) are moved where they keep both busy to the end: this process takes a
         worker's beyond its share (`_pulled`), and hands its own to a worker that has little
@@ -533,16 +534,24 @@ class Workers:
             for worker, k in self._pulled(places):
                 pulled[k] = self._submit(worker, _in_worker, hand_over, k, chunks[k])
                 places[k] = 0
+        own_left = places.count(0)  # this process's chunks not run (nor handed over) yet (`own`)
         sent: dict[int, Any] = {}  # chunk number -> future of the chunks sent to a spawned worker (`ran`)
         early: dict[int, Any] = {}  # what this process's chunks gave when run before their turn
         placed = 0  # chunks before it are sent, or left to this process
+        scanned = 0  # this process's chunks before it are all run or handed over (`next_own`)
+        # each spawned worker's futures not seen done, as sent: a worker runs its tasks in turn
+        undone: dict[int, deque] = {worker: deque() for worker in range(1, self.workers)}
 
         def waiting(worker: int) -> int:
-            return sum(1 for k, future in sent.items() if ran[k] == worker and not future.done())
+            futures = undone[worker]
+            while futures and futures[0].done():
+                futures.popleft()
+            return len(futures)
 
         def send(k: int, worker: int, name: str, chunk: Any) -> None:
             ran[k] = worker
             sent[k] = self._submit(worker, _in_worker, name, k, chunk)
+            undone[worker].append(sent[k])
 
         def place(limit: int) -> None:
             """Send the chunks before `limit` to their workers, a chunk any worker may run to a
@@ -566,26 +575,26 @@ class Workers:
             with what it has waiting more than a chunk before this process is done with its own
             (k included): its chunks all sent ahead, a worker is kept busy to the end, and this
             process, which has the ranking and the bundle to do once all are done, is not left last."""
+            nonlocal own_left
+            own_left -= 1
             if k in pulled:  # handed over by its worker
                 early[k] = getattr(self.host, given_task)(pulled.pop(k).result()[1:])
                 return
-            left = 1 + sum(1 for j in range(k + 1, len(chunks)) if later_own(j)) if hand_over else 0
-            idle = next((w for w in range(1, self.workers) if waiting(w) == 0 or waiting(w) + 2 <= left), 0)
-            if hand_over and idle:
-                send(k, idle, given_task, getattr(self.host, hand_over)(chunks[k]))
-            else:
-                early[k] = run(chunks[k])
-
-        def later_own(j: int) -> bool:
-            """Whether chunk j is one this process is still to run (or may be)."""
-            if j >= placed:
-                return places[j] in (0, None)
-            return not ran[j] and j not in sent and j not in early
+            if hand_over:  # (a movable task's chunks are all placed: `own_left` counts this process's)
+                idle = next((w for w in range(1, self.workers) if waiting(w) == 0 or waiting(w) + 1 <= own_left), 0)
+                if idle:
+                    send(k, idle, given_task, getattr(self.host, hand_over)(chunks[k]))
+                    return
+            early[k] = run(chunks[k])
 
         def next_own(after: int) -> Optional[int]:
-            """This process's next chunk after `after` not yet run, or the next chunk any worker may run."""
-            nonlocal placed
-            k = next((k for k in range(after + 1, placed) if not ran[k] and k not in sent and k not in early), None)
+            """This process's next chunk after `after` not yet run, or the next chunk any worker may
+            run. (This process runs its chunks in order: those it has passed stay passed.)"""
+            nonlocal placed, scanned
+            scanned = max(scanned, after + 1)
+            while scanned < placed and (ran[scanned] or scanned in sent or scanned in early):
+                scanned += 1
+            k = scanned if scanned < placed else None
             if k is None and placed < min(len(chunks), after + ahead) and places[placed] is None:
                 k, ran[placed] = placed, 0
                 placed += 1
