@@ -226,3 +226,27 @@ def test_a_bad_criteria_set_is_reported_first_and_the_early_worker_ends(cchc, tm
                "--workers", 2)
     assert res.exit_code == 2 and "criteria.yaml" in res.stderr and "nowhere" not in res.stderr, res.stderr
     assert multiprocessing.active_children() == []
+
+
+def test_what_a_worker_gave_is_let_go_once_it_is_taken(tmp_path):
+    """A spawned worker's results are held by the pool only until they are taken: memory does not
+    grow with the number of pieces (each piece's results come back through a future, which the
+    pool lets go once its worker has moved on)."""
+    import gc
+    import weakref
+
+    from engine.inputs.evidence import load_evidence
+    from engine.round.pool import Workers
+    from tests.builders import generated_evidence
+
+    criteria = load_criteria(generated_evidence(tmp_path / "ev", 48))
+    records = list(load_evidence([tmp_path / "ev"], criteria).records)
+    alive, held = [], []
+    with Workers(criteria, get_evaluator, "reference", 2) as pool:
+        for chunk in pool.decided(records):
+            alive.append(weakref.ref(chunk[0]))
+            del chunk
+            gc.collect()
+            held.append(sum(ref() is not None for ref in alive))
+    # the last taken, and at most one more (the executor's thread keeps the last result it received)
+    assert len(held) == 8 and max(held) <= 2, held

@@ -539,7 +539,8 @@ class Workers:
         early: dict[int, Any] = {}  # what this process's chunks gave when run before their turn
         placed = 0  # chunks before it are sent, or left to this process
         scanned = 0  # this process's chunks before it are all run or handed over (`next_own`)
-        # each spawned worker's futures not seen done, as sent: a worker runs its tasks in turn
+        # each spawned worker's futures not seen done, as sent (a worker runs its tasks in turn);
+        # each holds what its task gave until it is let go here
         undone: dict[int, deque] = {worker: deque() for worker in range(1, self.workers)}
 
         def waiting(worker: int) -> int:
@@ -618,7 +619,8 @@ class Workers:
                     own(k)
                     place(i + ahead)
                 _j, kind, payload, n = future.result()
-                del sent[i]
+                del sent[i], future
+                waiting(ran[i])  # its worker's futures done by now let go, what they gave with them
                 yield kind, payload, n
         except BrokenProcessPool:
             raise _stopped() from None
