@@ -91,7 +91,6 @@ def test_the_main_process_hands_its_last_pieces_to_a_worker_that_has_finished_it
     assert any(where[k] != os.getpid() for k in (3, 4))  # handed to the idle worker
 
 
-
 def _slow_there(held, _folder, parent):
     """The spawned worker's pieces are slow: whatever it is sent waits behind what it runs."""
     if os.getpid() != parent:
@@ -109,7 +108,6 @@ def test_a_worker_that_would_run_out_two_pieces_early_is_handed_one_at_once(tmp_
     got = _held_pieces(tmp_path, _slow_there, lambda units: (os.getpid(),))
     here = [pid == os.getpid() for _units, pid in got]
     assert here == [False, True, True, True, False]
-
 
 
 def _written_where(held, _folder, parent):
@@ -237,7 +235,7 @@ def test_what_a_worker_gave_is_let_go_once_it_is_taken(tmp_path):
 
     from engine.inputs.evidence import load_evidence
     from engine.round.pool import Workers
-    from tests.builders import generated_evidence
+    from builders import generated_evidence
 
     criteria = load_criteria(generated_evidence(tmp_path / "ev", 48))
     records = list(load_evidence([tmp_path / "ev"], criteria).records)

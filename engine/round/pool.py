@@ -511,11 +511,10 @@ class Workers:
         placed None goes to whichever worker is free first: a spawned worker with fewer than three
         chunks waiting (it is sent more only between this process's own chunks), or this process
         when it would otherwise wait. A chunk is taken from `chunks` only when it is sent to a
-        worker, or run here. This process never waits while it
-        has a chunk of its own among those sent: it runs it before its turn. And chunks that can
-        move (`_MOVABLE`) are moved where they keep both busy to the end: this process takes a
-        worker's beyond its share (`_pulled`), and hands its own to a worker that has little
-        left to do (`own`).
+        worker, or run here. This process never waits while it has a chunk of its own among those
+        sent: it runs it before its turn. And chunks that can move (`_MOVABLE`) are moved where
+        they keep both busy to the end: this process takes a worker's beyond its share
+        (`_pulled`), and hands its own to a worker that has little left to do (`own`).
         `ran[k]`, when given, is set to the worker that ran chunk k."""
         run = getattr(self.host, task)
         ran = [0] * len(chunks) if ran is None else ran
