@@ -116,7 +116,7 @@ def _written_where(held, _folder, parent):
 
 def test_a_workers_unit_files_stay_where_they_are_held(tmp_path, small_pieces, pieces_read_at):
     """Four pieces held by the worker, one here: unlike records to decide, a piece's unit files
-    are not taken back from the worker (moving them costs about what writing them does)."""
+    are not taken back from the worker (this process makes every piece's standings meanwhile)."""
     pieces_read_at([1, 1, 1, 1, 0], movable=("held",))
     got = _held_pieces(tmp_path, _written_where, lambda units: (os.getpid(),))
     assert [pid == os.getpid() for _units, pid in got][:4] == [False] * 4
@@ -248,3 +248,17 @@ def test_what_a_worker_gave_is_let_go_once_it_is_taken(tmp_path):
             held.append(sum(ref() is not None for ref in alive))
     # the last taken, and at most one more (the executor's thread keeps the last result it received)
     assert len(held) == 8 and max(held) <= 2, held
+
+
+def test_what_a_process_holds_of_a_piece_until_its_ranking_is_packed(small_pieces):
+    """A round holds each unit's encoded file from its deciding to its ranking: pickled and
+    compressed, each piece's held files take a fraction of their bytes, and come back the same."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=1,
+                    **ROLES) as (result, pool):
+        held = dict(pool.host._held)
+    assert sorted(held) == list(range(5)) and all(isinstance(packed, bytes) for packed in held.values())
+    units = [u for packed in held.values() for u in pool_module._unpacked(packed)]
+    assert sorted(u.unit_id for u in units) == sorted(u.unit_id for u in result.units)
+    files = sum(len(u.head) + len(u.tail) for u in units)
+    assert sum(map(len, held.values())) * 3 < files
