@@ -40,8 +40,8 @@ class Host:
     (built on first use). `finish(results)` turns a decided chunk into what goes back to the
     caller (by default the results themselves; `score` encodes them where they were decided).
     `hold(payload)`, when given, splits what `decide_kept` made of a piece into what goes back and
-    what this process holds until a `held` task of the same piece number (the round: each unit's
-    file, finished and written here once the ranking is known)."""
+    what this process holds, packed (`_packed`), until a `held` task of the same piece number (the
+    round: each unit's file, finished and written here once the ranking is known)."""
 
     criteria: CriteriaSet
     factory: EvaluatorFactory
