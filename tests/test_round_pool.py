@@ -71,11 +71,16 @@ def test_the_main_process_runs_its_own_pieces_while_a_workers_piece_is_pending(t
     assert got[1][2] != os.getpid() and got[2][2] == os.getpid()
 
 
+def _written_where(held, _folder, parent):
+    """A piece's units, and the process that finished them."""
+    return tuple(u.unit_id for u in held), os.getpid()
+
+
 def _slow_here(held, folder, parent):
     """The main process's pieces are slow: the worker finishes its own first."""
     if os.getpid() == parent:
         time.sleep(1.0)
-    return tuple(u.unit_id for u in held), os.getpid()
+    return _written_where(held, folder, parent)
 
 
 def test_the_main_process_hands_its_last_pieces_to_a_worker_that_has_finished_its_own(tmp_path, small_pieces,
@@ -91,11 +96,11 @@ def test_the_main_process_hands_its_last_pieces_to_a_worker_that_has_finished_it
     assert any(where[k] != os.getpid() for k in (3, 4))  # handed to the idle worker
 
 
-def _slow_there(held, _folder, parent):
+def _slow_there(held, folder, parent):
     """The spawned worker's pieces are slow: whatever it is sent waits behind what it runs."""
     if os.getpid() != parent:
         time.sleep(1.0)
-    return tuple(u.unit_id for u in held), os.getpid()
+    return _written_where(held, folder, parent)
 
 
 def test_a_worker_that_would_run_out_two_pieces_early_is_handed_one_at_once(tmp_path, small_pieces,
@@ -108,10 +113,6 @@ def test_a_worker_that_would_run_out_two_pieces_early_is_handed_one_at_once(tmp_
     got = _held_pieces(tmp_path, _slow_there, lambda units: (os.getpid(),))
     here = [pid == os.getpid() for _units, pid in got]
     assert here == [False, True, True, True, False]
-
-
-def _written_where(held, _folder, parent):
-    return tuple(u.unit_id for u in held), os.getpid()
 
 
 def test_a_workers_unit_files_stay_where_they_are_held(tmp_path, small_pieces, pieces_read_at):

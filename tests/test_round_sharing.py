@@ -34,6 +34,20 @@ def _folder(path: Path) -> dict[str, bytes]:
     return {p.relative_to(path).as_posix(): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
 
 
+def _whole_round(cs):
+    """The round held whole in one process: its result, its files and its bundle."""
+    whole = run_round(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", **ROLES)
+    files = round_files(whole)
+    return whole, files, round_bundle(DATA / "criteria.yaml", [DATA / "evidence"], whole, files, **ROLES)
+
+
+def _written_as_whole(out: Path, digest: str, files: dict[str, bytes], bundle: bytes) -> None:
+    """The folder `out` a round wrote holds the files and the bundle of the round held whole."""
+    got = _folder(out)
+    assert {k: v for k, v in got.items() if k not in ("bundle.cchc", ".cchc-out.json")} == files
+    assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest
+
+
 def test_a_piece_is_kept_by_the_process_that_read_it(small_pieces):
     """Read on demand: the spawned worker is sent the first three pieces (it has none to run yet),
     this process reads the next while it waits; each process keeps exactly the pieces `_where`
@@ -55,9 +69,7 @@ def test_the_main_process_hands_its_kept_records_to_a_worker_about_to_run_out(tm
     handed the records this process read, decides them and writes their unit files; the folder
     and the bundle are those of the round held whole in one process."""
     cs = load_criteria(DATA / "criteria.yaml")
-    whole = run_round(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", **ROLES)
-    files = round_files(whole)
-    bundle = round_bundle(DATA / "criteria.yaml", [DATA / "evidence"], whole, files, **ROLES)
+    whole, files, bundle = _whole_round(cs)
 
     decide_kept, decided_kept = Host.decide_kept, Workers.decided_kept
     read_in: list[int] = []
@@ -82,9 +94,7 @@ def test_the_main_process_hands_its_kept_records_to_a_worker_about_to_run_out(tm
     moved = [k for k in range(5) if read_in[k] == 0 and decided_in[k] != 0]
     assert moved, (read_in, decided_in)
     assert [u.unit_id for u in result.units] == [u.unit_id for u in whole.units]
-    got = _folder(tmp_path / "out")
-    assert {k: v for k, v in got.items() if k not in ("bundle.cchc", ".cchc-out.json")} == files
-    assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest
+    _written_as_whole(tmp_path / "out", digest, files, bundle)
 
 
 def test_the_main_process_takes_back_what_a_worker_read_beyond_its_share(tmp_path, small_pieces, pieces_read_at):
@@ -93,9 +103,7 @@ def test_the_main_process_takes_back_what_a_worker_read_beyond_its_share(tmp_pat
     worker is asked, rather than wait for the worker to decide four; the folder and the bundle
     are those of the round held whole in one process."""
     cs = load_criteria(DATA / "criteria.yaml")
-    whole = run_round(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", **ROLES)
-    files = round_files(whole)
-    bundle = round_bundle(DATA / "criteria.yaml", [DATA / "evidence"], whole, files, **ROLES)
+    whole, files, bundle = _whole_round(cs)
 
     pieces_read_at([1, 1, 1, 1, 0], movable=("decide_kept",))
     with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=2,
@@ -105,9 +113,7 @@ def test_the_main_process_takes_back_what_a_worker_read_beyond_its_share(tmp_pat
         assert 3 in pool.host._held
         _written, digest = write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
                                        tmp_path / "out" / "bundle.cchc", **ROLES)
-    got = _folder(tmp_path / "out")
-    assert {k: v for k, v in got.items() if k not in ("bundle.cchc", ".cchc-out.json")} == files
-    assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest
+    _written_as_whole(tmp_path / "out", digest, files, bundle)
 
 
 def _worker_processes(pool: Workers) -> list:

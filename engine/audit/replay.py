@@ -367,8 +367,8 @@ def refuse_older_results(bundle: Bundle) -> None:
         recorded = bundle.versions.get("cchc", "?")
         raise CchcError(f"the bundle's unit results are in the format {', '.join(older)}, written by cchc "
                         f"{recorded}; this cchc matches {' and '.join(MATCHED_RESULT_FORMATS)} (item notes as codes), "
-                        "so a replay "
-                        f"cannot match them: replay the bundle with cchc {recorded}, or score its inputs again")
+                        f"so a replay cannot match them: replay the bundle with cchc {recorded}, or score its inputs "
+                        "again")
 
 
 @contextlib.contextmanager

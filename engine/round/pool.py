@@ -655,11 +655,11 @@ class Workers:
         are placed where they were read, by whichever worker was free first) so that none has more
         than its share of them: (worker, chunk number), each worker's last chunks. Asked before any
         other chunk, a worker hands them over at once; this process has its own to run meanwhile."""
-        placed = [w for w in places if w is not None]
+        placed = sum(1 for w in places if w is not None)
         taken = []
         for worker in range(1, self.workers):
             mine = [k for k, w in enumerate(places) if w == worker]
-            excess = (len(mine) * self.workers - len(placed)) // self.workers
+            excess = (len(mine) * self.workers - placed) // self.workers
             taken += [(worker, k) for k in mine[len(mine) - max(0, excess):]]
         return taken
 
