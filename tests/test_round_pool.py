@@ -4,6 +4,7 @@ own, starts its workers without importing the command line, and lays the bundle'
 the units are decided."""
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import time
@@ -123,6 +124,7 @@ def test_a_workers_unit_files_stay_where_they_are_held(tmp_path, small_pieces, p
     assert [pid == os.getpid() for _units, pid in got][:4] == [False] * 4
 
 SCRIPT = """
+import fcntl
 import os
 import sys
 from pathlib import Path
@@ -147,6 +149,7 @@ if __name__ == "__main__":
 """
 
 PROBE = """
+import fcntl
 import os
 import sys
 
@@ -225,6 +228,16 @@ def test_a_bad_criteria_set_is_reported_first_and_the_early_worker_ends(cchc, tm
                "--workers", 2)
     assert res.exit_code == 2 and "criteria.yaml" in res.stderr and "nowhere" not in res.stderr, res.stderr
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_the_pipes_to_and_from_a_worker_hold_a_handed_over_piece_whole():
+    """A piece's records handed over (about 340 KB) are written at once, not 64 KiB at a time."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    with pool_module.Workers(cs, get_evaluator, "reference", 2) as pool:
+        for executor in pool._pools:
+            for connection in (executor._result_queue._reader, executor._call_queue._writer):
+                assert fcntl.fcntl(connection.fileno(), fcntl.F_GETPIPE_SZ) >= pool_module.PIPE_BYTES
 
 
 def test_what_a_worker_gave_is_let_go_once_it_is_taken(tmp_path):

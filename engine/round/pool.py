@@ -392,6 +392,32 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+PIPE_BYTES = 1 << 20  # the buffer of each pipe to and from a worker (`_roomy_pipes`); Linux's most, unless raised
+
+
+def _roomy_pipes(pool: Any) -> None:
+    """Give the pipes that carry a worker's tasks and what it gives back a buffer of `PIPE_BYTES`
+    rather than a pipe's 64 KiB: the records of a piece handed over (about 340 KB for 64 units)
+    are then written at once, not a buffer at a time, each waiting for the other process's
+    reading thread to be let run beside its busy main thread (about 50 ms a piece, 10 with the
+    larger buffer, at 1,000 units). Where this cannot be done (not Linux, a lower limit), the
+    pipes stay as they are: only the hand-overs are slower."""
+    try:
+        import fcntl
+
+        set_size = fcntl.F_SETPIPE_SZ
+    except (ImportError, AttributeError):
+        return
+    for queue, end in (("_result_queue", "_reader"), ("_call_queue", "_writer")):
+        connection = getattr(getattr(pool, queue, None), end, None)
+        if connection is None:
+            continue
+        try:
+            fcntl.fcntl(connection.fileno(), set_size, PIPE_BYTES)
+        except (OSError, ValueError):
+            pass
+
+
 def _end_now(pool: Any) -> None:
     """End a worker's executor without awaiting what it runs."""
     for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -441,6 +467,8 @@ class Workers:
             self._pools = ahead + [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                                        initializer=_start_worker, initargs=(os.getpid(), self.host))
                                    for _ in range(self.workers - 1 - len(ahead))]
+            for pool in self._pools:
+                _roomy_pipes(pool)
         self._started.update(range(1, len(ahead) + 1))
         try:
             for worker in range(1, len(ahead) + 1):  # running already: each its evaluator beside this one's work
