@@ -4,7 +4,6 @@ own, starts its workers without importing the command line, and lays the bundle'
 the units are decided."""
 from __future__ import annotations
 
-import fcntl
 import os
 import sys
 import time
@@ -124,7 +123,6 @@ def test_a_workers_unit_files_stay_where_they_are_held(tmp_path, small_pieces, p
     assert [pid == os.getpid() for _units, pid in got][:4] == [False] * 4
 
 SCRIPT = """
-import fcntl
 import os
 import sys
 from pathlib import Path
@@ -149,7 +147,6 @@ if __name__ == "__main__":
 """
 
 PROBE = """
-import fcntl
 import os
 import sys
 
@@ -230,14 +227,25 @@ def test_a_bad_criteria_set_is_reported_first_and_the_early_worker_ends(cchc, tm
     assert multiprocessing.active_children() == []
 
 
-@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
-def test_the_pipes_to_and_from_a_worker_hold_a_handed_over_piece_whole():
-    """A piece's records handed over (about 340 KB) are written at once, not 64 KiB at a time."""
+@pytest.mark.parametrize("started_ahead", [False, True])
+def test_the_pipes_to_and_from_a_worker_hold_a_handed_over_piece_whole(started_ahead):
+    """A piece's records handed over (about 340 KB) are written at once, not 64 KiB at a time, to a
+    worker the pool spawns as to one started ahead (commands/early.py) that it adopts."""
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are Linux's")
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ahead = [ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=pool_module._start_worker, initargs=(os.getpid(), None))]
     cs = load_criteria(DATA / "criteria.yaml")
-    with pool_module.Workers(cs, get_evaluator, "reference", 2) as pool:
+    with pool_module.Workers(cs, get_evaluator, "reference", 2, ahead=ahead if started_ahead else ()) as pool:
+        assert (pool._pools[0] is ahead[0]) == started_ahead
         for executor in pool._pools:
             for connection in (executor._result_queue._reader, executor._call_queue._writer):
                 assert fcntl.fcntl(connection.fileno(), fcntl.F_GETPIPE_SZ) >= pool_module.PIPE_BYTES
+    ahead[0].shutdown()
 
 
 def test_what_a_worker_gave_is_let_go_once_it_is_taken(tmp_path):
