@@ -18,7 +18,7 @@ from engine.round.bundle import round_bundle, write_round
 from engine.round.output import round_files
 from engine.round.pool import Workers
 from engine.round.run import round_held, run_round
-from engine.round.units import decided_units
+from engine.round.units import RoundInputs, decided_units, held_files
 from engine.storage.bundle import read_bundle
 from rules import get_evaluator
 
@@ -49,21 +49,23 @@ def test_this_process_takes_three_tasks_for_every_four_of_a_spawned_worker(n):
 
 
 def test_this_process_is_worker_0_and_keeps_its_share_of_the_pieces():
-    """Two workers are this process and one spawned process: piece k is read (and kept, to be
-    decided later) by worker `worker_of(k)`, so this process keeps pieces 0, 2 and 4 of the
-    first seven and nothing else."""
+    """Two workers are this process and one spawned process: piece k is read and decided (its
+    unit files held until the ranking) by worker `worker_of(k)`, so this process holds pieces 0,
+    2 and 4 of the first seven and nothing else."""
     cs = load_criteria(DATA / "criteria.yaml")
     files = found_evidence_files([DATA / "evidence"])
     pieces = evidence_pieces(files, 1, 2, ProblemSink())
     assert len(pieces) == 5
-    with Workers(cs, get_evaluator, "reference", 2, finish=decided_units) as pool:
+    with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
         assert len(pool._pools) == 1  # one process spawned for two workers
-        read = list(pool.stream("keep_piece", list(enumerate(pieces))))
-        assert sorted(pool.host._kept) == [0, 2, 4]
+        pool.everywhere(RoundInputs({}, {}))
+        read = list(pool.stream("read_decide_piece", list(enumerate(pieces))))
+        assert sorted(pool.host._held) == [0, 2, 4]
         assert [len(r[1][1]) for r in read] == [1, 1, 2, 2, 1]  # every piece came back, in order
-    with Workers(cs, get_evaluator, "reference", 1) as pool:
-        list(pool.stream("keep_piece", list(enumerate(pieces))))
-        assert sorted(pool.host._kept) == [0, 1, 2, 3, 4] and pool._pools == []
+    with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as pool:
+        pool.everywhere(RoundInputs({}, {}))
+        list(pool.stream("read_decide_piece", list(enumerate(pieces))))
+        assert sorted(pool.host._held) == [0, 1, 2, 3, 4] and pool._pools == []
 
 
 @pytest.mark.parametrize("workers", [1, 2])
