@@ -136,7 +136,7 @@ def pieces_read_at(monkeypatch):
     stream = pool_module.Workers.stream
 
     def place(places: list[int], movable: tuple[str, ...] = ()) -> None:
-        def placed(self, task, chunks, ahead=4, places=None, ran=None, depth=3):
+        def placed(self, task, chunks, ahead=4, places=None, ran=None, depth=3, claims=None):
             return stream(self, task, chunks, ahead, places=fixed if task == "read_decide_piece" else places, ran=ran,
                           depth=depth)
 

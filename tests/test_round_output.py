@@ -16,7 +16,7 @@ from engine.inputs.tables import ProblemSink
 from engine.round import run as run_module
 from engine.round.bundle import round_bundle, write_round
 from engine.round.output import round_files
-from engine.round.pool import Workers
+from engine.round.pool import Workers, claims_file
 from engine.round.run import round_held, run_round
 from engine.round.units import RoundInputs, decided_units, held_files
 from engine.storage.bundle import read_bundle
@@ -59,12 +59,14 @@ def test_this_process_is_worker_0_and_keeps_its_share_of_the_pieces():
     with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
         assert len(pool._pools) == 1  # one process spawned for two workers
         pool.everywhere(RoundInputs({}, {}))
-        read = list(pool.stream("read_decide_piece", list(enumerate(pieces))))
+        with claims_file(len(pieces)) as claims:
+            read = list(pool.stream("read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)]))
         assert sorted(pool.host._held) == [0, 2, 4]
         assert [len(r[1][1]) for r in read] == [1, 1, 2, 2, 1]  # every piece came back, in order
     with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as pool:
         pool.everywhere(RoundInputs({}, {}))
-        list(pool.stream("read_decide_piece", list(enumerate(pieces))))
+        with claims_file(len(pieces)) as claims:
+            list(pool.stream("read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)]))
         assert sorted(pool.host._held) == [0, 1, 2, 3, 4] and pool._pools == []
 
 

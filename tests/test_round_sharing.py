@@ -13,7 +13,7 @@ from engine import load_criteria
 from engine.round import run as run_module
 from engine.round.bundle import round_bundle, write_round
 from engine.round.output import round_files
-from engine.round.pool import Host, Workers
+from engine.round.pool import Host, Workers, claim, claims_file
 from engine.round.run import round_held, run_round
 from engine.round.units import RoundInputs, decided_units, held_files
 from engine.storage.bundle import read_bundle
@@ -51,18 +51,59 @@ def _written_as_whole(out: Path, digest: str, files: dict[str, bytes], bundle: b
 
 def test_a_piece_is_decided_and_held_by_the_process_that_read_it(small_pieces):
     """Read on demand: the spawned worker is sent the first two pieces (it has none to run yet),
-    this process reads the next while it waits; each process holds the unit files of exactly the
-    pieces `_where` says it read, and the evidence is that of one worker."""
+    this process reads the next while it waits, and takes back those the worker has not begun
+    when it has nothing else to do; each process holds the unit files of exactly the pieces
+    `_where` says it read, and the evidence is that of one worker."""
     cs = load_criteria(DATA / "criteria.yaml")
     with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
         whole = alone.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
     with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
         shared = pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
-        assert len(pool._where) == 5 and pool._where[:3] == [1, 1, 0]
+        assert len(pool._where) == 5 and pool._where[0] == 1 and pool._where[2] == 0
         assert sorted(pool.host._held) == [k for k, w in enumerate(pool._where) if w == 0]
     inside = str(DATA)  # (a process's first read of a schema file is recorded too: not an input)
     assert shared == whole and pool.cited == alone.cited
     assert {r for r in pool.reads if r.startswith(inside)} == {r for r in alone.reads if r.startswith(inside)}
+
+
+class _SlowFirstThere(Host):
+    """A host whose spawned worker takes a second over piece 0 (the test's process: $CCHC_TEST_PARENT)."""
+
+    def read_decide_piece(self, task):
+        if task[0] == 0 and os.getpid() != int(os.environ["CCHC_TEST_PARENT"]):
+            time.sleep(1.0)
+        return Host.read_decide_piece(self, task)
+
+
+def test_this_process_takes_back_a_piece_its_worker_has_not_begun(small_pieces, monkeypatch):
+    """The spawned worker is sent pieces 0 and 1 and is slow over piece 0; this process reads the
+    other three meanwhile and then, with nothing of its own left, takes piece 1 back (the worker
+    has not begun it) rather than wait for the worker to do it after piece 0. What each process
+    holds is what it read, and the evidence is that of one worker."""
+    monkeypatch.setenv("CCHC_TEST_PARENT", str(os.getpid()))
+    cs = load_criteria(DATA / "criteria.yaml")
+    with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
+        whole = alone.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
+    pool = Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files)
+    pool.host = _SlowFirstThere(cs, get_evaluator, "reference", decided_units, held_files)
+    with pool:
+        shared = pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
+        assert pool._where == [1, 0, 0, 0, 0]
+        assert sorted(pool.host._held) == [1, 2, 3, 4]
+        assert [kind for kind, _payload, _n in pool._results] == ["ok"] * 5
+    assert shared == whole
+
+
+def test_a_piece_is_claimed_by_one_process_only(tmp_path):
+    """Whoever claims a piece first has it; the same process may claim it again, another may not."""
+    import multiprocessing
+
+    with claims_file(3) as claims:
+        assert claim(claims, 1) and claim(claims, 1)
+        with multiprocessing.get_context("spawn").Pool(1) as other:
+            assert other.starmap(claim, [(claims, 1), (claims, 2), (claims, 2)]) == [False, True, True]
+        assert not claim(claims, 2) and claim(claims, 0)
+    assert not Path(claims).exists()
 
 
 def test_a_slow_process_reads_and_decides_fewer_pieces(tmp_path, small_pieces, monkeypatch):

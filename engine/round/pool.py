@@ -93,8 +93,9 @@ class Host:
             return ahead[2], ahead[3]
         return self._read(piece)
 
-    def read_decide_piece(self, task: tuple[int, EvidencePiece]) -> tuple[str, Any, int]:
-        """Read piece number `task[0]` of the evidence and, when it reads without a problem, decide
+    def read_decide_piece(self, task: tuple[int, EvidencePiece, str]) -> tuple[str, Any, int]:
+        """Read piece number `task[0]` of the evidence, unless another process claimed it first in the
+        claims file `task[2]` (`claim`: then ("skipped", None, 0)), and, when it reads without a problem, decide
         its units here with what they need of the round's other inputs (the context every worker
         is handed first: engine.round.units.RoundInputs), hold what `hold` keeps of them until
         the ranking, and let the records go: ("read", (a `PieceRead`, the records as the round's
@@ -104,7 +105,9 @@ class Host:
         from ..inputs.survey_data import survey_metrics
         from ..storage.bundle import evidence_cited
 
-        number, piece = task
+        number, piece, claims = task
+        if not claim(claims, number):  # taken back by the process that runs the round
+            return "skipped", None, 0
         read, records = self.read_piece(number, piece)
         survey = survey_metrics(self.criteria)
         checked = [checked_record(r, survey) for r in records]
@@ -154,6 +157,37 @@ class Host:
                 del results  # let go before the collector runs again, on leaving the block: none to walk
                 return "ok", finished, n
         return "ok", results, n
+
+
+@contextmanager
+def claims_file(chunks: int) -> Iterator[str]:
+    """A file in which each of `chunks` chunks can be claimed once (`claim`), removed on leaving."""
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="cchc-claims-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bytes(4 * chunks))
+        yield path
+    finally:
+        os.unlink(path)
+
+
+def claim(path: str, chunk: int) -> bool:
+    """Claim chunk number `chunk` in the `claims_file` at `path` for this process: True when no
+    other process had (its process id written there, under a lock on those four bytes)."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX, 4, 4 * chunk)
+        mine = os.getpid().to_bytes(4, "little")
+        if os.pread(fd, 4, 4 * chunk) not in (bytes(4), mine):
+            return False
+        os.pwrite(fd, mine, 4 * chunk)
+        return True
+    finally:
+        os.close(fd)
 
 
 _PACKING: list[Any] = []  # this process's Zstandard compressor and decompressor, made once (`_packing`)
@@ -531,7 +565,8 @@ class Workers:
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4,
                places: Optional[Sequence[Optional[int]]] = None,
-               ran: Optional[list[int]] = None, depth: int = 3) -> Iterator[tuple[str, Any, int]]:
+               ran: Optional[list[int]] = None, depth: int = 3,
+               claims: Optional[str] = None) -> Iterator[tuple[str, Any, int]]:
         """The host's `task` ("decide_chunk", "score_piece", "read_decide_piece", "held") on
         every chunk, chunk k in worker `places[k]` (by default `worker_of(k)`; worker 0: this
         process, which runs its chunks while the others run theirs): (kind, payload, n) per chunk,
@@ -543,7 +578,9 @@ class Workers:
         worker, or run here. This process never waits while it has a chunk of its own among those
         sent: it runs it before its turn. And chunks that can move (`_MOVABLE`) are moved where
         they keep both busy to the end: this process hands its own to a worker that has little
-        left to do (`own`).
+        left to do (`own`). With `claims` (a file of `claim`s, which the task claims its chunk in
+        before it runs it), this process, with nothing of its own left, takes back the last chunk
+        a worker was sent and has not begun, and runs it itself.
         `ran[k]`, when given, is set to the worker that ran chunk k."""
         run = getattr(self.host, task)
         ran = [0] * len(chunks) if ran is None else ran
@@ -608,6 +645,15 @@ class Workers:
                     return
             early[k] = run(chunks[k])
 
+        def taken_back(after: int) -> Optional[int]:
+            """The last chunk after `after` sent to a spawned worker that has not begun it, now
+            this process's (`claims`: whoever claims a chunk first runs it), or None."""
+            last = max((k for k in sent if k > after and k not in early and not sent[k].done()), default=None)
+            if claims is None or last is None or not claim(claims, last):
+                return None
+            ran[last] = 0
+            return last
+
         def next_own(after: int) -> Optional[int]:
             """This process's next chunk after `after` not yet run, or the next chunk any worker may
             run. (This process runs its chunks in order: those it has passed stay passed.)"""
@@ -629,13 +675,18 @@ class Workers:
                 if i not in sent and i not in early:
                     own(i)
                 if i in early:
+                    sent.pop(i, None)  # (taken back from its worker: what that worker gives is dropped)
                     yield early.pop(i)
                     continue
                 future = sent[i]  # counted as waiting in its worker until it is done
                 while not future.done():  # rather than wait for it, do this process's next chunks
                     k = next_own(i)  # before the spawned workers are sent more: each has one waiting
                     if k is None:
-                        break
+                        k = taken_back(i)
+                        if k is None:
+                            break
+                        early[k] = run(chunks[k])
+                        continue
                     own(k)
                     place(i + ahead)
                 _j, kind, payload, n = future.result()
@@ -669,25 +720,27 @@ class Workers:
         tick = _ticker(progress, "evidence", len(pieces))
         self._where = [0] * len(pieces)
         self.everywhere(inputs, awaited=False)  # a worker started ahead may still be reading its first pieces
-        # a worker has at most one piece waiting besides the one it reads and decides: at the end,
-        # the last pieces are shared rather than left queued behind a worker's
-        for _kind, (read, checked, cited, made, decided), _n in self.stream(
-                "read_decide_piece", list(enumerate(pieces)), places=[None] * len(pieces), ran=self._where, depth=2):
-            problems += read.problems
-            for unit, at, _source in read.firsts:
-                if unit in firsts:
-                    problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
-                        unit=unit, at=firsts[unit])))
-                else:
-                    firsts[unit] = at
-            self.reads.update(read.reads)
-            self._decided.append(tuple(r.unit_id for r in checked))
-            self._results.append(decided)
-            self.made.append(made)
-            records += checked
-            warnings += read.warnings
-            cites += cited
-            tick(1)
+        with claims_file(len(pieces)) as claims:
+            # a worker has at most one piece waiting besides the one it runs, and its last one this
+            # process may take back (`claims`): at the end both are busy to the last piece
+            for _kind, (read, checked, cited, made, decided), _n in self.stream(
+                    "read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)], places=[None] * len(pieces),
+                    ran=self._where, depth=2, claims=claims):
+                problems += read.problems
+                for unit, at, _source in read.firsts:
+                    if unit in firsts:
+                        problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
+                            unit=unit, at=firsts[unit])))
+                    else:
+                        firsts[unit] = at
+                self.reads.update(read.reads)
+                self._decided.append(tuple(r.unit_id for r in checked))
+                self._results.append(decided)
+                self.made.append(made)
+                records += checked
+                warnings += read.warnings
+                cites += cited
+                tick(1)
         self.host.set_context(None)
         if problems:
             raise EvidenceError(problems)
