@@ -106,6 +106,24 @@ def test_a_piece_is_claimed_by_one_process_only(tmp_path):
     assert not Path(claims).exists()
 
 
+def test_the_claims_of_a_killed_run_are_removed_by_the_next(monkeypatch, tmp_path):
+    """A run killed before it could remove its claims file leaves it behind; the next run's
+    removes those of processes that no longer run, and no other."""
+    import subprocess
+    import sys
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    left = [tmp_path / f"cchc-claims-{gone}-x1", tmp_path / f"cchc-claims-{os.getpid()}-x2", tmp_path / "cchc-claims-x3"]
+    for path in left:
+        path.write_bytes(b"")
+    with claims_file(1) as claims:
+        assert Path(claims).parent == tmp_path
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in left[1:])
+
+
 def test_a_slow_process_reads_and_decides_fewer_pieces(tmp_path, small_pieces, monkeypatch):
     """When this process is slow (here: half a second a piece), the spawned worker reads and
     decides the pieces while this one is busy with its first; the folder and the bundle are those

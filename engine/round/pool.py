@@ -12,6 +12,7 @@ would otherwise wait: `_MOVABLE`); `score`'s task k always runs in worker `Worke
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -159,18 +160,41 @@ class Host:
         return "ok", results, n
 
 
+_CLAIMS = "cchc-claims-"
+
+
 @contextmanager
 def claims_file(chunks: int) -> Iterator[str]:
-    """A file in which each of `chunks` chunks can be claimed once (`claim`), removed on leaving."""
+    """A file in which each of `chunks` chunks can be claimed once (`claim`), in the temporary
+    folder, removed on leaving. Its name carries this process's id: those of runs that were
+    killed before they could remove theirs are removed here."""
     import tempfile
 
-    fd, path = tempfile.mkstemp(prefix="cchc-claims-")
+    folder = tempfile.gettempdir()
+    for name in os.listdir(folder):
+        if name.startswith(_CLAIMS) and not _alive(name[len(_CLAIMS):].partition("-")[0]):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+    fd, path = tempfile.mkstemp(prefix=f"{_CLAIMS}{os.getpid()}-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(bytes(4 * chunks))
         yield path
     finally:
         os.unlink(path)
+
+
+def _alive(pid: str) -> bool:
+    """Whether process `pid` (as text) runs; anything but a process id is taken as running."""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's
+        pass
+    return True
 
 
 def claim(path: str, chunk: int) -> bool:
