@@ -23,6 +23,8 @@ from engine.storage.bundle import read_bundle
 from rules import get_evaluator
 
 DATA = Path(__file__).parent / "data" / "round"
+ROUND = ("round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--survey", DATA / "survey",
+         "--appraisal", DATA / "appraisal", "--previous", DATA / "previous" / "round-2022.json", "--rows", 0)
 ROLES = dict(survey_paths=[DATA / "survey"], appraisal_paths=[DATA / "appraisal"],
              previous_path=DATA / "previous" / "round-2022.json")
 
@@ -126,3 +128,13 @@ def test_every_worker_is_handed_the_context_before_its_held_tasks(small_pieces, 
 
 def _what_is_held(held, context, units):
     return context, tuple(u.unit_id for u in held), units, os.getpid()
+
+
+def test_a_round_whose_bundle_is_refused_leaves_nothing(cchc, tmp_path):
+    """The bundle refused once the round is decided (here: --bundle names a folder): the error as
+    always, and nothing written, nothing left beside the output folder."""
+    (tmp_path / "folder").mkdir()
+    res = cchc(*ROUND, "--out", tmp_path / "out", "--bundle", tmp_path / "folder", "-j", 2)
+    assert res.exit_code == 2
+    assert "is a folder; --bundle names the bundle file to write" in res.stderr
+    assert sorted(os.listdir(tmp_path)) == ["folder"] and os.listdir(tmp_path / "folder") == []

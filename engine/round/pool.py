@@ -6,9 +6,10 @@ rule-engine state is ever shared or copied). This process takes its share rather
 would otherwise be idle while the others work, and one process fewer is one start-up fewer.
 Results never depend on the number of workers: evidence is read in fixed pieces taken back in
 order, every unit is decided on its own, and everything is sorted by unit id afterwards. A round's
-pieces are read by whichever worker is free first, and each worker keeps the records of the
-pieces it read until it is sent them to decide (or this process hands its own to a worker that
-would otherwise wait: `_MOVABLE`); `score`'s task k always runs in worker `Workers.worker_of(k)`.
+pieces are read and decided by whichever worker is free first (this process takes back, at the
+end, a piece a worker has not begun: `claim`), and each worker holds the unit files of the pieces
+it decided until the ranking (this process hands its own to a worker that would otherwise wait:
+`_MOVABLE`); `score`'s task k always runs in worker `Workers.worker_of(k)`.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Collection, Iterator, Optional, Sequence
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..evaluation.evaluate import Evaluator, decide
@@ -29,7 +30,7 @@ from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings,
                                read_piece)
 from ..inputs.tables import ProblemSink
 from ..core.i18n import _
-from ..core.model import CriteriaSet, EvidenceRecord, MetricValue, UnitResult
+from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
 
 EvaluatorFactory = Callable[[str], Evaluator]
 Progress = Callable[[str, int, int], None]  # (phase: "evidence" | "units", done, in all)
@@ -307,7 +308,7 @@ _INDEXED: list[tuple[CriteriaSet, list[EvidencePiece]]] = []  # `index_ahead`'s,
 def index_ahead(criteria_path: str, evidence_paths: Sequence[str], units_per_piece: int,
                 files_per_piece: int) -> Optional[tuple]:
     """In a worker started ahead: load the criteria set and cut the evidence a round's command
-    line names into pieces (as `Workers.read_evidence` does), while the round itself is still
+    line names into pieces (as `Workers.read_and_decide` does), while the round itself is still
     starting: (the criteria set, the evidence files, `units_per_piece`, `files_per_piece`, the
     pieces), which the round takes rather than cut them itself when its own are the same
     (`Workers.indexed`). Anything amiss (a criteria set or evidence with problems, too little
@@ -476,8 +477,8 @@ class Workers:
         self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per spawned worker (1 to N - 1)
         self._started: set[int] = set()  # the spawned workers sent a task (and so started)
         self.started = False  # `start` was called
-        self.reads: set[str] = set()  # every file read while reading the evidence (`read_evidence`)
-        self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
+        self.reads: set[str] = set()  # every file read while reading the evidence (`read_and_decide`)
+        self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_and_decide`)
         self._decided: list[tuple[str, ...]] = []  # the units of each piece `read_and_decide` read
         self._results: list[Any] = []  # …what deciding each gave
         self.made: list[Any] = []  # …and what the round's inputs made of its units (`read_and_decide`)
@@ -486,7 +487,7 @@ class Workers:
         # spawned workers started before this pool was made, whose host is not set yet: executors of
         # one process each (commands/early.py), adopted as workers 1, 2, …; those not needed are ended
         self._ahead = list(ahead)
-        # the future of `index_ahead` in the first of them, taken by `read_evidence` (commands/early.py)
+        # the future of `index_ahead` in the first of them, taken by `read_and_decide` (commands/early.py)
         self.indexed: Optional[Any] = None
 
     def __enter__(self) -> "Workers":

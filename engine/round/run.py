@@ -1,9 +1,9 @@
 """The annual round's orchestration: self-assessment from evidence, survey data, appraisal rounds,
 ranking and classification per group, and the comparison with last year's round.
 
-    evidence ─► self-assessed decisions (each piece read, kept and decided by one worker: engine/round/pool.py)
-    survey data ─► survey items
-    appraisal rounds ─► final points ─► ranking and classification ─► year over year
+    survey data, appraisal rounds: read first, each unit's checked where it is decided
+    evidence ─► self-assessed decisions, survey items, final points (each piece read and decided by
+                one worker: engine/round/pool.py) ─► ranking and classification ─► year over year
 """
 from __future__ import annotations
 
@@ -26,9 +26,6 @@ from .problems import round_problems
 from .scoring import FILES_PER_PIECE, UNITS_PER_PIECE
 from .units import RoundInputs, RoundUnit, decided_units, held_files
 
-
-# what the round read, handed over once every input is checked: files read by role, cited files, survey data
-Checked = Callable[[Mapping[str, tuple[str, ...]], tuple[Path, ...], SurveySet], None]
 
 @dataclass(frozen=True)
 class RoundResult:
@@ -61,19 +58,16 @@ def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
                factory: EvaluatorFactory, engine: str = "durable",
                survey_paths: Iterable[Path | str] = (), appraisal_paths: Iterable[Path | str] = (),
                previous_path: Optional[Path | str] = None, workers: int = 1,
-               progress: Optional[Progress] = None, checked: Optional[Checked] = None,
-               pool: Optional[Workers] = None) -> Iterator[tuple[RoundResult, Workers]]:
+               progress: Optional[Progress] = None, pool: Optional[Workers] = None) -> Iterator[tuple[RoundResult, Workers]]:
     """`run_round` whose unit files stay in the workers that encoded them (`RoundUnit.held`), with
-    the workers still running: engine.round.output.write_round writes them there. `checked` is
-    handed what the round read (files by role, cited files, survey data) once every input is read
-    and checked, while the workers decide (engine.round.bundle.RoundLayout). `pool`: the workers to
+    the workers still running: engine.round.output.write_round writes them there. `pool`: the workers to
     use (`round_workers`, the caller's to end), rather than `workers` new ones."""
     with (nullcontext(pool) if pool is not None else
           Workers(criteria, factory, engine, workers, finish=decided_units, hold=held_files)) as pool:
         if pool.criteria is None:
             pool.use(criteria)
         yield _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
-                   list(appraisal_paths), previous_path, progress, checked), pool
+                   list(appraisal_paths), previous_path, progress), pool
 
 
 @contextmanager
@@ -101,7 +95,7 @@ def index_ahead(criteria_path: str, evidence_paths: Sequence[str]) -> Optional[t
 
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
-         progress: Optional[Progress], checked: Optional[Checked] = None) -> RoundResult:
+         progress: Optional[Progress]) -> RoundResult:
     from ..storage.bundle import recording_reads
 
     files = found_evidence_files(evidence_paths)  # the folders listed once
@@ -144,8 +138,6 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     reads = {"evidence": tuple(sorted(pool.reads)),
              "survey": tuple(sorted(set(survey_reads) | read_in_workers | set(checked_reads))),
              "appraisal": tuple(sorted(appraisal_reads))}
-    if checked is not None and not any(p.severity == "error" for p in problems):
-        checked(reads, pool.cited, survey)
 
     units: list[RoundUnit] = []
     appraisal_errors: list[Problem] = []
