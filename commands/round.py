@@ -25,7 +25,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
 
     from engine.storage.bundle import BUNDLE_NAME, max_cited_size
     from engine.round.pool import default_workers
-    from engine.round.bundle import RoundLayout, write_round
+    from engine.round.bundle import write_round
     from engine.round.run import round_held, round_workers
     from rules import get_evaluator
 
@@ -41,9 +41,6 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         cs = load_criteria(criteria)
         survey_items = _survey_items(cs, survey, no_survey)
         previous = _previous(stack, archive, previous_year, previous, cs)
-        laid_out = RoundLayout(criteria, evidence, survey_paths=survey, appraisal_paths=appraisal,
-                               previous_path=previous, max_cited=max_cited, spool_in=_existing(out_dir.parent))
-        stack.callback(laid_out.close)
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, transient=True, disable=not err.is_terminal)
         phases = {"evidence": _("Reading evidence (files)"), "units": _("Scoring (units)")}
@@ -53,22 +50,18 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
                 cs, evidence, factory=get_evaluator, engine=engine, survey_paths=survey, appraisal_paths=appraisal,
                 previous_path=previous, pool=pool,
                 progress=lambda phase, done, total: progress.update(
-                    task, description=phases[phase], completed=done, total=total), checked=laid_out))
+                    task, description=phases[phase], completed=done, total=total)))
         warn(result.warnings)
         bundle_path = bundle or out_dir / BUNDLE_NAME
         _written, digest = write_round(criteria, evidence, result, pool, out_dir, bundle_path, survey_paths=survey,
                                        appraisal_paths=appraisal, previous_path=previous, key=sign,
-                                       laid_out=laid_out)
+                                       max_cited=max_cited)
     _round_table(result, rows)
     say(_("{units} unit(s) ({engine} engine) → {out}/units/*.json, {out}/round.json").format(
         units=len(result.units), engine=result.engine, out=out_dir))
     bundle_line(bundle_path, digest, sign)
     _missing_inputs(survey_items, appraisal, previous)
     early.leave()
-
-
-def _existing(folder: Path) -> Optional[Path]:
-    return folder if folder.is_dir() else None
 
 
 def _survey_items(cs, survey: Sequence[Path], no_survey: bool) -> list[str]:

@@ -247,12 +247,13 @@ def test_example_province_round(cchc, tmp_path):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_evidence_read_in_pieces_reports_what_one_reading_reports(criteria, tmp_path, workers):
-    """The round reads its evidence in pieces, each in the worker that keeps and decides it: a unit
+    """The round reads its evidence in pieces, each in the worker that decides it: a unit
     given in two pieces (the second in the last piece) is reported exactly as `load_evidence`
     reports a unit given twice, and the records the round checks are those `load_evidence` reads."""
     from engine import load_evidence
     from engine.inputs.survey_data import survey_metrics
     from engine.round.pool import Workers, checked_record
+    from engine.round.units import RoundInputs
 
     src = (DATA / "evidence" / "so-tu-phap.yaml").read_text("utf-8")
     n = 4 * 2 + 2
@@ -262,14 +263,14 @@ def test_evidence_read_in_pieces_reports_what_one_reading_reports(criteria, tmp_
     with pytest.raises(InputError) as whole:
         load_evidence([tmp_path], criteria)
     with Workers(criteria, get_evaluator, "reference", workers) as pool, pytest.raises(InputError) as pieces:
-        pool.read_evidence([tmp_path], 64, 4)
+        pool.read_and_decide([tmp_path], 64, 4, RoundInputs({}, {}))
     assert [str(p) for p in pieces.value.problems] == [str(p) for p in whole.value.problems]
     (p,) = pieces.value.problems
     assert str(p) == f"{tmp_path / f'f{n - 1:02d}.yaml'}:3:7: duplicate unit 'so-a': already given at " \
                      f"{tmp_path / 'f00.yaml'}:3:7"
     (tmp_path / f"f{n - 1:02d}.yaml").unlink()
     with Workers(criteria, get_evaluator, "reference", workers) as pool:
-        ev = pool.read_evidence([tmp_path], 64, 4)
+        ev = pool.read_and_decide([tmp_path], 64, 4, RoundInputs({}, {}))
     full = load_evidence([tmp_path], criteria)
     assert ev.records == tuple(checked_record(r, survey_metrics(criteria)) for r in full.records)
     assert (ev.warnings, ev.files) == (full.warnings, full.files)

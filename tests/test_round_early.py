@@ -99,7 +99,7 @@ def test_workers_started_ahead_write_the_same_bytes(cchc, tmp_path, monkeypatch)
     assert _folder(tmp_path / "one") == _folder(tmp_path / "two")
     assert made == [(1, 0), (2, 1)] and early.taken() == []
     assert len(started) == 1 and _ended(started[0])  # it ended with the round
-    assert any(1 in done for task, done in ran if task == "decide_kept")
+    assert any(1 in done for task, done in ran if task == "read_decide_piece")
 
 
 def test_a_worker_started_ahead_that_stopped_is_reported_clearly(cchc, tmp_path):

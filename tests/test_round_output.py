@@ -16,13 +16,15 @@ from engine.inputs.tables import ProblemSink
 from engine.round import run as run_module
 from engine.round.bundle import round_bundle, write_round
 from engine.round.output import round_files
-from engine.round.pool import Workers
+from engine.round.pool import Workers, claims_file
 from engine.round.run import round_held, run_round
-from engine.round.units import decided_units
+from engine.round.units import RoundInputs, decided_units, held_files
 from engine.storage.bundle import read_bundle
 from rules import get_evaluator
 
 DATA = Path(__file__).parent / "data" / "round"
+ROUND = ("round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--survey", DATA / "survey",
+         "--appraisal", DATA / "appraisal", "--previous", DATA / "previous" / "round-2022.json", "--rows", 0)
 ROLES = dict(survey_paths=[DATA / "survey"], appraisal_paths=[DATA / "appraisal"],
              previous_path=DATA / "previous" / "round-2022.json")
 
@@ -49,21 +51,25 @@ def test_this_process_takes_three_tasks_for_every_four_of_a_spawned_worker(n):
 
 
 def test_this_process_is_worker_0_and_keeps_its_share_of_the_pieces():
-    """Two workers are this process and one spawned process: piece k is read (and kept, to be
-    decided later) by worker `worker_of(k)`, so this process keeps pieces 0, 2 and 4 of the
-    first seven and nothing else."""
+    """Two workers are this process and one spawned process: piece k is read and decided (its
+    unit files held until the ranking) by worker `worker_of(k)`, so this process holds pieces 0,
+    2 and 4 of the first seven and nothing else."""
     cs = load_criteria(DATA / "criteria.yaml")
     files = found_evidence_files([DATA / "evidence"])
     pieces = evidence_pieces(files, 1, 2, ProblemSink())
     assert len(pieces) == 5
-    with Workers(cs, get_evaluator, "reference", 2, finish=decided_units) as pool:
+    with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
         assert len(pool._pools) == 1  # one process spawned for two workers
-        read = list(pool.stream("keep_piece", list(enumerate(pieces))))
-        assert sorted(pool.host._kept) == [0, 2, 4]
+        pool.everywhere(RoundInputs({}, {}))
+        with claims_file(len(pieces)) as claims:
+            read = list(pool.stream("read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)]))
+        assert sorted(pool.host._held) == [0, 2, 4]
         assert [len(r[1][1]) for r in read] == [1, 1, 2, 2, 1]  # every piece came back, in order
-    with Workers(cs, get_evaluator, "reference", 1) as pool:
-        list(pool.stream("keep_piece", list(enumerate(pieces))))
-        assert sorted(pool.host._kept) == [0, 1, 2, 3, 4] and pool._pools == []
+    with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as pool:
+        pool.everywhere(RoundInputs({}, {}))
+        with claims_file(len(pieces)) as claims:
+            list(pool.stream("read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)]))
+        assert sorted(pool.host._held) == [0, 1, 2, 3, 4] and pool._pools == []
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -122,3 +128,13 @@ def test_every_worker_is_handed_the_context_before_its_held_tasks(small_pieces, 
 
 def _what_is_held(held, context, units):
     return context, tuple(u.unit_id for u in held), units, os.getpid()
+
+
+def test_a_round_whose_bundle_is_refused_leaves_nothing(cchc, tmp_path):
+    """The bundle refused once the round is decided (here: --bundle names a folder): the error as
+    always, and nothing written, nothing left beside the output folder."""
+    (tmp_path / "folder").mkdir()
+    res = cchc(*ROUND, "--out", tmp_path / "out", "--bundle", tmp_path / "folder", "-j", 2)
+    assert res.exit_code == 2
+    assert "is a folder; --bundle names the bundle file to write" in res.stderr
+    assert sorted(os.listdir(tmp_path)) == ["folder"] and os.listdir(tmp_path / "folder") == []

@@ -1,7 +1,6 @@
 """How a round's two processes share the work: the main process never waits for a spawned worker
 while it has a piece of its own to do, hands its last unit files to a worker that has finished its
-own, starts its workers without importing the command line, and lays the bundle's inputs out while
-the units are decided."""
+own, and starts its workers without importing the command line."""
 from __future__ import annotations
 
 import os
@@ -13,7 +12,6 @@ import pytest
 
 from engine import load_criteria
 from engine.round import pool as pool_module, run as run_module
-from engine.round.bundle import RoundLayout
 from engine.round.run import round_held
 from engine.storage.bundle import BundleError
 from rules import get_evaluator
@@ -175,23 +173,6 @@ def test_a_spawned_worker_imports_neither_the_main_script_nor_jsonschema(tmp_pat
     main, got = ast.literal_eval(done.stdout)
     assert {g[1:3] for g in got if g[0] == main} <= {(True, True)}  # its script and typer (the probe sees them)
     assert {g[1:] for g in got if g[0] != main} == {(False, False, False)}  # piece 1 at least
-
-
-def test_a_problem_laying_the_inputs_out_is_raised_when_the_bundle_is_written(tmp_path):
-    """Laid out while the units are decided, inputs the bundle refuses (here a file name with a
-    backslash) raise nothing then: the problem is the bundle's, raised when it is written (after
-    any problem of the round's inputs)."""
-    folder = tmp_path / "evidence"
-    folder.mkdir()
-    odd = folder / "a\\b.csv"
-    odd.write_text("x\n")
-    laid_out = RoundLayout(DATA / "criteria.yaml", [folder])
-    from engine.inputs.survey_data import SurveySet
-
-    laid_out({"evidence": (str(odd),)}, (), SurveySet({}, ()))
-    with pytest.raises(BundleError) as exc:
-        laid_out.layout(None)  # type: ignore[arg-type]
-    assert "backslash" in str(exc.value)
 
 
 def test_a_large_rounds_worker_starts_before_the_criteria_set_is_read(cchc, tmp_path, monkeypatch):

@@ -22,6 +22,8 @@ from engine.inputs.tables import ProblemSink
 from engine.round import pool, run, scoring
 from engine.round.pool import Host
 from engine.round.run import index_ahead, read_ahead
+from engine.round.units import RoundInputs
+from rules import get_evaluator
 
 DATA = Path(__file__).parent / "data" / "round"
 CRITERIA = DATA / "criteria.yaml"
@@ -63,11 +65,6 @@ def _evidence(folder: Path, units: int, broken: dict[int, str], order: list[int]
     return path
 
 
-def _kept_by(host: Host, number: int, piece) -> tuple:
-    got = host.keep_piece((number, piece))
-    return got, host._kept.pop(number, None)
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(units=st.integers(2, 7), per_piece=st.integers(1, 3),
        broken=st.dictionaries(st.integers(0, 200), st.sampled_from(["", "x", "101", "-1", "9,5", "2023-13-01", "có"]),
@@ -75,14 +72,14 @@ def _kept_by(host: Host, number: int, piece) -> tuple:
        order=st.lists(st.integers(0, 3), min_size=1, max_size=8))
 def test_a_piece_read_ahead_is_what_reading_it_gives(monkeypatch, units, per_piece, broken, order):
     """Whatever the evidence (values that fail their checks included), each piece read ahead and
-    taken by the round's own `keep_piece` gives what reading it there gives, problems and the
-    records kept alike, and is not read a second time."""
+    taken by the round's own `read_piece` gives what reading it there gives, problems and the
+    records alike, and is not read a second time."""
     monkeypatch.setattr(run, "UNITS_PER_PIECE", per_piece)
     cs = load_criteria(CRITERIA)
     with tempfile.TemporaryDirectory() as tmp:
         path = _evidence(Path(tmp), units, broken, order)
         pieces = evidence_pieces([path], per_piece, scoring.FILES_PER_PIECE, ProblemSink())
-        fresh = [_kept_by(Host(cs, pool._no_evaluator, ""), n, p) for n, p in enumerate(pieces)]
+        fresh = [Host(cs, pool._no_evaluator, "").read_piece(n, p) for n, p in enumerate(pieces)]
         pool._READ_AHEAD.clear()
         index_ahead(str(CRITERIA), [str(path)])
         read_ahead((0, 1))
@@ -91,7 +88,7 @@ def test_a_piece_read_ahead_is_what_reading_it_gives(monkeypatch, units, per_pie
         host = Host(load_criteria(CRITERIA), pool._no_evaluator, "")
         reads: list = []
         monkeypatch.setattr(host, "_read", lambda piece: reads.append(piece) or Host._read(host, piece))
-        assert [_kept_by(host, n, p) for n, p in enumerate(pieces)] == fresh
+        assert [host.read_piece(n, p) for n, p in enumerate(pieces)] == fresh
         assert reads == pieces[len(ahead):]  # those read ahead are not read again
         assert pool._READ_AHEAD == {}
 
@@ -111,7 +108,7 @@ def test_what_was_read_with_another_criteria_set_or_other_pieces_is_read_again(m
         monkeypatch.setattr(host, "_read", lambda piece: reads.append(piece) or Host._read(host, piece))
         fresh = Host(criteria, pool._no_evaluator, "")
         for n in (0, 1):
-            assert _kept_by(host, n, pieces[n]) == _kept_by(fresh, n, pieces[n])
+            assert host.read_piece(n, pieces[n]) == fresh.read_piece(n, pieces[n])
         assert reads == pieces[:2] and pool._READ_AHEAD == {}
 
 
@@ -195,11 +192,11 @@ def test_the_pieces_cut_ahead_are_taken_and_read_as_those_cut_here(monkeypatch, 
     cut = pool.evidence_pieces
 
     def read(indexed, counted):
-        with pool.Workers(cs, pool._no_evaluator, "", 1) as workers:
+        with pool.Workers(cs, get_evaluator, "reference", 1) as workers:
             workers.indexed = indexed
             monkeypatch.setattr(pool, "evidence_pieces", lambda *args: counted.append(1) or cut(*args))
             try:
-                got = workers.read_evidence([path], per_piece, scoring.FILES_PER_PIECE)
+                got = workers.read_and_decide([path], per_piece, scoring.FILES_PER_PIECE, RoundInputs({}, {}))
             except EvidenceError as exc:
                 got = exc.problems
             return got, sorted(workers.reads), workers.cited

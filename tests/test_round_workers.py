@@ -10,7 +10,7 @@ import pytest
 from engine import load_criteria, load_evidence
 from engine.evaluation.appraisal import apply_appraisal
 from engine.round.output import round_files, standing_part
-from engine.round.pool import with_survey
+from engine.round.units import with_survey
 from engine.round.run import run_round
 from engine.round.units import round_unit, round_unit_doc
 from engine.storage.results import encode

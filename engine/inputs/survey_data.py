@@ -6,9 +6,9 @@ are never self-scored: their metrics are filled from these files only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional, Sequence
 
 from .. import methods
 from ..core.errors import Location, Problem
@@ -54,26 +54,93 @@ class SurveySet:
     not_applicable: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SurveyRead:
+    """Survey files read but not yet checked against a round's evidence (`checked_survey`): each
+    unit's entries as read, by unit id in the order read (with whether the entry comes from a YAML
+    file, whose values take the round's period), what reading them found wrong, and the period
+    each YAML file gives, with where. A round reads them before its evidence, so that each unit's
+    are checked and typed where the unit is decided (`unit_survey`)."""
+
+    files: tuple[Path, ...]
+    units: Mapping[str, tuple[tuple[RawUnit, bool], ...]]
+    problems: tuple[Problem, ...]
+    periods: tuple[tuple[str, Location], ...]
+
+
+def read_survey(paths: Iterable[Path | str], criteria: CriteriaSet) -> SurveyRead:
+    """Read survey files; check them against the round's units with `checked_survey`."""
+    sink = ProblemSink()
+    files = input_files(paths)
+    periods: list[tuple[str, Location]] = []
+    read: list[tuple[RawUnit, bool]] = read_each(
+        files, _("survey"), sink, lambda f, name: [(u, True) for u in _read_yaml(f, name, criteria, periods, sink)],
+        lambda f, name: [(u, False) for u in _read_table(f, name, sink)])
+    units: dict[str, list[tuple[RawUnit, bool]]] = {}
+    for entry in read:
+        units.setdefault(entry[0].unit_id, []).append(entry)
+    return SurveyRead(tuple(files), {u: tuple(e) for u, e in units.items()}, tuple(sink.problems), tuple(periods))
+
+
 def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Iterable[EvidenceRecord],
                 period: Optional[str] = None) -> tuple[SurveySet, list[Problem]]:
     """Read survey files for the units of `records`; return the values and every problem found."""
+    return checked_survey(read_survey(paths, criteria), criteria, records, period)
+
+
+# one unit's survey data as `unit_survey` checked it: its values, its not-applicable marks, the problems
+UnitSurvey = tuple[dict[str, MetricValue], dict[str, str], tuple[Problem, ...]]
+
+
+def checked_survey(read: SurveyRead, criteria: CriteriaSet, records: Iterable[EvidenceRecord],
+                   period: Optional[str] = None,
+                   checked: Optional[Mapping[str, UnitSurvey]] = None) -> tuple[SurveySet, list[Problem]]:
+    """The survey values of the units of `records` and every problem of the survey data read:
+    data for a unit the evidence does not give, a YAML file's period other than the round's, and
+    each unit's own (`unit_survey`; `checked`: units already checked so, where they were decided,
+    taken as they are when their evidence gives the round's period, the one they were typed with)."""
     sink = ProblemSink()
-    files = input_files(paths)
-    units: list[RawUnit] = read_each(files, _("survey"), sink,
-                                     lambda f, name: _read_yaml(f, name, criteria, period, sink),
-                                     lambda f, name: _read_table(f, name, sink))
+    sink.problems += read.problems
+    for given, where in read.periods:
+        if period is not None and given != period:
+            sink.add(where, _("survey period {given!r} is not the round's period {period!r}").format(
+                given=given, period=period))
     known = {r.unit_id: r for r in records}
-    wanted = survey_metrics(criteria)
-    subs = criteria.sub_criteria()
     values: dict[str, dict[str, MetricValue]] = {}
     na: dict[str, dict[str, str]] = {}
-    first_seen: dict[tuple[str, str], Location] = {}
-    for unit in units:
-        rec = known.get(unit.unit_id)
+    for unit_id, entries in read.units.items():
+        rec = known.get(unit_id)
         if rec is None:
-            sink.add(unit.location, _("survey data for unknown unit {unit!r}: no evidence was given "
-                                      "for it in this round").format(unit=unit.unit_id))
+            for unit, _yaml in entries:
+                sink.add(unit.location, _("survey data for unknown unit {unit!r}: no evidence was given "
+                                          "for it in this round").format(unit=unit_id))
             continue
+        done = checked.get(unit_id) if checked and rec.period == period else None
+        if done is None:
+            unit_values, unit_na = unit_survey(criteria, entries, rec.unit_type, period, sink)
+        else:
+            unit_values, unit_na, problems = done
+            sink.problems += problems
+        if unit_values:
+            values[unit_id] = unit_values
+        if unit_na:
+            na[unit_id] = unit_na
+    return SurveySet(dict(sorted(values.items())), read.files, dict(sorted(na.items()))), sink.problems
+
+
+def unit_survey(criteria: CriteriaSet, entries: Sequence[tuple[RawUnit, bool]], unit_type: str,
+                period: Optional[str], sink: ProblemSink) -> tuple[dict[str, MetricValue], dict[str, str]]:
+    """One unit's survey values and the survey items declared not applicable to it, from its
+    entries as read (`SurveyRead.units`), typed and checked against the criteria set and the
+    unit's type: what fails a check is left out and said in `sink`."""
+    wanted = survey_metrics(criteria)
+    subs = criteria.sub_criteria()
+    values: dict[str, MetricValue] = {}
+    na: dict[str, str] = {}
+    first_seen: dict[str, Location] = {}
+    for unit, from_yaml in entries:
+        if from_yaml:
+            unit = replace(unit, period=period or "")
         for mid, raw in sorted(unit.metrics.items()):
             spec = criteria.metrics.get(mid)
             if spec is None:
@@ -85,25 +152,24 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
                                          "survey data gives survey metrics only: {metrics}").format(
                     metric=mid, metrics=", ".join(sorted(wanted)) or _("(none in this criteria set)")))
                 continue
-            key = (unit.unit_id, mid)
-            if key in first_seen:
+            if mid in first_seen:
                 sink.add(raw.location, _("survey metric {metric} of unit {unit} is given twice "
-                                         "(first on {first})").format(metric=mid, unit=unit.unit_id, first=first_seen[key]))
+                                         "(first on {first})").format(metric=mid, unit=unit.unit_id, first=first_seen[mid]))
                 continue
-            first_seen[key] = raw.location
+            first_seen[mid] = raw.location
             mv = typed_value(spec, raw, unit, sink)
             if mv is None:
                 continue
             bad = False
             for s in subs:
-                if s.metric == mid and s.applies(rec.unit_type):
+                if s.metric == mid and s.applies(unit_type):
                     problem = methods.get(s.method).check_value(s.params, s.max, mv)
                     if problem:
                         sink.add(raw.location, _("{metric} (item {code}): {problem}").format(
                             metric=mid, code=s.code, problem=problem))
                         bad = True
             if not bad:
-                values.setdefault(unit.unit_id, {})[mid] = mv
+                values[mid] = mv
         for code, (reason, at) in sorted(unit.not_applicable.items()):
             sub = next((s for s in subs if s.code == code), None)
             if sub is None or sub.source != "survey":
@@ -111,19 +177,18 @@ def load_survey(paths: Iterable[Path | str], criteria: CriteriaSet, records: Ite
                                "{id}; survey data declares survey items only").format(code=code, id=criteria.id))
             elif not reason:
                 sink.add(at, _("survey item {code} is declared not applicable without a reason").format(code=code))
-            elif code in na.get(unit.unit_id, {}):
+            elif code in na:
                 sink.add(at, _("survey item {code} of unit {unit} is declared not applicable twice").format(
                     code=code, unit=unit.unit_id))
-            elif sub.metric in unit.metrics or sub.metric in values.get(unit.unit_id, {}):
+            elif sub.metric in unit.metrics or sub.metric in values:
                 sink.add(at, _("survey item {code} of unit {unit} is declared not applicable, but the "
                                "survey data gives its metric {metric!r}").format(code=code, unit=unit.unit_id, metric=sub.metric))
             else:
-                na.setdefault(unit.unit_id, {})[code] = reason
-    return SurveySet({u: dict(sorted(v.items())) for u, v in sorted(values.items())}, tuple(files),
-                     {u: dict(sorted(v.items())) for u, v in sorted(na.items())}), sink.problems
+                na[code] = reason
+    return dict(sorted(values.items())), dict(sorted(na.items()))
 
 
-def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[str],
+def _read_yaml(path: Path, name: str, criteria: CriteriaSet, periods: list[tuple[str, Location]],
                sink: ProblemSink) -> list[RawUnit]:
     loaded = load_mapping(path, name, "survey.schema.json", _("one unit's survey data"), sink)
     if loaded is None:
@@ -133,10 +198,9 @@ def _read_yaml(path: Path, name: str, criteria: CriteriaSet, period: Optional[st
     if doc.get("criteria") not in (None, criteria.id):
         sink.add(at("criteria"), _("survey data is for criteria set {declared!r}, not {id!r}").format(
             declared=doc["criteria"], id=criteria.id))
-    if period is not None and "period" in doc and nfc(doc["period"]) != period:
-        sink.add(at("period"), _("survey period {given!r} is not the round's period {period!r}").format(
-            given=nfc(doc["period"]), period=period))
-    unit = RawUnit(nfc(doc["unit"]), "", "", period or "", at("unit"), name, path.parent)
+    if "period" in doc:
+        periods.append((nfc(doc["period"]), at("period")))
+    unit = RawUnit(nfc(doc["unit"]), "", "", "", at("unit"), name, path.parent)
     default_citation = doc.get("citation")
     for code, reason in (doc.get("not_applicable") or {}).items():
         unit.not_applicable[nfc(code)] = (nfc(reason), at("not_applicable", code))

@@ -6,12 +6,14 @@ rule-engine state is ever shared or copied). This process takes its share rather
 would otherwise be idle while the others work, and one process fewer is one start-up fewer.
 Results never depend on the number of workers: evidence is read in fixed pieces taken back in
 order, every unit is decided on its own, and everything is sorted by unit id afterwards. A round's
-pieces are read by whichever worker is free first, and each worker keeps the records of the
-pieces it read until it is sent them to decide (or this process hands its own to a worker that
-would otherwise wait: `_MOVABLE`); `score`'s task k always runs in worker `Workers.worker_of(k)`.
+pieces are read and decided by whichever worker is free first (this process takes back, at the
+end, a piece a worker has not begun: `claim`), and each worker holds the unit files of the pieces
+it decided until the ranking (this process hands its own to a worker that would otherwise wait:
+`_MOVABLE`); `score`'s task k always runs in worker `Workers.worker_of(k)`.
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import pickle
@@ -20,7 +22,7 @@ from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Collection, Iterator, Optional, Sequence
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..evaluation.evaluate import Evaluator, decide
@@ -28,7 +30,7 @@ from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings,
                                read_piece)
 from ..inputs.tables import ProblemSink
 from ..core.i18n import _
-from ..core.model import CriteriaSet, EvidenceRecord, MetricValue, UnitResult
+from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
 
 EvaluatorFactory = Callable[[str], Evaluator]
 Progress = Callable[[str, int, int], None]  # (phase: "evidence" | "units", done, in all)
@@ -39,7 +41,7 @@ class Host:
     """What one process needs to read and decide chunks: the criteria set and its own evaluator
     (built on first use). `finish(results)` turns a decided chunk into what goes back to the
     caller (by default the results themselves; `score` encodes them where they were decided).
-    `hold(payload)`, when given, splits what `decide_kept` made of a piece into what goes back and
+    `hold(payload)`, when given, splits what `read_decide_piece` made of a piece into what goes back and
     what this process holds, packed (`_packed`), until a `held` task of the same piece number (the
     round: each unit's file, finished and written here once the ranking is known)."""
 
@@ -49,12 +51,11 @@ class Host:
     finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None
     hold: Optional[Callable[[Any], tuple[Any, Any]]] = None
     _evaluator: Optional[Evaluator] = field(default=None, repr=False)
-    _kept: dict[int, list[EvidenceRecord]] = field(default_factory=dict, repr=False)  # by piece number
     _held: dict[int, Any] = field(default_factory=dict, repr=False)  # by piece number (`hold`)
-    _context: Any = field(default=None, repr=False)  # what every `held` task is handed (`Workers.everywhere`)
+    _context: Any = field(default=None, repr=False)  # what the tasks sent after it are handed (`Workers.everywhere`)
 
     def __getstate__(self) -> dict:  # a worker process builds its own evaluator and keeps its own records
-        return {**self.__dict__, "_evaluator": None, "_kept": {}, "_held": {}, "_context": None}
+        return {**self.__dict__, "_evaluator": None, "_held": {}, "_context": None}
 
     def evaluator(self) -> Evaluator:
         if self._evaluator is None:
@@ -85,55 +86,43 @@ class Host:
             del records
         return kind, (read, payload), len(read.firsts)
 
-    def keep_piece(self, task: tuple[int, EvidencePiece]) -> tuple[str, Any, int]:
-        """Read piece number `task[0]` of the evidence and keep its records in this process until
-        `decide_kept` is sent the same number: ("read", (a `PieceRead`, the records as the round's
-        checks see them: `checked_record`, the files each unit's evidence cites), units read).
-        What crosses processes is small; the records' values stay where they were read."""
+    def read_piece(self, number: int, piece: EvidencePiece) -> tuple["PieceRead", list[EvidenceRecord]]:
+        """Piece number `number` of the evidence as `_read` gives it: read here, or taken from what
+        a worker started ahead read (`read_ahead`) when that was the same piece with the same
+        criteria set."""
+        ahead = _READ_AHEAD.pop(number, None)
+        if ahead is not None and ahead[0] == piece and ahead[1] == self.criteria:
+            return ahead[2], ahead[3]
+        return self._read(piece)
+
+    def read_decide_piece(self, task: tuple[int, EvidencePiece, str]) -> tuple[str, Any, int]:
+        """Read piece number `task[0]` of the evidence, unless another process claimed it first in the
+        claims file `task[2]` (`claim`: then ("skipped", None, 0)), and, when it reads without a problem, decide
+        its units here with what they need of the round's other inputs (the context every worker
+        is handed first: engine.round.units.RoundInputs), hold what `hold` keeps of them until
+        the ranking, and let the records go: ("read", (a `PieceRead`, the records as the round's
+        checks see them: `checked_record`, the files each unit's evidence cites, what the context
+        made of the units' other inputs, what deciding gave: (kind, payload, n) or None), units
+        read). What crosses processes is small; the records' values stay where they were read."""
         from ..inputs.survey_data import survey_metrics
         from ..storage.bundle import evidence_cited
 
-        number, piece = task
-        ahead = _READ_AHEAD.pop(number, None)
-        if ahead is not None and ahead[0] == piece and ahead[1] == self.criteria:
-            kept, records = ahead[2:]
-            if records is not None:
-                self._kept[number] = records
-            return kept
-        read, records = self._read(piece)
-        if not read.problems:
-            self._kept[number] = records
+        number, piece, claims = task
+        if not claim(claims, number):  # taken back by the process that runs the round
+            return "skipped", None, 0
+        read, records = self.read_piece(number, piece)
         survey = survey_metrics(self.criteria)
         checked = [checked_record(r, survey) for r in records]
         cites = tuple((r.unit_id, tuple(evidence_cited([r]))) for r in records)
-        return "read", (read, checked, cites), len(read.firsts)
-
-    def decide_kept(self, task: tuple[int, Mapping, Mapping, Any]) -> tuple[str, Any, int]:
-        """Decide the records kept for piece number `task[0]` (`keep_piece`), each given the survey
-        values and not-applicable marks of its unit (`task[1]`, `task[2]`: unit id -> ...), and
-        let them go; `finish` is handed the rest of the task (the round: the appraisal of the
-        piece's units)."""
-        number, values, not_applicable, *given = task
-        records = [with_survey(r, values.get(r.unit_id, {}), not_applicable.get(r.unit_id, {}))
-                   for r in self._kept.pop(number)]
+        if read.problems:
+            return "read", (read, checked, cites, None, None), len(read.firsts)
+        records, given, made = self._context.prepared(self.criteria, records)
         kind, payload, n = self.decide_chunk(records, *given)
+        del records
         if kind == "ok" and self.hold is not None:
             payload, held = self.hold(payload)
             self._held[number] = _packed(held)
-        return kind, payload, n
-
-    def hand_over_kept(self, task: tuple[int, Mapping, Mapping, Any]) -> tuple:
-        """A `decide_kept` task as another process runs it (`decide_given`): with the records this
-        process kept of its piece, which it lets go."""
-        number, *rest = task
-        return (number, self._kept.pop(number), *rest)
-
-    def decide_given(self, task: tuple) -> tuple[str, Any, int]:
-        """`decide_kept` of records read in another process (`hand_over_kept`): what the piece
-        holds stays here, for its `held` task."""
-        number, records, *rest = task
-        self._kept[number] = records
-        return self.decide_kept((number, *rest))
+        return "read", (read, checked, cites, made, (kind, payload, n)), len(read.firsts)
 
     def held(self, task: tuple[int, Callable[..., Any], tuple]) -> tuple[str, Any, int]:
         """`func(what this process holds of piece number task[0], the context, *args)` and let it go
@@ -170,6 +159,60 @@ class Host:
                 del results  # let go before the collector runs again, on leaving the block: none to walk
                 return "ok", finished, n
         return "ok", results, n
+
+
+_CLAIMS = "cchc-claims-"
+
+
+@contextmanager
+def claims_file(chunks: int) -> Iterator[str]:
+    """A file in which each of `chunks` chunks can be claimed once (`claim`), in the temporary
+    folder, removed on leaving. Its name carries this process's id: those of runs that were
+    killed before they could remove theirs are removed here."""
+    import tempfile
+
+    folder = tempfile.gettempdir()
+    for name in os.listdir(folder):
+        if name.startswith(_CLAIMS) and not _alive(name[len(_CLAIMS):].partition("-")[0]):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+    fd, path = tempfile.mkstemp(prefix=f"{_CLAIMS}{os.getpid()}-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(bytes(4 * chunks))
+        yield path
+    finally:
+        os.unlink(path)
+
+
+def _alive(pid: str) -> bool:
+    """Whether process `pid` (as text) runs; anything but a process id is taken as running."""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's
+        pass
+    return True
+
+
+def claim(path: str, chunk: int) -> bool:
+    """Claim chunk number `chunk` in the `claims_file` at `path` for this process: True when no
+    other process had (its process id written there, under a lock on those four bytes)."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX, 4, 4 * chunk)
+        mine = os.getpid().to_bytes(4, "little")
+        if os.pread(fd, 4, 4 * chunk) not in (bytes(4), mine):
+            return False
+        os.pwrite(fd, mine, 4 * chunk)
+        return True
+    finally:
+        os.close(fd)
 
 
 _PACKING: list[Any] = []  # this process's Zstandard compressor and decompressor, made once (`_packing`)
@@ -231,19 +274,11 @@ def checked_record(record: EvidenceRecord, survey: Collection[str]) -> EvidenceR
     return replace(record, values={m: v for m, v in record.values.items() if m in survey})
 
 
-def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
-                not_applicable: Mapping[str, str]) -> EvidenceRecord:
-    """A unit's record with its survey values and the survey items declared not applicable to it."""
-    return replace(record, values=dict(sorted({**record.values, **values}.items())),
-                   not_applicable=dict(sorted({**record.not_applicable, **not_applicable}.items())))
-
-
 # Tasks whose chunk this process may hand over to a spawned worker (`Workers.stream`'s `own`): the
-# host's method that makes the task another process runs, that task, and whether this process
-# also takes a worker's chunks beyond its share (`Workers._pulled`). A round's: what this process
-# kept or holds of a piece goes with it. A piece's unit files are not taken back: this process
+# host's method that makes the task another process runs, and that task. A round's: what this
+# process holds of a piece goes with it. A piece's unit files are not taken back: this process
 # makes every piece's standings meanwhile, and writes the bundle once all are written.
-_MOVABLE = {"decide_kept": ("hand_over_kept", "decide_given", True), "held": ("hand_over_held", "held_given", False)}
+_MOVABLE = {"held": ("hand_over_held", "held_given")}
 
 # A worker process's own host, set once when the process starts (or, for one started before its
 # pool was made, when the pool adopts it: `_set_host`); the process that runs the pool never sets
@@ -262,9 +297,9 @@ def _set_host(host: Host) -> None:
 
 # Pieces a worker started ahead (commands/early.py) read before its round had even read its
 # command line (`read_ahead`), by piece number: the piece, the criteria set it was read with,
-# what `Host.keep_piece` gave, the records it keeps (None: it had problems). `keep_piece` takes
-# one instead of reading again only when the round's own piece and criteria set are equal to them.
-_READ_AHEAD: dict[int, tuple[EvidencePiece, CriteriaSet, tuple[str, Any, int], Optional[list[EvidenceRecord]]]] = {}
+# and what `Host._read` gave. `Host.read_piece` takes one instead of reading again only when the
+# round's own piece and criteria set are equal to them.
+_READ_AHEAD: dict[int, tuple[EvidencePiece, CriteriaSet, "PieceRead", list[EvidenceRecord]]] = {}
 
 
 _INDEXED: list[tuple[CriteriaSet, list[EvidencePiece]]] = []  # `index_ahead`'s, for `read_ahead`
@@ -273,7 +308,7 @@ _INDEXED: list[tuple[CriteriaSet, list[EvidencePiece]]] = []  # `index_ahead`'s,
 def index_ahead(criteria_path: str, evidence_paths: Sequence[str], units_per_piece: int,
                 files_per_piece: int) -> Optional[tuple]:
     """In a worker started ahead: load the criteria set and cut the evidence a round's command
-    line names into pieces (as `Workers.read_evidence` does), while the round itself is still
+    line names into pieces (as `Workers.read_and_decide` does), while the round itself is still
     starting: (the criteria set, the evidence files, `units_per_piece`, `files_per_piece`, the
     pieces), which the round takes rather than cut them itself when its own are the same
     (`Workers.indexed`). Anything amiss (a criteria set or evidence with problems, too little
@@ -296,7 +331,7 @@ def index_ahead(criteria_path: str, evidence_paths: Sequence[str], units_per_pie
 
 def read_ahead(numbers: Sequence[int]) -> None:
     """In a worker started ahead, after `index_ahead`: read the pieces numbered `numbers`
-    (`Host.keep_piece`), those the round's first pieces will ask of this worker."""
+    (`Host._read`), those the round's first pieces will ask of this worker."""
     if not _INDEXED:
         return
     criteria, pieces = _INDEXED.pop()
@@ -304,8 +339,7 @@ def read_ahead(numbers: Sequence[int]) -> None:
     try:
         for number in numbers:
             if number < len(pieces):
-                kept = host.keep_piece((number, pieces[number]))
-                _READ_AHEAD[number] = (pieces[number], criteria, kept, host._kept.pop(number, None))
+                _READ_AHEAD[number] = (pieces[number], criteria, *host._read(pieces[number]))
     except Exception:  # noqa: BLE001 - whatever it is, the round meets it again and reports it
         _READ_AHEAD.clear()
 
@@ -443,16 +477,17 @@ class Workers:
         self._pools: list[Any] = []  # one single-process ProcessPoolExecutor per spawned worker (1 to N - 1)
         self._started: set[int] = set()  # the spawned workers sent a task (and so started)
         self.started = False  # `start` was called
-        self.reads: set[str] = set()  # every file read while reading the evidence (`read_evidence`)
-        self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_evidence`)
-        self._kept: list[tuple[str, ...]] = []  # the units of each piece kept by `read_evidence`
-        self._decided: list[tuple[str, ...]] = []  # …and once `decided_kept` has sent them to be decided
+        self.reads: set[str] = set()  # every file read while reading the evidence (`read_and_decide`)
+        self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_and_decide`)
+        self._decided: list[tuple[str, ...]] = []  # the units of each piece `read_and_decide` read
+        self._results: list[Any] = []  # …what deciding each gave
+        self.made: list[Any] = []  # …and what the round's inputs made of its units (`read_and_decide`)
         self._where: list[int] = []  # the worker that keeps (then holds) what it read of each piece
         self._ending: list[tuple[Any, list[Any]]] = []  # of `release`d workers: each pool's thread, its processes
         # spawned workers started before this pool was made, whose host is not set yet: executors of
         # one process each (commands/early.py), adopted as workers 1, 2, …; those not needed are ended
         self._ahead = list(ahead)
-        # the future of `index_ahead` in the first of them, taken by `read_evidence` (commands/early.py)
+        # the future of `index_ahead` in the first of them, taken by `read_and_decide` (commands/early.py)
         self.indexed: Optional[Any] = None
 
     def __enter__(self) -> "Workers":
@@ -480,7 +515,6 @@ class Workers:
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
-        self.host._kept.clear()
         self.host._held.clear()
         self.host.set_context(None)
         for pool in self._pools:
@@ -556,19 +590,22 @@ class Workers:
 
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4,
                places: Optional[Sequence[Optional[int]]] = None,
-               ran: Optional[list[int]] = None) -> Iterator[tuple[str, Any, int]]:
-        """The host's `task` ("decide_chunk", "score_piece", "keep_piece", "decide_kept", "held") on
+               ran: Optional[list[int]] = None, depth: int = 3,
+               claims: Optional[str] = None) -> Iterator[tuple[str, Any, int]]:
+        """The host's `task` ("decide_chunk", "score_piece", "read_decide_piece", "held") on
         every chunk, chunk k in worker `places[k]` (by default `worker_of(k)`; worker 0: this
         process, which runs its chunks while the others run theirs): (kind, payload, n) per chunk,
         in chunk order, each as soon as it and every chunk before it are done (at most `ahead`
         chunks per worker are waiting at any time, so memory does not grow with the run). A chunk
-        placed None goes to whichever worker is free first: a spawned worker with fewer than three
+        placed None goes to whichever worker is free first: a spawned worker with fewer than `depth`
         chunks waiting (it is sent more only between this process's own chunks), or this process
         when it would otherwise wait. A chunk is taken from `chunks` only when it is sent to a
         worker, or run here. This process never waits while it has a chunk of its own among those
         sent: it runs it before its turn. And chunks that can move (`_MOVABLE`) are moved where
-        they keep both busy to the end: this process takes a worker's beyond its share
-        (`_pulled`), and hands its own to a worker that has little left to do (`own`).
+        they keep both busy to the end: this process hands its own to a worker that has little
+        left to do (`own`). With `claims` (a file of `claim`s, which the task claims its chunk in
+        before it runs it), this process, with nothing of its own left, takes back the last chunk
+        a worker was sent and has not begun, and runs it itself.
         `ran[k]`, when given, is set to the worker that ran chunk k."""
         run = getattr(self.host, task)
         ran = [0] * len(chunks) if ran is None else ran
@@ -581,12 +618,7 @@ class Workers:
 
         ahead *= self.workers
         places = [self.worker_of(k) for k in range(len(chunks))] if places is None else list(places)
-        hand_over, given_task, pulling = _MOVABLE.get(task, (None, None, False))
-        pulled: dict[int, Any] = {}  # chunk number -> future of what its worker handed over (`_pulled`)
-        if pulling:
-            for worker, k in self._pulled(places):
-                pulled[k] = self._submit(worker, _in_worker, hand_over, k, chunks[k])
-                places[k] = 0
+        hand_over, given_task = _MOVABLE.get(task, (None, None))
         own_left = places.count(0)  # this process's chunks not run (nor handed over) yet (`own`)
         sent: dict[int, Any] = {}  # chunk number -> future of the chunks sent to a spawned worker (`ran`)
         early: dict[int, Any] = {}  # what this process's chunks gave when run before their turn
@@ -609,13 +641,13 @@ class Workers:
 
         def place(limit: int) -> None:
             """Send the chunks before `limit` to their workers, a chunk any worker may run to a
-            spawned worker with fewer than three waiting (none: it waits, for this process or a
+            spawned worker with fewer than `depth` waiting (none: it waits, for this process or a
             worker freed later)."""
             nonlocal placed
             while placed < min(len(chunks), limit):
                 worker = places[placed]
                 if worker is None:
-                    worker = next((w for w in range(1, self.workers) if waiting(w) < 3), None)
+                    worker = next((w for w in range(1, self.workers) if waiting(w) < depth), None)
                     if worker is None:
                         return
                 ran[placed] = worker
@@ -631,15 +663,21 @@ class Workers:
             process, which has the ranking and the bundle to do once all are done, is not left last."""
             nonlocal own_left
             own_left -= 1
-            if k in pulled:  # handed over by its worker
-                early[k] = getattr(self.host, given_task)(pulled.pop(k).result()[1:])
-                return
             if hand_over:  # (a movable task's chunks are all placed: `own_left` counts this process's)
                 idle = next((w for w in range(1, self.workers) if waiting(w) == 0 or waiting(w) + 1 <= own_left), 0)
                 if idle:
                     send(k, idle, given_task, getattr(self.host, hand_over)(chunks[k]))
                     return
             early[k] = run(chunks[k])
+
+        def taken_back(after: int) -> Optional[int]:
+            """The last chunk after `after` sent to a spawned worker that has not begun it, now
+            this process's (`claims`: whoever claims a chunk first runs it), or None."""
+            last = max((k for k in sent if k > after and k not in early and not sent[k].done()), default=None)
+            if claims is None or last is None or not claim(claims, last):
+                return None
+            ran[last] = 0
+            return last
 
         def next_own(after: int) -> Optional[int]:
             """This process's next chunk after `after` not yet run, or the next chunk any worker may
@@ -662,13 +700,18 @@ class Workers:
                 if i not in sent and i not in early:
                     own(i)
                 if i in early:
+                    sent.pop(i, None)  # (taken back from its worker: what that worker gives is dropped)
                     yield early.pop(i)
                     continue
                 future = sent[i]  # counted as waiting in its worker until it is done
                 while not future.done():  # rather than wait for it, do this process's next chunks
                     k = next_own(i)  # before the spawned workers are sent more: each has one waiting
                     if k is None:
-                        break
+                        k = taken_back(i)
+                        if k is None:
+                            break
+                        early[k] = run(chunks[k])
+                        continue
                     own(k)
                     place(i + ahead)
                 _j, kind, payload, n = future.result()
@@ -678,26 +721,16 @@ class Workers:
         except BrokenProcessPool:
             raise _stopped() from None
 
-    def _pulled(self, places: Sequence[Optional[int]]) -> list[tuple[int, int]]:
-        """The chunks this process takes from the spawned workers it placed them in (a round's pieces
-        are placed where they were read, by whichever worker was free first) so that none has more
-        than its share of them: (worker, chunk number), each worker's last chunks. Asked before any
-        other chunk, a worker hands them over at once; this process has its own to run meanwhile."""
-        placed = sum(1 for w in places if w is not None)
-        taken = []
-        for worker in range(1, self.workers):
-            mine = [k for k, w in enumerate(places) if w == worker]
-            excess = (len(mine) * self.workers - placed) // self.workers
-            taken += [(worker, k) for k in mine[len(mine) - max(0, excess):]]
-        return taken
-
-    def read_evidence(self, paths: Sequence[Path | str], units_per_piece: int, files_per_piece: int,
-                      progress: Optional[Progress] = None) -> EvidenceSet:
-        """Read the evidence in pieces (engine.inputs.evidence.evidence_pieces), each in the worker
-        that will decide it (`Host.keep_piece`, then `decided_kept`): the evidence set of the
-        records as the round's checks see them (`checked_record`), by unit id, with the evidence's
-        warnings; `reads` and `cited` say what the bundle packs. A unit given twice, in one piece or
-        in two, is reported as `engine.inputs.evidence.load_evidence` reports it; every problem of
+    def read_and_decide(self, paths: Sequence[Path | str], units_per_piece: int, files_per_piece: int,
+                        inputs: Any, progress: Optional[Progress] = None) -> EvidenceSet:
+        """Read the evidence in pieces (engine.inputs.evidence.evidence_pieces), each piece by
+        whichever worker is free first, and decide its units there (`Host.read_decide_piece`,
+        every worker handed `inputs` first: what deciding needs of the round's other inputs),
+        holding their files there until the ranking: the evidence set of the records as the
+        round's checks see them (`checked_record`), by unit id, with the evidence's warnings;
+        `reads` and `cited` say what the bundle packs, `made` what `inputs` made of each piece's
+        units, and `decided` gives what deciding gave. A unit given twice, in one piece or in
+        two, is reported as `engine.inputs.evidence.load_evidence` reports it; every problem of
         every piece raises `EvidenceError` once all are read."""
         files = found_evidence_files(paths)
         sink = ProblemSink()
@@ -711,21 +744,29 @@ class Workers:
         cites: list[tuple[str, tuple[Path, ...]]] = []
         tick = _ticker(progress, "evidence", len(pieces))
         self._where = [0] * len(pieces)
-        for kind, (read, checked, cited), n in self.stream("keep_piece", list(enumerate(pieces)),
-                                                           places=[None] * len(pieces), ran=self._where):
-            problems += read.problems
-            for unit, at, _source in read.firsts:
-                if unit in firsts:
-                    problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
-                        unit=unit, at=firsts[unit])))
-                else:
-                    firsts[unit] = at
-            self.reads.update(read.reads)
-            self._kept.append(tuple(r.unit_id for r in checked))
-            records += checked
-            warnings += read.warnings
-            cites += cited
-            tick(1)
+        self.everywhere(inputs, awaited=False)  # a worker started ahead may still be reading its first pieces
+        with claims_file(len(pieces)) as claims:
+            # a worker has at most one piece waiting besides the one it runs, and its last one this
+            # process may take back (`claims`): at the end both are busy to the last piece
+            for _kind, (read, checked, cited, made, decided), _n in self.stream(
+                    "read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)], places=[None] * len(pieces),
+                    ran=self._where, depth=2, claims=claims):
+                problems += read.problems
+                for unit, at, _source in read.firsts:
+                    if unit in firsts:
+                        problems.append(Problem.at(at, _("duplicate unit {unit!r}: already given at {at}").format(
+                            unit=unit, at=firsts[unit])))
+                    else:
+                        firsts[unit] = at
+                self.reads.update(read.reads)
+                self._decided.append(tuple(r.unit_id for r in checked))
+                self._results.append(decided)
+                self.made.append(made)
+                records += checked
+                warnings += read.warnings
+                cites += cited
+                tick(1)
+        self.host.set_context(None)
         if problems:
             raise EvidenceError(problems)
         records.sort(key=lambda r: r.unit_id)
@@ -733,6 +774,11 @@ class Workers:
         cites.sort(key=lambda c: c[0])
         self.cited = tuple(dict.fromkeys(path for _unit, paths in cites for path in paths))
         return EvidenceSet(tuple(records), tuple(w for _unit, ws in warnings for w in ws), tuple(files))
+
+    def decided_pieces(self, progress: Optional[Progress] = None) -> Iterator[Any]:
+        """What deciding gave of each piece `read_and_decide` read, in piece order (`_gathered`)."""
+        results, self._results = self._results, []
+        return self._gathered(iter(results), sum(len(units) for units in self._decided), progress)
 
     def _indexed_ahead(self, files: Sequence[Path], units_per_piece: int,
                        files_per_piece: int) -> Optional[list[EvidencePiece]]:
@@ -750,36 +796,23 @@ class Workers:
                 and others == files_per_piece)
         return list(pieces) if same else None
 
-    def decided_kept(self, given: Callable[[Sequence[str]], tuple],
-                     progress: Optional[Progress] = None) -> Iterator[Any]:
-        """`decided` of the records `read_evidence` kept, each piece in the worker that read it
-        (or one this process hands its records to), sent with `given(its unit ids)`: (survey values
-        by unit id, not-applicable marks by unit id, what `finish` is handed besides the results)."""
-        tasks = [(number, *given(units)) for number, units in enumerate(self._kept)]
-        total = sum(len(units) for units in self._kept)
-        self._decided, self._kept = self._kept, []
-        read_in, self._where = self._where, list(self._where)
-        # every piece sent at once: the records stay where they were read, and what comes back of
-        # a decided piece is small (its file's parts are held there: engine.round.units.held_files)
-        return self._gathered(self.stream("decide_kept", tasks, ahead=len(tasks), places=read_in, ran=self._where),
-                              total, progress)
-
-    def everywhere(self, context: Any) -> None:
-        """Hand `context` to every worker, this process included, for the `held` tasks sent after
-        it (each spawned worker runs its tasks in the order they were sent)."""
+    def everywhere(self, context: Any, *, awaited: bool = True) -> None:
+        """Hand `context` to every worker, this process included, for the tasks sent after it
+        (each spawned worker runs its tasks in the order they were sent); `awaited`: once every
+        worker has it (not: a worker still busy with what it was sent before is not waited for)."""
         from concurrent.futures.process import BrokenProcessPool
 
         futures = [self._submit(worker, _set_context, context) for worker in range(1, self.workers)]
         self.host.set_context(context)
         try:
-            for future in futures:
+            for future in futures if awaited else ():
                 future.result()
         except BrokenProcessPool:
             raise _stopped() from None
 
     def finish_held(self, func: Callable[..., Any], given: Callable[[Sequence[str]], tuple]) -> Iterator[Any]:
         """`func(held, context, *given(its unit ids))` in the worker that holds piece number k
-        (`Host.held`), for every piece `decided_kept` decided: what each gave, in piece order."""
+        (`Host.held`), for every piece `read_and_decide` decided: what each gave, in piece order."""
         tasks = _HeldTasks(self._decided, func, given)
         self._decided = []
         # every piece sent at once (what is sent and what comes back is small): a worker is never

@@ -1,9 +1,9 @@
 """The annual round's orchestration: self-assessment from evidence, survey data, appraisal rounds,
 ranking and classification per group, and the comparison with last year's round.
 
-    evidence ─► self-assessed decisions (each piece read, kept and decided by one worker: engine/round/pool.py)
-    survey data ─► survey items
-    appraisal rounds ─► final points ─► ranking and classification ─► year over year
+    survey data, appraisal rounds: read first, each unit's checked where it is decided
+    evidence ─► self-assessed decisions, survey items, final points (each piece read and decided by
+                one worker: engine/round/pool.py) ─► ranking and classification ─► year over year
 """
 from __future__ import annotations
 
@@ -19,16 +19,13 @@ from ..core.i18n import both
 from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
 from ..inputs.roundio import RoundInputError
-from ..inputs.survey_data import SurveySet, load_survey
+from ..inputs.survey_data import SurveyRead, SurveySet, checked_survey, read_survey
 from .pool import EvaluatorFactory, Progress, Workers, index_ahead as index_pieces_ahead, large_evidence
 from .pool import read_ahead  # noqa: F401 - what a worker started ahead runs (commands/early.py)
 from .problems import round_problems
 from .scoring import FILES_PER_PIECE, UNITS_PER_PIECE
-from .units import RoundUnit, decided_units, held_files, piece_inputs
+from .units import RoundInputs, RoundUnit, decided_units, held_files
 
-
-# what the round read, handed over once every input is checked: files read by role, cited files, survey data
-Checked = Callable[[Mapping[str, tuple[str, ...]], tuple[Path, ...], SurveySet], None]
 
 @dataclass(frozen=True)
 class RoundResult:
@@ -61,19 +58,16 @@ def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
                factory: EvaluatorFactory, engine: str = "durable",
                survey_paths: Iterable[Path | str] = (), appraisal_paths: Iterable[Path | str] = (),
                previous_path: Optional[Path | str] = None, workers: int = 1,
-               progress: Optional[Progress] = None, checked: Optional[Checked] = None,
-               pool: Optional[Workers] = None) -> Iterator[tuple[RoundResult, Workers]]:
+               progress: Optional[Progress] = None, pool: Optional[Workers] = None) -> Iterator[tuple[RoundResult, Workers]]:
     """`run_round` whose unit files stay in the workers that encoded them (`RoundUnit.held`), with
-    the workers still running: engine.round.output.write_round writes them there. `checked` is
-    handed what the round read (files by role, cited files, survey data) once every input is read
-    and checked, while the workers decide (engine.round.bundle.RoundLayout). `pool`: the workers to
+    the workers still running: engine.round.output.write_round writes them there. `pool`: the workers to
     use (`round_workers`, the caller's to end), rather than `workers` new ones."""
     with (nullcontext(pool) if pool is not None else
           Workers(criteria, factory, engine, workers, finish=decided_units, hold=held_files)) as pool:
         if pool.criteria is None:
             pool.use(criteria)
         yield _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
-                   list(appraisal_paths), previous_path, progress, checked), pool
+                   list(appraisal_paths), previous_path, progress), pool
 
 
 @contextmanager
@@ -101,20 +95,37 @@ def index_ahead(criteria_path: str, evidence_paths: Sequence[str]) -> Optional[t
 
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
-         progress: Optional[Progress], checked: Optional[Checked] = None) -> RoundResult:
+         progress: Optional[Progress]) -> RoundResult:
+    from ..storage.bundle import recording_reads
+
     files = found_evidence_files(evidence_paths)  # the folders listed once
     if not pool.started and large_evidence(files):
         pool.start()
-    evidence = pool.read_evidence(files, UNITS_PER_PIECE, FILES_PER_PIECE, progress)
+    # The survey data and the appraisals are read first: each unit is decided where its evidence
+    # is read, with what they give for it. What reading them refuses outright is raised only
+    # after the evidence, as problems of the evidence are reported first.
+    with recording_reads() as survey_reads:
+        survey_read, survey_refused = _read_or_refused(lambda: read_survey(survey_paths, criteria),
+                                                       SurveyRead((), {}, (), ()))
+    with recording_reads() as appraisal_reads:
+        (appraisal, appraisal_problems), appraisal_refused = _read_or_refused(
+            lambda: load_appraisal(appraisal_paths, criteria), (AppraisalSet((), ()), []))
+    # Decided even when other inputs have problems: an adjustment without a reason is found only
+    # against the self-assessed points, and every problem is reported at once.
+    evidence = pool.read_and_decide(files, UNITS_PER_PIECE, FILES_PER_PIECE, RoundInputs.of(survey_read, appraisal),
+                                    progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
-    from ..storage.bundle import recording_reads
-
-    with recording_reads() as survey_reads:
-        survey, survey_problems = load_survey(list(survey_paths), criteria, records, period)
+    if survey_refused is not None:
+        raise survey_refused
+    made = [m for m in pool.made if m is not None]  # (each unit's survey data as checked, the files that read) per piece
+    pool.made = []
+    surveyed = {unit: done for checked_units, _reads in made for unit, done in checked_units.items()}
+    with recording_reads() as checked_reads:
+        survey, survey_problems = checked_survey(survey_read, criteria, records, period, surveyed)
     problems += survey_problems
-    with recording_reads() as appraisal_reads:
-        appraisal, appraisal_problems = load_appraisal(list(appraisal_paths), criteria)
+    if appraisal_refused is not None:
+        raise appraisal_refused
     appraisal, invalid = valid_appraisal(appraisal, criteria, records)
     problems += appraisal_problems + invalid
     previous: Optional[PreviousRound] = None
@@ -123,20 +134,16 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
             previous = load_previous(previous_path)
         except InputError as exc:
             problems += exc.problems
-    reads = {"evidence": tuple(sorted(pool.reads)), "survey": tuple(sorted(survey_reads)),
+    read_in_workers = {path for _checked, piece_reads in made for path in piece_reads}
+    reads = {"evidence": tuple(sorted(pool.reads)),
+             "survey": tuple(sorted(set(survey_reads) | read_in_workers | set(checked_reads))),
              "appraisal": tuple(sorted(appraisal_reads))}
 
-    # Decided even when other inputs have problems: an adjustment without a reason is found only
-    # against the self-assessed points, and every problem is reported at once.
     units: list[RoundUnit] = []
     appraisal_errors: list[Problem] = []
-    for chunk_units, chunk_problems in pool.decided_kept(piece_inputs(survey, appraisal), progress):
+    for chunk_units, chunk_problems in pool.decided_pieces(progress):
         units += chunk_units
         appraisal_errors += chunk_problems
-        if checked is not None:  # once the first piece is back: the workers have theirs to decide meanwhile
-            if not any(p.severity == "error" for p in problems):
-                checked(reads, pool.cited, survey)
-            checked = None
     units.sort(key=lambda u: u.unit_id)
     errors = [p for p in problems + appraisal_errors if p.severity == "error"]
     if errors:
@@ -153,3 +160,11 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
         warnings.append(Problem(criteria.path, message=message, severity="warning", translated=translated))
     return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
                        survey, appraisal, reads, pool.cited)
+
+
+def _read_or_refused(read: Callable[[], Any], instead: Any) -> tuple[Any, Optional[InputError]]:
+    """What `read()` gives, or `instead` with the `InputError` it raised (raised later by the caller)."""
+    try:
+        return read(), None
+    except InputError as exc:
+        return instead, exc

@@ -14,11 +14,13 @@ from fractions import Fraction
 from typing import Callable, Mapping, Optional, Sequence
 
 from ..core.errors import Problem
-from ..core.model import CriteriaSet, UnitResult
+from ..core.model import CriteriaSet, EvidenceRecord, MetricValue, UnitResult
 from ..core.numbers import display, exact_text
-from ..evaluation.appraisal import AppraisalEntry, AppraisalSet, AppraisedUnit, apply_appraisal
-from ..inputs.survey_data import SurveySet
-from ..storage.bundle import Placed
+from ..evaluation.appraisal import AppraisalEntry, AppraisalSet, AppraisedUnit, apply_appraisal, valid_appraisal
+from ..inputs.evidence import RawUnit
+from ..inputs.survey_data import SurveyRead, UnitSurvey, unit_survey
+from ..inputs.tables import ProblemSink
+from ..storage.bundle import Placed, recording_reads
 from ..storage.results import display_json as _d, encode, exact_json as _x, rollup_json, unit_json
 
 # Where a unit's standing goes in its encoded file: a string no input can make collide unseen (a
@@ -156,17 +158,51 @@ def write_held(units: list[RoundUnit], target: FileTarget, places: Mapping[str, 
     return out
 
 
-def piece_inputs(survey: SurveySet, appraisal: AppraisalSet) -> Callable[[Sequence[str]], tuple]:
-    """What a piece of kept records is sent with (engine.round.pool.Workers.decided_kept), given
-    its unit ids: their survey values and survey items declared not applicable, by unit id, and
-    for `decided_units` the appraisal entries of those units, in the order `appraisal` gives them."""
-    by_unit: dict[str, list[AppraisalEntry]] = {}
-    for e in appraisal.entries:
-        by_unit.setdefault(e.unit_id, []).append(e)
+@dataclass(frozen=True)
+class RoundInputs:
+    """What deciding a round's units needs of its other inputs, handed to every worker before the
+    evidence is read (engine.round.pool.Workers.read_and_decide): each unit's survey data as read
+    but not yet checked (engine.inputs.survey_data.SurveyRead), and its appraisal entries in the
+    order the appraisal gives them. Each unit's are checked where the unit is decided, by the
+    checks the whole round runs again once its evidence is read (`checked_survey`,
+    `valid_appraisal`): a unit is decided with just what they keep of its inputs."""
 
-    def inputs(units: Sequence[str]) -> tuple:
-        return ({u: survey.values[u] for u in units if u in survey.values},
-                {u: survey.not_applicable[u] for u in units if u in survey.not_applicable},
-                tuple(e for u in units for e in by_unit.get(u, ())))
+    survey: Mapping[str, tuple[tuple[RawUnit, bool], ...]]
+    appraisal: Mapping[str, tuple[AppraisalEntry, ...]]
 
-    return inputs
+    @classmethod
+    def of(cls, survey: SurveyRead, appraisal: AppraisalSet) -> "RoundInputs":
+        by_unit: dict[str, list[AppraisalEntry]] = {}
+        for e in appraisal.entries:
+            by_unit.setdefault(e.unit_id, []).append(e)
+        return cls(survey.units, {u: tuple(es) for u, es in by_unit.items()})
+
+    def prepared(self, criteria: CriteriaSet,
+                 records: Sequence[EvidenceRecord]) -> tuple[list[EvidenceRecord], tuple, tuple]:
+        """A piece's records as they are decided, with their units' survey values and survey items
+        declared not applicable (`unit_survey`); what `decided_units` is handed besides the
+        results (the valid appraisal entries of the piece's units: `valid_appraisal`); and each
+        unit's survey data as checked (unit id -> values, marks, problems) with the files that
+        read."""
+        checked: dict[str, UnitSurvey] = {}
+        out = []
+        with recording_reads() as reads:
+            for r in records:
+                values: dict = {}
+                na: dict = {}
+                entries = self.survey.get(r.unit_id)
+                if entries:
+                    sink = ProblemSink()
+                    values, na = unit_survey(criteria, entries, r.unit_type, r.period, sink)
+                    checked[r.unit_id] = (values, na, tuple(sink.problems))
+                out.append(with_survey(r, values, na))
+        entries = tuple(e for r in records for e in self.appraisal.get(r.unit_id, ()))
+        valid = valid_appraisal(AppraisalSet(entries, ()), criteria, records)[0].entries if entries else ()
+        return out, (valid,), (checked, tuple(sorted(reads)))
+
+
+def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],
+                not_applicable: Mapping[str, str]) -> EvidenceRecord:
+    """A unit's record with its survey values and the survey items declared not applicable to it."""
+    return replace(record, values=dict(sorted({**record.values, **values}.items())),
+                   not_applicable=dict(sorted({**record.not_applicable, **not_applicable}.items())))

@@ -1336,7 +1336,7 @@ def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
     is `spool`) holds already."""
     writer = writer or BundleWriter(spool)
     for name, f in layout.files.items():
-        if name not in writer:  # copied already (engine.round.bundle.RoundLayout)
+        if name not in writer:  # copied already (while the run decided: engine.round.scoring)
             writer.add_file(name, f)
     for name, data in parts:
         if isinstance(data, bytes):
