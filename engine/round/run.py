@@ -58,7 +58,8 @@ def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
                factory: EvaluatorFactory, engine: str = "durable",
                survey_paths: Iterable[Path | str] = (), appraisal_paths: Iterable[Path | str] = (),
                previous_path: Optional[Path | str] = None, workers: int = 1,
-               progress: Optional[Progress] = None, pool: Optional[Workers] = None) -> Iterator[tuple[RoundResult, Workers]]:
+               progress: Optional[Progress] = None,
+               pool: Optional[Workers] = None) -> Iterator[tuple[RoundResult, Workers]]:
     """`run_round` whose unit files stay in the workers that encoded them (`RoundUnit.held`), with
     the workers still running: engine.round.output.write_round writes them there. `pool`: the workers to
     use (`round_workers`, the caller's to end), rather than `workers` new ones."""
@@ -118,7 +119,8 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     period, problems = round_problems(criteria, records)
     if survey_refused is not None:
         raise survey_refused
-    made = [m for m in pool.made if m is not None]  # (each unit's survey data as checked, the files that read) per piece
+    # per piece: its units' survey data as checked where they were decided, and the files that read
+    made = [m for m in pool.made if m is not None]
     pool.made = []
     surveyed = {unit: done for checked_units, _reads in made for unit, done in checked_units.items()}
     with recording_reads() as checked_reads:
