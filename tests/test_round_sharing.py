@@ -184,3 +184,27 @@ def test_released_workers_of_a_failing_run_are_ended_too():
             raise RuntimeError("failed while writing the bundle")
     assert all(not p.is_alive() for p in processes)
     assert os.getpid() not in [p.pid for p in processes]
+
+
+def test_where_files_cannot_be_locked_nothing_is_claimed_nor_taken_back(small_pieces, monkeypatch):
+    """Without `fcntl` (not a POSIX system) the pieces are read and decided as sent, none claimed:
+    the evidence is the same."""
+    import builtins
+
+    cs = load_criteria(DATA / "criteria.yaml")
+    with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
+        whole = alone.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
+    real_import = builtins.__import__
+
+    def no_fcntl(name, *args, **kwargs):
+        if name == "fcntl":
+            raise ImportError("no fcntl here")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_fcntl)
+    with claims_file(5) as claims:
+        assert claims is None
+    with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
+        shared = pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
+        assert sorted(pool.host._held) == [k for k, w in enumerate(pool._where) if w == 0]
+    assert shared == whole

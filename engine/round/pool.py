@@ -95,7 +95,7 @@ class Host:
             return ahead[2], ahead[3]
         return self._read(piece)
 
-    def read_decide_piece(self, task: tuple[int, EvidencePiece, str]) -> tuple[str, Any, int]:
+    def read_decide_piece(self, task: tuple[int, EvidencePiece, Optional[str]]) -> tuple[str, Any, int]:
         """Read piece number `task[0]` of the evidence, unless another process claimed it first in the
         claims file `task[2]` (`claim`: then ("skipped", None, 0)), and, when it reads without a problem, decide
         its units here with what they need of the round's other inputs (the context every worker
@@ -108,7 +108,7 @@ class Host:
         from ..storage.bundle import evidence_cited
 
         number, piece, claims = task
-        if not claim(claims, number):  # taken back by the process that runs the round
+        if claims is not None and not claim(claims, number):  # taken back by the process that runs the round
             return "skipped", None, 0
         read, records = self.read_piece(number, piece)
         survey = survey_metrics(self.criteria)
@@ -165,12 +165,18 @@ _CLAIMS = "cchc-claims-"
 
 
 @contextmanager
-def claims_file(chunks: int) -> Iterator[str]:
+def claims_file(chunks: int) -> Iterator[Optional[str]]:
     """A file in which each of `chunks` chunks can be claimed once (`claim`), in the temporary
     folder, removed on leaving. Its name carries this process's id: those of runs that were
-    killed before they could remove theirs are removed here."""
+    killed before they could remove theirs are removed here. None where files cannot be locked
+    (no `fcntl`): then no chunk is claimed, and none taken back."""
     import tempfile
 
+    try:
+        import fcntl  # noqa: F401 - what `claim` locks with
+    except ImportError:
+        yield None
+        return
     folder = tempfile.gettempdir()
     for name in os.listdir(folder):
         if name.startswith(_CLAIMS) and not _alive(name[len(_CLAIMS):].partition("-")[0]):
