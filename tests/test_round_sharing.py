@@ -208,3 +208,26 @@ def test_where_files_cannot_be_locked_nothing_is_claimed_nor_taken_back(small_pi
         shared = pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
         assert sorted(pool.host._held) == [k for k, w in enumerate(pool._where) if w == 0]
     assert shared == whole
+
+
+def test_a_piece_taken_back_lets_go_of_what_was_read_of_it_ahead():
+    """A worker started ahead read piece 1 before the round began; another process claimed it
+    since: the worker skips it and lets go of what it read of it."""
+    import multiprocessing
+
+    from engine.inputs.evidence import evidence_pieces, found_evidence_files
+    from engine.inputs.tables import ProblemSink
+    from engine.round import pool as pool_module
+
+    cs = load_criteria(DATA / "criteria.yaml")
+    pieces = evidence_pieces(found_evidence_files([DATA / "evidence"]), 1, 2, ProblemSink())
+    host = Host(cs, get_evaluator, "reference")
+    pool_module._READ_AHEAD[1] = (pieces[1], cs, *host._read(pieces[1]))
+    try:
+        with claims_file(len(pieces)) as claims:
+            with multiprocessing.get_context("spawn").Pool(1) as other:
+                assert other.starmap(claim, [(claims, 1)]) == [True]
+            assert host.read_decide_piece((1, pieces[1], claims)) == ("skipped", None, 0)
+        assert 1 not in pool_module._READ_AHEAD
+    finally:
+        pool_module._READ_AHEAD.clear()

@@ -109,6 +109,7 @@ class Host:
 
         number, piece, claims = task
         if claims is not None and not claim(claims, number):  # taken back by the process that runs the round
+            _READ_AHEAD.pop(number, None)  # (what was read of it ahead, if anything, let go)
             return "skipped", None, 0
         read, records = self.read_piece(number, piece)
         survey = survey_metrics(self.criteria)
