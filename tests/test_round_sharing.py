@@ -3,6 +3,7 @@ decided where it was read, a slow process reads fewer, and the workers end besid
 writing. None of it changes what is written."""
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -108,20 +109,48 @@ def test_a_piece_is_claimed_by_one_process_only(tmp_path):
 
 def test_the_claims_of_a_killed_run_are_removed_by_the_next(monkeypatch, tmp_path):
     """A run killed before it could remove its claims file leaves it behind; the next run's
-    removes those of processes that no longer run, and no other."""
+    removes those of processes that no longer run, once a day untouched (a run in another process
+    namespace sharing the folder is not seen to run), and no other: not one of a running process,
+    not one touched within the day, not one whose name holds no process id (however it is written)."""
     import subprocess
     import sys
     import tempfile
+    import time
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True).stdout.strip()
-    left = [tmp_path / f"cchc-claims-{gone}-x1", tmp_path / f"cchc-claims-{os.getpid()}-x2", tmp_path / "cchc-claims-x3"]
-    for path in left:
-        path.write_bytes(b"")
+    old = time.time() - 2 * 24 * 3600
+    names = {f"cchc-claims-{gone}-x1": old, f"cchc-claims-{gone}-x2": None, f"cchc-claims-{os.getpid()}-x3": old,
+             "cchc-claims-x4": old, "cchc-claims-99999999999-x5": old, "cchc-claims-²-x6": old}
+    for name, when in names.items():
+        (tmp_path / name).write_bytes(b"")
+        if when is not None:
+            os.utime(tmp_path / name, (when, when))
     with claims_file(1) as claims:
         assert Path(claims).parent == tmp_path
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in left[1:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(names) - {f"cchc-claims-{gone}-x1"})
+
+
+def test_a_claims_file_removed_from_outside_leaves_the_round_to_run(small_pieces, monkeypatch):
+    """A cleaner of the temporary folder removes a running round's claims file: the pieces are
+    still read and decided, the evidence is the same, and nothing fails at the end."""
+    from engine.round import pool as pool_module
+
+    cs = load_criteria(DATA / "criteria.yaml")
+    with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
+        whole = alone.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
+    made = pool_module.claims_file
+
+    @contextlib.contextmanager
+    def removed_at_once(chunks):
+        with made(chunks) as path:
+            os.unlink(path)
+            yield path
+
+    monkeypatch.setattr(pool_module, "claims_file", removed_at_once)
+    with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
+        assert pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {})) == whole
 
 
 def test_a_slow_process_reads_and_decides_fewer_pieces(tmp_path, small_pieces, monkeypatch):

@@ -18,6 +18,7 @@ import gc
 import os
 import pickle
 import sys
+import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -163,6 +164,7 @@ class Host:
 
 
 _CLAIMS = "cchc-claims-"
+_CLAIMS_KEPT = 24 * 3600  # seconds a claims file of a process not seen to run is left before it is removed
 
 
 @contextmanager
@@ -180,37 +182,46 @@ def claims_file(chunks: int) -> Iterator[Optional[str]]:
         return
     folder = tempfile.gettempdir()
     for name in os.listdir(folder):
-        if name.startswith(_CLAIMS) and not _alive(name[len(_CLAIMS):].partition("-")[0]):
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(folder, name))
+        path = os.path.join(folder, name)
+        # a day untouched too: a run in another process namespace sharing the folder is not seen to run
+        with contextlib.suppress(OSError):
+            if (name.startswith(_CLAIMS) and not _alive(name[len(_CLAIMS):].partition("-")[0])
+                    and time.time() - os.stat(path).st_mtime > _CLAIMS_KEPT):
+                os.unlink(path)
     fd, path = tempfile.mkstemp(prefix=f"{_CLAIMS}{os.getpid()}-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(bytes(4 * chunks))
         yield path
     finally:
-        os.unlink(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
 
 
 def _alive(pid: str) -> bool:
-    """Whether process `pid` (as text) runs; anything but a process id is taken as running."""
-    if not pid.isdigit():
+    """Whether process `pid` (as text) may run: anything but a process id is taken as running."""
+    if not (pid.isascii() and pid.isdigit() and 0 < int(pid) < 1 << 22):  # (Linux's largest process id)
         return True
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
         return False
-    except OSError:  # another user's
+    except (OSError, OverflowError, ValueError):  # another user's
         pass
     return True
 
 
 def claim(path: str, chunk: int) -> bool:
     """Claim chunk number `chunk` in the `claims_file` at `path` for this process: True when no
-    other process had (its process id written there, under a lock on those four bytes)."""
+    other process had (its process id written there, under a lock on those four bytes), or when
+    the file is gone (then a chunk may be run twice; what the process that took it back gives is
+    the one kept)."""
     import fcntl
 
-    fd = os.open(path, os.O_RDWR)
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:  # removed from outside (a cleaner of the temporary folder): whoever asks runs it
+        return True
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX, 4, 4 * chunk)
         mine = os.getpid().to_bytes(4, "little")
