@@ -286,8 +286,8 @@ class PieceRead:
 
 
 def checked_record(record: EvidenceRecord, survey: Collection[str]) -> EvidenceRecord:
-    """A record as a round's checks before deciding need it (engine.round.problems.round_problems,
-    load_survey, valid_appraisal): all but its metric values, of which only those of `survey`
+    """A record as a round's checks once every piece is read need it (engine.round.problems.round_problems,
+    checked_survey, valid_appraisal): all but its metric values, of which only those of `survey`
     metrics are kept (a unit may not give them)."""
     return replace(record, values={m: v for m, v in record.values.items() if m in survey})
 
