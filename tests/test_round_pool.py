@@ -210,8 +210,9 @@ def test_a_bad_criteria_set_is_reported_first_and_the_early_worker_ends(cchc, tm
 
 @pytest.mark.parametrize("started_ahead", [False, True])
 def test_the_pipes_to_and_from_a_worker_hold_a_handed_over_piece_whole(started_ahead):
-    """A piece's records handed over (about 340 KB) are written at once, not 64 KiB at a time, to a
-    worker the pool spawns as to one started ahead (commands/early.py) that it adopts."""
+    """What crosses at once (the round's other inputs, a piece handed over) is written in one go,
+    not 64 KiB at a time, to a worker the pool spawns as to one started ahead (commands/early.py)
+    that it adopts."""
     fcntl = pytest.importorskip("fcntl")
     if not hasattr(fcntl, "F_GETPIPE_SZ"):
         pytest.skip("pipe sizes are Linux's")

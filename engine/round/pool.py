@@ -449,11 +449,12 @@ PIPE_BYTES = 1 << 20  # the buffer of each pipe to and from a worker (`_roomy_pi
 
 def _roomy_pipes(pool: Any) -> None:
     """Give the pipes that carry a worker's tasks and what it gives back a buffer of `PIPE_BYTES`
-    rather than a pipe's 64 KiB: the records of a piece handed over (about 340 KB for 64 units)
-    are then written at once, not a buffer at a time, each waiting for the other process's
-    reading thread to be let run beside its busy main thread (about 50 ms a piece, 10 with the
-    larger buffer, at 1,000 units). Where this cannot be done (not Linux, a lower limit), the
-    pipes stay as they are: only the hand-overs are slower."""
+    rather than a pipe's 64 KiB: what crosses at once (the round's survey data and appraisals
+    handed to every worker, a piece's packed unit files handed over, a decided piece's results) is
+    then written in one go, not a buffer at a time, each waiting for the other process's reading
+    thread to be let run beside its busy main thread (a piece's records, about 340 KB, took about
+    50 ms that way, 10 with the larger buffer, when they still crossed). Where this cannot be done
+    (not Linux, a lower limit), the pipes stay as they are: only what crosses is slower."""
     try:
         import fcntl
 
