@@ -169,8 +169,9 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
                                        initializer=_Named("engine.round.pool", "_start_worker"),
                                        initargs=(os.getpid(), None))
             if inputs is not None and worker == 1:  # the evidence cut into pieces, and the first two the round sends it
-                _INDEXED.append(pool.submit(_Named("engine.round.run", "index_ahead"), *inputs))
-                pool.submit(_Named("engine.round.run", "read_ahead"), (0, 1))
+                criteria, evidence = inputs
+                _INDEXED.append(pool.submit(_Named("engine.round.run", "index_ahead"), evidence))
+                pool.submit(_Named("engine.round.run", "read_ahead"), criteria, (0, 1))
             pool.submit(_imported, *_WORKER_MODULES)  # (forked: imported already; started all the same)
             _AHEAD.append(pool)
     finally:

@@ -24,6 +24,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from engine.storage.bundle import BUNDLE_NAME, max_cited_size
+    from engine.storage.outdir import Staging
     from engine.round.pool import default_workers
     from engine.round.bundle import write_round
     from engine.round.run import round_held, round_workers
@@ -41,6 +42,10 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         cs = load_criteria(criteria)
         survey_items = _survey_items(cs, survey, no_survey)
         previous = _previous(stack, archive, previous_year, previous, cs)
+        # each unit's file is begun in the staging folder as soon as it is decided; should the round
+        # fail, the workers end before the folder they write into is removed
+        staged = stack.enter_context(Staging(out_dir, command="round"))
+        stack.push(lambda kind, *_: pool.__exit__(kind, None, None) if kind is not None else None)
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, transient=True, disable=not err.is_terminal)
         phases = {"evidence": _("Reading evidence (files)"), "units": _("Scoring (units)")}
@@ -48,14 +53,14 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
             task = progress.add_task(phases["evidence"], total=None)
             result, pool = stack.enter_context(round_held(
                 cs, evidence, factory=get_evaluator, engine=engine, survey_paths=survey, appraisal_paths=appraisal,
-                previous_path=previous, pool=pool,
+                previous_path=previous, pool=pool, units_folder=str(staged.folder("units")),
                 progress=lambda phase, done, total: progress.update(
                     task, description=phases[phase], completed=done, total=total)))
         warn(result.warnings)
         bundle_path = bundle or out_dir / BUNDLE_NAME
         _written, digest = write_round(criteria, evidence, result, pool, out_dir, bundle_path, survey_paths=survey,
                                        appraisal_paths=appraisal, previous_path=previous, key=sign,
-                                       max_cited=max_cited)
+                                       max_cited=max_cited, staged=staged)
     _round_table(result, rows)
     say(_("{units} unit(s) ({engine} engine) → {out}/units/*.json, {out}/round.json").format(
         units=len(result.units), engine=result.engine, out=out_dir))

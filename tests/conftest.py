@@ -136,9 +136,9 @@ def pieces_read_at(monkeypatch):
     stream = pool_module.Workers.stream
 
     def place(places: list[int], movable: tuple[str, ...] = ()) -> None:
-        def placed(self, task, chunks, ahead=4, places=None, ran=None, depth=3, claims=None):
+        def placed(self, task, chunks, ahead=4, places=None, ran=None, depth=3, claims=None, beside=None):
             return stream(self, task, chunks, ahead, places=fixed if task == "read_decide_piece" else places, ran=ran,
-                          depth=depth)
+                          depth=depth, beside=beside)
 
         fixed = list(places)
         monkeypatch.setattr(pool_module.Workers, "stream", placed)

@@ -3,8 +3,10 @@ the pieces; each unit's file is finished and written by the worker that decided 
 the bundle holds of it (its input paths as the bundle names them) is made there too."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ from engine.round.pool import Workers, claims_file
 from engine.round.run import round_held, run_round
 from engine.round.units import RoundInputs, decided_units, held_files
 from engine.storage.bundle import read_bundle
+from engine.storage.outdir import Staging
 from rules import get_evaluator
 
 DATA = Path(__file__).parent / "data" / "round"
@@ -72,21 +75,31 @@ def test_this_process_is_worker_0_and_keeps_its_share_of_the_pieces():
         assert sorted(pool.host._held) == [0, 1, 2, 3, 4] and pool._pools == []
 
 
+@pytest.mark.parametrize("begun", [False, True])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_held_unit_files_are_the_files_and_bundle_of_a_whole_round(tmp_path, small_pieces, workers):
+def test_held_unit_files_are_the_files_and_bundle_of_a_whole_round(tmp_path, small_pieces, workers, begun):
     """A round whose unit files stay in its workers writes exactly the folder and the bundle that
-    the round held whole in this process writes (`round_files`, `round_bundle`)."""
+    the round held whole in this process writes (`round_files`, `round_bundle`); `begun`, each
+    unit file begun in the staging folder as soon as its unit is decided, up to its standing."""
     cs = load_criteria(DATA / "criteria.yaml")
     whole = run_round(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", **ROLES)
     files = round_files(whole)
     bundle = round_bundle(DATA / "criteria.yaml", [DATA / "evidence"], whole, files, **ROLES)
-    with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=workers,
-                    **ROLES) as (result, pool):
+    with contextlib.ExitStack() as stack:
+        staged = stack.enter_context(Staging(tmp_path / "out", command="round")) if begun else None
+        folder = str(staged.folder("units")) if staged is not None else None
+        result, pool = stack.enter_context(round_held(cs, [DATA / "evidence"], factory=get_evaluator,
+                                                      engine="reference", workers=workers, units_folder=folder,
+                                                      **ROLES))
         assert all(u.held and not u.head and not u.tail for u in result.units)
         with pytest.raises(AssertionError):
             result.units[0].file({})
+        if begun:  # each file as far as its standing, before the round is ranked
+            for unit in result.units:
+                data = (Path(folder) / f"{unit.unit_id}.json").read_bytes()
+                assert files[f"units/{unit.unit_id}.json"].startswith(data) and data.endswith(b'"standing":')
         written, digest = write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
-                                      tmp_path / "out" / "bundle.cchc", **ROLES)
+                                      tmp_path / "out" / "bundle.cchc", staged=staged, **ROLES)
     got = _folder(tmp_path / "out")
     assert {k: v for k, v in got.items() if k not in ("bundle.cchc", ".cchc-out.json")} == files
     assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest
@@ -138,3 +151,29 @@ def test_a_round_whose_bundle_is_refused_leaves_nothing(cchc, tmp_path):
     assert res.exit_code == 2
     assert "is a folder; --bundle names the bundle file to write" in res.stderr
     assert sorted(os.listdir(tmp_path)) == ["folder"] and os.listdir(tmp_path / "folder") == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_output_folder_refused_is_refused_before_the_round_reads(cchc, tmp_path, workers):
+    """--out names a file: refused at once (as `score` does), before the evidence is read (its
+    problems are not reported), and nothing is written beside it."""
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "ev").mkdir()
+    (tmp_path / "ev" / "units.csv").write_text("unit_id\nbad\n", encoding="utf-8")
+    res = cchc("round", DATA / "criteria.yaml", "--evidence", tmp_path / "ev", "--no-survey",
+               "--out", tmp_path / "file", "-j", workers)
+    assert res.exit_code == 2 and "--out" in res.stderr and "units.csv" not in res.stderr
+    assert sorted(os.listdir(tmp_path)) == ["ev", "file"] and (tmp_path / "file").read_text() == "x"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_round_with_bad_evidence_leaves_no_unit_file_begun(cchc, tmp_path, workers):
+    """One unit's evidence is bad, the others' are decided (and their files begun): the round is
+    refused and neither the output folder nor its staging folder is left."""
+    shutil.copytree(DATA / "evidence", tmp_path / "ev")  # the YAML files' units decided in a piece of their own
+    rows = (DATA / "evidence" / "communes.csv").read_text("utf-8").splitlines(keepends=True)
+    (tmp_path / "ev" / "communes.csv").write_text("".join(rows[:-1] + [rows[-1].replace(",", ",x", 1)]), "utf-8")
+    res = cchc("round", DATA / "criteria.yaml", "--evidence", tmp_path / "ev", "--no-survey",
+               "--out", tmp_path / "out", "-j", workers)
+    assert res.exit_code == 2, res.stderr
+    assert sorted(os.listdir(tmp_path)) == ["ev"]

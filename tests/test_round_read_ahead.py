@@ -1,7 +1,7 @@
 """A round's worker started ahead cuts the evidence into pieces and reads the first two before the
 round has read its command line (engine.round.run.index_ahead, read_ahead, commands/early.py):
-the round takes what it cut and read only when its own criteria set, evidence files and pieces
-are the same, and then gets exactly what cutting and reading them again gives; otherwise it
+the round takes the pieces it cut when its own evidence files and pieces are the same, and what
+it read when its criteria set is the same too, and then gets exactly what cutting and reading them again gives; otherwise it
 does both as always."""
 from __future__ import annotations
 
@@ -81,8 +81,8 @@ def test_a_piece_read_ahead_is_what_reading_it_gives(monkeypatch, units, per_pie
         pieces = evidence_pieces([path], per_piece, scoring.FILES_PER_PIECE, ProblemSink())
         fresh = [Host(cs, pool._no_evaluator, "").read_piece(n, p) for n, p in enumerate(pieces)]
         pool._READ_AHEAD.clear()
-        index_ahead(str(CRITERIA), [str(path)])
-        read_ahead((0, 1))
+        index_ahead([str(path)])
+        read_ahead(str(CRITERIA), (0, 1))
         ahead = [0, 1] if len(pieces) > 1 else []  # one piece: nothing is sent to a worker
         assert sorted(pool._READ_AHEAD) == ahead
         host = Host(load_criteria(CRITERIA), pool._no_evaluator, "")
@@ -101,8 +101,8 @@ def test_what_was_read_with_another_criteria_set_or_other_pieces_is_read_again(m
     twos = evidence_pieces([path], 2, 64, ProblemSink())
     other = replace(cs, title=cs.title + " (sửa)")
     for criteria, pieces in ((other, ones), (cs, twos)):
-        index_ahead(str(CRITERIA), [str(path)])
-        read_ahead((0, 1))
+        index_ahead([str(path)])
+        read_ahead(str(CRITERIA), (0, 1))
         host = Host(criteria, pool._no_evaluator, "")
         reads: list = []
         monkeypatch.setattr(host, "_read", lambda piece: reads.append(piece) or Host._read(host, piece))
@@ -112,13 +112,18 @@ def test_what_was_read_with_another_criteria_set_or_other_pieces_is_read_again(m
         assert reads == pieces[:2] and pool._READ_AHEAD == {}
 
 
-def test_nothing_is_read_ahead_of_a_bad_criteria_set_or_evidence_of_one_piece(tmp_path):
+def test_nothing_is_read_ahead_of_a_bad_criteria_set_or_evidence_of_one_piece(monkeypatch, tmp_path):
+    monkeypatch.setattr(run, "UNITS_PER_PIECE", 1)
     path = _evidence(tmp_path, 2, {}, [0])
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: [", encoding="utf-8")
-    for criteria, evidence in ((bad, path), (CRITERIA, path), (CRITERIA, tmp_path / "none")):
-        assert index_ahead(str(criteria), [str(evidence)]) is None  # two units: one piece of 64
-        read_ahead((0, 1))
+    assert index_ahead([str(path)]) is not None  # two pieces of one unit: cut without the criteria set…
+    read_ahead(str(bad), (0, 1))
+    assert pool._READ_AHEAD == {}  # …which the pieces are read with
+    monkeypatch.setattr(run, "UNITS_PER_PIECE", 64)
+    for evidence in (path, tmp_path / "none"):
+        assert index_ahead([str(evidence)]) is None  # two units: one piece of 64
+        read_ahead(str(CRITERIA), (0, 1))
         assert pool._READ_AHEAD == {}
 
 
@@ -203,7 +208,7 @@ def test_the_pieces_cut_ahead_are_taken_and_read_as_those_cut_here(monkeypatch, 
 
     with tempfile.TemporaryDirectory() as tmp:
         path = _evidence(Path(tmp), units, broken, order)
-        found = index_ahead(str(CRITERIA), [str(path)])
+        found = index_ahead([str(path)])
         here: list = []
         whole = read(None, here)
         ahead: list = []
@@ -211,21 +216,21 @@ def test_the_pieces_cut_ahead_are_taken_and_read_as_those_cut_here(monkeypatch, 
         assert here == [1] and ahead == ([] if found is not None else [1])
 
 
-def test_pieces_cut_ahead_of_other_evidence_or_sizes_or_criteria_are_cut_again(monkeypatch, tmp_path):
+def test_pieces_cut_ahead_of_other_evidence_or_sizes_are_cut_again(monkeypatch, tmp_path):
     cs = load_criteria(CRITERIA)
     path = _evidence(tmp_path, 4, {}, [0])
     other = tmp_path / "other"
     other.mkdir()
     _evidence(other, 5, {}, [0])
     monkeypatch.setattr(run, "UNITS_PER_PIECE", 1)
-    found = index_ahead(str(CRITERIA), [str(path)])
+    found = index_ahead([str(path)])
     assert found is not None
-    for criteria, evidence, sizes in ((replace(cs, title="x"), path, (1, 64)), (cs, other, (1, 64)),
-                                      (cs, path, (2, 64)), (cs, path, (1, 2))):
-        with pool.Workers(criteria, pool._no_evaluator, "", 1) as workers:
+    for evidence, sizes in ((other, (1, 64)), (path, (2, 64)), (path, (1, 2))):
+        with pool.Workers(cs, pool._no_evaluator, "", 1) as workers:
             workers.indexed = _done(found)
             assert workers._indexed_ahead([evidence / "units.csv" if evidence == other else path], *sizes) is None
-    with pool.Workers(cs, pool._no_evaluator, "", 1) as workers:
-        workers.indexed = _done(found)
-        assert workers._indexed_ahead([path], 1, 64) == list(found[-1])
-        assert workers.indexed is None  # taken once
+    for criteria in (cs, replace(cs, title="x")):  # the pieces do not depend on the criteria set
+        with pool.Workers(criteria, pool._no_evaluator, "", 1) as workers:
+            workers.indexed = _done(found)
+            assert workers._indexed_ahead([path], 1, 64) == list(found[-1])
+            assert workers.indexed is None  # taken once

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -151,6 +152,85 @@ def test_a_claims_file_removed_from_outside_leaves_the_round_to_run(small_pieces
     monkeypatch.setattr(pool_module, "claims_file", removed_at_once)
     with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
         assert pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {})) == whole
+
+
+def test_a_piece_decided_twice_leaves_its_unit_files_whole(tmp_path, small_pieces, monkeypatch):
+    """The claims file gone (`claims_file` removed at once), a piece this process takes back from
+    its slow worker is decided by both: each unit file is begun by whichever comes first, and the
+    folder and the bundle are those of the round held whole in one process."""
+    from engine.round import pool as pool_module
+    from engine.storage.outdir import Staging
+
+    monkeypatch.setenv("CCHC_TEST_PARENT", str(os.getpid()))
+    cs = load_criteria(DATA / "criteria.yaml")
+    whole, files, bundle = _whole_round(cs)
+    made = pool_module.claims_file
+
+    @contextlib.contextmanager
+    def removed_at_once(chunks):
+        with made(chunks) as path:
+            os.unlink(path)
+            yield path
+
+    monkeypatch.setattr(pool_module, "claims_file", removed_at_once)
+    pool = Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files)
+    pool.host = _SlowFirstThere(cs, get_evaluator, "reference", decided_units, held_files)
+    with pool, Staging(tmp_path / "out", command="round") as staged:
+        with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", pool=pool,
+                        units_folder=str(staged.folder("units")), **ROLES) as (result, _pool):
+            assert pool._where == [1, 0, 0, 0, 0]  # piece 1 taken back (and decided by the worker too)
+            _written, digest = write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool,
+                                           tmp_path / "out", tmp_path / "out" / "bundle.cchc", staged=staged, **ROLES)
+    _written_as_whole(tmp_path / "out", digest, files, bundle)
+
+
+def test_a_unit_file_begun_by_a_second_decision_of_its_piece_is_written_whole(tmp_path):
+    """A unit whose file this process could not begin (the same piece, decided by another process
+    too, began it first; that result was dropped) is written whole over what is there."""
+    from engine.round.units import FileTarget, RoundUnit, write_held
+
+    unit = RoundUnit("u", "U", "huyen", 1, 2, 1, 0, "ev", (), b'{"a":1,"standing":', b',"z":2}')
+    path = tmp_path / "u.json"
+    path.write_bytes(b'{"a":1,"standing":')  # what the other process began
+    [(unit_id, placed)] = write_held([unit], FileTarget({}), {"u": (str(path), {"rank": 1})}, str(tmp_path / "spool"))
+    assert path.read_bytes() == b'{"a":1,"standing":{"rank":1},"z":2}' == unit.file({"rank": 1})
+    assert unit_id == "u" and (placed.offset, placed.size) == (0, len(path.read_bytes()))
+    begun = RoundUnit("v", "V", "huyen", 1, 2, 1, 0, "ev", (), b'{"a":1,"standing":', b',"z":2}', begun=True)
+    other = tmp_path / "v.json"
+    other.write_bytes(begun.head)  # begun here, when it was decided
+    write_held([begun], FileTarget({}), {"v": (str(other), {"rank": 2})}, str(tmp_path / "spool2"))
+    assert other.read_bytes() == begun.file({"rank": 2})
+
+
+class _MarkedThere(Host):
+    """A host whose spawned worker takes half a second over each piece it reads, then leaves a mark
+    in the folder $CCHC_TEST_MARKS."""
+
+    def score_piece(self, task):
+        if os.getpid() != int(os.environ["CCHC_TEST_PARENT"]):
+            time.sleep(0.5)
+            os.close(tempfile.mkstemp(dir=os.environ["CCHC_TEST_MARKS"])[0])
+        return Host.score_piece(self, task)
+
+
+def test_what_fails_beside_the_workers_tasks_waits_for_them(tmp_path, monkeypatch):
+    """What this process does beside the tasks sent to its workers (`stream`'s `beside`) fails:
+    the failure is raised once the tasks the worker was sent are done, so that nothing they write
+    is left running into what the failure removes."""
+    monkeypatch.setenv("CCHC_TEST_PARENT", str(os.getpid()))
+    monkeypatch.setenv("CCHC_TEST_MARKS", str(tmp_path))
+    pool = _pool_with_pieces()
+    pool.host = _MarkedThere(pool.criteria, get_evaluator, "reference")
+
+    def failing():
+        raise RuntimeError("beside")
+
+    with pool:
+        places = [1, 1, 0, 1, 0]
+        with pytest.raises(RuntimeError, match="beside"):
+            list(pool.stream("score_piece", [(p, False) for p in pool._pieces], places=places,  # type: ignore[attr-defined]
+                             ahead=5, beside=failing))
+        assert len(list(tmp_path.iterdir())) == places.count(1)
 
 
 def test_a_slow_process_reads_and_decides_fewer_pieces(tmp_path, small_pieces, monkeypatch):

@@ -872,18 +872,35 @@ class TableUnits:
 EvidencePiece = Union[tuple[Path, ...], TableUnits]  # some evidence files, or some units of one CSV file
 
 
+_SMALLEST = 16  # units of the smallest piece `_cuts` makes
+
+
+def _cuts(units: int, size: int, last: bool) -> list[tuple[int, int]]:
+    """Where `units` units are cut into pieces of `size` (the numbers of the first and after the
+    last of each); `last`, the pieces are the run's last: then, past two pieces, the last two
+    pieces' worth are cut into pieces of a quarter of the size (when that is `_SMALLEST` units or
+    more: a piece has its own costs besides its units'), so that the processes sharing the pieces,
+    each ending with the one it has, end close together."""
+    small = max(1, size // 4)
+    tail = 2 * size if last and units > 2 * size and small >= _SMALLEST else 0
+    bounds = list(range(0, units - tail, size)) + list(range(units - tail, units, small))
+    return list(zip(bounds, bounds[1:] + [units]))
+
+
 def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per_piece: int,
                     sink: ProblemSink) -> list[EvidencePiece]:
     """The contents of the evidence files named, in pieces that can be read one at a time
     (`read_piece`): a CSV file is indexed (where each unit's rows stand: merged byte spans, no
-    rows) and its units cut into pieces of `units_per_piece`, in the order they first appear;
+    rows) and its units cut into pieces of `units_per_piece`, in the order they first appear
+    (the last CSV file's last units, when no other file follows, into smaller ones: `_cuts`);
     other files go `files_per_piece` to a piece. The problems of a CSV file's header, or of the
     file as a whole, go to `sink` (its rows are then only checked, never read into units)."""
     files = found_evidence_files(paths)
     pieces: list[EvidencePiece] = []
     others: list[Path] = []
     earlier: set[str] = set()  # the units of the CSV files before
-    for f in files:
+    last_csv = max((k for k, f in enumerate(files) if f.suffix.lower() == ".csv"), default=-1)
+    for k, f in enumerate(files):
         if f.suffix.lower() != ".csv" or not f.is_file():
             others.append(f)
             if len(others) == files_per_piece:
@@ -898,8 +915,8 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
             continue
         header, units = index
         keys = list(units)
-        for i in range(0, len(keys), units_per_piece):
-            some = keys[i:i + units_per_piece]
+        for start, end in _cuts(len(keys), units_per_piece, k == last_csv == len(files) - 1):
+            some = keys[start:end]
             spans: list[Span] = []
             for key in some:
                 flat = units.pop(key)

@@ -2,12 +2,16 @@
 How a bundle of kind `round` is re-run is engine/audit/round_replay.py."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from ..inputs.roundio import input_files
 from .pool import Workers
 from .run import RoundResult
+
+if TYPE_CHECKING:
+    from ..storage.outdir import Staging
 
 
 def round_inputs(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult, *,
@@ -49,10 +53,13 @@ def _about(result: RoundResult) -> dict:
 def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str], result: RoundResult, pool: Workers,
                 out_dir: Path, bundle_path: Path, *, survey_paths: Sequence[Path | str] = (),
                 appraisal_paths: Sequence[Path | str] = (), previous_path: Optional[Path | str] = None,
-                key: Optional[Path] = None, max_cited: Optional[int] = None) -> tuple[list[Path], str]:
+                key: Optional[Path] = None, max_cited: Optional[int] = None,
+                staged: Optional["Staging"] = None) -> tuple[list[Path], str]:
     """Write the output folder of a round whose unit files its workers hold (engine.round.run.round_held)
-    and its bundle, all or nothing (engine.storage.bundle.finish_run): the files and the bundle's sha256."""
-    from ..storage.bundle import finish_laid_out, lay_out_inputs
+    and its bundle, all or nothing (engine.storage.bundle.finish_run): the files and the bundle's sha256.
+    `staged`: the staging folder (made for `out_dir`) the unit files were begun in as they were
+    decided (round_held's `units_folder`), rather than a new one."""
+    from ..storage.bundle import BundleWriter, add_inputs, finish_laid_out, lay_out_inputs
     from ..storage.outdir import Staging
     from .output import write_round_files
 
@@ -60,7 +67,10 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
                                          appraisal_paths=appraisal_paths, previous_path=previous_path),
                             max_cited=max_cited)
     results = [f"units/{u.unit_id}.json" for u in result.units] + ["round.json"]
-    with Staging(out_dir, command="round") as staged:
-        return finish_laid_out(staged, bundle_path, "round", layout, results,
-                               write_round_files(result, pool, staged, layout.names), result.engine,
-                               about=_about(result), key=key)
+    with (nullcontext(staged) if staged is not None else Staging(out_dir, command="round")) as staged, \
+            staged.scratch() as spool:
+        writer = BundleWriter(spool)
+        # the inputs copied into the bundle's spool while the spawned workers write their unit files
+        parts = write_round_files(result, pool, staged, layout.names, lambda: add_inputs(writer, layout))
+        return finish_laid_out(staged, bundle_path, "round", layout, results, parts, result.engine,
+                               about=_about(result), key=key, writer=writer)

@@ -1,7 +1,7 @@
 """The round's JSON output: round.json (ranking, counts, warnings) and one unit file per unit."""
 from __future__ import annotations
 
-from typing import Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from ..core.model import CriteriaSet
 from ..storage.outdir import Staging, check_names, flush_file_system
@@ -91,12 +91,13 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
     return files
 
 
-def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
-                      names: Mapping[str, str]) -> Iterator[tuple[str, bytes | Placed]]:
+def write_round_files(result: RoundResult, pool: Workers, staged: Staging, names: Mapping[str, str],
+                      beside: Optional[Callable[[], Any]] = None) -> Iterator[tuple[str, bytes | Placed]]:
     """`round_files` of a round whose unit files are held by its workers (engine.round.run.round_held),
     written into `staged`: each unit file by the worker that holds it, round.json here. Yields
     each file's name and its bytes as the bundle holds them (`names`: engine.storage.bundle.localizer),
-    or, for a unit file, where the worker that wrote it put those bytes (a scratch file per piece)."""
+    or, for a unit file, where the worker that wrote it put those bytes (a scratch file per piece).
+    `beside`: what this process does once the spawned workers have their unit files to write."""
     standings = UnitStandings(result)
     target = FileTarget(names)
     pool.everywhere(target)
@@ -106,7 +107,7 @@ def write_round_files(result: RoundResult, pool: Workers, staged: Staging,
                 str(staged.scratch_path()))
 
     try:
-        for piece in pool.finish_held(write_held, given):
+        for piece in pool.finish_held(write_held, given, beside):
             for unit, placed in piece:
                 yield f"units/{unit}.json", placed
     except OSError as exc:

@@ -42,7 +42,7 @@ class Host:
     """What one process needs to read and decide chunks: the criteria set and its own evaluator
     (built on first use). `finish(results)` turns a decided chunk into what goes back to the
     caller (by default the results themselves; `score` encodes them where they were decided).
-    `hold(payload)`, when given, splits what `read_decide_piece` made of a piece into what goes back and
+    `hold(payload, context)`, when given, splits what `read_decide_piece` made of a piece into what goes back and
     what this process holds, packed (`_packed`), until a `held` task of the same piece number (the
     round: each unit's file, finished and written here once the ranking is known)."""
 
@@ -50,7 +50,7 @@ class Host:
     factory: EvaluatorFactory
     engine: str
     finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None
-    hold: Optional[Callable[[Any], tuple[Any, Any]]] = None
+    hold: Optional[Callable[[Any, Any], tuple[Any, Any]]] = None
     _evaluator: Optional[Evaluator] = field(default=None, repr=False)
     _held: dict[int, Any] = field(default_factory=dict, repr=False)  # by piece number (`hold`)
     _context: Any = field(default=None, repr=False)  # what the tasks sent after it are handed (`Workers.everywhere`)
@@ -122,7 +122,7 @@ class Host:
         kind, payload, n = self.decide_chunk(records, *given)
         del records
         if kind == "ok" and self.hold is not None:
-            payload, held = self.hold(payload)
+            payload, held = self.hold(payload, self._context)
             self._held[number] = _packed(held)
         return "read", (read, checked, cites, made, (kind, payload, n)), len(read.firsts)
 
@@ -320,22 +320,19 @@ def _set_host(host: Host) -> None:
 _READ_AHEAD: dict[int, tuple[EvidencePiece, CriteriaSet, "PieceRead", list[EvidenceRecord]]] = {}
 
 
-_INDEXED: list[tuple[CriteriaSet, list[EvidencePiece]]] = []  # `index_ahead`'s, for `read_ahead`
+_INDEXED: list[list[EvidencePiece]] = []  # `index_ahead`'s, for `read_ahead`
 
 
-def index_ahead(criteria_path: str, evidence_paths: Sequence[str], units_per_piece: int,
-                files_per_piece: int) -> Optional[tuple]:
-    """In a worker started ahead: load the criteria set and cut the evidence a round's command
-    line names into pieces (as `Workers.read_and_decide` does), while the round itself is still
-    starting: (the criteria set, the evidence files, `units_per_piece`, `files_per_piece`, the
-    pieces), which the round takes rather than cut them itself when its own are the same
-    (`Workers.indexed`). Anything amiss (a criteria set or evidence with problems, too little
-    evidence to be read in pieces): None, and the round reads and reports it as always."""
-    from .. import load_criteria
-
+def index_ahead(evidence_paths: Sequence[str], units_per_piece: int, files_per_piece: int) -> Optional[tuple]:
+    """In a worker started ahead: cut the evidence a round's command line names into pieces (as
+    `Workers.read_and_decide` does), while the round itself is still starting: (the evidence
+    files, `units_per_piece`, `files_per_piece`, the pieces), which the round takes rather than
+    cut them itself when its own are the same (`Workers.indexed`). The pieces do not depend on
+    the criteria set, which this worker loads after (`read_ahead`), while the round loads its
+    own. Anything amiss (evidence with problems, too little to be read in pieces): None, and the
+    round reads and reports it as always."""
     _INDEXED.clear()
     try:
-        criteria = load_criteria(criteria_path)
         files = found_evidence_files(evidence_paths)
         sink = ProblemSink()
         pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)
@@ -343,18 +340,21 @@ def index_ahead(criteria_path: str, evidence_paths: Sequence[str], units_per_pie
         return None
     if sink.problems or len(pieces) < 2:
         return None
-    _INDEXED.append((criteria, pieces))
-    return criteria, tuple(map(str, files)), units_per_piece, files_per_piece, pieces
+    _INDEXED.append(pieces)
+    return tuple(map(str, files)), units_per_piece, files_per_piece, pieces
 
 
-def read_ahead(numbers: Sequence[int]) -> None:
-    """In a worker started ahead, after `index_ahead`: read the pieces numbered `numbers`
-    (`Host._read`), those the round's first pieces will ask of this worker."""
+def read_ahead(criteria_path: str, numbers: Sequence[int]) -> None:
+    """In a worker started ahead, after `index_ahead`: load the criteria set and read the pieces
+    numbered `numbers` (`Host._read`), those the round's first pieces will ask of this worker."""
+    from .. import load_criteria
+
     if not _INDEXED:
         return
-    criteria, pieces = _INDEXED.pop()
-    host = Host(criteria, _no_evaluator, "")
+    pieces = _INDEXED.pop()
     try:
+        criteria = load_criteria(criteria_path)
+        host = Host(criteria, _no_evaluator, "")
         for number in numbers:
             if number < len(pieces):
                 _READ_AHEAD[number] = (pieces[number], criteria, *host._read(pieces[number]))
@@ -488,7 +488,7 @@ class Workers:
 
     def __init__(self, criteria: Optional[CriteriaSet], factory: EvaluatorFactory, engine: str, workers: int = 1, *,
                  finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None,
-                 hold: Optional[Callable[[Any], tuple[Any, Any]]] = None, share: tuple[int, int] = (3, 4),
+                 hold: Optional[Callable[[Any, Any], tuple[Any, Any]]] = None, share: tuple[int, int] = (3, 4),
                  ahead: Sequence[Any] = ()):
         self.criteria, self.factory, self.engine, self.workers = criteria, factory, engine, max(1, workers)
         self.share = share  # (a, b): this process runs a tasks for every b of a spawned worker (`worker_of`)
@@ -610,7 +610,7 @@ class Workers:
     def stream(self, task: str, chunks: Sequence[Any], ahead: int = 4,
                places: Optional[Sequence[Optional[int]]] = None,
                ran: Optional[list[int]] = None, depth: int = 3,
-               claims: Optional[str] = None) -> Iterator[tuple[str, Any, int]]:
+               claims: Optional[str] = None, beside: Optional[Callable[[], Any]] = None) -> Iterator[tuple[str, Any, int]]:
         """The host's `task` ("decide_chunk", "score_piece", "read_decide_piece", "held") on
         every chunk, chunk k in worker `places[k]` (by default `worker_of(k)`; worker 0: this
         process, which runs its chunks while the others run theirs): (kind, payload, n) per chunk,
@@ -624,11 +624,15 @@ class Workers:
         they keep both busy to the end: this process hands its own to a worker that has little
         left to do (`own`). With `claims` (a file of `claim`s, which the task claims its chunk in
         before it runs it), this process, with nothing of its own left, takes back the last chunk
-        a worker was sent and has not begun, and runs it itself.
+        a worker was sent and has not begun, and runs it itself. `beside`: what this process does
+        once the first chunks are sent, before it runs any (should it fail, the chunks sent are
+        awaited first: none is left running into what the failure undoes).
         `ran[k]`, when given, is set to the worker that ran chunk k."""
         run = getattr(self.host, task)
         ran = [0] * len(chunks) if ran is None else ran
         if not self._pools or len(chunks) <= 1:
+            if beside is not None:
+                beside()
             for k, chunk in enumerate(chunks):
                 ran[k] = 0
                 yield run(chunk)
@@ -714,6 +718,15 @@ class Workers:
         try:
             for i in range(len(chunks)):
                 place(i + ahead)
+                if beside is not None:
+                    then, beside = beside, None
+                    try:
+                        then()
+                    except BaseException:
+                        from concurrent.futures import wait
+
+                        wait(list(sent.values()))
+                        raise
                 if placed == i:  # a chunk no spawned worker was free for
                     ran[i], placed = 0, i + 1
                 if i not in sent and i not in early:
@@ -765,11 +778,13 @@ class Workers:
         self._where = [0] * len(pieces)
         self.everywhere(inputs, awaited=False)  # a worker started ahead may still be reading its first pieces
         with claims_file(len(pieces)) as claims:
-            # a worker has at most one piece waiting besides the one it runs, and its last one this
-            # process may take back (`claims`): at the end both are busy to the last piece
+            # a worker has at most two pieces waiting besides the one it runs, and the last ones this
+            # process may take back (`claims`): at the end both are busy to the last piece. What each
+            # piece gives is kept to the end, so this process runs pieces as far ahead as there are:
+            # it never takes a piece back from a worker before the last one is sent
             for _kind, (read, checked, cited, made, decided), _n in self.stream(
-                    "read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)], places=[None] * len(pieces),
-                    ran=self._where, depth=2, claims=claims):
+                    "read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)], ahead=len(pieces),
+                    places=[None] * len(pieces), ran=self._where, depth=3, claims=claims):
                 problems += read.problems
                 for unit, at, _source in read.firsts:
                     if unit in firsts:
@@ -802,7 +817,7 @@ class Workers:
     def _indexed_ahead(self, files: Sequence[Path], units_per_piece: int,
                        files_per_piece: int) -> Optional[list[EvidencePiece]]:
         """The pieces a worker started ahead cut (`index_ahead`, `indexed`), if it cut the same
-        evidence files with the same criteria set into pieces of the same size; else None."""
+        evidence files into pieces of the same size; else None."""
         indexed, self.indexed = self.indexed, None
         try:
             found = indexed.result() if indexed is not None else None
@@ -810,9 +825,8 @@ class Workers:
             return None
         if found is None:
             return None
-        criteria, listed, units, others, pieces = found
-        same = (criteria == self.criteria and listed == tuple(map(str, files)) and units == units_per_piece
-                and others == files_per_piece)
+        listed, units, others, pieces = found
+        same = listed == tuple(map(str, files)) and units == units_per_piece and others == files_per_piece
         return list(pieces) if same else None
 
     def everywhere(self, context: Any, *, awaited: bool = True) -> None:
@@ -829,15 +843,17 @@ class Workers:
         except BrokenProcessPool:
             raise _stopped() from None
 
-    def finish_held(self, func: Callable[..., Any], given: Callable[[Sequence[str]], tuple]) -> Iterator[Any]:
+    def finish_held(self, func: Callable[..., Any], given: Callable[[Sequence[str]], tuple],
+                    beside: Optional[Callable[[], Any]] = None) -> Iterator[Any]:
         """`func(held, context, *given(its unit ids))` in the worker that holds piece number k
-        (`Host.held`), for every piece `read_and_decide` decided: what each gave, in piece order."""
+        (`Host.held`), for every piece `read_and_decide` decided: what each gave, in piece order.
+        `beside`: what this process does once the spawned workers have theirs (`stream`)."""
         tasks = _HeldTasks(self._decided, func, given)
         self._decided = []
         # every piece sent at once (what is sent and what comes back is small): a worker is never
         # left waiting for this process to send its next one between its own
         for _kind, payload, _n in self.stream("held", tasks, ahead=len(tasks), places=self._where,
-                                              ran=list(self._where)):
+                                              ran=list(self._where), beside=beside):
             yield payload
 
     def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> Iterator[Any]:

@@ -58,17 +58,19 @@ def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
                factory: EvaluatorFactory, engine: str = "durable",
                survey_paths: Iterable[Path | str] = (), appraisal_paths: Iterable[Path | str] = (),
                previous_path: Optional[Path | str] = None, workers: int = 1,
-               progress: Optional[Progress] = None,
-               pool: Optional[Workers] = None) -> Iterator[tuple[RoundResult, Workers]]:
+               progress: Optional[Progress] = None, pool: Optional[Workers] = None,
+               units_folder: Optional[str] = None) -> Iterator[tuple[RoundResult, Workers]]:
     """`run_round` whose unit files stay in the workers that encoded them (`RoundUnit.held`), with
-    the workers still running: engine.round.output.write_round writes them there. `pool`: the workers to
-    use (`round_workers`, the caller's to end), rather than `workers` new ones."""
+    the workers still running: engine.round.bundle.write_round writes them there. `pool`: the workers to
+    use (`round_workers`, the caller's to end), rather than `workers` new ones. `units_folder`:
+    where each unit's file is begun as soon as it is decided (the units/ of the staging folder
+    write_round is then given: engine.storage.outdir.Staging.folder)."""
     with (nullcontext(pool) if pool is not None else
           Workers(criteria, factory, engine, workers, finish=decided_units, hold=held_files)) as pool:
         if pool.criteria is None:
             pool.use(criteria)
         yield _run(pool, criteria, list(evidence_paths), factory, engine, list(survey_paths),
-                   list(appraisal_paths), previous_path, progress), pool
+                   list(appraisal_paths), previous_path, progress, units_folder), pool
 
 
 @contextmanager
@@ -89,14 +91,14 @@ def round_workers(evidence_paths: Iterable[Path | str], *, factory: EvaluatorFac
         yield pool
 
 
-def index_ahead(criteria_path: str, evidence_paths: Sequence[str]) -> Optional[tuple]:
+def index_ahead(evidence_paths: Sequence[str]) -> Optional[tuple]:
     """engine.round.pool.index_ahead of a round's pieces (run in a worker started ahead: commands/early.py)."""
-    return index_pieces_ahead(criteria_path, evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE)
+    return index_pieces_ahead(evidence_paths, UNITS_PER_PIECE, FILES_PER_PIECE)
 
 
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
-         progress: Optional[Progress]) -> RoundResult:
+         progress: Optional[Progress], units_folder: Optional[str] = None) -> RoundResult:
     from ..storage.bundle import recording_reads
 
     files = found_evidence_files(evidence_paths)  # the folders listed once
@@ -113,8 +115,8 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
             lambda: load_appraisal(appraisal_paths, criteria), (AppraisalSet((), ()), []))
     # Decided even when other inputs have problems: an adjustment without a reason is found only
     # against the self-assessed points, and every problem is reported at once.
-    evidence = pool.read_and_decide(files, UNITS_PER_PIECE, FILES_PER_PIECE, RoundInputs.of(survey_read, appraisal),
-                                    progress)
+    evidence = pool.read_and_decide(files, UNITS_PER_PIECE, FILES_PER_PIECE,
+                                    RoundInputs.of(survey_read, appraisal, units_folder), progress)
     records = list(evidence.records)
     period, problems = round_problems(criteria, records)
     if survey_refused is not None:

@@ -8,7 +8,9 @@ or on its own, so the file is the one `encode` gives for the whole document.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Callable, Mapping, Optional, Sequence
@@ -46,6 +48,7 @@ class RoundUnit:
     tail: bytes  # …and after it; `doc` instead when the two could not be told apart
     doc: Optional[dict] = None
     held: bool = False  # the file's parts stay in the worker that decided the unit (`held_files`)
+    begun: bool = False  # its file is written up to its standing, where it was decided (`held_files`)
 
     def file(self, standing: dict) -> bytes:
         """The unit file with its standing (`engine.round.output.round_unit_json`'s bytes)."""
@@ -98,11 +101,39 @@ def decided_units(criteria: CriteriaSet, results: list[UnitResult], engine: str,
     return [round_unit(criteria, u, engine) for u in units], problems
 
 
-def held_files(payload: tuple[list[RoundUnit], list[Problem]]) -> tuple[tuple[list[RoundUnit], list[Problem]], list[RoundUnit]]:
+def held_files(payload: tuple[list[RoundUnit], list[Problem]], context: Optional["RoundInputs"] = None
+               ) -> tuple[tuple[list[RoundUnit], list[Problem]], list[RoundUnit]]:
     """The pool's `hold` of a round that writes its output (engine.round.run.round_held): what a
-    decided piece sends back is its units without their files' parts; the worker holds those."""
+    decided piece sends back is its units without their files' parts; the worker holds those,
+    each unit's file begun already in the round's units folder when the context names one (`_begun`)."""
     units, problems = payload
+    if context is not None and context.units is not None:
+        units = [_begun(u, context.units) for u in units]
     return ([replace(u, head=b"", tail=b"", doc=None, held=True) for u in units], problems), units
+
+
+def _begun(unit: RoundUnit, folder: str) -> RoundUnit:
+    """`unit` with its file begun: written up to its standing into `folder` as soon as it is
+    decided, and finished by `write_held` once the round is ranked (a new file costs the system
+    far more than its bytes, and a folder takes one at a time: made all at the end, a round's
+    files are made one after the other by every process). Not a file encoded whole, nor one an
+    id cannot name (the round refuses it), nor one that cannot be made: a unit given twice (the
+    round refuses it), the same piece decided twice (engine.round.pool.claim), the disk; each of
+    those is written whole at the end."""
+    from ..storage.outdir import name_problem, write_new
+
+    if unit.doc is not None or name_problem(unit.unit_id):
+        return unit
+    path = os.path.join(folder, f"{unit.unit_id}.json")
+    try:
+        write_new(path, unit.head)
+    except FileExistsError:
+        return unit
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        return unit
+    return replace(unit, begun=True)
 
 
 @dataclass
@@ -128,11 +159,15 @@ class FileTarget:
             self._local = localizer(self.names)
         return self._local(data, True)
 
-    def write(self, path: str, data: bytes) -> bytes:
-        """Write a file `Staging.claim` (or `Staging.folder`) gave: its copy in the bundle."""
-        from ..storage.outdir import write_new
+    def write(self, path: str, data: bytes, begun: int = 0) -> bytes:
+        """Write a file `Staging.claim` (or `Staging.folder`) gave, or, when its first `begun` bytes
+        are written already, the rest: its copy in the bundle."""
+        from ..storage.outdir import write_new, write_rest
 
-        write_new(path, data)
+        if begun:
+            write_rest(path, data[begun:])
+        else:
+            write_new(path, data)
         return self.localized(data)
 
     def unknown(self, data: bytes) -> Optional[frozenset[str]]:
@@ -152,7 +187,12 @@ def write_held(units: list[RoundUnit], target: FileTarget, places: Mapping[str, 
     with open(spool, "wb") as fh:
         for u in units:
             path, standing = places[u.unit_id]
-            copy = target.write(path, u.file(standing))
+            data = u.file(standing)
+            try:
+                copy = target.write(path, data, len(u.head) if u.begun else 0)
+            except FileExistsError:  # begun by the same piece decided a second time, whose result was dropped
+                os.unlink(path)
+                copy = target.write(path, data)
             out.append((u.unit_id, Placed(spool, fh.tell(), len(copy), hashlib.sha256(copy).digest())))
             fh.write(copy)
     return out
@@ -169,13 +209,14 @@ class RoundInputs:
 
     survey: Mapping[str, tuple[tuple[RawUnit, bool], ...]]
     appraisal: Mapping[str, tuple[AppraisalEntry, ...]]
+    units: Optional[str] = None  # the folder each unit's file is begun in as it is decided (`held_files`)
 
     @classmethod
-    def of(cls, survey: SurveyRead, appraisal: AppraisalSet) -> "RoundInputs":
+    def of(cls, survey: SurveyRead, appraisal: AppraisalSet, units: Optional[str] = None) -> "RoundInputs":
         by_unit: dict[str, list[AppraisalEntry]] = {}
         for e in appraisal.entries:
             by_unit.setdefault(e.unit_id, []).append(e)
-        return cls(survey.units, {u: tuple(es) for u, es in by_unit.items()})
+        return cls(survey.units, {u: tuple(es) for u, es in by_unit.items()}, units)
 
     def prepared(self, criteria: CriteriaSet,
                  records: Sequence[EvidenceRecord]) -> tuple[list[EvidenceRecord], tuple, tuple]:

@@ -903,12 +903,14 @@ def lay_out_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optio
     parts: dict[str, str] = {}
     unpacked: dict[str, dict] = {}
     names: dict[str, str] = {}
+    real_folders: dict[str, str] = {}  # (`_real_path`)
     for role, roots in roles.items():
         if not re.fullmatch(r"[a-z][a-z0-9_-]*", role):
             raise BundleError(_("role {role!r}").format(role=role), _("a role name uses lower-case letters, digits, '_' and '-'"))
         out_roles[role] = []
         for n, root in enumerate(roots, start=1):
             base = root.base
+            inside = os.path.join(os.path.abspath(base), "")  # (`_relative`'s quick way)
             prefix = f"inputs/{role}/{n}"
             if root.path.is_dir():
                 out_roles[role].append(prefix + "/")
@@ -922,8 +924,10 @@ def lay_out_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optio
             cited = list(dict.fromkeys(map(os.fspath, root.cited)))
             cited_only = {c for c in cited if c not in read}
             for f in files + [c for c in cited if c in cited_only]:
-                name = check_name(f"{prefix}/{_relative(f, base)}")
-                for shown in (str(f), os.path.abspath(f), os.path.realpath(f)):
+                absolute = os.path.abspath(f)
+                inner = absolute[len(inside):] if os.sep == "/" and absolute.startswith(inside) else ""
+                name = check_name(f"{prefix}/{inner if inner[:1] not in ('', '/') else _relative(f, base)}")
+                for shown in (str(f), absolute, _real_path(f, real_folders)):
                     names.setdefault(shown, name)
                 if name in parts or name in unpacked:
                     continue
@@ -939,9 +943,25 @@ def lay_out_inputs(roles: Mapping[str, Sequence[InputRoot]], *, max_cited: Optio
     return Layout(out_roles, parts, unpacked, names)
 
 
+def _real_path(path: str, folders: dict[str, str]) -> str:
+    """`os.path.realpath(path)`, the real path of each folder found once (`folders`: by folder,
+    as the path names it): a national run's inputs are tens of thousands of files in a few
+    folders, and the real path of each is the real path of its folder and its own name, unless
+    that name is a link (or no name: '..', '.')."""
+    folder, name = os.path.split(path)
+    if name in ("", ".", ".."):
+        return os.path.realpath(path)
+    real = folders.get(folder)
+    if real is None:
+        real = folders[folder] = os.path.realpath(folder)
+    whole = os.path.join(real, name)
+    return os.path.realpath(path) if os.path.islink(whole) else whole
+
+
 def _relative(f: Path, base: Path) -> str:
     """`f` relative to `base`, lexically (so a link keeps the name it was read under); an input
-    outside its folder cannot be packed."""
+    outside its folder cannot be packed. (`lay_out_inputs` takes the path after its folder's
+    absolute path as it is, when that is where the path lies: the same.)"""
     rel = os.path.normpath(os.path.relpath(os.path.abspath(f), os.path.abspath(base)))
     if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
         real = os.path.relpath(os.path.realpath(f), os.path.realpath(base))
@@ -987,7 +1007,7 @@ def localizer(names: Mapping[str, str]) -> Callable[[bytes], bytes]:
     # the names themselves when they can be (a second set of a national run's paths is megabytes)
     keys = names.keys() if "" not in names and "." not in names else {k for k in names if k not in ("", ".")}
     if not keys:
-        return lambda data: data
+        return lambda data, encoded=False: data
     width = min(len(k) for k in keys)
     heads = {k[:width] for k in keys}
     sizes = sorted({len(k) for k in keys}, reverse=True)  # the lengths a path standing at a place may have
@@ -1335,9 +1355,6 @@ def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
     another process wrote them: `Placed`), taken one at a time, after those `writer` (whose spool
     is `spool`) holds already."""
     writer = writer or BundleWriter(spool)
-    for name, f in layout.files.items():
-        if name not in writer:  # copied already (while the run decided: engine.round.scoring)
-            writer.add_file(name, f)
     for name, data in parts:
         if isinstance(data, bytes):
             writer.add(f"results/{name}", data)
@@ -1345,7 +1362,16 @@ def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
             writer.add_placed(f"results/{name}", data)
         else:
             writer.add_pieces(f"results/{name}", data)
+    add_inputs(writer, layout)  # (after the results: a round copies them while its workers write theirs)
     return writer.write(layout.meta(kind, engine, about), out, key=key)
+
+
+def add_inputs(writer: BundleWriter, layout: Layout) -> None:
+    """The input files of `layout` into `writer`, but those it holds already (copied while the run
+    decided: engine.round.scoring; or while other processes wrote the results: engine.round.bundle)."""
+    for name, f in layout.files.items():
+        if name not in writer:
+            writer.add_file(name, f)
 
 
 def _localized_file(path: Path, local: Callable[[bytes, bool], bytes]) -> bytes | Iterator[bytes]:

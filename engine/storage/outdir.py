@@ -349,6 +349,17 @@ def write_new(path: Path | str, data: bytes) -> None:
         fh.write(data)
 
 
+def write_rest(path: Path | str, data: bytes) -> None:
+    """Add `data` at the end of a file `write_new` began (from any process: the rest of a file
+    begun before all of it was known), never through a link."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        if _syncfs is None:
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
 def write_file(path: Path | str, data: bytes) -> Path:
     """Write one file (`--out FILE`) all or nothing: a temporary file beside it, synced, then
     renamed over it. A link or a folder at `path` is refused, never followed or replaced."""
