@@ -133,14 +133,11 @@ def test_the_claims_of_a_killed_run_are_removed_by_the_next(monkeypatch, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(names) - {f"cchc-claims-{gone}-x1"})
 
 
-def test_a_claims_file_removed_from_outside_leaves_the_round_to_run(small_pieces, monkeypatch):
-    """A cleaner of the temporary folder removes a running round's claims file: the pieces are
-    still read and decided, the evidence is the same, and nothing fails at the end."""
+@pytest.fixture
+def claims_removed(monkeypatch):
+    """A cleaner of the temporary folder removes each round's claims file as soon as it is made."""
     from engine.round import pool as pool_module
 
-    cs = load_criteria(DATA / "criteria.yaml")
-    with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
-        whole = alone.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
     made = pool_module.claims_file
 
     @contextlib.contextmanager
@@ -150,29 +147,27 @@ def test_a_claims_file_removed_from_outside_leaves_the_round_to_run(small_pieces
             yield path
 
     monkeypatch.setattr(pool_module, "claims_file", removed_at_once)
+
+
+def test_a_claims_file_removed_from_outside_leaves_the_round_to_run(small_pieces, claims_removed):
+    """A cleaner of the temporary folder removes a running round's claims file: the pieces are
+    still read and decided, the evidence is the same, and nothing fails at the end."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
+        whole = alone.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
     with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
         assert pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {})) == whole
 
 
-def test_a_piece_decided_twice_leaves_its_unit_files_whole(tmp_path, small_pieces, monkeypatch):
-    """The claims file gone (`claims_file` removed at once), a piece this process takes back from
-    its slow worker is decided by both: each unit file is begun by whichever comes first, and the
-    folder and the bundle are those of the round held whole in one process."""
-    from engine.round import pool as pool_module
+def test_a_piece_decided_twice_leaves_its_unit_files_whole(tmp_path, small_pieces, claims_removed, monkeypatch):
+    """The claims file gone, a piece this process takes back from its slow worker is decided by
+    both: each unit file is begun by whichever comes first, and the folder and the bundle are those
+    of the round held whole in one process."""
     from engine.storage.outdir import Staging
 
     monkeypatch.setenv("CCHC_TEST_PARENT", str(os.getpid()))
     cs = load_criteria(DATA / "criteria.yaml")
     whole, files, bundle = _whole_round(cs)
-    made = pool_module.claims_file
-
-    @contextlib.contextmanager
-    def removed_at_once(chunks):
-        with made(chunks) as path:
-            os.unlink(path)
-            yield path
-
-    monkeypatch.setattr(pool_module, "claims_file", removed_at_once)
     pool = Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files)
     pool.host = _SlowFirstThere(cs, get_evaluator, "reference", decided_units, held_files)
     with pool, Staging(tmp_path / "out", command="round") as staged:
