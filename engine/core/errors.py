@@ -76,7 +76,7 @@ class InputError(CchcError):
     """Inputs are invalid; carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = sorted(problems)
+        self.problems = sorted(set(problems))  # each once (a file read in pieces may be refused by each)
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

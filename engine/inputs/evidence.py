@@ -861,6 +861,7 @@ class TableUnits:
     flat_spans: array
     units: int
     given: frozenset[str] = frozenset()  # its units an earlier CSV file gives: read (a duplicate), never typed
+    stamp: Optional[tuple[int, int]] = None  # the file's size and time of change when it was indexed (`_stamp`)
 
     @property
     def spans(self) -> Iterator[Span]:
@@ -873,6 +874,20 @@ EvidencePiece = Union[tuple[Path, ...], TableUnits]  # some evidence files, or s
 
 
 _SMALLEST = 16  # units of the smallest piece `_cuts` makes
+
+
+def _stamp(path: Path) -> Optional[tuple[int, int]]:
+    """A file's size and time of change (None: gone): a CSV file is read piece by piece, from the
+    byte spans found when it was indexed, which hold only while it is not written to."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+def _changed(path: Path, sink: ProblemSink) -> None:
+    sink.add(Location(str(path)), _("the file changed while it was being read: run again once nothing writes to it"))
 
 
 def _cuts(units: int, size: int, last: bool) -> list[tuple[int, int]]:
@@ -910,8 +925,12 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
         if others:
             pieces.append(tuple(others))
             others = []
+        stamp = _stamp(f)
         index = _index_table(f, str(f), sink)
         if index is None:
+            continue
+        if _stamp(f) != stamp:
+            _changed(f, sink)
             continue
         header, units = index
         keys = list(units)
@@ -923,7 +942,7 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
                 spans += [(flat[j], flat[j + 1], flat[j + 2]) for j in range(0, len(flat), 3)]
             spans.sort()  # rows in file order, as a whole-file read meets them
             pieces.append(TableUnits(f, tuple(header), array("q", chain.from_iterable(spans)), len(some),
-                                     frozenset(earlier.intersection(some))))
+                                     frozenset(earlier.intersection(some)), stamp))
         earlier.update(keys)
     if others:
         pieces.append(tuple(others))
@@ -1086,6 +1105,9 @@ def read_piece(piece: EvidencePiece, criteria: CriteriaSet) -> tuple[list[Eviden
     or not it could be typed — so that a unit also given in another piece is found."""
     sink = ProblemSink()
     if isinstance(piece, TableUnits):
+        if _stamp(piece.path) != piece.stamp:
+            _changed(piece.path, sink)
+            return [], sink.problems, []
         name = str(piece.path)
         header = list(piece.header)
         rows = span_cells(piece.path, piece.spans, header, CSV_COLUMNS, name, sink)

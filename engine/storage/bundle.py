@@ -947,9 +947,10 @@ def _real_path(path: str, folders: dict[str, str]) -> str:
     """`os.path.realpath(path)`, the real path of each folder found once (`folders`: by folder,
     as the path names it): a national run's inputs are tens of thousands of files in a few
     folders, and the real path of each is the real path of its folder and its own name, unless
-    that name is a link (or no name: '..', '.')."""
+    that name is a link (or no name: '..', '.'; or an empty one: after a loop of links, realpath
+    takes what follows '//' as a path of its own)."""
     folder, name = os.path.split(path)
-    if name in ("", ".", ".."):
+    if name in ("", ".", "..") or os.sep * 2 in path:
         return os.path.realpath(path)
     real = folders.get(folder)
     if real is None:
