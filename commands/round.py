@@ -48,7 +48,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         stack.push(lambda kind, *_: pool.__exit__(kind, None, None) if kind is not None else None)
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, transient=True, disable=not err.is_terminal)
-        phases = {"evidence": _("Reading evidence (files)"), "units": _("Scoring (units)")}
+        phases = {"evidence": _("Reading and scoring evidence (pieces)")}
         with progress:
             task = progress.add_task(phases["evidence"], total=None)
             result, pool = stack.enter_context(round_held(

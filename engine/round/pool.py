@@ -809,10 +809,11 @@ class Workers:
         self.cited = tuple(dict.fromkeys(path for _unit, paths in cites for path in paths))
         return EvidenceSet(tuple(records), tuple(w for _unit, ws in warnings for w in ws), tuple(files))
 
-    def decided_pieces(self, progress: Optional[Progress] = None) -> Iterator[Any]:
-        """What deciding gave of each piece `read_and_decide` read, in piece order (`_gathered`)."""
+    def decided_pieces(self) -> Iterator[Any]:
+        """What deciding gave of each piece `read_and_decide` read, in piece order (`_gathered`;
+        the progress of deciding is that of reading: each piece is decided as it is read)."""
         results, self._results = self._results, []
-        return self._gathered(iter(results), sum(len(units) for units in self._decided), progress)
+        return self._gathered(iter(results), sum(len(units) for units in self._decided), None)
 
     def _indexed_ahead(self, files: Sequence[Path], units_per_piece: int,
                        files_per_piece: int) -> Optional[list[EvidencePiece]]:

@@ -145,7 +145,7 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
 
     units: list[RoundUnit] = []
     appraisal_errors: list[Problem] = []
-    for chunk_units, chunk_problems in pool.decided_pieces(progress):
+    for chunk_units, chunk_problems in pool.decided_pieces():
         units += chunk_units
         appraisal_errors += chunk_problems
     units.sort(key=lambda u: u.unit_id)
