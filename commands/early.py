@@ -139,6 +139,7 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
         import signal
 
         signal.signal(signal.SIGINT, _interrupted)
+        signal.signal(signal.SIGTERM, _interrupted)  # (a worker ends at once: engine.round.pool._start_worker)
     fork = workers == 2 and forks(argv)  # (`forks` looked at only for a round of two workers)
     if workers is None or workers < 2 or _AHEAD or (first_thing and fork):
         return
@@ -196,10 +197,11 @@ INTERRUPT_GRACE = 10  # seconds a `cchc round` interrupted from the command line
 
 
 def _interrupted(signum: int, frame: Any) -> None:
-    """Ctrl-C in a `cchc round` started from the command line: as Python's own (KeyboardInterrupt:
-    the round ends its workers and removes what it wrote, and says "interrupted"), but should that
-    not be over within `INTERRUPT_GRACE` seconds, the process ends all the same, exit 130 — a
-    Ctrl-C never leaves it waiting (its workers end with it)."""
+    """Ctrl-C (or SIGTERM: a stop asked of it) in a `cchc round` started from the command line: as
+    Python's own Ctrl-C (KeyboardInterrupt: the round ends its workers and removes what it wrote,
+    its staging folder too, and says "interrupted"), but should that not be over within
+    `INTERRUPT_GRACE` seconds, the process ends all the same, exit 130 — it is never left waiting
+    (its workers end with it)."""
     import threading
 
     def end() -> None:

@@ -346,6 +346,8 @@ def test_workers_end_when_the_round_is_killed(tmp_path, sig, count):
         os.kill(w, signal.SIGKILL)
     assert still == [], f"workers {still} outlived their round (signal {sig.name})"
     assert not (tmp_path / "out").exists()
+    if sig != signal.SIGKILL:  # stopped as by Ctrl-C: its staging folder removed too
+        assert proc.returncode == 130 and sorted(os.listdir(tmp_path)) == ["ev"]
 
 
 def test_concurrent_runs_into_one_folder_take_turns(tmp_path):

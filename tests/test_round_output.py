@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import shutil
 from pathlib import Path
@@ -177,3 +178,48 @@ def test_a_round_with_bad_evidence_leaves_no_unit_file_begun(cchc, tmp_path, wor
                "--out", tmp_path / "out", "-j", workers)
     assert res.exit_code == 2, res.stderr
     assert sorted(os.listdir(tmp_path)) == ["ev"]
+
+
+class _FullDisk(io.FileIO):
+    """A scratch file on a disk that fills up after its first `room` bytes."""
+
+    room = 4096
+
+    def write(self, data):
+        if self.tell() + len(data) > self.room:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return super().write(data)
+
+
+@pytest.mark.parametrize("command", ["round", "score"])
+def test_a_full_disk_under_the_scratch_files_is_the_output_folders_error(tmp_path, monkeypatch, cchc, command):
+    """The scratch files (the bundle's spool among them) cannot be written: the output folder's
+    error, exit 2, nothing left — not an input that "cannot be read", nor an internal error from
+    closing the spool while the error is raised."""
+    from engine.storage import outdir
+
+    def scratch(self, suffix=""):
+        fd, name = outdir.tempfile.mkstemp(prefix=".scratch-", suffix=suffix, dir=self.path)
+        self._scratch.append(Path(name))
+        return outdir._ScratchFile(_FullDisk(fd, "r+"))
+
+    monkeypatch.setattr(outdir.Staging, "scratch", scratch)
+    args = (["round", DATA / "criteria.yaml", "--evidence", DATA / "evidence", "--no-survey"] if command == "round"
+            else ["score", DATA / "criteria.yaml", DATA / "evidence"])
+    res = cchc(*args, "--out", tmp_path / "out", "--workers", 1)
+    assert res.exit_code == 2, res.stderr
+    assert "cannot write the results to" in res.stderr and "No space left" in res.stderr, res.stderr
+    assert "cannot read" not in res.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_an_input_that_cannot_be_read_and_a_spool_that_cannot_be_written_are_told_apart(tmp_path):
+    from engine.storage.bundle import BundleError, BundleWriter
+
+    (tmp_path / "in.csv").write_bytes(b"x" * 10000)
+    fd = os.open(tmp_path / "spool", os.O_RDWR | os.O_CREAT)
+    writer = BundleWriter(io.BufferedRandom(_FullDisk(fd, "r+"), buffer_size=1024))
+    with pytest.raises(OSError) as raised:
+        writer.add_file("inputs/evidence/1/in.csv", tmp_path / "in.csv")
+    assert raised.value.errno == errno.ENOSPC and not isinstance(raised.value, BundleError)
+    with pytest.raises(BundleError, match="cannot read the input file"):
+        writer.add_file("inputs/evidence/1/gone.csv", tmp_path / "gone.csv")

@@ -305,6 +305,11 @@ _PROCESS_HOST: list[Optional[Host]] = []
 
 
 def _start_worker(parent: int, host: Optional[Host]) -> None:
+    import signal
+
+    # a worker forked from a round started from the command line ends at once when its round ends
+    # it, rather than as that round does (commands/early.py `_interrupted`)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _end_with_parent(parent)
     _PROCESS_HOST.append(host)
 

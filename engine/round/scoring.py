@@ -132,9 +132,13 @@ def score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], facto
     written: nothing is read back. Every problem of the evidence is reported, in whichever piece it
     stands: after the first, pieces are still read (for their problems) but no longer decided or
     written (a file written before the failure was known goes with the staging folder). `warn` sees
-    the evidence's warnings once it has all read well."""
+    the evidence's warnings once it has all read well. The scratch files (this run's, and the
+    bundle's spool) that cannot be written are the output folder's error, as its files are."""
     with staged.scratch() as spool:
-        return _score_run(criteria, evidence_paths, factory, engine, staged, spool, workers, keep, warn, bundle)
+        try:
+            return _score_run(criteria, evidence_paths, factory, engine, staged, spool, workers, keep, warn, bundle)
+        except OSError as exc:  # (an input that cannot be read is reported where it is read, never raised)
+            raise staged.failed(exc) from None
 
 
 def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], factory: Callable[[str], Evaluator],

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import io
 import json
 import os
 import re
@@ -103,6 +104,21 @@ def write_outputs(out_dir: Path | str, files: Mapping[str, bytes], *, command: s
         for rel, data in sorted(members.items()):
             staged.add(str(rel), data)
         return staged.finish()
+
+
+class _ScratchFile(io.BufferedRandom):
+    """A scratch file (`Staging.scratch`) whose with-block, left by an error, closes it without
+    putting its own error in that one's place: closing writes what is buffered, which fails
+    again on the disk that is full."""
+
+    def __exit__(self, kind, *rest):
+        if kind is None:
+            return super().__exit__(kind, *rest)
+        try:
+            self.close()
+        except OSError:
+            pass
+        return False
 
 
 class Staging:
@@ -254,7 +270,7 @@ class Staging:
         except OSError as exc:
             raise _os_error(exc, self.out) from None
         self._scratch.append(Path(name))
-        return os.fdopen(fd, "w+b")
+        return _ScratchFile(io.FileIO(fd, "r+"))
 
     def scratch_path(self, suffix: str = "") -> Path:
         """A new, empty scratch file (`scratch`) for another process to write: its path."""
