@@ -67,6 +67,7 @@ def guarded(func):
     """Run a command body; a user never sees a traceback (set CCHC_DEBUG=1 to get one)."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        early.begun()
         try:
             return func(*args, **kwargs)
         except typer.Exit:

@@ -19,6 +19,7 @@ from typing import Any, Optional, Sequence
 _AHEAD: list[Any] = []  # the executors started ahead, each of one spawned process, until `taken`
 _INDEXED: list[Any] = []  # the future of the evidence's pieces the first of them cut, until `indexed`
 _LEAVING: list[bool] = []  # this process is a `cchc round` started from the command line (`start`)
+_BEGUN: list[bool] = []  # the command's own body runs (`begun`)
 
 
 class _Named:
@@ -204,6 +205,10 @@ def _interrupted(signum: int, frame: Any) -> None:
     (its workers end with it)."""
     import threading
 
+    if not _BEGUN:  # still starting (importing, reading its command line): nothing is written yet
+        _end_unused()
+        os._exit(130)
+
     def end() -> None:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
@@ -213,6 +218,12 @@ def _interrupted(signum: int, frame: Any) -> None:
     timer.daemon = True
     timer.start()
     raise KeyboardInterrupt
+
+
+def begun() -> None:
+    """The command's own body runs from here (cli.py `guarded`), which ends itself when stopped: a
+    stop before (`_interrupted`) ends the process at once, exit 130, rather than as an error."""
+    _BEGUN[:] = [True]
 
 
 def leave() -> None:

@@ -51,21 +51,24 @@ _RUN = itertools.count()
 def _interruptions_held():
     """durable_rules catches every exception raised while it runs an action (BaseException included)
     and keeps it in the state it returns: a Ctrl-C (KeyboardInterrupt) landing there would become an
-    engine failure, or be lost, and the run would go on. While the engine runs, a SIGINT is only
-    noted; it is raised again, under the handler it would have met, once the engine has returned.
+    engine failure, or be lost, and the run would go on. While the engine runs, a SIGINT or a
+    SIGTERM is only noted; it is raised again, under the handler it would have met, once the engine
+    has returned.
     (A signal mask would not do: another thread of the process, such as a process pool's, takes the
     signal and Python still raises it in the main thread, wherever that thread is.)"""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread is interrupted by a signal, and only it may set a handler
         return
     noted: list[int] = []
-    before = signal.signal(signal.SIGINT, lambda signum, _frame: noted.append(signum))
+    held = (signal.SIGINT, signal.SIGTERM)  # (a round started from the command line takes a SIGTERM as a Ctrl-C)
+    before = [signal.signal(s, lambda signum, _frame: noted.append(signum)) for s in held]
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, before if before is not None else signal.SIG_DFL)
-        if noted:
-            signal.raise_signal(signal.SIGINT)
+        for s, handler in zip(held, before):
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)
 
 
 def host() -> _Host:

@@ -456,19 +456,30 @@ def test_the_rule_engine_is_asked_each_distinct_question_once(tmp_path, monkeypa
 
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "pthread_sigmask"), reason="signal masks (POSIX)")
-def test_a_ctrl_c_while_the_rule_engine_runs_an_action_interrupts_the_run(sample, monkeypatch):
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_ctrl_c_while_the_rule_engine_runs_an_action_interrupts_the_run(sample, monkeypatch, name):
     """durable_rules keeps any exception raised in an action in the state it returns: a Ctrl-C that
-    lands there must still end the run as an interruption, not be lost or become an engine failure."""
+    lands there must still end the run as an interruption, not be lost or become an engine failure;
+    so must a SIGTERM, which a round started from the command line takes as a Ctrl-C."""
     import signal
 
     criteria, evidence = sample
     cases, _ = plan(criteria, evidence.records)
+    signum = getattr(signal, name)
 
     class Signalling(list):
         def append(self, item):  # runs inside the engine's action, as a Ctrl-C may
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signum)
             super().append(item)
 
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
     monkeypatch.setattr(durable, "_SINK", Signalling())
-    with pytest.raises(KeyboardInterrupt):
-        durable.DurableEvaluator().verdicts(criteria, cases)
+    before = signal.signal(signum, stop) if name == "SIGTERM" else None
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            durable.DurableEvaluator().verdicts(criteria, cases)
+    finally:
+        if before is not None:
+            signal.signal(signum, before)

@@ -167,3 +167,40 @@ def test_the_command_line_forks_its_worker_once_the_engine_is_imported():
     run = subprocess.run([sys.executable, "-c", FORKED], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert run.stdout.split() == ["True"] * 4, run.stderr
+
+
+STOPPED = """
+import os, signal, sys, time
+from commands import early
+
+early.start(["cchc", "round", "c.yaml", "--evidence", "ev", "--workers", "3"], command_line=True, first_thing=True)
+print(*[p.pid for ex in early._AHEAD for p in ex._processes.values()], flush=True)
+if sys.argv[1] == "begun":
+    early.begun()
+try:
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+    time.sleep(30)
+except KeyboardInterrupt:
+    print("raised")
+    sys.exit(130)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="reads /proc")
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_a_round_stopped_while_it_starts_ends_at_once_and_its_body_ends_itself(name):
+    """Stopped (Ctrl-C, SIGTERM) before the command's body runs (importing, reading its command
+    line: `early.begun` not yet called), a round ends at once, exit 130, without a traceback, its
+    workers started ahead ended; once the body runs, the stop is raised there (KeyboardInterrupt),
+    which ends the round as it should."""
+    for when, raised in (("starting", False), ("begun", True)):
+        done = subprocess.run([sys.executable, "-c", STOPPED, when, name], cwd=ROOT, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 130 and ("raised" in done.stdout) == raised, (when, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+        workers = [int(pid) for pid in done.stdout.split("\n")[0].split()]
+        assert len(workers) == 2
+        deadline = time.monotonic() + 15
+        while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "a worker started ahead outlived it"
