@@ -636,7 +636,9 @@ class BundleWriter:
     def add_file(self, name: str, path: Path | str) -> None:
         """The bytes of the file at `path`, read in blocks of at most `COPY` bytes, or of its size
         (and a byte, to meet its end) when that is less: a national run packs tens of thousands of
-        small files, and a megabyte block asked of the C allocator for each is not needed."""
+        small files, and a megabyte block asked of the C allocator for each is not needed. A file
+        that cannot be read is a `BundleError`; a spool that cannot be written (a full disk), its
+        OSError: the output's to report."""
         offset = self._start(name)
         h, size = hashlib.sha256(), 0
 
