@@ -235,6 +235,10 @@ def leave() -> None:
     nothing happens."""
     if not _LEAVING or sys.getprofile() is not None or sys.gettrace() is not None:
         return
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):  # all is written: a stop now changes nothing
+        signal.signal(signum, signal.SIG_IGN)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     atexit._run_exitfuncs()

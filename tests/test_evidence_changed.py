@@ -4,6 +4,7 @@ by name, rather than read as whatever bytes now stand there."""
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -30,21 +31,30 @@ def _evidence(folder: Path, units: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize("change", ["grown", "rewritten", "touched", "removed"])
+@pytest.mark.parametrize("change", ["grown", "rewritten", "touched", "removed", "set back", "renamed over"])
 def test_a_csv_file_written_to_after_it_was_indexed_is_refused(tmp_path, change):
     path = _evidence(tmp_path, 6)
     cs = load_criteria(DATA / "criteria.yaml")
     pieces = evidence_pieces([path], 2, 64, ProblemSink())
     assert len(pieces) == 3 and all(not read_piece(p, cs)[1] for p in pieces)
     text = path.read_bytes()
+    before = path.stat()
+    time.sleep(0.05)  # (a file's times move with the system's clock ticks)
     if change == "grown":
         path.write_bytes(text + text.splitlines(keepends=True)[-1])
     elif change == "rewritten":  # the same size: the bytes under the spans are others
         path.write_bytes(text.replace(b"xa-00", b"xb-00"))
         os.utime(path, ns=(1, 1))
     elif change == "touched":
-        st = path.stat()
-        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    elif change == "set back":  # the same size, its time of change set back as it was
+        path.write_bytes(text.replace(b"xa-00", b"xb-00"))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif change == "renamed over":  # the same bytes and times, another file
+        other = tmp_path / "other.csv"
+        other.write_bytes(text)
+        os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+        other.replace(path)
     else:
         path.unlink()
     records, problems, firsts = read_piece(pieces[1], cs)

@@ -401,3 +401,27 @@ def test_a_ctrl_c_ends_the_round_even_when_its_ending_hangs(tmp_path):
     assert proc.wait(timeout=INTERRUPT_GRACE + 30) == 130
     assert INTERRUPT_GRACE <= time.monotonic() - start + 0.5  # the grace, not sooner: the ending was let run
     assert "Traceback" not in proc.stderr.read().decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("count", [3, 2])
+def test_a_ctrl_c_to_the_whole_terminal_stops_the_round_without_a_traceback(tmp_path, count):
+    """A Ctrl-C reaches every process of the terminal, the round's workers too: they leave it to
+    the round, which ends them, says "interrupted" and removes what it wrote — no worker prints a
+    traceback."""
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
+    for i in range(3000):
+        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
+    proc = subprocess.Popen([sys.executable, "-c", CLI, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
+                             "--no-survey", "--out", str(tmp_path / "out"), "--workers", str(count)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while not list(tmp_path.glob(".out.cchc-new-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)  # signalled once its staging folder is made: a worker then waits for its first piece
+    assert proc.poll() is None, "the round ended before it was signalled"
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    assert sorted(os.listdir(tmp_path)) == ["ev"]

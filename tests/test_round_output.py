@@ -223,3 +223,19 @@ def test_an_input_that_cannot_be_read_and_a_spool_that_cannot_be_written_are_tol
     assert raised.value.errno == errno.ENOSPC and not isinstance(raised.value, BundleError)
     with pytest.raises(BundleError, match="cannot read the input file"):
         writer.add_file("inputs/evidence/1/gone.csv", tmp_path / "gone.csv")
+
+
+def test_a_bundle_written_beside_on_a_full_disk_is_the_bundles_error(tmp_path, monkeypatch):
+    """--bundle elsewhere, on a disk that fills up: its own error, naming it, and nothing left —
+    while an error of what else the block writes stays that writer's."""
+    from engine.storage import bundle
+
+    monkeypatch.setattr(bundle.os, "fdopen", lambda fd, mode: io.BufferedWriter(_FullDisk(fd, "w"), buffer_size=1024))
+    with pytest.raises(OutputError, match="cannot write the bundle .*b.cchc"):
+        with bundle._written_beside(tmp_path / "b.cchc") as fh:
+            fh.write(b"x" * 10000)
+    with pytest.raises(OSError) as raised:
+        with bundle._written_beside(tmp_path / "b.cchc"):
+            raise OSError(errno.ENOSPC, "the output folder's")
+    assert not isinstance(raised.value, OutputError)
+    assert list(tmp_path.iterdir()) == []

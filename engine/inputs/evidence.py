@@ -861,7 +861,7 @@ class TableUnits:
     flat_spans: array
     units: int
     given: frozenset[str] = frozenset()  # its units an earlier CSV file gives: read (a duplicate), never typed
-    stamp: Optional[tuple[int, int]] = None  # the file's size and time of change when it was indexed (`_stamp`)
+    stamp: Optional[tuple[int, ...]] = None  # the file's identity, size and times of change when indexed (`_stamp`)
 
     @property
     def spans(self) -> Iterator[Span]:
@@ -876,14 +876,16 @@ EvidencePiece = Union[tuple[Path, ...], TableUnits]  # some evidence files, or s
 _SMALLEST = 16  # units of the smallest piece `_cuts` makes
 
 
-def _stamp(path: Path) -> Optional[tuple[int, int]]:
-    """A file's size and time of change (None: gone): a CSV file is read piece by piece, from the
-    byte spans found when it was indexed, which hold only while it is not written to."""
+def _stamp(path: Path) -> Optional[tuple[int, ...]]:
+    """A file's identity, size and times of change (None: gone): a CSV file is read piece by
+    piece, from the byte spans found when it was indexed, which hold only while it is not written
+    to. (The time its inode changed moves with every write, even one whose time of change is
+    set back afterwards; another file renamed over it has another inode.)"""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _changed(path: Path, sink: ProblemSink) -> None:

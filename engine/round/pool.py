@@ -308,8 +308,10 @@ def _start_worker(parent: int, host: Optional[Host]) -> None:
     import signal
 
     # a worker forked from a round started from the command line ends at once when its round ends
-    # it, rather than as that round does (commands/early.py `_interrupted`)
+    # it, rather than as that round does (commands/early.py `_interrupted`); a Ctrl-C, which reaches
+    # every process of the terminal, is the round's to act on: it ends its workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _end_with_parent(parent)
     _PROCESS_HOST.append(host)
 

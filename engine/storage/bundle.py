@@ -1449,15 +1449,44 @@ def _written_beside(path: Path) -> Iterator[BinaryIO]:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise OutputError(_("cannot write the bundle {path}: {reason}").format(
-            path=path, reason=exc.strerror or exc)) from None
+        raise _unwritable(path, exc) from None
+    fh = os.fdopen(fd, "wb")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-        os.replace(tmp, path)
+        yield _Beside(fh, path)
+        try:  # (what cannot be written to it, the disk full under it: the bundle's to report)
+            fh.close()
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise _unwritable(path, exc) from None
     finally:
+        with contextlib.suppress(OSError):
+            fh.close()
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _unwritable(path: Path, exc: OSError) -> OutputError:
+    return OutputError(_("cannot write the bundle {path}: {reason}").format(path=path, reason=exc.strerror or exc))
+
+
+class _Beside:
+    """The file `_written_beside` writes: what cannot be written to it is the bundle's error,
+    whatever else the block writes (the output folder's files, its scratch files) being theirs."""
+
+    def __init__(self, fh: BinaryIO, path: Path):
+        self._fh, self._path = fh, path
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self._fh.write(data)
+        except OSError as exc:
+            raise _unwritable(self._path, exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._fh.flush()
+        except OSError as exc:
+            raise _unwritable(self._path, exc) from None
 
 
 def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bundle: bytes, *,
@@ -1504,10 +1533,13 @@ def finish_laid_out(staged: Staging, bundle_path: Path, kind: str, layout: Layou
                 digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer)
             spool.close()
             return staged.finish(), digest
-        with _written_beside(bundle_path) as fh:
-            digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer)
-            spool.close()
-            written = staged.finish()
+        try:
+            with _written_beside(bundle_path) as fh:
+                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer)
+                spool.close()
+                written = staged.finish()
+        except OSError as exc:  # the output folder's (its scratch files); the bundle's are its own (`_Beside`)
+            raise staged.failed(exc) from None
     return written + [bundle_path], digest
 
 
