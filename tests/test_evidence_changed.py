@@ -76,3 +76,25 @@ def test_a_round_whose_csv_file_changed_reports_it_once(tmp_path):
             workers.read_and_decide([path], 2, 64, RoundInputs({}, {}))
     assert [p.message for p in raised.value.problems if CHANGED in p.message] == [
         CHANGED + ": run again once nothing writes to it"]
+
+
+def test_a_csv_file_written_to_after_its_pieces_were_read_is_not_packed(tmp_path):
+    """Written to once every piece is read, before the bundle copies it: the round is refused (the
+    bundle would hold a file other than the one read), and nothing is written."""
+    import shutil
+
+    from engine.round.bundle import write_round
+    from engine.round.run import round_held
+
+    shutil.copytree(DATA / "evidence", tmp_path / "ev")
+    cs = load_criteria(DATA / "criteria.yaml")
+    with round_held(cs, [tmp_path / "ev"], factory=get_evaluator, engine="reference") as (result, pool):
+        assert list(result.stamps) == [str(tmp_path / "ev" / "communes.csv")]
+        time.sleep(0.05)
+        with open(tmp_path / "ev" / "communes.csv", "a", encoding="utf-8") as fh:
+            fh.write("\n")
+        with pytest.raises(EvidenceError) as raised:
+            write_round(DATA / "criteria.yaml", [tmp_path / "ev"], result, pool, tmp_path / "out",
+                        tmp_path / "out" / "bundle.cchc")
+    assert [p.message for p in raised.value.problems] == [CHANGED + ": run again once nothing writes to it"]
+    assert sorted(os.listdir(tmp_path)) == ["ev"]

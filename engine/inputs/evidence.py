@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from itertools import chain
-from typing import Any, Iterable, Iterator, Optional, Union
+from typing import Any, Iterable, Iterator, Mapping, Optional, Union
 
 from .. import methods
 from . import workbook
@@ -886,6 +886,21 @@ def _stamp(path: Path) -> Optional[tuple[int, ...]]:
     except OSError:
         return None
     return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def stamps(pieces: Iterable[EvidencePiece]) -> dict[str, tuple[int, ...]]:
+    """The stamp (`_stamp`) each CSV file of `pieces` had when it was indexed, by path."""
+    return {str(p.path): p.stamp for p in pieces if isinstance(p, TableUnits) and p.stamp is not None}
+
+
+def changed_since(stamped: Mapping[str, tuple[int, ...]]) -> list[Problem]:
+    """A problem for each file of `stamped` (`stamps`) written to since: what was copied of it
+    after its pieces were read (a run's bundle) holds only while it is the file that was read."""
+    sink = ProblemSink()
+    for path, stamp in stamped.items():
+        if _stamp(Path(path)) != stamp:
+            _changed(Path(path), sink)
+    return sink.problems
 
 
 def _changed(path: Path, sink: ProblemSink) -> None:

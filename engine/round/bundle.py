@@ -59,6 +59,8 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
     and its bundle, all or nothing (engine.storage.bundle.finish_run): the files and the bundle's sha256.
     `staged`: the staging folder (made for `out_dir`) the unit files were begun in as they were
     decided (round_held's `units_folder`), rather than a new one."""
+    from ..core.errors import EvidenceError
+    from ..inputs.evidence import changed_since
     from ..storage.bundle import BundleWriter, add_inputs, finish_laid_out, lay_out_inputs
     from ..storage.outdir import Staging
     from .output import write_round_files
@@ -70,7 +72,15 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
     with (nullcontext(staged) if staged is not None else Staging(out_dir, command="round")) as staged, \
             staged.scratch() as spool:
         writer = BundleWriter(spool)
-        # the inputs copied into the bundle's spool while the spawned workers write their unit files
-        parts = write_round_files(result, pool, staged, layout.names, lambda: add_inputs(writer, layout))
+
+        def inputs_copied() -> None:
+            """The inputs copied into the bundle's spool while the spawned workers write their unit
+            files: each CSV file of the evidence still the one its pieces were read from."""
+            add_inputs(writer, layout)
+            problems = changed_since(result.stamps)
+            if problems:
+                raise EvidenceError(problems)
+
+        parts = write_round_files(result, pool, staged, layout.names, inputs_copied)
         return finish_laid_out(staged, bundle_path, "round", layout, results, parts, result.engine,
                                about=_about(result), key=key, writer=writer)

@@ -28,7 +28,7 @@ from typing import Any, Callable, Collection, Iterator, Optional, Sequence
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..evaluation.evaluate import Evaluator, decide
 from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings, evidence_pieces, found_evidence_files,
-                               read_piece)
+                               read_piece, stamps)
 from ..inputs.tables import ProblemSink
 from ..core.i18n import _
 from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
@@ -504,6 +504,7 @@ class Workers:
         self._started: set[int] = set()  # the spawned workers sent a task (and so started)
         self.started = False  # `start` was called
         self.reads: set[str] = set()  # every file read while reading the evidence (`read_and_decide`)
+        self.stamps: dict[str, tuple[int, ...]] = {}  # …each CSV file's stamp when it was indexed (`stamps`)
         self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_and_decide`)
         self._decided: list[tuple[str, ...]] = []  # the units of each piece `read_and_decide` read
         self._results: list[Any] = []  # …what deciding each gave
@@ -777,6 +778,7 @@ class Workers:
         if pieces is None:
             pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once here
         problems = list(sink.problems)
+        self.stamps = stamps(pieces)
         records: list[EvidenceRecord] = []
         firsts: dict[str, Location] = {}
         warnings: list[tuple[str, tuple[Problem, ...]]] = []

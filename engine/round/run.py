@@ -40,6 +40,7 @@ class RoundResult:
     appraisal: AppraisalSet
     reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role → every file read for it
     cited: tuple[Path, ...] = ()  # the files the evidence cites
+    stamps: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # each CSV file's when indexed
 
 
 def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
@@ -163,7 +164,7 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
                                    "reported as ungrouped, without rank or class", type=t, id=criteria.id, n=n)
         warnings.append(Problem(criteria.path, message=message, severity="warning", translated=translated))
     return RoundResult(criteria, factory(engine).name, period, tuple(units), ranking, tuple(warnings), evidence,
-                       survey, appraisal, reads, pool.cited)
+                       survey, appraisal, reads, pool.cited, pool.stamps)
 
 
 def _read_or_refused(read: Callable[[], Any], instead: Any) -> tuple[Any, Optional[InputError]]:
