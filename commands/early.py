@@ -20,6 +20,7 @@ _AHEAD: list[Any] = []  # the executors started ahead, each of one spawned proce
 _INDEXED: list[Any] = []  # the future of the evidence's pieces the first of them cut, until `indexed`
 _LEAVING: list[bool] = []  # this process is a `cchc round` started from the command line (`start`)
 _BEGUN: list[bool] = []  # the command's own body runs (`begun`)
+_STOPPABLE: list[bool] = []  # a stop (Ctrl-C, SIGTERM) is taken by `_interrupted` (`start`)
 
 
 class _Named:
@@ -135,12 +136,14 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     ends it at once (`leave`). `first_thing`: called before this program imports anything, where
     only workers to be spawned start (one to be forked waits for the call after the imports)."""
     workers = round_workers(argv)
-    if command_line and workers is not None and not _LEAVING:
-        _LEAVING.append(True)
+    if command_line and (workers is not None or list(argv[1:2]) == ["score"]) and not _STOPPABLE:
+        _STOPPABLE.append(True)  # a round or a score, which write an output folder as they go
         import signal
 
         signal.signal(signal.SIGINT, _interrupted)
         signal.signal(signal.SIGTERM, _interrupted)  # (a worker ends at once: engine.round.pool._start_worker)
+    if command_line and workers is not None and not _LEAVING:
+        _LEAVING.append(True)
     fork = workers == 2 and forks(argv)  # (`forks` looked at only for a round of two workers)
     if workers is None or workers < 2 or _AHEAD or (first_thing and fork):
         return
@@ -198,11 +201,11 @@ INTERRUPT_GRACE = 10  # seconds a `cchc round` interrupted from the command line
 
 
 def _interrupted(signum: int, frame: Any) -> None:
-    """Ctrl-C (or SIGTERM: a stop asked of it) in a `cchc round` started from the command line: as
-    Python's own Ctrl-C (KeyboardInterrupt: the round ends its workers and removes what it wrote,
-    its staging folder too, and says "interrupted"), but should that not be over within
-    `INTERRUPT_GRACE` seconds, the process ends all the same, exit 130 — it is never left waiting
-    (its workers end with it)."""
+    """Ctrl-C (or SIGTERM: a stop asked of it) in a `cchc round` or `cchc score` started from the
+    command line: as Python's own Ctrl-C (KeyboardInterrupt: the run ends its workers and removes
+    what it wrote, its staging folder too, and says "interrupted"), but should that not be over
+    within `INTERRUPT_GRACE` seconds, the process ends all the same, exit 130 — it is never left
+    waiting (its workers end with it)."""
     import threading
 
     if not _BEGUN:  # still starting (importing, reading its command line): nothing is written yet

@@ -425,3 +425,33 @@ def test_a_ctrl_c_to_the_whole_terminal_stops_the_round_without_a_traceback(tmp_
     _out, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in stderr, stderr
     assert sorted(os.listdir(tmp_path)) == ["ev"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_score_stopped_as_it_writes_leaves_nothing(tmp_path, sig, count):
+    """`cchc score` started from the command line, stopped (SIGTERM, Ctrl-C) once its unit files
+    are being written: exit 130, its workers ended, nothing left beside --out."""
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
+    for i in range(3000):
+        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
+    proc = subprocess.Popen([sys.executable, "-c", CLI, "score", str(ROUND / "criteria.yaml"), str(ev),
+                             "--out", str(tmp_path / "out"), "--workers", str(count)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while len(list(tmp_path.glob(".out.cchc-new-*/units/*.json"))) < 50 and time.monotonic() < deadline \
+            and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it was signalled"
+    workers = _children(proc.pid)
+    proc.send_signal(sig)
+    _out, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    deadline = time.monotonic() + 15
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+    assert sorted(os.listdir(tmp_path)) == ["ev"]
