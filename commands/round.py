@@ -45,7 +45,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         # each unit's file is begun in the staging folder as soon as it is decided; should the round
         # fail, the workers end before the folder they write into is removed
         staged = stack.enter_context(Staging(out_dir, command="round"))
-        stack.push(lambda kind, *_: pool.__exit__(kind, None, None) if kind is not None else None)
+        stack.push(lambda kind, *_: kind is not None and pool.end_now())
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, transient=True, disable=not err.is_terminal)
         phases = {"evidence": _("Reading and scoring evidence (pieces)")}

@@ -931,7 +931,6 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
     pieces: list[EvidencePiece] = []
     others: list[Path] = []
     earlier: set[str] = set()  # the units of the CSV files before
-    last_csv = max((k for k, f in enumerate(files) if f.suffix.lower() == ".csv"), default=-1)
     for k, f in enumerate(files):
         if f.suffix.lower() != ".csv" or not f.is_file():
             others.append(f)
@@ -951,7 +950,7 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
             continue
         header, units = index
         keys = list(units)
-        for start, end in _cuts(len(keys), units_per_piece, k == last_csv == len(files) - 1):
+        for start, end in _cuts(len(keys), units_per_piece, k == len(files) - 1):
             some = keys[start:end]
             spans: list[Span] = []
             for key in some:

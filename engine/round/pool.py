@@ -560,6 +560,11 @@ class Workers:
             for process in processes:
                 process.join()
 
+    def end_now(self) -> None:
+        """End the workers at once, not awaiting what they run (as leaving the block with an
+        error does): before what they write into is removed."""
+        self.__exit__(RuntimeError)
+
     def release(self, *last: Any) -> None:
         """Let the spawned workers end once they are done with what they were sent: their exit
         runs beside what this process has left to do, and is awaited when the block ends. No

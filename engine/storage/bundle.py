@@ -642,27 +642,21 @@ class BundleWriter:
         offset = self._start(name)
         h, size = hashlib.sha256(), 0
 
-        def unreadable(exc: OSError) -> BundleError:
-            self._spool.truncate(offset)
-            return BundleError(str(path), _("cannot read the input file: {reason}").format(reason=exc.strerror))
+        def blocks() -> Iterator[bytes]:  # (what the loop below does with each is not in its `try`)
+            try:
+                with open(path, "rb") as fh:
+                    most = min(self.COPY, max(os.fstat(fh.fileno()).st_size + 1, BLOCK))
+                    while block := fh.read(most):
+                        yield block
+            except OSError as exc:
+                self._spool.truncate(offset)
+                raise BundleError(str(path), _("cannot read the input file: {reason}").format(
+                    reason=exc.strerror)) from None
 
-        try:
-            fh = open(path, "rb")
-        except OSError as exc:
-            raise unreadable(exc) from None
-        with fh:
-            most = 0
-            while True:
-                try:
-                    most = most or min(self.COPY, max(os.fstat(fh.fileno()).st_size + 1, BLOCK))
-                    block = fh.read(most)
-                except OSError as exc:
-                    raise unreadable(exc) from None
-                if not block:
-                    break
-                h.update(block)
-                self._spool.write(block)  # (an OSError here is the spool's, the output's to report: not the input's)
-                size += len(block)
+        for block in blocks():
+            h.update(block)
+            self._spool.write(block)
+            size += len(block)
         self._keep(name, offset, size, h.digest())
 
     def write(self, meta: Mapping[str, Any], out: BinaryIO, *, key: Optional[Path] = None) -> str:
