@@ -127,21 +127,20 @@ def cchc():
 
 @pytest.fixture
 def pieces_read_at(monkeypatch):
-    """`pieces_read_at(places, movable)`: a round's pieces read and decided (their unit files held)
-    by the workers `places` names, piece by piece, rather than by whichever is free first; and only
-    the tasks named in `movable` handed over (engine.round.pool._MOVABLE). Which process holds what
-    is then the test's, not a matter of timing."""
+    """`pieces_read_at(places)`: a round's pieces read and decided by the workers `places` names,
+    piece by piece, rather than by whichever is free first, and none taken back. Which process
+    decides what is then the test's, not a matter of timing."""
     from engine.round import pool as pool_module
 
     stream = pool_module.Workers.stream
 
-    def place(places: list[int], movable: tuple[str, ...] = ()) -> None:
+    def place(places: list[int]) -> None:
         def placed(self, task, chunks, ahead=4, places=None, ran=None, depth=3, claims=None, beside=None):
-            return stream(self, task, chunks, ahead, places=fixed if task == "read_decide_piece" else places, ran=ran,
-                          depth=depth, beside=beside)
+            if task == "read_decide_piece":
+                places, claims = fixed, None
+            return stream(self, task, chunks, ahead, places=places, ran=ran, depth=depth, claims=claims, beside=beside)
 
         fixed = list(places)
         monkeypatch.setattr(pool_module.Workers, "stream", placed)
-        monkeypatch.setattr(pool_module, "_MOVABLE", {k: pool_module._MOVABLE[k] for k in movable})
 
     return place

@@ -21,11 +21,11 @@ def test_a_pieces_task_is_made_when_it_is_taken_and_once():
         made.append(tuple(units))
         return (tuple(units),)
 
-    tasks = pool._HeldTasks([("a", "b"), ("c",)], len, given)
+    tasks = pool._HeldTasks([("a", "b"), ("c",)], len, given, "claims")
     assert len(tasks) == 2 and made == []
-    assert tasks[1] == (1, len, (("c",),)) and made == [("c",)]
-    assert tasks[1] == (1, len, (("c",),)) and made == [("c",)]
-    assert tasks[0] == (0, len, (("a", "b"),)) and made == [("c",), ("a", "b")]
+    assert tasks[1] == (1, len, (("c",),), "claims") and made == [("c",)]
+    assert tasks[1] == (1, len, (("c",),), "claims") and made == [("c",)]
+    assert tasks[0] == (0, len, (("a", "b"),), "claims") and made == [("c",), ("a", "b")]
 
 
 def test_the_standings_are_those_of_the_ranking_each_made_once(monkeypatch):

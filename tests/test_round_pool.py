@@ -1,6 +1,6 @@
 """How a round's two processes share the work: the main process never waits for a spawned worker
-while it has a piece of its own to do, hands its last unit files to a worker that has finished its
-own, and starts its workers without importing the command line."""
+while it has a piece of its own to do, takes back what a worker has not begun once it has nothing
+else, and starts its workers without importing the command line."""
 from __future__ import annotations
 
 import os
@@ -25,8 +25,8 @@ ROLES = dict(survey_paths=[DATA / "survey"], appraisal_paths=[DATA / "appraisal"
 def small_pieces(monkeypatch):
     """Five pieces (the CSV's two units one by one, the YAML files two by two): the spawned worker
     is sent pieces 0 to 2 to read (it has none to run yet), the main process reads piece 3 while
-    it waits (engine/round/pool.py `stream`), and each decides and finishes what it read unless it
-    hands it over, or the main process takes it."""
+    it waits (engine/round/pool.py `stream`), and each decides what it read; the unit files are
+    then finished by whichever is free."""
     monkeypatch.setattr(run_module, "UNITS_PER_PIECE", 1)
     monkeypatch.setattr(run_module, "FILES_PER_PIECE", 2)
 
@@ -43,7 +43,7 @@ def _held_pieces(tmp_path: Path, func, given):
 
 
 def _after_signal(held, folder, piece, parent):
-    """Piece 1 (the spawned worker's) is finished only once piece 2 (the main process's) has begun."""
+    """Piece 1 is finished only once piece 2 has begun."""
     signal = Path(folder) / "signal"
     if piece == "piece 1":
         deadline = time.monotonic() + 30
@@ -54,19 +54,17 @@ def _after_signal(held, folder, piece, parent):
     return tuple(u.unit_id for u in held), signal.exists(), os.getpid()
 
 
-def test_the_main_process_runs_its_own_pieces_while_a_workers_piece_is_pending(tmp_path, small_pieces,
-                                                                                pieces_read_at):
-    """The spawned worker's piece 1 waits for the main process's piece 2: a main process that
-    waited for piece 1 before running piece 2 would keep it waiting for 30 s (and piece 1 would
-    come back without the signal). (Records are not handed over here: piece 2 stays where it was read.)"""
-
-    pieces_read_at([1, 1, 0, 0, 0], movable=("held",))
+def test_a_piece_a_worker_has_not_begun_is_taken_back(tmp_path, small_pieces):
+    """The spawned worker is sent the first three pieces to finish at once; piece 1 waits for
+    piece 2, which waits behind it there. This process, with nothing else to do, takes piece 2
+    back and runs it (and piece 1 too, if the worker has not begun it): without that, the round
+    would wait 30 s and piece 1 would come back without the signal."""
     numbers = iter(range(5))
     start = time.monotonic()
     got = _held_pieces(tmp_path, _after_signal, lambda units: (f"piece {next(numbers)}", os.getpid()))
     assert time.monotonic() - start < 20
     assert got[1][1] is True  # piece 1 saw the signal piece 2 gave
-    assert got[1][2] != os.getpid() and got[2][2] == os.getpid()
+    assert got[2][2] == os.getpid()
 
 
 def _written_where(held, _folder, parent):
@@ -75,23 +73,10 @@ def _written_where(held, _folder, parent):
 
 
 def _slow_here(held, folder, parent):
-    """The main process's pieces are slow: the worker finishes its own first."""
+    """This process's pieces are slow."""
     if os.getpid() == parent:
         time.sleep(1.0)
     return _written_where(held, folder, parent)
-
-
-def test_the_main_process_hands_its_last_pieces_to_a_worker_that_has_finished_its_own(tmp_path, small_pieces,
-                                                                                      pieces_read_at):
-    """The pieces read where this test says (0 and 2 by the worker; 1, 3 and 4 here) and kept there
-    while decided; once the worker has nothing left to do, this process's next held piece goes to
-    the worker, with what this process held of it."""
-    pieces_read_at([1, 0, 1, 0, 0], movable=("held",))
-    got = _held_pieces(tmp_path, _slow_here, lambda units: (os.getpid(),))
-    where = [pid for _units, pid in got]
-    assert where[0] != os.getpid() and where[2] != os.getpid()  # the worker's own
-    assert where[1] == os.getpid()  # run here while the worker had its own waiting
-    assert any(where[k] != os.getpid() for k in (3, 4))  # handed to the idle worker
 
 
 def _slow_there(held, folder, parent):
@@ -101,24 +86,26 @@ def _slow_there(held, folder, parent):
     return _written_where(held, folder, parent)
 
 
-def test_a_worker_that_would_run_out_two_pieces_early_is_handed_one_at_once(tmp_path, small_pieces,
-                                                                           pieces_read_at):
-    """Four pieces held here, one by the worker: this process would be left with three more to do
-    than the worker, so its first goes to the worker straight away (not once the worker is idle);
-    then the worker has two waiting to this process's three, and the rest is run here (the last
-    one too: the worker is still busy)."""
-    pieces_read_at([0, 0, 0, 0, 1], movable=("held",))
+@pytest.mark.parametrize("read_at", [[0, 0, 0, 0, 0], [1, 1, 1, 1, 1]])
+def test_the_unit_files_go_to_the_worker_that_is_free(tmp_path, small_pieces, pieces_read_at, read_at):
+    """Wherever the pieces were decided (here: all by this process, or all by the spawned worker),
+    their unit files are finished by whichever process is free: this process, slow, finishes one
+    while the worker finishes the rest, sent to it with what this process holds of them."""
+    pieces_read_at(read_at)
+    got = _held_pieces(tmp_path, _slow_here, lambda units: (os.getpid(),))
+    here = [pid == os.getpid() for _units, pid in got]
+    assert not here[0] and sum(here) <= 1
+
+
+@pytest.mark.parametrize("read_at", [[0, 0, 0, 0, 0], [1, 1, 1, 1, 1]])
+def test_unit_files_a_slow_worker_has_not_begun_are_taken_back(tmp_path, small_pieces, pieces_read_at, read_at):
+    """The spawned worker slow: once this process has finished the pieces no worker was free for,
+    it takes back every piece the worker has not begun, so the worker finishes only the one it
+    began (none is finished twice: `_held_pieces` counts each unit once)."""
+    pieces_read_at(read_at)
     got = _held_pieces(tmp_path, _slow_there, lambda units: (os.getpid(),))
     here = [pid == os.getpid() for _units, pid in got]
-    assert here == [False, True, True, True, False]
-
-
-def test_a_workers_unit_files_stay_where_they_are_held(tmp_path, small_pieces, pieces_read_at):
-    """Four pieces held by the worker, one here: unlike records to decide, a piece's unit files
-    are not taken back from the worker (this process makes every piece's standings meanwhile)."""
-    pieces_read_at([1, 1, 1, 1, 0], movable=("held",))
-    got = _held_pieces(tmp_path, _written_where, lambda units: (os.getpid(),))
-    assert [pid == os.getpid() for _units, pid in got][:4] == [False] * 4
+    assert here == [False, True, True, True, True]
 
 SCRIPT = """
 import os

@@ -51,18 +51,18 @@ def _written_as_whole(out: Path, digest: str, files: dict[str, bytes], bundle: b
     assert got["bundle.cchc"] == bundle and read_bundle(bundle).sha256 == digest
 
 
-def test_a_piece_is_decided_and_held_by_the_process_that_read_it(small_pieces):
+def test_a_piece_is_decided_by_the_process_that_read_it(small_pieces):
     """Read on demand: the spawned worker is sent the first two pieces (it has none to run yet),
     this process reads the next while it waits, and takes back those the worker has not begun
-    when it has nothing else to do; each process holds the unit files of exactly the pieces
-    `_where` says it read, and the evidence is that of one worker."""
+    when it has nothing else to do; each piece is decided where `_where` says it was read, what is
+    held of every piece's unit files is in this process, and the evidence is that of one worker."""
     cs = load_criteria(DATA / "criteria.yaml")
     with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
         whole = alone.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
     with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
         shared = pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
         assert len(pool._where) == 5 and pool._where[0] == 1 and pool._where[2] == 0
-        assert sorted(pool.host._held) == [k for k, w in enumerate(pool._where) if w == 0]
+        assert sorted(pool.host._held) == [0, 1, 2, 3, 4]
     inside = str(DATA)  # (a process's first read of a schema file is recorded too: not an input)
     assert shared == whole and pool.cited == alone.cited
     assert {r for r in pool.reads if r.startswith(inside)} == {r for r in alone.reads if r.startswith(inside)}
@@ -80,8 +80,8 @@ class _SlowFirstThere(Host):
 def test_this_process_takes_back_a_piece_its_worker_has_not_begun(small_pieces, monkeypatch):
     """The spawned worker is sent pieces 0 and 1 and is slow over piece 0; this process reads the
     other three meanwhile and then, with nothing of its own left, takes piece 1 back (the worker
-    has not begun it) rather than wait for the worker to do it after piece 0. What each process
-    holds is what it read, and the evidence is that of one worker."""
+    has not begun it) rather than wait for the worker to do it after piece 0. The evidence is that
+    of one worker."""
     monkeypatch.setenv("CCHC_TEST_PARENT", str(os.getpid()))
     cs = load_criteria(DATA / "criteria.yaml")
     with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
@@ -91,7 +91,7 @@ def test_this_process_takes_back_a_piece_its_worker_has_not_begun(small_pieces, 
     with pool:
         shared = pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
         assert pool._where == [1, 0, 0, 0, 0]
-        assert sorted(pool.host._held) == [1, 2, 3, 4]
+        assert sorted(pool.host._held) == [0, 1, 2, 3, 4]
         assert [kind for kind, _payload, _n in pool._results] == ["ok"] * 5
     assert shared == whole
 
@@ -135,23 +135,42 @@ def test_the_claims_of_a_killed_run_are_removed_by_the_next(monkeypatch, tmp_pat
 
 @pytest.fixture
 def claims_removed(monkeypatch):
-    """A cleaner of the temporary folder removes each round's claims file as soon as it is made."""
+    """A cleaner of the temporary folder removes each claims file made there as soon as it is made."""
     from engine.round import pool as pool_module
 
     made = pool_module.claims_file
 
     @contextlib.contextmanager
-    def removed_at_once(chunks):
-        with made(chunks) as path:
-            os.unlink(path)
+    def removed_at_once(chunks, folder=None):
+        with made(chunks, folder) as path:
+            if folder is None:
+                os.unlink(path)
             yield path
 
     monkeypatch.setattr(pool_module, "claims_file", removed_at_once)
 
 
+@pytest.fixture
+def claims_removed_once_taken(monkeypatch):
+    """A cleaner of the temporary folder removes the claims file just after this process took a
+    piece back: the worker it was sent to, finding no file, runs it too."""
+    from engine.round import pool as pool_module
+
+    real = pool_module.claim
+
+    def claimed(path, chunk, back=False):
+        got = real(path, chunk, back)
+        if back and got and os.path.dirname(path) == tempfile.gettempdir():
+            os.unlink(path)
+        return got
+
+    monkeypatch.setattr(pool_module, "claim", claimed)
+
+
 def test_a_claims_file_removed_from_outside_leaves_the_round_to_run(small_pieces, claims_removed):
     """A cleaner of the temporary folder removes a running round's claims file: the pieces are
-    still read and decided, the evidence is the same, and nothing fails at the end."""
+    read and decided where they were sent (none taken back), the evidence is the same, and
+    nothing fails at the end."""
     cs = load_criteria(DATA / "criteria.yaml")
     with Workers(cs, get_evaluator, "reference", 1, finish=decided_units, hold=held_files) as alone:
         whole = alone.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
@@ -159,10 +178,11 @@ def test_a_claims_file_removed_from_outside_leaves_the_round_to_run(small_pieces
         assert pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {})) == whole
 
 
-def test_a_piece_decided_twice_leaves_its_unit_files_whole(tmp_path, small_pieces, claims_removed, monkeypatch):
-    """The claims file gone, a piece this process takes back from its slow worker is decided by
-    both: each unit file is begun by whichever comes first, and the folder and the bundle are those
-    of the round held whole in one process."""
+def test_a_piece_decided_twice_leaves_its_unit_files_whole(tmp_path, small_pieces, claims_removed_once_taken,
+                                                          monkeypatch):
+    """The claims file gone once this process took a piece back from its slow worker, the piece is
+    decided by both: each unit file is begun by whichever comes first, and the folder and the
+    bundle are those of the round held whole in one process."""
     from engine.storage.outdir import Staging
 
     monkeypatch.setenv("CCHC_TEST_PARENT", str(os.getpid()))
@@ -173,7 +193,7 @@ def test_a_piece_decided_twice_leaves_its_unit_files_whole(tmp_path, small_piece
     with pool, Staging(tmp_path / "out", command="round") as staged:
         with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", pool=pool,
                         units_folder=str(staged.folder("units")), **ROLES) as (result, _pool):
-            assert pool._where == [1, 0, 0, 0, 0]  # piece 1 taken back (and decided by the worker too)
+            assert pool._where == [1, 1, 0, 0, 0]  # piece 2 taken back (and decided by the worker too)
             _written, digest = write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool,
                                            tmp_path / "out", tmp_path / "out" / "bundle.cchc", staged=staged, **ROLES)
     _written_as_whole(tmp_path / "out", digest, files, bundle)
@@ -245,7 +265,7 @@ def test_a_slow_process_reads_and_decides_fewer_pieces(tmp_path, small_pieces, m
                     **ROLES) as (result, pool):
         decided_in = list(pool._where)
         assert decided_in.count(0) <= 2 and decided_in.count(1) >= 3, decided_in
-        assert sorted(pool.host._held) == [k for k, w in enumerate(decided_in) if w == 0]
+        assert sorted(pool.host._held) == list(range(len(decided_in)))
         _written, digest = write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
                                        tmp_path / "out" / "bundle.cchc", **ROLES)
     assert [u.unit_id for u in result.units] == [u.unit_id for u in whole.units]
@@ -310,7 +330,7 @@ def test_where_files_cannot_be_locked_nothing_is_claimed_nor_taken_back(small_pi
         assert claims is None
     with Workers(cs, get_evaluator, "reference", 2, finish=decided_units, hold=held_files) as pool:
         shared = pool.read_and_decide([DATA / "evidence"], 1, 2, RoundInputs({}, {}))
-        assert sorted(pool.host._held) == [k for k, w in enumerate(pool._where) if w == 0]
+        assert sorted(pool.host._held) == [0, 1, 2, 3, 4]
     assert shared == whole
 
 

@@ -93,8 +93,8 @@ def round_files(result: RoundResult) -> dict[str, bytes]:
 
 def write_round_files(result: RoundResult, pool: Workers, staged: Staging, names: Mapping[str, str],
                       beside: Optional[Callable[[], Any]] = None) -> Iterator[tuple[str, bytes | Placed]]:
-    """`round_files` of a round whose unit files are held by its workers (engine.round.run.round_held),
-    written into `staged`: each unit file by the worker that holds it, round.json here. Yields
+    """`round_files` of a round whose unit files are held (engine.round.run.round_held), written into
+    `staged`: each piece's unit files by whichever worker is free first, round.json here. Yields
     each file's name and its bytes as the bundle holds them (`names`: engine.storage.bundle.localizer),
     or, for a unit file, where the worker that wrote it put those bytes (a scratch file per piece).
     `beside`: what this process does once the spawned workers have their unit files to write."""
@@ -107,7 +107,7 @@ def write_round_files(result: RoundResult, pool: Workers, staged: Staging, names
                 str(staged.scratch_path()))
 
     try:
-        for piece in pool.finish_held(write_held, given, beside):
+        for piece in pool.finish_held(write_held, given, beside, str(staged.path)):
             for unit, placed in piece:
                 yield f"units/{unit}.json", placed
     except OSError as exc:

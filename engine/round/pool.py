@@ -7,9 +7,10 @@ would otherwise be idle while the others work, and one process fewer is one star
 Results never depend on the number of workers: evidence is read in fixed pieces taken back in
 order, every unit is decided on its own, and everything is sorted by unit id afterwards. A round's
 pieces are read and decided by whichever worker is free first (this process takes back, at the
-end, a piece a worker has not begun: `claim`), and each worker holds the unit files of the pieces
-it decided until the ranking (this process hands its own to a worker that would otherwise wait:
-`_MOVABLE`); `score`'s task k always runs in worker `Workers.worker_of(k)`.
+end, a piece a worker has not begun: `claim`); the unit files of every piece, packed where it was
+decided, come back to this process until the ranking, and are finished in the same way, by
+whichever worker is free first (sent with what is held of them: `_SENT_AS`); `score`'s task k
+always runs in worker `Workers.worker_of(k)`.
 """
 from __future__ import annotations
 
@@ -42,9 +43,10 @@ class Host:
     """What one process needs to read and decide chunks: the criteria set and its own evaluator
     (built on first use). `finish(results)` turns a decided chunk into what goes back to the
     caller (by default the results themselves; `score` encodes them where they were decided).
-    `hold(payload, context)`, when given, splits what `read_decide_piece` made of a piece into what goes back and
-    what this process holds, packed (`_packed`), until a `held` task of the same piece number (the
-    round: each unit's file, finished and written here once the ranking is known)."""
+    `hold(payload, context)`, when given, splits what `read_decide_piece` made of a piece into what the
+    round reads now and what is held, packed (`_packed`), until a `held` task of the same piece
+    number (the round: each unit's file, finished and written once the ranking is known): both go
+    back, and the process that runs the round holds the second (`Workers.read_and_decide`)."""
 
     criteria: CriteriaSet
     factory: EvaluatorFactory
@@ -52,7 +54,7 @@ class Host:
     finish: Optional[Callable[[CriteriaSet, list[UnitResult], str], Any]] = None
     hold: Optional[Callable[[Any, Any], tuple[Any, Any]]] = None
     _evaluator: Optional[Evaluator] = field(default=None, repr=False)
-    _held: dict[int, Any] = field(default_factory=dict, repr=False)  # by piece number (`hold`)
+    _held: dict[int, Any] = field(default_factory=dict, repr=False)  # by piece number (`hold`), in worker 0
     _context: Any = field(default=None, repr=False)  # what the tasks sent after it are handed (`Workers.everywhere`)
 
     def __getstate__(self) -> dict:  # a worker process builds its own evaluator and keeps its own records
@@ -100,11 +102,12 @@ class Host:
         """Read piece number `task[0]` of the evidence, unless another process claimed it first in the
         claims file `task[2]` (`claim`: then ("skipped", None, 0)), and, when it reads without a problem, decide
         its units here with what they need of the round's other inputs (the context every worker
-        is handed first: engine.round.units.RoundInputs), hold what `hold` keeps of them until
+        is handed first: engine.round.units.RoundInputs), pack what `hold` keeps of them until
         the ranking, and let the records go: ("read", (a `PieceRead`, the records as the round's
         checks see them: `checked_record`, the files each unit's evidence cites, what the context
-        made of the units' other inputs, what deciding gave: (kind, payload, n) or None), units
-        read). What crosses processes is small; the records' values stay where they were read."""
+        made of the units' other inputs, what deciding gave: (kind, payload, n) or None, what is
+        held of its units: packed, or None), units read). What crosses processes is small (a
+        unit's held file is about 1 KB packed); the records' values stay where they were read."""
         from ..inputs.survey_data import survey_metrics
         from ..storage.bundle import evidence_cited
 
@@ -117,28 +120,34 @@ class Host:
         checked = [checked_record(r, survey) for r in records]
         cites = tuple((r.unit_id, tuple(evidence_cited([r]))) for r in records)
         if read.problems:
-            return "read", (read, checked, cites, None, None), len(read.firsts)
+            return "read", (read, checked, cites, None, None, None), len(read.firsts)
         records, given, made = self._context.prepared(self.criteria, records)
         kind, payload, n = self.decide_chunk(records, *given)
         del records
+        held = None
         if kind == "ok" and self.hold is not None:
             payload, held = self.hold(payload, self._context)
-            self._held[number] = _packed(held)
-        return "read", (read, checked, cites, made, (kind, payload, n)), len(read.firsts)
+            held = _packed(held)
+        return "read", (read, checked, cites, made, (kind, payload, n), held), len(read.firsts)
 
-    def held(self, task: tuple[int, Callable[..., Any], tuple]) -> tuple[str, Any, int]:
-        """`func(what this process holds of piece number task[0], the context, *args)` and let it go
-        (`task` = (number, func, args)): ("ok", what func gave, 0)."""
+    def held(self, task: tuple[int, Callable[..., Any], tuple, Optional[str]]) -> tuple[str, Any, int]:
+        """`held_given` with what this process holds of piece number task[0] (`task` = (number,
+        func, args, claims))."""
         return self.held_given(self.hand_over_held(task))
 
-    def hand_over_held(self, task: tuple[int, Callable[..., Any], tuple]) -> tuple[Any, Callable[..., Any], tuple]:
-        """A `held` task as another process runs it (`held_given`): with what this process holds of
-        its piece, which it lets go."""
-        number, func, args = task
-        return self._held.pop(number), func, args
+    def hand_over_held(self, task: tuple[int, Callable[..., Any], tuple, Optional[str]]) -> tuple:
+        """A `held` task as a process runs it (`held_given`): with what this process holds of its
+        piece, kept until the piece is done (`Workers.finish_held`: it may yet be taken back)."""
+        number, func, args, claims = task
+        return self._held[number], func, args, number, claims
 
-    def held_given(self, task: tuple[Any, Callable[..., Any], tuple]) -> tuple[str, Any, int]:
-        held, func, args = task
+    def held_given(self, task: tuple) -> tuple[str, Any, int]:
+        """`func(what is held of piece number `number`, the context, *args)`, unless another process
+        claimed the piece first in the claims file `claims`: ("ok", what func gave, 0), or
+        ("skipped", None, 0)."""
+        held, func, args, number, claims = task
+        if claims is not None and not claim(claims, number):  # taken back by the process that runs the round
+            return "skipped", None, 0
         return "ok", func(_unpacked(held), self._context, *args), 0
 
     def set_context(self, context: Any) -> None:
@@ -168,11 +177,11 @@ _CLAIMS_KEPT = 24 * 3600  # seconds a claims file of a process not seen to run i
 
 
 @contextmanager
-def claims_file(chunks: int) -> Iterator[Optional[str]]:
-    """A file in which each of `chunks` chunks can be claimed once (`claim`), in the temporary
-    folder, removed on leaving. Its name carries this process's id: those of runs that were
-    killed before they could remove theirs are removed here. None where files cannot be locked
-    (no `fcntl`): then no chunk is claimed, and none taken back."""
+def claims_file(chunks: int, folder: Optional[str] = None) -> Iterator[Optional[str]]:
+    """A file in which each of `chunks` chunks can be claimed once (`claim`), in `folder` (by
+    default the temporary folder), removed on leaving. Its name carries this process's id: in the
+    temporary folder, those of runs that were killed before they could remove theirs are removed
+    here. None where files cannot be locked (no `fcntl`): then no chunk is claimed, and none taken back."""
     import tempfile
 
     try:
@@ -180,14 +189,15 @@ def claims_file(chunks: int) -> Iterator[Optional[str]]:
     except ImportError:
         yield None
         return
-    folder = tempfile.gettempdir()
-    for name in os.listdir(folder):
-        path = os.path.join(folder, name)
-        # a day untouched too: a run in another process namespace sharing the folder is not seen to run
-        with contextlib.suppress(OSError):
-            if (name.startswith(_CLAIMS) and not _alive(name[len(_CLAIMS):].partition("-")[0])
-                    and time.time() - os.stat(path).st_mtime > _CLAIMS_KEPT):
-                os.unlink(path)
+    if folder is None:
+        folder = tempfile.gettempdir()
+        for name in os.listdir(folder):
+            path = os.path.join(folder, name)
+            # a day untouched too: a run in another process namespace sharing the folder is not seen to run
+            with contextlib.suppress(OSError):
+                if (name.startswith(_CLAIMS) and not _alive(name[len(_CLAIMS):].partition("-")[0])
+                        and time.time() - os.stat(path).st_mtime > _CLAIMS_KEPT):
+                    os.unlink(path)
     fd, path = tempfile.mkstemp(prefix=f"{_CLAIMS}{os.getpid()}-", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -211,17 +221,18 @@ def _alive(pid: str) -> bool:
     return True
 
 
-def claim(path: str, chunk: int) -> bool:
+def claim(path: str, chunk: int, back: bool = False) -> bool:
     """Claim chunk number `chunk` in the `claims_file` at `path` for this process: True when no
-    other process had (its process id written there, under a lock on those four bytes), or when
-    the file is gone (then a chunk may be run twice; what the process that took it back gives is
-    the one kept)."""
+    other process had (its process id written there, under a lock on those four bytes). When the
+    file is gone, the process the chunk was sent to runs it, and none takes it back (`back`): a
+    chunk is then run twice only if the file went between two claims of it, and what the process
+    that took it back gives is the one kept."""
     import fcntl
 
     try:
         fd = os.open(path, os.O_RDWR)
-    except OSError:  # removed from outside (a cleaner of the temporary folder): whoever asks runs it
-        return True
+    except OSError:  # removed from outside (a cleaner of the temporary folder)
+        return not back
     try:
         fcntl.lockf(fd, fcntl.LOCK_EX, 4, 4 * chunk)
         mine = os.getpid().to_bytes(4, "little")
@@ -292,11 +303,10 @@ def checked_record(record: EvidenceRecord, survey: Collection[str]) -> EvidenceR
     return replace(record, values={m: v for m, v in record.values.items() if m in survey})
 
 
-# Tasks whose chunk this process may hand over to a spawned worker (`Workers.stream`'s `own`): the
-# host's method that makes the task another process runs, and that task. A round's: what this
-# process holds of a piece goes with it. A piece's unit files are not taken back: this process
-# makes every piece's standings meanwhile, and writes the bundle once all are written.
-_MOVABLE = {"held": ("hand_over_held", "held_given")}
+# Tasks whose chunk goes to a spawned worker as the host's method makes it (`Workers.stream`): that
+# method, and the task the worker runs. A round's held files: what this process holds of a piece
+# goes with it (only this process holds it).
+_SENT_AS = {"held": ("hand_over_held", "held_given")}
 
 # A worker process's own host, set once when the process starts (or, for one started before its
 # pool was made, when the pool adopts it: `_set_host`); the process that runs the pool never sets
@@ -487,8 +497,8 @@ def _end_now(pool: Any) -> None:
 
 class Workers:
     """Where evidence is read and units are decided: task number k runs in worker `worker_of(k)`,
-    or where `stream` is told (a round's pieces: read where a worker is free, then decided and
-    written where they were read, unless handed over: `_where`). Worker 0 is this process; with
+    or where `stream` is told (a round's pieces: read, decided, and once ranked written, each by
+    whichever worker is free first). Worker 0 is this process; with
     workers > 1 the others are spawned processes (started only as tasks need them, or by
     `start`, or before this pool was made: `ahead`). Results come back in task order, so nothing
     depends on the number of workers, on which worker runs a task or on which task finishes first."""
@@ -509,7 +519,7 @@ class Workers:
         self._decided: list[tuple[str, ...]] = []  # the units of each piece `read_and_decide` read
         self._results: list[Any] = []  # …what deciding each gave
         self.made: list[Any] = []  # …and what the round's inputs made of its units (`read_and_decide`)
-        self._where: list[int] = []  # the worker that keeps (then holds) what it read of each piece
+        self._where: list[int] = []  # the worker that read and decided each piece (`read_and_decide`)
         self._ending: list[tuple[Any, list[Any]]] = []  # of `release`d workers: each pool's thread, its processes
         # spawned workers started before this pool was made, whose host is not set yet: executors of
         # one process each (commands/early.py), adopted as workers 1, 2, …; those not needed are ended
@@ -633,9 +643,8 @@ class Workers:
         chunks waiting (it is sent more only between this process's own chunks), or this process
         when it would otherwise wait. A chunk is taken from `chunks` only when it is sent to a
         worker, or run here. This process never waits while it has a chunk of its own among those
-        sent: it runs it before its turn. And chunks that can move (`_MOVABLE`) are moved where
-        they keep both busy to the end: this process hands its own to a worker that has little
-        left to do (`own`). With `claims` (a file of `claim`s, which the task claims its chunk in
+        sent: it runs it before its turn. A task of `_SENT_AS` goes to a spawned worker as the
+        host makes it (with what this process holds of the chunk). With `claims` (a file of `claim`s, which the task claims its chunk in
         before it runs it), this process, with nothing of its own left, takes back the last chunk
         a worker was sent and has not begun, and runs it itself. `beside`: what this process does
         once the first chunks are sent, before it runs any (should it fail, the chunks sent are
@@ -650,12 +659,12 @@ class Workers:
                 ran[k] = 0
                 yield run(chunk)
             return
+        from concurrent.futures import wait
         from concurrent.futures.process import BrokenProcessPool
 
         ahead *= self.workers
         places = [self.worker_of(k) for k in range(len(chunks))] if places is None else list(places)
-        hand_over, given_task = _MOVABLE.get(task, (None, None))
-        own_left = places.count(0)  # this process's chunks not run (nor handed over) yet (`own`)
+        made_by, sent_as = _SENT_AS.get(task, (None, None))
         sent: dict[int, Any] = {}  # chunk number -> future of the chunks sent to a spawned worker (`ran`)
         early: dict[int, Any] = {}  # what this process's chunks gave when run before their turn
         placed = 0  # chunks before it are sent, or left to this process
@@ -687,30 +696,17 @@ class Workers:
                     if worker is None:
                         return
                 ran[placed] = worker
-                if worker:  # worker 0's chunks are this process's
+                if worker and made_by:
+                    send(placed, worker, sent_as, getattr(self.host, made_by)(chunks[placed]))
+                elif worker:  # worker 0's chunks are this process's
                     send(placed, worker, task, chunks[placed])
                 placed += 1
-
-        def own(k: int) -> None:
-            """This process's chunk k: run here, or handed over to a spawned worker (what this process
-            holds of the chunk goes with it) that has none waiting, or that would otherwise be done
-            with what it has waiting more than a chunk before this process is done with its own
-            (k included): its chunks all sent ahead, a worker is kept busy to the end, and this
-            process, which has the ranking and the bundle to do once all are done, is not left last."""
-            nonlocal own_left
-            own_left -= 1
-            if hand_over:  # (a movable task's chunks are all placed: `own_left` counts this process's)
-                idle = next((w for w in range(1, self.workers) if waiting(w) == 0 or waiting(w) + 1 <= own_left), 0)
-                if idle:
-                    send(k, idle, given_task, getattr(self.host, hand_over)(chunks[k]))
-                    return
-            early[k] = run(chunks[k])
 
         def taken_back(after: int) -> Optional[int]:
             """The last chunk after `after` sent to a spawned worker that has not begun it, now
             this process's (`claims`: whoever claims a chunk first runs it), or None."""
             last = max((k for k in sent if k > after and k not in early and not sent[k].done()), default=None)
-            if claims is None or last is None or not claim(claims, last):
+            if claims is None or last is None or not claim(claims, last, back=True):
                 return None
             ran[last] = 0
             return last
@@ -736,14 +732,12 @@ class Workers:
                     try:
                         then()
                     except BaseException:
-                        from concurrent.futures import wait
-
                         wait(list(sent.values()))
                         raise
                 if placed == i:  # a chunk no spawned worker was free for
                     ran[i], placed = 0, i + 1
                 if i not in sent and i not in early:
-                    own(i)
+                    early[i] = run(chunks[i])
                 if i in early:
                     sent.pop(i, None)  # (taken back from its worker: what that worker gives is dropped)
                     yield early.pop(i)
@@ -755,14 +749,14 @@ class Workers:
                         k = taken_back(i)
                         if k is None:
                             break
-                        early[k] = run(chunks[k])
-                        continue
-                    own(k)
+                    early[k] = run(chunks[k])
                     place(i + ahead)
                 _j, kind, payload, n = future.result()
                 del sent[i], future
                 waiting(ran[i])  # its worker's futures done by now let go, what they gave with them
                 yield kind, payload, n
+            # the tasks of chunks taken back, which their workers skip: done before the claims file goes
+            wait([future for futures in undone.values() for future in futures])
         except BrokenProcessPool:
             raise _stopped() from None
 
@@ -796,9 +790,11 @@ class Workers:
             # process may take back (`claims`): at the end both are busy to the last piece. What each
             # piece gives is kept to the end, so this process runs pieces as far ahead as there are:
             # it never takes a piece back from a worker before the last one is sent
-            for _kind, (read, checked, cited, made, decided), _n in self.stream(
+            for k, (_kind, (read, checked, cited, made, decided, held), _n) in enumerate(self.stream(
                     "read_decide_piece", [(k, p, claims) for k, p in enumerate(pieces)], ahead=len(pieces),
-                    places=[None] * len(pieces), ran=self._where, depth=3, claims=claims):
+                    places=[None] * len(pieces), ran=self._where, depth=3, claims=claims)):
+                if held is not None:
+                    self.host._held[k] = held
                 problems += read.problems
                 for unit, at, _source in read.firsts:
                     if unit in firsts:
@@ -859,17 +855,21 @@ class Workers:
             raise _stopped() from None
 
     def finish_held(self, func: Callable[..., Any], given: Callable[[Sequence[str]], tuple],
-                    beside: Optional[Callable[[], Any]] = None) -> Iterator[Any]:
-        """`func(held, context, *given(its unit ids))` in the worker that holds piece number k
-        (`Host.held`), for every piece `read_and_decide` decided: what each gave, in piece order.
-        `beside`: what this process does once the spawned workers have theirs (`stream`)."""
-        tasks = _HeldTasks(self._decided, func, given)
-        self._decided = []
-        # every piece sent at once (what is sent and what comes back is small): a worker is never
-        # left waiting for this process to send its next one between its own
-        for _kind, payload, _n in self.stream("held", tasks, ahead=len(tasks), places=self._where,
-                                              ran=list(self._where), beside=beside):
-            yield payload
+                    beside: Optional[Callable[[], Any]] = None, claims_in: Optional[str] = None) -> Iterator[Any]:
+        """`func(held, context, *given(its unit ids))` for every piece `read_and_decide` decided
+        (`held`: what is held of the piece, `Host.held`), each in whichever worker is free first
+        (this process takes back, at the end, a piece a worker has not begun): what each gave, in
+        piece order. `beside`: what this process does once the spawned workers have theirs (`stream`).
+        `claims_in`: the folder of the pieces' claims file (the run's staging folder: no cleaner of
+        the temporary folder removes it there, so no piece's files are written twice at once)."""
+        with claims_file(len(self._decided), claims_in) as claims:
+            tasks = _HeldTasks(self._decided, func, given, claims)
+            self._decided = []
+            for k, (_kind, payload, _n) in enumerate(self.stream(
+                    "held", tasks, ahead=len(tasks), places=[None] * len(tasks), depth=3, claims=claims,
+                    beside=beside)):
+                del self.host._held[k]
+                yield payload
 
     def decided(self, records: Sequence[EvidenceRecord], progress: Optional[Progress] = None) -> Iterator[Any]:
         """Decide every unit, in the order given, chunk by chunk: each chunk's payload (its
@@ -916,8 +916,8 @@ class _HeldTasks(Sequence[tuple]):
     the workers finish the pieces before it, not all of it while they wait."""
 
     def __init__(self, pieces: Sequence[Sequence[str]], func: Callable[..., Any],
-                 given: Callable[[Sequence[str]], tuple]):
-        self._pieces, self._func, self._given = pieces, func, given
+                 given: Callable[[Sequence[str]], tuple], claims: Optional[str]):
+        self._pieces, self._func, self._given, self._claims = pieces, func, given, claims
         self._made: dict[int, tuple] = {}
 
     def __len__(self) -> int:
@@ -925,7 +925,7 @@ class _HeldTasks(Sequence[tuple]):
 
     def __getitem__(self, k):  # type: ignore[override]
         if k not in self._made:
-            self._made[k] = (k, self._func, self._given(self._pieces[k]))
+            self._made[k] = (k, self._func, self._given(self._pieces[k]), self._claims)
         return self._made[k]
 
 

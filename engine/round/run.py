@@ -61,8 +61,8 @@ def round_held(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
                previous_path: Optional[Path | str] = None, workers: int = 1,
                progress: Optional[Progress] = None, pool: Optional[Workers] = None,
                units_folder: Optional[str] = None) -> Iterator[tuple[RoundResult, Workers]]:
-    """`run_round` whose unit files stay in the workers that encoded them (`RoundUnit.held`), with
-    the workers still running: engine.round.bundle.write_round writes them there. `pool`: the workers to
+    """`run_round` whose unit files are held, packed, in this process (`RoundUnit.held`), with the
+    workers still running: engine.round.bundle.write_round has them finished and written there. `pool`: the workers to
     use (`round_workers`, the caller's to end), rather than `workers` new ones. `units_folder`:
     where each unit's file is begun as soon as it is decided (the units/ of the staging folder
     write_round is then given: engine.storage.outdir.Staging.folder)."""

@@ -47,7 +47,7 @@ class RoundUnit:
     head: bytes  # the unit file up to its standing's value…
     tail: bytes  # …and after it; `doc` instead when the two could not be told apart
     doc: Optional[dict] = None
-    held: bool = False  # the file's parts stay in the worker that decided the unit (`held_files`)
+    held: bool = False  # the file's parts are held apart, packed, until the ranking (`held_files`)
     begun: bool = False  # its file is written up to its standing, where it was decided (`held_files`)
 
     def file(self, standing: dict) -> bytes:
@@ -104,8 +104,9 @@ def decided_units(criteria: CriteriaSet, results: list[UnitResult], engine: str,
 def held_files(payload: tuple[list[RoundUnit], list[Problem]], context: Optional["RoundInputs"] = None
                ) -> tuple[tuple[list[RoundUnit], list[Problem]], list[RoundUnit]]:
     """The pool's `hold` of a round that writes its output (engine.round.run.round_held): what a
-    decided piece sends back is its units without their files' parts; the worker holds those,
-    each unit's file begun already in the round's units folder when the context names one (`_begun`)."""
+    decided piece gives the round is its units without their files' parts; those are held apart
+    (engine.round.pool.Host), each unit's file begun already in the round's units folder when the
+    context names one (`_begun`)."""
     units, problems = payload
     if context is not None and context.units is not None:
         units = [_begun(u, context.units) for u in units]
@@ -179,7 +180,7 @@ class FileTarget:
 
 def write_held(units: list[RoundUnit], target: FileTarget, places: Mapping[str, tuple[str, dict]],
                spool: str) -> list[tuple[str, Placed]]:
-    """Finish the held files of a piece's units in the worker that holds them: each written at its
+    """Finish the held files of a piece's units, in whichever worker is given them: each written at its
     place with its standing (`places`: unit id -> (path, standing)), and its copy as the bundle
     holds it into `spool`, a scratch file of the run (engine.storage.outdir.Staging.scratch_path),
     hashed here: (unit id, where its copy is) for each. Only that crosses processes, not the bytes."""
