@@ -11,7 +11,7 @@ from pathlib import Path
 
 from commands import early
 
-early.start(sys.argv, command_line=True, first_thing=True)  # a round's spawned workers: their start-up beside ours
+early.start(sys.argv, command_line=True, first_thing=True)  # a round's workers: their start-up beside ours
 
 from commands.language import install_for_libraries  # noqa: E402
 from engine.core.i18n import _, ngettext  # noqa: E402
@@ -26,8 +26,6 @@ from commands.option_values import PlainValuesGroup  # noqa: E402
 from commands.console import Differs, err, say  # noqa: E402
 from engine.core.errors import (CchcError, EngineError, IncompleteEvaluationError, InputError,  # noqa: E402
                                 NotReproducedError)
-
-early.start(sys.argv, command_line=True)  # …or forked, now that the engine is imported
 
 app = typer.Typer(help=_("Score the Public Administration Reform index (Chỉ số CCHC, PAR Index) from evidence."),
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,

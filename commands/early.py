@@ -1,8 +1,8 @@
-"""A round's workers started first thing, before the command line is even read: on Linux forked
-from this process once it has imported the engine (`forks`: nothing to start or import again, and
-no resource-tracker process beside them), elsewhere spawned before it imports anything, so that
-their start-up (a Python, the engine imported) runs beside this process's own (the command-line
-libraries, the options, the criteria set) rather than after it. `cchc round` adopts them
+"""A round's workers started first thing, before the command line is even read and before this
+program imports anything: on Linux forked from this process (`forks`: no new Python to start, and
+no resource-tracker process beside them), elsewhere spawned, so that their start-up (the engine
+imported) runs beside this process's own (the command-line libraries, the engine, the options,
+the criteria set) rather than after it. `cchc round` adopts them
 (engine.round.pool.Workers' `ahead`); started for nothing (a usage error, `--help`), they end
 with this process. Only the standard library is imported here, and only the arguments are
 looked at: whatever they say, the workers that run are the ones the parsed options ask for
@@ -130,11 +130,12 @@ def forks(argv: Sequence[str]) -> bool:
 
 def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool = False) -> None:
     """Start the workers of the round `argv` asks for (one fewer than its workers: this process
-    is worker 0): forked from this process (`forks`), once what they run is imported here, or
-    spawned, each importing it; not inside a worker, and only once. `command_line`: `argv` is this
-    process's own (the `cchc` program, not a caller of the library): a round that succeeds then
-    ends it at once (`leave`). `first_thing`: called before this program imports anything, where
-    only workers to be spawned start (one to be forked waits for the call after the imports)."""
+    is worker 0): forked from this process (`forks`) or spawned, each importing what it runs
+    (forked later than first thing, once that is imported here); not inside a worker, and only
+    once. `command_line`: `argv` is this process's own (the `cchc` program, not a caller of the
+    library): a round that succeeds then ends it at once (`leave`). `first_thing`: called before
+    this program imports anything (a worker forked then imports the engine beside this process,
+    which imports it too)."""
     workers = round_workers(argv)
     if command_line and (workers is not None or list(argv[1:2]) == ["score"]) and not _STOPPABLE:
         _STOPPABLE.append(True)  # a round or a score, which write an output folder as they go
@@ -145,7 +146,7 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     if command_line and workers is not None and not _LEAVING:
         _LEAVING.append(True)
     fork = workers == 2 and forks(argv)  # (`forks` looked at only for a round of two workers)
-    if workers is None or workers < 2 or _AHEAD or (first_thing and fork):
+    if workers is None or workers < 2 or _AHEAD:
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -153,7 +154,7 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     if multiprocessing.parent_process() is not None:
         return
     inputs = round_inputs(argv)
-    if fork:
+    if fork and not first_thing:
         _imported(*_WORKER_MODULES)
         import gc
 
@@ -177,7 +178,7 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
                 criteria, evidence = inputs
                 _INDEXED.append(pool.submit(_Named("engine.round.run", "index_ahead"), evidence))
                 pool.submit(_Named("engine.round.run", "read_ahead"), criteria, (0, 1))
-            pool.submit(_imported, *_WORKER_MODULES)  # (forked: imported already; started all the same)
+            pool.submit(_imported, *_WORKER_MODULES)  # (forked after the imports here: imported already)
             _AHEAD.append(pool)
     finally:
         if main is not None:
