@@ -80,9 +80,12 @@ def _slow_here(held, folder, parent):
 
 
 def _slow_there(held, folder, parent):
-    """The spawned worker's pieces are slow: whatever it is sent waits behind what it runs."""
+    """The spawned worker's pieces are slow: whatever it is sent waits behind what it runs. Each
+    piece finished is noted in `folder`'s ran.log."""
     if os.getpid() != parent:
         time.sleep(1.0)
+    with open(Path(folder) / "ran.log", "a", encoding="utf-8") as log:
+        log.write(" ".join(u.unit_id for u in held) + "\n")
     return _written_where(held, folder, parent)
 
 
@@ -101,11 +104,13 @@ def test_the_unit_files_go_to_the_worker_that_is_free(tmp_path, small_pieces, pi
 def test_unit_files_a_slow_worker_has_not_begun_are_taken_back(tmp_path, small_pieces, pieces_read_at, read_at):
     """The spawned worker slow: once this process has finished the pieces no worker was free for,
     it takes back every piece the worker has not begun, so the worker finishes only the one it
-    began (none is finished twice: `_held_pieces` counts each unit once)."""
+    began, and skips those taken back (none is finished twice)."""
     pieces_read_at(read_at)
     got = _held_pieces(tmp_path, _slow_there, lambda units: (os.getpid(),))
     here = [pid == os.getpid() for _units, pid in got]
     assert here == [False, True, True, True, True]
+    ran = (tmp_path / "ran.log").read_text(encoding="utf-8").splitlines()  # the worker's skipped ones done too
+    assert sorted(ran) == sorted(" ".join(units) for units, _pid in got)
 
 SCRIPT = """
 import os
