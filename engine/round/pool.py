@@ -644,11 +644,13 @@ class Workers:
         when it would otherwise wait. A chunk is taken from `chunks` only when it is sent to a
         worker, or run here. This process never waits while it has a chunk of its own among those
         sent: it runs it before its turn. A task of `_SENT_AS` goes to a spawned worker as the
-        host makes it (with what this process holds of the chunk). With `claims` (a file of `claim`s, which the task claims its chunk in
-        before it runs it), this process, with nothing of its own left, takes back the last chunk
-        a worker was sent and has not begun, and runs it itself. `beside`: what this process does
-        once the first chunks are sent, before it runs any (should it fail, the chunks sent are
-        awaited first: none is left running into what the failure undoes).
+        host makes it (with what this process holds of the chunk). With `claims` (a file of
+        `claim`s, which the task claims its chunk in before it runs it), this process, with nothing
+        of its own left, takes back the last chunk a worker was sent and has not begun, and runs
+        it itself; the stream ends once the workers are done with the chunks taken back from them.
+        `beside`: what this process does once the first chunks are sent, before it runs any
+        (should it fail, the chunks sent are awaited first: none is left running into what the
+        failure undoes).
         `ran[k]`, when given, is set to the worker that ran chunk k."""
         run = getattr(self.host, task)
         ran = [0] * len(chunks) if ran is None else ran
