@@ -176,6 +176,28 @@ def test_the_command_line_forks_its_worker_first_thing():
     assert run.stdout.split() == ["True"] * 5, run.stderr
 
 
+# a round's worker started first thing gives back the evidence's pieces while this process may
+# still be importing the engine on its main thread: taking them in must import nothing of it
+# (the executor's thread would import the engine's modules beside the main thread: a module half
+# made, a deadlock, or a broken pool)
+INDEXED = """
+import sys
+sys.argv = ["cchc", "round", sys.argv[1], "--evidence", sys.argv[2], "-j", "2"]
+from commands import early
+early.start(sys.argv, command_line=True, first_thing=True)
+[indexed] = early._INDEXED
+print(indexed.result(timeout=60) is not None, "engine" not in sys.modules)
+early._end_unused()
+"""
+
+
+def test_the_pieces_cut_ahead_come_back_without_importing_the_engine():
+    data = ROOT / "tests" / "data" / "round"
+    run = subprocess.run([sys.executable, "-c", INDEXED, str(data / "criteria.yaml"), str(data / "evidence")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.stdout.split() == ["True", "True"], run.stderr
+
+
 STOPPED = """
 import os, signal, sys, time
 from commands import early

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import pickle
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -232,5 +233,5 @@ def test_pieces_cut_ahead_of_other_evidence_or_sizes_are_cut_again(monkeypatch, 
     for criteria in (cs, replace(cs, title="x")):  # the pieces do not depend on the criteria set
         with pool.Workers(criteria, pool._no_evaluator, "", 1) as workers:
             workers.indexed = _done(found)
-            assert workers._indexed_ahead([path], 1, 64) == list(found[-1])
+            assert workers._indexed_ahead([path], 1, 64) == list(pickle.loads(found)[-1])
             assert workers.indexed is None  # taken once
