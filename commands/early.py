@@ -25,15 +25,31 @@ _STOPPABLE: list[bool] = []  # a stop (Ctrl-C, SIGTERM) is taken by `_interrupte
 
 class _Named:
     """`module.name(*args)`, the function named rather than imported (a spawned process imports it,
-    this one need not): what a process started ahead runs."""
+    this one need not): what a process started ahead runs. What it gives comes back pickled: the
+    executor's thread of this process takes it in while this process may still be importing the
+    engine, and unpickling engine objects there would import the engine's modules on two threads
+    at once (a module half made, or a deadlock). It is unpickled where it is asked for (`_Given`)."""
 
     def __init__(self, module: str, name: str):
         self.module, self.name = module, name
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any) -> bytes:
         import importlib
+        import pickle
 
-        return getattr(importlib.import_module(self.module), self.name)(*args)
+        return pickle.dumps(getattr(importlib.import_module(self.module), self.name)(*args), pickle.HIGHEST_PROTOCOL)
+
+
+class _Given:
+    """The future of a `_Named` task, whose result is unpickled by the thread that asks for it."""
+
+    def __init__(self, future: Any):
+        self._future = future
+
+    def result(self, timeout: Optional[float] = None) -> Any:
+        import pickle
+
+        return pickle.loads(self._future.result(timeout))
 
 
 def _imported(*modules: str) -> None:
@@ -256,7 +272,7 @@ def indexed() -> Optional[Any]:
     (engine.round.run.index_ahead), handed over once (engine.round.run.round_workers)."""
     futures = list(_INDEXED)
     _INDEXED.clear()
-    return futures[0] if futures else None
+    return _Given(futures[0]) if futures else None
 
 
 def taken() -> list[Any]:

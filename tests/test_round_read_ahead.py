@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import pickle
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -169,7 +168,7 @@ def test_a_worker_started_ahead_reads_the_rounds_first_pieces_and_the_round_writ
     monkeypatch.syspath_prepend(str(tmp_path))  # handed to the spawned worker
     early.start(["cchc", *map(str, ROUND), "--workers", "2"])
     [ahead] = early._AHEAD
-    assert ahead.submit(early._Named("round_probe", "ahead")).result(timeout=120) == [0, 1]
+    assert early._Given(ahead.submit(early._Named("round_probe", "ahead"))).result(timeout=120) == [0, 1]
     res = cchc(*ROUND, "--out", tmp_path / "two", "--workers", 2)
     assert res.exit_code == 0, res.stderr
     assert early.taken() == []
@@ -233,5 +232,5 @@ def test_pieces_cut_ahead_of_other_evidence_or_sizes_are_cut_again(monkeypatch, 
     for criteria in (cs, replace(cs, title="x")):  # the pieces do not depend on the criteria set
         with pool.Workers(criteria, pool._no_evaluator, "", 1) as workers:
             workers.indexed = _done(found)
-            assert workers._indexed_ahead([path], 1, 64) == list(pickle.loads(found)[-1])
+            assert workers._indexed_ahead([path], 1, 64) == list(found[-1])
             assert workers.indexed is None  # taken once

@@ -340,17 +340,14 @@ _READ_AHEAD: dict[int, tuple[EvidencePiece, CriteriaSet, "PieceRead", list[Evide
 _INDEXED: list[list[EvidencePiece]] = []  # `index_ahead`'s, for `read_ahead`
 
 
-def index_ahead(evidence_paths: Sequence[str], units_per_piece: int, files_per_piece: int) -> Optional[bytes]:
+def index_ahead(evidence_paths: Sequence[str], units_per_piece: int, files_per_piece: int) -> Optional[tuple]:
     """In a worker started ahead: cut the evidence a round's command line names into pieces (as
     `Workers.read_and_decide` does), while the round itself is still starting: (the evidence
     files, `units_per_piece`, `files_per_piece`, the pieces), which the round takes rather than
     cut them itself when its own are the same (`Workers.indexed`). The pieces do not depend on
     the criteria set, which this worker loads after (`read_ahead`), while the round loads its
     own. Anything amiss (evidence with problems, too little to be read in pieces): None, and the
-    round reads and reports it as always. Given back pickled: the executor's thread of the
-    process that started this worker takes it while that process may still be importing the
-    engine (commands/early.py starts it first thing), and unpickling the pieces there would
-    import the engine's modules on two threads at once (a module half made, or a deadlock)."""
+    round reads and reports it as always."""
     _INDEXED.clear()
     try:
         files = found_evidence_files(evidence_paths)
@@ -361,7 +358,7 @@ def index_ahead(evidence_paths: Sequence[str], units_per_piece: int, files_per_p
     if sink.problems or len(pieces) < 2:
         return None
     _INDEXED.append(pieces)
-    return pickle.dumps((tuple(map(str, files)), units_per_piece, files_per_piece, pieces), pickle.HIGHEST_PROTOCOL)
+    return tuple(map(str, files)), units_per_piece, files_per_piece, pieces
 
 
 def read_ahead(criteria_path: str, numbers: Sequence[int]) -> None:
@@ -841,7 +838,7 @@ class Workers:
             return None
         if found is None:
             return None
-        listed, units, others, pieces = pickle.loads(found)
+        listed, units, others, pieces = found
         same = listed == tuple(map(str, files)) and units == units_per_piece and others == files_per_piece
         return list(pieces) if same else None
 

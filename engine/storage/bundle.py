@@ -1439,19 +1439,15 @@ def _inside(out_dir: Path, bundle_path: Path, results: Iterable[str]) -> Optiona
 def _written_beside(path: Path) -> Iterator[BinaryIO]:
     """A new file for `path`, written beside it and renamed into place when the block ends
     without an error (else removed)."""
-    try:
+    with _the_bundles(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".cchc-", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise _unwritable(path, exc) from None
     fh = os.fdopen(fd, "wb")
     try:
         yield _Beside(fh, path)
-        try:  # (what cannot be written to it, the disk full under it: the bundle's to report)
+        with _the_bundles(path):  # (what cannot be written to it, the disk full under it)
             fh.close()
             os.replace(tmp, path)
-        except OSError as exc:
-            raise _unwritable(path, exc) from None
     finally:
         with contextlib.suppress(OSError):
             fh.close()
@@ -1459,8 +1455,14 @@ def _written_beside(path: Path) -> Iterator[BinaryIO]:
             os.unlink(tmp)
 
 
-def _unwritable(path: Path, exc: OSError) -> OutputError:
-    return OutputError(_("cannot write the bundle {path}: {reason}").format(path=path, reason=exc.strerror or exc))
+@contextlib.contextmanager
+def _the_bundles(path: Path) -> Iterator[None]:
+    """An OSError in the block is the bundle's at `path` to report: it cannot be written."""
+    try:
+        yield
+    except OSError as exc:
+        raise OutputError(_("cannot write the bundle {path}: {reason}").format(
+            path=path, reason=exc.strerror or exc)) from None
 
 
 class _Beside:
@@ -1471,16 +1473,12 @@ class _Beside:
         self._fh, self._path = fh, path
 
     def write(self, data: bytes) -> int:
-        try:
+        with _the_bundles(self._path):
             return self._fh.write(data)
-        except OSError as exc:
-            raise _unwritable(self._path, exc) from None
 
     def flush(self) -> None:
-        try:
+        with _the_bundles(self._path):
             self._fh.flush()
-        except OSError as exc:
-            raise _unwritable(self._path, exc) from None
 
 
 def write_run(out_dir: Path, files: Mapping[str, bytes], bundle_path: Path, bundle: bytes, *,

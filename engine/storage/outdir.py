@@ -32,7 +32,7 @@ import shutil
 import signal
 import stat
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator, Mapping, Optional, Sequence
 
@@ -114,10 +114,8 @@ class _ScratchFile(io.BufferedRandom):
     def __exit__(self, kind, *rest):
         if kind is None:
             return super().__exit__(kind, *rest)
-        try:
+        with suppress(OSError):
             self.close()
-        except OSError:
-            pass
         return False
 
 
