@@ -243,3 +243,23 @@ def test_a_bundle_written_beside_on_a_full_disk_is_the_bundles_error(tmp_path, m
             raise OSError(errno.ENOSPC, "the output folder's")
     assert not isinstance(raised.value, OutputError)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_scratch_files_dropped_go_before_the_folder_is_put_in_place(tmp_path):
+    """A scratch file the bundle is done with is removed beside the rest of the writing
+    (`Staging.drop`); one that cannot be removed fails the run as the output folder's error, and
+    nothing is left."""
+    with Staging(tmp_path / "out", command="round") as staged:
+        staged.add("a.json", b"{}")
+        spent = staged.scratch_path()
+        spent.write_bytes(b"x" * 100_000)
+        staged.drop(str(spent))
+        staged.finish()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".cchc-out.json", "a.json"]
+    with pytest.raises(OutputError, match="cannot write the results to"):
+        with Staging(tmp_path / "again", command="round") as staged:
+            staged.add("a.json", b"{}")
+            (staged.path / "a folder").mkdir()
+            staged.drop(str(staged.path / "a folder"))  # (a folder cannot be unlinked)
+            staged.finish()
+    assert not (tmp_path / "again").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["out"]

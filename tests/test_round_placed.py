@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +29,7 @@ def test_placed_parts_give_the_bundle_their_bytes_would(tmp_path_factory, names,
     renewed = data.draw(st.sampled_from(names), label="renewed")
     again = data.draw(st.binary(max_size=700), label="again")
     plain, placed = BundleWriter(io.BytesIO()), BundleWriter(io.BytesIO())
+    held_in: dict[str, str] = {}  # the file each placed part is copied from
     for name, part in parts.items():
         plain.add(name, part)
         where = data.draw(st.sampled_from([None, *files]), label=f"where {name}")
@@ -39,11 +41,20 @@ def test_placed_parts_give_the_bundle_their_bytes_would(tmp_path_factory, names,
             offset = fh.tell()
             fh.write(part)
         placed.add_placed(name, Placed(str(where), offset, len(part), hashlib.sha256(part).digest()))
+        held_in[name] = str(where)
     for writer in (plain, placed):  # a part replaced keeps its place in the manifest, wherever it lay
         writer.renew(renewed, again)
     one, two = io.BytesIO(), io.BytesIO()
-    assert plain.write(META, one) == placed.write(META, two)
+    told: list[str] = []
+
+    def done_with(path: str) -> None:  # removed when told: a file told of before its last part is copied fails the write
+        told.append(path)
+        os.unlink(path)
+
+    assert plain.write(META, one) == placed.write(META, two, done_with=done_with)
     assert one.getvalue() == two.getvalue()
+    held_in.pop(renewed, None)  # (its new bytes are in the writer's own spool)
+    assert sorted(told) == sorted(set(held_in.values()))  # each file still holding a part, once
 
 
 def test_a_placed_part_that_its_file_no_longer_holds_is_named(tmp_path):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import collections
 import contextlib
 import functools
 import hashlib
@@ -659,8 +660,10 @@ class BundleWriter:
             size += len(block)
         self._keep(name, offset, size, h.digest())
 
-    def write(self, meta: Mapping[str, Any], out: BinaryIO, *, key: Optional[Path] = None) -> str:
-        """Write the bundle to `out`; return its sha256."""
+    def write(self, meta: Mapping[str, Any], out: BinaryIO, *, key: Optional[Path] = None,
+              done_with: Optional[Callable[[str], Any]] = None) -> str:
+        """Write the bundle to `out`; return its sha256. `done_with(path)`: told of each file
+        another process wrote parts into (`add_placed`) once every part it holds is copied."""
         signing = _load_private(key) if key is not None else None
         manifest = dict(meta)
         manifest["format"] = BUNDLE_FORMAT
@@ -683,11 +686,12 @@ class BundleWriter:
             head.append((SIGNATURE, _sign(b"".join(lines()), signing)))
         sink = _Hashing(out)
         with _compressing(sink) as frame:
-            self._write_archive(frame.write, order, lines, size, head)
+            self._write_archive(frame.write, order, lines, size, head, done_with)
         return sink.sha256.hexdigest()
 
     def _write_archive(self, emit: Callable[[bytes], Any], order: Sequence[str], lines: Callable[[], Iterator[bytes]],
-                       size: int, head: Sequence[tuple[str, bytes]]) -> None:
+                       size: int, head: Sequence[tuple[str, bytes]],
+                       done_with: Optional[Callable[[str], Any]] = None) -> None:
         """The archive `write` compresses: the manifest (`size` bytes, its `lines`), the seal and
         the signature (`head`), the parts copied in `order`, the end-of-archive marker."""
         emit(_header(MANIFEST, size))
@@ -700,6 +704,7 @@ class BundleWriter:
             emit(bytes(-len(data) % BLOCK))
         with contextlib.ExitStack() as stack:
             paths, opened = list(self._placed_in), {0: self._spool}
+            parts_left = collections.Counter(self._in)  # the parts each file holds not yet copied
 
             def held_in(k: int) -> BinaryIO:
                 if k not in opened:
@@ -718,6 +723,11 @@ class BundleWriter:
                     emit(block)
                     left -= len(block)
                 emit(bytes(-size % BLOCK))
+                parts_left[k] -= 1
+                if k and not parts_left[k]:
+                    opened.pop(k).close()
+                    if done_with is not None:
+                        done_with(paths[k - 1])
         emit(_ZERO * 2)
 
     def _ordered(self, order: Sequence[str]) -> Iterator[tuple[str, int, int, bytes, int]]:
@@ -1358,11 +1368,11 @@ def write_run_bundle(out: BinaryIO, spool: BinaryIO, kind: str, inputs: Mapping[
 def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
                    parts: Iterable[tuple[str, bytes | Placed | Iterable[bytes]]], engine: str, *,
                    about: Optional[Mapping[str, Any]] = None, key: Optional[Path] = None,
-                   writer: Optional[BundleWriter] = None) -> str:
+                   writer: Optional[BundleWriter] = None, done_with: Optional[Callable[[str], Any]] = None) -> str:
     """`write_run_bundle` of inputs already laid out, the result files given as the bundle holds
     them (`parts`: name, bytes with the input paths localized, those bytes in pieces, or where
     another process wrote them: `Placed`), taken one at a time, after those `writer` (whose spool
-    is `spool`) holds already."""
+    is `spool`) holds already. `done_with`: `BundleWriter.write`'s."""
     writer = writer or BundleWriter(spool)
     for name, data in parts:
         if isinstance(data, bytes):
@@ -1372,7 +1382,7 @@ def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
         else:
             writer.add_pieces(f"results/{name}", data)
     add_inputs(writer, layout)  # (after the results: a round copies them while its workers write theirs)
-    return writer.write(layout.meta(kind, engine, about), out, key=key)
+    return writer.write(layout.meta(kind, engine, about), out, key=key, done_with=done_with)
 
 
 def add_inputs(writer: BundleWriter, layout: Layout) -> None:
@@ -1515,19 +1525,22 @@ def finish_laid_out(staged: Staging, bundle_path: Path, kind: str, layout: Layou
                     writer: Optional[BundleWriter] = None) -> tuple[list[Path], str]:
     """`finish_run` of inputs already laid out, the result files (`results`, written into
     `staged` by the time `parts` is spent) given as the bundle holds them (`parts`: name, bytes
-    with the input paths localized, or `Placed`: in a scratch file of `staged`), one at a time, after those `writer` holds already (a
+    with the input paths localized, or `Placed`: in a scratch file of `staged`, removed once the
+    bundle has copied it: `Staging.drop`), one at a time, after those `writer` holds already (a
     `BundleWriter` whose spool is a scratch file of `staged`, filled while the run wrote them)."""
     bundle_path = Path(bundle_path)
     inside = _inside(staged.out, bundle_path, results)
     with (contextlib.nullcontext(writer.spool) if writer is not None else staged.scratch()) as spool:
         if inside is not None:
             with staged.create(inside) as fh:
-                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer)
+                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer,
+                                        done_with=staged.drop)
             spool.close()
             return staged.finish(), digest
         try:
             with _written_beside(bundle_path) as fh:
-                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer)
+                digest = write_laid_out(fh, spool, kind, layout, parts, engine, about=about, key=key, writer=writer,
+                                        done_with=staged.drop)
                 spool.close()
                 written = staged.finish()
         except OSError as exc:  # the output folder's (its scratch files); the bundle's are its own (`_Beside`)

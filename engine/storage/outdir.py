@@ -26,12 +26,14 @@ import fcntl
 import io
 import json
 import os
+import queue
 import re
 import secrets
 import shutil
 import signal
 import stat
 import tempfile
+import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterator, Mapping, Optional, Sequence
@@ -119,6 +121,40 @@ class _ScratchFile(io.BufferedRandom):
         return False
 
 
+class _Removing:
+    """Files removed by a thread of their own, in the order given, while the caller goes on:
+    removing a large file frees its blocks, which takes a while (a national run's scratch files
+    hold gigabytes), and the thread waits in the kernel, not for the interpreter."""
+
+    def __init__(self) -> None:
+        self._paths: "queue.SimpleQueue[Optional[str]]" = queue.SimpleQueue()
+        self._thread: Optional[threading.Thread] = None
+        self._error: Optional[OSError] = None
+
+    def add(self, path: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._remove, name="cchc-remove", daemon=True)
+            self._thread.start()
+        self._paths.put(path)
+
+    def _remove(self) -> None:
+        while (path := self._paths.get()) is not None:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                self._error = self._error or exc
+
+    def wait(self) -> Optional[OSError]:
+        """Once every file given is removed: the first error met, if any."""
+        if self._thread is not None:
+            self._paths.put(None)
+            self._thread.join()
+            self._thread = None
+        return self._error
+
+
 class Staging:
     """An output folder written file by file (`add`, `create`) into its staging folder, then put in
     `out_dir`'s place by `finish` (see `write_outputs`: the same checks, lock, sync and exchange).
@@ -134,6 +170,7 @@ class Staging:
         self._listing = bytearray()  # the files written: each name in UTF-8, then a NUL (a national run writes tens of thousands)
         self._written = 0
         self._scratch: list[Path] = []
+        self._removing = _Removing()  # scratch files no longer needed (`drop`)
         self._made: list[Path] = []  # the folders above OUT that had to be made
         self._finished = False
 
@@ -181,6 +218,7 @@ class Staging:
                     break
 
     def _discard(self) -> None:
+        self._removing.wait()
         if self.path is not None and os.path.lexists(self.path):
             shutil.rmtree(self.path, ignore_errors=True)
         self.path = None
@@ -275,11 +313,18 @@ class Staging:
         self.scratch(suffix).close()
         return self._scratch[-1]
 
+    def drop(self, path: str) -> None:
+        """Scratch file `path` is no longer needed: removed beside what follows (`finish` waits for it)."""
+        self._removing.add(path)
+
     def finish(self) -> list[Path]:
         """The marker written, everything synced, the folder put in place of `out_dir`."""
         assert self.path is not None and self._lock is not None, "a Staging is finished inside its with-block"
         out, staging = self.out, self.path
         try:
+            error = self._removing.wait()
+            if error is not None:
+                raise error
             for f in self._scratch:
                 if os.path.lexists(f):
                     os.unlink(f)
