@@ -263,3 +263,31 @@ def test_scratch_files_dropped_go_before_the_folder_is_put_in_place(tmp_path):
             staged.drop(str(staged.path / "a folder"))  # (a folder cannot be unlinked)
             staged.finish()
     assert not (tmp_path / "again").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_round_written_by_the_library_ends_its_workers_before_removing_what_they_write_into(tmp_path, monkeypatch,
+                                                                                              small_pieces):
+    """`write_round` given no staging folder makes its own; when the writing fails while the
+    caller's workers still write unit files into it, they are ended before it is removed (a worker
+    still writing would leave a staging folder behind)."""
+    from engine.storage import bundle, outdir
+
+    def full(writer, layout):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "spool")
+
+    alive_when_removed = []
+    discard = outdir.Staging._discard
+
+    def removed(self):
+        alive_when_removed.append(bool(pool._pools))
+        discard(self)
+
+    monkeypatch.setattr(bundle, "add_inputs", full)  # (this process's, while the spawned worker writes unit files)
+    monkeypatch.setattr(outdir.Staging, "_discard", removed)
+    cs = load_criteria(DATA / "criteria.yaml")
+    with round_held(cs, [DATA / "evidence"], factory=get_evaluator, engine="reference", workers=2,
+                    **ROLES) as (result, pool):
+        with pytest.raises(OutputError, match="No space left"):
+            write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
+                        tmp_path / "out" / "bundle.cchc", **ROLES)
+    assert alive_when_removed == [False] and list(tmp_path.iterdir()) == []

@@ -2,7 +2,7 @@
 How a bundle of kind `round` is re-run is engine/audit/round_replay.py."""
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
@@ -58,7 +58,8 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
     """Write the output folder of a round whose unit files its workers hold (engine.round.run.round_held)
     and its bundle, all or nothing (engine.storage.bundle.finish_run): the files and the bundle's sha256.
     `staged`: the staging folder (made for `out_dir`) the unit files were begun in as they were
-    decided (round_held's `units_folder`), rather than a new one."""
+    decided (round_held's `units_folder`), rather than a new one (which, should the writing fail,
+    is removed once `pool`'s workers are ended: they may still be writing into it)."""
     from ..core.errors import EvidenceError
     from ..inputs.evidence import changed_since
     from ..storage.bundle import BundleWriter, add_inputs, finish_laid_out, lay_out_inputs, versions
@@ -69,8 +70,12 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
                                          appraisal_paths=appraisal_paths, previous_path=previous_path),
                             max_cited=max_cited)
     results = [f"units/{u.unit_id}.json" for u in result.units] + ["round.json"]
-    with (nullcontext(staged) if staged is not None else Staging(out_dir, command="round")) as staged, \
-            staged.scratch() as spool:
+    with ExitStack() as stack:
+        if staged is None:
+            staged = stack.enter_context(Staging(out_dir, command="round"))
+            # should the writing fail, the workers end before the folder they write into is removed
+            stack.push(lambda kind, *_: kind is not None and pool.end_now())
+        spool = stack.enter_context(staged.scratch())
         writer = BundleWriter(spool)
 
         def inputs_copied() -> None:
