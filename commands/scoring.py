@@ -34,7 +34,8 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
     from engine.audit.replay import score_about, score_roles
     from engine.round.pool import default_workers
     from engine.round.scoring import RunBundle, score_run
-    from engine.storage.bundle import BUNDLE_NAME, BundleWriter, evidence_input_roots, finish_laid_out, max_cited_size
+    from engine.storage.bundle import (BUNDLE_NAME, BundleWriter, copy_inputs, evidence_input_roots, finish_laid_out,
+                                       max_cited_size)
     from engine.storage.outdir import Staging
     from rules import get_evaluator
 
@@ -49,6 +50,7 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
         run = score_run(cs, evidence, get_evaluator, engine, staged, workers=workers or default_workers(), keep=rows,
                         warn=warn, bundle=roles)
         assert run.layout is not None
+        copy_inputs(writer, run.layout, run.stamps, {run.layout.roles["criteria"][0]: cs.content_hash})
         _written, digest = finish_laid_out(staged, bundle_path, "score", run.layout, run.files, (), evaluator.name,
                                            about=score_about(cs), key=sign, writer=writer)
     _table(cs, run.lines, run.units)

@@ -78,23 +78,105 @@ def test_a_round_whose_csv_file_changed_reports_it_once(tmp_path):
         CHANGED + ": run again once nothing writes to it"]
 
 
-def test_a_csv_file_written_to_after_its_pieces_were_read_is_not_packed(tmp_path):
-    """Written to once every piece is read, before the bundle copies it: the round is refused (the
-    bundle would hold a file other than the one read), and nothing is written."""
+@pytest.mark.parametrize("changed", ["evidence/communes.csv", "evidence/kho-bac.yaml", "survey/communes.csv",
+                                     "survey/so-noi-vu.yaml", "appraisal/communes.csv", "appraisal/so-noi-vu.yaml",
+                                     "previous/round-2022.json", "criteria.yaml"])
+def test_an_input_written_to_after_it_was_read_is_not_packed(tmp_path, changed):
+    """Any input a round read (the evidence, as a CSV file or a YAML file, the survey data, the
+    appraisals, last year's results, the criteria set), written to once read and before the bundle
+    copies it: the round is refused, by name (the bundle would hold a file other than the one
+    read), and nothing is written."""
     import shutil
 
     from engine.round.bundle import write_round
     from engine.round.run import round_held
 
-    shutil.copytree(DATA / "evidence", tmp_path / "ev")
-    cs = load_criteria(DATA / "criteria.yaml")
-    with round_held(cs, [tmp_path / "ev"], factory=get_evaluator, engine="reference") as (result, pool):
-        assert list(result.stamps) == [str(tmp_path / "ev" / "communes.csv")]
+    shutil.copytree(DATA, tmp_path / "in")
+    inputs = tmp_path / "in"
+    roles = dict(survey_paths=[inputs / "survey"], appraisal_paths=[inputs / "appraisal"],
+                 previous_path=inputs / "previous" / "round-2022.json")
+    cs = load_criteria(inputs / "criteria.yaml")
+    with round_held(cs, [inputs / "evidence"], factory=get_evaluator, engine="reference", **roles) as (result, pool):
         time.sleep(0.05)
-        with open(tmp_path / "ev" / "communes.csv", "a", encoding="utf-8") as fh:
+        with open(inputs / changed, "a", encoding="utf-8") as fh:
             fh.write("\n")
         with pytest.raises(EvidenceError) as raised:
-            write_round(DATA / "criteria.yaml", [tmp_path / "ev"], result, pool, tmp_path / "out",
-                        tmp_path / "out" / "bundle.cchc")
-    assert [p.message for p in raised.value.problems] == [CHANGED + ": run again once nothing writes to it"]
-    assert sorted(os.listdir(tmp_path)) == ["ev"]
+            write_round(inputs / "criteria.yaml", [inputs / "evidence"], result, pool, tmp_path / "out",
+                        tmp_path / "out" / "bundle.cchc", **roles)
+    assert [(p.file, p.message) for p in raised.value.problems] == [
+        (str(inputs / changed), CHANGED + ": run again once nothing writes to it")]
+    assert sorted(os.listdir(tmp_path)) == ["in"]
+
+
+def test_a_round_that_no_one_writes_to_is_packed(tmp_path):
+    """The same round, its inputs left alone: written, and its bundle replays."""
+    import shutil
+
+    from engine.round.bundle import write_round
+    from engine.round.run import round_held
+    from engine.storage.bundle import read_bundle_file
+
+    shutil.copytree(DATA, tmp_path / "in")
+    inputs = tmp_path / "in"
+    roles = dict(survey_paths=[inputs / "survey"], appraisal_paths=[inputs / "appraisal"],
+                 previous_path=inputs / "previous" / "round-2022.json")
+    cs = load_criteria(inputs / "criteria.yaml")
+    with round_held(cs, [inputs / "evidence"], factory=get_evaluator, engine="reference", **roles) as (result, pool):
+        stamped = dict(result.stamps)
+        write_round(inputs / "criteria.yaml", [inputs / "evidence"], result, pool, tmp_path / "out",
+                    tmp_path / "out" / "bundle.cchc", **roles)
+    read = {str(p) for p in inputs.rglob("*") if p.is_file() and p.name != "criteria.yaml"}
+    assert set(stamped) == read  # every input the round read, stamped as it was read
+    assert read_bundle_file(tmp_path / "out" / "bundle.cchc").kind == "round"
+
+
+@pytest.mark.parametrize("changed", ["communes.csv", "kho-bac.yaml", "criteria"])
+def test_an_input_of_score_written_to_after_it_was_read_is_not_packed(tmp_path, monkeypatch, cchc, changed):
+    """The same for `cchc score`: its evidence (a CSV file read piece by piece, a YAML file) or its
+    criteria set, written to once every unit is written and before the bundle copies it."""
+    import shutil
+
+    from engine.round import scoring
+
+    shutil.copytree(DATA / "evidence", tmp_path / "ev")
+    shutil.copy(DATA / "criteria.yaml", tmp_path / "criteria.yaml")
+    edited = tmp_path / ("criteria.yaml" if changed == "criteria" else f"ev/{changed}")
+    score_run = scoring.score_run
+
+    def then_written_to(*args, **kwargs):
+        run = score_run(*args, **kwargs)
+        time.sleep(0.05)
+        with open(edited, "a", encoding="utf-8") as fh:
+            fh.write("\n")
+        return run
+
+    monkeypatch.setattr(scoring, "score_run", then_written_to)
+    res = cchc("score", tmp_path / "criteria.yaml", tmp_path / "ev", "--out", tmp_path / "out")
+    assert res.exit_code == 2, res.stderr
+    assert f"{edited}: {CHANGED}" in res.stderr and sorted(os.listdir(tmp_path)) == ["criteria.yaml", "ev"]
+
+
+def test_a_file_read_twice_and_written_to_in_between_is_refused_though_it_is_left_alone_since(tmp_path):
+    """Read by two pieces (or by this process and a worker), with a write between: the run read two
+    different files under one name, whichever it packs."""
+    from engine.inputs.evidence import file_stamp
+    from engine.storage.bundle import ReadStamps, RecordedReads, recording_reads
+
+    tasks, other = tmp_path / "tasks.csv", tmp_path / "other.csv"
+    tasks.write_text("task,deadline,completed\n", encoding="utf-8")
+    other.write_text("task,deadline,completed\n", encoding="utf-8")
+    with recording_reads() as first:
+        tasks.read_bytes()
+        other.read_bytes()
+    time.sleep(0.05)
+    tasks.write_text("task,deadline,completed\nx,2023-01-01,có\n", encoding="utf-8")
+    with recording_reads() as second:
+        tasks.read_bytes()
+    stamps = ReadStamps()
+    stamps.add_read(second)  # (handed over in any order: a worker's pieces before this process's own reads)
+    stamps.add_read(first)
+    assert isinstance(first, RecordedReads) and second.stamps == {str(tasks): file_stamp(tasks)}
+    assert [p.file for p in stamps.changed()] == [str(tasks)]
+    since = ReadStamps()  # read once, after the write: left alone since
+    since.add_read(second)
+    assert since.changed() == []

@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from itertools import chain
-from typing import Any, Iterable, Iterator, Mapping, Optional, Union
+from typing import Any, Iterable, Iterator, Optional, Union
 
 from .. import methods
 from . import workbook
@@ -861,7 +861,7 @@ class TableUnits:
     flat_spans: array
     units: int
     given: frozenset[str] = frozenset()  # its units an earlier CSV file gives: read (a duplicate), never typed
-    stamp: Optional[tuple[int, ...]] = None  # the file's identity, size and times of change when indexed (`_stamp`)
+    stamp: Optional[tuple[int, ...]] = None  # the file's identity, size and times of change when indexed (`file_stamp`)
 
     @property
     def spans(self) -> Iterator[Span]:
@@ -876,11 +876,13 @@ EvidencePiece = Union[tuple[Path, ...], TableUnits]  # some evidence files, or s
 _SMALLEST = 16  # units of the smallest piece `_cuts` makes
 
 
-def _stamp(path: Path) -> Optional[tuple[int, ...]]:
+def file_stamp(path: Path | str) -> Optional[tuple[int, ...]]:
     """A file's identity, size and times of change (None: gone): a CSV file is read piece by
     piece, from the byte spans found when it was indexed, which hold only while it is not written
-    to. (The time its inode changed moves with every write, even one whose time of change is
-    set back afterwards; another file renamed over it has another inode.)"""
+    to; and a run's bundle holds the files it read only while they are not written to before it
+    copies them (engine.storage.bundle.ReadStamps). (The time its inode changed moves with every
+    write, even one whose time of change is set back afterwards; another file renamed over it has
+    another inode.)"""
     try:
         st = os.stat(path)
     except OSError:
@@ -889,22 +891,18 @@ def _stamp(path: Path) -> Optional[tuple[int, ...]]:
 
 
 def stamps(pieces: Iterable[EvidencePiece]) -> dict[str, tuple[int, ...]]:
-    """The stamp (`_stamp`) each CSV file of `pieces` had when it was indexed, by path."""
+    """The stamp (`file_stamp`) each CSV file of `pieces` had when it was indexed, by path."""
     return {str(p.path): p.stamp for p in pieces if isinstance(p, TableUnits) and p.stamp is not None}
 
 
-def changed_since(stamped: Mapping[str, tuple[int, ...]]) -> list[Problem]:
-    """A problem for each file of `stamped` (`stamps`) written to since: what was copied of it
-    after its pieces were read (a run's bundle) holds only while it is the file that was read."""
-    sink = ProblemSink()
-    for path, stamp in stamped.items():
-        if _stamp(Path(path)) != stamp:
-            _changed(Path(path), sink)
-    return sink.problems
-
-
 def _changed(path: Path, sink: ProblemSink) -> None:
-    sink.add(Location(str(path)), _("the file changed while it was being read: run again once nothing writes to it"))
+    sink.problems.append(changed_file(path))
+
+
+def changed_file(path: Path | str) -> Problem:
+    """The problem of a file written to while a run read it."""
+    return Problem.at(Location(str(path)), _("the file changed while it was being read: run again once nothing "
+                                             "writes to it"))
 
 
 def _cuts(units: int, size: int, last: bool) -> list[tuple[int, int]]:
@@ -941,11 +939,11 @@ def evidence_pieces(paths: Iterable[Path | str], units_per_piece: int, files_per
         if others:
             pieces.append(tuple(others))
             others = []
-        stamp = _stamp(f)
+        stamp = file_stamp(f)
         index = _index_table(f, str(f), sink)
         if index is None:
             continue
-        if _stamp(f) != stamp:
+        if file_stamp(f) != stamp:
             _changed(f, sink)
             continue
         header, units = index
@@ -1121,7 +1119,7 @@ def read_piece(piece: EvidencePiece, criteria: CriteriaSet) -> tuple[list[Eviden
     or not it could be typed — so that a unit also given in another piece is found."""
     sink = ProblemSink()
     if isinstance(piece, TableUnits):
-        if _stamp(piece.path) != piece.stamp:
+        if file_stamp(piece.path) != piece.stamp:
             _changed(piece.path, sink)
             return [], sink.problems, []
         name = str(piece.path)

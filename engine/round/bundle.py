@@ -60,9 +60,7 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
     `staged`: the staging folder (made for `out_dir`) the unit files were begun in as they were
     decided (round_held's `units_folder`), rather than a new one (which, should the writing fail,
     is removed once `pool`'s workers are ended: they may still be writing into it)."""
-    from ..core.errors import EvidenceError
-    from ..inputs.evidence import changed_since
-    from ..storage.bundle import BundleWriter, add_inputs, finish_laid_out, lay_out_inputs, versions
+    from ..storage.bundle import BundleWriter, copy_inputs, finish_laid_out, lay_out_inputs, versions
     from ..storage.outdir import Staging
     from .output import write_round_files
 
@@ -80,13 +78,10 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
 
         def inputs_copied() -> None:
             """The inputs copied into the bundle's spool while the spawned workers write their unit
-            files: each CSV file of the evidence still the one its pieces were read from. And the
-            versions the bundle records looked up meanwhile (about 20 ms, once: `versions`)."""
-            add_inputs(writer, layout)
+            files, each still the file the round read (`copy_inputs`). And the versions the bundle
+            records looked up meanwhile (about 20 ms, once: `versions`)."""
+            copy_inputs(writer, layout, result.stamps, {layout.roles["criteria"][0]: result.criteria.content_hash})
             versions()
-            problems = changed_since(result.stamps)
-            if problems:
-                raise EvidenceError(problems)
 
         parts = write_round_files(result, pool, staged, layout.names, inputs_copied)
         return finish_laid_out(staged, bundle_path, "round", layout, results, parts, result.engine,

@@ -33,6 +33,7 @@ from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings,
 from ..inputs.tables import ProblemSink
 from ..core.i18n import _
 from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
+from ..storage.bundle import ReadStamps
 
 EvaluatorFactory = Callable[[str], Evaluator]
 Progress = Callable[[str, int, int], None]  # (phase: "evidence" | "units", done, in all)
@@ -70,9 +71,10 @@ class Host:
 
         with recording_reads() as reads, fewer_collections():  # reads: task lists, whatever format named them
             records, problems, firsts = read_piece(piece, self.criteria)
-        read = PieceRead(tuple(problems), tuple(firsts), tuple(sorted(reads)), tuple(evidence_cited(records)),
+        names = tuple(sorted(reads))
+        read = PieceRead(tuple(problems), tuple(firsts), names, tuple(evidence_cited(records)),
                          tuple((r.unit_id, tuple(w)) for r in records
-                               for w in [consistency_warnings(self.criteria, r)] if w))
+                               for w in [consistency_warnings(self.criteria, r)] if w), reads.packed(names))
         return read, records
 
     def score_piece(self, task: tuple[EvidencePiece, bool]) -> tuple[str, Any, int]:
@@ -294,6 +296,7 @@ class PieceRead:
     reads: tuple[str, ...]
     cited: tuple[Path, ...]
     warnings: tuple[tuple[str, tuple[Problem, ...]], ...]
+    stamps: bytes = b""  # the stamp of each of `reads` as it was read, packed (engine.storage.bundle.ReadStamps)
 
 
 def checked_record(record: EvidenceRecord, survey: Collection[str]) -> EvidenceRecord:
@@ -514,7 +517,7 @@ class Workers:
         self._started: set[int] = set()  # the spawned workers sent a task (and so started)
         self.started = False  # `start` was called
         self.reads: set[str] = set()  # every file read while reading the evidence (`read_and_decide`)
-        self.stamps: dict[str, tuple[int, ...]] = {}  # …each CSV file's stamp when it was indexed (`stamps`)
+        self.stamps = ReadStamps()  # …each as it was read (a CSV file: as it was indexed)
         self.cited: tuple[Path, ...] = ()  # the files the evidence cites, by unit id (`read_and_decide`)
         self._decided: list[tuple[str, ...]] = []  # the units of each piece `read_and_decide` read
         self._results: list[Any] = []  # …what deciding each gave
@@ -779,7 +782,7 @@ class Workers:
         if pieces is None:
             pieces = evidence_pieces(files, units_per_piece, files_per_piece, sink)  # the folders listed once here
         problems = list(sink.problems)
-        self.stamps = stamps(pieces)
+        self.stamps = ReadStamps(stamps(pieces))
         records: list[EvidenceRecord] = []
         firsts: dict[str, Location] = {}
         warnings: list[tuple[str, tuple[Problem, ...]]] = []
@@ -805,6 +808,7 @@ class Workers:
                     else:
                         firsts[unit] = at
                 self.reads.update(read.reads)
+                self.stamps.add(read.reads, read.stamps)
                 self._decided.append(tuple(r.unit_id for r in checked))
                 self._results.append(decided)
                 self.made.append(made)

@@ -20,6 +20,7 @@ from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
 from ..inputs.roundio import RoundInputError
 from ..inputs.survey_data import SurveyRead, SurveySet, checked_survey, read_survey
+from ..storage.bundle import ReadStamps, RecordedReads, recording_reads
 from .pool import EvaluatorFactory, Progress, Workers, index_ahead as index_pieces_ahead, large_evidence
 from .pool import read_ahead  # noqa: F401 - what a worker started ahead runs (commands/early.py)
 from .problems import round_problems
@@ -40,7 +41,7 @@ class RoundResult:
     appraisal: AppraisalSet
     reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # role → every file read for it
     cited: tuple[Path, ...] = ()  # the files the evidence cites
-    stamps: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # each CSV file's when indexed
+    stamps: ReadStamps = field(default_factory=ReadStamps)  # every file read, as it was read
 
 
 def run_round(criteria: CriteriaSet, evidence_paths: Iterable[Path | str], *,
@@ -100,8 +101,6 @@ def index_ahead(evidence_paths: Sequence[str]) -> Optional[tuple]:
 def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: EvaluatorFactory, engine: str,
          survey_paths: list, appraisal_paths: list, previous_path: Optional[Path | str],
          progress: Optional[Progress], units_folder: Optional[str] = None) -> RoundResult:
-    from ..storage.bundle import recording_reads
-
     files = found_evidence_files(evidence_paths)  # the folders listed once
     if not pool.started and large_evidence(files):
         pool.start()
@@ -125,7 +124,7 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     # per piece: its units' survey data as checked where they were decided, and the files that read
     made = [m for m in pool.made if m is not None]
     pool.made = []
-    surveyed = {unit: done for checked_units, _reads in made for unit, done in checked_units.items()}
+    surveyed = {unit: done for checked_units, _reads, _stamps in made for unit, done in checked_units.items()}
     with recording_reads() as checked_reads:
         survey, survey_problems = checked_survey(survey_read, criteria, records, period, surveyed)
     problems += survey_problems
@@ -134,12 +133,18 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     appraisal, invalid = valid_appraisal(appraisal, criteria, records)
     problems += appraisal_problems + invalid
     previous: Optional[PreviousRound] = None
+    previous_reads = RecordedReads()
     if previous_path is not None:
         try:
-            previous = load_previous(previous_path)
+            with recording_reads() as previous_reads:
+                previous = load_previous(previous_path)
         except InputError as exc:
             problems += exc.problems
-    read_in_workers = {path for _checked, piece_reads in made for path in piece_reads}
+    for read in (survey_reads, appraisal_reads, checked_reads, previous_reads):
+        pool.stamps.add_read(read)
+    for _checked, piece_reads, packed in made:
+        pool.stamps.add(piece_reads, packed)
+    read_in_workers = {path for _checked, piece_reads, _stamps in made for path in piece_reads}
     reads = {"evidence": tuple(sorted(pool.reads)),
              "survey": tuple(sorted(set(survey_reads) | read_in_workers | set(checked_reads))),
              "appraisal": tuple(sorted(appraisal_reads))}

@@ -17,18 +17,18 @@ import io
 import os
 import pickle
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, AbstractSet, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import EngineError, EvidenceError, IncompleteEvaluationError, Location, Problem
 from ..core.i18n import _
 from ..evaluation.evaluate import Evaluator
-from ..inputs.evidence import evidence_pieces, found_evidence_files
+from ..inputs.evidence import evidence_pieces, found_evidence_files, stamps
 from ..inputs.tables import ProblemSink
 from ..core.model import CriteriaSet, Rollup, UnitResult
-from ..storage.bundle import (BundleWriter, InputRoot, Layout, _localized_file, input_anchors, knows_enough,
-                              lay_out_inputs, localizer)
+from ..storage.bundle import (BundleWriter, InputRoot, Layout, ReadStamps, _localized_file, input_anchors,
+                              knows_enough, lay_out_inputs, localizer)
 from ..storage.outdir import Staging, check_names, name_problem
 from ..storage.results import encode, summary_doc, summary_row, unit_file
 
@@ -107,6 +107,7 @@ class ScoreRun:
     files: "ResultFiles"  # written into the staging folder: units/<id>.json, then summary.json
     cited: tuple[Path, ...]  # the files the evidence cites
     layout: Optional[Layout] = None  # the inputs laid out for the bundle (when `bundle` was given)
+    stamps: ReadStamps = field(default_factory=ReadStamps)  # every file read, as it was read (`copy_inputs`)
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
             pool.start()
         sink = ProblemSink()
         pieces = evidence_pieces(files, UNITS_PER_PIECE, FILES_PER_PIECE, sink)
+        read_stamps = ReadStamps(stamps(pieces))
         problems = list(sink.problems)
         deciding = not problems  # a header already refused: every piece is only read, for its problems
         tasks: list = [[piece, deciding] for piece in pieces]  # [piece, deciding]: read when the task is sent
@@ -186,6 +188,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
                 else:
                     units.add(unit, at, source)
             reads.add(read.reads)
+            read_stamps.add(read.reads, read.stamps)
             cited.update(dict.fromkeys(read.cited))
             warnings += read.warnings
             if kind == "incomplete":
@@ -283,7 +286,7 @@ def _score_run(criteria: CriteriaSet, evidence_paths: Sequence[Path | str], fact
         else:
             bundle.writer.add_pieces("results/summary.json", summary(fh))
     _give_back()  # the summary's pieces, before the bundle copies the inputs
-    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, tuple(cited), layout)
+    return ScoreRun(len(order), decisions, tuple(shown), evidence_warnings, files, tuple(cited), layout, read_stamps)
 
 
 def _malloc_trim() -> Callable[[int], int]:

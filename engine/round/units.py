@@ -225,7 +225,7 @@ class RoundInputs:
         declared not applicable (`unit_survey`); what `decided_units` is handed besides the
         results (the valid appraisal entries of the piece's units: `valid_appraisal`); and each
         unit's survey data as checked (unit id -> values, marks, problems) with the files that
-        read."""
+        read and their stamps as read (engine.storage.bundle.ReadStamps)."""
         checked: dict[str, UnitSurvey] = {}
         out = []
         with recording_reads() as reads:
@@ -240,7 +240,8 @@ class RoundInputs:
                 out.append(with_survey(r, values, na))
         entries = tuple(e for r in records for e in self.appraisal.get(r.unit_id, ()))
         valid = valid_appraisal(AppraisalSet(entries, ()), criteria, records)[0].entries if entries else ()
-        return out, (valid,), (checked, tuple(sorted(reads)))
+        names = tuple(sorted(reads))
+        return out, (valid,), (checked, names, reads.packed(names))
 
 
 def with_survey(record: EvidenceRecord, values: Mapping[str, MetricValue],

@@ -38,15 +38,18 @@ import tarfile
 import tempfile
 from array import array
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import TYPE_CHECKING, AbstractSet, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
-from ..core.errors import CchcError, OutputError
+from ..core.errors import CchcError, OutputError, Problem
 from ..core.i18n import N_, _
 from ..core.limits import limit, over
 from ..core.memo import remember
 from .outdir import Staging, write_outputs
 from ..core.model import EvidenceRecord, MetricValue
+from ..inputs.evidence import file_stamp
 from .results import dumps
 
 if TYPE_CHECKING:
@@ -609,6 +612,11 @@ class BundleWriter:
     def spool(self) -> BinaryIO:
         return self._spool
 
+    def sha256_of(self, name: str) -> str:
+        """The sha256 of part `name` (added by name: `add`, `add_file`, …)."""
+        i = self._parts[name]
+        return self._digests[32 * i:32 * i + 32].hex()
+
     def renew(self, name: str, data: bytes | Iterable[bytes]) -> None:
         """Part `name`, added (or stashed and named) before, with these bytes instead (or these pieces)."""
         j = self._named(name) if name not in self._parts else None
@@ -794,7 +802,7 @@ def _within(path: str, folder: str) -> bool:
 
 # ---------------------------------------------------------------- every file read
 
-_READS: list[set[str]] = []  # the open recorders (a stack: recordings may nest)
+_READS: list["RecordedReads"] = []  # the open recorders (a stack: recordings may nest)
 _HOOKED: list[bool] = []
 _CODE = (".py", ".pyc", ".pyd", ".so", ".pth")  # modules imported on the way are not inputs
 
@@ -814,21 +822,76 @@ def _audit(event: str, args: tuple) -> None:
         name = os.path.abspath(os.fsdecode(path))
         if name.endswith(_CODE) or f"{os.sep}__pycache__{os.sep}" in name:
             return
+        stamp = file_stamp(name)  # (os.stat opens nothing: no event of its own here)
         for reads in _READS:
             reads.add(name)
+            reads.stamps.setdefault(name, stamp)
     except Exception:  # noqa: BLE001 - an audit hook must never break the open it watches
         return
 
 
+class RecordedReads(set):
+    """The absolute paths of the files a block read (`recording_reads`), and the stamp of each
+    (engine.inputs.evidence.file_stamp) as it was first opened (`ReadStamps`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stamps: dict[str, Optional[tuple[int, ...]]] = {}
+
+    def packed(self, names: Sequence[str]) -> bytes:
+        """The stamps of `names` (each one of these), packed for `ReadStamps.add`."""
+        return array("q", chain.from_iterable(self.stamps.get(n) or _GONE for n in names)).tobytes()
+
+
+_GONE = (-1, -1, -1, -1)  # the stamp of a file gone when it was opened (`file_stamp`: None)
+
+
+class ReadStamps:
+    """The stamp of every file a run read as it was read, checked once the run's bundle has copied
+    them (`changed`): a file written to in between would leave the bundle holding another than the
+    one the run scored. Kept compactly (a national run reads tens of thousands of files): the names
+    as read, and their stamps packed, four numbers a file."""
+
+    def __init__(self, first: Mapping[str, Optional[tuple[int, ...]]] = MappingProxyType({})):
+        self._first = dict(first)  # stamps taken before the files were read (a CSV file's when it was indexed)
+        self._given: list[tuple[str, bytes]] = []  # names joined by NULs, which no path holds; stamps packed
+
+    def add(self, names: Sequence[str], packed: bytes) -> None:
+        """Files read (`names`) and their stamps (`RecordedReads.packed`)."""
+        if names:
+            self._given.append(("\0".join(names), packed))
+
+    def add_read(self, reads: RecordedReads) -> None:
+        names = tuple(sorted(reads))
+        self.add(names, reads.packed(names))
+
+    def __iter__(self) -> Iterator[tuple[str, Optional[tuple[int, ...]]]]:
+        """Each file's name and stamp, as often as it was read."""
+        yield from self._first.items()
+        for joined, packed in self._given:
+            stamps = array("q")
+            stamps.frombytes(packed)
+            for k, name in enumerate(joined.split("\0")):
+                stamp = tuple(stamps[4 * k:4 * k + 4])
+                yield name, None if stamp == _GONE else stamp
+
+    def changed(self) -> list[Problem]:
+        """A problem for each file written to since it was read (or between two reads of it:
+        engine.inputs.evidence.changed_file), by name."""
+        from ..inputs.evidence import changed_file
+
+        return [changed_file(name) for name in sorted({name for name, stamp in self if file_stamp(name) != stamp})]
+
+
 @contextlib.contextmanager
-def recording_reads() -> Iterator[set[str]]:
+def recording_reads() -> Iterator[RecordedReads]:
     """Record the absolute path of every file opened for reading inside the block, however it was
-    named (a folder's listing, a YAML key, a CSV or Excel cell): a bundle then packs every file a
-    run read, not only the ones its formats are known to name."""
+    named (a folder's listing, a YAML key, a CSV or Excel cell), and its stamp: a bundle then packs
+    every file a run read, not only the ones its formats are known to name, and only as it was read."""
     if not _HOOKED:
         sys.addaudithook(_audit)
         _HOOKED.append(True)
-    reads: set[str] = set()
+    reads = RecordedReads()
     _READS.append(reads)
     try:
         yield reads
@@ -1383,6 +1446,23 @@ def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
             writer.add_pieces(f"results/{name}", data)
     add_inputs(writer, layout)  # (after the results: a round copies them while its workers write theirs)
     return writer.write(layout.meta(kind, engine, about), out, key=key, done_with=done_with)
+
+
+def copy_inputs(writer: BundleWriter, layout: Layout, stamps: ReadStamps,
+                loaded: Mapping[str, str] = MappingProxyType({})) -> None:
+    """`add_inputs`, then every file the run read checked to be, still, the one it read (`stamps`)
+    and each part of `loaded` (its name in the bundle → the sha256 of what the run loaded: the
+    criteria set) to hold what was loaded: a file written to in between would leave the bundle
+    holding another than the one the run scored. Raises `EvidenceError` naming each such file."""
+    from ..core.errors import EvidenceError
+    from ..inputs.evidence import changed_file
+
+    add_inputs(writer, layout)
+    problems = stamps.changed()
+    problems += [changed_file(layout.files[name]) for name, sha in sorted(loaded.items())
+                 if name in layout.files and writer.sha256_of(name) != sha]
+    if problems:
+        raise EvidenceError(problems)
 
 
 def add_inputs(writer: BundleWriter, layout: Layout) -> None:
