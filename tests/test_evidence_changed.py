@@ -3,7 +3,9 @@
 by name, rather than read as whatever bytes now stand there."""
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -78,6 +80,23 @@ def test_a_round_whose_csv_file_changed_reports_it_once(tmp_path):
         CHANGED + ": run again once nothing writes to it"]
 
 
+@contextlib.contextmanager
+def _round_of_copies(tmp_path: Path):
+    """A round held (engine.round.run.round_held) of copies of the test round's inputs, in
+    tmp_path/in: (that folder, the round, a function that writes it to tmp_path/out)."""
+    from engine.round.bundle import write_round
+    from engine.round.run import round_held
+
+    inputs = tmp_path / "in"
+    shutil.copytree(DATA, inputs)
+    roles = dict(survey_paths=[inputs / "survey"], appraisal_paths=[inputs / "appraisal"],
+                 previous_path=inputs / "previous" / "round-2022.json")
+    cs = load_criteria(inputs / "criteria.yaml")
+    with round_held(cs, [inputs / "evidence"], factory=get_evaluator, engine="reference", **roles) as (result, pool):
+        yield inputs, result, lambda: write_round(inputs / "criteria.yaml", [inputs / "evidence"], result, pool,
+                                                  tmp_path / "out", tmp_path / "out" / "bundle.cchc", **roles)
+
+
 @pytest.mark.parametrize("changed", ["evidence/communes.csv", "evidence/kho-bac.yaml", "survey/communes.csv",
                                      "survey/so-noi-vu.yaml", "appraisal/communes.csv", "appraisal/so-noi-vu.yaml",
                                      "previous/round-2022.json", "criteria.yaml"])
@@ -86,47 +105,26 @@ def test_an_input_written_to_after_it_was_read_is_not_packed(tmp_path, changed):
     appraisals, last year's results, the criteria set), written to once read and before the bundle
     copies it: the round is refused, by name (the bundle would hold a file other than the one
     read), and nothing is written."""
-    import shutil
-
-    from engine.round.bundle import write_round
-    from engine.round.run import round_held
-
-    shutil.copytree(DATA, tmp_path / "in")
-    inputs = tmp_path / "in"
-    roles = dict(survey_paths=[inputs / "survey"], appraisal_paths=[inputs / "appraisal"],
-                 previous_path=inputs / "previous" / "round-2022.json")
-    cs = load_criteria(inputs / "criteria.yaml")
-    with round_held(cs, [inputs / "evidence"], factory=get_evaluator, engine="reference", **roles) as (result, pool):
+    with _round_of_copies(tmp_path) as (inputs, _result, write):
         time.sleep(0.05)
         with open(inputs / changed, "a", encoding="utf-8") as fh:
             fh.write("\n")
         with pytest.raises(EvidenceError) as raised:
-            write_round(inputs / "criteria.yaml", [inputs / "evidence"], result, pool, tmp_path / "out",
-                        tmp_path / "out" / "bundle.cchc", **roles)
+            write()
     assert [(p.file, p.message) for p in raised.value.problems] == [
         (str(inputs / changed), CHANGED + ": run again once nothing writes to it")]
     assert sorted(os.listdir(tmp_path)) == ["in"]
 
 
 def test_a_round_that_no_one_writes_to_is_packed(tmp_path):
-    """The same round, its inputs left alone: written, and its bundle replays."""
-    import shutil
-
-    from engine.round.bundle import write_round
-    from engine.round.run import round_held
+    """The same round, its inputs left alone: every file it read stamped, and written."""
     from engine.storage.bundle import read_bundle_file
 
-    shutil.copytree(DATA, tmp_path / "in")
-    inputs = tmp_path / "in"
-    roles = dict(survey_paths=[inputs / "survey"], appraisal_paths=[inputs / "appraisal"],
-                 previous_path=inputs / "previous" / "round-2022.json")
-    cs = load_criteria(inputs / "criteria.yaml")
-    with round_held(cs, [inputs / "evidence"], factory=get_evaluator, engine="reference", **roles) as (result, pool):
+    with _round_of_copies(tmp_path) as (inputs, result, write):
         stamped = dict(result.stamps)
-        write_round(inputs / "criteria.yaml", [inputs / "evidence"], result, pool, tmp_path / "out",
-                    tmp_path / "out" / "bundle.cchc", **roles)
+        write()
     read = {str(p) for p in inputs.rglob("*") if p.is_file() and p.name != "criteria.yaml"}
-    assert set(stamped) == read  # every input the round read, stamped as it was read
+    assert set(stamped) == read
     assert read_bundle_file(tmp_path / "out" / "bundle.cchc").kind == "round"
 
 
@@ -134,8 +132,6 @@ def test_a_round_that_no_one_writes_to_is_packed(tmp_path):
 def test_an_input_of_score_written_to_after_it_was_read_is_not_packed(tmp_path, monkeypatch, cchc, changed):
     """The same for `cchc score`: its evidence (a CSV file read piece by piece, a YAML file) or its
     criteria set, written to once every unit is written and before the bundle copies it."""
-    import shutil
-
     from engine.round import scoring
 
     shutil.copytree(DATA / "evidence", tmp_path / "ev")
