@@ -39,7 +39,6 @@ import tempfile
 import zlib
 from array import array
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, AbstractSet, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
@@ -841,22 +840,26 @@ class RecordedReads(set):
 
     def packed(self, names: Sequence[str]) -> bytes:
         """The stamps of `names` (each one of these), packed for `ReadStamps.add`."""
-        return array("q", chain.from_iterable(self.stamps.get(n) or _GONE for n in names)).tobytes()
+        return array("q", (stamp_key(self.stamps.get(n)) for n in names)).tobytes()
 
 
-_GONE = (-1, -1, -1, -1)  # the stamp of a file gone when it was opened (`file_stamp`: None)
+def stamp_key(stamp: Optional[tuple[int, ...]]) -> int:
+    """A file's stamp (engine.inputs.evidence.file_stamp; None: gone) as one 64-bit number, the
+    same in every process (a tuple of numbers hashes alike everywhere): two stamps are the same
+    file unchanged when their keys are equal, short of a chance of one in 2⁶⁴."""
+    return hash(stamp or ())
 
 
 class ReadStamps:
     """The stamp of every file a run read as it was read, checked once the run's bundle has copied
     them (`changed`): a file written to in between would leave the bundle holding another than the
     one the run scored. Kept compactly (a national run reads tens of thousands of files): the names
-    as read, and their stamps packed, four numbers a file."""
+    of each batch of files read joined by NULs (which no path holds) and compressed (a batch's
+    paths have much in common: a tenth of their size), and their stamps' keys packed (`stamp_key`)."""
 
     def __init__(self, first: Mapping[str, Optional[tuple[int, ...]]] = MappingProxyType({})):
-        self._first = dict(first)  # stamps taken before the files were read (a CSV file's when it was indexed)
-        # the names of each batch joined by NULs (which no path holds) and compressed (a batch's
-        # paths have much in common: a tenth of their size), and their stamps packed
+        # stamps taken before the files were read (a CSV file's when it was indexed)
+        self._first = {name: stamp_key(stamp) for name, stamp in first.items()}
         self._given: list[tuple[bytes, bytes]] = []
 
     def add(self, names: Sequence[str], packed: bytes) -> None:
@@ -868,22 +871,21 @@ class ReadStamps:
         names = tuple(sorted(reads))
         self.add(names, reads.packed(names))
 
-    def __iter__(self) -> Iterator[tuple[str, Optional[tuple[int, ...]]]]:
-        """Each file's name and stamp, as often as it was read."""
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        """Each file's name and stamp's key, as often as it was read."""
         yield from self._first.items()
         for joined, packed in self._given:
-            stamps = array("q")
-            stamps.frombytes(packed)
-            for k, name in enumerate(zlib.decompress(joined).decode("utf-8", "surrogateescape").split("\0")):
-                stamp = tuple(stamps[4 * k:4 * k + 4])
-                yield name, None if stamp == _GONE else stamp
+            keys = array("q")
+            keys.frombytes(packed)
+            yield from zip(zlib.decompress(joined).decode("utf-8", "surrogateescape").split("\0"), keys)
 
     def changed(self) -> list[Problem]:
         """A problem for each file written to since it was read (or between two reads of it:
         engine.inputs.evidence.changed_file), by name."""
         from ..inputs.evidence import changed_file
 
-        return [changed_file(name) for name in sorted({name for name, stamp in self if file_stamp(name) != stamp})]
+        changed = {name for name, key in self if stamp_key(file_stamp(name)) != key}
+        return [changed_file(name) for name in sorted(changed)]
 
 
 @contextlib.contextmanager
