@@ -853,19 +853,25 @@ def stamp_key(stamp: Optional[tuple[int, ...]]) -> int:
 class ReadStamps:
     """The stamp of every file a run read as it was read, checked once the run's bundle has copied
     them (`changed`): a file written to in between would leave the bundle holding another than the
-    one the run scored. Kept compactly (a national run reads tens of thousands of files): the names
-    of each batch of files read joined by NULs (which no path holds) and compressed (a batch's
-    paths have much in common: a tenth of their size), and their stamps' keys packed (`stamp_key`)."""
+    one the run scored. Kept compactly (a national run reads tens of thousands of files), in three
+    buffers that grow (not an object per batch, each holding on to the memory around it): the
+    names of each batch of files read joined by NULs (which no path holds) and compressed (a
+    batch's paths have much in common: a tenth of their size), where each batch ends, and the
+    stamps' keys (`stamp_key`)."""
 
     def __init__(self, first: Mapping[str, Optional[tuple[int, ...]]] = MappingProxyType({})):
         # stamps taken before the files were read (a CSV file's when it was indexed)
         self._first = {name: stamp_key(stamp) for name, stamp in first.items()}
-        self._given: list[tuple[bytes, bytes]] = []
+        self._names = bytearray()
+        self._ends = array("q")
+        self._keys = array("q")
 
     def add(self, names: Sequence[str], packed: bytes) -> None:
         """Files read (`names`) and their stamps (`RecordedReads.packed`)."""
         if names:
-            self._given.append((zlib.compress("\0".join(names).encode("utf-8", "surrogateescape"), 1), packed))
+            self._names += zlib.compress("\0".join(names).encode("utf-8", "surrogateescape"), 1)
+            self._ends.append(len(self._names))
+            self._keys.frombytes(packed)
 
     def add_read(self, reads: RecordedReads) -> None:
         names = tuple(sorted(reads))
@@ -874,10 +880,11 @@ class ReadStamps:
     def __iter__(self) -> Iterator[tuple[str, int]]:
         """Each file's name and stamp's key, as often as it was read."""
         yield from self._first.items()
-        for joined, packed in self._given:
-            keys = array("q")
-            keys.frombytes(packed)
-            yield from zip(zlib.decompress(joined).decode("utf-8", "surrogateescape").split("\0"), keys)
+        start = k = 0
+        for end in self._ends:
+            names = zlib.decompress(self._names[start:end]).decode("utf-8", "surrogateescape").split("\0")
+            yield from zip(names, self._keys[k:k + len(names)])
+            start, k = end, k + len(names)
 
     def changed(self) -> list[Problem]:
         """A problem for each file written to since it was read (or between two reads of it:
