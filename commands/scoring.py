@@ -50,7 +50,7 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
         run = score_run(cs, evidence, get_evaluator, engine, staged, workers=workers or default_workers(), keep=rows,
                         warn=warn, bundle=roles)
         assert run.layout is not None
-        copy_inputs(writer, run.layout, run.stamps, {run.layout.roles["criteria"][0]: cs.content_hash})
+        copy_inputs(writer, run.layout, run.stamps, cs.content_hash)
         _written, digest = finish_laid_out(staged, bundle_path, "score", run.layout, run.files, (), evaluator.name,
                                            about=score_about(cs), key=sign, writer=writer)
     _table(cs, run.lines, run.units)

@@ -9,6 +9,7 @@ import shutil
 import time
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -81,14 +82,15 @@ def test_a_round_whose_csv_file_changed_reports_it_once(tmp_path):
 
 
 @contextlib.contextmanager
-def _round_of_copies(tmp_path: Path):
+def _round_of_copies(tmp_path: Path, inputs: Optional[Path] = None):
     """A round held (engine.round.run.round_held) of copies of the test round's inputs, in
-    tmp_path/in: (that folder, the round, a function that writes it to tmp_path/out)."""
+    tmp_path/in (named `inputs` when given: a relative path): (that folder, the round, a function
+    that writes it to tmp_path/out)."""
     from engine.round.bundle import write_round
     from engine.round.run import round_held
 
-    inputs = tmp_path / "in"
-    shutil.copytree(DATA, inputs)
+    inputs = inputs or tmp_path / "in"
+    shutil.copytree(DATA, tmp_path / "in")
     roles = dict(survey_paths=[inputs / "survey"], appraisal_paths=[inputs / "appraisal"],
                  previous_path=inputs / "previous" / "round-2022.json")
     cs = load_criteria(inputs / "criteria.yaml")
@@ -100,19 +102,21 @@ def _round_of_copies(tmp_path: Path):
 @pytest.mark.parametrize("changed", ["evidence/communes.csv", "evidence/kho-bac.yaml", "survey/communes.csv",
                                      "survey/so-noi-vu.yaml", "appraisal/communes.csv", "appraisal/so-noi-vu.yaml",
                                      "previous/round-2022.json", "criteria.yaml"])
-def test_an_input_written_to_after_it_was_read_is_not_packed(tmp_path, changed):
+@pytest.mark.parametrize("named", ["absolute", "relative"])
+def test_an_input_written_to_after_it_was_read_is_not_packed(tmp_path, monkeypatch, changed, named):
     """Any input a round read (the evidence, as a CSV file or a YAML file, the survey data, the
     appraisals, last year's results, the criteria set), written to once read and before the bundle
     copies it: the round is refused, by name (the bundle would hold a file other than the one
-    read), and nothing is written."""
-    with _round_of_copies(tmp_path) as (inputs, _result, write):
+    read), and nothing is written; whether the inputs are named by absolute or relative paths."""
+    monkeypatch.chdir(tmp_path)
+    with _round_of_copies(tmp_path, Path("in") if named == "relative" else None) as (inputs, _result, write):
         time.sleep(0.05)
         with open(inputs / changed, "a", encoding="utf-8") as fh:
             fh.write("\n")
         with pytest.raises(EvidenceError) as raised:
             write()
-    assert [(p.file, p.message) for p in raised.value.problems] == [
-        (str(inputs / changed), CHANGED + ": run again once nothing writes to it")]
+    assert [(os.path.abspath(p.file), p.message) for p in raised.value.problems] == [
+        (str(tmp_path / "in" / changed), CHANGED + ": run again once nothing writes to it")]
     assert sorted(os.listdir(tmp_path)) == ["in"]
 
 
@@ -172,7 +176,8 @@ def test_a_file_read_twice_and_written_to_in_between_is_refused_though_it_is_lef
     stamps.add_read(second)  # (handed over in any order: a worker's pieces before this process's own reads)
     stamps.add_read(first)
     assert isinstance(first, RecordedReads) and second.stamps == {str(tasks): file_stamp(tasks)}
-    assert [p.file for p in stamps.changed()] == [str(tasks)]
+    assert [p.file for p in stamps.changed({str(tasks), str(other)})] == [str(tasks)]
+    assert stamps.changed({str(other)}) == []  # (one the bundle does not hold is not looked at)
     since = ReadStamps()  # read once, after the write: left alone since
     since.add_read(second)
-    assert since.changed() == []
+    assert since.changed({str(tasks)}) == []

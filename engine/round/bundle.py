@@ -80,7 +80,7 @@ def write_round(criteria_path: Path | str, evidence_paths: Sequence[Path | str],
             """The inputs copied into the bundle's spool while the spawned workers write their unit
             files, each still the file the round read (`copy_inputs`). And the versions the bundle
             records looked up meanwhile (about 20 ms, once: `versions`)."""
-            copy_inputs(writer, layout, result.stamps, {layout.roles["criteria"][0]: result.criteria.content_hash})
+            copy_inputs(writer, layout, result.stamps, result.criteria.content_hash)
             versions()
 
         parts = write_round_files(result, pool, staged, layout.names, inputs_copied)

@@ -41,7 +41,8 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import TYPE_CHECKING, AbstractSet, Any, BinaryIO, Callable, Iterable, Iterator, Mapping, Optional, Sequence
+from typing import (TYPE_CHECKING, AbstractSet, Any, BinaryIO, Callable, Collection, Iterable, Iterator, Mapping,
+                    Optional, Sequence)
 
 from ..core.errors import CchcError, OutputError, Problem
 from ..core.i18n import N_, _
@@ -861,7 +862,7 @@ class ReadStamps:
 
     def __init__(self, first: Mapping[str, Optional[tuple[int, ...]]] = MappingProxyType({})):
         # stamps taken before the files were read (a CSV file's when it was indexed)
-        self._first = {name: stamp_key(stamp) for name, stamp in first.items()}
+        self._first = {os.path.abspath(name): stamp_key(stamp) for name, stamp in first.items()}
         self._names = bytearray()
         self._ends = array("q")
         self._keys = array("q")
@@ -886,12 +887,13 @@ class ReadStamps:
             yield from zip(names, self._keys[k:k + len(names)])
             start, k = end, k + len(names)
 
-    def changed(self) -> list[Problem]:
-        """A problem for each file written to since it was read (or between two reads of it:
-        engine.inputs.evidence.changed_file), by name."""
+    def changed(self, packed: Collection[str]) -> list[Problem]:
+        """A problem for each file of `packed` (the absolute paths of those the bundle holds: a run
+        also opens files that are not its inputs, such as its translations) written to since it was
+        read, or between two reads of it (engine.inputs.evidence.changed_file), by name."""
         from ..inputs.evidence import changed_file
 
-        changed = {name for name, key in self if stamp_key(file_stamp(name)) != key}
+        changed = {name for name, key in self if name in packed and stamp_key(file_stamp(name)) != key}
         return [changed_file(name) for name in sorted(changed)]
 
 
@@ -1460,19 +1462,19 @@ def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
     return writer.write(layout.meta(kind, engine, about), out, key=key, done_with=done_with)
 
 
-def copy_inputs(writer: BundleWriter, layout: Layout, stamps: ReadStamps,
-                loaded: Mapping[str, str] = MappingProxyType({})) -> None:
-    """`add_inputs`, then every file the run read checked to be, still, the one it read (`stamps`)
-    and each part of `loaded` (its name in the bundle → the sha256 of what the run loaded: the
-    criteria set) to hold what was loaded: a file written to in between would leave the bundle
-    holding another than the one the run scored. Raises `EvidenceError` naming each such file."""
+def copy_inputs(writer: BundleWriter, layout: Layout, stamps: ReadStamps, criteria_sha256: Optional[str] = None) -> None:
+    """`add_inputs`, then every input file the run read checked to be, still, the one it read
+    (`stamps`), and the criteria set's part to hold the one the run loaded (`criteria_sha256`): a
+    file written to in between would leave the bundle holding another than the one the run scored.
+    Raises `EvidenceError` naming each such file."""
     from ..core.errors import EvidenceError
     from ..inputs.evidence import changed_file
 
     add_inputs(writer, layout)
-    problems = stamps.changed()
-    problems += [changed_file(layout.files[name]) for name, sha in sorted(loaded.items())
-                 if name in layout.files and writer.sha256_of(name) != sha]
+    problems = stamps.changed({f if os.path.isabs(f) else os.path.abspath(f) for f in layout.files.values()})
+    criteria = layout.roles.get("criteria", [])
+    if criteria_sha256 is not None and criteria and writer.sha256_of(criteria[0]) != criteria_sha256:
+        problems.append(changed_file(layout.files[criteria[0]]))
     if problems:
         raise EvidenceError(problems)
 
