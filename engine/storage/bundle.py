@@ -846,8 +846,9 @@ class RecordedReads(set):
 
 def stamp_key(stamp: Optional[tuple[int, ...]]) -> int:
     """A file's stamp (engine.inputs.evidence.file_stamp; None: gone) as one 64-bit number, the
-    same in every process (a tuple of numbers hashes alike everywhere): two stamps are the same
-    file unchanged when their keys are equal, short of a chance of one in 2⁶⁴."""
+    same in every process of a run (a tuple of integers hashes alike in each, whatever
+    PYTHONHASHSEED says): a file whose key is unchanged is taken as unchanged (two different
+    stamps hash alike only by a rare coincidence)."""
     return hash(stamp or ())
 
 
