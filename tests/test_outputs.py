@@ -392,10 +392,9 @@ def test_a_ctrl_c_ends_the_round_even_when_its_ending_hangs(tmp_path):
                              "--no-survey", "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while not _children(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.5)
-    assert proc.poll() is None, "the round ended before it was signalled"
+    while not list(tmp_path.glob(".out.cchc-new-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)  # its staging folder made: the round has begun (a stop before ends it at once)
+    assert proc.poll() is None and _children(proc.pid), "the round ended before it was signalled"
     proc.send_signal(signal.SIGINT)
     start = time.monotonic()
     assert proc.wait(timeout=INTERRUPT_GRACE + 30) == 130
