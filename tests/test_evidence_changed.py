@@ -181,3 +181,58 @@ def test_a_file_read_twice_and_written_to_in_between_is_refused_though_it_is_lef
     since = ReadStamps()  # read once, after the write: left alone since
     since.add_read(second)
     assert since.changed({str(tasks)}) == []
+
+
+@pytest.mark.parametrize("role", ["evidence", "survey", "appraisal"])
+def test_a_file_put_in_an_input_folder_once_the_round_read_it_is_not_packed(tmp_path, cchc, role):
+    """Not read, not scored: the bundle holds the files the units were scored from, and replays."""
+    from engine.storage.bundle import read_bundle_file
+
+    with _round_of_copies(tmp_path) as (inputs, _result, write):
+        shutil.copy(inputs / role / "so-noi-vu.yaml", inputs / role / "zz-new.yaml")
+        write()
+    bundle = read_bundle_file(tmp_path / "out" / "bundle.cchc")
+    assert [name for name, _data in bundle.parts if name.endswith("so-noi-vu.yaml")] and \
+        not [name for name, _data in bundle.parts if name.endswith("zz-new.yaml")]
+    assert cchc("replay", tmp_path / "out" / "bundle.cchc").exit_code == 0
+
+
+@pytest.mark.parametrize("removed", ["evidence/so-noi-vu.yaml", "evidence/communes.csv", "survey/so-tu-phap.yaml",
+                                     "appraisal/so-noi-vu.yaml"])
+def test_a_file_read_and_removed_before_the_bundle_copies_it_is_refused(tmp_path, removed):
+    """Read, then removed (or moved away): the bundle could not hold what the units were scored from."""
+    with _round_of_copies(tmp_path) as (inputs, _result, write):
+        (inputs / removed).unlink()
+        with pytest.raises(EvidenceError) as raised:
+            write()
+    assert [(p.file, p.message) for p in raised.value.problems] == [
+        (str(inputs / removed), CHANGED + ": run again once nothing writes to it")]
+    assert sorted(os.listdir(tmp_path)) == ["in"]
+
+
+@pytest.mark.parametrize("change", ["added", "removed"])
+def test_score_packs_what_it_read_of_a_folder_changed_since(tmp_path, monkeypatch, cchc, change):
+    """The same for `cchc score`: a file put in the evidence folder once every unit is written is
+    not packed (and the bundle replays); one read and removed is refused by name (here it is
+    already laid out for the bundle, which cannot read it)."""
+    from engine.round import scoring
+
+    shutil.copytree(DATA / "evidence", tmp_path / "ev")
+    score_run = scoring.score_run
+
+    def then_changed(*args, **kwargs):
+        run = score_run(*args, **kwargs)
+        if change == "added":
+            shutil.copy(tmp_path / "ev" / "so-noi-vu.yaml", tmp_path / "ev" / "zz-new.yaml")
+        else:
+            (tmp_path / "ev" / "kho-bac.yaml").unlink()
+        return run
+
+    monkeypatch.setattr(scoring, "score_run", then_changed)
+    res = cchc("score", DATA / "criteria.yaml", tmp_path / "ev", "--out", tmp_path / "out")
+    if change == "removed":
+        assert res.exit_code == 2 and f"{tmp_path / 'ev' / 'kho-bac.yaml'}: cannot read the input file" in res.stderr
+        assert sorted(os.listdir(tmp_path)) == ["ev"]
+        return
+    assert res.exit_code == 0, res.stderr
+    assert cchc("replay", tmp_path / "out" / "bundle.cchc").exit_code == 0

@@ -891,10 +891,12 @@ class ReadStamps:
     def changed(self, packed: Collection[str]) -> list[Problem]:
         """A problem for each file of `packed` (the absolute paths of those the bundle holds: a run
         also opens files that are not its inputs, such as its translations) written to since it was
-        read, or between two reads of it (engine.inputs.evidence.changed_file), by name."""
+        read, or between two reads of it, and for each file read that is gone since (so not packed)
+        (engine.inputs.evidence.changed_file), by name."""
         from ..inputs.evidence import changed_file
 
-        changed = {name for name, key in self if name in packed and stamp_key(file_stamp(name)) != key}
+        changed = {name for name, key in self
+                   for now in [file_stamp(name)] if (name in packed or now is None) and stamp_key(now) != key}
         return [changed_file(name) for name in sorted(changed)]
 
 
@@ -933,14 +935,18 @@ def read_under(root: Path, reads: Sequence[str] | set[str], first: Sequence[Path
     return tuple(out)
 
 
-def input_roots(paths: Sequence[Path | str], reads: Sequence[str] | set[str], found: Callable[[list], list],
+def input_roots(paths: Sequence[Path | str], reads: Iterable[str], found: Callable[[list], list],
                 cited: Sequence[Path] = ()) -> list[InputRoot]:
-    """The inputs of one role as given (`paths`), each with the files `found([path])` lists first,
-    then the recorded `reads` it holds (see `read_under`), and the `cited` files in its folder."""
+    """The inputs of one role as given (`paths`), each with the files `found([path])` lists that
+    the run read (`reads`: absolute paths) first, then the other `reads` it holds (see
+    `read_under`), and the `cited` files in its folder. A file put in a folder after the run listed
+    it is not packed: the bundle holds the files the run scored."""
     out = []
+    reads = reads if isinstance(reads, AbstractSet) else set(reads)
     for p in map(Path, paths):
         holder = InputRoot(p, ())
-        out.append(InputRoot(p, read_under(p, reads, found([p]), paths), tuple(c for c in cited if holder.holds(c))))
+        listed = [f for f in found([p]) if os.path.abspath(f) in reads]  # (not a file put there since the run read it)
+        out.append(InputRoot(p, read_under(p, reads, listed, paths), tuple(c for c in cited if holder.holds(c))))
     return out
 
 
@@ -1907,4 +1913,4 @@ def evidence_input_roots(paths: Sequence[Path | str], cited: Sequence[Path], rea
     """`evidence_roots` of evidence read piece by piece: the files it cites given."""
     from ..inputs.evidence import evidence_files
 
-    return input_roots(paths, reads if isinstance(reads, AbstractSet) else set(reads), evidence_files, cited)
+    return input_roots(paths, reads, evidence_files, cited)
