@@ -47,7 +47,7 @@ def test_placed_parts_give_the_bundle_their_bytes_would(tmp_path_factory, names,
     one, two = io.BytesIO(), io.BytesIO()
     told: list[str] = []
 
-    def done_with(path: str) -> None:  # removed when told: a file told of before its last part is copied fails the write
+    def done_with(path: str) -> None:  # removed when told: told before its last part is copied, the write fails
         told.append(path)
         os.unlink(path)
 

@@ -1469,7 +1469,8 @@ def write_laid_out(out: BinaryIO, spool: BinaryIO, kind: str, layout: Layout,
     return writer.write(layout.meta(kind, engine, about), out, key=key, done_with=done_with)
 
 
-def copy_inputs(writer: BundleWriter, layout: Layout, stamps: ReadStamps, criteria_sha256: Optional[str] = None) -> None:
+def copy_inputs(writer: BundleWriter, layout: Layout, stamps: ReadStamps,
+                criteria_sha256: Optional[str] = None) -> None:
     """`add_inputs`, then every input file the run read checked to be, still, the one it read
     (`stamps`), and the criteria set's part to hold the one the run loaded (`criteria_sha256`): a
     file written to in between would leave the bundle holding another than the one the run scored.
