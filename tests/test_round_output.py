@@ -291,3 +291,22 @@ def test_a_round_written_by_the_library_ends_its_workers_before_removing_what_th
             write_round(DATA / "criteria.yaml", [DATA / "evidence"], result, pool, tmp_path / "out",
                         tmp_path / "out" / "bundle.cchc", **ROLES)
     assert alive_when_removed == [False] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads /proc")
+def test_a_staging_folder_stopped_as_it_is_made_is_removed(tmp_path, monkeypatch):
+    """A stop (Ctrl-C) between the staging folder made and locked: the folder goes, nothing is left."""
+    from engine.storage import outdir
+
+    flock = outdir.fcntl.flock
+
+    def stopped(fd, operation):
+        if ".cchc-new-" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise KeyboardInterrupt
+        return flock(fd, operation)
+
+    monkeypatch.setattr(outdir.fcntl, "flock", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        with Staging(tmp_path / "out", command="round"):
+            pass
+    assert list(tmp_path.iterdir()) == []
