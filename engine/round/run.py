@@ -20,7 +20,7 @@ from ..core.model import CriteriaSet
 from ..evaluation.ranking import PreviousRound, Ranking, UnitScore, load_previous, rank_units
 from ..inputs.roundio import RoundInputError
 from ..inputs.survey_data import SurveyRead, SurveySet, checked_survey, read_survey
-from ..storage.bundle import ReadStamps, RecordedReads, recording_reads
+from ..storage.bundle import ReadStamps, recording_reads
 from .pool import EvaluatorFactory, Progress, Workers, index_ahead as index_pieces_ahead, large_evidence
 from .pool import read_ahead  # noqa: F401 - what a worker started ahead runs (commands/early.py)
 from .problems import round_problems
@@ -133,13 +133,12 @@ def _run(pool: Workers, criteria: CriteriaSet, evidence_paths: list, factory: Ev
     appraisal, invalid = valid_appraisal(appraisal, criteria, records)
     problems += appraisal_problems + invalid
     previous: Optional[PreviousRound] = None
-    previous_reads = RecordedReads()
-    if previous_path is not None:
-        try:
-            with recording_reads() as previous_reads:
+    with recording_reads() as previous_reads:
+        if previous_path is not None:
+            try:
                 previous = load_previous(previous_path)
-        except InputError as exc:
-            problems += exc.problems
+            except InputError as exc:
+                problems += exc.problems
     for read in (survey_reads, appraisal_reads, checked_reads, previous_reads):
         pool.stamps.add_read(read)
     for _checked, piece_reads, packed in made:

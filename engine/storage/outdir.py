@@ -498,14 +498,13 @@ def _new_staging(parent: Path, pfd: int, name: str) -> tuple[Path, int]:
                 break
             except FileExistsError:
                 continue
+        lock = None
         try:
             lock = os.open(staging, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-            except BaseException:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except BaseException:  # (a stop, or an error: the folder is not left unknown)
+            if lock is not None:
                 os.close(lock)
-                raise
-        except BaseException:
             with suppress(OSError):
                 os.rmdir(staging)
             raise
