@@ -4,6 +4,7 @@ by name, rather than read as whatever bytes now stand there."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import time
@@ -236,3 +237,24 @@ def test_score_packs_what_it_read_of_a_folder_changed_since(tmp_path, monkeypatc
         return
     assert res.exit_code == 0, res.stderr
     assert cchc("replay", tmp_path / "out" / "bundle.cchc").exit_code == 0
+
+
+def test_the_criteria_set_is_parsed_from_the_bytes_its_hash_names(tmp_path, monkeypatch):
+    """Read once: a criteria file rewritten just after it is read is still the set it was read as,
+    so the hash a bundle records is the hash of the thresholds scored."""
+    shipped = Path(__file__).parents[1] / "criteria" / "tien-giang-2023-districts.yaml"
+    path = tmp_path / "set.yaml"
+    first = shipped.read_bytes()
+    path.write_bytes(first)
+    read_bytes = Path.read_bytes
+
+    def read_then_rewritten(self):
+        data = read_bytes(self)
+        if self == path:
+            path.write_bytes(first.replace(b"\ntitle: ", b"\ntitle: rewritten "))
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", read_then_rewritten)
+    cs = load_criteria(path)
+    assert cs.content_hash == hashlib.sha256(first).hexdigest()
+    assert not cs.title.startswith("rewritten")

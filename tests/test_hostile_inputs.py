@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 from engine import load_criteria, load_evidence
-from engine.core.errors import EvidenceError, InputError
+from engine.core.errors import CriteriaError, EvidenceError, InputError
 from engine.core.numbers import NumberError, TypedNumber, parse_number
 from engine.inputs.yamlio import load_yaml
 
@@ -373,6 +373,19 @@ def test_a_zip_bomb_is_refused_by_its_directory_before_anything_is_inflated(tmp_
         f"{tmp_path}/ev.xlsx: the workbook unpacks to 300.0 MB, over the limit of 100 MB "
         "(set CCHC_MAX_XLSX_MB to raise it)"]
     assert time.process_time() - started < 1
+
+
+def test_a_huge_criteria_set_is_refused_by_its_size_before_it_is_read(tmp_path, monkeypatch):
+    path = tmp_path / "set.yaml"
+    with path.open("wb") as f:
+        f.truncate(200 * 1024 * 1024)
+    read = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read.append(self) or b"")
+    with pytest.raises(CriteriaError) as caught:
+        load_criteria(path)
+    assert [p.text() for p in caught.value.problems] == [
+        f"{path}: file is 200.0 MB, over the limit of 50 MB (set CCHC_MAX_FILE_MB to raise it)"]
+    assert read == []
 
 
 def test_a_zip_bomb_with_a_lying_directory_is_refused_without_inflating_it(tmp_path, criteria):

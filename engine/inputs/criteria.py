@@ -11,6 +11,7 @@ from .. import methods
 from ..core.conditions import parse_consistency, parse_item_conditions
 from ..core.errors import CriteriaError, InputError, Problem
 from ..core.i18n import _
+from ..core.limits import check_file_size
 from ..methods.base import Domain
 from ..core.model import (Area, Band, Check, Criterion, CriteriaSet, Group, Interval, MetricSpec,
                     Provenance, SubCriterion, TASK_MEASURES, UnitType)
@@ -33,11 +34,14 @@ def load_criteria(path: Path | str) -> CriteriaSet:
     path = Path(path)
     name = str(path)
     try:
+        check_file_size(path, name)
         raw_bytes = path.read_bytes()
+    except InputError as exc:
+        raise CriteriaError(exc.problems) from None
     except OSError:
         raise CriteriaError([Problem(name, message=_("file not found or unreadable"))]) from None
     try:
-        doc = load_yaml(path, name)
+        doc = load_yaml(path, name, raw_bytes)  # parsed from the bytes hashed: one read
     except InputError as exc:
         raise CriteriaError(exc.problems) from None
     if not isinstance(doc, dict):

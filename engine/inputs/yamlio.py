@@ -599,15 +599,18 @@ else:  # PyYAML built without libyaml
     FastSafeLoader = SafeLineLoader
 
 
-def load_yaml(path: Path, display: str | None = None) -> Any:
+def load_yaml(path: Path, display: str | None = None, data: bytes | None = None) -> Any:
     """Load one YAML document; every failure becomes a located `Problem` list (raised as
-    `InputError` by the caller)."""
+    `InputError` by the caller). `data` is the file's bytes when the caller has read them (to hash
+    what it parses): the file is then not read again."""
     from ..core.errors import InputError
 
     name = display or str(path)
-    check_file_size(path, name)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        if data is None:
+            check_file_size(path, name)
+            data = path.read_bytes()
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise InputError([Problem(name, message=_("file not found"))]) from None
     except UnicodeDecodeError as exc:
