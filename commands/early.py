@@ -21,6 +21,7 @@ _INDEXED: list[Any] = []  # the future of the evidence's pieces the first of the
 _LEAVING: list[bool] = []  # this process is a `cchc round` started from the command line (`start`)
 _BEGUN: list[bool] = []  # the command's own body runs (`begun`)
 _STOPPABLE: list[bool] = []  # a stop (Ctrl-C, SIGTERM) is taken by `_interrupted` (`start`)
+_STOPPING: list[bool] = []  # a stop was taken: the run is ending (`_interrupted`)
 
 
 class _Named:
@@ -178,6 +179,7 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
         # walking it would write to each object's header and so copy, in each process, the pages
         # the fork lets them share
         gc.freeze()
+    import signal
     import types
 
     main = sys.modules.get("__main__")
@@ -185,6 +187,18 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
         # what multiprocessing.spawn looks at to find this program's main module: none, so that a
         # spawned process does not import the whole command line (engine.round.pool._no_main)
         sys.modules["__main__"] = types.ModuleType("__main__")
+    # Ctrl-C and SIGTERM blocked while the workers start, as engine.core.stops.stops_held does
+    # (not imported yet: it would import the engine): a stop would leave one half started, and each
+    # starts with them blocked until its own handlers are set. First thing, this process runs no
+    # other thread, and the threads the executors start keep them blocked: a stop waits for the
+    # block's end, and is then taken by this thread. (multiprocessing's resource tracker, which
+    # spawned processes need, unblocks them in the thread that starts it: it is started first.)
+    if not fork:
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+    blocks = hasattr(signal, "pthread_sigmask")
+    stops = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM)) if blocks else None
     try:
         for worker in range(1, workers):
             pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork" if fork else "spawn"),
@@ -199,6 +213,8 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     finally:
         if main is not None:
             sys.modules["__main__"] = main
+        if blocks:
+            signal.pthread_sigmask(signal.SIG_SETMASK, stops)
     import threading
 
     # before the executors' own exit, which would wait for their process to finish starting
@@ -222,12 +238,17 @@ def _interrupted(signum: int, frame: Any) -> None:
     command line: as Python's own Ctrl-C (KeyboardInterrupt: the run ends its workers and removes
     what it wrote, its staging folder too, and says "interrupted"), but should that not be over
     within `INTERRUPT_GRACE` seconds, the process ends all the same, exit 130 — it is never left
-    waiting (its workers end with it)."""
+    waiting (its workers end with it). A stop once the run is ending changes nothing: raised
+    again, it would cut short the removal of what the run wrote (a second Ctrl-C, an impatient
+    SIGTERM), and the grace bounds the ending already."""
     import threading
 
     if not _BEGUN:  # still starting (importing, reading its command line): nothing is written yet
         _end_unused()
         os._exit(130)
+    if _STOPPING:
+        return
+    _STOPPING.append(True)
 
     def end() -> None:
         for stream in (sys.stdout, sys.stderr):

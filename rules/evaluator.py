@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import signal
-import threading
-from contextlib import contextmanager
 from fractions import Fraction
 from typing import Any, Iterable, Sequence
 
@@ -15,6 +12,7 @@ from engine.core.errors import EngineError
 from engine.core.i18n import _
 from engine.core.memo import remember
 from engine.core.model import MISSING, Case, CriteriaSet, Verdict
+from engine.core.stops import stops_held
 
 from .compile import (EXACT_LIMIT, MISSING_BRANCH, CompiledCriteria, category_key, compile_criteria,
                       consistency_owner, item_key)
@@ -45,30 +43,6 @@ class _Host(durable_engine.Host):
 _HOST: _Host | None = None
 _REGISTERED: set[str] = set()
 _RUN = itertools.count()
-
-
-@contextmanager
-def _interruptions_held():
-    """durable_rules catches every exception raised while it runs an action (BaseException included)
-    and keeps it in the state it returns: a Ctrl-C (KeyboardInterrupt) landing there would become an
-    engine failure, or be lost, and the run would go on. While the engine runs, a SIGINT or a
-    SIGTERM is only noted; it is raised again, under the handler it would have met, once the engine
-    has returned.
-    (A signal mask would not do: another thread of the process, such as a process pool's, takes the
-    signal and Python still raises it in the main thread, wherever that thread is.)"""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread is interrupted by a signal, and only it may set a handler
-        return
-    noted: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)  # (a round started from the command line takes a SIGTERM as a Ctrl-C)
-    before = [signal.signal(s, lambda signum, _frame: noted.append(signum)) for s in held]
-    try:
-        yield
-    finally:
-        for s, handler in zip(held, before):
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-        for signum in dict.fromkeys(noted):
-            signal.raise_signal(signum)
 
 
 def host() -> _Host:
@@ -251,7 +225,11 @@ class DurableEvaluator:
         """Branches each question's fact fired (None: no band matched, several: overlapping bands,
         both left for the completeness proof to report); for a compound question, the set of outcomes
         its facts fired together."""
-        with _interruptions_held():
+        # durable_rules catches every exception raised while it runs an action (BaseException
+        # included) and keeps it in the state it returns: a Ctrl-C (KeyboardInterrupt) landing there
+        # would become an engine failure, or be lost and the run go on. It is taken once the engine
+        # has returned.
+        with stops_held():
             return self._asked(compiled, list(questions))
 
     def _asked(self, compiled: CompiledCriteria, pending: list[tuple]) -> dict[tuple, list]:

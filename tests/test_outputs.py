@@ -308,6 +308,16 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _many_units(tmp_path: Path, count: int = 3000) -> Path:
+    """A folder `ev` of `count` YAML units: more than a run does before it is signalled."""
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
+    for i in range(count):
+        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
+    return ev
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -320,11 +330,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
 @pytest.mark.parametrize("count", [3, 2])  # two spawned processes; one, forked on Linux (commands/early.py)
 def test_workers_end_when_the_round_is_killed(tmp_path, sig, count):
-    ev = tmp_path / "ev"
-    ev.mkdir()
-    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
-    for i in range(3000):  # far more than the round can do before it is signalled (it is never let finish)
-        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
+    ev = _many_units(tmp_path)  # (the round is never let finish)
     proc = subprocess.Popen([sys.executable, "-c", CLI, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
                              "--no-survey", "--out", str(tmp_path / "out"), "--workers", str(count)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -381,11 +387,7 @@ def test_a_ctrl_c_ends_the_round_even_when_its_ending_hangs(tmp_path):
     ends all the same with exit 130."""
     from commands.early import INTERRUPT_GRACE
 
-    ev = tmp_path / "ev"
-    ev.mkdir()
-    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
-    for i in range(3000):
-        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
+    ev = _many_units(tmp_path)
     hanging = ("import time; from engine.round import pool; "
                "pool.Workers.__exit__ = lambda self, *exc: time.sleep(1000); " + CLI)  # an ending that never ends
     proc = subprocess.Popen([sys.executable, "-c", hanging, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
@@ -402,17 +404,75 @@ def test_a_ctrl_c_ends_the_round_even_when_its_ending_hangs(tmp_path):
     assert "Traceback" not in proc.stderr.read().decode("utf-8", "replace")
 
 
+@pytest.mark.parametrize("command", ["round", "score"])
+def test_stops_while_the_run_ends_do_not_cut_its_ending_short(tmp_path, command):
+    """Ctrl-C pressed again (or SIGTERM sent) while an interrupted run removes what it wrote: the
+    removal is not cut short, "interrupted" is said once, no traceback, nothing left."""
+    ev = _many_units(tmp_path)
+    slow = ("import time; from engine.storage import outdir; discard = outdir.Staging._discard; "
+            "outdir.Staging._discard = lambda self: (open(self.out.parent / 'ending', 'w').close(), time.sleep(1.5), "
+            "discard(self)); " + CLI)  # a removal that takes its time
+    args = ["--evidence", str(ev), "--no-survey"] if command == "round" else [str(ev)]
+    proc = subprocess.Popen([sys.executable, "-c", slow, command, str(ROUND / "criteria.yaml"), *args,
+                             "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 90
+    while not list(tmp_path.glob(".out.cchc-new-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it was signalled"
+    proc.send_signal(signal.SIGINT)
+    while not (tmp_path / "ending").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGINT):  # as it removes its staging folder
+        time.sleep(0.1)
+        proc.send_signal(sig)
+    _out, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    assert stderr.count("interrupted") == 1, stderr
+    assert sorted(os.listdir(tmp_path)) == ["ending", "ev"]
+
+
+@pytest.mark.parametrize("command", ["score", "round"])
+def test_a_ctrl_c_to_the_whole_terminal_as_a_worker_starts_prints_no_traceback(tmp_path, command):
+    """A Ctrl-C reaches a spawned worker still starting (Python's own start-up, before its handlers
+    are set): it starts with Ctrl-C held back, so it neither dies with Python's "Fatal error" nor
+    prints a traceback; the run ends as it does for any Ctrl-C. (`score` spawns its worker once
+    it has begun; `round` of three workers spawns them first thing.)"""
+    ev = _many_units(tmp_path, 300)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(  # a spawned worker's start-up made long enough to be hit
+        "import os, sys, time\n"
+        "if 'spawn_main' in ' '.join(sys.orig_argv):\n"
+        "    with open(os.environ['CCHC_TEST_STARTING'] + '.new', 'w') as f: f.write(str(os.getpid()))\n"
+        "    os.rename(os.environ['CCHC_TEST_STARTING'] + '.new', os.environ['CCHC_TEST_STARTING'])\n"
+        "    time.sleep(1.5)\n", "utf-8")
+    starting = tmp_path / "starting"
+    env = {**os.environ, "PYTHONPATH": str(site), "CCHC_TEST_STARTING": str(starting)}
+    args = ["--evidence", str(ev), "--no-survey", "--workers", "3"] if command == "round" else [str(ev), "--workers", "2"]
+    proc = subprocess.Popen([sys.executable, "-c", CLI, command, str(ROUND / "criteria.yaml"), *args,
+                             "--out", str(tmp_path / "out")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not starting.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None and starting.exists(), "no worker was seen starting"
+    os.kill(int(starting.read_text()), signal.SIGINT)  # the worker first: its Ctrl-C is taken at once
+    time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "Traceback" not in stderr and "Fatal Python error" not in stderr, stderr
+    assert sorted(os.listdir(tmp_path)) == ["ev", "site", "starting"]
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 @pytest.mark.parametrize("count", [3, 2])
 def test_a_ctrl_c_to_the_whole_terminal_stops_the_round_without_a_traceback(tmp_path, count):
     """A Ctrl-C reaches every process of the terminal, the round's workers too: they leave it to
     the round, which ends them, says "interrupted" and removes what it wrote — no worker prints a
     traceback."""
-    ev = tmp_path / "ev"
-    ev.mkdir()
-    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
-    for i in range(3000):
-        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
+    ev = _many_units(tmp_path)
     proc = subprocess.Popen([sys.executable, "-c", CLI, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
                              "--no-survey", "--out", str(tmp_path / "out"), "--workers", str(count)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -432,11 +492,7 @@ def test_a_ctrl_c_to_the_whole_terminal_stops_the_round_without_a_traceback(tmp_
 def test_a_score_stopped_as_it_writes_leaves_nothing(tmp_path, sig, count):
     """`cchc score` started from the command line, stopped (SIGTERM, Ctrl-C) once its unit files
     are being written: exit 130, its workers ended, nothing left beside --out."""
-    ev = tmp_path / "ev"
-    ev.mkdir()
-    text = (ROUND / "evidence" / "kho-bac.yaml").read_text("utf-8")
-    for i in range(3000):
-        (ev / f"u{i:04}.yaml").write_text(text.replace("id: kho-bac", f"id: kho-bac-{i:04}"), "utf-8")
+    ev = _many_units(tmp_path)
     proc = subprocess.Popen([sys.executable, "-c", CLI, "score", str(ROUND / "criteria.yaml"), str(ev),
                              "--out", str(tmp_path / "out"), "--workers", str(count)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -258,3 +258,21 @@ def test_what_a_process_holds_of_a_piece_until_its_ranking_is_packed(small_piece
     assert sorted(u.unit_id for u in units) == sorted(u.unit_id for u in result.units)
     files = sum(len(u.head) + len(u.tail) for u in units)
     assert sum(map(len, held.values())) * 3 < files
+
+
+def test_a_spawned_worker_takes_stops_again_once_started():
+    """A spawned worker starts with Ctrl-C and SIGTERM held back (engine.core.stops) and takes them
+    again once its handlers are set: a pool left with an error ends it at once (SIGTERM), not once
+    the task it runs is done."""
+    cs = load_criteria(DATA / "criteria.yaml")
+    with pytest.raises(RuntimeError):
+        with pool_module.Workers(cs, get_evaluator, "reference", 2) as pool:
+            worker = pool._submit(1, os.getpid).result(timeout=60)  # started, its handlers set
+            assert worker != os.getpid()
+            pool._submit(1, time.sleep, 120)
+            time.sleep(0.3)  # taken up by the worker
+            left = time.monotonic()
+            raise RuntimeError
+    assert time.monotonic() - left < 60
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)

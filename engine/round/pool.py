@@ -33,6 +33,7 @@ from ..inputs.evidence import (EvidencePiece, EvidenceSet, consistency_warnings,
 from ..inputs.tables import ProblemSink
 from ..core.i18n import _
 from ..core.model import CriteriaSet, EvidenceRecord, UnitResult
+from ..core.stops import stops_held, unblock_stops
 from ..storage.bundle import ReadStamps
 
 EvaluatorFactory = Callable[[str], Evaluator]
@@ -325,6 +326,7 @@ def _start_worker(parent: int, host: Optional[Host]) -> None:
     # every process of the terminal, is the round's to act on: it ends its workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    unblock_stops()  # started with them held back (`Workers._submit`, commands/early.py `start`)
     _end_with_parent(parent)
     _PROCESS_HOST.append(host)
 
@@ -628,7 +630,9 @@ class Workers:
             if worker in self._started:
                 return pool.submit(func, *args)
             self._started.add(worker)
-            with _no_main(self.host):
+            # (multiprocessing's resource tracker unblocks Ctrl-C and SIGTERM in the thread that
+            # starts it: the pool's own semaphores started it when the pool was made, in `__enter__`)
+            with _no_main(self.host), stops_held():  # a stop then would leave the worker half started
                 return pool.submit(func, *args)
         except BrokenProcessPool:
             raise _stopped() from None

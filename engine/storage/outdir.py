@@ -40,6 +40,7 @@ from typing import BinaryIO, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import InputError, OutputError, Problem
 from ..core.i18n import N_, _
+from ..core.stops import stops_held
 
 MARKER = ".cchc-out.json"
 MARKER_FORMAT = "cchc-out/1"
@@ -205,7 +206,7 @@ class Staging:
             with _open_dir(parent) as pfd, _locked(pfd):
                 _recover(parent, out.name, pfd)
                 _check_replaceable(out, self.command)
-        with _stops_held(), _open_dir(parent) as pfd:  # (a stop between the folder made and kept would leave it)
+        with stops_held(), _open_dir(parent) as pfd:  # (a stop between the folder made and kept would leave it)
             self.path, self._lock = _new_staging(parent, pfd, out.name)
 
     def __exit__(self, *exc) -> None:
@@ -509,21 +510,6 @@ def _new_staging(parent: Path, pfd: int, name: str) -> tuple[Path, int]:
                 os.rmdir(staging)
             raise
     return staging, lock
-
-
-@contextmanager
-def _stops_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back (where the system can) for the block's length, and taken as
-    soon as it ends: what it makes is then known to whoever removes it."""
-    held = (signal.SIGINT, signal.SIGTERM)
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _libc_syncfs():
