@@ -108,6 +108,34 @@ def test_a_piece_is_claimed_by_one_process_only(tmp_path):
     assert not Path(claims).exists()
 
 
+def test_a_stop_as_the_claims_file_is_made_leaves_none(monkeypatch, tmp_path):
+    """A stop landing just as the claims file is made is taken once it is known to its removal."""
+    import signal
+
+    class Stopped(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stopped
+
+    made = tempfile.mkstemp
+
+    def made_then_stopped(*args, **kwargs):
+        got = made(*args, **kwargs)
+        signal.raise_signal(signal.SIGTERM)
+        return got
+
+    monkeypatch.setattr(tempfile, "mkstemp", made_then_stopped)
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        with pytest.raises(Stopped):
+            with claims_file(3, str(tmp_path)):
+                pass
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert os.listdir(tmp_path) == []
+
+
 def test_the_claims_of_a_killed_run_are_removed_by_the_next(monkeypatch, tmp_path):
     """A run killed before it could remove its claims file leaves it behind; the next run's
     removes those of processes that no longer run, once a day untouched (a run in another process

@@ -193,7 +193,8 @@ def claims_file(chunks: int, folder: Optional[str] = None) -> Iterator[Optional[
         yield None
         return
     if folder is None:
-        folder = tempfile.gettempdir()
+        with stops_held():  # (the first look for the temporary folder writes a file there to try it)
+            folder = tempfile.gettempdir()
         for name in os.listdir(folder):
             path = os.path.join(folder, name)
             # a day untouched too: a run in another process namespace sharing the folder is not seen to run
@@ -201,14 +202,17 @@ def claims_file(chunks: int, folder: Optional[str] = None) -> Iterator[Optional[
                 if (name.startswith(_CLAIMS) and not _alive(name[len(_CLAIMS):].partition("-")[0])
                         and time.time() - os.stat(path).st_mtime > _CLAIMS_KEPT):
                     os.unlink(path)
-    fd, path = tempfile.mkstemp(prefix=f"{_CLAIMS}{os.getpid()}-", dir=folder)
+    path = None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(bytes(4 * chunks))
+        with stops_held():  # made and known to the removal below in one step
+            fd, path = tempfile.mkstemp(prefix=f"{_CLAIMS}{os.getpid()}-", dir=folder)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(bytes(4 * chunks))
         yield path
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+        if path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
 
 def _alive(pid: str) -> bool:
