@@ -1,6 +1,7 @@
 """The archive: bundles by year and unit in SQLite, round-trips, year-over-year, migrations."""
 from __future__ import annotations
 
+import re
 import sqlite3
 from fractions import Fraction
 from pathlib import Path
@@ -323,6 +324,29 @@ def test_required_signers(years, tmp_path, cchc):
         assert a.required_signers() == [fingerprint]
     r = cchc("archive", "show", "1", "--db", db)
     assert r.exit_code == 0 and "verified: identical" in r.output and f"signed by key {fingerprint}" in r.output
+
+
+def test_how_a_bundle_was_verified_is_shown_in_the_readers_language(years, tmp_path, monkeypatch):
+    """The archive keeps each verification as data and says it in the reader's language, those of
+    earlier versions' archives too (kept in English words)."""
+    from conftest import ENGLISH, VIETNAMESE
+
+    db = tmp_path / "db.sqlite"
+    with Archive(db) as a:
+        a.add([read_bundle(years[2023].read_bytes())], get_evaluator)
+        a.con.execute("INSERT INTO bundles (sha256, kind, year, criteria_id, data, added_at, verified, verification) "
+                      "SELECT 'x' || sha256, kind, 2022, criteria_id, data, added_at, 0, "
+                      "'archived before bundles were replayed on the way in' FROM bundles")
+        a.con.commit()
+        for env, words in ((VIETNAMESE, [r"trùng khớp: chạy lại bằng bộ máy chấm durable, cchc \S+ \({n} đơn vị, "
+                                         r"\d+ kết quả chấm tiêu chí\)", "lưu từ trước khi gói được chạy lại lúc nhập kho"]),
+                           (ENGLISH, [r"identical: replayed with the durable engine, cchc \S+ \({n} unit\(s\), \d+ "
+                                      r"decisions\)", "archived before bundles were replayed on the way in"])):
+            for k, v in env.items():
+                monkeypatch.setenv(k, v)
+            now, before = sorted(a.bundles(), key=lambda row: row.id)
+            assert re.fullmatch(words[0].format(n=now.units), now.verification), now.verification
+            assert before.verification == words[1]
 
 
 ADD = """

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 from ..storage.bundle import Bundle, BundleError, load_public_key, read_bundle
 from ..core.errors import ArchiveError, CchcError, InputError, NotReproducedError
-from ..core.i18n import _
+from ..core.i18n import N_, _
 from ..core.numbers import exact_text, to_fraction
 from ..storage.documents import UnitResultDoc, unit_result, unit_result_bytes
 from ..storage.results import dumps
@@ -81,12 +81,13 @@ def unit_results(bundle: Bundle) -> list[tuple[str, UnitResultDoc]]:
             continue
         problem = json_problem(doc, "bundle.schema.json", "indexed_result")
         if problem:
-            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {name}: {problem}")
+            raise ArchiveError(_("bundle {id}: result {name}: {problem}").format(
+                id=bundle.sha256[:12], name=name, problem=problem))
         try:
             out.append((name, unit_result(Path(name), doc)))
         except InputError as exc:
             shown = "; ".join(str(p) for p in exc.problems[:3])
-            raise ArchiveError(f"bundle {bundle.sha256[:12]}: result {shown}") from None
+            raise ArchiveError(_("bundle {id}: result {problems}").format(id=bundle.sha256[:12], problems=shown)) from None
     return out
 
 
@@ -155,14 +156,37 @@ def _v2(con: sqlite3.Connection) -> None:
                         "WHERE bundle_id = ? AND unit_id = ?", (u.unit_name, u.unit_type, u.index, bid, u.unit_id))
 
 
+# How each bundle was verified, as the archive keeps it: data (JSON) shown in the reader's language
+# (`verification_text`); the archives of earlier versions hold these English words instead.
+_BEFORE_REPLAYS = N_("archived before bundles were replayed on the way in")
+
+
+def _verification(outcome: str, **about: object) -> str:
+    return json.dumps({"outcome": outcome, **about}, ensure_ascii=False, sort_keys=True)
+
+
+def verification_text(kept: str) -> str:
+    """How a bundle was verified (`BundleRow.verification` as kept), in the reader's language."""
+    try:
+        v = json.loads(kept)
+    except ValueError:
+        v = None
+    if isinstance(v, dict) and v.get("outcome") == "identical":
+        return _("identical: replayed with the {engine} engine, cchc {version} ({units} unit(s), {decisions} "
+                 "decisions)").format(engine=v.get("engine"), version=v.get("cchc"), units=v.get("units"),
+                                      decisions=v.get("decisions"))
+    if isinstance(v, dict) and v.get("outcome") == "differs":
+        return _("DIFFERS: {reason}").format(reason=v.get("reason"))
+    return _(_BEFORE_REPLAYS) if kept == _BEFORE_REPLAYS else kept
+
+
 def _v3(con: sqlite3.Connection) -> None:
     """Who signed each bundle, whether its replay reproduced it, and the archive's settings (the
     signers it requires). Bundles archived before are kept but marked unverified: `round
     --archive` does not read them until `cchc archive verify` has replayed them."""
     for sql in ("ALTER TABLE bundles ADD COLUMN signer TEXT",
                 "ALTER TABLE bundles ADD COLUMN verified INTEGER NOT NULL DEFAULT 0",
-                "ALTER TABLE bundles ADD COLUMN verification TEXT NOT NULL DEFAULT "
-                "'archived before bundles were replayed on the way in'",
+                f"ALTER TABLE bundles ADD COLUMN verification TEXT NOT NULL DEFAULT '{_BEFORE_REPLAYS}'",
                 "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)"):
         con.execute(sql)
 
@@ -220,7 +244,7 @@ class BundleRow:
     units: int
     signer: Optional[str] = None  # fingerprint of the key that signed it
     verified: bool = False  # its replay reproduced its recorded results when it was added
-    verification: str = ""
+    verification: str = ""  # in the reader's language (`verification_text`)
 
 
 @dataclass(frozen=True)
@@ -341,8 +365,8 @@ class Archive:
         if not report.identical:
             raise NotReproducedError(name, [d.text() for d in report.comparison.differences])
         c = report.comparison
-        return (f"identical: replayed with the {report.engine} engine, cchc {report.versions.get('cchc')} "
-                f"({c.units} unit(s), {c.decisions} decisions)")
+        return _verification("identical", engine=report.engine, cchc=report.versions.get("cchc"), units=c.units,
+                             decisions=c.decisions)
 
     def add(self, bundles: Sequence[Bundle], factory: EvaluatorFactory,
             names: Optional[Sequence[str]] = None) -> list[Added]:
@@ -370,7 +394,7 @@ class Archive:
                     "INSERT INTO bundles (sha256, kind, year, criteria_id, data, criteria_sha256, title, engine, "
                     "added_at, signer, verified, verification) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
                     (b.sha256, ix.kind, ix.year, ix.criteria_id, data, ix.criteria_sha256, ix.title, ix.engine, now,
-                     b.signer, verdict or "identical"))
+                     b.signer, verdict))
                 bid = cur.lastrowid
                 for u in ix.units:
                     self.con.execute(
@@ -393,10 +417,10 @@ class Archive:
             try:
                 verdict, ok = self._admit(f"#{bid}", b, factory, ()), True
             except ArchiveError as exc:
-                verdict, ok = f"DIFFERS: {exc}", False
+                verdict, ok = _verification("differs", reason=str(exc)), False
             self.con.execute("UPDATE bundles SET verified = ?, verification = ?, signer = ? WHERE id = ?",
                              (int(ok), verdict, b.signer, bid))
-            out.append((bid, ok, verdict))
+            out.append((bid, ok, verification_text(verdict)))
         return out
 
     def bundles(self, year: Optional[int] = None, unit: Optional[str] = None) -> list[BundleRow]:
@@ -411,7 +435,8 @@ class Archive:
             sql += " AND EXISTS (SELECT 1 FROM unit_results r WHERE r.bundle_id = b.id AND r.unit_id = ?)"
             args.append(unit)
         sql += " ORDER BY b.year, b.id"
-        return [BundleRow(*row[:9], row[9], bool(row[10]), row[11]) for row in self.con.execute(sql, args).fetchall()]
+        return [BundleRow(*row[:9], row[9], bool(row[10]), verification_text(row[11]))
+                for row in self.con.execute(sql, args).fetchall()]
 
     def results(self, *, year: Optional[int] = None, unit: Optional[str] = None,
                 criteria_id: Optional[str] = None, bundle_id: Optional[int] = None,
@@ -448,7 +473,7 @@ class Archive:
         for row in self.bundles():
             if row.id == bundle_id:
                 return row
-        raise ArchiveError(f"no bundle #{bundle_id} in {self.path}")
+        raise ArchiveError(_("no bundle #{id} in {path}").format(id=bundle_id, path=self.path))
 
     def unit_result(self, bundle_id: int, unit_id: str) -> UnitResultDoc:
         """A unit's result (every item) as its archived bundle recorded it."""
