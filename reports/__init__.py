@@ -15,7 +15,7 @@ from engine.core.errors import CchcError, InputError, Problem
 from engine.core.i18n import _
 from engine.storage.outdir import check_names
 
-from .load import check_criteria, criteria_for, find_round, load_results, load_round, result_paths
+from .load import check_criteria, criteria_for, find_round, load_results, load_round, one_per_unit, result_paths
 from .province import province_context, summary_from_results
 from .profile import load_profile
 from .render import KINDS, OUTPUTS, environment, produce, render
@@ -60,17 +60,12 @@ def unit_report_files(paths: Sequence[Path], criteria: Path, *, kinds: Sequence[
     cs = criteria_for(criteria, docs)
     check_names({doc.unit_id: str(doc.path) for doc in docs})
     who = load_profile(profile)
+    one_per_unit(docs)
     files: dict[str, bytes] = {}
-    seen: dict[str, Path] = {}
     for doc in docs:
-        uid = doc.unit_id
-        if uid in seen:
-            raise InputError([Problem(str(doc.path), message=_("unit {unit!r} is also in {other}: one result per unit").format(
-                unit=uid, other=seen[uid]))])
-        seen[uid] = doc.path
         ctx = unit_context(cs, doc, report_date=report_date, profile=who)
         for kind in kinds:
-            files[f"{uid}.{kind}"] = produce("unit", kind, ctx, templates)
+            files[f"{doc.unit_id}.{kind}"] = produce("unit", kind, ctx, templates)
     return files
 
 

@@ -64,6 +64,16 @@ def load_results(paths: Sequence[tuple[Path, bool]]) -> list[UnitResultDoc]:
     return out
 
 
+def one_per_unit(docs: Sequence[UnitResultDoc]) -> None:
+    """Refuse a unit given twice: by its second result file, naming the first."""
+    seen: dict[str, Path] = {}
+    for doc in docs:
+        if doc.unit_id in seen:
+            raise InputError([Problem(str(doc.path), message=_("unit {unit!r} is also in {other}: one result per unit")
+                                      .format(unit=doc.unit_id, other=seen[doc.unit_id]))])
+        seen[doc.unit_id] = doc.path
+
+
 def criteria_for(path: Path, docs: Sequence[UnitResultDoc]) -> CriteriaSet:
     """Load the criteria set and check it is the one every document was scored with (same sha256,
     its codes and metrics: `unlike_criteria`)."""

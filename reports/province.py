@@ -11,12 +11,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
 
-from engine.core.errors import InputError, Problem
 from engine.core.i18n import _
 from engine.core.model import CriteriaSet
 from engine.core.numbers import display, to_fraction
 
-from .load import UnitResultDoc
+from .load import UnitResultDoc, one_per_unit
 from .profile import Profile, profile_context
 from .text import basis, compact, num, percent, signed
 
@@ -37,14 +36,8 @@ def summary_from_results(criteria: CriteriaSet, docs: Sequence[UnitResultDoc],
     from engine.evaluation.ranking import UnitScore, load_previous, rank_units
     from engine.evaluation.ranking import ranking_json
 
-    scores, seen = [], {}
-    for doc in docs:
-        uid = doc.unit_id
-        if uid in seen:
-            raise InputError([Problem(str(doc.path), message=_("unit {unit!r} is also in {other}: one result per unit").format(
-                unit=uid, other=seen[uid]))])
-        seen[uid] = doc.path
-        scores.append(UnitScore(uid, doc.unit_name, doc.unit_type, doc.points, doc.max, doc.self_points))
+    one_per_unit(docs)
+    scores = [UnitScore(doc.unit_id, doc.unit_name, doc.unit_type, doc.points, doc.max, doc.self_points) for doc in docs]
     prev = load_previous(previous) if previous is not None else None
     ranking = rank_units(criteria, scores, prev)
     periods = sorted({d.period for d in docs})

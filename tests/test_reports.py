@@ -368,6 +368,17 @@ def test_bad_inputs_exit_2_with_a_clear_message(cchc, tmp_path, province):
     assert r.exit_code == 2 and "not a round summary" in r.stderr
 
 
+def test_a_unit_given_twice_is_refused_by_both_reports(cchc, tmp_path, province):
+    twice = tmp_path / "twice"
+    shutil.copytree(province / "units", twice)
+    shutil.copy(twice / "so-noi-vu.json", twice / "so-noi-vu-again.json")
+    for kind in ("unit", "province"):
+        r = cchc("report", kind, twice, "--criteria", CRITERIA, "--out", tmp_path / kind)
+        assert r.exit_code == 2 and f"{twice / 'so-noi-vu.json'}: unit 'so-noi-vu' is also in " \
+            f"{twice / 'so-noi-vu-again.json'}: one result per unit" in r.stderr, r.stderr
+        assert not (tmp_path / kind).exists()
+
+
 # ---------------------------------------------------------------- edge cases a province meets
 
 def test_a_unit_with_no_applicable_item_has_no_index(province):
