@@ -76,6 +76,7 @@ def guarded(func):
             report(exc)
             raise typer.Exit(exit_code(exc)) from None
         except KeyboardInterrupt as exc:
+            early.ended()  # (its ending is over)
             err.print(_("interrupted"))
             raise typer.Exit(exit_code(exc)) from None
         except Exception as exc:  # noqa: BLE001 - last line of defence for users

@@ -267,6 +267,19 @@ def begun() -> None:
     _BEGUN[:] = [True]
 
 
+def ended() -> None:
+    """A `cchc round` or `cchc score` started from the command line is over: all is written, or
+    it was stopped and what it wrote is removed. A stop now changes nothing, and is ignored: else,
+    once Python, exiting, has given back each signal's default action, it would kill the process
+    (status 143 for a SIGTERM) rather than let it end with its exit code."""
+    if not _STOPPABLE:
+        return
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
 def leave() -> None:
     """End a `cchc round` process started from the command line whose round succeeded, once what
     it printed is flushed and its exit functions have run, without the interpreter's teardown
@@ -276,10 +289,7 @@ def leave() -> None:
     nothing happens."""
     if not _LEAVING or sys.getprofile() is not None or sys.gettrace() is not None:
         return
-    import signal
-
-    for signum in (signal.SIGINT, signal.SIGTERM):  # all is written: a stop now changes nothing
-        signal.signal(signum, signal.SIG_IGN)
+    ended()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     atexit._run_exitfuncs()

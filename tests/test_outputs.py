@@ -318,6 +318,23 @@ def _many_units(tmp_path: Path, count: int = 3000) -> Path:
     return ev
 
 
+def _begun(tmp_path: Path, code: str, *args: object) -> subprocess.Popen:
+    """`python -c code args` (a command line writing into `tmp_path`/out), once its staging folder
+    is made: the run has begun (a stop before ends it at once). Its standard error is piped."""
+    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    _until(tmp_path / ".out.cchc-new-*", proc)
+    return proc
+
+
+def _until(path: Path, proc: subprocess.Popen) -> None:
+    """Wait until `path` (a pattern) exists while `proc` runs."""
+    deadline = time.monotonic() + 90
+    while not list(path.parent.glob(path.name)) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None and list(path.parent.glob(path.name)), f"{path} was not seen while the run ran"
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -412,17 +429,10 @@ def test_stops_while_the_run_ends_do_not_cut_its_ending_short(tmp_path, command)
     slow = ("import time; from engine.storage import outdir; discard = outdir.Staging._discard; "
             "outdir.Staging._discard = lambda self: (open(self.out.parent / 'ending', 'w').close(), time.sleep(1.5), "
             "discard(self)); " + CLI)  # a removal that takes its time
-    args = ["--evidence", str(ev), "--no-survey"] if command == "round" else [str(ev)]
-    proc = subprocess.Popen([sys.executable, "-c", slow, command, str(ROUND / "criteria.yaml"), *args,
-                             "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 90
-    while not list(tmp_path.glob(".out.cchc-new-*")) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    assert proc.poll() is None, "the run ended before it was signalled"
+    args = ["--evidence", ev, "--no-survey"] if command == "round" else [ev]
+    proc = _begun(tmp_path, slow, command, ROUND / "criteria.yaml", *args, "--out", tmp_path / "out", "--workers", 2)
     proc.send_signal(signal.SIGINT)
-    while not (tmp_path / "ending").exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
+    _until(tmp_path / "ending", proc)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGINT):  # as it removes its staging folder
         time.sleep(0.1)
         proc.send_signal(sig)
@@ -430,6 +440,27 @@ def test_stops_while_the_run_ends_do_not_cut_its_ending_short(tmp_path, command)
     assert proc.returncode == 130 and "Traceback" not in stderr, stderr
     assert stderr.count("interrupted") == 1, stderr
     assert sorted(os.listdir(tmp_path)) == ["ending", "ev"]
+
+
+def test_a_stop_as_the_stopped_run_exits_does_not_change_its_exit_code(tmp_path):
+    """A SIGTERM once an interrupted run has said so, while Python ends (which gives back each
+    signal's default action), is ignored: the run ends with its own exit code, 130, not killed."""
+    ev = _many_units(tmp_path)
+    mark = tmp_path / "exiting"
+    slow = ("import os, time\n"
+            "class Slow:\n"
+            "    def __del__(self, open=open, sleep=time.sleep):  # run as Python ends, after it gave back\n"
+            f"        open({str(mark)!r}, 'w').close()  # the signals' default actions (and its builtins)\n"
+            "        sleep(1.5)\n"
+            "slow = Slow()\n" + CLI)
+    proc = _begun(tmp_path, slow, "round", ROUND / "criteria.yaml", "--evidence", ev, "--no-survey",
+                  "--out", tmp_path / "out", "--workers", 1)
+    proc.send_signal(signal.SIGINT)
+    _until(mark, proc)
+    proc.send_signal(signal.SIGTERM)
+    _out, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and stderr.count("interrupted") == 1, (proc.returncode, stderr)
+    assert sorted(os.listdir(tmp_path)) == ["ev", "exiting"]
 
 
 @pytest.mark.parametrize("command", ["score", "round"])
