@@ -248,6 +248,13 @@ def _interrupted(signum: int, frame: Any) -> None:
         os._exit(130)
     if _STOPPING:
         return
+    if _in_finalizer(frame):  # raised there, it would be printed, dropped, and the run go on
+        import signal
+
+        retry = threading.Timer(0.01, signal.raise_signal, (signum,))  # taken once the finalizer is over
+        retry.daemon = True
+        retry.start()
+        return
     _STOPPING.append(True)
 
     def end() -> None:
@@ -261,6 +268,18 @@ def _interrupted(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _in_finalizer(frame: Any) -> bool:
+    """Whether `frame` runs inside an object's finalizer (`__del__`, a weak reference's callback
+    such as multiprocessing's `Finalize`), where Python reports an exception and drops it."""
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "__del__" or (code.co_name == "__call__" and frame.f_globals.get("__name__") in
+                                          ("weakref", "multiprocessing.util")):
+            return True
+        frame = frame.f_back
+    return False
+
+
 def begun() -> None:
     """The command's own body runs from here (cli.py `guarded`), which ends itself when stopped: a
     stop before (`_interrupted`) ends the process at once, exit 130, rather than as an error."""
@@ -268,10 +287,11 @@ def begun() -> None:
 
 
 def ended() -> None:
-    """A `cchc round` or `cchc score` started from the command line is over: all is written, or
-    it was stopped and what it wrote is removed. A stop now changes nothing, and is ignored: else,
-    once Python, exiting, has given back each signal's default action, it would kill the process
-    (status 143 for a SIGTERM) rather than let it end with its exit code."""
+    """A `cchc round` or `cchc score` started from the command line is over: its results are in
+    place (engine.storage.outdir.Staging's `placed`), or it was stopped and what it wrote is
+    removed. A stop now changes nothing, and is ignored: else it would say "interrupted" of a run
+    whose results stand, or, once Python, exiting, has given back each signal's default action,
+    kill the process (status 143 for a SIGTERM) rather than let it end with its exit code."""
     if not _STOPPABLE:
         return
     import signal

@@ -44,7 +44,7 @@ def round_(criteria: Path, evidence: Sequence[Path], appraisal: Sequence[Path], 
         previous = _previous(stack, archive, previous_year, previous, cs)
         # each unit's file is begun in the staging folder as soon as it is decided; should the round
         # fail, the workers end before the folder they write into is removed
-        staged = stack.enter_context(Staging(out_dir, command="round"))
+        staged = stack.enter_context(Staging(out_dir, command="round", placed=early.ended))
         stack.push(lambda kind, *_: kind is not None and pool.end_now())
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err, transient=True, disable=not err.is_terminal)

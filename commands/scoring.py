@@ -12,6 +12,7 @@ from engine.core.i18n import _
 from engine.core.numbers import num
 from engine.storage.outdir import write_file, write_outputs
 
+from . import early
 from .console import out, say, warn
 
 
@@ -43,7 +44,8 @@ def score(criteria: Path, evidence: Sequence[Path], out_dir: Path, engine: str, 
     max_cited = max_cited_size(max_cited_mb)
     cs = load_criteria(criteria)
     bundle_path = bundle or out_dir / BUNDLE_NAME
-    with Staging(out_dir, command="score") as staged:  # each unit's file written as soon as it is decided
+    # each unit's file written as soon as it is decided; once they are in place, a stop changes nothing
+    with Staging(out_dir, command="score", placed=early.ended) as staged:
         writer = BundleWriter(staged.scratch())  # each result file's copy spooled as it is written
         roles = RunBundle(writer, lambda cited, reads: score_roles(criteria, evidence_input_roots(evidence, cited, reads)),
                           max_cited)  # every file read

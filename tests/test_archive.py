@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bundle_kit import evidence_tree
+from conftest import ENGLISH, VIETNAMESE
 from engine.audit.archive import (MIGRATIONS, SCHEMA_VERSION, Archive, ArchiveError, migrate, previous_results,
                             results_for_year)
 from engine.storage.bundle import read_bundle
@@ -329,8 +330,6 @@ def test_required_signers(years, tmp_path, cchc):
 def test_how_a_bundle_was_verified_is_shown_in_the_readers_language(years, tmp_path, monkeypatch):
     """The archive keeps each verification as data and says it in the reader's language, those of
     earlier versions' archives too (kept in English words)."""
-    from conftest import ENGLISH, VIETNAMESE
-
     db = tmp_path / "db.sqlite"
     with Archive(db) as a:
         a.add([read_bundle(years[2023].read_bytes())], get_evaluator)

@@ -375,6 +375,24 @@ def test_a_zip_bomb_is_refused_by_its_directory_before_anything_is_inflated(tmp_
     assert time.process_time() - started < 1
 
 
+@pytest.mark.parametrize("device", ["/dev/zero", "fifo"])
+def test_what_is_not_a_file_is_refused_before_it_is_read(tmp_path, criteria, device):
+    """A device or a pipe has no size to check and may never end: refused as input, by name."""
+    if device == "fifo":
+        device = tmp_path / "pipe.yaml"
+        os.mkfifo(device)  # (opened for reading, it would wait for a writer for ever)
+    expected = f"{device}: not a file (a folder, a device or a pipe): expected a file"
+    with pytest.raises(CriteriaError) as caught:
+        load_criteria(Path(device))
+    assert [p.text() for p in caught.value.problems] == [expected]
+    with pytest.raises(InputError) as caught:
+        load_yaml(Path(device))
+    assert [p.text() for p in caught.value.problems] == [expected]
+    with pytest.raises(EvidenceError) as caught:
+        load_evidence([Path(device)], criteria)
+    assert expected in [p.text() for p in caught.value.problems]
+
+
 def test_a_huge_criteria_set_is_refused_by_its_size_before_it_is_read(tmp_path, monkeypatch):
     path = tmp_path / "set.yaml"
     with path.open("wb") as f:

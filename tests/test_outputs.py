@@ -463,6 +463,82 @@ def test_a_stop_as_the_stopped_run_exits_does_not_change_its_exit_code(tmp_path)
     assert sorted(os.listdir(tmp_path)) == ["ev", "exiting"]
 
 
+@pytest.mark.parametrize("command", ["round", "score"])
+@pytest.mark.parametrize("when", ["as they are put in place", "once they are"])
+def test_a_stop_once_the_results_are_in_place_changes_nothing(tmp_path, command, when):
+    """Ctrl-C landing as the new results replace OUT, or after (while the run says what it did,
+    or Python ends): the run is done, its results stand, and it says so, exit 0."""
+    ev = _many_units(tmp_path, 30)
+    stop = "import os, signal; os.kill(os.getpid(), signal.SIGINT)"
+    if when == "as they are put in place":
+        code = ("from engine.storage import outdir; swap = outdir._swap\n"
+                f"def _swap(*args):\n    swap(*args)\n    {stop}\n"
+                "outdir._swap = _swap\n")
+    else:
+        code = ("from engine.storage import outdir; finish = outdir.Staging.finish\n"
+                f"def _finish(self):\n    done = finish(self)\n    {stop}\n    return done\n"
+                "outdir.Staging.finish = _finish\n")
+    args = ["--evidence", ev, "--no-survey"] if command == "round" else [ev]
+    proc = subprocess.run([sys.executable, "-c", code + CLI, command, ROUND / "criteria.yaml", *args,
+                           "--out", tmp_path / "out", "--workers", "2"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and "interrupted" not in proc.stderr, proc.stderr
+    assert "bundle" in proc.stdout and len(list((tmp_path / "out" / "units").iterdir())) == 30
+    assert sorted(os.listdir(tmp_path)) == ["ev", "out"]
+
+
+def test_a_stop_that_lands_in_a_finalizer_still_stops_the_run(tmp_path):
+    """Python reports an exception raised in an object's finalizer and drops it: a Ctrl-C landing
+    there is taken once the finalizer is over, and the run stops as for any Ctrl-C."""
+    ev = _many_units(tmp_path)
+    mark = tmp_path / "finalizing"
+    code = ("import time; from engine.storage import outdir\n"
+            "class Slow:\n"
+            "    def __del__(self):\n"
+            f"        open({str(mark)!r}, 'w').close()\n"
+            "        time.sleep(1.5)\n"
+            "made = outdir.Staging._open\n"
+            "def _open(self, *args):\n"
+            "    made(self, *args)\n"
+            "    Slow()  # finalized at once, as the run begins\n"
+            "outdir.Staging._open = _open\n")
+    proc = _begun(tmp_path, code + CLI, "round", ROUND / "criteria.yaml", "--evidence", ev, "--no-survey",
+                  "--out", tmp_path / "out", "--workers", 1)
+    _until(mark, proc)
+    proc.send_signal(signal.SIGINT)
+    _out, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Exception ignored" not in stderr, (proc.returncode, stderr)
+    assert stderr.count("interrupted") == 1, stderr
+    assert sorted(os.listdir(tmp_path)) == ["ev", "finalizing"]
+
+
+def test_a_stop_as_a_failed_staging_lets_go_of_its_lock_closes_it_once(tmp_path, monkeypatch):
+    """A stop landing just as the staging folder's lock is closed (its run failing) is the error
+    that ends the run: the lock is not closed twice (a "bad file descriptor", or another's file)."""
+    from engine.storage import outdir
+
+    real = os.close
+    closes = []
+    with pytest.raises(KeyboardInterrupt):
+        with outdir.Staging(tmp_path / "out", command="score") as staged:
+            staged.add("a.json", b"{}")
+            lock = staged._lock
+
+            def close(fd):
+                real(fd)
+                if fd == lock:
+                    closes.append(fd)
+                    raise KeyboardInterrupt
+
+            def full(*_args):
+                raise OSError(28, "No space left on device")
+
+            monkeypatch.setattr(os, "close", close)
+            monkeypatch.setattr(outdir, "_check_replaceable", full)
+            staged.finish()
+    assert closes == [lock] and os.listdir(tmp_path) == []
+
+
 @pytest.mark.parametrize("command", ["score", "round"])
 def test_a_ctrl_c_to_the_whole_terminal_as_a_worker_starts_prints_no_traceback(tmp_path, command):
     """A Ctrl-C reaches a spawned worker still starting (Python's own start-up, before its handlers

@@ -7,6 +7,7 @@ environment variable, `CCHC_MAX_FILE_MB=200 cchc score ...`. Hitting one is a lo
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +58,15 @@ def over(name: str, found: str) -> str:
 
 
 def check_file_size(path: Path, name: str) -> None:
-    """Refuse a file over the size limit by its size on disk, before reading a byte of it."""
+    """Refuse a file over the size limit by its size on disk, before reading a byte of it; and
+    what is not a file (a device, a pipe: it has no size, and may never end)."""
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError:
         return  # the reader reports a missing or unreadable file in its own words
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError([Problem(name, message=_("not a file (a folder, a device or a pipe): expected a file"))])
+    size = st.st_size
     if size > limit("file_mb") * 1024 * 1024:
         raise InputError([Problem(name, message=over("file_mb", _("file is {size} MB").format(
             size=f"{size / 1024 / 1024:.1f}")))])

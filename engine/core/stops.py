@@ -24,7 +24,11 @@ def stops_held() -> Iterator[None]:
       them once its own handlers are set (`unblock_stops`)."""
     main = threading.current_thread() is threading.main_thread()
     noted: list[int] = []
-    handlers = [signal.signal(s, lambda signum, _frame: noted.append(signum)) for s in STOPS] if main else []
+
+    def note(signum: int, _frame: object) -> None:
+        noted.append(signum)
+
+    handlers = [signal.signal(s, note) for s in STOPS] if main else []
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
@@ -32,7 +36,8 @@ def stops_held() -> Iterator[None]:
         if mask is not None:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for s, handler in zip(STOPS, handlers):
-            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+            if signal.getsignal(s) is note:  # (one the block set stays: a stop may be ignored from now on)
+                signal.signal(s, handler if handler is not None else signal.SIG_DFL)
         for signum in dict.fromkeys(noted):
             signal.raise_signal(signum)
 

@@ -690,7 +690,8 @@ def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Ca
     for f in files:
         name = str(f)
         if not f.is_file():
-            sink.add(Location(name), _("file not found"))
+            sink.add(Location(name), _("not a file (a folder, a device or a pipe): expected a file")
+                     if os.path.exists(f) else _("file not found"))
             continue
         suffix = f.suffix.lower()
         try:

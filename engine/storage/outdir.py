@@ -36,7 +36,7 @@ import tempfile
 import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterator, Mapping, Optional, Sequence
+from typing import Any, BinaryIO, Callable, Iterator, Mapping, Optional, Sequence
 
 from ..core.errors import InputError, OutputError, Problem
 from ..core.i18n import N_, _
@@ -162,8 +162,9 @@ class Staging:
     Leaving the block without `finish` (an error, Ctrl-C) removes the staging folder: nothing
     half-written is left. Its scratch files (`scratch`) are removed before it is put in place."""
 
-    def __init__(self, out_dir: Path | str, *, command: str):
+    def __init__(self, out_dir: Path | str, *, command: str, placed: Optional[Callable[[], Any]] = None):
         self.out_dir, self.command = out_dir, command
+        self.placed = placed  # called as the folder is put in place (Ctrl-C held back): the run is done
         self.out = Path(os.path.abspath(out_dir))
         self.path: Optional[Path] = None  # the staging folder, once made
         self._lock: Optional[int] = None
@@ -223,9 +224,9 @@ class Staging:
         if self.path is not None and os.path.lexists(self.path):
             shutil.rmtree(self.path, ignore_errors=True)
         self.path = None
-        if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
+        lock, self._lock = self._lock, None  # (closed once, however its closing is interrupted)
+        if lock is not None:
+            os.close(lock)
 
     @contextmanager
     def create(self, rel: str) -> Iterator[BinaryIO]:
@@ -342,12 +343,15 @@ class Staging:
             with _open_dir(out.parent) as pfd, _locked(pfd):
                 _recover(out.parent, out.name, pfd)
                 _check_replaceable(out, self.command)
-                _swap(pfd, staging.name, out.name)
+                with stops_held():  # in place, and known to be: a stop that lands then is the run's no more
+                    _swap(pfd, staging.name, out.name)
+                    self._finished = True
+                    if self.placed is not None:
+                        self.placed()
         except OSError as exc:
             raise _os_error(exc, out) from None
         finally:
             self._discard()
-        self._finished = True
         return OutputFiles(out, listed)
 
 
