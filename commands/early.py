@@ -221,13 +221,19 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
     getattr(threading, "_register_atexit", atexit.register)(_end_unused)
 
 
-def _end_unused() -> None:
-    """End the workers started ahead that no round adopted (the command line was refused)."""
+def _end_unused(at_once: bool = False) -> None:
+    """End the workers started ahead that no round adopted (the command line was refused).
+    `at_once`: killed, and their pools shut down, this process then ending without its exit
+    functions: multiprocessing's own let go of the pools' semaphores, else its resource tracker
+    warns of them ("leaked") once this process is gone."""
     indexed()
     for pool in taken():
         for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+            process.kill() if at_once else process.terminate()
+        pool.shutdown(wait=at_once, cancel_futures=True)
+    finalize = getattr(sys.modules.get("multiprocessing.util"), "_run_finalizers", None)
+    if at_once and finalize is not None:
+        finalize(0)
 
 
 INTERRUPT_GRACE = 10  # seconds a `cchc round` interrupted from the command line has to end on its own
@@ -244,7 +250,7 @@ def _interrupted(signum: int, frame: Any) -> None:
     import threading
 
     if not _BEGUN:  # still starting (importing, reading its command line): nothing is written yet
-        _end_unused()
+        _end_unused(at_once=True)
         os._exit(130)
     if _STOPPING:
         return

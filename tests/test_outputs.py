@@ -512,6 +512,30 @@ def test_a_stop_that_lands_in_a_finalizer_still_stops_the_run(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["ev", "finalizing"]
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_round_stopped_before_it_begins_ends_its_spawned_workers_without_a_word(tmp_path):
+    """Stopped while still starting, a round of three workers (spawned first thing) ends at once,
+    exit 130: its workers killed, and their semaphores let go, so that multiprocessing's resource
+    tracker has no "leaked semaphore objects" to warn of once the round is gone."""
+    mark = tmp_path / "started"
+    code = ("import sys, time; from commands import early\n"
+            "early.start(sys.argv, command_line=True, first_thing=True)  # as cli.py does, first thing\n"
+            f"open({str(mark)!r}, 'w').close()\n"
+            "time.sleep(30)  # still starting\n" + CLI)
+    proc = subprocess.Popen([sys.executable, "-c", code, "round", str(ROUND / "criteria.yaml"), "--evidence",
+                             str(ROUND / "evidence"), "--no-survey", "--out", str(tmp_path / "out"), "--workers", "3"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _until(mark, proc)
+    workers = {c for c in _children(proc.pid) if "resource_tracker" not in Path(f"/proc/{c}/cmdline").read_text()}
+    assert len(workers) == 2
+    time.sleep(0.5)  # the workers busy starting
+    proc.send_signal(signal.SIGINT)
+    _out, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and stderr == "", stderr
+    assert not any(_alive(w) for w in workers)
+    assert sorted(os.listdir(tmp_path)) == ["started"]
+
+
 def test_a_stop_as_a_failed_staging_lets_go_of_its_lock_closes_it_once(tmp_path, monkeypatch):
     """A stop landing just as the staging folder's lock is closed (its run failing) is the error
     that ends the run: the lock is not closed twice (a "bad file descriptor", or another's file)."""
