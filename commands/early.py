@@ -223,13 +223,13 @@ def start(argv: Sequence[str], *, command_line: bool = False, first_thing: bool 
 
 def _end_unused(at_once: bool = False) -> None:
     """End the workers started ahead that no round adopted (the command line was refused).
-    `at_once`: killed, and their pools shut down, this process then ending without its exit
-    functions: multiprocessing's own let go of the pools' semaphores, else its resource tracker
-    warns of them ("leaked") once this process is gone."""
+    `at_once` (this process ends next, without its exit functions): the workers are killed, their
+    pools shut down, and multiprocessing's exit finalizers run, which let go of the pools'
+    semaphores (else its resource tracker warns of them, "leaked", once this process is gone)."""
     indexed()
     for pool in taken():
         for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.kill() if at_once else process.terminate()
+            (process.kill if at_once else process.terminate)()
         pool.shutdown(wait=at_once, cancel_futures=True)
     finalize = getattr(sys.modules.get("multiprocessing.util"), "_run_finalizers", None)
     if at_once and finalize is not None:
