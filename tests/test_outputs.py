@@ -574,21 +574,18 @@ def test_a_ctrl_c_to_the_whole_terminal_as_a_worker_starts_prints_no_traceback(t
     site.mkdir()
     (site / "sitecustomize.py").write_text(  # a spawned worker's start-up made long enough to be hit
         "import os, sys, time\n"
-        "if 'spawn_main' in ' '.join(sys.orig_argv):\n"
-        "    with open(os.environ['CCHC_TEST_STARTING'] + '.new', 'w') as f: f.write(str(os.getpid()))\n"
-        "    os.rename(os.environ['CCHC_TEST_STARTING'] + '.new', os.environ['CCHC_TEST_STARTING'])\n"
+        "if 'spawn_main' in ' '.join(sys.orig_argv):  # each worker its own file, made at once\n"
+        "    os.close(os.open(os.path.join(os.environ['CCHC_TEST_STARTING'], str(os.getpid())), os.O_CREAT))\n"
         "    time.sleep(1.5)\n", "utf-8")
     starting = tmp_path / "starting"
+    starting.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "CCHC_TEST_STARTING": str(starting)}
     args = ["--evidence", str(ev), "--no-survey", "--workers", "3"] if command == "round" else [str(ev), "--workers", "2"]
     proc = subprocess.Popen([sys.executable, "-c", CLI, command, str(ROUND / "criteria.yaml"), *args,
                              "--out", str(tmp_path / "out")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not starting.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    assert proc.poll() is None and starting.exists(), "no worker was seen starting"
-    os.kill(int(starting.read_text()), signal.SIGINT)  # the worker first: its Ctrl-C is taken at once
+    _until(starting / "*", proc)
+    os.kill(int(next(starting.iterdir()).name), signal.SIGINT)  # the worker first: its Ctrl-C is taken at once
     time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)
     _out, stderr = proc.communicate(timeout=60)
