@@ -318,11 +318,12 @@ def _many_units(tmp_path: Path, count: int = 3000) -> Path:
     return ev
 
 
-def _begun(tmp_path: Path, code: str, *args: object) -> subprocess.Popen:
+def _begun(tmp_path: Path, code: str, *args: object, new_session: bool = False) -> subprocess.Popen:
     """`python -c code args` (a command line writing into `tmp_path`/out), once its staging folder
-    is made: the run has begun (a stop before ends it at once). Its standard error is piped."""
+    is made: the run has begun (a stop before ends it at once). Its standard error is piped.
+    `new_session`: its own process group (a terminal's Ctrl-C is sent to the group)."""
     proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=new_session)
     _until(tmp_path / ".out.cchc-new-*", proc)
     return proc
 
@@ -407,18 +408,14 @@ def test_a_ctrl_c_ends_the_round_even_when_its_ending_hangs(tmp_path):
     ev = _many_units(tmp_path)
     hanging = ("import time; from engine.round import pool; "
                "pool.Workers.__exit__ = lambda self, *exc: time.sleep(1000); " + CLI)  # an ending that never ends
-    proc = subprocess.Popen([sys.executable, "-c", hanging, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
-                             "--no-survey", "--out", str(tmp_path / "out"), "--workers", "2"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not list(tmp_path.glob(".out.cchc-new-*")) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)  # its staging folder made: the round has begun (a stop before ends it at once)
+    proc = _begun(tmp_path, hanging, "round", ROUND / "criteria.yaml", "--evidence", ev, "--no-survey",
+                  "--out", tmp_path / "out", "--workers", 2)
     assert proc.poll() is None and _children(proc.pid), "the round ended before it was signalled"
     proc.send_signal(signal.SIGINT)
     start = time.monotonic()
     assert proc.wait(timeout=INTERRUPT_GRACE + 30) == 130
     assert INTERRUPT_GRACE <= time.monotonic() - start + 0.5  # the grace, not sooner: the ending was let run
-    assert "Traceback" not in proc.stderr.read().decode("utf-8", "replace")
+    assert "Traceback" not in proc.stderr.read()
 
 
 @pytest.mark.parametrize("command", ["round", "score"])
@@ -601,13 +598,9 @@ def test_a_ctrl_c_to_the_whole_terminal_stops_the_round_without_a_traceback(tmp_
     the round, which ends them, says "interrupted" and removes what it wrote — no worker prints a
     traceback."""
     ev = _many_units(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-c", CLI, "round", str(ROUND / "criteria.yaml"), "--evidence", str(ev),
-                             "--no-survey", "--out", str(tmp_path / "out"), "--workers", str(count)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while not list(tmp_path.glob(".out.cchc-new-*")) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)  # signalled once its staging folder is made: a worker then waits for its first piece
-    assert proc.poll() is None, "the round ended before it was signalled"
+    # signalled once its staging folder is made: a worker then waits for its first piece
+    proc = _begun(tmp_path, CLI, "round", ROUND / "criteria.yaml", "--evidence", ev, "--no-survey",
+                  "--out", tmp_path / "out", "--workers", count, new_session=True)
     os.killpg(proc.pid, signal.SIGINT)
     _out, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in stderr, stderr

@@ -57,6 +57,9 @@ def over(name: str, found: str) -> str:
         found=found, limit=limit(name), unit=_(spec.unit), variable=spec.env)
 
 
+NOT_A_FILE = N_("not a file (a folder, a device or a pipe): expected a file")
+
+
 def check_file_size(path: Path, name: str) -> None:
     """Refuse a file over the size limit by its size on disk, before reading a byte of it; and
     what is not a file (a device, a pipe: it has no size, and may never end)."""
@@ -65,7 +68,7 @@ def check_file_size(path: Path, name: str) -> None:
     except OSError:
         return  # the reader reports a missing or unreadable file in its own words
     if not stat.S_ISREG(st.st_mode):
-        raise InputError([Problem(name, message=_("not a file (a folder, a device or a pipe): expected a file"))])
+        raise InputError([Problem(name, message=_(NOT_A_FILE))])
     size = st.st_size
     if size > limit("file_mb") * 1024 * 1024:
         raise InputError([Problem(name, message=over("file_mb", _("file is {size} MB").format(

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional
 from . import workbook
 from ..core.errors import InputError, Location, Problem
 from ..core.i18n import _
-from ..core.limits import check_file_size, limit, over
+from ..core.limits import NOT_A_FILE, check_file_size, limit, over
 from ..core.numbers import TypedNumber, parse_number, to_fraction
 from .schema import schema_problems
 from .yamlio import key_position, load_yaml, position
@@ -690,8 +690,7 @@ def read_each(files: Iterable[Path], what: str, sink: ProblemSink, read_yaml: Ca
     for f in files:
         name = str(f)
         if not f.is_file():
-            sink.add(Location(name), _("not a file (a folder, a device or a pipe): expected a file")
-                     if os.path.exists(f) else _("file not found"))
+            sink.add(Location(name), _(NOT_A_FILE) if os.path.exists(f) else _("file not found"))
             continue
         suffix = f.suffix.lower()
         try:
